@@ -1,0 +1,15 @@
+"""Compiler options shared by every convey target.
+
+Warnings are errors on convey's own code only; system headers are included
+with -isystem by the toolchain and are not affected.
+"""
+
+CONVEY_COPTS = [
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-Wno-unused-parameter",
+]
+
+# Generated protobuf code is not ours; it gets no -Werror.
+CONVEY_TEST_COPTS = CONVEY_COPTS
