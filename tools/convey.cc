@@ -1,0 +1,33 @@
+// The `convey` command-line program. See docs/cli.md.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "tools/inspect_command.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: convey <command> [args]\n"
+    "commands:\n"
+    "  inspect FILE... [--json]   load scheme files and report what they hold\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string command = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "inspect") {
+    return convey::tools::RunInspect(args, std::cout, std::cerr);
+  }
+  if (command == "-h" || command == "--help" || command == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  std::cerr << "convey: unknown command " << command << "\n" << kUsage;
+  return 2;
+}
