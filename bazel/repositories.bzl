@@ -101,6 +101,26 @@ def convey_dependencies():
         build_file = "@convey//bazel:protobuf.BUILD",
     )
 
+    # Real Corezoid exports shared with the project (../shared/corpus, also
+    # present in CI): test data only.
+    native.new_local_repository(
+        name = "shared_corpus",
+        path = "../shared/corpus",
+        build_file_content = """
+filegroup(
+    name = "valid",
+    srcs = glob(["valid/*.json"]),
+    visibility = ["//visibility:public"],
+)
+
+filegroup(
+    name = "invalid",
+    srcs = glob(["invalid/*.json"]),
+    visibility = ["//visibility:public"],
+)
+""",
+    )
+
     system_libraries(
         name = "system",
         libraries = {

@@ -67,12 +67,6 @@ ProcessSummary Summarise(const schema::Process& process) {
 
 }  // namespace
 
-std::string Diagnostic::ToString() const {
-  std::string text = absl::StrCat(file, ": ", location, ": ", message);
-  if (!node_id.empty()) absl::StrAppend(&text, " (node \"", node_id, "\")");
-  return text;
-}
-
 SchemeReport InspectScheme(absl::string_view file_name, absl::string_view json,
                            const ImportLimits& limits) {
   internal::ImportResult imported =

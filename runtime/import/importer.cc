@@ -177,8 +177,10 @@ class Importer {
   bool ReadLink(const Fields& fields, absl::string_view logic_type,
                 absl::string_view key, bool required, std::string* out);
   // `extra`-style objects that older exports store as JSON text.
+  // JSON held in a string is parsed into `embedded_parsers_[slot]`; `out`
+  // stays valid until that slot is used again.
   bool ReadEmbeddedObject(const Fields& fields, absl::string_view key,
-                          Fields* out, element* raw = nullptr);
+                          Fields* out, element* raw = nullptr, int slot = 0);
   std::string ScalarText(element value);
 
   // Document structure.
@@ -216,7 +218,8 @@ class Importer {
   const ImportLimits& limits_;
   ImportResult& result_;
   JsonPath path_;
-  simdjson::dom::parser embedded_parser_;  // for JSON held in strings
+  // For JSON held in strings: `extra` and `extra_type` are read together.
+  simdjson::dom::parser embedded_parsers_[2];
 
   // Per process being imported.
   std::string node_id_;  // node being imported, for messages
@@ -393,7 +396,7 @@ bool Importer::ReadLink(const Fields& fields, absl::string_view logic_type,
 }
 
 bool Importer::ReadEmbeddedObject(const Fields& fields, absl::string_view key,
-                                  Fields* out, element* raw) {
+                                  Fields* out, element* raw, int slot) {
   auto value = fields.FindSet(key);
   if (!value) return false;
   std::string_view text;
@@ -403,10 +406,9 @@ bool Importer::ReadEmbeddedObject(const Fields& fields, absl::string_view key,
   }
   PathScope scope(path_, key);
   if (absl::StripAsciiWhitespace(View(text)).empty()) return false;
-  // `out` points into the embedded parser's document, valid until the next
-  // embedded parse; callers consume it before reading another.
   element embedded;
-  auto error = embedded_parser_.parse(text.data(), text.size(), true)
+  auto error = embedded_parsers_[slot]
+                   .parse(text.data(), text.size(), true)
                    .get(embedded);
   if (error != simdjson::SUCCESS) {
     Error(absl::StrCat(key, " holds a string that is not valid JSON: ",
@@ -438,7 +440,11 @@ void Importer::Run(absl::string_view json) {
   auto error = parser.allocate(padded.size(), limits_.max_depth);
   if (error == simdjson::SUCCESS) {
     constexpr size_t kEmbeddedCapacity = 4096;  // grows on demand
-    error = embedded_parser_.allocate(kEmbeddedCapacity, limits_.max_depth);
+    for (simdjson::dom::parser& embedded : embedded_parsers_) {
+      if (error == simdjson::SUCCESS) {
+        error = embedded.allocate(kEmbeddedCapacity, limits_.max_depth);
+      }
+    }
   }
   if (error != simdjson::SUCCESS) {
     Error(absl::StrCat("cannot allocate a parser for ", padded.size(),
@@ -623,7 +629,10 @@ void Importer::ImportProcess(const Fields& fields, bool bare_scheme) {
     node_locations_.push_back(path_.ToString());
     schema::Node* node = process->add_nodes();
     Fields node_fields;
-    if (AsObject(node_json, &node_fields)) ImportNode(node_fields, node);
+    if (AsObject(node_json, &node_fields)) {
+      ImportNode(node_fields, node);
+      CheckNodeRules(*node);
+    }
     node_id_.clear();
   }
   FinishProcess(process);
@@ -737,7 +746,6 @@ void Importer::ImportNode(const Fields& fields, schema::Node* node) {
     }
   }
   if (node->kind() == schema::NODE_KIND_STUB) ImportStub(condition, node);
-  CheckNodeRules(*node);
 }
 
 void Importer::ImportNodeOptions(const Fields& fields, schema::Node* node) {
@@ -791,17 +799,14 @@ void Importer::FinishProcess(schema::Process* process) {
       node_id_.clear();
     }
   }
-  {
-    PathScope scope(path_, "nodes");
-    if (starts.empty()) {
-      Error(absl::StrCat(process_name, " has no start node (obj_type 1)"));
-    } else if (starts.size() > 1) {
-      std::vector<std::string> where;
-      for (size_t i : starts) where.push_back(node_locations_[i]);
-      Error(absl::StrCat(process_name, " has ", starts.size(),
-                         " start nodes (obj_type 1), at ",
-                         absl::StrJoin(where, ", "), "; it needs exactly one"));
-    }
+  if (starts.empty()) {
+    Error(absl::StrCat(process_name, " has no start node (obj_type 1)"));
+  } else if (starts.size() > 1) {
+    std::vector<std::string> where;
+    for (size_t i : starts) where.push_back(node_locations_[i]);
+    Error(absl::StrCat(process_name, " has ", starts.size(),
+                       " start nodes (obj_type 1), at ",
+                       absl::StrJoin(where, ", "), "; it needs exactly one"));
   }
   for (int i = 0; i < process->nodes_size(); ++i) {
     schema::Node* node = process->mutable_nodes(i);
@@ -998,7 +1003,8 @@ void Importer::ImportTypedValues(
   Fields values;
   if (!ReadEmbeddedObject(fields, values_key, &values)) return;
   Fields types;
-  const bool has_types = ReadEmbeddedObject(fields, types_key, &types);
+  const bool has_types =
+      ReadEmbeddedObject(fields, types_key, &types, nullptr, /*slot=*/1);
   for (const auto& [key, value] : values.entries) {
     schema::TypedValue* typed = out->Add();
     typed->set_key(std::string(key));

@@ -1,0 +1,94 @@
+// Every real export in ../shared/corpus/valid loads with no error, every one
+// in ../shared/corpus/invalid fails with a located error, and every import
+// survives a round trip through its protobuf serialisation.
+#include <dirent.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "runtime/import/importer.h"
+
+namespace convey {
+namespace internal {
+namespace {
+
+constexpr char kCorpus[] = "external/shared_corpus/";
+
+std::vector<std::string> ListJson(const std::string& dir) {
+  std::vector<std::string> files;
+  DIR* handle = opendir((kCorpus + dir).c_str());
+  if (handle == nullptr) return files;
+  while (dirent* entry = readdir(handle)) {
+    const std::string name = entry->d_name;
+    if (absl::EndsWith(name, ".json")) files.push_back(kCorpus + dir + "/" + name);
+  }
+  closedir(handle);
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+std::string Describe(const ImportResult& result) {
+  std::string text;
+  for (const Diagnostic& d : result.diagnostics) text += d.ToString() + "\n";
+  return text;
+}
+
+TEST(Corpus, EveryValidFileLoads) {
+  const std::vector<std::string> files = ListJson("valid");
+  ASSERT_EQ(files.size(), 51u);
+  for (const std::string& file : files) {
+    ImportResult result = ImportScheme(file, ReadFile(file));
+    EXPECT_TRUE(result.ok()) << Describe(result);
+    EXPECT_GT(result.scheme.processes_size(), 0) << file;
+  }
+}
+
+TEST(Corpus, EveryInvalidFileFailsWithALocatedError) {
+  const std::vector<std::string> files = ListJson("invalid");
+  ASSERT_EQ(files.size(), 3u);
+  for (const std::string& file : files) {
+    ImportResult result = ImportScheme(file, ReadFile(file));
+    EXPECT_FALSE(result.ok()) << file;
+    ASSERT_FALSE(result.diagnostics.empty()) << file;
+    const Diagnostic& error = result.diagnostics.front();
+    EXPECT_TRUE(error.is_error());
+    EXPECT_EQ(error.file, file);
+    EXPECT_TRUE(absl::StartsWith(error.location, "byte ")) << error.ToString();
+    EXPECT_TRUE(absl::StrContains(error.location, "line ")) << error.ToString();
+  }
+}
+
+TEST(Corpus, ImportSerialiseParseIsLossless) {
+  for (const std::string& file : ListJson("valid")) {
+    ImportResult result = ImportScheme(file, ReadFile(file));
+    std::string bytes;
+    ASSERT_TRUE(result.scheme.SerializeToString(&bytes)) << file;
+    schema::Scheme parsed;
+    ASSERT_TRUE(parsed.ParseFromString(bytes)) << file;
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+        result.scheme, parsed))
+        << file;
+    // Importing the same bytes twice gives the same scheme.
+    ImportResult again = ImportScheme(file, ReadFile(file));
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+        result.scheme, again.scheme))
+        << file;
+  }
+}
+
+}  // namespace
+}  // namespace internal
+}  // namespace convey
