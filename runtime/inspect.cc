@@ -78,7 +78,7 @@ SchemeReport InspectScheme(absl::string_view file_name, absl::string_view json,
     (diagnostic.is_error() ? report.errors : report.warnings)
         .push_back(std::move(diagnostic));
   }
-  for (const schema::Process& process : imported.scheme.processes()) {
+  for (const schema::Process& process : imported.scheme().processes()) {
     report.processes.push_back(Summarise(process));
   }
   return report;

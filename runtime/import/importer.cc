@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -116,13 +118,21 @@ class PathScope {
 };
 
 // An object's fields in file order; objects in scheme files are small, so a
-// linear lookup beats hashing.
+// linear lookup beats hashing, and most fit without a heap allocation.
+// Key comparison on the hot path: most keys differ in length or first byte,
+// which spares a memcmp call.
+inline bool SameKey(absl::string_view a, absl::string_view b) {
+  return a.size() == b.size() &&
+         (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(),
+                                                    a.size()) == 0));
+}
+
 struct Fields {
-  std::vector<std::pair<absl::string_view, element>> entries;
+  absl::InlinedVector<std::pair<absl::string_view, element>, 16> entries;
 
   std::optional<element> Find(absl::string_view key) const {
     for (const auto& [name, value] : entries) {
-      if (name == key) return value;
+      if (SameKey(name, key)) return value;
     }
     return std::nullopt;
   }
@@ -134,13 +144,22 @@ struct Fields {
   }
 };
 
+// A span of Importer::locations_, the per-process buffer of JSON paths kept
+// for messages that can only be written once the process is complete.
+struct LocationRef {
+  uint32_t offset;
+  uint32_t size;
+};
+
 // A node link (to_node_id, err_node_id, esc_node_id) checked once all nodes
-// of the process are known.
+// of the process are known. Views point into literals and into the scheme,
+// whose strings do not move.
 struct PendingLink {
-  std::string location;
-  std::string node_id;  // the node holding the link
-  std::string field;    // e.g. "go_if_const.to_node_id"
-  std::string target;
+  LocationRef location;
+  int node_index;               // the node holding the link
+  absl::string_view logic_type;  // e.g. "go_if_const"
+  absl::string_view key;         // e.g. "to_node_id"
+  const std::string* target;
 };
 
 class Importer {
@@ -153,6 +172,8 @@ class Importer {
 
  private:
   // Diagnostics.
+  LocationRef SaveLocation();
+  std::string Location(LocationRef ref) const;
   void Report(Diagnostic::Severity severity, std::string location,
               std::string message);
   void Error(std::string message) {
@@ -225,10 +246,24 @@ class Importer {
   std::string node_id_;  // node being imported, for messages
   std::string logic_type_;
   std::vector<PendingLink> links_;
-  std::vector<std::string> node_locations_;
+  std::string locations_;
+  std::vector<LocationRef> node_locations_;
+  int node_index_ = -1;
   absl::flat_hash_set<int64_t> conv_ids_;
   std::vector<schema::Process*> synthetic_;
 };
+
+LocationRef Importer::SaveLocation() {
+  const std::string path = path_.ToString();
+  LocationRef ref{static_cast<uint32_t>(locations_.size()),
+                  static_cast<uint32_t>(path.size())};
+  locations_ += path;
+  return ref;
+}
+
+std::string Importer::Location(LocationRef ref) const {
+  return locations_.substr(ref.offset, ref.size);
+}
 
 void Importer::Report(Diagnostic::Severity severity, std::string location,
                       std::string message) {
@@ -256,7 +291,7 @@ bool Importer::AsObject(element value, Fields* fields) {
   for (simdjson::dom::key_value_pair field : object) {
     const absl::string_view key = View(field.key);
     for (const auto& [name, unused] : fields->entries) {
-      if (name == key) {
+      if (SameKey(name, key)) {
         PathScope scope(path_, key);
         Error(absl::StrCat("duplicate key ", Quote(key),
                            " (JSON objects here must have unique keys)"));
@@ -389,9 +424,9 @@ bool Importer::ReadLink(const Fields& fields, absl::string_view logic_type,
     }
     return false;
   }
-  links_.push_back(PendingLink{path_.ToString(), node_id_,
-                               absl::StrCat(logic_type, ".", key), target});
   *out = std::move(target);
+  links_.push_back(
+      PendingLink{SaveLocation(), node_index_, logic_type, key, out});
   return true;
 }
 
@@ -436,8 +471,21 @@ void Importer::Run(absl::string_view json) {
     return;
   }
   simdjson::padded_string padded(json.data(), json.size());
-  simdjson::dom::parser parser;
-  auto error = parser.allocate(padded.size(), limits_.max_depth);
+  // Parsers are reused per thread: allocating one sized for a large file
+  // costs more than parsing it. A parser grown past kKeptCapacity is
+  // released after use so a one-off huge import does not pin memory.
+  constexpr size_t kKeptCapacity = size_t{16} << 20;
+  thread_local simdjson::dom::parser parser;
+  struct ReleaseLarge {
+    ~ReleaseLarge() {
+      if (parser.capacity() > kKeptCapacity) parser = simdjson::dom::parser();
+    }
+  } release_large;
+  auto error = simdjson::SUCCESS;
+  if (parser.capacity() < padded.size() ||
+      parser.max_depth() != static_cast<size_t>(limits_.max_depth)) {
+    error = parser.allocate(padded.size(), limits_.max_depth);
+  }
   if (error == simdjson::SUCCESS) {
     constexpr size_t kEmbeddedCapacity = 4096;  // grows on demand
     for (simdjson::dom::parser& embedded : embedded_parsers_) {
@@ -530,7 +578,7 @@ void Importer::ImportTopLevel(element root) {
 }
 
 void Importer::ImportFolder(const Fields& fields) {
-  schema::Folder* folder = result_.scheme.add_folders();
+  schema::Folder* folder = result_.mutable_scheme()->add_folders();
   int64_t number = 0;
   if (ReadInt64(fields, "obj_id", &number)) folder->set_obj_id(number);
   if (ReadInt64(fields, "parent_id", &number)) folder->set_parent_id(number);
@@ -539,8 +587,9 @@ void Importer::ImportFolder(const Fields& fields) {
 }
 
 void Importer::ImportProcess(const Fields& fields, bool bare_scheme) {
-  schema::Process* process = result_.scheme.add_processes();
+  schema::Process* process = result_.mutable_scheme()->add_processes();
   links_.clear();
+  locations_.clear();
   node_locations_.clear();
   node_id_.clear();
 
@@ -626,7 +675,8 @@ void Importer::ImportProcess(const Fields& fields, bool bare_scheme) {
   size_t index = 0;
   for (element node_json : nodes) {
     PathScope scope(path_, index++);
-    node_locations_.push_back(path_.ToString());
+    node_locations_.push_back(SaveLocation());
+    node_index_ = process->nodes_size();
     schema::Node* node = process->add_nodes();
     Fields node_fields;
     if (AsObject(node_json, &node_fields)) {
@@ -784,7 +834,8 @@ void Importer::CheckNodeRules(const schema::Node& node) {
 void Importer::FinishProcess(schema::Process* process) {
   node_id_.clear();
   const std::string process_name = absl::StrCat("process ", process->conv_id());
-  absl::flat_hash_map<std::string, size_t> node_index;
+  // Views of the nodes' own id strings, which outlive this function.
+  absl::flat_hash_map<absl::string_view, size_t> node_index;
   std::vector<size_t> starts;
   for (int i = 0; i < process->nodes_size(); ++i) {
     const schema::Node& node = process->nodes(i);
@@ -793,9 +844,9 @@ void Importer::FinishProcess(schema::Process* process) {
     auto [it, inserted] = node_index.emplace(node.id(), i);
     if (!inserted) {
       node_id_ = node.id();
-      Report(Diagnostic::Severity::kError, node_locations_[i],
-             absl::StrCat("duplicate node id ", Quote(node.id()),
-                          " (also at ", node_locations_[it->second], ")"));
+      Report(Diagnostic::Severity::kError, Location(node_locations_[i]),
+             absl::StrCat("duplicate node id ", Quote(node.id()), " (also at ",
+                          Location(node_locations_[it->second]), ")"));
       node_id_.clear();
     }
   }
@@ -803,7 +854,7 @@ void Importer::FinishProcess(schema::Process* process) {
     Error(absl::StrCat(process_name, " has no start node (obj_type 1)"));
   } else if (starts.size() > 1) {
     std::vector<std::string> where;
-    for (size_t i : starts) where.push_back(node_locations_[i]);
+    for (size_t i : starts) where.push_back(Location(node_locations_[i]));
     Error(absl::StrCat(process_name, " has ", starts.size(),
                        " start nodes (obj_type 1), at ",
                        absl::StrJoin(where, ", "), "; it needs exactly one"));
@@ -813,19 +864,20 @@ void Importer::FinishProcess(schema::Process* process) {
     if (!node->id().empty()) continue;
     std::string id = absl::StrCat("unnamed_node_", i);
     while (node_index.contains(id)) id += '_';
-    node_index.emplace(id, i);
     node->set_id(std::move(id));
+    node_index.emplace(node->id(), i);
   }
-  absl::flat_hash_set<std::string> linked;
-  for (PendingLink& link : links_) {
-    if (node_index.contains(link.target)) {
-      linked.insert(link.target);
+  absl::flat_hash_set<absl::string_view> linked;
+  for (const PendingLink& link : links_) {
+    if (node_index.contains(*link.target)) {
+      linked.insert(*link.target);
       continue;
     }
-    node_id_ = link.node_id;
-    Report(Diagnostic::Severity::kError, std::move(link.location),
-           absl::StrCat(link.field, " ", Quote(link.target),
-                        " names no node of ", process_name));
+    node_id_ = process->nodes(link.node_index).id();
+    Report(Diagnostic::Severity::kError, Location(link.location),
+           absl::StrCat(link.logic_type, ".", link.key, " ",
+                        Quote(*link.target), " names no node of ",
+                        process_name));
   }
   node_id_.clear();
   for (int i = 0; i < process->nodes_size(); ++i) {
@@ -835,7 +887,7 @@ void Importer::FinishProcess(schema::Process* process) {
       continue;
     }
     node_id_ = node.id();
-    Report(Diagnostic::Severity::kWarning, node_locations_[i],
+    Report(Diagnostic::Severity::kWarning, Location(node_locations_[i]),
            "no link leads to this node; tasks can never reach it");
   }
   node_id_.clear();
@@ -847,7 +899,7 @@ void Importer::FinishProcess(schema::Process* process) {
 void Importer::ImportLogic(const Fields& fields, schema::Logic* logic) {
   const std::string& type = logic_type_;
   if (type == "go") {
-    ReadLink(fields, type, "to_node_id", /*required=*/true,
+    ReadLink(fields, "go", "to_node_id", /*required=*/true,
              logic->mutable_go()->mutable_to_node_id());
   } else if (type == "go_if_const") {
     ImportGoIfConst(fields, logic->mutable_go_if_const());
@@ -1237,9 +1289,10 @@ void Importer::ImportUnsupported(const Fields& fields, element raw,
                                  schema::Unsupported* logic) {
   logic->set_type(std::string(type));
   logic->set_json(simdjson::minify(raw));
-  ReadLink(fields, type, "to_node_id", /*required=*/false,
+  // logic->type() outlives the pending links; `type` may not.
+  ReadLink(fields, logic->type(), "to_node_id", /*required=*/false,
            logic->mutable_to_node_id());
-  ReadLink(fields, type, "err_node_id", /*required=*/false,
+  ReadLink(fields, logic->type(), "err_node_id", /*required=*/false,
            logic->mutable_err_node_id());
 }
 
@@ -1423,9 +1476,20 @@ absl::string_view LogicTypeName(const schema::Logic& logic) {
   return "";
 }
 
+ImportResult::ImportResult(size_t input_size) {
+  // One block sized from the input holds most schemes whole: the compiled
+  // form is smaller than the JSON it came from.
+  google::protobuf::ArenaOptions options;
+  options.start_block_size =
+      std::clamp<size_t>(input_size, size_t{4} << 10, size_t{64} << 20);
+  options.max_block_size = std::max<size_t>(options.start_block_size, 8 << 20);
+  arena_ = std::make_unique<google::protobuf::Arena>(options);
+  scheme_ = google::protobuf::Arena::CreateMessage<schema::Scheme>(arena_.get());
+}
+
 ImportResult ImportScheme(absl::string_view file_name, absl::string_view json,
                           const ImportLimits& limits) {
-  ImportResult result;
+  ImportResult result(json.size());
   Importer importer(file_name, limits, &result);
   importer.Run(json);
   return result;

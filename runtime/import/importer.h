@@ -9,22 +9,34 @@
 #define CONVEY_RUNTIME_IMPORT_IMPORTER_H_
 
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "absl/strings/string_view.h"
 #include "convey/scheme.h"
+#include "google/protobuf/arena.h"
 #include "schema/process.pb.h"
 
 namespace convey {
 namespace internal {
 
-struct ImportResult {
-  schema::Scheme scheme;
+// The imported scheme lives on an arena owned by the result: importing is
+// dominated by allocation otherwise. Move-only.
+class ImportResult {
+ public:
+  explicit ImportResult(size_t input_size);
+
+  const schema::Scheme& scheme() const { return *scheme_; }
+  schema::Scheme* mutable_scheme() { return scheme_; }
+  bool ok() const { return !has_errors; }
+
   std::vector<Diagnostic> diagnostics;  // errors and warnings, in file order
   size_t dropped_diagnostics = 0;       // beyond ImportLimits::max_diagnostics
   bool has_errors = false;
 
-  bool ok() const { return !has_errors; }
+ private:
+  std::unique_ptr<google::protobuf::Arena> arena_;
+  schema::Scheme* scheme_;
 };
 
 ImportResult ImportScheme(absl::string_view file_name, absl::string_view json,

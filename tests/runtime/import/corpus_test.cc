@@ -52,7 +52,7 @@ TEST(Corpus, EveryValidFileLoads) {
   for (const std::string& file : files) {
     ImportResult result = ImportScheme(file, ReadFile(file));
     EXPECT_TRUE(result.ok()) << Describe(result);
-    EXPECT_GT(result.scheme.processes_size(), 0) << file;
+    EXPECT_GT(result.scheme().processes_size(), 0) << file;
   }
 }
 
@@ -75,16 +75,16 @@ TEST(Corpus, ImportSerialiseParseIsLossless) {
   for (const std::string& file : ListJson("valid")) {
     ImportResult result = ImportScheme(file, ReadFile(file));
     std::string bytes;
-    ASSERT_TRUE(result.scheme.SerializeToString(&bytes)) << file;
+    ASSERT_TRUE(result.scheme().SerializeToString(&bytes)) << file;
     schema::Scheme parsed;
     ASSERT_TRUE(parsed.ParseFromString(bytes)) << file;
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
-        result.scheme, parsed))
+        result.scheme(), parsed))
         << file;
     // Importing the same bytes twice gives the same scheme.
     ImportResult again = ImportScheme(file, ReadFile(file));
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
-        result.scheme, again.scheme))
+        result.scheme(), again.scheme()))
         << file;
   }
 }

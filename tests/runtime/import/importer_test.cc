@@ -67,12 +67,12 @@ std::string AllText(const ImportResult& result) {
 TEST(ImporterShapes, FolderExportWithNestedFoldersAndDashboard) {
   ImportResult result = Import(ReadTestData("import/folder_export.json"));
   ASSERT_TRUE(result.ok()) << AllText(result);
-  ASSERT_EQ(result.scheme.processes_size(), 2);
-  ASSERT_EQ(result.scheme.folders_size(), 2);
-  EXPECT_EQ(result.scheme.folders(1).obj_id(), 2100);
-  EXPECT_EQ(result.scheme.folders(0).parent_id(), 2100);
+  ASSERT_EQ(result.scheme().processes_size(), 2);
+  ASSERT_EQ(result.scheme().folders_size(), 2);
+  EXPECT_EQ(result.scheme().folders(1).obj_id(), 2100);
+  EXPECT_EQ(result.scheme().folders(0).parent_id(), 2100);
 
-  const schema::Process& orders = result.scheme.processes(0);
+  const schema::Process& orders = result.scheme().processes(0);
   EXPECT_EQ(orders.conv_id(), 2001);
   EXPECT_EQ(orders.parent_id(), 2100);
   EXPECT_EQ(orders.status(), schema::PROCESS_STATUS_ACTIVE);  // "actived"
@@ -93,7 +93,7 @@ TEST(ImporterShapes, FolderExportWithNestedFoldersAndDashboard) {
   EXPECT_FALSE(orders.nodes(3).options().save_task());
 
   const schema::ApiCopy& copy =
-      result.scheme.processes(1).nodes(1).logics(0).api_copy();
+      result.scheme().processes(1).nodes(1).logics(0).api_copy();
   EXPECT_EQ(copy.mode(), "create");
   EXPECT_EQ(copy.conv_id(), "2001");
   EXPECT_EQ(copy.ref(), "{{root.ref}}");
@@ -105,8 +105,8 @@ TEST(ImporterShapes, FolderExportWithNestedFoldersAndDashboard) {
 TEST(ImporterShapes, SingleProcessObject) {
   ImportResult result = Import(ReadTestData("import/single_process.json"));
   ASSERT_TRUE(result.ok()) << AllText(result);
-  ASSERT_EQ(result.scheme.processes_size(), 1);
-  const schema::Process& process = result.scheme.processes(0);
+  ASSERT_EQ(result.scheme().processes_size(), 1);
+  const schema::Process& process = result.scheme().processes(0);
   EXPECT_EQ(process.conv_type(), schema::CONV_TYPE_STATE);
   ASSERT_EQ(process.params_size(), 1);
   EXPECT_EQ(process.params(0).type(), schema::VALUE_TYPE_NUMBER);
@@ -123,9 +123,9 @@ TEST(ImporterShapes, SingleProcessObject) {
 TEST(ImporterShapes, BareSchemeGetsSyntheticIdWithWarning) {
   ImportResult result = Import(ReadTestData("import/bare_scheme.json"));
   ASSERT_TRUE(result.ok()) << AllText(result);
-  ASSERT_EQ(result.scheme.processes_size(), 1);
-  EXPECT_TRUE(result.scheme.processes(0).synthetic_conv_id());
-  EXPECT_EQ(result.scheme.processes(0).conv_id(), 1);
+  ASSERT_EQ(result.scheme().processes_size(), 1);
+  EXPECT_TRUE(result.scheme().processes(0).synthetic_conv_id());
+  EXPECT_EQ(result.scheme().processes(0).conv_id(), 1);
   EXPECT_THAT(Warnings(result), Contains(At("$", "synthetic conv_id")));
 }
 
@@ -135,9 +135,9 @@ TEST(ImporterShapes, SyntheticIdsAvoidRealOnes) {
     {"obj_type":1,"obj_id":1,"scheme":{"nodes":[{"id":"s","obj_type":1}]}},
     {"obj_type":1,"obj_id":0,"scheme":{"nodes":[{"id":"s","obj_type":1}]}}])");
   ASSERT_TRUE(result.ok()) << AllText(result);
-  EXPECT_EQ(result.scheme.processes(0).conv_id(), 2);
-  EXPECT_EQ(result.scheme.processes(1).conv_id(), 1);
-  EXPECT_EQ(result.scheme.processes(2).conv_id(), 3);
+  EXPECT_EQ(result.scheme().processes(0).conv_id(), 2);
+  EXPECT_EQ(result.scheme().processes(1).conv_id(), 1);
+  EXPECT_EQ(result.scheme().processes(2).conv_id(), 3);
 }
 
 TEST(ImporterShapes, Utf8ByteOrderMarkIsAccepted) {
@@ -145,13 +145,13 @@ TEST(ImporterShapes, Utf8ByteOrderMarkIsAccepted) {
   ASSERT_TRUE(absl::StartsWith(json, "\xEF\xBB\xBF"));
   ImportResult result = Import(json);
   EXPECT_TRUE(result.ok()) << AllText(result);
-  EXPECT_EQ(result.scheme.processes_size(), 1);
+  EXPECT_EQ(result.scheme().processes_size(), 1);
 }
 
 TEST(ImporterShapes, LegacyForms) {
   ImportResult result = Import(ReadTestData("import/legacy_forms.json"));
   ASSERT_TRUE(result.ok()) << AllText(result);
-  const schema::Process& process = result.scheme.processes(0);
+  const schema::Process& process = result.scheme().processes(0);
   EXPECT_EQ(process.conv_id(), 4001);  // "4001"
   EXPECT_EQ(process.nodes(0).kind(), schema::NODE_KIND_START);  // "1"
   const schema::Node& node = process.nodes(1);
@@ -192,7 +192,7 @@ TEST(ImporterShapes, SymbolicFunIsReadWithWarning) {
       {"type":"go","to_node_id":"e"}]}},
     {"id":"e","obj_type":2}]}})");
   ASSERT_TRUE(result.ok()) << AllText(result);
-  EXPECT_EQ(result.scheme.processes(0)
+  EXPECT_EQ(result.scheme().processes(0)
                 .nodes(0)
                 .logics(0)
                 .go_if_const()
@@ -210,8 +210,8 @@ TEST(ImporterShapes, EmptyIdsInTemplatesGetSyntheticIds) {
     {"id":"","obj_type":1,"condition":{"logics":[{"type":"go","to_node_id":""}]}},
     {"id":"","obj_type":2}]}})");
   ASSERT_TRUE(result.ok()) << AllText(result);
-  EXPECT_EQ(result.scheme.processes(0).nodes(0).id(), "unnamed_node_0");
-  EXPECT_EQ(result.scheme.processes(0).nodes(1).id(), "unnamed_node_1");
+  EXPECT_EQ(result.scheme().processes(0).nodes(0).id(), "unnamed_node_0");
+  EXPECT_EQ(result.scheme().processes(0).nodes(1).id(), "unnamed_node_1");
   EXPECT_THAT(Warnings(result),
               Contains(At("scheme.nodes[0].condition.logics[0].to_node_id",
                           "go.to_node_id is empty")));
@@ -325,7 +325,7 @@ TEST(ImporterBadInput, FiftyMegabyteFileLoads) {
   json += ']';
   ImportResult result = Import(json);
   ASSERT_TRUE(result.ok()) << AllText(result).substr(0, 2000);
-  EXPECT_EQ(result.scheme.processes_size(), count);
+  EXPECT_EQ(result.scheme().processes_size(), count);
 }
 
 // ---------------------------------------------------------------------------
@@ -517,7 +517,7 @@ TEST(ImporterGraph, UnknownLogicTypeLoadsAsUnsupported) {
       {"type":"go","to_node_id":"e"}]}},
     {"id":"e","obj_type":2}]}})");
   ASSERT_TRUE(result.ok()) << AllText(result);
-  const schema::Logic& logic = result.scheme.processes(0).nodes(0).logics(0);
+  const schema::Logic& logic = result.scheme().processes(0).nodes(0).logics(0);
   EXPECT_EQ(LogicTypeName(logic), "teleport");
   EXPECT_EQ(logic.unsupported().err_node_id(), "e");
   EXPECT_EQ(logic.unsupported().json(),
@@ -555,7 +555,7 @@ TEST(ImporterGraph, StubNodeBranches) {
        [{"type":"api_rpc_reply","mode":"key_value","res_data":{"r":"other"},"res_data_type":{"r":"string"},"throw_exception":true}]]}}},
     {"id":"e","obj_type":2}]}})");
   ASSERT_TRUE(result.ok()) << AllText(result);
-  const schema::Node& stub = result.scheme.processes(0).nodes(1);
+  const schema::Node& stub = result.scheme().processes(0).nodes(1);
   EXPECT_EQ(stub.kind(), schema::NODE_KIND_STUB);
   ASSERT_EQ(stub.stub_size(), 2);
   EXPECT_EQ(stub.stub(0).conditions_size(), 1);

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian packages convey builds with, only those missing.
+# Idempotent; needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  bazel-bootstrap       # Bazel 4.2.3
+  bazel-rules-cc        # rules_cc, patched at fetch time (bazel/repositories.bzl)
+  bazel-rules-java      # resolved by Bazel even for C++-only builds
+  g++
+  pkg-config            # flags of the system libraries (@system//:...)
+  libabsl-dev
+  libsimdjson-dev
+  libprotobuf-dev
+  protobuf-compiler
+  libre2-dev
+  libgtest-dev
+  libgmock-dev
+  libbenchmark-dev
+)
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "need root to install: ${missing[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
