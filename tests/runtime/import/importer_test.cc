@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -575,6 +577,27 @@ TEST(ImporterLimits, DiagnosticsAreCapped) {
   EXPECT_FALSE(result.ok());
   EXPECT_EQ(result.diagnostics.size(), 100u);
   EXPECT_EQ(result.dropped_diagnostics, 2900u);
+}
+
+// The importer keeps per-thread parsers; concurrent imports of different
+// inputs must not interfere (run under --config=tsan).
+TEST(ImporterConcurrency, ThreadsImportIndependently) {
+  const std::string good = ReadTestData("import/folder_export.json");
+  const std::string bad = ReadTestData("bad/dangling_link.json");
+  std::vector<std::thread> threads;
+  std::vector<int> failures(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        const bool use_good = (i + t) % 2 == 0;
+        ImportResult result = ImportScheme("t.json", use_good ? good : bad);
+        if (result.ok() != use_good) ++failures[t];
+        if (use_good && result.scheme().processes_size() != 2) ++failures[t];
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures, std::vector<int>(4, 0));
 }
 
 }  // namespace
