@@ -190,6 +190,12 @@ class Importer {
   bool ReadObject(const Fields& fields, absl::string_view key, Fields* out);
   bool ReadArray(const Fields& fields, absl::string_view key,
                  simdjson::dom::array* out);
+  // Calls visit(const Fields&) for each element of the array `key`, under
+  // its JSON path; elements that are not objects are reported and skipped.
+  // False when the array is absent or not an array (the latter reported).
+  template <typename Visit>
+  bool ForEachObject(const Fields& fields, absl::string_view key,
+                     Visit visit);
   bool ReadString(const Fields& fields, absl::string_view key,
                   std::string* out);
   bool ReadText(const Fields& fields, absl::string_view key, std::string* out);
@@ -217,6 +223,13 @@ class Importer {
   // Logics and semaphores.
   void ImportLogic(const Fields& fields, schema::Logic* logic);
   bool ImportCondition(const Fields& fields, schema::Condition* condition);
+  void ImportConditionList(
+      const Fields& fields,
+      google::protobuf::RepeatedPtrField<schema::Condition>* conditions) {
+    ForEachObject(fields, "conditions", [&](const Fields& condition) {
+      ImportCondition(condition, conditions->Add());
+    });
+  }
   void ImportGoIfConst(const Fields& fields, schema::GoIfConst* logic);
   void ImportTypedValues(const Fields& fields, absl::string_view values_key,
                          absl::string_view types_key,
@@ -318,6 +331,21 @@ bool Importer::ReadArray(const Fields& fields, absl::string_view key,
   PathScope scope(path_, key);
   Error(absl::StrCat(key, " must be an array, not ", TypeName(value->type())));
   return false;
+}
+
+template <typename Visit>
+bool Importer::ForEachObject(const Fields& fields, absl::string_view key,
+                             Visit visit) {
+  simdjson::dom::array array;
+  if (!ReadArray(fields, key, &array)) return false;
+  PathScope array_scope(path_, key);
+  size_t index = 0;
+  for (element item : array) {
+    PathScope scope(path_, index++);
+    Fields item_fields;
+    if (AsObject(item, &item_fields)) visit(item_fields);
+  }
+  return true;
 }
 
 bool Importer::ReadString(const Fields& fields, absl::string_view key,
@@ -783,18 +811,9 @@ void Importer::ImportNode(const Fields& fields, schema::Node* node) {
       }
     }
   }
-  simdjson::dom::array semaphores;
-  if (ReadArray(condition, "semaphors", &semaphores)) {
-    PathScope semaphores_scope(path_, "semaphors");
-    size_t index = 0;
-    for (element semaphore_json : semaphores) {
-      PathScope scope(path_, index++);
-      Fields semaphore_fields;
-      if (AsObject(semaphore_json, &semaphore_fields)) {
-        ImportSemaphore(semaphore_fields, node->add_semaphores());
-      }
-    }
-  }
+  ForEachObject(condition, "semaphors", [&](const Fields& semaphore) {
+    ImportSemaphore(semaphore, node->add_semaphores());
+  });
   if (node->kind() == schema::NODE_KIND_STUB) ImportStub(condition, node);
 }
 
@@ -1009,17 +1028,8 @@ bool Importer::ImportCondition(const Fields& fields,
 void Importer::ImportGoIfConst(const Fields& fields, schema::GoIfConst* logic) {
   ReadLink(fields, "go_if_const", "to_node_id", /*required=*/true,
            logic->mutable_to_node_id());
-  simdjson::dom::array conditions;
-  if (ReadArray(fields, "conditions", &conditions)) {
-    PathScope conditions_scope(path_, "conditions");
-    size_t index = 0;
-    for (element condition_json : conditions) {
-      PathScope scope(path_, index++);
-      Fields condition_fields;
-      if (AsObject(condition_json, &condition_fields)) {
-        ImportCondition(condition_fields, logic->add_conditions());
-      }
-    }
+  if (fields.FindSet("conditions")) {
+    ImportConditionList(fields, logic->mutable_conditions());
   } else if (fields.Find("param") || fields.Find("fun")) {
     logic->set_legacy_flat(true);
     ImportCondition(fields, logic->add_conditions());
@@ -1124,17 +1134,11 @@ void Importer::ImportSetParam(const Fields& fields, schema::SetParam* logic) {
 void Importer::ImportApiSum(const Fields& fields, schema::ApiSum* logic) {
   ReadLink(fields, "api_sum", "err_node_id", /*required=*/false,
            logic->mutable_err_node_id());
-  simdjson::dom::array items;
-  if (!ReadArray(fields, "extra", &items)) {
-    if (!fields.FindSet("extra")) Error("api_sum has no extra list");
+  if (!fields.FindSet("extra")) {
+    Error("api_sum has no extra list");
     return;
   }
-  PathScope extra_scope(path_, "extra");
-  size_t index = 0;
-  for (element item_json : items) {
-    PathScope scope(path_, index++);
-    Fields item_fields;
-    if (!AsObject(item_json, &item_fields)) continue;
+  ForEachObject(fields, "extra", [&](const Fields& item_fields) {
     schema::SumItem* item = logic->add_items();
     ReadText(item_fields, "id", item->mutable_id());
     ReadString(item_fields, "name", item->mutable_name());
@@ -1144,7 +1148,7 @@ void Importer::ImportApiSum(const Fields& fields, schema::ApiSum* logic) {
     if (!ReadText(item_fields, "value", item->mutable_value())) {
       Error("the sum item has no value");
     }
-  }
+  });
 }
 
 void Importer::ImportApi(const Fields& fields, schema::Api* logic) {
@@ -1418,17 +1422,7 @@ void Importer::ImportStub(const Fields& condition, schema::Node* node) {
       std::string type;
       ReadString(step, "type", &type);
       if (type == "go_if_const") {
-        simdjson::dom::array conditions;
-        if (!ReadArray(step, "conditions", &conditions)) continue;
-        PathScope conditions_scope(path_, "conditions");
-        size_t condition_index = 0;
-        for (element condition_json : conditions) {
-          PathScope condition_scope(path_, condition_index++);
-          Fields condition_fields;
-          if (AsObject(condition_json, &condition_fields)) {
-            ImportCondition(condition_fields, branch->add_conditions());
-          }
-        }
+        ImportConditionList(step, branch->mutable_conditions());
       } else if (type == "api_rpc_reply") {
         ImportApiRpcReply(step, branch->mutable_reply());
         has_reply = true;
