@@ -4,8 +4,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "convey/scheme.h"
 #include "runtime/json/json_writer.h"
 
@@ -166,9 +167,10 @@ int RunInspect(const std::vector<std::string>& args, std::ostream& out,
       // An unreadable file is reported like any other failed load.
       SchemeReport failed;
       failed.file = file;
+      absl::string_view message = report.status().message();
+      absl::ConsumePrefix(&message, file + ": ");  // the line names the file
       failed.errors.push_back(Diagnostic{Diagnostic::Severity::kError, file,
-                                         "$", "",
-                                         std::string(report.status().message())});
+                                         "$", "", std::string(message)});
       report = std::move(failed);
     }
     all_loaded = all_loaded && report->ok();

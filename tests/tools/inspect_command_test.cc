@@ -61,6 +61,12 @@ TEST(InspectCommand, MissingFileIsAFailedLoad) {
   EXPECT_THAT(run.out, HasSubstr("cannot open the file"));
 }
 
+TEST(InspectCommand, DirectoryIsAFailedLoad) {
+  CommandResult run = Inspect({"tests/testdata"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.out, HasSubstr("is a directory, not a scheme file"));
+}
+
 TEST(InspectCommand, UsageErrorsExitTwo) {
   EXPECT_EQ(Inspect({}).exit_code, 2);
   EXPECT_EQ(Inspect({"--jsn", kValid}).exit_code, 2);
