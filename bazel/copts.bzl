@@ -10,6 +10,3 @@ CONVEY_COPTS = [
     "-Werror",
     "-Wno-unused-parameter",
 ]
-
-# Generated protobuf code is not ours; it gets no -Werror.
-CONVEY_TEST_COPTS = CONVEY_COPTS

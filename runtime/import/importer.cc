@@ -717,14 +717,7 @@ void Importer::ImportProcess(const Fields& fields, bool bare_scheme) {
 }
 
 void Importer::ImportParams(const Fields& fields, schema::Process* process) {
-  simdjson::dom::array params;
-  if (!ReadArray(fields, "params", &params)) return;
-  PathScope params_scope(path_, "params");
-  size_t index = 0;
-  for (element param_json : params) {
-    PathScope scope(path_, index++);
-    Fields param_fields;
-    if (!AsObject(param_json, &param_fields)) continue;
+  ForEachObject(fields, "params", [&](const Fields& param_fields) {
     schema::Param* param = process->add_params();
     std::string text;
     if (!ReadString(param_fields, "name", param->mutable_name())) {
@@ -751,7 +744,7 @@ void Importer::ImportParams(const Fields& fields, schema::Process* process) {
     if (ReadArray(param_fields, "flags", &flags)) {
       for (element flag : flags) param->add_flags(ScalarText(flag));
     }
-  }
+  });
 }
 
 void Importer::ImportNode(const Fields& fields, schema::Node* node) {
@@ -796,13 +789,15 @@ void Importer::ImportNode(const Fields& fields, schema::Node* node) {
     for (element logic_json : logics) {
       PathScope scope(path_, index++);
       Fields logic_fields;
-      schema::Logic* logic = node->add_logics();
       if (!AsObject(logic_json, &logic_fields)) continue;
       std::string type;
       if (!ReadString(logic_fields, "type", &type)) {
         if (!logic_fields.FindSet("type")) Error("the logic has no type");
         continue;
       }
+      // Added only once it has a type, so every Logic in the scheme has a
+      // config.
+      schema::Logic* logic = node->add_logics();
       logic_type_ = type;
       ImportLogic(logic_fields, logic);
       if (logic->config_case() == schema::Logic::CONFIG_NOT_SET) {
@@ -1108,15 +1103,12 @@ void Importer::ImportSetParam(const Fields& fields, schema::SetParam* logic) {
     return;
   }
   // A vendor fixture shape: "params": [{"name","value","type"}].
-  simdjson::dom::array params;
-  if (!ReadArray(fields, "params", &params)) return;
-  PathScope params_scope(path_, "params");
-  Warning("set_param with a params list: read as extra/extra_type");
-  size_t index = 0;
-  for (element param_json : params) {
-    PathScope scope(path_, index++);
-    Fields param;
-    if (!AsObject(param_json, &param)) continue;
+  if (!fields.FindSet("params")) return;
+  {
+    PathScope scope(path_, "params");
+    Warning("set_param with a params list: read as extra/extra_type");
+  }
+  ForEachObject(fields, "params", [&](const Fields& param) {
     schema::TypedValue* typed = logic->add_values();
     if (!ReadString(param, "name", typed->mutable_key())) {
       Error("the parameter has no name");
@@ -1128,7 +1120,7 @@ void Importer::ImportSetParam(const Fields& fields, schema::SetParam* logic) {
       PathScope type_scope(path_, "type");
       if (ParseValueType(type, &value_type)) typed->set_type(value_type);
     }
-  }
+  });
 }
 
 void Importer::ImportApiSum(const Fields& fields, schema::ApiSum* logic) {
