@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
-# Installs what is missing, runs every test, and ends with "N passed, N failed"
-# counting test targets. Extra arguments go to bazel (e.g. --config=asan).
+# Installs what is missing, runs every test, then the stress tests (tag
+# "stress") again under ThreadSanitizer and AddressSanitizer+UBSan, and ends
+# with "N passed, N failed" counting test targets over the three runs.
+# Extra arguments go to every bazel run (e.g. --test_output=all).
+# CONVEY_SKIP_SANITIZERS=1 skips the two sanitizer runs.
 set -uo pipefail
 cd "$(dirname "$0")"
 tools/install-deps.sh || exit 1
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-bazel test //... "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+status=0
+run() {
+  bazel test "$@" 2>&1 | tee -a "$log"
+  local rc=${PIPESTATUS[0]}
+  [ "$rc" -ne 0 ] && status=$rc
+}
+run //... "$@"
+if [ "${CONVEY_SKIP_SANITIZERS:-0}" != 1 ]; then
+  run --config=tsan --test_tag_filters=stress //... "$@"
+  run --config=asan --test_tag_filters=stress //... "$@"
+fi
 
 passed=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log")
 failed=$(grep -cE '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|FLAKY|INCOMPLETE)' "$log")

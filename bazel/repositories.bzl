@@ -38,13 +38,15 @@ debian_rules_cc = repository_rule(
 )
 
 def _pkg_config_library(ctx, name, modules, extra_defines):
-    result = ctx.execute(["pkg-config", "--cflags", "--libs"] + modules)
-    if result.return_code != 0:
-        fail("pkg-config %s failed (missing Debian -dev package?): %s" % (" ".join(modules), result.stderr))
+    flags = ""
+    if modules:
+        result = ctx.execute(["pkg-config", "--cflags", "--libs"] + modules)
+        if result.return_code != 0:
+            fail("pkg-config %s failed (missing Debian -dev package?): %s" % (" ".join(modules), result.stderr))
+        flags = result.stdout.strip()
     defines = list(extra_defines)
-    includes = []
     linkopts = []
-    for flag in result.stdout.strip().split(" "):
+    for flag in flags.split(" "):
         if not flag or flag == "-pthread":
             continue
         if flag.startswith("-D"):
@@ -73,7 +75,8 @@ def _system_libraries_impl(ctx):
 system_libraries = repository_rule(
     implementation = _system_libraries_impl,
     attrs = {
-        # target name -> pkg-config modules
+        # target name -> pkg-config modules (none: a header-only library on
+        # the system include path)
         "libraries": attr.string_list_dict(mandatory = True),
         # target name -> extra defines
         "defines": attr.string_list_dict(),
@@ -132,6 +135,8 @@ filegroup(
             "absl_synchronization": ["absl_synchronization"],
             "absl_time": ["absl_time"],
             "benchmark": ["benchmark"],
+            "concurrentqueue": [],
+            "crypto": ["libcrypto"],
             "gtest": ["gtest", "gmock"],
             "gtest_main": ["gtest_main", "gmock"],
             "re2": ["re2"],

@@ -1,15 +1,12 @@
 // convey/scheme.h: scheme inspection on top of the importer.
-#include <cerrno>
-#include <cstdio>
-#include <filesystem>
 #include <string>
-#include <system_error>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "convey/scheme.h"
 #include "runtime/import/importer.h"
+#include "runtime/import/scheme_file.h"
 
 namespace convey {
 namespace {
@@ -88,31 +85,9 @@ SchemeReport InspectScheme(absl::string_view file_name, absl::string_view json,
 
 absl::StatusOr<SchemeReport> InspectSchemeFile(const std::string& path,
                                                const ImportLimits& limits) {
-  std::error_code error;
-  if (std::filesystem::is_directory(path, error)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, ": is a directory, not a scheme file"));
-  }
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
-    const int code = errno;
-    return absl::ErrnoToStatus(
-        code, absl::StrCat(path, ": cannot open the file"));
-  }
-  std::string contents;
-  char buffer[1 << 16];
-  size_t read;
-  while ((read = std::fread(buffer, 1, sizeof(buffer), file)) > 0) {
-    contents.append(buffer, read);
-  }
-  const bool failed = std::ferror(file) != 0;
-  const int code = errno;
-  std::fclose(file);
-  if (failed) {
-    return absl::ErrnoToStatus(
-        code, absl::StrCat(path, ": read failed"));
-  }
-  return InspectScheme(path, contents, limits);
+  absl::StatusOr<std::string> contents = internal::ReadSchemeFile(path);
+  if (!contents.ok()) return contents.status();
+  return InspectScheme(path, *contents, limits);
 }
 
 }  // namespace convey

@@ -17,6 +17,8 @@ PACKAGES=(
   libgtest-dev
   libgmock-dev
   libbenchmark-dev
+  libconcurrentqueue-dev  # lock-free run queues (header-only)
+  libssl-dev              # libcrypto: $.sha1 and $.md5_hex
 )
 
 missing=()

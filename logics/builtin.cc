@@ -1,0 +1,22 @@
+#include "logics/builtin.h"
+
+#include "logics/api_sum/api_sum.h"
+#include "logics/go/go.h"
+#include "logics/go_if_const/go_if_const.h"
+#include "logics/set_param/set_param.h"
+
+namespace convey {
+namespace logics {
+
+absl::Status RegisterBuiltinLogics(LogicRegistry& registry) {
+  // One line per logic type.
+  for (auto* make : {&NewGoFactory, &NewGoIfConstFactory, &NewSetParamFactory,
+                     &NewApiSumFactory}) {
+    absl::Status status = registry.Register(make());
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace logics
+}  // namespace convey

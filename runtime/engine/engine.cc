@@ -1,0 +1,1034 @@
+// The engine: process table, task store, run queue and workers.
+//
+// Hot path: a worker pops a task, runs its node's logics and follows the
+// route to the next node on the same worker until the task parks, stops or
+// finishes. It touches only the task (owned through Task::state), the nodes'
+// atomic counters and its own scratch state; no mutex. Mutexes guard what the
+// API changes: the process table and the obj_id / ref indexes.
+#include <algorithm>
+#include <memory>
+#include <random>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "concurrentqueue/blockingconcurrentqueue.h"
+#include "convey/engine.h"
+#include "logics/builtin.h"
+#include "runtime/engine/process.h"
+#include "runtime/engine/task.h"
+#include "runtime/import/importer.h"
+#include "runtime/import/scheme_file.h"
+#include "runtime/json/path.h"
+#include "runtime/ops/ops_protocol.h"
+#include "runtime/task/write_set.h"
+#include "runtime/template/template.h"
+#include "simdjson.h"
+
+namespace convey {
+
+absl::string_view TaskStatusName(TaskStatus status) {
+  switch (status) {
+    case TaskStatus::kProcessing:
+      return "processing";
+    case TaskStatus::kProcessed:
+      return "processed";
+    case TaskStatus::kError:
+      return "error";
+    case TaskStatus::kLoopStopped:
+      return "loop_stopped";
+    case TaskStatus::kDeleted:
+      return "deleted";
+  }
+  return "unknown";
+}
+
+absl::string_view ParkReasonName(ParkReason reason) {
+  switch (reason) {
+    case ParkReason::kNone:
+      return "none";
+    case ParkReason::kCallback:
+      return "callback";
+    case ParkReason::kNoExit:
+      return "no_exit";
+    case ParkReason::kUnroutable:
+      return "unroutable";
+    case ParkReason::kError:
+      return "error";
+    case ParkReason::kLoopStopped:
+      return "loop_stopped";
+    case ParkReason::kFinal:
+      return "final";
+  }
+  return "unknown";
+}
+
+LogicRegistry& LogicRegistry::Global() {
+  static LogicRegistry* registry = [] {
+    auto* r = new LogicRegistry();
+    absl::Status status = logics::RegisterBuiltinLogics(*r);
+    if (!status.ok()) std::abort();  // a duplicate among the built-ins: a bug
+    return r;
+  }();
+  return *registry;
+}
+
+namespace internal {
+namespace {
+
+constexpr size_t kShards = 32;
+constexpr int64_t kMicrosPerSecond = 1000000;
+
+// The node counter that holds tasks parked for `reason`, if any.
+std::atomic<int64_t>* ReasonCounter(const CompiledNode& node, ParkReason reason) {
+  NodeCounters& c = *node.counters;
+  switch (reason) {
+    case ParkReason::kCallback:
+      return &c.callback;
+    case ParkReason::kNoExit:
+      return &c.no_exit;
+    case ParkReason::kError:
+    case ParkReason::kUnroutable:
+      return &c.error;
+    case ParkReason::kLoopStopped:
+      return &c.loop_stopped;
+    default:
+      return nullptr;
+  }
+}
+
+// Parses `json` as task data: a JSON object (`[]` is taken as `{}`), stored
+// compact. InvalidArgument says why not.
+absl::Status ParseTaskData(simdjson::dom::parser& parser, absl::string_view json,
+                           size_t max_size, simdjson::dom::element* doc) {
+  if (json.size() > max_size * 4 + 1024) {
+    // Far too large even before minifying: do not parse it at all.
+    return absl::InvalidArgumentError(absl::StrCat("task data is ", json.size(),
+                                                   " bytes; the limit is ", max_size,
+                                                   " bytes (max_task_size)"));
+  }
+  simdjson::error_code error = parser.parse(json.data(), json.size()).get(*doc);
+  if (error != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("task data is not valid JSON: ", simdjson::error_message(error)));
+  }
+  if (doc->type() == simdjson::dom::element_type::ARRAY) {
+    simdjson::dom::array array = doc->get_array().value_unsafe();
+    if (array.size() == 0) {
+      return parser.parse("{}", 2).get(*doc) == simdjson::SUCCESS
+                 ? absl::OkStatus()
+                 : absl::InternalError("cannot parse {}");
+    }
+  }
+  if (doc->type() != simdjson::dom::element_type::OBJECT) {
+    return absl::InvalidArgumentError("task data must be a JSON object");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSize(size_t size, size_t max_size) {
+  if (size <= max_size) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("task data is ", size, " bytes; the limit is ",
+                                                 max_size, " bytes (max_task_size)"));
+}
+
+class EngineImpl;
+
+// Scratch state of one worker thread.
+struct Worker {
+  int index = 0;
+  simdjson::dom::parser parser;
+  // Loop guard: entries per node index during the current activation,
+  // stamped with the activation's generation so nothing needs clearing.
+  std::vector<std::pair<uint32_t, uint32_t>> visits;
+  uint32_t generation = 0;
+  std::mt19937_64 random{std::random_device{}()};
+  std::string scratch;
+  alignas(64) std::atomic<int64_t> transitions{0};
+};
+
+// What a logic sees of its task; also what its templates read.
+class StepContext : public TaskContext, public TemplateEnv {
+ public:
+  StepContext(EngineImpl* engine, Worker* worker, Task* task, int64_t now_micros)
+      : engine_(engine), worker_(worker), task_(task), now_micros_(now_micros) {}
+
+  // TaskContext
+  int64_t conv_id() const override { return task_->process->conv_id; }
+  absl::string_view obj_id() const override { return task_->obj_id_view(); }
+  absl::string_view ref() const override { return task_->ref; }
+  absl::string_view node_id() const override { return task_->current_node().id; }
+  absl::Time now() const override;
+  absl::string_view data_json() override { return task_->data; }
+  simdjson::dom::element data() override {
+    if (!doc_valid_) {
+      // Task data is always a valid object (checked on the way in).
+      if (worker_->parser.parse(task_->data.data(), task_->data.size()).get(doc_) !=
+              simdjson::SUCCESS &&
+          worker_->parser.parse("{}", 2).get(doc_) != simdjson::SUCCESS) {
+        std::abort();  // cannot happen: both texts are valid JSON objects
+      }
+      doc_valid_ = true;
+    }
+    return doc_;
+  }
+  Value Evaluate(const Template& compiled) override { return compiled.Evaluate(*this); }
+  absl::Status Set(absl::string_view path, Value value) override {
+    absl::StatusOr<Path> parsed = ParsePath(path);
+    if (!parsed.ok()) return parsed.status();
+    writes_.push_back(Write{*std::move(parsed), std::move(value)});
+    return absl::OkStatus();
+  }
+  void AddToSum(SumHandle sum, double amount) override {
+    task_->current_node().sums[sum.index]->Add(amount, worker_->index);
+  }
+
+  // TemplateEnv
+  Value Root(absl::string_view field) override;
+  Value NodeField(absl::string_view conv_id, absl::string_view node_id,
+                  absl::string_view field) override;
+  Value StateTask(absl::string_view, absl::string_view, const Path&) override {
+    // Reading tasks of state diagrams comes with the waiting logics.
+    return Value::Missing();
+  }
+  absl::Time Now() override { return now(); }
+  uint64_t Random() override { return worker_->random(); }
+
+  WriteSet& writes() { return writes_; }
+  // The task's data changed: the document must be parsed again.
+  void Invalidate() { doc_valid_ = false; }
+
+ private:
+  EngineImpl* engine_;
+  Worker* worker_;
+  Task* task_;
+  int64_t now_micros_;
+  bool doc_valid_ = false;
+  simdjson::dom::element doc_;
+  WriteSet writes_;
+};
+
+struct ObjShard {
+  absl::Mutex mu;
+  absl::flat_hash_map<absl::string_view, std::shared_ptr<Task>> tasks ABSL_GUARDED_BY(mu);
+};
+
+struct RefShard {
+  absl::Mutex mu;
+  absl::flat_hash_map<std::pair<int64_t, absl::string_view>, std::shared_ptr<Task>> tasks
+      ABSL_GUARDED_BY(mu);
+};
+
+class EngineImpl : public Engine {
+ public:
+  explicit EngineImpl(const EngineOptions& options);
+  ~EngineImpl() override;
+
+  absl::StatusOr<DeployResult> Deploy(absl::string_view file_name,
+                                      absl::string_view json) override;
+  absl::StatusOr<DeployResult> DeployFile(const std::string& path) override;
+  absl::StatusOr<std::string> CreateTask(int64_t conv_id, absl::string_view ref,
+                                         absl::string_view data_json) override;
+  absl::Status ModifyTask(const TaskKey& key, absl::string_view data_json) override;
+  absl::StatusOr<TaskSnapshot> ShowTask(const TaskKey& key) override;
+  absl::Status DeleteTask(const TaskKey& key, absl::string_view node_id) override;
+  std::string HandleOps(absl::string_view body) override {
+    return HandleOpsRequest(*this, body);
+  }
+  absl::Status WaitIdle(absl::Duration timeout) override;
+  EngineStats Stats() const override;
+  absl::StatusOr<ProcessStats> StatsFor(int64_t conv_id) const override;
+  absl::Status ResetSum(int64_t conv_id, absl::string_view node_id,
+                        absl::string_view sum_id) override;
+  void ForEachTask(const std::function<void(const TaskSnapshot&)>& visit) override;
+  void Close() override;
+
+  void Start();
+
+  // For StepContext.
+  const CompiledProcess* CurrentProcess(int64_t conv_id) const;
+  Clock* clock() const { return clock_; }
+
+ private:
+  void WorkerLoop(Worker* worker);
+  void RunActivation(Worker& worker, Task* task);
+  // Applies the context's writes to the task. False (writes dropped) when the
+  // result would exceed max_task_size.
+  bool CommitWrites(Worker& worker, StepContext& context, Task* task);
+  void WriteErrorParams(Worker& worker, StepContext& context, Task* task,
+                        absl::string_view family, const LogicResult& result);
+  // Moves the task into `target`. False when the loop guard stopped it.
+  bool Enter(Worker& worker, Task* task, uint32_t target);
+  void Park(Task* task, ParkReason reason);
+  void Finish(Worker& worker, Task* task, std::shared_ptr<Task>* dropped);
+  void Stop(Task* task, TaskStatus status, ParkReason reason, absl::string_view tag,
+            absl::string_view description);
+  void Enqueue(Task* task);
+  void ActivationDone();
+
+  std::shared_ptr<Task> Find(const TaskKey& key);
+  void Acquire(Task* task);
+  void Release(Task* task, bool schedule);
+  TaskSnapshot Snapshot(const Task& task) const;
+  TaskEvent EventOf(const Task& task) const;
+  ProcessStats StatsOf(const CompiledProcess& process) const;
+  absl::Status CheckOpen() const {
+    if (closed_.load(std::memory_order_acquire)) {
+      return absl::FailedPreconditionError("the engine is closed");
+    }
+    return absl::OkStatus();
+  }
+  std::array<char, 24> NewObjId();
+
+  ObjShard& ObjShardFor(absl::string_view obj_id) {
+    return obj_shards_[absl::Hash<absl::string_view>{}(obj_id) % kShards];
+  }
+  RefShard& RefShardFor(int64_t conv_id, absl::string_view ref) {
+    return ref_shards_[absl::Hash<std::pair<int64_t, absl::string_view>>{}(std::make_pair(conv_id, ref)) % kShards];
+  }
+  void EraseRef(Task* task);
+
+  const EngineOptions options_;
+  Clock* const clock_;
+  Observer* const observer_;
+  const LogicRegistry* const registry_;
+  const int worker_count_;
+
+  mutable absl::Mutex processes_mu_;
+  // Every version ever deployed: tasks keep pointing at the one they started on.
+  std::vector<std::unique_ptr<CompiledProcess>> versions_ ABSL_GUARDED_BY(processes_mu_);
+  absl::flat_hash_map<int64_t, const CompiledProcess*> current_ ABSL_GUARDED_BY(processes_mu_);
+  std::vector<int64_t> deploy_order_ ABSL_GUARDED_BY(processes_mu_);
+
+  ObjShard obj_shards_[kShards];
+  RefShard ref_shards_[kShards];
+
+  moodycamel::BlockingConcurrentQueue<Task*> queue_;
+  // Queue entries plus running activations: what WaitIdle waits for.
+  std::atomic<int64_t> pending_{0};
+  absl::Mutex idle_mu_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> closed_{false};
+  absl::Mutex close_mu_;
+
+  std::atomic<int64_t> created_{0};
+  std::atomic<int64_t> finished_{0};
+  std::atomic<int64_t> errored_{0};
+  std::atomic<int64_t> loop_stopped_{0};
+
+  std::atomic<uint64_t> next_id_;
+  uint32_t id_salt_;
+};
+
+absl::Time StepContext::now() const { return engine_->clock()->Now(); }
+
+Value StepContext::Root(absl::string_view field) {
+  const Task& task = *task_;
+  if (field == "task_id" || field == "obj_id") return Value::String(std::string(task.obj_id_view()));
+  if (field == "ref") return task.ref.empty() ? Value::Missing() : Value::String(task.ref);
+  if (field == "conv_id") return Value::Number(static_cast<double>(task.process->conv_id));
+  if (field == "node_id") return Value::String(task.current_node().id);
+  if (field == "prev_node_id" || field == "node_prev_id") {
+    if (task.prev_node == NodeHandle::kNone) return Value::Missing();
+    return Value::String(task.process->nodes[task.prev_node].id);
+  }
+  if (field == "create_time") {
+    return Value::Number(static_cast<double>(task.create_micros / kMicrosPerSecond));
+  }
+  if (field == "change_time") {
+    return Value::Number(static_cast<double>(now_micros_ / kMicrosPerSecond));
+  }
+  return Value::Missing();
+}
+
+Value StepContext::NodeField(absl::string_view conv_id, absl::string_view node_id,
+                             absl::string_view field) {
+  const CompiledProcess* process = task_->process;
+  if (!conv_id.empty()) {
+    int64_t id = 0;
+    if (!absl::SimpleAtoi(conv_id, &id)) return Value::Missing();
+    process = engine_->CurrentProcess(id);
+    if (process == nullptr) return Value::Missing();
+  }
+  const CompiledNode* node = process->FindNode(node_id);
+  if (node == nullptr) return Value::Missing();
+  if (field == "count") {
+    return Value::Number(static_cast<double>(
+        node->is_final ? node->counters->finished.load(std::memory_order_relaxed)
+                       : node->counters->tasks.load(std::memory_order_relaxed)));
+  }
+  const SumAccumulator* sum = node->FindSum(field);
+  if (sum == nullptr) return Value::Missing();
+  return Value::Number(sum->Read());
+}
+
+EngineImpl::EngineImpl(const EngineOptions& options)
+    : options_(options),
+      clock_(options.clock != nullptr ? options.clock : Clock::Real()),
+      observer_(options.observer),
+      registry_(options.registry != nullptr ? options.registry : &LogicRegistry::Global()),
+      worker_count_(options.worker_threads > 0
+                        ? options.worker_threads
+                        : std::max(1u, std::thread::hardware_concurrency())) {
+  std::random_device random;
+  id_salt_ = random() & 0xffffffu;
+  next_id_.store((static_cast<uint64_t>(random()) << 20) & 0xffffffffffull);
+}
+
+void EngineImpl::Start() {
+  for (int i = 0; i < worker_count_; ++i) {
+    auto worker = std::make_unique<Worker>();
+    worker->index = i;
+    workers_.push_back(std::move(worker));
+  }
+  for (int i = 0; i < worker_count_; ++i) {
+    threads_.emplace_back([this, i] { WorkerLoop(workers_[i].get()); });
+  }
+}
+
+EngineImpl::~EngineImpl() { Close(); }
+
+void EngineImpl::Close() {
+  absl::MutexLock lock(&close_mu_);
+  if (closed_.exchange(true)) return;
+  // One null entry per worker wakes it up to exit.
+  for (size_t i = 0; i < threads_.size(); ++i) queue_.enqueue(nullptr);
+  for (std::thread& thread : threads_) thread.join();
+  threads_.clear();
+}
+
+void EngineImpl::WorkerLoop(Worker* worker) {
+  moodycamel::ConsumerToken token(queue_);
+  Task* task = nullptr;
+  for (;;) {
+    queue_.wait_dequeue(token, task);
+    if (task == nullptr) return;
+    // Take ownership, unless an API call holds the task: then leave the
+    // re-queueing to it.
+    uint32_t state = task->state.load(std::memory_order_acquire);
+    bool run = false;
+    for (;;) {
+      if (state == kQueued) {
+        if (task->state.compare_exchange_weak(state, kRunning, std::memory_order_acquire)) {
+          run = true;
+          break;
+        }
+      } else if (state == kHeldQueued) {
+        if (task->state.compare_exchange_weak(state, kHeldDeferred, std::memory_order_acq_rel)) {
+          break;
+        }
+      } else {
+        std::abort();  // a queue entry always has one of those two states
+      }
+    }
+    if (!run) continue;  // still pending: the API holder queues it again
+    RunActivation(*worker, task);
+    ActivationDone();
+  }
+}
+
+void EngineImpl::ActivationDone() {
+  if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    // Wakes WaitIdle: absl::Mutex re-checks its conditions on unlock.
+    absl::MutexLock lock(&idle_mu_);
+  }
+}
+
+void EngineImpl::Enqueue(Task* task) { queue_.enqueue(task); }
+
+void EngineImpl::RunActivation(Worker& worker, Task* task) {
+  std::shared_ptr<Task> dropped;  // keeps a dropped task alive until we let go
+  if (task->status != TaskStatus::kProcessing || task->park != ParkReason::kNone) {
+    // Deleted (or otherwise stopped) while it waited in the queue.
+    task->state.store(kIdle, std::memory_order_release);
+    return;
+  }
+  if (++worker.generation == 0) {
+    std::fill(worker.visits.begin(), worker.visits.end(), std::make_pair(0u, 0u));
+    worker.generation = 1;
+  }
+  const int64_t now_micros = absl::ToUnixMicros(clock_->Now());
+  task->change_micros = now_micros;
+  StepContext context(this, &worker, task, now_micros);
+  for (;;) {
+    const CompiledNode& node = task->current_node();
+    if (node.is_final) {
+      Finish(worker, task, &dropped);
+      break;
+    }
+    bool moved = false;
+    bool stopped = false;
+    while (task->next_logic < node.logics.size()) {
+      const Logic& logic = *node.logics[task->next_logic];
+      LogicResult result = logic.Run(context);
+      if (result.kind != LogicResult::Kind::kFail && !context.writes().empty() &&
+          !CommitWrites(worker, context, task)) {
+        result = LogicResult::Fail(
+            logic.error_node(), false, absl::StrCat(logic.error_family(), "_task_size_overflow_limit"),
+            absl::StrCat("Task size exceeds the limit of ", options_.max_task_size, " bytes"));
+      }
+      context.writes().clear();
+      if (result.kind == LogicResult::Kind::kNext) {
+        ++task->next_logic;
+        continue;
+      }
+      if (result.kind == LogicResult::Kind::kPark) {
+        ++task->next_logic;
+        Park(task, ParkReason::kCallback);
+        stopped = true;
+        break;
+      }
+      if (result.kind == LogicResult::Kind::kFail) {
+        WriteErrorParams(worker, context, task, logic.error_family(), result);
+        if (!result.node.valid()) {
+          Stop(task, TaskStatus::kError, ParkReason::kError, result.tag, result.description);
+          stopped = true;
+          break;
+        }
+      } else if (!result.node.valid()) {  // kGoTo along an empty link
+        Stop(task, TaskStatus::kError, ParkReason::kUnroutable, "node_link_empty",
+             absl::StrCat("logics[", task->next_logic, "] (",
+                          logic.error_family(), ") of node \"", node.id,
+                          "\" has no target node in the scheme file"));
+        stopped = true;
+        break;
+      }
+      moved = true;
+      if (!Enter(worker, task, result.node.index)) stopped = true;
+      break;
+    }
+    if (stopped) break;
+    if (!moved) {
+      // The logics ended without routing: the task waits here (a delay node).
+      Park(task, ParkReason::kNoExit);
+      break;
+    }
+  }
+  task->state.store(kIdle, std::memory_order_release);
+}
+
+bool EngineImpl::CommitWrites(Worker& worker, StepContext& context, Task* task) {
+  worker.scratch.clear();
+  ApplyWrites(context.data(), context.writes(), &worker.scratch);
+  if (worker.scratch.size() > options_.max_task_size) return false;
+  task->data.swap(worker.scratch);
+  context.Invalidate();
+  return true;
+}
+
+void EngineImpl::WriteErrorParams(Worker& worker, StepContext& context, Task* task,
+                                  absl::string_view family, const LogicResult& result) {
+  WriteSet& writes = context.writes();
+  writes.clear();
+  auto add = [&writes, family](absl::string_view suffix, std::string value) {
+    PathSegment segment;
+    segment.key = absl::StrCat("__conveyor_", family, "_return_", suffix, "__");
+    Write write;
+    write.path.push_back(std::move(segment));
+    write.value = Value::String(std::move(value));
+    writes.push_back(std::move(write));
+  };
+  add("type_error", result.hardware ? "hardware" : "software");
+  add("type_tag", result.tag);
+  add("description", result.description);
+  worker.scratch.clear();
+  ApplyWrites(context.data(), writes, &worker.scratch);
+  task->data.swap(worker.scratch);
+  context.Invalidate();
+  writes.clear();
+}
+
+bool EngineImpl::Enter(Worker& worker, Task* task, uint32_t target) {
+  const CompiledProcess& process = *task->process;
+  const CompiledNode& from = process.nodes[task->node];
+  const CompiledNode& to = process.nodes[target];
+  from.counters->tasks.fetch_sub(1, std::memory_order_relaxed);
+  if (!to.is_final) to.counters->tasks.fetch_add(1, std::memory_order_relaxed);
+  task->prev_node = task->node;
+  task->node = target;
+  task->next_logic = 0;
+  worker.transitions.fetch_add(1, std::memory_order_relaxed);
+  if (worker.visits.size() <= target) worker.visits.resize(process.nodes.size());
+  auto& visit = worker.visits[target];
+  if (visit.first != worker.generation) visit = {worker.generation, 0};
+  if (++visit.second > static_cast<uint32_t>(options_.loop_limit) && !to.is_final) {
+    Stop(task, TaskStatus::kLoopStopped, ParkReason::kLoopStopped, "loop_limit",
+         absl::StrCat("entered node \"", to.id, "\" more than ", options_.loop_limit,
+                      " times without waiting"));
+    return false;
+  }
+  return true;
+}
+
+void EngineImpl::Park(Task* task, ParkReason reason) {
+  task->park = reason;
+  if (std::atomic<int64_t>* counter = ReasonCounter(task->current_node(), reason)) {
+    counter->fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void EngineImpl::Stop(Task* task, TaskStatus status, ParkReason reason, absl::string_view tag,
+                      absl::string_view description) {
+  task->status = status;
+  Park(task, reason);
+  if (status == TaskStatus::kLoopStopped) {
+    loop_stopped_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    errored_.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (observer_ == nullptr) return;
+  TaskEvent event = EventOf(*task);
+  event.error_tag = tag;
+  event.error_description = description;
+  if (status == TaskStatus::kLoopStopped) {
+    observer_->OnTaskLoopStopped(event);
+  } else {
+    observer_->OnTaskError(event);
+  }
+}
+
+void EngineImpl::Finish(Worker& worker, Task* task, std::shared_ptr<Task>* dropped) {
+  const CompiledNode& node = task->current_node();
+  task->status = TaskStatus::kProcessed;
+  task->park = ParkReason::kFinal;
+  node.counters->finished.fetch_add(1, std::memory_order_relaxed);
+  finished_.fetch_add(1, std::memory_order_relaxed);
+  EraseRef(task);
+  if (observer_ != nullptr) observer_->OnTaskFinished(EventOf(*task));
+  if (!node.save_task) {
+    ObjShard& shard = ObjShardFor(task->obj_id_view());
+    absl::MutexLock lock(&shard.mu);
+    auto it = shard.tasks.find(task->obj_id_view());
+    if (it != shard.tasks.end()) {
+      *dropped = std::move(it->second);
+      shard.tasks.erase(it);
+    }
+  }
+}
+
+void EngineImpl::EraseRef(Task* task) {
+  if (task->ref.empty()) return;
+  RefShard& shard = RefShardFor(task->process->conv_id, task->ref);
+  absl::MutexLock lock(&shard.mu);
+  auto it = shard.tasks.find(std::make_pair(task->process->conv_id, absl::string_view(task->ref)));
+  if (it != shard.tasks.end() && it->second.get() == task) shard.tasks.erase(it);
+}
+
+TaskEvent EngineImpl::EventOf(const Task& task) const {
+  TaskEvent event;
+  event.conv_id = task.process->conv_id;
+  event.obj_id = task.obj_id_view();
+  event.ref = task.ref;
+  event.node_id = task.current_node().id;
+  event.node_title = task.current_node().title;
+  event.data = task.data;
+  return event;
+}
+
+std::array<char, 24> EngineImpl::NewObjId() {
+  // 4 bytes of seconds, 3 bytes of per-engine salt, 5 bytes of counter: the
+  // counter alone keeps ids unique within an engine for 2^40 tasks.
+  const uint64_t seconds = static_cast<uint64_t>(absl::ToUnixSeconds(clock_->Now()));
+  const uint64_t counter = next_id_.fetch_add(1, std::memory_order_relaxed) & 0xffffffffffull;
+  const uint64_t high = ((seconds & 0xffffffffull) << 24) | id_salt_;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::array<char, 24> id;
+  for (int i = 0; i < 14; ++i) id[i] = kHex[(high >> (4 * (13 - i))) & 0xf];
+  for (int i = 0; i < 10; ++i) id[14 + i] = kHex[(counter >> (4 * (9 - i))) & 0xf];
+  return id;
+}
+
+const CompiledProcess* EngineImpl::CurrentProcess(int64_t conv_id) const {
+  absl::ReaderMutexLock lock(&processes_mu_);
+  auto it = current_.find(conv_id);
+  return it == current_.end() ? nullptr : it->second;
+}
+
+absl::StatusOr<DeployResult> EngineImpl::Deploy(absl::string_view file_name,
+                                                absl::string_view json) {
+  if (absl::Status open = CheckOpen(); !open.ok()) return open;
+  ImportResult imported = ImportScheme(file_name, json, options_.import_limits);
+  DeployResult result;
+  std::vector<std::string> errors;
+  for (const Diagnostic& diagnostic : imported.diagnostics) {
+    if (diagnostic.is_error()) {
+      errors.push_back(diagnostic.ToString());
+    } else {
+      result.warnings.push_back(diagnostic);
+    }
+  }
+  if (!imported.ok()) {
+    return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+  }
+  std::vector<std::unique_ptr<CompiledProcess>> compiled;
+  for (const schema::Process& process : imported.scheme().processes()) {
+    absl::StatusOr<std::unique_ptr<CompiledProcess>> one =
+        CompileProcess(file_name, process, *registry_, worker_count_ + 1, &result.warnings);
+    if (!one.ok()) return one.status();
+    result.conv_ids.push_back(process.conv_id());
+    compiled.push_back(*std::move(one));
+  }
+  if (compiled.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(file_name, ": the file holds no process"));
+  }
+  absl::MutexLock lock(&processes_mu_);
+  for (auto& process : compiled) {
+    const int64_t conv_id = process->conv_id;
+    if (!current_.contains(conv_id)) deploy_order_.push_back(conv_id);
+    current_[conv_id] = process.get();
+    versions_.push_back(std::move(process));
+  }
+  return result;
+}
+
+absl::StatusOr<DeployResult> EngineImpl::DeployFile(const std::string& path) {
+  absl::StatusOr<std::string> contents = ReadSchemeFile(path);
+  if (!contents.ok()) return contents.status();
+  return Deploy(path, *contents);
+}
+
+absl::StatusOr<std::string> EngineImpl::CreateTask(int64_t conv_id, absl::string_view ref,
+                                                   absl::string_view data_json) {
+  if (absl::Status open = CheckOpen(); !open.ok()) return open;
+  if (ref.size() > 255) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ref is ", ref.size(), " bytes; at most 255 are allowed"));
+  }
+  const CompiledProcess* process = CurrentProcess(conv_id);
+  if (process == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no process with conv_id ", conv_id, " is deployed"));
+  }
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (absl::Status parsed = ParseTaskData(parser, data_json, options_.max_task_size, &doc);
+      !parsed.ok()) {
+    return parsed;
+  }
+  auto task = std::make_shared<Task>();
+  AppendElement(doc, &task->data);
+  if (absl::Status size = CheckSize(task->data.size(), options_.max_task_size); !size.ok()) {
+    return size;
+  }
+  if (pending_.fetch_add(1, std::memory_order_acq_rel) >=
+      static_cast<int64_t>(options_.max_queued_tasks)) {
+    ActivationDone();
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the run queue is full (", options_.max_queued_tasks, " tasks, max_queued_tasks)"));
+  }
+  task->process = process;
+  task->node = process->start;
+  task->ref = std::string(ref);
+  task->obj_id = NewObjId();
+  task->create_micros = task->change_micros = absl::ToUnixMicros(clock_->Now());
+  // Queued before it becomes visible: an API call that finds it holds it
+  // as kHeldQueued and leaves the queue entry to the worker.
+  task->state.store(kQueued, std::memory_order_relaxed);
+  if (!task->ref.empty()) {
+    RefShard& shard = RefShardFor(conv_id, task->ref);
+    absl::MutexLock lock(&shard.mu);
+    auto inserted =
+        shard.tasks.try_emplace(std::make_pair(conv_id, absl::string_view(task->ref)), task);
+    if (!inserted.second) {
+      ActivationDone();
+      return absl::AlreadyExistsError(absl::StrCat("a task with ref \"", ref,
+                                                   "\" is already active in process ", conv_id));
+    }
+  }
+  {
+    ObjShard& shard = ObjShardFor(task->obj_id_view());
+    absl::MutexLock lock(&shard.mu);
+    shard.tasks.emplace(task->obj_id_view(), task);
+  }
+  process->nodes[process->start].counters->tasks.fetch_add(1, std::memory_order_relaxed);
+  created_.fetch_add(1, std::memory_order_relaxed);
+  std::string obj_id(task->obj_id_view());
+  Enqueue(task.get());
+  return obj_id;
+}
+
+std::shared_ptr<Task> EngineImpl::Find(const TaskKey& key) {
+  if (!key.obj_id.empty()) {
+    ObjShard& shard = ObjShardFor(key.obj_id);
+    absl::MutexLock lock(&shard.mu);
+    auto it = shard.tasks.find(absl::string_view(key.obj_id));
+    return it == shard.tasks.end() ? nullptr : it->second;
+  }
+  RefShard& shard = RefShardFor(key.conv_id, key.ref);
+  absl::MutexLock lock(&shard.mu);
+  auto it = shard.tasks.find(std::make_pair(key.conv_id, absl::string_view(key.ref)));
+  return it == shard.tasks.end() ? nullptr : it->second;
+}
+
+absl::Status NotFoundFor(const TaskKey& key) {
+  if (!key.obj_id.empty()) {
+    return absl::NotFoundError(absl::StrCat("no task with obj_id \"", key.obj_id, "\""));
+  }
+  return absl::NotFoundError(absl::StrCat("no active task with ref \"", key.ref,
+                                          "\" in process ", key.conv_id));
+}
+
+void EngineImpl::Acquire(Task* task) {
+  int spins = 0;
+  for (;;) {
+    uint32_t state = task->state.load(std::memory_order_acquire);
+    if (state == kIdle &&
+        task->state.compare_exchange_weak(state, kHeld, std::memory_order_acquire)) {
+      return;
+    }
+    if (state == kQueued &&
+        task->state.compare_exchange_weak(state, kHeldQueued, std::memory_order_acquire)) {
+      return;
+    }
+    // Running on a worker (a bounded number of steps) or held by another
+    // call: wait politely.
+    if (++spins > 64) std::this_thread::yield();
+  }
+}
+
+void EngineImpl::Release(Task* task, bool schedule) {
+  const uint32_t state = task->state.load(std::memory_order_relaxed);
+  if (state == kHeldQueued) {
+    task->state.store(kQueued, std::memory_order_release);
+  } else if (state == kHeldDeferred) {
+    // A worker skipped the queue entry while we held the task; pending_
+    // still counts it.
+    task->state.store(kQueued, std::memory_order_release);
+    Enqueue(task);
+  } else if (schedule) {
+    pending_.fetch_add(1, std::memory_order_acq_rel);
+    task->state.store(kQueued, std::memory_order_release);
+    Enqueue(task);
+  } else {
+    task->state.store(kIdle, std::memory_order_release);
+  }
+}
+
+absl::Status EngineImpl::ModifyTask(const TaskKey& key, absl::string_view data_json) {
+  if (absl::Status open = CheckOpen(); !open.ok()) return open;
+  thread_local simdjson::dom::parser patch_parser;
+  thread_local simdjson::dom::parser data_parser;
+  simdjson::dom::element patch;
+  if (absl::Status parsed =
+          ParseTaskData(patch_parser, data_json, options_.max_task_size, &patch);
+      !parsed.ok()) {
+    return parsed;
+  }
+  std::shared_ptr<Task> task = Find(key);
+  if (task == nullptr) return NotFoundFor(key);
+  Acquire(task.get());
+  if (task->status == TaskStatus::kDeleted) {
+    Release(task.get(), false);
+    return NotFoundFor(key);
+  }
+  if (task->status == TaskStatus::kProcessed) {
+    Release(task.get(), false);
+    return absl::FailedPreconditionError(
+        absl::StrCat("task ", task->obj_id_view(), " has finished (final node \"",
+                     task->current_node().id, "\")"));
+  }
+  simdjson::dom::element data;
+  std::string merged;
+  if (data_parser.parse(task->data.data(), task->data.size()).get(data) == simdjson::SUCCESS) {
+    MergeTopLevel(data, patch, &merged);
+  }
+  if (absl::Status size = CheckSize(merged.size(), options_.max_task_size); !size.ok()) {
+    Release(task.get(), false);
+    return size;
+  }
+  task->data.swap(merged);
+  task->change_micros = absl::ToUnixMicros(clock_->Now());
+  const bool resume =
+      task->park == ParkReason::kCallback || task->park == ParkReason::kLoopStopped;
+  if (resume) {
+    if (std::atomic<int64_t>* counter = ReasonCounter(task->current_node(), task->park)) {
+      counter->fetch_sub(1, std::memory_order_relaxed);
+    }
+    task->park = ParkReason::kNone;
+    task->status = TaskStatus::kProcessing;
+  }
+  Release(task.get(), resume);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TaskSnapshot> EngineImpl::ShowTask(const TaskKey& key) {
+  if (absl::Status open = CheckOpen(); !open.ok()) return open;
+  std::shared_ptr<Task> task = Find(key);
+  if (task == nullptr) return NotFoundFor(key);
+  Acquire(task.get());
+  TaskSnapshot snapshot = Snapshot(*task);
+  Release(task.get(), false);
+  return snapshot;
+}
+
+absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_id) {
+  if (absl::Status open = CheckOpen(); !open.ok()) return open;
+  std::shared_ptr<Task> task = Find(key);
+  if (task == nullptr) return NotFoundFor(key);
+  Acquire(task.get());
+  if (task->status == TaskStatus::kDeleted) {
+    Release(task.get(), false);
+    return NotFoundFor(key);
+  }
+  const CompiledNode& node = task->current_node();
+  if (!node_id.empty() && node.id != node_id) {
+    Release(task.get(), false);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "task ", task->obj_id_view(), " is in node \"", node.id, "\", not \"", node_id, "\""));
+  }
+  if (!node.is_final) {
+    node.counters->tasks.fetch_sub(1, std::memory_order_relaxed);
+    if (std::atomic<int64_t>* counter = ReasonCounter(node, task->park)) {
+      counter->fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+  task->status = TaskStatus::kDeleted;
+  task->park = ParkReason::kNone;
+  task->change_micros = absl::ToUnixMicros(clock_->Now());
+  EraseRef(task.get());
+  Release(task.get(), false);
+  return absl::OkStatus();
+}
+
+TaskSnapshot EngineImpl::Snapshot(const Task& task) const {
+  TaskSnapshot snapshot;
+  snapshot.obj_id = std::string(task.obj_id_view());
+  snapshot.ref = task.ref;
+  snapshot.conv_id = task.process->conv_id;
+  snapshot.status = task.status;
+  snapshot.park_reason = task.park;
+  snapshot.node_id = task.current_node().id;
+  snapshot.node_title = task.current_node().title;
+  if (task.prev_node != NodeHandle::kNone) {
+    snapshot.node_prev_id = task.process->nodes[task.prev_node].id;
+  }
+  snapshot.create_time = absl::FromUnixMicros(task.create_micros);
+  snapshot.change_time = absl::FromUnixMicros(task.change_micros);
+  snapshot.data = task.data;
+  return snapshot;
+}
+
+void EngineImpl::ForEachTask(const std::function<void(const TaskSnapshot&)>& visit) {
+  for (ObjShard& shard : obj_shards_) {
+    std::vector<std::shared_ptr<Task>> tasks;
+    {
+      absl::MutexLock lock(&shard.mu);
+      tasks.reserve(shard.tasks.size());
+      for (const auto& entry : shard.tasks) tasks.push_back(entry.second);
+    }
+    for (const std::shared_ptr<Task>& task : tasks) {
+      Acquire(task.get());
+      TaskSnapshot snapshot = Snapshot(*task);
+      Release(task.get(), false);
+      visit(snapshot);
+    }
+  }
+}
+
+absl::Status EngineImpl::WaitIdle(absl::Duration timeout) {
+  auto idle = [this] { return pending_.load(std::memory_order_acquire) == 0; };
+  absl::MutexLock lock(&idle_mu_);
+  if (!idle_mu_.AwaitWithTimeout(absl::Condition(&idle), timeout)) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("tasks still moving after ", absl::FormatDuration(timeout), " (",
+                     pending_.load(std::memory_order_relaxed), " queued or running)"));
+  }
+  return absl::OkStatus();
+}
+
+ProcessStats EngineImpl::StatsOf(const CompiledProcess& process) const {
+  ProcessStats stats;
+  stats.conv_id = process.conv_id;
+  stats.title = process.title;
+  for (const CompiledNode& node : process.nodes) {
+    NodeStats n;
+    n.node_id = node.id;
+    n.title = node.title;
+    n.is_final = node.is_final;
+    const NodeCounters& c = *node.counters;
+    n.tasks = c.tasks.load(std::memory_order_relaxed);
+    n.finished = c.finished.load(std::memory_order_relaxed);
+    n.callback = c.callback.load(std::memory_order_relaxed);
+    n.no_exit = c.no_exit.load(std::memory_order_relaxed);
+    n.error = c.error.load(std::memory_order_relaxed);
+    n.loop_stopped = c.loop_stopped.load(std::memory_order_relaxed);
+    for (const auto& sum : node.sums) n.sums.push_back({sum->id(), sum->name(), sum->Read()});
+    stats.nodes.push_back(std::move(n));
+  }
+  return stats;
+}
+
+EngineStats EngineImpl::Stats() const {
+  EngineStats stats;
+  stats.tasks_created = created_.load(std::memory_order_relaxed);
+  stats.tasks_finished = finished_.load(std::memory_order_relaxed);
+  stats.tasks_errored = errored_.load(std::memory_order_relaxed);
+  stats.tasks_loop_stopped = loop_stopped_.load(std::memory_order_relaxed);
+  stats.tasks_queued = pending_.load(std::memory_order_relaxed);
+  for (const auto& worker : workers_) {
+    stats.node_transitions += worker->transitions.load(std::memory_order_relaxed);
+  }
+  absl::ReaderMutexLock lock(&processes_mu_);
+  for (int64_t conv_id : deploy_order_) stats.processes.push_back(StatsOf(*current_.at(conv_id)));
+  return stats;
+}
+
+absl::StatusOr<ProcessStats> EngineImpl::StatsFor(int64_t conv_id) const {
+  const CompiledProcess* process = CurrentProcess(conv_id);
+  if (process == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no process with conv_id ", conv_id, " is deployed"));
+  }
+  return StatsOf(*process);
+}
+
+absl::Status EngineImpl::ResetSum(int64_t conv_id, absl::string_view node_id,
+                                  absl::string_view sum_id) {
+  const CompiledProcess* process = CurrentProcess(conv_id);
+  if (process == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no process with conv_id ", conv_id, " is deployed"));
+  }
+  const CompiledNode* node = process->FindNode(node_id);
+  if (node == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("process ", conv_id, " has no node \"", node_id, "\""));
+  }
+  SumAccumulator* sum = node->FindSum(sum_id);
+  if (sum == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("node \"", node_id, "\" has no sum \"", sum_id, "\""));
+  }
+  sum->Reset();
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace internal
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+  if (options.worker_threads < 0 || options.worker_threads > 1024) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("worker_threads must be 0..1024, not ", options.worker_threads));
+  }
+  if (options.loop_limit < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("loop_limit must be at least 1, not ", options.loop_limit));
+  }
+  if (options.max_task_size < 2) {
+    return absl::InvalidArgumentError("max_task_size must hold at least {}");
+  }
+  if (options.max_queued_tasks < 1) {
+    return absl::InvalidArgumentError("max_queued_tasks must be at least 1");
+  }
+  auto engine = std::make_unique<internal::EngineImpl>(options);
+  engine->Start();
+  return std::unique_ptr<Engine>(std::move(engine));
+}
+
+}  // namespace convey

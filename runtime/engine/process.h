@@ -1,0 +1,93 @@
+// A deployed process: nodes with their compiled logics, live counters and
+// sum accumulators. Built once at deploy and immutable afterwards except for
+// the atomic counters, which workers update without locks.
+#ifndef CONVEY_RUNTIME_ENGINE_PROCESS_H_
+#define CONVEY_RUNTIME_ENGINE_PROCESS_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "convey/logic.h"
+#include "convey/scheme.h"
+#include "runtime/template/template.h"
+#include "schema/process.pb.h"
+
+namespace convey {
+namespace internal {
+
+// A double accumulator split into cache-line-sized stripes (one per worker,
+// plus one shared by other threads) so concurrent adds do not contend.
+class SumAccumulator {
+ public:
+  SumAccumulator(std::string id, std::string name, int stripes);
+  void Add(double amount, int stripe);
+  double Read() const;
+  void Reset();
+  const std::string& id() const { return id_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  struct alignas(64) Stripe {
+    std::atomic<double> value{0};
+  };
+  std::string id_;
+  std::string name_;
+  std::unique_ptr<Stripe[]> stripes_;
+  int count_;
+};
+
+// Per-node counters, each on its own cache line: they are the only state
+// workers share on the hot path.
+struct alignas(64) NodeCounters {
+  std::atomic<int64_t> tasks{0};     // tasks in the node (not for final nodes)
+  std::atomic<int64_t> finished{0};  // final nodes: tasks that ended here
+  // Tasks here that are not moving, per reason.
+  std::atomic<int64_t> callback{0};
+  std::atomic<int64_t> no_exit{0};
+  std::atomic<int64_t> error{0};
+  std::atomic<int64_t> loop_stopped{0};
+};
+
+struct CompiledNode {
+  std::string id;
+  std::string title;
+  schema::NodeKind kind = schema::NODE_KIND_NORMAL;
+  bool is_final = false;
+  bool save_task = true;  // final nodes: archive (true) or drop the task
+  std::vector<std::unique_ptr<Logic>> logics;
+  std::vector<std::unique_ptr<SumAccumulator>> sums;
+  std::unique_ptr<NodeCounters> counters = std::make_unique<NodeCounters>();
+
+  // The accumulator with this id, else with this name; null if none.
+  SumAccumulator* FindSum(absl::string_view id_or_name) const;
+};
+
+struct CompiledProcess {
+  int64_t conv_id = 0;
+  std::string title;
+  schema::ConvType conv_type = schema::CONV_TYPE_PROCESS;
+  std::vector<CompiledNode> nodes;
+  uint32_t start = 0;
+  absl::flat_hash_map<std::string, uint32_t> node_by_id;
+  std::vector<std::unique_ptr<Template>> templates;
+
+  const CompiledNode* FindNode(absl::string_view id) const;
+};
+
+// Compiles one imported process with the factories of `registry`. A logic
+// type with no factory compiles to one that fails tasks with
+// `logic_not_supported` (Part A1) and adds a warning. Errors are
+// InvalidArgument naming the node and logic.
+absl::StatusOr<std::unique_ptr<CompiledProcess>> CompileProcess(
+    absl::string_view file_name, const schema::Process& process, const LogicRegistry& registry,
+    int sum_stripes, std::vector<Diagnostic>* warnings);
+
+}  // namespace internal
+}  // namespace convey
+
+#endif  // CONVEY_RUNTIME_ENGINE_PROCESS_H_

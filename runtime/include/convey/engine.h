@@ -1,0 +1,204 @@
+// The convey engine: deploy exported processes and move tasks through them.
+//
+//   convey::EngineOptions options;
+//   auto engine = convey::Engine::Open(options);           // StatusOr
+//   auto deployed = (*engine)->DeployFile("orders.json");  // + warnings
+//   (*engine)->CreateTask(deployed->conv_ids[0], "ref-1", R"({"amount":5})");
+//   (*engine)->WaitIdle(absl::Seconds(10));
+//
+// Thread safety: every method may be called from any thread, concurrently.
+// Tasks run on the engine's own worker threads; a call returns once its
+// effect is recorded, not when the task has moved (use WaitIdle or an
+// Observer for that).
+//
+// Ownership: Open returns the engine; destroying it (or Close) stops the
+// workers and drops every task. Options' clock and observer are borrowed and
+// must outlive the engine.
+//
+// Errors: absl::Status codes are fixed: a bad scheme, task data or operation
+// is InvalidArgument (the message says where and why); an unknown process or
+// task is NotFound; a duplicate ref is AlreadyExists; a full run queue is
+// ResourceExhausted (retry later); a call after Close is FailedPrecondition;
+// WaitIdle past its timeout is DeadlineExceeded. A failure never affects any
+// other task.
+#ifndef CONVEY_ENGINE_H_
+#define CONVEY_ENGINE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "convey/environment.h"
+#include "convey/logic.h"
+#include "convey/scheme.h"
+
+namespace convey {
+
+struct EngineOptions {
+  // Threads that run tasks. 0: one per hardware thread.
+  int worker_threads = 0;
+  // Not owned. Null: Clock::Real().
+  Clock* clock = nullptr;
+  // Not owned. Null: no events.
+  Observer* observer = nullptr;
+  // Not owned. Null: LogicRegistry::Global().
+  const LogicRegistry* registry = nullptr;
+  // Largest task data, in bytes of JSON text. A create above it is refused;
+  // a logic whose writes would exceed it fails with
+  // `<family>_task_size_overflow_limit`.
+  size_t max_task_size = 128000;
+  // A task entering one node more than this many times without parking in
+  // between is stopped there with status `loop_stopped`.
+  int loop_limit = 50;
+  // Tasks waiting for a worker. A create beyond it is ResourceExhausted.
+  size_t max_queued_tasks = 1 << 20;
+  // Limits applied to scheme files at deploy.
+  ImportLimits import_limits;
+};
+
+enum class TaskStatus {
+  kProcessing,   // moving, or parked in a node
+  kProcessed,    // reached a final node (archived)
+  kError,        // a logic failed with no err_node_id
+  kLoopStopped,  // stopped by the loop guard; a modify resumes it
+  kDeleted,
+};
+// "processing", "processed", "error", "loop_stopped", "deleted".
+absl::string_view TaskStatusName(TaskStatus status);
+
+struct DeployResult {
+  std::vector<int64_t> conv_ids;    // in file order
+  std::vector<Diagnostic> warnings;
+};
+
+// Names a task: by obj_id when it is set, else by ref within conv_id.
+struct TaskKey {
+  int64_t conv_id = 0;
+  std::string ref;
+  std::string obj_id;
+
+  static TaskKey ByRef(int64_t conv_id, std::string ref) { return {conv_id, std::move(ref), {}}; }
+  static TaskKey ByObjId(std::string obj_id) { return {0, {}, std::move(obj_id)}; }
+};
+
+// Why a task that is not moving is where it is.
+enum class ParkReason {
+  kNone,          // moving or queued
+  kCallback,      // a logic parked it until a modify (api_callback)
+  kNoExit,        // its node's logics ended without routing (a delay node)
+  kUnroutable,    // a link it must follow is empty in the file
+  kError,         // stopped by an error with no err_node_id
+  kLoopStopped,
+  kFinal,         // in a final node
+};
+absl::string_view ParkReasonName(ParkReason reason);
+
+struct TaskSnapshot {
+  std::string obj_id;  // 24 hex digits
+  std::string ref;
+  int64_t conv_id = 0;
+  TaskStatus status = TaskStatus::kProcessing;
+  ParkReason park_reason = ParkReason::kNone;
+  std::string node_id;
+  std::string node_title;
+  std::string node_prev_id;
+  absl::Time create_time;
+  absl::Time change_time;
+  std::string data;  // a JSON object
+};
+
+struct SumStats {
+  std::string id;
+  std::string name;
+  double value = 0;
+};
+
+struct NodeStats {
+  std::string node_id;
+  std::string title;
+  bool is_final = false;
+  int64_t tasks = 0;     // tasks in the node now (parked, queued or moving)
+  int64_t finished = 0;  // final nodes: tasks that ended here, ever
+  // Tasks here that are not moving, per reason.
+  int64_t callback = 0;
+  int64_t no_exit = 0;
+  int64_t error = 0;
+  int64_t loop_stopped = 0;
+  std::vector<SumStats> sums;
+};
+
+struct ProcessStats {
+  int64_t conv_id = 0;
+  std::string title;
+  std::vector<NodeStats> nodes;  // in file order
+};
+
+struct EngineStats {
+  int64_t tasks_created = 0;
+  int64_t tasks_finished = 0;
+  int64_t tasks_errored = 0;
+  int64_t tasks_loop_stopped = 0;
+  int64_t node_transitions = 0;  // entries into a node other than the start
+  int64_t tasks_queued = 0;      // waiting for a worker or running now
+  std::vector<ProcessStats> processes;  // in deploy order
+};
+
+class Engine {
+ public:
+  static absl::StatusOr<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+
+  virtual ~Engine() = default;
+
+  // Imports every process of a scheme file and makes it runnable. A process
+  // whose conv_id is already deployed replaces it for new tasks; tasks
+  // already running keep the version they started on. InvalidArgument with
+  // every located error when the file does not load.
+  virtual absl::StatusOr<DeployResult> Deploy(absl::string_view file_name,
+                                              absl::string_view json) = 0;
+  virtual absl::StatusOr<DeployResult> DeployFile(const std::string& path) = 0;
+
+  // Starts a task at the process's start node. `ref` may be empty (none),
+  // else 1..255 bytes, unique among the process's tasks not in a final node.
+  // `data_json` must be a JSON object (`[]` is taken as `{}`). Returns the
+  // new task's obj_id.
+  virtual absl::StatusOr<std::string> CreateTask(int64_t conv_id, absl::string_view ref,
+                                                 absl::string_view data_json) = 0;
+  // Merges the top-level keys of `data_json` into the task's data. A task
+  // parked by a logic (api_callback) or stopped by the loop guard resumes.
+  virtual absl::Status ModifyTask(const TaskKey& key, absl::string_view data_json) = 0;
+  virtual absl::StatusOr<TaskSnapshot> ShowTask(const TaskKey& key) = 0;
+  // Deletes the task; when `node_id` is not empty, only if it is there
+  // (FailedPrecondition otherwise).
+  virtual absl::Status DeleteTask(const TaskKey& key, absl::string_view node_id = {}) = 0;
+
+  // The Corezoid task API: `{"ops":[...]}` in, `{"request_proc":...,"ops":[...]}`
+  // out. Errors are reported inside the reply, never as a status.
+  virtual std::string HandleOps(absl::string_view body) = 0;
+
+  // Blocks until no task is queued or moving (parked tasks do not count).
+  virtual absl::Status WaitIdle(absl::Duration timeout = absl::InfiniteDuration()) = 0;
+
+  virtual EngineStats Stats() const = 0;
+  virtual absl::StatusOr<ProcessStats> StatsFor(int64_t conv_id) const = 0;
+  // Sets one accumulator (`id` or `name` of an api_sum item) to zero.
+  virtual absl::Status ResetSum(int64_t conv_id, absl::string_view node_id,
+                                absl::string_view sum_id) = 0;
+
+  // Calls `visit` for every task the engine holds (moving, parked, stopped or
+  // archived), one at a time, from the calling thread.
+  virtual void ForEachTask(const std::function<void(const TaskSnapshot&)>& visit) = 0;
+
+  // Stops the workers; queued tasks stay where they are. Idempotent.
+  virtual void Close() = 0;
+};
+
+}  // namespace convey
+
+#endif  // CONVEY_ENGINE_H_

@@ -1,0 +1,78 @@
+// What the engine needs from its host: a clock and an observer.
+//
+// Contract: both are owned by the host and must outlive the engine they are
+// given to. A Clock is called from any thread at any time; an Observer's
+// methods run on the engine's worker threads, concurrently, and must not block
+// for long (they delay every task behind them) nor call back into the engine
+// with WaitIdle (it would wait for itself). Other engine calls are allowed.
+#ifndef CONVEY_ENVIRONMENT_H_
+#define CONVEY_ENVIRONMENT_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace convey {
+
+// The source of time for task create/change times, `$.unixtime`, `$.date`
+// and (later) timers.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual absl::Time Now() const = 0;
+
+  // The system clock. Never null; lives forever.
+  static Clock* Real();
+};
+
+// A clock that moves only when told to: for tests and simulations.
+class ManualClock : public Clock {
+ public:
+  explicit ManualClock(absl::Time start = absl::FromUnixSeconds(1700000000))
+      : micros_(absl::ToUnixMicros(start)) {}
+  absl::Time Now() const override {
+    return absl::FromUnixMicros(micros_.load(std::memory_order_acquire));
+  }
+  void Set(absl::Time now) {
+    micros_.store(absl::ToUnixMicros(now), std::memory_order_release);
+  }
+  void Advance(absl::Duration d) {
+    micros_.fetch_add(absl::ToInt64Microseconds(d), std::memory_order_acq_rel);
+  }
+
+ private:
+  std::atomic<int64_t> micros_;
+};
+
+// One task at the moment an event happened. The views are valid only during
+// the callback.
+struct TaskEvent {
+  int64_t conv_id = 0;
+  absl::string_view obj_id;
+  absl::string_view ref;
+  absl::string_view node_id;
+  absl::string_view node_title;
+  absl::string_view data;  // the task's data, a JSON object
+  // For OnTaskError: the error's tag (`..._type_tag__`) and description.
+  absl::string_view error_tag;
+  absl::string_view error_description;
+};
+
+// Hears about tasks that stop moving. Default implementations do nothing.
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  // The task reached a final node (archived or dropped).
+  virtual void OnTaskFinished(const TaskEvent& event) {}
+  // A logic failed and had no err_node_id: the task stopped with status
+  // `error` in the node of that logic.
+  virtual void OnTaskError(const TaskEvent& event) {}
+  // The loop guard stopped the task (status `loop_stopped`).
+  virtual void OnTaskLoopStopped(const TaskEvent& event) {}
+};
+
+}  // namespace convey
+
+#endif  // CONVEY_ENVIRONMENT_H_

@@ -1,0 +1,196 @@
+// Logic plugins: how a logic type (`go`, `set_param`, a host's own...) plugs
+// into the engine.
+//
+// A LogicFactory is registered once by the platform's type name. When a
+// process is deployed, the factory validates the logic's configuration and
+// compiles it (templates, node links, sums) into a Logic. For every task that
+// reaches the logic, Logic::Run reads the task through a TaskContext, records
+// its writes there, and returns what happens next; it never moves the task
+// itself.
+//
+// Contract: Run is called concurrently from the engine's worker threads for
+// different tasks, so a Logic must be immutable after Create (or synchronise
+// itself). Factories are called at deploy time, from the deploying thread.
+// The registry is safe to use from any thread; a duplicate name is refused.
+// Writes made through TaskContext::Set are applied only when Run returns
+// Next or GoTo; on Fail the task's data is left as it was (all-or-nothing).
+#ifndef CONVEY_LOGIC_H_
+#define CONVEY_LOGIC_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "convey/value.h"
+#include "simdjson.h"
+
+namespace convey {
+
+namespace schema {
+class Logic;  // schema/process.proto
+}
+
+class Template;  // a compiled template; see LogicBuilder::CompileTemplate
+
+// A node of the process being deployed, resolved once at load time.
+struct NodeHandle {
+  static constexpr uint32_t kNone = 0xffffffffu;
+  uint32_t index = kNone;
+  bool valid() const { return index != kNone; }
+};
+
+// An accumulator of an `api_sum` item in the node being deployed.
+struct SumHandle {
+  uint32_t index = 0;
+};
+
+// What a logic decided for its task.
+struct LogicResult {
+  enum class Kind {
+    kNext,  // go on with the node's next logic
+    kGoTo,  // move the task to `node`
+    kFail,  // error: to `node` (the err_node_id) with the error parameters
+    kPark,  // the task stays in the node until modified (api_callback)
+  };
+  Kind kind = Kind::kNext;
+  NodeHandle node;
+  bool hardware = false;    // kFail: `hardware` or `software`
+  std::string tag;          // kFail: `__conveyor_<family>_return_type_tag__`
+  std::string description;  // kFail: `..._return_description__`
+
+  static LogicResult Next() { return {}; }
+  static LogicResult GoTo(NodeHandle node) {
+    LogicResult r;
+    r.kind = Kind::kGoTo;
+    r.node = node;
+    return r;
+  }
+  static LogicResult Park() {
+    LogicResult r;
+    r.kind = Kind::kPark;
+    return r;
+  }
+  // `err_node` may be invalid: the task then stops with status `error`.
+  static LogicResult Fail(NodeHandle err_node, bool hardware, std::string tag,
+                          std::string description) {
+    LogicResult r;
+    r.kind = Kind::kFail;
+    r.node = err_node;
+    r.hardware = hardware;
+    r.tag = std::move(tag);
+    r.description = std::move(description);
+    return r;
+  }
+};
+
+// Where a template's bare text is read from.
+enum class TemplateMode {
+  kValue,  // bare text is a literal ("amount" is the string "amount")
+  kParam,  // bare text is a path into the task ("amount", "a.b[0]")
+};
+
+// The logic being deployed.
+struct LogicSpec {
+  absl::string_view type;     // "go_if_const", a host's own type, ...
+  int64_t conv_id = 0;
+  absl::string_view node_id;
+  int index = 0;              // position in the node's `logics`
+  // The imported form (schema/process.proto). Logic types convey does not
+  // model arrive as `unsupported`, whose `json` is the logic object as
+  // written in the file.
+  const schema::Logic* config = nullptr;
+};
+
+// Load-time services for a factory.
+class LogicBuilder {
+ public:
+  virtual ~LogicBuilder() = default;
+  // A node of the same process; InvalidArgument naming the id if none.
+  virtual absl::StatusOr<NodeHandle> Node(absl::string_view node_id) = 0;
+  // Compiles `text` once; the template lives as long as the process.
+  // InvalidArgument with the reason for a malformed template.
+  virtual absl::StatusOr<const Template*> CompileTemplate(absl::string_view text,
+                                                          TemplateMode mode) = 0;
+  // The accumulator for one sum item of this node (same id: same handle).
+  virtual SumHandle DeclareSum(absl::string_view id, absl::string_view name) = 0;
+};
+
+// Run-time view of one task, valid during Logic::Run only.
+class TaskContext {
+ public:
+  virtual ~TaskContext() = default;
+  virtual int64_t conv_id() const = 0;
+  virtual absl::string_view obj_id() const = 0;
+  virtual absl::string_view ref() const = 0;
+  virtual absl::string_view node_id() const = 0;
+  virtual absl::Time now() const = 0;
+
+  // The task's data as JSON text, and as a simdjson document parsed once
+  // per activation (and again only after a logic wrote to it).
+  virtual absl::string_view data_json() = 0;
+  virtual simdjson::dom::element data() = 0;
+
+  virtual Value Evaluate(const Template& compiled) = 0;
+
+  // Records a write of `value` at `path` (`a.b`, `a[0]`, `a\.b`).
+  // InvalidArgument for a malformed path.
+  virtual absl::Status Set(absl::string_view path, Value value) = 0;
+
+  virtual void AddToSum(SumHandle sum, double amount) = 0;
+};
+
+class Logic {
+ public:
+  virtual ~Logic() = default;
+  virtual LogicResult Run(TaskContext& task) const = 0;
+  // The `<family>` of the error parameters this logic writes
+  // (`__conveyor_<family>_return_type_error__`), e.g. "api", "set_param".
+  virtual absl::string_view error_family() const = 0;
+  // Where the task goes when the engine fails this logic itself (task size
+  // overflow after its writes). Invalid: stop with status `error`.
+  virtual NodeHandle error_node() const { return {}; }
+};
+
+class LogicFactory {
+ public:
+  virtual ~LogicFactory() = default;
+  virtual absl::string_view type() const = 0;
+  // Validates and compiles one logic. An error is a deploy error; its
+  // message should say which field is wrong and why.
+  virtual absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
+                                                        LogicBuilder& builder) const = 0;
+};
+
+// Factories by type name.
+class LogicRegistry {
+ public:
+  // An empty registry (no built-ins).
+  LogicRegistry() = default;
+  LogicRegistry(const LogicRegistry&) = delete;
+  LogicRegistry& operator=(const LogicRegistry&) = delete;
+
+  // The registry engines use by default: convey's built-in logics, plus
+  // whatever hosts register in it before they open an engine.
+  static LogicRegistry& Global();
+
+  // AlreadyExists when the type is taken; InvalidArgument for a null or
+  // unnamed factory.
+  absl::Status Register(std::unique_ptr<LogicFactory> factory);
+  // Null when no factory has that type.
+  const LogicFactory* Find(absl::string_view type) const;
+  std::vector<std::string> Types() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<std::unique_ptr<LogicFactory>> factories_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace convey
+
+#endif  // CONVEY_LOGIC_H_

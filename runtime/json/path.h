@@ -1,0 +1,43 @@
+// Paths into a task's data: `a.b`, `a[0].b`, `a\.b` (a key with a dot).
+//
+// The platform's parameter names are paths unless a `.`, `[` or `]` is
+// escaped with `\`. A path is parsed once (at deploy for constant paths) and
+// looked up in a simdjson document without copying anything.
+#ifndef CONVEY_RUNTIME_JSON_PATH_H_
+#define CONVEY_RUNTIME_JSON_PATH_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "simdjson.h"
+
+namespace convey {
+namespace internal {
+
+struct PathSegment {
+  bool is_index = false;
+  std::string key;     // !is_index: the unescaped key
+  uint32_t index = 0;  // is_index
+};
+
+using Path = absl::InlinedVector<PathSegment, 2>;
+
+// InvalidArgument (saying where) for an empty text, an empty key (`a..b`,
+// `.a`), an unclosed or empty `[]`, an index that is not a non-negative
+// integer below 2^31, or a trailing `\`.
+absl::StatusOr<Path> ParsePath(absl::string_view text);
+
+// The path as written (with escapes), for messages.
+std::string PathToString(const Path& path);
+
+// The value at `path` under `root`. False when a key is absent, an index is
+// out of range, or a step meets the wrong kind of container.
+bool FindPath(simdjson::dom::element root, const Path& path, simdjson::dom::element* out);
+
+}  // namespace internal
+}  // namespace convey
+
+#endif  // CONVEY_RUNTIME_JSON_PATH_H_

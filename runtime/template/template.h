@@ -1,0 +1,90 @@
+// Templates (semantics Part A4): `{{path}}`, `root.*`, `node[ID].count`,
+// `node[ID].<sum id>`, `conv[ID]...`, and `$.` functions, compiled once when a
+// process is deployed and evaluated per task against its simdjson document.
+//
+// A template that is exactly one `{{...}}` (or one function call) keeps the
+// value's JSON type; mixed with text it produces a string (objects and arrays
+// as compact JSON). A missing value is an empty string inside text, and
+// Value::Missing() when it is the whole template. Evaluation never executes
+// code, never recurses without bound, and reads only what TemplateEnv gives.
+#ifndef CONVEY_RUNTIME_TEMPLATE_TEMPLATE_H_
+#define CONVEY_RUNTIME_TEMPLATE_TEMPLATE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "convey/logic.h"
+#include "convey/value.h"
+#include "runtime/json/path.h"
+#include "simdjson.h"
+
+namespace convey {
+
+// What a template can read. Implemented by the engine per task (and by
+// tests).
+class TemplateEnv {
+ public:
+  virtual ~TemplateEnv() = default;
+  // The task's data (a JSON object).
+  virtual simdjson::dom::element data() = 0;
+  // `root.<field>`: task_id, obj_id, ref, conv_id, node_id, prev_node_id,
+  // create_time, change_time, ... Missing when unknown.
+  virtual Value Root(absl::string_view field) = 0;
+  // `node[ID].<field>` (conv_id empty: the task's process) or
+  // `conv[CONV].node[ID].<field>`: `count` or a sum id/name.
+  virtual Value NodeField(absl::string_view conv_id, absl::string_view node_id,
+                          absl::string_view field) = 0;
+  // `conv[CONV].ref[REF]` (path empty: the whole task data as an object) or
+  // `conv[CONV].ref[REF].<path>`.
+  virtual Value StateTask(absl::string_view conv_id, absl::string_view ref,
+                          const internal::Path& path) = 0;
+  // `env_var[NAME]` (path empty) or `env_var[NAME].<path>`: a stage
+  // variable. Stage variables are not part of a scheme export, so the
+  // default has none (Missing); a host that has them overrides this.
+  virtual Value EnvVar(absl::string_view name, const internal::Path& path) {
+    return Value::Missing();
+  }
+  virtual absl::Time Now() = 0;
+  virtual uint64_t Random() = 0;
+};
+
+class Template {
+ public:
+  // InvalidArgument with the reason and byte offset for an unclosed `{{`,
+  // an empty `{{}}`, a malformed path, an unknown `$.` function, a `$.map` /
+  // `$.filter` (Erlang funs are not supported), or nesting deeper than 16.
+  static absl::StatusOr<std::unique_ptr<Template>> Compile(absl::string_view text,
+                                                           TemplateMode mode);
+  ~Template();
+
+  Value Evaluate(TemplateEnv& env) const;
+
+  // True when the template reads nothing (a literal); constant() is then its value.
+  bool is_constant() const;
+  const Value& constant() const;
+  const std::string& source() const;
+
+ private:
+  Template();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+namespace internal {
+
+// The JSON value at `element` as a Value.
+Value ValueFromElement(simdjson::dom::element element);
+
+// Typed conversion of semantics A5 (`set_param` and friends). Returns
+// InvalidArgument when `value` does not convert to `type` (the caller builds
+// the `Param: <key>, Value: <value>, Try convert to: <type>` description).
+absl::StatusOr<Value> ConvertTo(const Value& value, Value::Type type);
+
+}  // namespace internal
+}  // namespace convey
+
+#endif  // CONVEY_RUNTIME_TEMPLATE_TEMPLATE_H_

@@ -1,0 +1,568 @@
+#include "convey/engine.h"
+
+#include <atomic>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "logics/builtin.h"
+#include "simdjson.h"
+#include "tests/support/scheme_text.h"
+
+namespace convey {
+namespace {
+
+using ::convey::testing::GoJson;
+using ::convey::testing::IfJson;
+using ::convey::testing::Kind;
+using ::convey::testing::NodeJson;
+using ::convey::testing::ProcessJson;
+using ::testing::HasSubstr;
+
+constexpr int64_t kConv = 100;
+
+std::unique_ptr<Engine> OpenEngine(EngineOptions options = {}) {
+  if (options.worker_threads == 0) options.worker_threads = 2;
+  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(options);
+  EXPECT_TRUE(engine.ok()) << engine.status();
+  return *std::move(engine);
+}
+
+void MustDeploy(Engine& engine, const std::string& json) {
+  absl::StatusOr<DeployResult> deployed = engine.Deploy("test.json", json);
+  ASSERT_TRUE(deployed.ok()) << deployed.status();
+}
+
+std::string Field(const std::string& data, const char* key) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(data).get(doc) != simdjson::SUCCESS) return "<bad json>";
+  simdjson::dom::element value;
+  if (doc.at_key(key).get(value) != simdjson::SUCCESS) return "<missing>";
+  return simdjson::minify(value);
+}
+
+const NodeStats& NodeNamed(const ProcessStats& stats, const std::string& id) {
+  for (const NodeStats& node : stats.nodes) {
+    if (node.node_id == id) return node;
+  }
+  static NodeStats none;
+  ADD_FAILURE() << "no node " << id;
+  return none;
+}
+
+// start -> check (amount > 100, number) -> big | small (finals).
+std::string RoutingScheme() {
+  return ProcessJson(
+      kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("check"), "]")),
+              NodeJson("check", Kind::kNormal,
+                       absl::StrCat("[", IfJson("amount", "more", "100", "number", "big"), ",",
+                                    GoJson("small"), "]")),
+              NodeJson("big", Kind::kFinal, "[]", "", "Big"),
+              NodeJson("small", Kind::kFinal, "[]", "", "Small")});
+}
+
+TEST(EngineTest, RoutesTasksToFinalNodes) {
+  auto engine = OpenEngine();
+  MustDeploy(*engine, RoutingScheme());
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(
+        engine->CreateTask(kConv, absl::StrCat("r", i), absl::StrCat("{\"amount\":", i * 3, "}"))
+            .ok());
+  }
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(30)).ok());
+  absl::StatusOr<ProcessStats> stats = engine->StatsFor(kConv);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(NodeNamed(*stats, "big").finished, 66);    // 102..297
+  EXPECT_EQ(NodeNamed(*stats, "small").finished, 34);  // 0..99
+  EXPECT_EQ(NodeNamed(*stats, "check").tasks, 0);
+
+  absl::StatusOr<TaskSnapshot> shown = engine->ShowTask(TaskKey::ByObjId(
+      *engine->CreateTask(kConv, "", R"j({"amount":"500"})j")));
+  ASSERT_TRUE(shown.ok());
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(30)).ok());
+  shown = engine->ShowTask(TaskKey::ByObjId(shown->obj_id));
+  ASSERT_TRUE(shown.ok());
+  // A string "500" against cast number is not a number: not more.
+  EXPECT_EQ(shown->node_id, "small");
+  EXPECT_EQ(shown->status, TaskStatus::kProcessed);
+  EXPECT_EQ(shown->node_prev_id, "check");
+  EXPECT_EQ(shown->data, R"j({"amount":"500"})j");
+
+  EngineStats all = engine->Stats();
+  EXPECT_EQ(all.tasks_created, 101);
+  EXPECT_EQ(all.tasks_finished, 101);
+  EXPECT_EQ(all.node_transitions, 101 * 2);
+}
+
+TEST(EngineTest, ObjIdsAreUniqueHex) {
+  auto engine = OpenEngine();
+  MustDeploy(*engine, RoutingScheme());
+  std::set<std::string> ids;
+  for (int i = 0; i < 1000; ++i) {
+    absl::StatusOr<std::string> id = engine->CreateTask(kConv, "", "{}");
+    ASSERT_TRUE(id.ok());
+    ASSERT_EQ(id->size(), 24u);
+    EXPECT_EQ(id->find_first_not_of("0123456789abcdef"), std::string::npos) << *id;
+    ids.insert(*id);
+  }
+  EXPECT_EQ(ids.size(), 1000u);
+}
+
+TEST(EngineTest, RefIsUniqueAmongActiveTasksAndFreedByFinal) {
+  auto engine = OpenEngine();
+  // start -> wait (no exit: the task stays).
+  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
+                                                   absl::StrCat("[", GoJson("wait"), "]")),
+                                          NodeJson("wait", Kind::kNormal, "[]"),
+                                          NodeJson("end", Kind::kFinal, "[]")}));
+  ASSERT_TRUE(engine->CreateTask(kConv, "r1", "{}").ok());
+  absl::StatusOr<std::string> duplicate = engine->CreateTask(kConv, "r1", "{}");
+  EXPECT_EQ(duplicate.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(duplicate.status().message(), HasSubstr("r1"));
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  absl::StatusOr<TaskSnapshot> shown = engine->ShowTask(TaskKey::ByRef(kConv, "r1"));
+  ASSERT_TRUE(shown.ok());
+  EXPECT_EQ(shown->node_id, "wait");
+  EXPECT_EQ(shown->park_reason, ParkReason::kNoExit);
+  EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "wait").no_exit, 1);
+
+  // Once the first task is deleted its ref is free again.
+  ASSERT_TRUE(engine->DeleteTask(TaskKey::ByRef(kConv, "r1")).ok());
+  EXPECT_TRUE(engine->CreateTask(kConv, "r1", "{}").ok());
+  EXPECT_EQ(engine->ShowTask(TaskKey::ByObjId(shown->obj_id))->status, TaskStatus::kDeleted);
+}
+
+TEST(EngineTest, RefsAreFreedWhenTasksFinish) {
+  auto engine = OpenEngine();
+  MustDeploy(*engine, RoutingScheme());
+  ASSERT_TRUE(engine->CreateTask(kConv, "same", "{}").ok());
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  EXPECT_TRUE(engine->CreateTask(kConv, "same", "{}").ok());
+}
+
+TEST(EngineTest, RejectsBadTaskInput) {
+  EngineOptions options;
+  auto engine = OpenEngine(options);
+  MustDeploy(*engine, RoutingScheme());
+  EXPECT_EQ(engine->CreateTask(999, "", "{}").status().code(), absl::StatusCode::kNotFound);
+  for (const char* bad : {"", "{", "[1]", "42", "\"text\"", "null", R"j({"a":1,})j"}) {
+    absl::StatusOr<std::string> created = engine->CreateTask(kConv, "", bad);
+    EXPECT_EQ(created.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_THAT(engine->CreateTask(kConv, "", "[1]").status().message(),
+              HasSubstr("must be a JSON object"));
+  EXPECT_THAT(engine->CreateTask(kConv, "", "{").status().message(), HasSubstr("not valid JSON"));
+  EXPECT_TRUE(engine->CreateTask(kConv, "", "[]").ok());  // empty array: {}
+  std::string ten_mb = absl::StrCat("{\"blob\":\"", std::string(10 << 20, 'x'), "\"}");
+  absl::StatusOr<std::string> big = engine->CreateTask(kConv, "", ten_mb);
+  EXPECT_EQ(big.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(big.status().message(), HasSubstr("max_task_size"));
+  EXPECT_EQ(engine->CreateTask(kConv, std::string(256, 'r'), "{}").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine->ModifyTask(TaskKey::ByRef(kConv, "nope"), "{}").code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(engine->ShowTask(TaskKey::ByObjId("0123456789abcdef01234567")).status().code(),
+            absl::StatusCode::kNotFound);
+  // The engine still works.
+  ASSERT_TRUE(engine->CreateTask(kConv, "ok", R"j({"amount":500})j").ok());
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "big").finished, 1);
+}
+
+TEST(EngineTest, SetParamWritesTypedValues) {
+  auto engine = OpenEngine();
+  std::string set = R"j([{"type":"set_param",
+      "extra":{"total":"$.math({{price}}*{{qty}})","who":"{{first}}_{{last}}","cfg":"{\"a\":1}","nested.x[1]":"7"},
+      "extra_type":{"total":"number","who":"string","cfg":"object","nested.x[1]":"number"},
+      "err_node_id":"err"},{"type":"go","to_node_id":"end"}])j";
+  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
+                                                   absl::StrCat("[", GoJson("set"), "]")),
+                                          NodeJson("set", Kind::kNormal, set),
+                                          NodeJson("err", Kind::kFinal, "[]"),
+                                          NodeJson("end", Kind::kFinal, "[]")}));
+  absl::StatusOr<std::string> id =
+      engine->CreateTask(kConv, "", R"j({"price":2.5,"qty":4,"first":"Ann","last":"Lee"})j");
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  TaskSnapshot task = *engine->ShowTask(TaskKey::ByObjId(*id));
+  EXPECT_EQ(task.node_id, "end");
+  EXPECT_EQ(Field(task.data, "total"), "10");
+  EXPECT_EQ(Field(task.data, "who"), "\"Ann_Lee\"");
+  EXPECT_EQ(Field(task.data, "cfg"), R"j({"a":1})j");
+  EXPECT_EQ(Field(task.data, "nested"), R"j({"x":[null,7]})j");
+
+  // price missing: $.math gives nothing, "number" fails; nothing is written.
+  id = engine->CreateTask(kConv, "", R"j({"qty":4,"first":"Ann","last":"Lee"})j");
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  task = *engine->ShowTask(TaskKey::ByObjId(*id));
+  EXPECT_EQ(task.node_id, "err");
+  EXPECT_EQ(Field(task.data, "__conveyor_set_param_return_type_error__"), "\"software\"");
+  EXPECT_EQ(Field(task.data, "__conveyor_set_param_return_type_tag__"),
+            "\"set_param_wrong_convert_param\"");
+  EXPECT_THAT(Field(task.data, "__conveyor_set_param_return_description__"),
+              HasSubstr("Param: total"));
+  EXPECT_EQ(Field(task.data, "who"), "<missing>");
+}
+
+class RecordingObserver : public Observer {
+ public:
+  void OnTaskFinished(const TaskEvent&) override { finished++; }
+  void OnTaskError(const TaskEvent& event) override {
+    errors++;
+    absl::MutexLock lock(&mu);
+    last_tag = std::string(event.error_tag);
+  }
+  void OnTaskLoopStopped(const TaskEvent&) override { loops++; }
+  std::atomic<int> finished{0};
+  std::atomic<int> errors{0};
+  std::atomic<int> loops{0};
+  absl::Mutex mu;
+  std::string last_tag;
+};
+
+TEST(EngineTest, ErrorWithoutErrNodeStopsTheTask) {
+  RecordingObserver observer;
+  EngineOptions options;
+  options.observer = &observer;
+  auto engine = OpenEngine(options);
+  std::string set = R"j([{"type":"set_param","extra":{"n":"{{x}}"},"extra_type":{"n":"number"}},
+                        {"type":"go","to_node_id":"end"}])j";
+  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
+                                                   absl::StrCat("[", GoJson("set"), "]")),
+                                          NodeJson("set", Kind::kNormal, set),
+                                          NodeJson("end", Kind::kFinal, "[]")}));
+  absl::StatusOr<std::string> bad = engine->CreateTask(kConv, "bad", R"j({"x":"abc"})j");
+  absl::StatusOr<std::string> good = engine->CreateTask(kConv, "good", R"j({"x":"12"})j");
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  TaskSnapshot task = *engine->ShowTask(TaskKey::ByObjId(*bad));
+  EXPECT_EQ(task.status, TaskStatus::kError);
+  EXPECT_EQ(task.node_id, "set");
+  EXPECT_EQ(Field(task.data, "__conveyor_set_param_return_type_tag__"),
+            "\"set_param_wrong_convert_param\"");
+  EXPECT_EQ(engine->ShowTask(TaskKey::ByObjId(*good))->status, TaskStatus::kProcessed);
+  EXPECT_EQ(observer.errors.load(), 1);
+  EXPECT_EQ(observer.finished.load(), 1);
+  EXPECT_EQ(observer.last_tag, "set_param_wrong_convert_param");
+  EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "set").error, 1);
+  EXPECT_EQ(engine->Stats().tasks_errored, 1);
+}
+
+TEST(EngineTest, LoopGuardStopsAndModifyResumes) {
+  RecordingObserver observer;
+  EngineOptions options;
+  options.observer = &observer;
+  options.loop_limit = 5;
+  auto engine = OpenEngine(options);
+  // spin -> spin until "done" is set.
+  MustDeploy(*engine,
+             ProcessJson(kConv, {NodeJson("start", Kind::kStart,
+                                          absl::StrCat("[", GoJson("spin"), "]")),
+                                 NodeJson("spin", Kind::kNormal,
+                                          absl::StrCat("[", IfJson("done", "eq", "yes", "string",
+                                                                   "end"),
+                                                       ",", GoJson("spin"), "]")),
+                                 NodeJson("end", Kind::kFinal, "[]")}));
+  absl::StatusOr<std::string> id = engine->CreateTask(kConv, "loop", "{}");
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  TaskSnapshot task = *engine->ShowTask(TaskKey::ByObjId(*id));
+  EXPECT_EQ(task.status, TaskStatus::kLoopStopped);
+  EXPECT_EQ(task.node_id, "spin");
+  EXPECT_EQ(observer.loops.load(), 1);
+  EXPECT_EQ(engine->Stats().node_transitions, 6);  // start->spin, then 5 more entries
+  EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "spin").loop_stopped, 1);
+
+  ASSERT_TRUE(engine->ModifyTask(TaskKey::ByRef(kConv, "loop"), R"j({"done":"yes"})j").ok());
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  task = *engine->ShowTask(TaskKey::ByObjId(*id));
+  EXPECT_EQ(task.status, TaskStatus::kProcessed);
+  EXPECT_EQ(task.node_id, "end");
+  EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "spin").loop_stopped, 0);
+}
+
+TEST(EngineTest, TaskSizeLimitFailsTheWritingLogic) {
+  EngineOptions options;
+  options.max_task_size = 200;
+  auto engine = OpenEngine(options);
+  std::string set = R"j([{"type":"set_param","extra":{"copy":"{{blob}}{{blob}}"},
+                         "extra_type":{"copy":"string"},"err_node_id":"err"},
+                        {"type":"go","to_node_id":"end"}])j";
+  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
+                                                   absl::StrCat("[", GoJson("set"), "]")),
+                                          NodeJson("set", Kind::kNormal, set),
+                                          NodeJson("err", Kind::kFinal, "[]"),
+                                          NodeJson("end", Kind::kFinal, "[]")}));
+  absl::StatusOr<std::string> id =
+      engine->CreateTask(kConv, "", absl::StrCat("{\"blob\":\"", std::string(80, 'b'), "\"}"));
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  TaskSnapshot task = *engine->ShowTask(TaskKey::ByObjId(*id));
+  EXPECT_EQ(task.node_id, "err");
+  EXPECT_EQ(Field(task.data, "__conveyor_set_param_return_type_tag__"),
+            "\"set_param_task_size_overflow_limit\"");
+  EXPECT_EQ(Field(task.data, "copy"), "<missing>");
+  // Over the limit at create time.
+  EXPECT_EQ(engine->CreateTask(kConv, "", absl::StrCat("{\"b\":\"", std::string(300, 'x'), "\"}"))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(EngineTest, SumsAccumulateAndReset) {
+  auto engine = OpenEngine();
+  std::string sum = R"j([{"type":"api_sum","extra":[{"id":"n","name":"orders","value":"1"},
+                                                   {"id":"total","name":"amount","value":"{{amount}}"}]},
+                        {"type":"go","to_node_id":"read"}])j";
+  std::string read = R"j([{"type":"set_param","extra":{"seen":"{{node[sum].n}}"},
+                          "extra_type":{"seen":"number"}},{"type":"go","to_node_id":"end"}])j";
+  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
+                                                   absl::StrCat("[", GoJson("sum"), "]")),
+                                          NodeJson("sum", Kind::kNormal, sum),
+                                          NodeJson("read", Kind::kNormal, read),
+                                          NodeJson("end", Kind::kFinal, "[]")}));
+  for (int i = 1; i <= 200; ++i) {
+    ASSERT_TRUE(engine->CreateTask(kConv, "", absl::StrCat("{\"amount\":", i, "}")).ok());
+  }
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  const NodeStats node = NodeNamed(*engine->StatsFor(kConv), "sum");
+  ASSERT_EQ(node.sums.size(), 2u);
+  EXPECT_EQ(node.sums[0].value, 200);
+  EXPECT_EQ(node.sums[1].value, 200 * 201 / 2);
+  ASSERT_TRUE(engine->ResetSum(kConv, "sum", "amount").ok());  // by name
+  EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "sum").sums[1].value, 0);
+  EXPECT_EQ(engine->ResetSum(kConv, "sum", "nope").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(engine->ResetSum(kConv, "nope", "n").code(), absl::StatusCode::kNotFound);
+
+  // A value that is not a number fails the logic (no err_node_id: stops).
+  absl::StatusOr<std::string> id = engine->CreateTask(kConv, "", R"j({"amount":"many"})j");
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  TaskSnapshot task = *engine->ShowTask(TaskKey::ByObjId(*id));
+  EXPECT_EQ(task.status, TaskStatus::kError);
+  EXPECT_EQ(Field(task.data, "__conveyor_api_sum_return_type_tag__"),
+            "\"api_sum_wrong_convert_param\"");
+  EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "sum").sums[0].value, 200);  // nothing added
+}
+
+TEST(EngineTest, UnsupportedLogicLeavesByErrNode) {
+  auto engine = OpenEngine();
+  std::string db = R"j([{"type":"db_call","err_node_id":"err"},{"type":"go","to_node_id":"end"}])j";
+  absl::StatusOr<DeployResult> deployed = engine->Deploy(
+      "t.json", ProcessJson(kConv, {NodeJson("start", Kind::kStart,
+                                             absl::StrCat("[", GoJson("db"), "]")),
+                                    NodeJson("db", Kind::kNormal, db),
+                                    NodeJson("err", Kind::kEscalation,
+                                             absl::StrCat("[", GoJson("fail"), "]")),
+                                    NodeJson("fail", Kind::kFinal, "[]"),
+                                    NodeJson("end", Kind::kFinal, "[]")}));
+  ASSERT_TRUE(deployed.ok()) << deployed.status();
+  bool warned = false;
+  for (const Diagnostic& warning : deployed->warnings) {
+    if (warning.message.find("db_call") != std::string::npos) warned = true;
+  }
+  EXPECT_TRUE(warned);
+  absl::StatusOr<std::string> id = engine->CreateTask(kConv, "", "{}");
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  TaskSnapshot task = *engine->ShowTask(TaskKey::ByObjId(*id));
+  EXPECT_EQ(task.node_id, "fail");
+  EXPECT_EQ(Field(task.data, "__conveyor_db_call_return_type_tag__"), "\"logic_not_supported\"");
+  EXPECT_EQ(Field(task.data, "__conveyor_db_call_return_type_error__"), "\"software\"");
+}
+
+TEST(EngineTest, FinalNodeDropsTaskWhenSaveTaskIsFalse) {
+  auto engine = OpenEngine();
+  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
+                                                   absl::StrCat("[", GoJson("end"), "]")),
+                                          NodeJson("end", Kind::kFinal, "[]",
+                                                   R"j({"save_task":false})j")}));
+  absl::StatusOr<std::string> id = engine->CreateTask(kConv, "x", "{}");
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  EXPECT_EQ(engine->ShowTask(TaskKey::ByObjId(*id)).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "end").finished, 1);
+}
+
+TEST(EngineTest, DeleteChecksTheNode) {
+  auto engine = OpenEngine();
+  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
+                                                   absl::StrCat("[", GoJson("wait"), "]")),
+                                          NodeJson("wait", Kind::kNormal, "[]")}));
+  absl::StatusOr<std::string> id = engine->CreateTask(kConv, "d", "{}");
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  EXPECT_EQ(engine->DeleteTask(TaskKey::ByObjId(*id), "start").code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(engine->DeleteTask(TaskKey::ByObjId(*id), "wait").ok());
+  EXPECT_EQ(engine->DeleteTask(TaskKey::ByObjId(*id)).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "wait").tasks, 0);
+  EXPECT_EQ(engine->ShowTask(TaskKey::ByObjId(*id))->status, TaskStatus::kDeleted);
+}
+
+// A host logic: parks the task until a modify (like api_callback) or blocks
+// its worker until released.
+class HostLogic : public Logic {
+ public:
+  HostLogic(bool block, absl::Notification* release) : block_(block), release_(release) {}
+  LogicResult Run(TaskContext& task) const override {
+    if (block_) {
+      release_->WaitForNotification();
+      return LogicResult::Next();
+    }
+    return LogicResult::Park();
+  }
+  absl::string_view error_family() const override { return "host"; }
+
+ private:
+  bool block_;
+  absl::Notification* release_;
+};
+
+class HostFactory : public LogicFactory {
+ public:
+  HostFactory(std::string type, bool block, absl::Notification* release)
+      : type_(std::move(type)), block_(block), release_(release) {}
+  absl::string_view type() const override { return type_; }
+  absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
+                                                LogicBuilder&) const override {
+    return std::unique_ptr<Logic>(new HostLogic(block_, release_));
+  }
+
+ private:
+  std::string type_;
+  bool block_;
+  absl::Notification* release_;
+};
+
+std::unique_ptr<LogicRegistry> RegistryWithHostLogics(absl::Notification* release) {
+  auto registry = std::make_unique<LogicRegistry>();
+  EXPECT_TRUE(logics::RegisterBuiltinLogics(*registry).ok());
+  EXPECT_TRUE(registry->Register(std::make_unique<HostFactory>("wait_here", false, release)).ok());
+  EXPECT_TRUE(registry->Register(std::make_unique<HostFactory>("block", true, release)).ok());
+  return registry;
+}
+
+TEST(EngineTest, RegistryRefusesDuplicates) {
+  LogicRegistry registry;
+  ASSERT_TRUE(logics::RegisterBuiltinLogics(registry).ok());
+  absl::Status again = registry.Register(std::make_unique<HostFactory>("go", false, nullptr));
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(registry.Register(nullptr).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(LogicRegistry::Global().Find("go_if_const"), nullptr);
+  EXPECT_EQ(LogicRegistry::Global().Find("db_call"), nullptr);
+}
+
+TEST(EngineTest, ParkedTaskResumesOnModify) {
+  absl::Notification unused;
+  auto registry = RegistryWithHostLogics(&unused);
+  EngineOptions options;
+  options.registry = registry.get();
+  auto engine = OpenEngine(options);
+  std::string wait = R"j([{"type":"wait_here"},{"type":"go","to_node_id":"check"}])j";
+  MustDeploy(*engine,
+             ProcessJson(kConv, {NodeJson("start", Kind::kStart,
+                                          absl::StrCat("[", GoJson("wait"), "]")),
+                                 NodeJson("wait", Kind::kNormal, wait),
+                                 NodeJson("check", Kind::kNormal,
+                                          absl::StrCat("[", IfJson("ok", "eq", "true", "boolean",
+                                                                   "yes"),
+                                                       ",", GoJson("no"), "]")),
+                                 NodeJson("yes", Kind::kFinal, "[]"),
+                                 NodeJson("no", Kind::kFinal, "[]")}));
+  ASSERT_TRUE(engine->CreateTask(kConv, "cb", R"j({"a":1})j").ok());
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  EXPECT_EQ(engine->ShowTask(TaskKey::ByRef(kConv, "cb"))->park_reason, ParkReason::kCallback);
+  EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "wait").callback, 1);
+  ASSERT_TRUE(engine->ModifyTask(TaskKey::ByRef(kConv, "cb"), R"j({"ok":true})j").ok());
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "yes").finished, 1);
+  EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "wait").callback, 0);
+}
+
+TEST(EngineTest, BackPressureRefusesCreatesBeyondTheQueueLimit) {
+  absl::Notification release;
+  auto registry = RegistryWithHostLogics(&release);
+  EngineOptions options;
+  options.registry = registry.get();
+  options.worker_threads = 1;
+  options.max_queued_tasks = 10;
+  auto engine = OpenEngine(options);
+  std::string block = R"j([{"type":"block"},{"type":"go","to_node_id":"end"}])j";
+  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart, block),
+                                          NodeJson("end", Kind::kFinal, "[]")}));
+  int accepted = 0;
+  absl::Status refused;
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<std::string> id = engine->CreateTask(kConv, "", "{}");
+    if (id.ok()) {
+      ++accepted;
+    } else {
+      refused = id.status();
+    }
+  }
+  EXPECT_EQ(accepted, 10);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(engine->WaitIdle(absl::Milliseconds(50)).code(), absl::StatusCode::kDeadlineExceeded);
+  release.Notify();
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "end").finished, 10);
+  EXPECT_TRUE(engine->CreateTask(kConv, "", "{}").ok());
+}
+
+TEST(EngineTest, DeployErrorsAreLocated) {
+  auto engine = OpenEngine();
+  absl::StatusOr<DeployResult> bad = engine->Deploy("bad.json", "{\"obj_type\":1,");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(), HasSubstr("bad.json"));
+  std::string bad_template = R"j([{"type":"set_param","extra":{"a":"{{unclosed"},
+                                  "extra_type":{"a":"string"}},{"type":"go","to_node_id":"end"}])j";
+  bad = engine->Deploy("tpl.json", ProcessJson(kConv, {NodeJson("start", Kind::kStart,
+                                                                bad_template),
+                                                       NodeJson("end", Kind::kFinal, "[]")}));
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(), HasSubstr("node \"start\""));
+  EXPECT_EQ(engine->CreateTask(kConv, "", "{}").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(EngineTest, ClosedEngineRefusesCalls) {
+  auto engine = OpenEngine();
+  MustDeploy(*engine, RoutingScheme());
+  engine->Close();
+  engine->Close();
+  EXPECT_EQ(engine->CreateTask(kConv, "", "{}").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(EngineTest, OpenValidatesOptions) {
+  EngineOptions options;
+  options.loop_limit = 0;
+  EXPECT_EQ(Engine::Open(options).status().code(), absl::StatusCode::kInvalidArgument);
+  options = {};
+  options.worker_threads = -1;
+  EXPECT_EQ(Engine::Open(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(EngineTest, TemplatesReadTaskMetadataAndTheClock) {
+  ManualClock clock(absl::FromUnixSeconds(1700000000));
+  EngineOptions options;
+  options.clock = &clock;
+  auto engine = OpenEngine(options);
+  std::string set = R"j([{"type":"set_param",
+      "extra":{"ref":"{{root.ref}}","now":"$.unixtime()","node":"{{root.node_id}}"},
+      "extra_type":{"ref":"string","now":"number","node":"string"}},
+      {"type":"go","to_node_id":"end"}])j";
+  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart, set),
+                                          NodeJson("end", Kind::kFinal, "[]")}));
+  absl::StatusOr<std::string> id = engine->CreateTask(kConv, "meta", "{}");
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  TaskSnapshot task = *engine->ShowTask(TaskKey::ByObjId(*id));
+  EXPECT_EQ(Field(task.data, "ref"), "\"meta\"");
+  EXPECT_EQ(Field(task.data, "now"), "1700000000");
+  EXPECT_EQ(Field(task.data, "node"), "\"start\"");
+  EXPECT_EQ(task.create_time, absl::FromUnixSeconds(1700000000));
+}
+
+}  // namespace
+}  // namespace convey
