@@ -18,6 +18,8 @@ struct CompiledCondition {
   const Template* value = nullptr;
   CompareFun fun = CompareFun::kEq;
   Value::Type cast = Value::Type::kString;
+  // The constant `const`, converted once to a number when cast is number.
+  Value constant;
   // A constant regexp pattern, compiled once.
   std::unique_ptr<re2::RE2> regexp;
 };
@@ -66,8 +68,8 @@ class GoIfConst : public Logic {
       Value param = task.Evaluate(*condition.param);
       bool holds;
       if (condition.value->is_constant()) {
-        holds = Compare(param, condition.fun, condition.value->constant(),
-                                  condition.cast, condition.regexp.get());
+        holds = Compare(param, condition.fun, condition.constant, condition.cast,
+                        condition.regexp.get());
       } else {
         holds = Compare(param, condition.fun, task.Evaluate(*condition.value),
                                   condition.cast, nullptr);
@@ -112,6 +114,14 @@ class GoIfConstFactory : public LogicFactory {
       }
       condition.param = *param;
       condition.value = *value;
+      if (condition.value->is_constant()) {
+        condition.constant = condition.value->constant();
+        if (condition.cast == Value::Type::kNumber) {
+          absl::StatusOr<Value> number =
+              internal::ConvertTo(condition.constant, Value::Type::kNumber);
+          if (number.ok()) condition.constant = *std::move(number);
+        }
+      }
       if (condition.fun == CompareFun::kRegexp && condition.value->is_constant()) {
         condition.regexp =
             std::make_unique<re2::RE2>(condition.value->constant().ToText(), re2::RE2::Quiet);

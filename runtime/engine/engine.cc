@@ -26,6 +26,7 @@
 #include "runtime/engine/task.h"
 #include "runtime/import/importer.h"
 #include "runtime/import/scheme_file.h"
+#include "runtime/json/json_writer.h"
 #include "runtime/json/path.h"
 #include "runtime/ops/ops_protocol.h"
 #include "runtime/task/write_set.h"
@@ -515,9 +516,41 @@ void EngineImpl::RunActivation(Worker& worker, Task* task) {
   task->state.store(kIdle, std::memory_order_release);
 }
 
+// The common case of set_param: every write adds a top-level key the data
+// does not have yet. The new text is then the old one with members appended,
+// with no re-serialisation. False when the writes are not of that kind.
+bool AppendNewKeys(simdjson::dom::element doc, const std::string& data, const WriteSet& writes,
+                   std::string* out) {
+  simdjson::dom::object object;
+  if (doc.get_object().get(object) != simdjson::SUCCESS) return false;
+  for (size_t i = 0; i < writes.size(); ++i) {
+    const Path& path = writes[i].path;
+    if (path.size() != 1 || path[0].is_index) return false;
+    const std::string& key = path[0].key;
+    if (object.at_key(std::string_view(key)).error() != simdjson::NO_SUCH_FIELD) return false;
+    for (size_t j = 0; j < i; ++j) {
+      if (writes[j].path[0].key == key) return false;
+    }
+  }
+  out->assign(data, 0, data.size() - 1);  // data is compact: it ends with '}'
+  bool first = object.size() == 0;
+  for (const Write& write : writes) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonString(out, write.path[0].key);
+    out->push_back(':');
+    out->append(write.value.ToJson());
+  }
+  out->push_back('}');
+  return true;
+}
+
 bool EngineImpl::CommitWrites(Worker& worker, StepContext& context, Task* task) {
   worker.scratch.clear();
-  ApplyWrites(context.data(), context.writes(), &worker.scratch);
+  if (!AppendNewKeys(context.data(), task->data, context.writes(), &worker.scratch)) {
+    worker.scratch.clear();
+    ApplyWrites(context.data(), context.writes(), &worker.scratch);
+  }
   if (worker.scratch.size() > options_.max_task_size) return false;
   task->data.swap(worker.scratch);
   context.Invalidate();
@@ -713,7 +746,17 @@ absl::StatusOr<std::string> EngineImpl::CreateTask(int64_t conv_id, absl::string
     return parsed;
   }
   auto task = std::make_shared<Task>();
-  AppendElement(doc, &task->data);
+  if (doc.get_object().value_unsafe().size() == 0) {
+    task->data = "{}";  // also for `[]`
+  } else {
+    task->data.resize(data_json.size());
+    size_t size = 0;
+    if (simdjson::minify(data_json.data(), data_json.size(), task->data.data(), size) !=
+        simdjson::SUCCESS) {
+      return absl::InternalError("cannot minify task data that parsed");
+    }
+    task->data.resize(size);
+  }
   if (absl::Status size = CheckSize(task->data.size(), options_.max_task_size); !size.ok()) {
     return size;
   }

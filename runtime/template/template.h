@@ -7,6 +7,8 @@
 // as compact JSON). A missing value is an empty string inside text, and
 // Value::Missing() when it is the whole template. Evaluation never executes
 // code, never recurses without bound, and reads only what TemplateEnv gives.
+// A compiled Template is immutable: Evaluate may run on many threads at
+// once, each with its own TemplateEnv. Full rules: docs/templates.md.
 #ifndef CONVEY_RUNTIME_TEMPLATE_TEMPLATE_H_
 #define CONVEY_RUNTIME_TEMPLATE_TEMPLATE_H_
 
@@ -54,9 +56,13 @@ class TemplateEnv {
 
 class Template {
  public:
-  // InvalidArgument with the reason and byte offset for an unclosed `{{`,
-  // an empty `{{}}`, a malformed path, an unknown `$.` function, a `$.map` /
-  // `$.filter` (Erlang funs are not supported), or nesting deeper than 16.
+  // InvalidArgument with the reason and byte offset for an empty `{{}}`, a
+  // malformed path, an unknown `$.` function, a `$.map` / `$.filter`
+  // (Erlang funs are not supported), a malformed function argument, or
+  // nesting deeper than 16. A `{{` with no matching `}}` is literal text:
+  // exports the platform runs contain `"{{url}"`.
+  // kParam: text without `{{` or a `$.name(` call is a path (internal::
+  // ParsePath); kValue: it is a literal string.
   static absl::StatusOr<std::unique_ptr<Template>> Compile(absl::string_view text,
                                                            TemplateMode mode);
   ~Template();

@@ -516,7 +516,7 @@ TEST(EngineTest, DeployErrorsAreLocated) {
   absl::StatusOr<DeployResult> bad = engine->Deploy("bad.json", "{\"obj_type\":1,");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(bad.status().message(), HasSubstr("bad.json"));
-  std::string bad_template = R"j([{"type":"set_param","extra":{"a":"{{unclosed"},
+  std::string bad_template = R"j([{"type":"set_param","extra":{"a":"{{}}"},
                                   "extra_type":{"a":"string"}},{"type":"go","to_node_id":"end"}])j";
   bad = engine->Deploy("tpl.json", ProcessJson(kConv, {NodeJson("start", Kind::kStart,
                                                                 bad_template),

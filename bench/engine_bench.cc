@@ -1,0 +1,185 @@
+// What moving tasks costs: throughput of a 4-node process, ns per node
+// transition on long chains, memory per parked task, api_sum adds.
+//
+//   bazel run --config=opt //bench:engine_bench
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "benchmark/benchmark.h"
+#include "convey/engine.h"
+#include "runtime/engine/process.h"
+#include "tests/support/scheme_text.h"
+
+namespace convey {
+namespace {
+
+using ::convey::testing::GoJson;
+using ::convey::testing::IfJson;
+using ::convey::testing::Kind;
+using ::convey::testing::NodeJson;
+using ::convey::testing::ProcessJson;
+
+constexpr int64_t kConv = 1;
+
+[[noreturn]] void Die(const absl::Status& status) {
+  std::fprintf(stderr, "%s\n", status.ToString().c_str());
+  std::abort();
+}
+
+std::unique_ptr<Engine> OpenWith(int workers, size_t max_queued, const std::string& scheme) {
+  EngineOptions options;
+  options.worker_threads = workers;
+  options.max_queued_tasks = max_queued;
+  auto engine = Engine::Open(options);
+  if (!engine.ok()) Die(engine.status());
+  absl::StatusOr<DeployResult> deployed = (*engine)->Deploy("bench.json", scheme);
+  if (!deployed.ok()) Die(deployed.status());
+  return *std::move(engine);
+}
+
+// A ~320-byte task; `amount` decides the route.
+std::string TaskData(int i) {
+  return absl::StrCat(
+      R"j({"amount":)j", i % 200,
+      R"j(,"currency":"UAH","customer":{"id":"c-)j", 100000 + i,
+      R"j(","name":"Olena Kovalenko","segment":"retail"},"card":"4149********1234",)j",
+      R"j("items":[{"sku":"A-100","qty":2},{"sku":"B-200","qty":1}],"channel":"mobile",)j",
+      R"j("created_at":"2026-11-23T10:15:00Z","note":"deliver after 18:00, call first",)j",
+      R"j("flags":{"vip":false,"fraud_check":true},"source":"bench"})j");
+}
+
+// start -> check (amount > 100, number) -> sum (api_sum) | mark (set_param) -> final.
+std::string PipelineScheme() {
+  return ProcessJson(
+      kConv,
+      {NodeJson("start", Kind::kStart, "[" + GoJson("check") + "]"),
+       NodeJson("check", Kind::kNormal,
+                "[" + IfJson("amount", "more", "100", "number", "sum") + "," + GoJson("mark") +
+                    "]"),
+       NodeJson("sum", Kind::kNormal,
+                R"j([{"type":"api_sum","extra":[{"id":"total","name":"total","value":"{{amount}}"}]},)j" +
+                    GoJson("done") + "]"),
+       NodeJson("mark", Kind::kNormal,
+                R"j([{"type":"set_param","extra":{"route":"small"},"extra_type":{"route":"string"}},)j" +
+                    GoJson("done") + "]"),
+       NodeJson("done", Kind::kFinal, "[]", R"j({"save_task":false})j")});
+}
+
+// Creates `count` tasks, retrying when the run queue is full, then waits.
+void RunTasks(Engine& engine, int count, const std::vector<std::string>& data) {
+  for (int i = 0; i < count; ++i) {
+    for (;;) {
+      absl::StatusOr<std::string> id = engine.CreateTask(kConv, "", data[i % data.size()]);
+      if (id.ok()) break;
+      if (id.status().code() != absl::StatusCode::kResourceExhausted) Die(id.status());
+      std::this_thread::yield();
+    }
+  }
+  if (absl::Status idle = engine.WaitIdle(absl::Minutes(10)); !idle.ok()) Die(idle);
+}
+
+std::vector<std::string> SampleData() {
+  std::vector<std::string> data;
+  for (int i = 0; i < 1000; ++i) data.push_back(TaskData(i));
+  return data;
+}
+
+// Arg 0: tasks per iteration; arg 1: most tasks in flight (queued or running).
+void BM_Pipeline(benchmark::State& state) {
+  const int tasks = static_cast<int>(state.range(0));
+  auto engine = OpenWith(2, static_cast<size_t>(state.range(1)), PipelineScheme());
+  const std::vector<std::string> data = SampleData();
+  for (auto _ : state) RunTasks(*engine, tasks, data);
+  state.SetItemsProcessed(state.iterations() * tasks);
+  state.counters["task_bytes"] = static_cast<double>(data[0].size());
+}
+BENCHMARK(BM_Pipeline)
+    ->Args({1000000, 2000000})
+    ->Args({1000000, 1000})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// A chain of `length` nodes, each holding `logic` then a go to the next.
+std::string ChainScheme(int length, bool conditions) {
+  std::vector<std::string> nodes;
+  nodes.push_back(NodeJson("start", Kind::kStart, "[" + GoJson("n0") + "]"));
+  for (int i = 0; i < length; ++i) {
+    const std::string next = i + 1 < length ? absl::StrCat("n", i + 1) : "end";
+    const std::string logics =
+        conditions ? "[" + IfJson("amount", "more", "1000", "number", "end") + "," +
+                         GoJson(next) + "]"
+                   : "[" + GoJson(next) + "]";
+    nodes.push_back(NodeJson(absl::StrCat("n", i), Kind::kNormal, logics));
+  }
+  nodes.push_back(NodeJson("end", Kind::kFinal, "[]", R"j({"save_task":false})j"));
+  return ProcessJson(kConv, nodes);
+}
+
+// ns per node transition on a 100-node chain, one worker (every step stays on it).
+void ChainBenchmark(benchmark::State& state, bool conditions) {
+  auto engine = OpenWith(1, 1 << 20, ChainScheme(100, conditions));
+  const std::vector<std::string> data = SampleData();
+  const int tasks = 1000;
+  for (auto _ : state) RunTasks(*engine, tasks, data);
+  const int64_t transitions = engine->Stats().node_transitions;
+  state.counters["transitions"] = benchmark::Counter(
+      static_cast<double>(transitions), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.SetItemsProcessed(transitions);
+}
+void BM_GoChain(benchmark::State& state) { ChainBenchmark(state, false); }
+void BM_GoIfConstChain(benchmark::State& state) { ChainBenchmark(state, true); }
+BENCHMARK(BM_GoChain)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_GoIfConstChain)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+size_t ResidentBytes() {
+  long pages = 0, resident = 0;
+  std::FILE* statm = std::fopen("/proc/self/statm", "r");
+  if (statm == nullptr) return 0;
+  if (std::fscanf(statm, "%ld %ld", &pages, &resident) != 2) resident = 0;
+  std::fclose(statm);
+  return static_cast<size_t>(resident) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Resident bytes per task parked in a node, beyond its JSON text.
+void BM_ParkedTaskMemory(benchmark::State& state) {
+  const int tasks = static_cast<int>(state.range(0));
+  const std::string data = R"j({"amount":1})j";
+  double per_task = 0;
+  for (auto _ : state) {
+    auto engine = OpenWith(2, 1 << 22,
+                           ProcessJson(kConv, {NodeJson("start", Kind::kStart,
+                                                        "[" + GoJson("wait") + "]"),
+                                               NodeJson("wait", Kind::kNormal, "[]")}));
+    const size_t before = ResidentBytes();
+    for (int i = 0; i < tasks; ++i) {
+      if (!engine->CreateTask(kConv, absl::StrCat(i), data).ok()) std::abort();
+    }
+    if (!engine->WaitIdle(absl::Minutes(1)).ok()) std::abort();
+    const size_t after = ResidentBytes();
+    per_task = (static_cast<double>(after) - static_cast<double>(before)) / tasks -
+               static_cast<double>(data.size());
+  }
+  state.counters["bytes_per_task"] = per_task;
+}
+BENCHMARK(BM_ParkedTaskMemory)->Arg(1000000)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// api_sum accumulator: adds per second from every benchmark thread to one sum.
+void BM_SumAdd(benchmark::State& state) {
+  static internal::SumAccumulator* sum = new internal::SumAccumulator("id", "name", 3);
+  const int stripe = state.thread_index();
+  for (auto _ : state) sum->Add(1.0, stripe);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SumAdd)->Threads(2)->UseRealTime();
+
+}  // namespace
+}  // namespace convey
+
+BENCHMARK_MAIN();
