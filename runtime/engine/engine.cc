@@ -35,42 +35,6 @@
 
 namespace convey {
 
-absl::string_view TaskStatusName(TaskStatus status) {
-  switch (status) {
-    case TaskStatus::kProcessing:
-      return "processing";
-    case TaskStatus::kProcessed:
-      return "processed";
-    case TaskStatus::kError:
-      return "error";
-    case TaskStatus::kLoopStopped:
-      return "loop_stopped";
-    case TaskStatus::kDeleted:
-      return "deleted";
-  }
-  return "unknown";
-}
-
-absl::string_view ParkReasonName(ParkReason reason) {
-  switch (reason) {
-    case ParkReason::kNone:
-      return "none";
-    case ParkReason::kCallback:
-      return "callback";
-    case ParkReason::kNoExit:
-      return "no_exit";
-    case ParkReason::kUnroutable:
-      return "unroutable";
-    case ParkReason::kError:
-      return "error";
-    case ParkReason::kLoopStopped:
-      return "loop_stopped";
-    case ParkReason::kFinal:
-      return "final";
-  }
-  return "unknown";
-}
-
 LogicRegistry& LogicRegistry::Global() {
   static LogicRegistry* registry = [] {
     auto* r = new LogicRegistry();

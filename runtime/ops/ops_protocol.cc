@@ -1,0 +1,627 @@
+#include "runtime/ops/ops_protocol.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "runtime/import/json_errors.h"
+#include "runtime/json/json_writer.h"
+#include "simdjson.h"
+
+namespace convey {
+namespace internal {
+namespace {
+
+namespace dom = simdjson::dom;
+
+constexpr absl::string_view kOk = "ok";
+constexpr absl::string_view kError = "error";
+constexpr absl::string_view kNotFound = "obj_id_not_found";
+// User values quoted in descriptions are cut to this many bytes.
+constexpr size_t kMaxQuotedValue = 64;
+
+std::string Quoted(absl::string_view text) {
+  std::string out;
+  if (text.size() > kMaxQuotedValue) {
+    // Cut on a UTF-8 character boundary so the reply stays valid UTF-8.
+    size_t cut = kMaxQuotedValue;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    AppendJsonString(&out, text.substr(0, cut));
+    out.insert(out.size() - 1, "...");
+    return out;
+  }
+  AppendJsonString(&out, text);
+  return out;
+}
+
+std::string ToJson(const dom::element& value) { return simdjson::to_string(value); }
+
+absl::string_view View(std::string_view text) {
+  return absl::string_view(text.data(), text.size());
+}
+
+// "an object", "a string", ... for descriptions.
+absl::string_view Describe(dom::element_type type) {
+  switch (type) {
+    case dom::element_type::OBJECT:
+      return "an object";
+    case dom::element_type::ARRAY:
+      return "an array";
+    case dom::element_type::STRING:
+      return "a string";
+    case dom::element_type::INT64:
+    case dom::element_type::UINT64:
+    case dom::element_type::DOUBLE:
+      return "a number";
+    case dom::element_type::BOOL:
+      return "a boolean";
+    case dom::element_type::NULL_VALUE:
+      return "null";
+  }
+  return "an unknown value";
+}
+
+bool IsNumber(dom::element_type type) {
+  return type == dom::element_type::INT64 || type == dom::element_type::UINT64 ||
+         type == dom::element_type::DOUBLE;
+}
+
+std::string FormatError(absl::string_view why) {
+  JsonWriter out;
+  out.BeginObject()
+      .Key("request_proc")
+      .String("format_error")
+      .Key("description")
+      .String(why)
+      .Key("ops")
+      .BeginArray()
+      .EndArray()
+      .EndObject();
+  return out.Release();
+}
+
+enum class OpType { kCreate, kModify, kShow, kDelete };
+
+// One op's result. Fields are collected as raw JSON because `proc` comes
+// before them in the reply but is only known once the op has run.
+class OpReply {
+ public:
+  void set_id_json(std::string json) { id_json_ = std::move(json); }
+  void set_obj(std::string obj) { obj_ = std::move(obj); }
+
+  // Marks the op failed with `proc` and a description; `key` names the field
+  // at fault, if any. Returns false so that readers can `return Fail(...)`.
+  bool Fail(absl::string_view proc, absl::string_view key, absl::string_view description) {
+    proc_ = std::string(proc);
+    fields_.clear();
+    AddString("description", description);
+    if (!key.empty()) AddString("key", key);
+    return false;
+  }
+
+  void AddString(absl::string_view key, absl::string_view value) {
+    std::string json;
+    AppendJsonString(&json, value);
+    AddRaw(key, std::move(json));
+  }
+  // An empty value is written as null (a task without ref, a start node).
+  void AddStringOrNull(absl::string_view key, absl::string_view value) {
+    if (value.empty()) {
+      AddRaw(key, "null");
+    } else {
+      AddString(key, value);
+    }
+  }
+  void AddRaw(absl::string_view key, std::string json) {
+    fields_.emplace_back(std::string(key), std::move(json));
+  }
+
+  void WriteTo(JsonWriter& out) const {
+    out.BeginObject();
+    if (id_json_) out.Key("id").Raw(*id_json_);
+    out.Key("proc").String(proc_);
+    if (obj_) out.Key("obj").String(*obj_);
+    for (const auto& [key, json] : fields_) out.Key(key).Raw(json);
+    out.EndObject();
+  }
+
+ private:
+  std::optional<std::string> id_json_;
+  std::optional<std::string> obj_;
+  std::string proc_{kOk};
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+// The keys of an op that convey reads. Others (company_id, ...) are ignored.
+struct OpFields {
+  std::optional<dom::element> id;
+  std::optional<dom::element> type;
+  std::optional<dom::element> obj;
+  std::optional<dom::element> conv_id;
+  std::optional<dom::element> obj_alias;
+  std::optional<dom::element> ref;
+  std::optional<dom::element> obj_id;
+  std::optional<dom::element> node_id;
+  std::optional<dom::element> data;
+};
+
+// Null is taken as absent for every optional field: clients often send
+// `"ref": null` for "no ref".
+bool Present(const std::optional<dom::element>& field) {
+  return field.has_value() && !field->is_null();
+}
+
+// Reads a conv_id: a positive integer, as a JSON number or a decimal string.
+bool ReadConvId(const dom::element& value, int64_t* conv_id, OpReply* reply) {
+  constexpr absl::string_view kKey = "conv_id";
+  switch (value.type()) {
+    case dom::element_type::INT64: {
+      int64_t number = 0;
+      if (value.get(number) != simdjson::SUCCESS || number <= 0) {
+        return reply->Fail(kError, kKey,
+                           absl::StrCat("conv_id must be a positive integer, got ", number));
+      }
+      *conv_id = number;
+      return true;
+    }
+    case dom::element_type::UINT64:
+      return reply->Fail(kError, kKey, absl::StrCat("conv_id ", ToJson(value), " is out of range"));
+    case dom::element_type::DOUBLE:
+      return reply->Fail(kError, kKey,
+                         absl::StrCat("conv_id must be an integer, got ", ToJson(value)));
+    case dom::element_type::STRING: {
+      std::string_view text;
+      if (value.get(text) != simdjson::SUCCESS) text = {};
+      const absl::string_view digits = View(text);
+      bool all_digits = !digits.empty();
+      for (char c : digits)
+        all_digits = all_digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
+      int64_t number = 0;
+      if (!all_digits) {
+        return reply->Fail(
+            kError, kKey,
+            absl::StrCat("conv_id must be a number or a string of decimal digits, got ",
+                         Quoted(digits)));
+      }
+      if (!absl::SimpleAtoi(digits, &number)) {
+        return reply->Fail(kError, kKey,
+                           absl::StrCat("conv_id ", Quoted(digits), " is out of range"));
+      }
+      if (number == 0) {
+        return reply->Fail(
+            kError, kKey, absl::StrCat("conv_id must be a positive integer, got ", Quoted(digits)));
+      }
+      *conv_id = number;
+      return true;
+    }
+    default:
+      return reply->Fail(kError, kKey,
+                         absl::StrCat("conv_id must be a number or a numeric string, got ",
+                                      Describe(value.type())));
+  }
+}
+
+// Reads a ref: a string of 1..kOpsMaxRefSize bytes, or a number (kept as
+// its JSON text, so `"ref": 42` is the ref "42").
+bool ReadRef(const dom::element& value, std::string* ref, OpReply* reply) {
+  constexpr absl::string_view kKey = "ref";
+  std::string_view text;
+  if (value.get(text) == simdjson::SUCCESS) {
+    if (text.empty()) {
+      return reply->Fail(kError, kKey,
+                         "ref must not be empty (leave it out for a task without a ref)");
+    }
+    if (text.size() > kOpsMaxRefSize) {
+      return reply->Fail(kError, kKey,
+                         absl::StrCat("ref is ", text.size(), " bytes long; at most ",
+                                      kOpsMaxRefSize, " are allowed"));
+    }
+    *ref = std::string(text);
+    return true;
+  }
+  if (IsNumber(value.type())) {
+    *ref = ToJson(value);
+    return true;
+  }
+  return reply->Fail(
+      kError, kKey, absl::StrCat("ref must be a string or a number, got ", Describe(value.type())));
+}
+
+// Reads an obj_id: 24 hex digits, as the engine makes them.
+bool ReadObjId(const dom::element& value, std::string* obj_id, OpReply* reply) {
+  constexpr absl::string_view kKey = "obj_id";
+  std::string_view text;
+  if (value.get(text) != simdjson::SUCCESS) {
+    return reply->Fail(kError, kKey,
+                       absl::StrCat("obj_id must be a string, got ", Describe(value.type())));
+  }
+  bool hex = text.size() == 24;
+  for (char c : text) hex = hex && absl::ascii_isxdigit(static_cast<unsigned char>(c));
+  if (!hex) {
+    return reply->Fail(kError, kKey,
+                       absl::StrCat("obj_id must be 24 hex digits, got ", Quoted(View(text))));
+  }
+  *obj_id = std::string(text);
+  return true;
+}
+
+bool ReadNodeId(const dom::element& value, std::string* node_id, OpReply* reply) {
+  constexpr absl::string_view kKey = "node_id";
+  std::string_view text;
+  if (value.get(text) != simdjson::SUCCESS) {
+    return reply->Fail(kError, kKey,
+                       absl::StrCat("node_id must be a string, got ", Describe(value.type())));
+  }
+  if (text.empty()) return reply->Fail(kError, kKey, "node_id must not be empty");
+  *node_id = std::string(text);
+  return true;
+}
+
+// Reads `data` as compact JSON text: an object; `[]`, null or no `data` is
+// the empty object (Corezoid accepts `[]` for an empty task).
+bool ReadData(const std::optional<dom::element>& value, std::string* json, OpReply* reply) {
+  if (!Present(value)) {
+    *json = "{}";
+    return true;
+  }
+  if (value->type() == dom::element_type::OBJECT) {
+    *json = ToJson(*value);
+    return true;
+  }
+  dom::array array;
+  if (value->get(array) == simdjson::SUCCESS) {
+    if (array.begin() == array.end()) {
+      *json = "{}";
+      return true;
+    }
+    return reply->Fail(kError, "data", "data must be a JSON object, got a non-empty array");
+  }
+  return reply->Fail(kError, "data",
+                     absl::StrCat("data must be a JSON object, got ", Describe(value->type())));
+}
+
+// Reports an engine failure. NotFound of a task is `obj_id_not_found`; every
+// other code is `error` with a description that names the kind of failure
+// and carries the engine's message.
+void FailFromStatus(const absl::Status& status, OpType type, OpReply* reply) {
+  absl::string_view proc = kError;
+  absl::string_view key;
+  absl::string_view what;
+  switch (status.code()) {
+    case absl::StatusCode::kNotFound:
+      if (type == OpType::kCreate) {
+        what = "process not found";
+        key = "conv_id";
+      } else {
+        what = "task not found";
+        proc = kNotFound;
+      }
+      break;
+    case absl::StatusCode::kAlreadyExists:
+      // Corezoid's words for a duplicate ref (copy_task `not_unical_ref`).
+      what = "not unical reference";
+      key = "ref";
+      break;
+    case absl::StatusCode::kInvalidArgument:
+      what = "invalid operation";
+      break;
+    case absl::StatusCode::kFailedPrecondition:
+      what = "operation refused";
+      break;
+    case absl::StatusCode::kResourceExhausted:
+      what = "engine overloaded, retry later";
+      break;
+    case absl::StatusCode::kUnavailable:
+      what = "engine unavailable, retry later";
+      break;
+    case absl::StatusCode::kDeadlineExceeded:
+      what = "timed out";
+      break;
+    default:
+      break;
+  }
+  std::string description =
+      what.empty() ? absl::StrCat("internal error (", absl::StatusCodeToString(status.code()), ")")
+                   : std::string(what);
+  if (!status.message().empty()) absl::StrAppend(&description, ": ", status.message());
+  reply->Fail(proc, key, description);
+}
+
+// A task as named by a modify, show or delete.
+struct TaskName {
+  TaskKey key;
+  // Set when the op gave conv_id along with obj_id: the task must be in it.
+  std::optional<int64_t> conv_id;
+};
+
+// Reads the task an op names: obj_id (then conv_id, if given, must be the
+// task's process and ref is not used), else conv_id and ref.
+std::optional<TaskName> ReadTaskName(const OpFields& fields, OpReply* reply) {
+  std::optional<int64_t> conv_id;
+  std::string ref;
+  std::string obj_id;
+  if (Present(fields.conv_id)) {
+    int64_t value = 0;
+    if (!ReadConvId(*fields.conv_id, &value, reply)) return std::nullopt;
+    conv_id = value;
+  }
+  if (Present(fields.ref) && !ReadRef(*fields.ref, &ref, reply)) return std::nullopt;
+  if (Present(fields.obj_id) && !ReadObjId(*fields.obj_id, &obj_id, reply)) return std::nullopt;
+
+  if (!obj_id.empty()) return TaskName{TaskKey::ByObjId(std::move(obj_id)), conv_id};
+  if (!ref.empty()) {
+    if (!conv_id) {
+      reply->Fail(kError, "conv_id",
+                  Present(fields.obj_alias) ? "obj_alias is not supported: give conv_id with ref"
+                                            : "a task named by ref needs conv_id");
+      return std::nullopt;
+    }
+    return TaskName{TaskKey::ByRef(*conv_id, std::move(ref)), std::nullopt};
+  }
+  reply->Fail(kError, "obj_id", "the op names no task: give obj_id, or conv_id and ref");
+  return std::nullopt;
+}
+
+// Looks the task up, checking the process when the op gave one with obj_id.
+absl::StatusOr<TaskSnapshot> Lookup(Engine& engine, const TaskName& name) {
+  absl::StatusOr<TaskSnapshot> snapshot = engine.ShowTask(name.key);
+  if (snapshot.ok() && name.conv_id && snapshot->conv_id != *name.conv_id) {
+    return absl::NotFoundError(
+        absl::StrCat("task ", name.key.obj_id, " is not in process ", *name.conv_id));
+  }
+  return snapshot;
+}
+
+void RunCreate(Engine& engine, const OpFields& fields, OpReply* reply) {
+  if (!Present(fields.conv_id)) {
+    reply->Fail(kError, "conv_id",
+                Present(fields.obj_alias) ? "obj_alias is not supported: give conv_id"
+                                          : "create needs conv_id");
+    return;
+  }
+  int64_t conv_id = 0;
+  std::string ref;
+  std::string data;
+  if (!ReadConvId(*fields.conv_id, &conv_id, reply)) return;
+  if (Present(fields.ref) && !ReadRef(*fields.ref, &ref, reply)) return;
+  if (!ReadData(fields.data, &data, reply)) return;
+  absl::StatusOr<std::string> obj_id = engine.CreateTask(conv_id, ref, data);
+  if (!obj_id.ok()) {
+    FailFromStatus(obj_id.status(), OpType::kCreate, reply);
+    return;
+  }
+  reply->AddStringOrNull("ref", ref);
+  reply->AddString("obj_id", *obj_id);
+}
+
+// Modify and delete resolve the task first, so that the reply can give both
+// its obj_id and ref whichever the op named it by, then act on its obj_id.
+void RunModify(Engine& engine, const OpFields& fields, OpReply* reply) {
+  std::optional<TaskName> name = ReadTaskName(fields, reply);
+  if (!name) return;
+  std::string data;
+  if (!ReadData(fields.data, &data, reply)) return;
+  absl::StatusOr<TaskSnapshot> task = Lookup(engine, *name);
+  if (!task.ok()) {
+    FailFromStatus(task.status(), OpType::kModify, reply);
+    return;
+  }
+  absl::Status status = engine.ModifyTask(TaskKey::ByObjId(task->obj_id), data);
+  if (!status.ok()) {
+    FailFromStatus(status, OpType::kModify, reply);
+    return;
+  }
+  reply->AddStringOrNull("ref", task->ref);
+  reply->AddString("obj_id", task->obj_id);
+}
+
+void RunShow(Engine& engine, const OpFields& fields, OpReply* reply) {
+  std::optional<TaskName> name = ReadTaskName(fields, reply);
+  if (!name) return;
+  absl::StatusOr<TaskSnapshot> task = Lookup(engine, *name);
+  if (!task.ok()) {
+    FailFromStatus(task.status(), OpType::kShow, reply);
+    return;
+  }
+  reply->AddString("obj_id", task->obj_id);
+  reply->AddString("task_id", task->obj_id);
+  reply->AddStringOrNull("ref", task->ref);
+  reply->AddString("status", TaskStatusName(task->status));
+  reply->AddRaw("conv_id", absl::StrCat(task->conv_id));
+  reply->AddStringOrNull("node_id", task->node_id);
+  reply->AddStringOrNull("node_prev_id", task->node_prev_id);
+  reply->AddRaw("create_time", absl::StrCat(absl::ToUnixSeconds(task->create_time)));
+  reply->AddRaw("change_time", absl::StrCat(absl::ToUnixSeconds(task->change_time)));
+  // The engine keeps data as a JSON object's text; embed it as the object.
+  reply->AddRaw("data", task->data.empty() ? std::string("{}") : task->data);
+}
+
+void RunDelete(Engine& engine, const OpFields& fields, OpReply* reply) {
+  std::optional<TaskName> name = ReadTaskName(fields, reply);
+  if (!name) return;
+  std::string node_id;
+  if (Present(fields.node_id) && !ReadNodeId(*fields.node_id, &node_id, reply)) return;
+  absl::StatusOr<TaskSnapshot> task = Lookup(engine, *name);
+  if (!task.ok()) {
+    FailFromStatus(task.status(), OpType::kDelete, reply);
+    return;
+  }
+  absl::Status status = engine.DeleteTask(TaskKey::ByObjId(task->obj_id), node_id);
+  if (!status.ok()) {
+    FailFromStatus(status, OpType::kDelete, reply);
+    return;
+  }
+  reply->AddString("obj_id", task->obj_id);
+}
+
+void RunOp(Engine& engine, const dom::element& op, OpReply* reply) {
+  dom::object object;
+  if (op.get(object) != simdjson::SUCCESS) {
+    reply->Fail(kError, "", absl::StrCat("an op must be a JSON object, got ", Describe(op.type())));
+    return;
+  }
+  OpFields fields;
+  const std::pair<absl::string_view, std::optional<dom::element> OpFields::*> kKnown[] = {
+      {"id", &OpFields::id},
+      {"type", &OpFields::type},
+      {"obj", &OpFields::obj},
+      {"conv_id", &OpFields::conv_id},
+      {"obj_alias", &OpFields::obj_alias},
+      {"ref", &OpFields::ref},
+      {"obj_id", &OpFields::obj_id},
+      {"node_id", &OpFields::node_id},
+      {"data", &OpFields::data},
+  };
+  std::string duplicate;
+  for (dom::key_value_pair field : object) {
+    for (const auto& [name, member] : kKnown) {
+      if (View(field.key) != name) continue;
+      if ((fields.*member).has_value()) {
+        if (duplicate.empty()) duplicate = std::string(name);
+      } else {
+        fields.*member = field.value;
+      }
+    }
+  }
+  // The id is echoed whatever else is wrong, so that the client can match
+  // the result.
+  if (fields.id) {
+    reply->set_id_json(ToJson(*fields.id));
+    const dom::element_type id_type = fields.id->type();
+    if (id_type == dom::element_type::OBJECT || id_type == dom::element_type::ARRAY) {
+      reply->Fail(kError, "id", "id must be a string, a number, a boolean or null");
+      return;
+    }
+  }
+  std::string_view obj_name;
+  if (fields.obj && fields.obj->get(obj_name) == simdjson::SUCCESS) {
+    reply->set_obj(std::string(obj_name));
+  }
+  if (!duplicate.empty()) {
+    reply->Fail(kError, duplicate, absl::StrCat("duplicate key ", Quoted(duplicate)));
+    return;
+  }
+
+  if (!fields.type) {
+    reply->Fail(kError, "type", "the op has no type (create, modify, show or delete)");
+    return;
+  }
+  std::string_view type_name;
+  if (fields.type->get(type_name) != simdjson::SUCCESS) {
+    reply->Fail(kError, "type",
+                absl::StrCat("type must be a string, got ", Describe(fields.type->type())));
+    return;
+  }
+  OpType type;
+  if (type_name == "create") {
+    type = OpType::kCreate;
+  } else if (type_name == "modify") {
+    type = OpType::kModify;
+  } else if (type_name == "show") {
+    type = OpType::kShow;
+  } else if (type_name == "delete") {
+    type = OpType::kDelete;
+  } else {
+    reply->Fail(kError, "type",
+                absl::StrCat("unknown type ", Quoted(View(type_name)),
+                             "; expected create, modify, show or delete"));
+    return;
+  }
+
+  if (!fields.obj) {
+    reply->Fail(kError, "obj", "the op has no obj (expected \"task\")");
+    return;
+  }
+  std::string_view obj;
+  if (fields.obj->get(obj) != simdjson::SUCCESS) {
+    reply->Fail(kError, "obj",
+                absl::StrCat("obj must be a string, got ", Describe(fields.obj->type())));
+    return;
+  }
+  if (obj != "task") {
+    reply->Fail(kError, "obj",
+                absl::StrCat("unknown obj ", Quoted(View(obj)), "; only \"task\" is supported"));
+    return;
+  }
+
+  switch (type) {
+    case OpType::kCreate:
+      RunCreate(engine, fields, reply);
+      return;
+    case OpType::kModify:
+      RunModify(engine, fields, reply);
+      return;
+    case OpType::kShow:
+      RunShow(engine, fields, reply);
+      return;
+    case OpType::kDelete:
+      RunDelete(engine, fields, reply);
+      return;
+  }
+}
+
+}  // namespace
+
+std::string HandleOpsRequest(Engine& engine, absl::string_view body) {
+  constexpr absl::string_view kExpected = "expected {\"ops\":[...]}";
+  if (absl::StripAsciiWhitespace(body).empty()) {
+    return FormatError(absl::StrCat("the body is empty; ", kExpected));
+  }
+  simdjson::padded_string padded(body.data(), body.size());
+  dom::parser parser;
+  if (auto error = parser.allocate(padded.size(), kOpsMaxDepth)) {
+    return FormatError(absl::StrCat("cannot parse a body of ", body.size(),
+                                    " bytes: ", simdjson::error_message(error)));
+  }
+  dom::element root;
+  if (auto error = parser.parse(padded).get(root)) {
+    const JsonErrorReport report = DescribeJsonError(padded, error, kOpsMaxDepth);
+    std::string description = "the body is not valid JSON";
+    if (report.offset) absl::StrAppend(&description, " at ", DescribeOffset(body, *report.offset));
+    absl::StrAppend(&description, ": ", report.reason);
+    return FormatError(description);
+  }
+  dom::object request;
+  if (root.get(request) != simdjson::SUCCESS) {
+    return FormatError(absl::StrCat("the body must be a JSON object, got ", Describe(root.type()),
+                                    "; ", kExpected));
+  }
+  std::optional<dom::element> ops_value;
+  for (dom::key_value_pair field : request) {
+    if (field.key != "ops") continue;
+    if (ops_value) return FormatError("duplicate key \"ops\"");
+    ops_value = field.value;
+  }
+  if (!ops_value) return FormatError(absl::StrCat("the body has no \"ops\"; ", kExpected));
+  dom::array ops;
+  if (ops_value->get(ops) != simdjson::SUCCESS) {
+    return FormatError(absl::StrCat("\"ops\" must be an array, got ", Describe(ops_value->type())));
+  }
+  const size_t count = ops.size();
+  if (count == 0) return FormatError("\"ops\" is empty; give at least one op");
+  if (count > kOpsMaxOps) {
+    return FormatError(absl::StrCat("\"ops\" holds ", count, " ops; at most ", kOpsMaxOps,
+                                    " are allowed per request"));
+  }
+
+  JsonWriter out;
+  out.BeginObject().Key("request_proc").String(kOk).Key("ops").BeginArray();
+  for (dom::element op : ops) {
+    OpReply reply;
+    RunOp(engine, op, &reply);
+    reply.WriteTo(out);
+  }
+  out.EndArray().EndObject();
+  return out.Release();
+}
+
+}  // namespace internal
+}  // namespace convey

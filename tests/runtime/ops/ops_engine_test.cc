@@ -1,0 +1,236 @@
+// The ops protocol through the real engine: Engine::HandleOps round trips.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "convey/engine.h"
+#include "convey/environment.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "runtime/ops/ops_protocol.h"
+#include "simdjson.h"
+
+namespace convey {
+namespace {
+
+namespace dom = simdjson::dom;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr int64_t kPassConvId = 1001;  // start -> final (save_task)
+constexpr int64_t kHoldConvId = 1002;  // start -> hold (parks) -> final
+constexpr char kHoldNode[] = "b00000000000000000000002";
+
+constexpr char kScheme[] = R"([
+  {"obj_type": 1, "obj_id": 1001, "title": "Pass", "status": "active", "conv_type": "process",
+   "scheme": {"nodes": [
+     {"id": "a00000000000000000000001", "obj_type": 1, "title": "Start",
+      "condition": {"logics": [{"type": "go", "to_node_id": "a00000000000000000000002"}],
+                    "semaphors": []}},
+     {"id": "a00000000000000000000002", "obj_type": 2, "title": "Done",
+      "options": {"save_task": true},
+      "condition": {"logics": [], "semaphors": []}}]}},
+  {"obj_type": 1, "obj_id": 1002, "title": "Hold", "status": "active", "conv_type": "process",
+   "scheme": {"nodes": [
+     {"id": "b00000000000000000000001", "obj_type": 1, "title": "Start",
+      "condition": {"logics": [{"type": "go", "to_node_id": "b00000000000000000000002"}],
+                    "semaphors": []}},
+     {"id": "b00000000000000000000002", "obj_type": 0, "title": "Hold",
+      "condition": {"logics": [], "semaphors": []}},
+     {"id": "b00000000000000000000003", "obj_type": 2, "title": "Done",
+      "options": {"save_task": true},
+      "condition": {"logics": [], "semaphors": []}}]}}
+])";
+
+class OpsEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    EngineOptions options;
+    options.worker_threads = 1;
+    options.clock = &clock_;
+    absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    engine_ = std::move(*engine);
+    absl::StatusOr<DeployResult> deployed = engine_->Deploy("ops.json", kScheme);
+    ASSERT_TRUE(deployed.ok()) << deployed.status();
+    ASSERT_EQ(deployed->conv_ids.size(), 2u);
+    EXPECT_EQ(deployed->conv_ids[0], kPassConvId);
+    EXPECT_EQ(deployed->conv_ids[1], kHoldConvId);
+  }
+
+  // Runs one op through Engine::HandleOps, waits for the engine to settle,
+  // and returns the op's result (valid until the next call).
+  dom::element RunOne(const std::string& op) {
+    reply_ = engine_->HandleOps(absl::StrCat("{\"ops\":[", op, "]}"));
+    EXPECT_TRUE(engine_->WaitIdle(absl::Seconds(10)).ok());
+    dom::element root;
+    EXPECT_EQ(parser_.parse(reply_).get(root), simdjson::SUCCESS) << reply_;
+    EXPECT_EQ(Str(root["request_proc"]), "ok") << reply_;
+    dom::array ops;
+    EXPECT_EQ(root["ops"].get(ops), simdjson::SUCCESS) << reply_;
+    if (ops.size() != 1) {
+      ADD_FAILURE() << "expected one result: " << reply_;
+      return root;
+    }
+    return ops.at(0).value_unsafe();
+  }
+
+  std::string Create(int64_t conv_id, const std::string& ref, const std::string& data) {
+    dom::element result =
+        RunOne(absl::StrCat(R"({"type":"create","obj":"task","conv_id":)", conv_id, R"(,"ref":")",
+                            ref, R"(","data":)", data, R"(,"id":"c"})"));
+    EXPECT_EQ(Str(result["proc"]), "ok") << reply_;
+    EXPECT_EQ(Str(result["ref"]), ref) << reply_;
+    return Str(result["obj_id"]);
+  }
+
+  static std::string Str(simdjson::simdjson_result<dom::element> field) {
+    std::string_view text;
+    if (field.get(text) != simdjson::SUCCESS) return "<not a string>";
+    return std::string(text);
+  }
+  static int64_t Int(simdjson::simdjson_result<dom::element> field) {
+    int64_t value = 0;
+    EXPECT_EQ(field.get(value), simdjson::SUCCESS);
+    return value;
+  }
+
+  ManualClock clock_{absl::FromUnixSeconds(1700000000)};
+  std::unique_ptr<Engine> engine_;
+  std::string reply_;
+  dom::parser parser_;
+};
+
+TEST_F(OpsEngineTest, CreateRunsToTheFinalNodeAndShowSeesIt) {
+  const std::string obj_id = Create(kPassConvId, "p1", R"({"amount":5,"who":"ann"})");
+  ASSERT_EQ(obj_id.size(), 24u) << reply_;
+
+  dom::element shown =
+      RunOne(absl::StrCat(R"({"type":"show","obj":"task","obj_id":")", obj_id, R"(","id":9})"));
+  EXPECT_EQ(Int(shown["id"]), 9);
+  EXPECT_EQ(Str(shown["proc"]), "ok") << reply_;
+  EXPECT_EQ(Str(shown["obj_id"]), obj_id);
+  EXPECT_EQ(Str(shown["task_id"]), obj_id);
+  EXPECT_EQ(Str(shown["ref"]), "p1");
+  EXPECT_EQ(Str(shown["status"]), "processed");
+  EXPECT_EQ(Int(shown["conv_id"]), kPassConvId);
+  EXPECT_EQ(Str(shown["node_id"]), "a00000000000000000000002");
+  EXPECT_EQ(Str(shown["node_prev_id"]), "a00000000000000000000001");
+  EXPECT_EQ(Int(shown["create_time"]), 1700000000);
+  EXPECT_EQ(Int(shown["change_time"]), 1700000000);
+  EXPECT_EQ(Int(shown["data"]["amount"]), 5);
+  EXPECT_EQ(Str(shown["data"]["who"]), "ann");
+
+  // The task is archived: its ref is free for a new task.
+  const std::string second = Create(kPassConvId, "p1", "{}");
+  EXPECT_NE(second, obj_id);
+}
+
+TEST_F(OpsEngineTest, ModifyMergesIntoAParkedTask) {
+  const std::string obj_id = Create(kHoldConvId, "h1", R"({"a":1,"b":1})");
+  clock_.Advance(absl::Seconds(30));
+
+  dom::element modified =
+      RunOne(R"({"type":"modify","obj":"task","conv_id":1002,"ref":"h1","data":{"b":2,"c":3}})");
+  EXPECT_EQ(Str(modified["proc"]), "ok") << reply_;
+  EXPECT_EQ(Str(modified["obj_id"]), obj_id);
+  EXPECT_EQ(Str(modified["ref"]), "h1");
+
+  dom::element shown = RunOne(R"({"type":"show","obj":"task","conv_id":"1002","ref":"h1"})");
+  EXPECT_EQ(Str(shown["proc"]), "ok") << reply_;
+  EXPECT_EQ(Str(shown["status"]), "processing");
+  EXPECT_EQ(Str(shown["node_id"]), kHoldNode);
+  EXPECT_EQ(Int(shown["data"]["a"]), 1);
+  EXPECT_EQ(Int(shown["data"]["b"]), 2);
+  EXPECT_EQ(Int(shown["data"]["c"]), 3);
+  EXPECT_EQ(Int(shown["create_time"]), 1700000000);
+  EXPECT_EQ(Int(shown["change_time"]), 1700000030);
+}
+
+TEST_F(OpsEngineTest, DuplicateRefOfAParkedTaskIsRefused) {
+  Create(kHoldConvId, "dup", "{}");
+  dom::element result =
+      RunOne(R"({"type":"create","obj":"task","conv_id":1002,"ref":"dup","id":"again"})");
+  EXPECT_EQ(Str(result["id"]), "again");
+  EXPECT_EQ(Str(result["proc"]), "error") << reply_;
+  EXPECT_THAT(Str(result["description"]), StartsWith("not unical reference")) << reply_;
+  EXPECT_EQ(Str(result["key"]), "ref");
+}
+
+TEST_F(OpsEngineTest, DeleteOnlyFromTheNamedNode) {
+  const std::string obj_id = Create(kHoldConvId, "d1", "{}");
+
+  dom::element refused =
+      RunOne(absl::StrCat(R"({"type":"delete","obj":"task","conv_id":1002,)", R"("obj_id":")",
+                          obj_id, R"(","node_id":"b00000000000000000000001"})"));
+  EXPECT_EQ(Str(refused["proc"]), "error") << reply_;
+  EXPECT_THAT(Str(refused["description"]), StartsWith("operation refused")) << reply_;
+
+  dom::element deleted =
+      RunOne(absl::StrCat(R"({"type":"delete","obj":"task","conv_id":1002,)", R"("obj_id":")",
+                          obj_id, R"(","node_id":")", kHoldNode, R"("})"));
+  EXPECT_EQ(Str(deleted["proc"]), "ok") << reply_;
+  EXPECT_EQ(Str(deleted["obj_id"]), obj_id);
+
+  // The ref no longer names a live task.
+  dom::element shown = RunOne(R"({"type":"show","obj":"task","conv_id":1002,"ref":"d1"})");
+  EXPECT_EQ(Str(shown["proc"]), "obj_id_not_found") << reply_;
+  const std::string again = Create(kHoldConvId, "d1", "{}");
+  EXPECT_NE(again, obj_id);
+}
+
+TEST_F(OpsEngineTest, UnknownTasksAndProcesses) {
+  dom::element result =
+      RunOne(R"({"type":"show","obj":"task","obj_id":"0123456789abcdef01234567"})");
+  EXPECT_EQ(Str(result["proc"]), "obj_id_not_found") << reply_;
+  result = RunOne(R"({"type":"modify","obj":"task","conv_id":1001,"ref":"none","data":{}})");
+  EXPECT_EQ(Str(result["proc"]), "obj_id_not_found") << reply_;
+  result = RunOne(R"({"type":"delete","obj":"task","conv_id":1002,"ref":"none"})");
+  EXPECT_EQ(Str(result["proc"]), "obj_id_not_found") << reply_;
+  result = RunOne(R"({"type":"create","obj":"task","conv_id":4242})");
+  EXPECT_EQ(Str(result["proc"]), "error") << reply_;
+  EXPECT_THAT(Str(result["description"]), StartsWith("process not found")) << reply_;
+}
+
+TEST_F(OpsEngineTest, ATaskOfAnotherProcessIsNotFoundByObjId) {
+  const std::string obj_id = Create(kHoldConvId, "x1", "{}");
+  dom::element result = RunOne(absl::StrCat(R"({"type":"show","obj":"task","conv_id":1001,)",
+                                            R"("obj_id":")", obj_id, R"("})"));
+  EXPECT_EQ(Str(result["proc"]), "obj_id_not_found") << reply_;
+}
+
+TEST_F(OpsEngineTest, ManyOpsInOneRequest) {
+  std::string body = R"({"ops":[)";
+  for (int i = 0; i < 50; ++i) {
+    absl::StrAppend(&body, i > 0 ? "," : "",
+                    R"({"type":"create","obj":"task","conv_id":1002,"ref":"m)", i,
+                    R"(","data":{"i":)", i, R"(},"id":)", i, "}");
+  }
+  absl::StrAppend(&body, R"(,{"type":"create","obj":"task","conv_id":1002,"ref":"m7"}]})");
+  reply_ = engine_->HandleOps(body);
+  ASSERT_TRUE(engine_->WaitIdle(absl::Seconds(10)).ok());
+  dom::element root;
+  ASSERT_EQ(parser_.parse(reply_).get(root), simdjson::SUCCESS) << reply_;
+  dom::array ops;
+  ASSERT_EQ(root["ops"].get(ops), simdjson::SUCCESS) << reply_;
+  ASSERT_EQ(ops.size(), 51u);
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(Int(ops.at(i)["id"]), i);
+    EXPECT_EQ(Str(ops.at(i)["proc"]), "ok") << i;
+  }
+  EXPECT_EQ(Str(ops.at(50)["proc"]), "error");
+
+  dom::element shown = RunOne(R"({"type":"show","obj":"task","conv_id":1002,"ref":"m33"})");
+  EXPECT_EQ(Int(shown["data"]["i"]), 33) << reply_;
+}
+
+TEST_F(OpsEngineTest, FormatErrorThroughTheEngine) {
+  reply_ = engine_->HandleOps(R"({"ops":[]})");
+  EXPECT_THAT(reply_, StartsWith(R"({"request_proc":"format_error","description":)"));
+  EXPECT_THAT(reply_, HasSubstr(R"("ops":[])"));
+}
+
+}  // namespace
+}  // namespace convey
