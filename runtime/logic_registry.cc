@@ -7,7 +7,7 @@ absl::Status LogicRegistry::Register(std::unique_ptr<LogicFactory> factory) {
   if (factory == nullptr) return absl::InvalidArgumentError("null logic factory");
   absl::string_view type = factory->type();
   if (type.empty()) return absl::InvalidArgumentError("a logic factory needs a type name");
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (const auto& existing : factories_) {
     if (existing->type() == type) {
       return absl::AlreadyExistsError(
@@ -19,7 +19,7 @@ absl::Status LogicRegistry::Register(std::unique_ptr<LogicFactory> factory) {
 }
 
 const LogicFactory* LogicRegistry::Find(absl::string_view type) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (const auto& factory : factories_) {
     if (factory->type() == type) return factory.get();
   }
@@ -27,7 +27,7 @@ const LogicFactory* LogicRegistry::Find(absl::string_view type) const {
 }
 
 std::vector<std::string> LogicRegistry::Types() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> types;
   for (const auto& factory : factories_) types.emplace_back(factory->type());
   return types;

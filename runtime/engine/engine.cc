@@ -6,6 +6,9 @@
 // atomic counters and its own scratch state; no mutex. Mutexes guard what the
 // API changes: the process table and the obj_id / ref indexes.
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <shared_mutex>
 #include <memory>
 #include <random>
 #include <thread>
@@ -17,7 +20,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "concurrentqueue/blockingconcurrentqueue.h"
 #include "convey/engine.h"
@@ -180,15 +182,17 @@ class StepContext : public TaskContext, public TemplateEnv {
   WriteSet writes_;
 };
 
+// std::mutex rather than absl::Mutex: the engine's locks must be visible to
+// ThreadSanitizer, and Debian's prebuilt Abseil carries no TSan annotations.
 struct ObjShard {
-  absl::Mutex mu;
-  absl::flat_hash_map<absl::string_view, std::shared_ptr<Task>> tasks ABSL_GUARDED_BY(mu);
+  std::mutex mu;
+  absl::flat_hash_map<absl::string_view, std::shared_ptr<Task>> tasks;  // guarded by mu
 };
 
 struct RefShard {
-  absl::Mutex mu;
-  absl::flat_hash_map<std::pair<int64_t, absl::string_view>, std::shared_ptr<Task>> tasks
-      ABSL_GUARDED_BY(mu);
+  std::mutex mu;
+  // Guarded by mu.
+  absl::flat_hash_map<std::pair<int64_t, absl::string_view>, std::shared_ptr<Task>> tasks;
 };
 
 class EngineImpl : public Engine {
@@ -266,11 +270,11 @@ class EngineImpl : public Engine {
   const LogicRegistry* const registry_;
   const int worker_count_;
 
-  mutable absl::Mutex processes_mu_;
+  mutable std::shared_mutex processes_mu_;
   // Every version ever deployed: tasks keep pointing at the one they started on.
-  std::vector<std::unique_ptr<CompiledProcess>> versions_ ABSL_GUARDED_BY(processes_mu_);
-  absl::flat_hash_map<int64_t, const CompiledProcess*> current_ ABSL_GUARDED_BY(processes_mu_);
-  std::vector<int64_t> deploy_order_ ABSL_GUARDED_BY(processes_mu_);
+  std::vector<std::unique_ptr<CompiledProcess>> versions_;  // guarded by processes_mu_
+  absl::flat_hash_map<int64_t, const CompiledProcess*> current_;  // guarded by processes_mu_
+  std::vector<int64_t> deploy_order_;  // guarded by processes_mu_
 
   ObjShard obj_shards_[kShards];
   RefShard ref_shards_[kShards];
@@ -278,11 +282,12 @@ class EngineImpl : public Engine {
   moodycamel::BlockingConcurrentQueue<Task*> queue_;
   // Queue entries plus running activations: what WaitIdle waits for.
   std::atomic<int64_t> pending_{0};
-  absl::Mutex idle_mu_;
+  std::mutex idle_mu_;
+  std::condition_variable idle_cv_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::atomic<bool> closed_{false};
-  absl::Mutex close_mu_;
+  std::mutex close_mu_;
 
   std::atomic<int64_t> created_{0};
   std::atomic<int64_t> finished_{0};
@@ -362,7 +367,7 @@ void EngineImpl::Start() {
 EngineImpl::~EngineImpl() { Close(); }
 
 void EngineImpl::Close() {
-  absl::MutexLock lock(&close_mu_);
+  std::lock_guard<std::mutex> lock(close_mu_);
   if (closed_.exchange(true)) return;
   // One null entry per worker wakes it up to exit.
   for (size_t i = 0; i < threads_.size(); ++i) queue_.enqueue(nullptr);
@@ -402,8 +407,8 @@ void EngineImpl::WorkerLoop(Worker* worker) {
 
 void EngineImpl::ActivationDone() {
   if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    // Wakes WaitIdle: absl::Mutex re-checks its conditions on unlock.
-    absl::MutexLock lock(&idle_mu_);
+    std::lock_guard<std::mutex> lock(idle_mu_);
+    idle_cv_.notify_all();
   }
 }
 
@@ -602,7 +607,7 @@ void EngineImpl::Finish(Worker& worker, Task* task, std::shared_ptr<Task>* dropp
   if (observer_ != nullptr) observer_->OnTaskFinished(EventOf(*task));
   if (!node.save_task) {
     ObjShard& shard = ObjShardFor(task->obj_id_view());
-    absl::MutexLock lock(&shard.mu);
+    std::lock_guard<std::mutex> lock(shard.mu);
     auto it = shard.tasks.find(task->obj_id_view());
     if (it != shard.tasks.end()) {
       *dropped = std::move(it->second);
@@ -614,7 +619,7 @@ void EngineImpl::Finish(Worker& worker, Task* task, std::shared_ptr<Task>* dropp
 void EngineImpl::EraseRef(Task* task) {
   if (task->ref.empty()) return;
   RefShard& shard = RefShardFor(task->process->conv_id, task->ref);
-  absl::MutexLock lock(&shard.mu);
+  std::lock_guard<std::mutex> lock(shard.mu);
   auto it = shard.tasks.find(std::make_pair(task->process->conv_id, absl::string_view(task->ref)));
   if (it != shard.tasks.end() && it->second.get() == task) shard.tasks.erase(it);
 }
@@ -644,7 +649,7 @@ std::array<char, 24> EngineImpl::NewObjId() {
 }
 
 const CompiledProcess* EngineImpl::CurrentProcess(int64_t conv_id) const {
-  absl::ReaderMutexLock lock(&processes_mu_);
+  std::shared_lock<std::shared_mutex> lock(processes_mu_);
   auto it = current_.find(conv_id);
   return it == current_.end() ? nullptr : it->second;
 }
@@ -676,7 +681,7 @@ absl::StatusOr<DeployResult> EngineImpl::Deploy(absl::string_view file_name,
   if (compiled.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(file_name, ": the file holds no process"));
   }
-  absl::MutexLock lock(&processes_mu_);
+  std::lock_guard<std::shared_mutex> lock(processes_mu_);
   for (auto& process : compiled) {
     const int64_t conv_id = process->conv_id;
     if (!current_.contains(conv_id)) deploy_order_.push_back(conv_id);
@@ -737,10 +742,10 @@ absl::StatusOr<std::string> EngineImpl::CreateTask(int64_t conv_id, absl::string
   task->create_micros = task->change_micros = absl::ToUnixMicros(clock_->Now());
   // Queued before it becomes visible: an API call that finds it holds it
   // as kHeldQueued and leaves the queue entry to the worker.
-  task->state.store(kQueued, std::memory_order_relaxed);
+  task->state.store(kQueued, std::memory_order_release);
   if (!task->ref.empty()) {
     RefShard& shard = RefShardFor(conv_id, task->ref);
-    absl::MutexLock lock(&shard.mu);
+    std::lock_guard<std::mutex> lock(shard.mu);
     auto inserted =
         shard.tasks.try_emplace(std::make_pair(conv_id, absl::string_view(task->ref)), task);
     if (!inserted.second) {
@@ -751,7 +756,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTask(int64_t conv_id, absl::string
   }
   {
     ObjShard& shard = ObjShardFor(task->obj_id_view());
-    absl::MutexLock lock(&shard.mu);
+    std::lock_guard<std::mutex> lock(shard.mu);
     shard.tasks.emplace(task->obj_id_view(), task);
   }
   process->nodes[process->start].counters->tasks.fetch_add(1, std::memory_order_relaxed);
@@ -764,12 +769,12 @@ absl::StatusOr<std::string> EngineImpl::CreateTask(int64_t conv_id, absl::string
 std::shared_ptr<Task> EngineImpl::Find(const TaskKey& key) {
   if (!key.obj_id.empty()) {
     ObjShard& shard = ObjShardFor(key.obj_id);
-    absl::MutexLock lock(&shard.mu);
+    std::lock_guard<std::mutex> lock(shard.mu);
     auto it = shard.tasks.find(absl::string_view(key.obj_id));
     return it == shard.tasks.end() ? nullptr : it->second;
   }
   RefShard& shard = RefShardFor(key.conv_id, key.ref);
-  absl::MutexLock lock(&shard.mu);
+  std::lock_guard<std::mutex> lock(shard.mu);
   auto it = shard.tasks.find(std::make_pair(key.conv_id, absl::string_view(key.ref)));
   return it == shard.tasks.end() ? nullptr : it->second;
 }
@@ -926,7 +931,7 @@ void EngineImpl::ForEachTask(const std::function<void(const TaskSnapshot&)>& vis
   for (ObjShard& shard : obj_shards_) {
     std::vector<std::shared_ptr<Task>> tasks;
     {
-      absl::MutexLock lock(&shard.mu);
+      std::lock_guard<std::mutex> lock(shard.mu);
       tasks.reserve(shard.tasks.size());
       for (const auto& entry : shard.tasks) tasks.push_back(entry.second);
     }
@@ -941,8 +946,15 @@ void EngineImpl::ForEachTask(const std::function<void(const TaskSnapshot&)>& vis
 
 absl::Status EngineImpl::WaitIdle(absl::Duration timeout) {
   auto idle = [this] { return pending_.load(std::memory_order_acquire) == 0; };
-  absl::MutexLock lock(&idle_mu_);
-  if (!idle_mu_.AwaitWithTimeout(absl::Condition(&idle), timeout)) {
+  std::unique_lock<std::mutex> lock(idle_mu_);
+  bool reached;
+  if (timeout == absl::InfiniteDuration()) {
+    idle_cv_.wait(lock, idle);
+    reached = true;
+  } else {
+    reached = idle_cv_.wait_until(lock, absl::ToChronoTime(absl::Now() + timeout), idle);
+  }
+  if (!reached) {
     return absl::DeadlineExceededError(
         absl::StrCat("tasks still moving after ", absl::FormatDuration(timeout), " (",
                      pending_.load(std::memory_order_relaxed), " queued or running)"));
@@ -982,7 +994,7 @@ EngineStats EngineImpl::Stats() const {
   for (const auto& worker : workers_) {
     stats.node_transitions += worker->transitions.load(std::memory_order_relaxed);
   }
-  absl::ReaderMutexLock lock(&processes_mu_);
+  std::shared_lock<std::shared_mutex> lock(processes_mu_);
   for (int64_t conv_id : deploy_order_) stats.processes.push_back(StatsOf(*current_.at(conv_id)));
   return stats;
 }

@@ -40,8 +40,8 @@ using WriteSet = std::vector<Write>;
 // are copied exactly, except that the DOM keeps no source text: integers are
 // written as themselves, doubles in their shortest round-trip form, with
 // ".0" when that looks like an integer (`1.0` stays `1.0`, `-0.0` stays
-// `-0.0`, `1e2` becomes `100.0`), and strings are re-escaped (only `"`, `\` and control
-// characters).
+// `-0.0`, `1e2` becomes `100.0`), and strings are re-escaped (only `"`,
+// `\` and control characters; other characters are written as UTF-8).
 //
 // Padding can make a small write large (`a[2000000000]`): for untrusted
 // paths use ApplyWritesWithin.
@@ -55,8 +55,8 @@ bool ApplyWritesWithin(simdjson::dom::element doc, const WriteSet& writes, size_
 // ApplyWrites for a `doc` parsed from `text` (the caller keeps both). When
 // every write is to a top-level key, the new text is `text` with the
 // written values replaced or appended before the closing brace: the rest is
-// copied as it is, byte for byte (whitespace included), which is several
-// times faster than re-serialising the document. Other write sets, and keys
+// copied as it is, byte for byte (whitespace included), at about half the
+// cost of re-serialising the document. Other write sets, and keys
 // written with escapes in `text`, take the ApplyWrites path. For text that
 // AppendElement produced (compact, canonical) both paths give the same
 // bytes.
@@ -74,7 +74,8 @@ bool ApplyWritesToTextWithin(absl::string_view text, simdjson::dom::element doc,
 // object counts as {}.
 void MergeTopLevel(simdjson::dom::element doc, simdjson::dom::element patch, std::string* out);
 
-// Appends `element` as compact JSON.
+// Appends `element` as compact JSON, numbers and strings as ApplyWrites
+// writes them.
 void AppendElement(simdjson::dom::element element, std::string* out);
 
 }  // namespace internal

@@ -19,13 +19,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "convey/value.h"
 #include "simdjson.h"
@@ -187,8 +187,8 @@ class LogicRegistry {
   std::vector<std::string> Types() const;
 
  private:
-  mutable absl::Mutex mu_;
-  std::vector<std::unique_ptr<LogicFactory>> factories_ ABSL_GUARDED_BY(mu_);
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<LogicFactory>> factories_;  // guarded by mu_
 };
 
 }  // namespace convey

@@ -1,0 +1,953 @@
+#include "runtime/task/write_set.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <utility>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/string_view.h"
+#include "runtime/json/json_writer.h"
+
+namespace convey {
+namespace internal {
+namespace {
+
+// Appends to a std::string through a raw pointer: the output is made of many
+// pieces of a few bytes, and std::string::append's per-call bookkeeping
+// would cost more than the copying itself. The string is grown ahead of the
+// writes and trimmed to what was written when the Sink is destroyed.
+class Sink {
+ public:
+  // Writing more than `max_bytes` sets overflowed(); what was written is then
+  // discarded (the string is left as it was) and later writes are cheap
+  // no-ops as far as the output goes.
+  Sink(std::string* out, size_t max_bytes) : out_(out), start_(out->size()), max_(max_bytes) {
+    size_t target = start_ + 256;
+    // Use capacity the caller already reserved (within reason: resize
+    // zero-fills it).
+    if (out->capacity() > target && out->capacity() - start_ <= (size_t{1} << 16)) {
+      target = out->capacity();
+    }
+    out->resize(target);
+    Rebase(start_);
+  }
+  ~Sink() { out_->resize(overflowed() ? start_ : Used()); }
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
+
+  bool overflowed() const { return overflowed_ || Used() - start_ > max_; }
+
+  void Reserve(size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n) Grow(n);
+  }
+  void Put(char c) {
+    Reserve(1);
+    *p_++ = c;
+  }
+  void Put(const char* data, size_t n) {
+    Reserve(n);
+    std::memcpy(p_, data, n);
+    p_ += n;
+  }
+  void Put(absl::string_view s) { Put(s.data(), s.size()); }
+  // For writers that fill the reserved space themselves.
+  char* cursor() { return p_; }
+  char* limit() { return end_; }
+  void Advance(char* to) { p_ = to; }
+
+  // Hands the string, trimmed to what was written, to a std::string-based
+  // writer; the Sink continues after what that writer appended.
+  template <typename F>
+  void AppendWith(F&& append) {
+    out_->resize(Used());
+    append(out_);
+    size_t used = out_->size();
+    out_->resize(std::max(used + 256, used * 2));
+    Rebase(used);
+    if (used - start_ > max_) Overflow(0);
+  }
+
+ private:
+  size_t Used() const { return static_cast<size_t>(p_ - begin_); }
+  void Rebase(size_t used) {
+    begin_ = &(*out_)[0];
+    p_ = begin_ + used;
+    end_ = begin_ + out_->size();
+  }
+  void Grow(size_t n) {
+    size_t used = Used();
+    if (used - start_ + n > max_) {
+      Overflow(n);
+      return;
+    }
+    out_->resize(std::max(out_->size() * 2, used + n));
+    Rebase(used);
+  }
+  // Drops what was written and keeps only room for the pending write.
+  void Overflow(size_t n) {
+    overflowed_ = true;
+    if (out_->size() < start_ + n) out_->resize(start_ + n);
+    Rebase(start_);
+  }
+
+  std::string* out_;
+  const size_t start_;
+  const size_t max_;
+  bool overflowed_ = false;
+  char* begin_ = nullptr;
+  char* p_ = nullptr;
+  char* end_ = nullptr;
+};
+
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+constexpr uint64_t kHighs = 0x8080808080808080ull;
+
+// Whether any of the 8 bytes of `w` is a control character, '"' or '\'.
+inline bool NeedsEscape8(uint64_t w) {
+  uint64_t below_space = (w - kOnes * 0x20) & ~w;
+  uint64_t quote = w ^ (kOnes * '"');
+  uint64_t backslash = w ^ (kOnes * '\\');
+  uint64_t has_quote = (quote - kOnes) & ~quote;
+  uint64_t has_backslash = (backslash - kOnes) & ~backslash;
+  return ((below_space | has_quote | has_backslash) & kHighs) != 0;
+}
+
+// The n (1..8) bytes at p in one word, with spaces for the rest. Short
+// strings (most keys) are checked with two overlapping loads instead of a
+// byte loop.
+inline uint64_t LoadShort(const char* p, size_t n) {
+  if (n >= 4) {
+    uint32_t lo;
+    uint32_t hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    return lo | (static_cast<uint64_t>(hi) << 32);
+  }
+  return (kOnes * ' ' & ~uint64_t{0xffffff}) | static_cast<unsigned char>(p[0]) |
+         (static_cast<uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8) |
+         (static_cast<uint64_t>(static_cast<unsigned char>(p[n - 1])) << 16);
+}
+
+inline bool StringNeedsEscape(const char* p, size_t n) {
+  if (n <= 8) return n != 0 && NeedsEscape8(LoadShort(p, n));
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    if (NeedsEscape8(w)) return true;
+  }
+  if (i == n) return false;
+  uint64_t w;  // the last 8 bytes, overlapping what was checked
+  std::memcpy(&w, p + n - 8, 8);
+  return NeedsEscape8(w);
+}
+
+// memcpy for the few bytes of a typical key or value, without the call.
+inline void CopyBytes(char* dst, const char* src, size_t n) {
+  if (n >= 8 && n <= 16) {
+    uint64_t a;
+    uint64_t b;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + n - 8, 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4 && n < 8) {
+    uint32_t a;
+    uint32_t b;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + n - 4, 4);
+    std::memcpy(dst, &a, 4);
+    std::memcpy(dst + n - 4, &b, 4);
+  } else if (n < 4) {
+    if (n > 0) {
+      dst[0] = src[0];
+      dst[n / 2] = src[n / 2];
+      dst[n - 1] = src[n - 1];
+    }
+  } else {
+    std::memcpy(dst, src, n);
+  }
+}
+
+// Writes `prefix` (a byte or none), the quoted string and `suffix` (a byte
+// or none): an object's key comes with its comma and colon in one step.
+// Strings without anything to escape (nearly all keys and values) are copied
+// in one piece; the rest go through the project's one escaper.
+inline void WriteQuoted(Sink& sink, char prefix, absl::string_view s, char suffix) {
+  if (!StringNeedsEscape(s.data(), s.size())) {
+    sink.Reserve(s.size() + 4);
+    char* p = sink.cursor();
+    *p = prefix;
+    p += prefix != 0;
+    *p++ = '"';
+    CopyBytes(p, s.data(), s.size());
+    p += s.size();
+    *p++ = '"';
+    *p = suffix;
+    p += suffix != 0;
+    sink.Advance(p);
+    return;
+  }
+  if (prefix != 0) sink.Put(prefix);
+  sink.AppendWith([s](std::string* out) { AppendJsonString(out, s); });
+  if (suffix != 0) sink.Put(suffix);
+}
+
+inline void WriteString(Sink& sink, absl::string_view s) { WriteQuoted(sink, 0, s, 0); }
+
+inline absl::string_view View(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+template <typename Int>
+void WriteInteger(Sink& sink, Int value) {
+  sink.Reserve(24);
+  std::to_chars_result r = std::to_chars(sink.cursor(), sink.limit(), value);
+  sink.Advance(r.ptr);
+}
+
+// The shortest text that reads back as the same double. A double that looks
+// like an integer gets ".0" so that the value is still written the way it
+// was (a fraction or exponent in the source is why the DOM holds a double).
+void WriteDouble(Sink& sink, double value) {
+  if (!std::isfinite(value)) {  // JSON has no such numbers; the DOM never holds one
+    sink.Put("null", 4);
+    return;
+  }
+  sink.Reserve(32);
+  char* begin = sink.cursor();
+  std::to_chars_result r = std::to_chars(begin, sink.limit() - 2, value);
+  bool has_point_or_exponent = false;
+  for (char* q = begin; q < r.ptr; ++q) {
+    if (*q == '.' || *q == 'e') {
+      has_point_or_exponent = true;
+      break;
+    }
+  }
+  char* end = r.ptr;
+  if (!has_point_or_exponent) {
+    *end++ = '.';
+    *end++ = '0';
+  }
+  sink.Advance(end);
+}
+
+void WriteObject(Sink& sink, simdjson::dom::object object);
+void WriteArray(Sink& sink, simdjson::dom::array array);
+
+// Scalars are written in the caller's loop; only containers recurse. The
+// element's type is known in each branch, so the unchecked getters are safe.
+inline void WriteElement(Sink& sink, simdjson::dom::element element) {
+  switch (element.type()) {
+    case simdjson::dom::element_type::STRING:
+      WriteString(sink, View(element.get_string().value_unsafe()));
+      return;
+    case simdjson::dom::element_type::INT64:
+      WriteInteger(sink, element.get_int64().value_unsafe());
+      return;
+    case simdjson::dom::element_type::UINT64:
+      WriteInteger(sink, element.get_uint64().value_unsafe());
+      return;
+    case simdjson::dom::element_type::DOUBLE:
+      WriteDouble(sink, element.get_double().value_unsafe());
+      return;
+    case simdjson::dom::element_type::BOOL:
+      if (element.get_bool().value_unsafe()) {
+        sink.Put("true", 4);
+      } else {
+        sink.Put("false", 5);
+      }
+      return;
+    case simdjson::dom::element_type::NULL_VALUE:
+      sink.Put("null", 4);
+      return;
+    case simdjson::dom::element_type::OBJECT:
+      WriteObject(sink, element.get_object().value_unsafe());
+      return;
+    case simdjson::dom::element_type::ARRAY:
+      WriteArray(sink, element.get_array().value_unsafe());
+      return;
+  }
+}
+
+void WriteObject(Sink& sink, simdjson::dom::object object) {
+  char comma = 0;
+  sink.Put('{');
+  for (simdjson::dom::key_value_pair field : object) {
+    WriteQuoted(sink, comma, View(field.key), ':');
+    comma = ',';
+    WriteElement(sink, field.value);
+  }
+  sink.Put('}');
+}
+
+void WriteArray(Sink& sink, simdjson::dom::array array) {
+  sink.Put('[');
+  bool first = true;
+  for (simdjson::dom::element item : array) {
+    if (!first) sink.Put(',');
+    first = false;
+    WriteElement(sink, item);
+  }
+  sink.Put(']');
+}
+
+// Value::ToJson() without the temporary string.
+void WriteValue(Sink& sink, const Value& value) {
+  switch (value.type()) {
+    case Value::Type::kMissing:
+    case Value::Type::kNull:
+      sink.Put("null", 4);
+      return;
+    case Value::Type::kString:
+      WriteString(sink, value.text());
+      return;
+    case Value::Type::kBoolean:
+    case Value::Type::kNumber:
+    case Value::Type::kObject:
+    case Value::Type::kArray:
+      sink.Put(value.text());
+      return;
+  }
+}
+
+// The writes as a tree of edits: one node per distinct path prefix. A node
+// is either a leaf that replaces the value at its path, or a container whose
+// children edit some of its entries; the container's starting point (its
+// base) is the document's value there, a value written earlier, or a new
+// empty container.
+enum class ChildKind : uint8_t { kNone, kKeys, kIndices };
+enum class Base : uint8_t { kDocument, kWritten, kFresh };
+
+struct Node {
+  const Value* value = nullptr;  // base == kWritten
+  absl::string_view key;         // the step from the parent, a key step
+  uint32_t index = 0;            // the step from the parent, an index step
+  ChildKind kind = ChildKind::kNone;
+  Base base = Base::kDocument;
+  bool matched = false;  // while emitting: the base had this child's key
+  int32_t first_child = -1;
+  int32_t last_child = -1;
+  int32_t next_sibling = -1;
+  int32_t child_count = 0;
+};
+
+using Tree = absl::InlinedVector<Node, 8>;
+
+// Children are found by a linear scan while a node has few of them; a write
+// set with many keys under one object indexes them instead.
+constexpr int32_t kLinearChildren = 8;
+
+struct StepKey {
+  int32_t parent;
+  bool is_index;
+  uint32_t index;
+  absl::string_view key;
+  bool operator==(const StepKey& o) const {
+    return parent == o.parent && is_index == o.is_index && index == o.index && key == o.key;
+  }
+  template <typename H>
+  friend H AbslHashValue(H h, const StepKey& k) {
+    return H::combine(std::move(h), k.parent, k.is_index, k.index, k.key);
+  }
+};
+
+class TreeBuilder {
+ public:
+  explicit TreeBuilder(Tree* tree) : tree_(*tree) { tree_.emplace_back(); }
+
+  void Add(const Write& write) {
+    int32_t n = 0;
+    for (const PathSegment& segment : write.path) {
+      ChildKind want = segment.is_index ? ChildKind::kIndices : ChildKind::kKeys;
+      if (tree_[n].kind != want) {
+        if (tree_[n].kind != ChildKind::kNone) {
+          // Earlier writes made this a container of the other kind: this
+          // step replaces it with a new one.
+          DropChildren(n);
+          tree_[n].base = Base::kFresh;
+          tree_[n].value = nullptr;
+        }
+        tree_[n].kind = want;
+      }
+      n = FindOrAddChild(n, segment);
+    }
+    DropChildren(n);
+    tree_[n].kind = ChildKind::kNone;
+    tree_[n].base = Base::kWritten;
+    tree_[n].value = &write.value;
+  }
+
+ private:
+  int32_t FindOrAddChild(int32_t parent, const PathSegment& segment) {
+    absl::string_view key = segment.is_index ? absl::string_view() : segment.key;
+    uint32_t index = segment.is_index ? segment.index : 0;
+    if (tree_[parent].child_count >= kLinearChildren) {
+      auto it = index_.find(StepKey{parent, segment.is_index, index, key});
+      if (it != index_.end()) return it->second;
+    } else {
+      for (int32_t c = tree_[parent].first_child; c >= 0; c = tree_[c].next_sibling) {
+        const Node& child = tree_[c];
+        if (segment.is_index ? child.index == index : child.key == key) return c;
+      }
+    }
+    int32_t c = static_cast<int32_t>(tree_.size());
+    tree_.emplace_back();
+    Node& child = tree_[c];
+    if (segment.is_index) {
+      child.index = index;
+    } else {
+      child.key = key;
+    }
+    Node& p = tree_[parent];
+    if (p.last_child >= 0) {
+      tree_[p.last_child].next_sibling = c;
+    } else {
+      p.first_child = c;
+    }
+    p.last_child = c;
+    ++p.child_count;
+    if (p.child_count == kLinearChildren) {
+      for (int32_t k = p.first_child; k >= 0; k = tree_[k].next_sibling) {
+        index_.emplace(Step(parent, k), k);
+      }
+    } else if (p.child_count > kLinearChildren) {
+      index_.emplace(Step(parent, c), c);
+    }
+    return c;
+  }
+
+  StepKey Step(int32_t parent, int32_t child) const {
+    const Node& node = tree_[child];
+    bool is_index = tree_[parent].kind == ChildKind::kIndices;
+    return StepKey{parent, is_index, is_index ? node.index : 0,
+                   is_index ? absl::string_view() : node.key};
+  }
+
+  // The dropped nodes stay in the vector, unreachable.
+  void DropChildren(int32_t n) {
+    if (tree_[n].child_count >= kLinearChildren) {
+      for (int32_t k = tree_[n].first_child; k >= 0; k = tree_[k].next_sibling) {
+        index_.erase(Step(n, k));
+      }
+    }
+    tree_[n].first_child = tree_[n].last_child = -1;
+    tree_[n].child_count = 0;
+  }
+
+  Tree& tree_;
+  absl::flat_hash_map<StepKey, int32_t> index_;
+};
+
+class Emitter {
+ public:
+  Emitter(Tree* tree, Sink* sink) : tree_(*tree), sink_(*sink) {}
+
+  // Writes node `n`; `original` is the document's value at its path, if any.
+  void Emit(int32_t n, const simdjson::dom::element* original) {
+    const Node& node = tree_[n];
+    if (node.kind == ChildKind::kNone) {
+      if (node.base == Base::kWritten) {
+        WriteValue(sink_, *node.value);
+      } else if (original != nullptr) {
+        WriteElement(sink_, *original);
+      } else {
+        sink_.Put("null", 4);  // not reached: every created node is written to
+      }
+      return;
+    }
+    // A written object or array that later writes go into is parsed, so
+    // that its entries are kept; its parser must outlive this subtree.
+    std::unique_ptr<simdjson::dom::parser> parser;
+    simdjson::dom::element base;
+    bool has_base = false;
+    if (node.base == Base::kDocument && original != nullptr) {
+      base = *original;
+      has_base = true;
+    } else if (node.base == Base::kWritten) {
+      Value::Type want = node.kind == ChildKind::kKeys ? Value::Type::kObject : Value::Type::kArray;
+      if (node.value->type() == want) {
+        parser = std::make_unique<simdjson::dom::parser>();
+        // Malformed text breaks Value's contract; it is then treated like a
+        // value of the other kind (replaced by a new container).
+        has_base = parser->parse(node.value->text()).get(base) == simdjson::SUCCESS;
+      }
+    }
+    if (node.kind == ChildKind::kKeys) {
+      simdjson::dom::object object;
+      bool is_object = has_base && base.get_object().get(object) == simdjson::SUCCESS;
+      EmitObject(n, is_object ? &object : nullptr);
+    } else {
+      simdjson::dom::array array;
+      bool is_array = has_base && base.get_array().get(array) == simdjson::SUCCESS;
+      EmitArray(n, is_array ? &array : nullptr);
+    }
+  }
+
+ private:
+  void EmitObject(int32_t n, const simdjson::dom::object* object) {
+    const int32_t first_child = tree_[n].first_child;
+    for (int32_t c = first_child; c >= 0; c = tree_[c].next_sibling) tree_[c].matched = false;
+    sink_.Put('{');
+    bool first = true;
+    if (object != nullptr) {
+      absl::flat_hash_map<absl::string_view, int32_t> by_key;
+      const bool indexed = tree_[n].child_count > kLinearChildren;
+      if (indexed) {
+        by_key.reserve(tree_[n].child_count);
+        for (int32_t c = first_child; c >= 0; c = tree_[c].next_sibling) {
+          by_key.emplace(tree_[c].key, c);
+        }
+      }
+      for (simdjson::dom::key_value_pair field : *object) {
+        absl::string_view key = View(field.key);
+        WriteQuoted(sink_, first ? 0 : ',', key, ':');
+        first = false;
+        int32_t child = -1;
+        if (indexed) {
+          auto it = by_key.find(key);
+          if (it != by_key.end()) child = it->second;
+        } else {
+          for (int32_t c = first_child; c >= 0; c = tree_[c].next_sibling) {
+            if (tree_[c].key == key) {
+              child = c;
+              break;
+            }
+          }
+        }
+        if (child < 0) {
+          WriteElement(sink_, field.value);
+          continue;
+        }
+        // A key that occurs twice gets the edit at each occurrence, so any
+        // reader sees the written value.
+        tree_[child].matched = true;
+        Emit(child, &field.value);
+      }
+    }
+    for (int32_t c = first_child; c >= 0; c = tree_[c].next_sibling) {
+      if (tree_[c].matched) continue;
+      WriteQuoted(sink_, first ? 0 : ',', tree_[c].key, ':');
+      first = false;
+      Emit(c, nullptr);
+    }
+    sink_.Put('}');
+  }
+
+  void EmitArray(int32_t n, const simdjson::dom::array* array) {
+    absl::InlinedVector<std::pair<uint32_t, int32_t>, 4> children;
+    for (int32_t c = tree_[n].first_child; c >= 0; c = tree_[c].next_sibling) {
+      children.emplace_back(tree_[c].index, c);
+    }
+    std::sort(children.begin(), children.end());
+    sink_.Put('[');
+    size_t next = 0;  // in `children`
+    uint32_t i = 0;   // the array index being written
+    if (array != nullptr) {
+      for (simdjson::dom::element item : *array) {
+        if (i > 0) sink_.Put(',');
+        if (next < children.size() && children[next].first == i) {
+          Emit(children[next].second, &item);
+          ++next;
+        } else {
+          WriteElement(sink_, item);
+        }
+        ++i;
+      }
+    }
+    for (; next < children.size(); ++next) {
+      // Padding is the one place where a small write set makes a large
+      // text: stop as soon as the limit is passed.
+      for (; i < children[next].first && !sink_.overflowed(); ++i) {
+        if (i > 0) sink_.Put(',');
+        sink_.Put("null", 4);
+      }
+      if (sink_.overflowed()) return;
+      if (i > 0) sink_.Put(',');
+      Emit(children[next].second, nullptr);
+      ++i;
+    }
+    sink_.Put(']');
+  }
+
+  Tree& tree_;
+  Sink& sink_;
+};
+
+// --- Splicing top-level writes into the source text ---------------------
+//
+// The common write set (set_param's keys) touches only top-level keys. Then
+// the new text is the old one with a few values cut out and replaced:
+// everything else is copied in large pieces instead of being re-serialised.
+// The text was already validated (its DOM exists), so the scanner only
+// finds boundaries; it still checks bounds and gives up on anything
+// unexpected, leaving the DOM path to do the work.
+
+// Outside strings, valid JSON has no bytes below 0x20 but whitespace.
+inline bool IsSpace(char c) { return static_cast<unsigned char>(c) <= ' '; }
+
+// The bytes a number, true, false or null is made of.
+struct ScalarBytes {
+  bool table[256] = {};
+  constexpr ScalarBytes() {
+    for (const char* c = "0123456789+-.eEtrufalsn"; *c != 0; ++c) {
+      table[static_cast<unsigned char>(*c)] = true;
+    }
+  }
+};
+constexpr ScalarBytes kScalarBytes;
+
+// Bit 7 of each byte of `w` that equals the byte in `pattern` (exact for the
+// lowest match, which is all the scanner uses).
+inline uint64_t MatchBytes(uint64_t w, uint64_t pattern) {
+  uint64_t x = w ^ pattern;
+  return (x - kOnes) & ~x & kHighs;
+}
+
+// The first '"' or '\' in [p, end), or end.
+inline const char* FindQuoteOrBackslash(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    int hits =
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+    if (hits != 0) return p + __builtin_ctz(static_cast<unsigned>(hits));
+    p += 16;
+  }
+#endif
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    uint64_t hits = MatchBytes(w, kOnes * '"') | MatchBytes(w, kOnes * '\\');
+    if (hits != 0) return p + __builtin_ctzll(hits) / 8;
+    p += 8;
+  }
+  while (p < end && *p != '"' && *p != '\\') ++p;
+  return p;
+}
+
+// The first '"', '{', '}', '[' or ']' in [p, end), or end. OR-ing 0x20
+// folds '[' onto '{' and ']' onto '}' and nothing else onto either.
+inline const char* FindQuoteOrBracket(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i open = _mm_set1_epi8('{');
+  const __m128i close = _mm_set1_epi8('}');
+  const __m128i fold = _mm_set1_epi8(0x20);
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    __m128i folded = _mm_or_si128(v, fold);
+    int hits = _mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                     _mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close))));
+    if (hits != 0) return p + __builtin_ctz(static_cast<unsigned>(hits));
+    p += 16;
+  }
+#endif
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    uint64_t folded = w | (kOnes * 0x20);
+    uint64_t hits = MatchBytes(w, kOnes * '"') | MatchBytes(folded, kOnes * '{') |
+                    MatchBytes(folded, kOnes * '}');
+    if (hits != 0) return p + __builtin_ctzll(hits) / 8;
+    p += 8;
+  }
+  while (p < end && *p != '"' && (*p | 0x20) != '{' && (*p | 0x20) != '}') ++p;
+  return p;
+}
+
+class Scanner {
+ public:
+  explicit Scanner(absl::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+
+  const char* at() const { return p_; }
+  bool done() const { return p_ >= end_; }
+  char peek() const { return *p_; }
+  void Next() { ++p_; }
+  void SkipSpace() {
+    while (p_ < end_ && IsSpace(*p_)) ++p_;
+  }
+  // Compact text has `c` right here; otherwise skip whitespace first.
+  bool Expect(char c) {
+    if (p_ < end_ && *p_ == c) {
+      ++p_;
+      return true;
+    }
+    SkipSpace();
+    if (p_ < end_ && *p_ == c) {
+      ++p_;
+      return true;
+    }
+    return false;
+  }
+
+  // At a '"': moves past the closing quote. `*escaped` tells whether the
+  // string held a backslash.
+  bool SkipString(bool* escaped) {
+    ++p_;
+    *escaped = false;
+    for (;;) {
+      p_ = FindQuoteOrBackslash(p_, end_);
+      if (p_ >= end_) return false;
+      if (*p_ == '"') {
+        ++p_;
+        return true;
+      }
+      *escaped = true;
+      p_ += 2;  // the backslash and the character it escapes
+    }
+  }
+
+  // At the first byte of a value: moves to the byte after it.
+  bool SkipValue() {
+    if (p_ >= end_) return false;
+    bool escaped;
+    char c = *p_;
+    if (c == '"') return SkipString(&escaped);
+    if (c == '{' || c == '[') {
+      int depth = 0;
+      for (;;) {
+        p_ = FindQuoteOrBracket(p_, end_);
+        if (p_ >= end_) return false;
+        c = *p_;
+        if (c == '"') {
+          if (!SkipString(&escaped)) return false;
+          continue;
+        }
+        ++p_;
+        if (c == '{' || c == '[') {
+          ++depth;
+        } else if (--depth == 0) {
+          return true;
+        }
+      }
+    }
+    while (p_ < end_ && kScalarBytes.table[static_cast<unsigned char>(*p_)]) ++p_;
+    return true;
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+// One top-level key of the write set: its last value, and whether the text
+// had it.
+struct TopLevelWrite {
+  absl::string_view key;
+  const Value* value;
+  bool matched;
+};
+
+// A value in the text to be replaced.
+struct Cut {
+  const char* begin;
+  const char* end;
+  const Value* value;
+};
+
+// Appends `text` with `writes` (all single key steps) spliced in, or
+// returns false without writing when the text is not the simple case (not
+// an object, a key with escapes).
+bool SpliceTopLevel(absl::string_view text, const WriteSet& writes, size_t max_bytes,
+                    std::string* out, bool* within) {
+  absl::InlinedVector<TopLevelWrite, 8> keys;
+  absl::flat_hash_map<absl::string_view, size_t> by_key;
+  const bool indexed = writes.size() > kLinearChildren;
+  for (const Write& write : writes) {
+    absl::string_view key = write.path[0].key;
+    size_t found = keys.size();
+    if (indexed) {
+      auto [it, inserted] = by_key.emplace(key, keys.size());
+      found = it->second;
+    } else {
+      for (size_t k = 0; k < keys.size(); ++k) {
+        if (keys[k].key == key) {
+          found = k;
+          break;
+        }
+      }
+    }
+    if (found == keys.size()) {
+      keys.push_back(TopLevelWrite{key, &write.value, false});
+    } else {
+      keys[found].value = &write.value;  // a later write to the same key wins
+    }
+  }
+
+  absl::InlinedVector<Cut, 8> cuts;
+  const TopLevelWrite* const key_list = keys.data();
+  const size_t key_count = keys.size();
+  Scanner scan(text);
+  if (!scan.Expect('{')) return false;
+  scan.SkipSpace();
+  if (scan.done()) return false;
+  bool has_fields = false;
+  const char* close = nullptr;
+  if (scan.peek() == '}') close = scan.at();
+  while (close == nullptr) {
+    if (scan.done() || scan.peek() != '"') return false;
+    const char* key_begin = scan.at() + 1;
+    bool escaped;
+    if (!scan.SkipString(&escaped) || escaped) return false;
+    const size_t key_size = static_cast<size_t>(scan.at() - 1 - key_begin);
+    if (!scan.Expect(':')) return false;
+    scan.SkipSpace();
+    const char* value_begin = scan.at();
+    if (!scan.SkipValue()) return false;
+    has_fields = true;
+    size_t found = key_count;
+    if (indexed) {
+      auto it = by_key.find(absl::string_view(key_begin, key_size));
+      if (it != by_key.end()) found = it->second;
+    } else {
+      for (size_t k = 0; k < key_count; ++k) {
+        if (key_list[k].key.size() == key_size &&
+            std::memcmp(key_list[k].key.data(), key_begin, key_size) == 0) {
+          found = k;
+          break;
+        }
+      }
+    }
+    if (found < key_count) {
+      keys[found].matched = true;
+      cuts.push_back(Cut{value_begin, scan.at(), keys[found].value});
+    }
+    if (scan.Expect(',')) {
+      scan.SkipSpace();
+    } else if (!scan.done() && scan.peek() == '}') {
+      close = scan.at();
+    } else {
+      return false;
+    }
+  }
+
+  Sink sink(out, max_bytes);
+  const char* from = text.data();
+  for (const Cut& cut : cuts) {
+    sink.Put(from, static_cast<size_t>(cut.begin - from));
+    WriteValue(sink, *cut.value);
+    from = cut.end;
+  }
+  sink.Put(from, static_cast<size_t>(close - from));
+  for (const TopLevelWrite& key : keys) {
+    if (key.matched) continue;
+    WriteQuoted(sink, has_fields ? ',' : 0, key.key, ':');
+    has_fields = true;
+    WriteValue(sink, *key.value);
+  }
+  const char* text_end = text.data() + text.size();
+  sink.Put(close, static_cast<size_t>(text_end - close));
+  *within = !sink.overflowed();
+  return true;
+}
+
+bool AllTopLevelKeys(const WriteSet& writes) {
+  for (const Write& write : writes) {
+    if (write.path.size() != 1 || write.path[0].is_index) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ApplyWritesWithin(simdjson::dom::element doc, const WriteSet& writes, size_t max_bytes,
+                       std::string* out) {
+  Sink sink(out, max_bytes);
+  if (writes.empty()) {
+    WriteElement(sink, doc);
+    return !sink.overflowed();
+  }
+  Tree tree;
+  TreeBuilder builder(&tree);
+  for (const Write& write : writes) builder.Add(write);
+  Emitter emitter(&tree, &sink);
+  emitter.Emit(0, &doc);
+  return !sink.overflowed();
+}
+
+void ApplyWrites(simdjson::dom::element doc, const WriteSet& writes, std::string* out) {
+  ApplyWritesWithin(doc, writes, std::numeric_limits<size_t>::max(), out);
+}
+
+void MergeTopLevel(simdjson::dom::element doc, simdjson::dom::element patch, std::string* out) {
+  // The patch's keys in first-seen order, each with its last value (a
+  // repeated key is like two writes to it).
+  struct Entry {
+    absl::string_view key;
+    simdjson::dom::element value;
+    bool matched;
+  };
+  absl::InlinedVector<Entry, 8> entries;
+  absl::flat_hash_map<absl::string_view, size_t> by_key;
+  simdjson::dom::object patch_object;
+  if (patch.get_object().get(patch_object) == simdjson::SUCCESS) {
+    for (simdjson::dom::key_value_pair field : patch_object) {
+      absl::string_view key = View(field.key);
+      auto [it, inserted] = by_key.emplace(key, entries.size());
+      if (inserted) {
+        entries.push_back(Entry{key, field.value, false});
+      } else {
+        entries[it->second].value = field.value;
+      }
+    }
+  }
+  Sink sink(out, std::numeric_limits<size_t>::max());
+  sink.Put('{');
+  bool first = true;
+  simdjson::dom::object doc_object;
+  if (doc.get_object().get(doc_object) == simdjson::SUCCESS) {
+    for (simdjson::dom::key_value_pair field : doc_object) {
+      absl::string_view key = View(field.key);
+      WriteQuoted(sink, first ? 0 : ',', key, ':');
+      first = false;
+      auto it = by_key.find(key);
+      if (it == by_key.end()) {
+        WriteElement(sink, field.value);
+      } else {
+        entries[it->second].matched = true;
+        WriteElement(sink, entries[it->second].value);
+      }
+    }
+  }
+  for (const Entry& entry : entries) {
+    if (entry.matched) continue;
+    WriteQuoted(sink, first ? 0 : ',', entry.key, ':');
+    first = false;
+    WriteElement(sink, entry.value);
+  }
+  sink.Put('}');
+}
+
+void AppendElement(simdjson::dom::element element, std::string* out) {
+  Sink sink(out, std::numeric_limits<size_t>::max());
+  WriteElement(sink, element);
+}
+
+bool ApplyWritesToTextWithin(absl::string_view text, simdjson::dom::element doc,
+                             const WriteSet& writes, size_t max_bytes, std::string* out) {
+  if (AllTopLevelKeys(writes)) {
+    bool within = false;
+    if (SpliceTopLevel(text, writes, max_bytes, out, &within)) return within;
+  }
+  return ApplyWritesWithin(doc, writes, max_bytes, out);
+}
+
+void ApplyWritesToText(absl::string_view text, simdjson::dom::element doc, const WriteSet& writes,
+                       std::string* out) {
+  ApplyWritesToTextWithin(text, doc, writes, std::numeric_limits<size_t>::max(), out);
+}
+
+}  // namespace internal
+}  // namespace convey
