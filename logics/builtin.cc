@@ -1,5 +1,6 @@
 #include "logics/builtin.h"
 
+#include "logics/api_callback/api_callback.h"
 #include "logics/api_sum/api_sum.h"
 #include "logics/go/go.h"
 #include "logics/go_if_const/go_if_const.h"
@@ -11,7 +12,7 @@ namespace logics {
 absl::Status RegisterBuiltinLogics(LogicRegistry& registry) {
   // One line per logic type.
   for (auto* make : {&NewGoFactory, &NewGoIfConstFactory, &NewSetParamFactory,
-                     &NewApiSumFactory}) {
+                     &NewApiSumFactory, &NewApiCallbackFactory}) {
     absl::Status status = registry.Register(make());
     if (!status.ok()) return status;
   }

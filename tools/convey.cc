@@ -1,16 +1,21 @@
 // The `convey` command-line program. See docs/cli.md.
+#include <unistd.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "tools/inspect_command.h"
+#include "tools/run_command.h"
 
 namespace {
 
 constexpr char kUsage[] =
     "usage: convey <command> [args]\n"
     "commands:\n"
-    "  inspect FILE... [--json]   load scheme files and report what they hold\n";
+    "  inspect FILE... [--json]   load scheme files and report what they hold\n"
+    "  run FILE [options]         run tasks through a process and summarise\n"
+    "                             where they ended (convey run --help)\n";
 
 }  // namespace
 
@@ -23,6 +28,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "inspect") {
     return convey::tools::RunInspect(args, std::cout, std::cerr);
+  }
+  if (command == "run") {
+    return convey::tools::RunRun(args, std::cout, std::cerr,
+                                 /*show_progress=*/isatty(STDERR_FILENO) == 1);
   }
   if (command == "-h" || command == "--help" || command == "help") {
     std::cout << kUsage;

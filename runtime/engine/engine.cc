@@ -380,7 +380,8 @@ void EngineImpl::WorkerLoop(Worker* worker) {
   Task* task = nullptr;
   for (;;) {
     queue_.wait_dequeue(token, task);
-    if (task == nullptr) return;
+    // Closed: stop at once; queued tasks keep their state and stay visible.
+    if (task == nullptr || closed_.load(std::memory_order_acquire)) return;
     // Take ownership, unless an API call holds the task: then leave the
     // re-queueing to it.
     uint32_t state = task->state.load(std::memory_order_acquire);
@@ -945,6 +946,7 @@ void EngineImpl::ForEachTask(const std::function<void(const TaskSnapshot&)>& vis
 }
 
 absl::Status EngineImpl::WaitIdle(absl::Duration timeout) {
+  if (absl::Status open = CheckOpen(); !open.ok()) return open;
   auto idle = [this] { return pending_.load(std::memory_order_acquire) == 0; };
   std::unique_lock<std::mutex> lock(idle_mu_);
   bool reached;

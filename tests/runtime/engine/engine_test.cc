@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "logics/builtin.h"
@@ -481,6 +482,28 @@ TEST(EngineTest, ParkedTaskResumesOnModify) {
   EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "wait").callback, 0);
 }
 
+TEST(EngineTest, ApiCallbackWaitsForAModify) {
+  auto engine = OpenEngine();
+  std::string wait = R"j([{"type":"api_callback","is_sync":false,"obj_id_path":""},
+                          {"type":"go","to_node_id":"end"}])j";
+  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
+                                                   absl::StrCat("[", GoJson("wait"), "]")),
+                                          NodeJson("wait", Kind::kNormal, wait),
+                                          NodeJson("end", Kind::kFinal, "[]")}));
+  absl::StatusOr<std::string> id = engine->CreateTask(kConv, "order-1", R"j({"a":1})j");
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  TaskSnapshot task = *engine->ShowTask(TaskKey::ByObjId(*id));
+  EXPECT_EQ(task.node_id, "wait");
+  EXPECT_EQ(task.park_reason, ParkReason::kCallback);
+  // A show does not release it; a modify does, with its data merged.
+  ASSERT_TRUE(engine->ModifyTask(TaskKey::ByRef(kConv, "order-1"), R"j({"paid":true,"a":2})j")
+                  .ok());
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  task = *engine->ShowTask(TaskKey::ByObjId(*id));
+  EXPECT_EQ(task.node_id, "end");
+  EXPECT_EQ(task.data, R"j({"a":2,"paid":true})j");
+}
+
 TEST(EngineTest, BackPressureRefusesCreatesBeyondTheQueueLimit) {
   absl::Notification release;
   auto registry = RegistryWithHostLogics(&release);
@@ -533,6 +556,30 @@ TEST(EngineTest, ClosedEngineRefusesCalls) {
   engine->Close();
   EXPECT_EQ(engine->CreateTask(kConv, "", "{}").status().code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(EngineTest, CloseLeavesQueuedTasksWhereTheyAre) {
+  absl::Notification release;
+  auto registry = RegistryWithHostLogics(&release);
+  EngineOptions options;
+  options.registry = registry.get();
+  options.worker_threads = 1;
+  auto engine = OpenEngine(options);
+  std::string block = R"j([{"type":"block"},{"type":"go","to_node_id":"end"}])j";
+  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart, block),
+                                          NodeJson("end", Kind::kFinal, "[]")}));
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(engine->CreateTask(kConv, "", "{}").ok());
+  std::thread closer([&engine] { engine->Close(); });
+  absl::SleepFor(absl::Milliseconds(20));
+  release.Notify();  // the running task finishes; the other 99 must not run
+  closer.join();
+  EXPECT_LE(NodeNamed(*engine->StatsFor(kConv), "end").finished, 1);
+  int queued = 0;
+  engine->ForEachTask([&queued](const TaskSnapshot& task) {
+    if (task.node_id == "start" && task.status == TaskStatus::kProcessing) ++queued;
+  });
+  EXPECT_GE(queued, 99);
+  EXPECT_EQ(engine->WaitIdle(absl::Seconds(1)).code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(EngineTest, OpenValidatesOptions) {
