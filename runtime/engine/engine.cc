@@ -108,6 +108,13 @@ absl::Status CheckSize(size_t size, size_t max_size) {
 
 class EngineImpl;
 
+// Idle workers spin this many times before they sleep. Low, because on a
+// busy machine a spinning worker takes the core from the threads that create
+// tasks; waking a sleeping worker costs one futex call.
+struct RunQueueTraits : moodycamel::ConcurrentQueueDefaultTraits {
+  static const int MAX_SEMA_SPINS = 1000;
+};
+
 // Scratch state of one worker thread.
 struct Worker {
   int index = 0;
@@ -279,7 +286,7 @@ class EngineImpl : public Engine {
   ObjShard obj_shards_[kShards];
   RefShard ref_shards_[kShards];
 
-  moodycamel::BlockingConcurrentQueue<Task*> queue_;
+  moodycamel::BlockingConcurrentQueue<Task*, RunQueueTraits> queue_;
   // Queue entries plus running activations: what WaitIdle waits for.
   std::atomic<int64_t> pending_{0};
   std::mutex idle_mu_;
@@ -332,8 +339,7 @@ Value StepContext::NodeField(absl::string_view conv_id, absl::string_view node_i
   if (node == nullptr) return Value::Missing();
   if (field == "count") {
     return Value::Number(static_cast<double>(
-        node->is_final ? node->counters->finished.load(std::memory_order_relaxed)
-                       : node->counters->tasks.load(std::memory_order_relaxed)));
+        node->is_final ? node->counters->finished.Read() : node->counters->tasks.Read()));
   }
   const SumAccumulator* sum = node->FindSum(field);
   if (sum == nullptr) return Value::Missing();
@@ -553,12 +559,14 @@ bool EngineImpl::Enter(Worker& worker, Task* task, uint32_t target) {
   const CompiledProcess& process = *task->process;
   const CompiledNode& from = process.nodes[task->node];
   const CompiledNode& to = process.nodes[target];
-  from.counters->tasks.fetch_sub(1, std::memory_order_relaxed);
-  if (!to.is_final) to.counters->tasks.fetch_add(1, std::memory_order_relaxed);
+  from.counters->tasks.AddOwned(-1, worker.index);
+  if (!to.is_final) to.counters->tasks.AddOwned(1, worker.index);
   task->prev_node = task->node;
   task->node = target;
   task->next_logic = 0;
-  worker.transitions.fetch_add(1, std::memory_order_relaxed);
+  // Only this worker writes its own counter.
+  worker.transitions.store(worker.transitions.load(std::memory_order_relaxed) + 1,
+                           std::memory_order_relaxed);
   if (worker.visits.size() <= target) worker.visits.resize(process.nodes.size());
   auto& visit = worker.visits[target];
   if (visit.first != worker.generation) visit = {worker.generation, 0};
@@ -602,7 +610,7 @@ void EngineImpl::Finish(Worker& worker, Task* task, std::shared_ptr<Task>* dropp
   const CompiledNode& node = task->current_node();
   task->status = TaskStatus::kProcessed;
   task->park = ParkReason::kFinal;
-  node.counters->finished.fetch_add(1, std::memory_order_relaxed);
+  node.counters->finished.AddOwned(1, worker.index);
   finished_.fetch_add(1, std::memory_order_relaxed);
   EraseRef(task);
   if (observer_ != nullptr) observer_->OnTaskFinished(EventOf(*task));
@@ -760,7 +768,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTask(int64_t conv_id, absl::string
     std::lock_guard<std::mutex> lock(shard.mu);
     shard.tasks.emplace(task->obj_id_view(), task);
   }
-  process->nodes[process->start].counters->tasks.fetch_add(1, std::memory_order_relaxed);
+  process->nodes[process->start].counters->tasks.AddShared(1);
   created_.fetch_add(1, std::memory_order_relaxed);
   std::string obj_id(task->obj_id_view());
   Enqueue(task.get());
@@ -897,7 +905,7 @@ absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_i
         "task ", task->obj_id_view(), " is in node \"", node.id, "\", not \"", node_id, "\""));
   }
   if (!node.is_final) {
-    node.counters->tasks.fetch_sub(1, std::memory_order_relaxed);
+    node.counters->tasks.AddShared(-1);
     if (std::atomic<int64_t>* counter = ReasonCounter(node, task->park)) {
       counter->fetch_sub(1, std::memory_order_relaxed);
     }
@@ -974,8 +982,8 @@ ProcessStats EngineImpl::StatsOf(const CompiledProcess& process) const {
     n.title = node.title;
     n.is_final = node.is_final;
     const NodeCounters& c = *node.counters;
-    n.tasks = c.tasks.load(std::memory_order_relaxed);
-    n.finished = c.finished.load(std::memory_order_relaxed);
+    n.tasks = c.tasks.Read();
+    n.finished = c.finished.Read();
     n.callback = c.callback.load(std::memory_order_relaxed);
     n.no_exit = c.no_exit.load(std::memory_order_relaxed);
     n.error = c.error.load(std::memory_order_relaxed);

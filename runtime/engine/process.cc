@@ -157,6 +157,7 @@ absl::StatusOr<std::unique_ptr<CompiledProcess>> CompileProcess(
   for (int i = 0; i < source.nodes_size(); ++i) {
     const schema::Node& node = source.nodes(i);
     CompiledNode& compiled = process->nodes[i];
+    compiled.counters = std::make_unique<NodeCounters>(sum_stripes);
     compiled.id = node.id();
     compiled.title = node.title();
     compiled.kind = node.kind();

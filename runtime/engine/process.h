@@ -41,11 +41,40 @@ class SumAccumulator {
   int count_;
 };
 
-// Per-node counters, each on its own cache line: they are the only state
-// workers share on the hot path.
-struct alignas(64) NodeCounters {
-  std::atomic<int64_t> tasks{0};     // tasks in the node (not for final nodes)
-  std::atomic<int64_t> finished{0};  // final nodes: tasks that ended here
+// A count split into cache-line stripes: stripe i (< stripes-1) belongs to
+// worker i, which updates it with a plain load and store; the last stripe is
+// shared by every other thread. Reading sums the stripes.
+class StripedCounter {
+ public:
+  explicit StripedCounter(int stripes) : stripes_(new Stripe[stripes]), count_(stripes) {}
+  void AddOwned(int64_t delta, int worker) {
+    std::atomic<int64_t>& slot = stripes_[worker].value;
+    slot.store(slot.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+  }
+  void AddShared(int64_t delta) {
+    stripes_[count_ - 1].value.fetch_add(delta, std::memory_order_relaxed);
+  }
+  int64_t Read() const {
+    int64_t total = 0;
+    for (int i = 0; i < count_; ++i) total += stripes_[i].value.load(std::memory_order_relaxed);
+    return total;
+  }
+
+ private:
+  struct alignas(64) Stripe {
+    std::atomic<int64_t> value{0};
+  };
+  std::unique_ptr<Stripe[]> stripes_;
+  int count_;
+};
+
+// Per-node counters. `tasks` and `finished` change on every transition, so
+// they are striped per worker; the park counters change only when a task
+// parks or resumes.
+struct NodeCounters {
+  explicit NodeCounters(int stripes) : tasks(stripes), finished(stripes) {}
+  StripedCounter tasks;     // tasks in the node (not for final nodes)
+  StripedCounter finished;  // final nodes: tasks that ended here
   // Tasks here that are not moving, per reason.
   std::atomic<int64_t> callback{0};
   std::atomic<int64_t> no_exit{0};
@@ -61,7 +90,7 @@ struct CompiledNode {
   bool save_task = true;  // final nodes: archive (true) or drop the task
   std::vector<std::unique_ptr<Logic>> logics;
   std::vector<std::unique_ptr<SumAccumulator>> sums;
-  std::unique_ptr<NodeCounters> counters = std::make_unique<NodeCounters>();
+  std::unique_ptr<NodeCounters> counters;
 
   // The accumulator with this id, else with this name; null if none.
   SumAccumulator* FindSum(absl::string_view id_or_name) const;
