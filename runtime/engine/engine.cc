@@ -525,7 +525,11 @@ bool EngineImpl::CommitWrites(Worker& worker, StepContext& context, Task* task) 
   worker.scratch.clear();
   if (!AppendNewKeys(context.data(), task->data, context.writes(), &worker.scratch)) {
     worker.scratch.clear();
-    ApplyWrites(context.data(), context.writes(), &worker.scratch);
+    // Bounded: a write to `a[2000000000]` must fail, not pad gigabytes.
+    if (!ApplyWritesToTextWithin(task->data, context.data(), context.writes(),
+                                 options_.max_task_size, &worker.scratch)) {
+      return false;
+    }
   }
   if (worker.scratch.size() > options_.max_task_size) return false;
   task->data.swap(worker.scratch);
@@ -549,7 +553,7 @@ void EngineImpl::WriteErrorParams(Worker& worker, StepContext& context, Task* ta
   add("type_tag", result.tag);
   add("description", result.description);
   worker.scratch.clear();
-  ApplyWrites(context.data(), writes, &worker.scratch);
+  ApplyWritesToText(task->data, context.data(), writes, &worker.scratch);
   task->data.swap(worker.scratch);
   context.Invalidate();
   writes.clear();

@@ -308,6 +308,19 @@ TEST(EngineTest, TaskSizeLimitFailsTheWritingLogic) {
   EXPECT_EQ(Field(task.data, "__conveyor_set_param_return_type_tag__"),
             "\"set_param_task_size_overflow_limit\"");
   EXPECT_EQ(Field(task.data, "copy"), "<missing>");
+  // A far index would pad the array with nulls: refused by the limit.
+  std::string far = R"j([{"type":"set_param","extra":{"a[2000000000]":"1"},
+                         "extra_type":{"a[2000000000]":"number"},"err_node_id":"err"},
+                        {"type":"go","to_node_id":"end"}])j";
+  MustDeploy(*engine, ProcessJson(kConv + 1, {NodeJson("start", Kind::kStart, far),
+                                              NodeJson("err", Kind::kFinal, "[]"),
+                                              NodeJson("end", Kind::kFinal, "[]")}));
+  id = engine->CreateTask(kConv + 1, "", "{}");
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  task = *engine->ShowTask(TaskKey::ByObjId(*id));
+  EXPECT_EQ(task.node_id, "err");
+  EXPECT_EQ(Field(task.data, "__conveyor_set_param_return_type_tag__"),
+            "\"set_param_task_size_overflow_limit\"");
   // Over the limit at create time.
   EXPECT_EQ(engine->CreateTask(kConv, "", absl::StrCat("{\"b\":\"", std::string(300, 'x'), "\"}"))
                 .status()
