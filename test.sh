@@ -2,7 +2,7 @@
 # Installs what is missing, runs every test, then the stress tests (tag
 # "stress") again under ThreadSanitizer and AddressSanitizer+UBSan, and ends
 # with "N passed, N failed" counting test targets over the three runs.
-# Extra arguments go to every bazel run (e.g. --test_output=all).
+# With arguments (e.g. --config=asan), only `bazel test //... ARGS` runs.
 # CONVEY_SKIP_SANITIZERS=1 skips the two sanitizer runs.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -17,9 +17,9 @@ run() {
   [ "$rc" -ne 0 ] && status=$rc
 }
 run //... "$@"
-if [ "${CONVEY_SKIP_SANITIZERS:-0}" != 1 ]; then
-  run --config=tsan --test_tag_filters=stress //... "$@"
-  run --config=asan --test_tag_filters=stress //... "$@"
+if [ $# -eq 0 ] && [ "${CONVEY_SKIP_SANITIZERS:-0}" != 1 ]; then
+  run --config=tsan --test_tag_filters=stress //...
+  run --config=asan --test_tag_filters=stress //...
 fi
 
 passed=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log")
