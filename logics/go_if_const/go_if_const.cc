@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "re2/re2.h"
 #include "runtime/template/compare.h"
+#include "logics/schema_types.h"
 #include "runtime/template/template.h"
 #include "schema/process.pb.h"
 
@@ -40,21 +41,6 @@ CompareFun FunOf(schema::ConditionFun fun) {
       return CompareFun::kRegexp;
     default:
       return CompareFun::kEq;
-  }
-}
-
-Value::Type CastOf(schema::ValueType type) {
-  switch (type) {
-    case schema::VALUE_TYPE_NUMBER:
-      return Value::Type::kNumber;
-    case schema::VALUE_TYPE_BOOLEAN:
-      return Value::Type::kBoolean;
-    case schema::VALUE_TYPE_OBJECT:
-      return Value::Type::kObject;
-    case schema::VALUE_TYPE_ARRAY:
-      return Value::Type::kArray;
-    default:
-      return Value::Type::kString;
   }
 }
 
@@ -99,7 +85,7 @@ class GoIfConstFactory : public LogicFactory {
       const schema::Condition& source = config.conditions(i);
       CompiledCondition condition;
       condition.fun = FunOf(source.fun());
-      condition.cast = CastOf(source.cast());
+      condition.cast = ValueTypeOf(source.cast());
       absl::StatusOr<const Template*> param =
           builder.CompileTemplate(source.param(), TemplateMode::kParam);
       if (!param.ok()) {

@@ -3,27 +3,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "logics/schema_types.h"
 #include "runtime/template/template.h"
 #include "schema/process.pb.h"
 
 namespace convey {
 namespace logics {
 namespace {
-
-Value::Type TypeOf(schema::ValueType type) {
-  switch (type) {
-    case schema::VALUE_TYPE_NUMBER:
-      return Value::Type::kNumber;
-    case schema::VALUE_TYPE_BOOLEAN:
-      return Value::Type::kBoolean;
-    case schema::VALUE_TYPE_OBJECT:
-      return Value::Type::kObject;
-    case schema::VALUE_TYPE_ARRAY:
-      return Value::Type::kArray;
-    default:
-      return Value::Type::kString;
-  }
-}
 
 struct Assignment {
   const Template* key = nullptr;
@@ -95,7 +81,7 @@ class SetParamFactory : public LogicFactory {
         return absl::InvalidArgumentError(
             absl::StrCat("extra.", item.key(), ": ", value.status().message()));
       }
-      assignments.push_back({*key, *value, TypeOf(item.type())});
+      assignments.push_back({*key, *value, ValueTypeOf(item.type())});
     }
     return std::unique_ptr<Logic>(new SetParam(std::move(assignments), *err_node));
   }
