@@ -3,8 +3,10 @@
 // Contract: both are owned by the host and must outlive the engine they are
 // given to. A Clock is called from any thread at any time; an Observer's
 // methods run on the engine's worker threads, concurrently, and must not block
-// for long (they delay every task behind them) nor call back into the engine
-// with WaitIdle (it would wait for itself). Other engine calls are allowed.
+// for long (they delay every task behind them). From a callback, do not call
+// WaitIdle, nor ShowTask / ModifyTask / DeleteTask / ForEachTask on the task
+// the event is about: each waits for that task's worker, which is the caller.
+// Creating tasks and calls about other tasks are allowed.
 #ifndef CONVEY_ENVIRONMENT_H_
 #define CONVEY_ENVIRONMENT_H_
 
