@@ -138,6 +138,7 @@ filegroup(
             "concurrentqueue": [],
             "crypto": ["libcrypto"],
             "gtest": ["gtest", "gmock"],
+            "jemalloc": ["jemalloc"],
             "gtest_main": ["gtest_main", "gmock"],
             "re2": ["re2"],
             "simdjson": ["simdjson"],

@@ -19,6 +19,7 @@ PACKAGES=(
   libbenchmark-dev
   libconcurrentqueue-dev  # lock-free run queues (header-only)
   libssl-dev              # libcrypto: $.sha1 and $.md5_hex
+  libjemalloc-dev         # the allocator of the convey binary and the engine benchmark
 )
 
 missing=()

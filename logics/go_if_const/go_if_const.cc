@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "re2/re2.h"
+#include "runtime/json/path.h"
 #include "runtime/template/compare.h"
 #include "logics/schema_types.h"
 #include "runtime/template/template.h"
@@ -23,7 +24,40 @@ struct CompiledCondition {
   Value constant;
   // A constant regexp pattern, compiled once.
   std::unique_ptr<re2::RE2> regexp;
+  // Set for the common `param` is a fixed path, cast number, const a number,
+  // fun not regexp: the element is compared without building a Value.
+  const internal::Path* numeric_path = nullptr;
 };
+
+// Compare() for a number at a fixed path, without building a Value: a
+// missing value makes every fun false; a value of another JSON type is "not
+// equal" (only not_eq holds).
+bool CompareNumberAt(TaskContext& task, const CompiledCondition& condition) {
+  simdjson::dom::element element;
+  if (!internal::FindPath(task.data(), *condition.numeric_path, &element)) return false;
+  double value;
+  if (element.get_double().get(value) != simdjson::SUCCESS) {
+    return condition.fun == CompareFun::kNotEq;  // another JSON type: not equal
+  }
+  const double constant = condition.constant.number();
+  switch (condition.fun) {
+    case CompareFun::kEq:
+      return value == constant;
+    case CompareFun::kNotEq:
+      return value != constant;
+    case CompareFun::kMore:
+      return value > constant;
+    case CompareFun::kLess:
+      return value < constant;
+    case CompareFun::kMoreOrEq:
+      return value >= constant;
+    case CompareFun::kLessOrEq:
+      return value <= constant;
+    case CompareFun::kRegexp:
+      break;
+  }
+  return false;
+}
 
 CompareFun FunOf(schema::ConditionFun fun) {
   switch (fun) {
@@ -51,14 +85,17 @@ class GoIfConst : public Logic {
 
   LogicResult Run(TaskContext& task) const override {
     for (const CompiledCondition& condition : conditions_) {
-      Value param = task.Evaluate(*condition.param);
       bool holds;
-      if (condition.value->is_constant()) {
+      if (condition.numeric_path != nullptr) {
+        holds = CompareNumberAt(task, condition);
+      } else if (condition.value->is_constant()) {
+        Value param = task.Evaluate(*condition.param);
         holds = Compare(param, condition.fun, condition.constant, condition.cast,
                         condition.regexp.get());
       } else {
-        holds = Compare(param, condition.fun, task.Evaluate(*condition.value),
-                                  condition.cast, nullptr);
+        Value param = task.Evaluate(*condition.param);
+        holds = Compare(param, condition.fun, task.Evaluate(*condition.value), condition.cast,
+                        nullptr);
       }
       if (!holds) return LogicResult::Next();
     }
@@ -107,6 +144,10 @@ class GoIfConstFactory : public LogicFactory {
               internal::ConvertTo(condition.constant, Value::Type::kNumber);
           if (number.ok()) condition.constant = *std::move(number);
         }
+      }
+      if (condition.cast == Value::Type::kNumber && condition.fun != CompareFun::kRegexp &&
+          condition.constant.type() == Value::Type::kNumber) {
+        condition.numeric_path = condition.param->data_path();
       }
       if (condition.fun == CompareFun::kRegexp && condition.value->is_constant()) {
         condition.regexp =

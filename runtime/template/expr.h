@@ -23,6 +23,8 @@ class Expr {
   // False when the result depends on the template text alone, so it can be
   // computed once at compile time.
   virtual bool ReadsEnv() const = 0;
+  // The path when this reads one fixed path of the task's data, else null.
+  virtual const Path* data_path() const { return nullptr; }
 };
 
 // Literal text and expressions in sequence. One expression alone keeps its

@@ -123,6 +123,7 @@ class DataRef : public Expr {
     if (FindPath(env.data(), path_, &element)) AppendElementText(element, out);
   }
   bool ReadsEnv() const override { return true; }
+  const Path* data_path() const override { return &path_; }
 
  private:
   Path path_;
@@ -1191,6 +1192,10 @@ struct Template::Impl {
 };
 
 Template::Template() : impl_(new Impl) {}
+
+const internal::Path* Template::data_path() const {
+  return impl_->root == nullptr ? nullptr : impl_->root->data_path();
+}
 Template::~Template() = default;
 
 absl::StatusOr<std::unique_ptr<Template>> Template::Compile(absl::string_view text,

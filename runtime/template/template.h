@@ -73,6 +73,9 @@ class Template {
   bool is_constant() const;
   const Value& constant() const;
   const std::string& source() const;
+  // The path when the template is one fixed path into the task's data
+  // (`amount`, `{{a.b[0]}}`), so a caller can read the element itself.
+  const internal::Path* data_path() const;
 
  private:
   Template();

@@ -181,6 +181,26 @@ TEST(GoIfConstTest, CastDecidesTheComparison) {
             kGo);
 }
 
+TEST(GoIfConstTest, NumbersAtFixedPaths) {
+  using schema::CONDITION_FUN_NOT_EQ;
+  const auto number = schema::VALUE_TYPE_NUMBER;
+  // Another JSON type is "not equal"; a missing value fails every function.
+  EXPECT_EQ(RunOn(IfLogic("n", CONDITION_FUN_NOT_EQ, "10", number), R"j({"n":"10"})j"), kGo);
+  EXPECT_EQ(RunOn(IfLogic("n", CONDITION_FUN_NOT_EQ, "10", number), R"j({"n":null})j"), kGo);
+  EXPECT_EQ(RunOn(IfLogic("n", CONDITION_FUN_NOT_EQ, "10", number), "{}"), kNext);
+  EXPECT_EQ(RunOn(IfLogic("n", schema::CONDITION_FUN_MORE, "1", number),
+                  R"j({"n":18446744073709551615})j"),
+            kGo);
+  EXPECT_EQ(RunOn(IfLogic("{{a[1]}}", schema::CONDITION_FUN_LESS, "-2.5", number),
+                  R"j({"a":[0,-3]})j"),
+            kGo);
+  EXPECT_EQ(RunOn(IfLogic("n", schema::CONDITION_FUN_MORE_OR_EQ, "10", number), R"j({"n":10})j"),
+            kGo);
+  // A const that is not a number: only not_eq holds.
+  EXPECT_EQ(RunOn(IfLogic("n", CONDITION_FUN_NOT_EQ, "ten", number), R"j({"n":10})j"), kGo);
+  EXPECT_EQ(RunOn(IfLogic("n", schema::CONDITION_FUN_EQ, "ten", number), R"j({"n":10})j"), kNext);
+}
+
 TEST(GoIfConstTest, RejectsBadRegexpAndTemplates) {
   FakeBuilder builder;
   EXPECT_THAT(Build(IfLogic("s", schema::CONDITION_FUN_REGEXP, "(", schema::VALUE_TYPE_STRING),
