@@ -147,7 +147,9 @@ size_t ResidentBytes() {
   return static_cast<size_t>(resident) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
 }
 
-// Resident bytes per task parked in a node, beyond its JSON text.
+// Resident bytes per task parked in a node, beyond its JSON text. Run it
+// alone (--benchmark_filter=Memory): memory freed by earlier benchmarks would
+// be reused and hide part of the cost.
 void BM_ParkedTaskMemory(benchmark::State& state) {
   const int tasks = static_cast<int>(state.range(0));
   const std::string data = R"j({"amount":1})j";
