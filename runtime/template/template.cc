@@ -678,6 +678,11 @@ class Parser {
   absl::StatusOr<std::unique_ptr<MathNode>> MathSum(size_t* i, size_t end, int depth);
   absl::StatusOr<std::unique_ptr<MathNode>> MathProduct(size_t* i, size_t end, int depth);
   absl::StatusOr<std::unique_ptr<MathNode>> MathUnary(size_t* i, size_t end, int depth);
+  using MathTerm = absl::StatusOr<std::unique_ptr<MathNode>> (Parser::*)(size_t*, size_t, int);
+  absl::StatusOr<std::unique_ptr<MathNode>> MathChain(size_t* i, size_t end, int depth,
+                                                      char first, MathNode::Op first_op,
+                                                      char second, MathNode::Op second_op,
+                                                      MathTerm term);
   absl::StatusOr<std::unique_ptr<MathNode>> MathPrimary(size_t* i, size_t end, int depth);
   void SkipSpaces(size_t* i, size_t end) const {
     while (*i < end && absl::ascii_isspace(static_cast<unsigned char>(src_[*i]))) ++*i;
@@ -1049,36 +1054,32 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::Function(size_t at, absl::string_v
   return std::unique_ptr<Expr>(new ConvertCall(type, std::move(*arg)));
 }
 
+// Sums are chains of products and products chains of unary terms; both
+// associate to the left.
 absl::StatusOr<std::unique_ptr<MathNode>> Parser::MathSum(size_t* i, size_t end, int depth) {
-  absl::StatusOr<std::unique_ptr<MathNode>> lhs = MathProduct(i, end, depth);
-  if (!lhs.ok()) return lhs;
-  std::unique_ptr<MathNode> node = std::move(*lhs);
-  for (;;) {
-    SkipSpaces(i, end);
-    if (*i >= end || (src_[*i] != '+' && src_[*i] != '-')) return node;
-    MathNode::Op op = src_[*i] == '+' ? MathNode::Op::kAdd : MathNode::Op::kSubtract;
-    ++*i;
-    absl::StatusOr<std::unique_ptr<MathNode>> rhs = MathProduct(i, end, depth);
-    if (!rhs.ok()) return rhs;
-    auto combined = std::make_unique<MathNode>();
-    combined->op = op;
-    combined->lhs = std::move(node);
-    combined->rhs = std::move(*rhs);
-    node = std::move(combined);
-  }
+  return MathChain(i, end, depth, '+', MathNode::Op::kAdd, '-', MathNode::Op::kSubtract,
+                   &Parser::MathProduct);
 }
 
 absl::StatusOr<std::unique_ptr<MathNode>> Parser::MathProduct(size_t* i, size_t end,
                                                               int depth) {
-  absl::StatusOr<std::unique_ptr<MathNode>> lhs = MathUnary(i, end, depth);
+  return MathChain(i, end, depth, '*', MathNode::Op::kMultiply, '/', MathNode::Op::kDivide,
+                   &Parser::MathUnary);
+}
+
+absl::StatusOr<std::unique_ptr<MathNode>> Parser::MathChain(size_t* i, size_t end, int depth,
+                                                            char first, MathNode::Op first_op,
+                                                            char second, MathNode::Op second_op,
+                                                            MathTerm term) {
+  absl::StatusOr<std::unique_ptr<MathNode>> lhs = (this->*term)(i, end, depth);
   if (!lhs.ok()) return lhs;
   std::unique_ptr<MathNode> node = std::move(*lhs);
   for (;;) {
     SkipSpaces(i, end);
-    if (*i >= end || (src_[*i] != '*' && src_[*i] != '/')) return node;
-    MathNode::Op op = src_[*i] == '*' ? MathNode::Op::kMultiply : MathNode::Op::kDivide;
+    if (*i >= end || (src_[*i] != first && src_[*i] != second)) return node;
+    MathNode::Op op = src_[*i] == first ? first_op : second_op;
     ++*i;
-    absl::StatusOr<std::unique_ptr<MathNode>> rhs = MathUnary(i, end, depth);
+    absl::StatusOr<std::unique_ptr<MathNode>> rhs = (this->*term)(i, end, depth);
     if (!rhs.ok()) return rhs;
     auto combined = std::make_unique<MathNode>();
     combined->op = op;
