@@ -28,7 +28,6 @@
 #include "runtime/engine/task.h"
 #include "runtime/import/importer.h"
 #include "runtime/import/scheme_file.h"
-#include "runtime/json/json_writer.h"
 #include "runtime/json/path.h"
 #include "runtime/ops/ops_protocol.h"
 #include "runtime/task/write_set.h"
@@ -492,46 +491,13 @@ void EngineImpl::RunActivation(Worker& worker, Task* task) {
   task->state.store(kIdle, std::memory_order_release);
 }
 
-// The common case of set_param: every write adds a top-level key the data
-// does not have yet. The new text is then the old one with members appended,
-// with no re-serialisation. False when the writes are not of that kind.
-bool AppendNewKeys(simdjson::dom::element doc, const std::string& data, const WriteSet& writes,
-                   std::string* out) {
-  simdjson::dom::object object;
-  if (doc.get_object().get(object) != simdjson::SUCCESS) return false;
-  for (size_t i = 0; i < writes.size(); ++i) {
-    const Path& path = writes[i].path;
-    if (path.size() != 1 || path[0].is_index) return false;
-    const std::string& key = path[0].key;
-    if (object.at_key(std::string_view(key)).error() != simdjson::NO_SUCH_FIELD) return false;
-    for (size_t j = 0; j < i; ++j) {
-      if (writes[j].path[0].key == key) return false;
-    }
-  }
-  out->assign(data, 0, data.size() - 1);  // data is compact: it ends with '}'
-  bool first = object.size() == 0;
-  for (const Write& write : writes) {
-    if (!first) out->push_back(',');
-    first = false;
-    AppendJsonString(out, write.path[0].key);
-    out->push_back(':');
-    out->append(write.value.ToJson());
-  }
-  out->push_back('}');
-  return true;
-}
-
 bool EngineImpl::CommitWrites(Worker& worker, StepContext& context, Task* task) {
   worker.scratch.clear();
-  if (!AppendNewKeys(context.data(), task->data, context.writes(), &worker.scratch)) {
-    worker.scratch.clear();
-    // Bounded: a write to `a[2000000000]` must fail, not pad gigabytes.
-    if (!ApplyWritesToTextWithin(task->data, context.data(), context.writes(),
-                                 options_.max_task_size, &worker.scratch)) {
-      return false;
-    }
+  // Bounded: a write to `a[2000000000]` must fail, not pad gigabytes.
+  if (!ApplyWritesToTextWithin(task->data, context.data(), context.writes(),
+                               options_.max_task_size, &worker.scratch)) {
+    return false;
   }
-  if (worker.scratch.size() > options_.max_task_size) return false;
   task->data.swap(worker.scratch);
   context.Invalidate();
   return true;

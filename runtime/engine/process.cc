@@ -65,8 +65,10 @@ const std::string& ErrNodeIdOf(const schema::Logic& logic) {
       return logic.api_get_task().err_node_id();
     case schema::Logic::kUnsupported:
       return logic.unsupported().err_node_id();
-    default:
-      return schema::Go::default_instance().to_node_id();  // empty
+    default: {
+      static const std::string* const kNone = new std::string();
+      return *kNone;
+    }
   }
 }
 

@@ -860,6 +860,36 @@ bool AllTopLevelKeys(const WriteSet& writes) {
   return true;
 }
 
+// The common case of set_param: every write adds a distinct top-level key the
+// document does not have. Keys are looked up in the parsed document, so the
+// text is not scanned: it is copied up to its closing brace and the members
+// are appended. False when the writes are not of that kind.
+bool AppendTopLevel(absl::string_view text, simdjson::dom::element doc, const WriteSet& writes,
+                    size_t max_bytes, std::string* out, bool* within) {
+  simdjson::dom::object object;
+  if (doc.get_object().get(object) != simdjson::SUCCESS) return false;
+  for (size_t i = 0; i < writes.size(); ++i) {
+    const std::string& key = writes[i].path[0].key;
+    if (object.at_key(std::string_view(key)).error() != simdjson::NO_SUCH_FIELD) return false;
+    for (size_t j = 0; j < i; ++j) {
+      if (writes[j].path[0].key == key) return false;
+    }
+  }
+  const size_t close = text.find_last_not_of(" \t\r\n");
+  if (close == absl::string_view::npos || text[close] != '}') return false;
+  Sink sink(out, max_bytes);
+  sink.Put(text.data(), close);
+  bool has_fields = object.size() != 0;
+  for (const Write& write : writes) {
+    WriteQuoted(sink, has_fields ? ',' : 0, write.path[0].key, ':');
+    has_fields = true;
+    WriteValue(sink, write.value);
+  }
+  sink.Put(text.substr(close));
+  *within = !sink.overflowed();
+  return true;
+}
+
 }  // namespace
 
 bool ApplyWritesWithin(simdjson::dom::element doc, const WriteSet& writes, size_t max_bytes,
@@ -939,6 +969,7 @@ bool ApplyWritesToTextWithin(absl::string_view text, simdjson::dom::element doc,
                              const WriteSet& writes, size_t max_bytes, std::string* out) {
   if (AllTopLevelKeys(writes)) {
     bool within = false;
+    if (AppendTopLevel(text, doc, writes, max_bytes, out, &within)) return within;
     if (SpliceTopLevel(text, writes, max_bytes, out, &within)) return within;
   }
   return ApplyWritesWithin(doc, writes, max_bytes, out);
