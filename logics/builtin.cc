@@ -1,6 +1,11 @@
 #include "logics/builtin.h"
 
 #include "logics/api_callback/api_callback.h"
+#include "logics/api_copy/api_copy.h"
+#include "logics/api_get_task/api_get_task.h"
+#include "logics/api_queue/api_queue.h"
+#include "logics/api_rpc/api_rpc.h"
+#include "logics/api_rpc_reply/api_rpc_reply.h"
 #include "logics/api_sum/api_sum.h"
 #include "logics/go/go.h"
 #include "logics/go_if_const/go_if_const.h"
@@ -11,8 +16,9 @@ namespace logics {
 
 absl::Status RegisterBuiltinLogics(LogicRegistry& registry) {
   // One line per logic type.
-  for (auto* make : {&NewGoFactory, &NewGoIfConstFactory, &NewSetParamFactory,
-                     &NewApiSumFactory, &NewApiCallbackFactory}) {
+  for (auto* make : {&NewGoFactory, &NewGoIfConstFactory, &NewSetParamFactory, &NewApiSumFactory,
+                     &NewApiCallbackFactory, &NewApiCopyFactory, &NewApiRpcFactory,
+                     &NewApiRpcReplyFactory, &NewApiQueueFactory, &NewApiGetTaskFactory}) {
     absl::Status status = registry.Register(make());
     if (!status.ok()) return status;
   }

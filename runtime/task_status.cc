@@ -25,6 +25,12 @@ absl::string_view ParkReasonName(ParkReason reason) {
       return "none";
     case ParkReason::kCallback:
       return "callback";
+    case ParkReason::kReply:
+      return "reply";
+    case ParkReason::kQueue:
+      return "queue";
+    case ParkReason::kTimer:
+      return "timer";
     case ParkReason::kNoExit:
       return "no_exit";
     case ParkReason::kUnroutable:

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "convey/engine.h"
+#include "convey/environment.h"
 #include "convey/scheme.h"
 #include "runtime/import/json_errors.h"
 #include "runtime/json/json_writer.h"
@@ -53,37 +55,57 @@ constexpr absl::Duration kProgressPeriod = absl::Milliseconds(250);
 // Back-off while the engine's run queue is full.
 constexpr absl::Duration kFirstBackoff = absl::Microseconds(200);
 constexpr absl::Duration kMaxBackoff = absl::Milliseconds(50);
+// How often pending timers of a real clock are checked once nothing else
+// moves: well under the platform's one-second timer precision.
+constexpr absl::Duration kTimerPoll = absl::Milliseconds(10);
 
 constexpr char kUsage[] =
-    "usage: convey run FILE [--conv ID] [--tasks N] [--data JSON | --input "
+    "usage: convey run FILE... [--conv ID] [--tasks N] [--data JSON | --input "
     "FILE.jsonl]\n"
-    "                       [--threads T] [--output FILE.jsonl] [--json] "
-    "[--timeout SEC]\n"
-    "  Deploys the scheme FILE into an engine, creates tasks in one of its\n"
-    "  processes, runs them until nothing can move and summarises where they\n"
-    "  ended.\n"
-    "  --conv ID            the process to run (needed when FILE holds "
-    "several)\n"
+    "                          [--clock virtual|real] [--threads T] "
+    "[--output FILE.jsonl]\n"
+    "                          [--json] [--timeout SEC]\n"
+    "  Deploys the scheme FILEs into one engine, in order, creates tasks in "
+    "one of\n"
+    "  their processes, runs them until nothing can move (timers included) "
+    "and\n"
+    "  summarises where they ended.\n"
+    "  --conv ID            the process to create tasks in (needed when the "
+    "files\n"
+    "                       hold several)\n"
     "  --tasks N            create N tasks (default 1; with --input, cycle "
     "through\n"
     "                       the file's tasks until N are created)\n"
     "  --data JSON          every task's data, a JSON object (default {})\n"
     "  --input FILE.jsonl   one task per line: a data object, or\n"
     "                       {\"ref\":\"...\",\"data\":{...}}\n"
+    "  --clock virtual|real virtual (default): when nothing else can move, "
+    "time\n"
+    "                       jumps to the next timer, so a 30-day delay ends "
+    "at once;\n"
+    "                       real: the system clock, timers take their real "
+    "time\n"
     "  --threads T          worker threads (default 0: one per hardware "
     "thread)\n"
     "  --output FILE.jsonl  after the run, write every task the engine holds, "
     "one\n"
     "                       JSON object per line\n"
     "  --json               print the summary as one JSON object\n"
-    "  --timeout SEC        stop waiting after SEC seconds (the summary is "
-    "still\n"
-    "                       printed)\n"
+    "  --timeout SEC        stop waiting after SEC seconds of wall time (the "
+    "summary\n"
+    "                       is still printed)\n"
     "  exit status: 0 ok, 1 scheme, input or output error, 2 usage error,\n"
     "  3 timeout\n";
 
+enum class ClockKind { kVirtual, kReal };
+
+absl::string_view ClockName(ClockKind kind) {
+  return kind == ClockKind::kVirtual ? "virtual" : "real";
+}
+
 struct Flags {
-  std::string file;
+  std::vector<std::string> files;  // in the order given
+  ClockKind clock = ClockKind::kVirtual;
   std::optional<int64_t> conv_id;
   std::optional<int64_t> tasks;
   std::optional<std::string> data;
@@ -120,11 +142,10 @@ bool ParseSeconds(absl::string_view text, absl::Duration* value) {
 // set when -h/--help was given.
 std::optional<std::string> ParseFlags(const std::vector<std::string>& args,
                                       Flags& flags, bool& help) {
-  static const char* const kValueFlags[] = {"--conv",   "--tasks",   "--data",
-                                            "--input",  "--threads", "--output",
-                                            "--timeout"};
+  static const char* const kValueFlags[] = {
+      "--conv",    "--tasks",  "--data",    "--input",
+      "--threads", "--output", "--timeout", "--clock"};
   std::vector<std::string> seen;
-  bool have_file = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "-h" || arg == "--help") {
@@ -135,12 +156,7 @@ std::optional<std::string> ParseFlags(const std::vector<std::string>& args,
       if (absl::StartsWith(arg, "-") && arg != "-") {
         return absl::StrCat("unknown option ", arg);
       }
-      if (have_file) {
-        return absl::StrCat("one scheme file only (got ", flags.file, " and ",
-                            arg, ")");
-      }
-      flags.file = arg;
-      have_file = true;
+      flags.files.push_back(arg);
       continue;
     }
     // "--flag=value" or "--flag value".
@@ -203,6 +219,15 @@ std::optional<std::string> ParseFlags(const std::vector<std::string>& args,
                             *value, "\"");
       }
       flags.timeout = timeout;
+    } else if (name == "--clock") {
+      if (*value == "virtual") {
+        flags.clock = ClockKind::kVirtual;
+      } else if (*value == "real") {
+        flags.clock = ClockKind::kReal;
+      } else {
+        return absl::StrCat("--clock wants virtual or real, not \"", *value,
+                            "\"");
+      }
     } else if (value->empty()) {
       return absl::StrCat(name, " needs a value");
     } else if (name == "--data") {
@@ -213,7 +238,7 @@ std::optional<std::string> ParseFlags(const std::vector<std::string>& args,
       flags.output = *value;
     }
   }
-  if (!have_file) return "no scheme file given";
+  if (flags.files.empty()) return "no scheme file given";
   if (flags.data && flags.input) {
     return "--data and --input both give the tasks' data; use one";
   }
@@ -355,8 +380,12 @@ class Progress {
     last_drawn_ = now;
     const EngineStats stats = engine.Stats();
     err_ << "\r\033[Ktasks: " << created << " created, " << stats.tasks_finished
-         << " finished, " << stats.tasks_queued << " queued or moving ("
-         << absl::StrFormat("%.1f", absl::ToDoubleSeconds(now - start_))
+         << " finished, " << stats.tasks_queued << " queued or moving";
+    if (stats.timers_pending > 0) {
+      err_ << ", " << stats.timers_pending << " timer"
+           << (stats.timers_pending == 1 ? "" : "s") << " pending";
+    }
+    err_ << " (" << absl::StrFormat("%.1f", absl::ToDoubleSeconds(now - start_))
          << " s)" << std::flush;
     drawn_ = true;
   }
@@ -468,8 +497,12 @@ void CreateTasks(Engine& engine, int64_t conv_id, const TaskFeed& feed,
   }
 }
 
-// Waits until the engine is idle or the deadline passes (state.timed_out);
-// in slices when a progress line is drawn, else in one call.
+// Waits until nothing can move or the deadline passes (state.timed_out).
+// WaitIdle returns while tasks wait for a timer of a real clock (under a
+// virtual clock the engine jumps to each timer itself), so pending timers
+// are waited for here, by polling: the run is over when the engine is idle,
+// no task is queued and no timer is pending. Waits in slices when a progress
+// line is drawn.
 absl::Status WaitUntilIdle(Engine& engine, absl::Time deadline,
                            bool show_progress, Progress& progress,
                            RunState& state) {
@@ -482,8 +515,20 @@ absl::Status WaitUntilIdle(Engine& engine, absl::Time deadline,
     absl::Duration wait = deadline - now;
     if (show_progress) wait = std::min(wait, kProgressPeriod);
     const absl::Status idle = engine.WaitIdle(wait);
-    if (idle.ok()) return idle;
-    if (!absl::IsDeadlineExceeded(idle)) return idle;
+    if (!idle.ok()) {
+      if (!absl::IsDeadlineExceeded(idle)) return idle;
+      progress.Tick(engine, state.created);
+      continue;
+    }
+    const EngineStats stats = engine.Stats();
+    if (stats.timers_pending == 0 && stats.tasks_queued == 0) {
+      return absl::OkStatus();
+    }
+    // A task queued since WaitIdle returned (a timer just fired) is waited
+    // for at once; only a timer still to come is polled for.
+    if (stats.tasks_queued == 0) {
+      absl::SleepFor(std::min(kTimerPoll, deadline - absl::Now()));
+    }
     progress.Tick(engine, state.created);
   }
 }
@@ -506,15 +551,46 @@ std::string FormatElapsed(absl::Duration elapsed) {
   return absl::StrFormat("%.3f s", absl::ToDoubleSeconds(elapsed));
 }
 
+// "30d 0h 0m 0s", "0d 0h 0m 1.004s": days and hours read better than
+// absl::FormatDuration's "720h" for the spans timers cover.
+std::string FormatClockTime(absl::Duration time) {
+  const int64_t total_ms =
+      std::max<int64_t>(0, absl::ToInt64Milliseconds(time));
+  const int64_t seconds = total_ms / 1000 % 60;
+  const int64_t millis = total_ms % 1000;
+  return absl::StrCat(total_ms / 86400000, "d ", total_ms / 3600000 % 24, "h ",
+                      total_ms / 60000 % 60, "m ",
+                      millis == 0 ? absl::StrCat(seconds)
+                                  : absl::StrFormat("%d.%03d", seconds, millis),
+                      "s");
+}
+
 std::string NodeLabel(const NodeStats& node) {
   return node.title.empty() ? absl::StrCat("node ", node.node_id) : node.title;
+}
+
+// For nodes tasks wait in, the id too: titles repeat ("Wait", "Delay").
+std::string WaitingLabel(const NodeStats& node) {
+  return node.title.empty()
+             ? NodeLabel(node)
+             : absl::StrCat(node.title, " [", node.node_id, "]");
+}
+
+// Why the tasks of a node are not moving, in the order they are printed.
+std::vector<std::pair<const char*, int64_t>> ParkedCounts(
+    const NodeStats& node) {
+  return {{"callback", node.callback},   {"reply", node.reply},
+          {"queue", node.queue},         {"timer", node.timer},
+          {"no_exit", node.no_exit},     {"error", node.error},
+          {"loop_stopped", node.loop_stopped}};
 }
 
 // Tasks in the node that no reason accounts for: queued or moving (after a
 // timeout). The engine counts a task stopped on an empty link as `error`.
 int64_t OtherTasks(const NodeStats& node) {
-  return std::max<int64_t>(0, node.tasks - node.callback - node.no_exit -
-                                  node.error - node.loop_stopped);
+  int64_t other = node.tasks;
+  for (const auto& [name, n] : ParkedCounts(node)) other -= n;
+  return std::max<int64_t>(0, other);
 }
 
 bool HasActivity(const ProcessStats& process) {
@@ -528,16 +604,20 @@ bool HasActivity(const ProcessStats& process) {
 }
 
 struct Summary {
-  std::string file;
+  std::vector<std::string> files;
+  std::string file;  // the one the chosen process was deployed from
   int64_t conv_id = 0;
   std::string title;
   int64_t tasks_created = 0;
   int64_t input_errors = 0;
   size_t deploy_warnings = 0;
+  size_t unresolved_references = 0;
   bool timed_out = false;
   absl::Duration elapsed;
+  ClockKind clock = ClockKind::kVirtual;
+  absl::Duration clock_time;  // on the engine's clock, jumps included
   EngineStats stats;
-  // The selected process first, then the file's other processes that tasks
+  // The selected process first, then the files' other processes that tasks
   // reached (through copy or rpc logics).
   std::vector<const ProcessStats*> processes;
 };
@@ -577,16 +657,13 @@ void PrintText(const Summary& summary, std::ostream& out) {
       if (!header) out << "  still in a node:\n";
       header = true;
       std::vector<std::string> reasons;
-      const std::pair<const char*, int64_t> kReasons[] = {
-          {"callback", node.callback},
-          {"no_exit", node.no_exit},
-          {"error", node.error},
-          {"loop_stopped", node.loop_stopped},
-          {"other", OtherTasks(node)}};
-      for (const auto& [name, n] : kReasons) {
+      for (const auto& [name, n] : ParkedCounts(node)) {
         if (n > 0) reasons.push_back(absl::StrCat(n, " ", name));
       }
-      out << count(node.tasks) << "  " << NodeLabel(node) << " ("
+      if (const int64_t other = OtherTasks(node); other > 0) {
+        reasons.push_back(absl::StrCat(other, " other"));
+      }
+      out << count(node.tasks) << "  " << WaitingLabel(node) << " ("
           << absl::StrJoin(reasons, ", ") << ")\n";
     }
     header = false;
@@ -602,6 +679,10 @@ void PrintText(const Summary& summary, std::ostream& out) {
   out << "errors: " << summary.input_errors << " input, "
       << summary.stats.tasks_errored << " tasks stopped by an error, "
       << summary.stats.tasks_loop_stopped << " by the loop guard\n";
+  out << ClockName(summary.clock)
+      << " time: " << FormatClockTime(summary.clock_time)
+      << " (timers: " << summary.stats.timers_fired << " fired, "
+      << summary.stats.timers_pending << " pending)\n";
   out << "elapsed " << FormatElapsed(summary.elapsed) << ": "
       << absl::StrFormat("%.0f",
                          PerSecond(summary.tasks_created, summary.elapsed))
@@ -614,9 +695,9 @@ void PrintText(const Summary& summary, std::ostream& out) {
 
 void PrintJson(const Summary& summary, std::ostream& out) {
   JsonWriter json;
-  json.BeginObject()
-      .Key("file")
-      .String(summary.file)
+  json.BeginObject().Key("file").String(summary.file).Key("files").BeginArray();
+  for (const std::string& file : summary.files) json.String(file);
+  json.EndArray()
       .Key("conv_id")
       .Int(summary.conv_id)
       .Key("title")
@@ -627,8 +708,12 @@ void PrintJson(const Summary& summary, std::ostream& out) {
       .Int(summary.input_errors)
       .Key("deploy_warnings")
       .Int(static_cast<int64_t>(summary.deploy_warnings))
+      .Key("unresolved_references")
+      .Int(static_cast<int64_t>(summary.unresolved_references))
       .Key("timed_out")
-      .Bool(summary.timed_out);
+      .Bool(summary.timed_out)
+      .Key("clock")
+      .String(ClockName(summary.clock));
   json.Key("processes").BeginArray();
   for (const ProcessStats* process : summary.processes) {
     json.BeginObject()
@@ -658,18 +743,9 @@ void PrintJson(const Summary& summary, std::ostream& out) {
           .Key("title")
           .String(node.title)
           .Key("tasks")
-          .Int(node.tasks)
-          .Key("callback")
-          .Int(node.callback)
-          .Key("no_exit")
-          .Int(node.no_exit)
-          .Key("error")
-          .Int(node.error)
-          .Key("loop_stopped")
-          .Int(node.loop_stopped)
-          .Key("other")
-          .Int(OtherTasks(node))
-          .EndObject();
+          .Int(node.tasks);
+      for (const auto& [name, n] : ParkedCounts(node)) json.Key(name).Int(n);
+      json.Key("other").Int(OtherTasks(node)).EndObject();
     }
     json.EndArray().Key("sums").BeginArray();
     for (const NodeStats& node : process->nodes) {
@@ -701,6 +777,12 @@ void PrintJson(const Summary& summary, std::ostream& out) {
       .Int(summary.stats.tasks_queued)
       .Key("node_transitions")
       .Int(summary.stats.node_transitions)
+      .Key("timers_pending")
+      .Int(summary.stats.timers_pending)
+      .Key("timers_fired")
+      .Int(summary.stats.timers_fired)
+      .Key("clock_seconds")
+      .Double(absl::ToDoubleSeconds(summary.clock_time))
       .Key("elapsed_seconds")
       .Double(absl::ToDoubleSeconds(summary.elapsed))
       .Key("tasks_per_second")
@@ -744,16 +826,39 @@ std::optional<std::string> WriteTasks(Engine& engine, std::ofstream& file,
   return std::nullopt;
 }
 
-// Lists the processes of a file for a usage error.
-std::string ListProcesses(Engine& engine, const std::vector<int64_t>& ids) {
+// The processes deployed, in the order first deployed, and the file each
+// was last deployed from (a later file replaces a process it holds too).
+struct Deployed {
+  std::vector<int64_t> conv_ids;
+  std::map<int64_t, std::string> file_of;
+  size_t files = 0;
+};
+
+// Lists the deployed processes for a usage error; with several files, each
+// with the file it came from.
+std::string ListProcesses(Engine& engine, const Deployed& deployed) {
   std::string list;
-  for (int64_t id : ids) {
+  for (int64_t id : deployed.conv_ids) {
     absl::StatusOr<ProcessStats> process = engine.StatsFor(id);
     absl::StrAppend(
         &list, "\n  --conv ", id,
-        process.ok() ? absl::StrCat("  \"", process->title, "\"") : "");
+        process.ok() ? absl::StrCat("  \"", process->title, "\"") : "",
+        deployed.files > 1 ? absl::StrCat("  (", deployed.file_of.at(id), ")")
+                           : "");
   }
   return list;
+}
+
+void PrintDiagnostics(const std::vector<Diagnostic>& diagnostics, size_t shown,
+                      std::ostream& err) {
+  for (size_t i = 0; i < diagnostics.size() && i < shown; ++i) {
+    Diagnostic warning = diagnostics[i];
+    warning.message = "warning: " + warning.message;
+    err << "  " << warning.ToString() << "\n";
+  }
+  if (diagnostics.size() > shown) {
+    err << "  ... and " << diagnostics.size() - shown << " more\n";
+  }
 }
 
 void PrintDeployWarnings(const std::string& file,
@@ -766,14 +871,43 @@ void PrintDeployWarnings(const std::string& file,
               ? absl::StrCat(" (`convey inspect ", file, "` lists them all)")
               : "")
       << "\n";
-  for (size_t i = 0; i < warnings.size() && i < kWarningsShown; ++i) {
-    Diagnostic shown = warnings[i];
-    shown.message = "warning: " + shown.message;
-    err << "  " << shown.ToString() << "\n";
+  PrintDiagnostics(warnings, kWarningsShown, err);
+}
+
+bool SameDiagnostic(const Diagnostic& a, const Diagnostic& b) {
+  return a.file == b.file && a.location == b.location &&
+         a.node_id == b.node_id && a.message == b.message;
+}
+
+// A file's deploy warnings without its unresolved references: whether those
+// stay unresolved is known only once every file is deployed.
+std::vector<Diagnostic> WithoutReferences(
+    const std::vector<Diagnostic>& warnings,
+    const std::vector<Diagnostic>& references) {
+  std::vector<Diagnostic> kept;
+  for (const Diagnostic& warning : warnings) {
+    if (std::none_of(references.begin(), references.end(),
+                     [&](const Diagnostic& reference) {
+                       return SameDiagnostic(warning, reference);
+                     })) {
+      kept.push_back(warning);
+    }
   }
-  if (warnings.size() > kWarningsShown) {
-    err << "  ... and " << warnings.size() - kWarningsShown << " more\n";
-  }
+  return kept;
+}
+
+void PrintUnresolved(const std::vector<Diagnostic>& references,
+                     std::ostream& err) {
+  if (references.empty()) return;
+  err << references.size() << " unresolved process reference"
+      << (references.size() == 1 ? "" : "s")
+      << " (no file given names the process; a task sent there fails)\n";
+  PrintDiagnostics(references, static_cast<size_t>(kProblemsShown), err);
+}
+
+// "FILE" for one file, "the files" for several: the subject of a sentence.
+std::string FilesName(const Flags& flags) {
+  return flags.files.size() == 1 ? flags.files[0] : "the files";
 }
 
 }  // namespace
@@ -807,8 +941,13 @@ int RunRun(const std::vector<std::string>& args, std::ostream& out,
     }
   }
 
+  // Declared before the engine, which borrows it. Starting at the real time
+  // keeps `$.unixtime` and task times plausible; only timers make it jump.
+  VirtualClock virtual_clock(absl::Now());
   EngineOptions options;
   options.worker_threads = static_cast<int>(flags.threads.value_or(0));
+  options.clock =
+      flags.clock == ClockKind::kReal ? Clock::Real() : &virtual_clock;
   absl::StatusOr<std::unique_ptr<Engine>> opened = Engine::Open(options);
   if (!opened.ok()) {
     err << "convey run: cannot start the engine: " << opened.status().message()
@@ -816,32 +955,52 @@ int RunRun(const std::vector<std::string>& args, std::ostream& out,
     return kExitFailed;
   }
   Engine& engine = **opened;
-  absl::StatusOr<DeployResult> deployed = engine.DeployFile(flags.file);
-  if (!deployed.ok()) {
-    err << deployed.status().message() << "\n";
-    return kExitFailed;
+  Deployed deployed;
+  deployed.files = flags.files.size();
+  size_t deploy_warnings = 0;
+  for (const std::string& file : flags.files) {
+    absl::StatusOr<DeployResult> result = engine.DeployFile(file);
+    if (!result.ok()) {
+      err << result.status().message() << "\n";
+      return kExitFailed;
+    }
+    const std::vector<Diagnostic> warnings =
+        WithoutReferences(result->warnings, result->unresolved_references);
+    PrintDeployWarnings(file, warnings, err);
+    deploy_warnings += warnings.size();
+    for (int64_t id : result->conv_ids) {
+      if (deployed.file_of.count(id) == 0) deployed.conv_ids.push_back(id);
+      deployed.file_of[id] = file;
+    }
   }
-  PrintDeployWarnings(flags.file, deployed->warnings, err);
-  const std::vector<int64_t>& conv_ids = deployed->conv_ids;
+  const std::vector<Diagnostic> unresolved = engine.UnresolvedReferences();
+  PrintUnresolved(unresolved, err);
+
+  const std::vector<int64_t>& conv_ids = deployed.conv_ids;
   int64_t conv_id = 0;
   if (flags.conv_id) {
-    if (std::find(conv_ids.begin(), conv_ids.end(), *flags.conv_id) ==
-        conv_ids.end()) {
-      err << "convey run: " << flags.file << " holds no process "
-          << *flags.conv_id << "; it holds:" << ListProcesses(engine, conv_ids)
-          << "\n";
+    if (deployed.file_of.count(*flags.conv_id) == 0) {
+      err << "convey run: "
+          << (flags.files.size() == 1
+                  ? absl::StrCat(flags.files[0], " holds no process ",
+                                 *flags.conv_id, "; it holds:")
+                  : absl::StrCat("none of the files holds process ",
+                                 *flags.conv_id, "; they hold:"))
+          << ListProcesses(engine, deployed) << "\n";
       return kExitUsage;
     }
     conv_id = *flags.conv_id;
   } else if (conv_ids.size() == 1) {
     conv_id = conv_ids[0];
   } else if (conv_ids.empty()) {
-    err << "convey run: " << flags.file << " holds no process\n";
+    err << "convey run: " << FilesName(flags)
+        << (flags.files.size() == 1 ? " holds" : " hold") << " no process\n";
     return kExitFailed;
   } else {
-    err << "convey run: " << flags.file << " holds " << conv_ids.size()
+    err << "convey run: " << FilesName(flags)
+        << (flags.files.size() == 1 ? " holds " : " hold ") << conv_ids.size()
         << " processes; choose one with --conv:"
-        << ListProcesses(engine, conv_ids) << "\n";
+        << ListProcesses(engine, deployed) << "\n";
     return kExitUsage;
   }
 
@@ -895,6 +1054,7 @@ int RunRun(const std::vector<std::string>& args, std::ostream& out,
   }
 
   const absl::Time start = absl::Now();
+  const absl::Time clock_start = options.clock->Now();
   const absl::Time deadline =
       flags.timeout ? start + *flags.timeout : absl::InfiniteFuture();
   TaskFeed feed;
@@ -907,9 +1067,15 @@ int RunRun(const std::vector<std::string>& args, std::ostream& out,
       flags.input ? flags.tasks.value_or(static_cast<int64_t>(inputs.size()))
                   : flags.tasks.value_or(1);
   RunState state;
+  // Time stands still while the tasks are created: the engine would
+  // otherwise jump to the next timer whenever it caught up between two
+  // creates, and the tasks would start (and wake) days apart in virtual
+  // time, by how much depending on thread scheduling.
+  engine.HoldTime(true);
   CreateTasks(engine, conv_id, feed, to_create, deadline, progress, problems,
               state);
   const bool timed_out_creating = state.timed_out;
+  engine.HoldTime(false);
   if (!state.timed_out) {
     if (absl::Status idle =
             WaitUntilIdle(engine, deadline, show_progress, progress, state);
@@ -939,20 +1105,23 @@ int RunRun(const std::vector<std::string>& args, std::ostream& out,
   }
 
   Summary summary;
-  summary.file = flags.file;
+  summary.files = flags.files;
+  summary.file = deployed.file_of.at(conv_id);
   summary.conv_id = conv_id;
   summary.tasks_created = state.created;
   summary.input_errors = problems.count();
-  summary.deploy_warnings = deployed->warnings.size();
+  summary.deploy_warnings = deploy_warnings;
+  summary.unresolved_references = unresolved.size();
   summary.timed_out = timed_out;
   summary.elapsed = elapsed;
+  summary.clock = flags.clock;
+  summary.clock_time = options.clock->Now() - clock_start;
   summary.stats = engine.Stats();
   for (const ProcessStats& process : summary.stats.processes) {
     if (process.conv_id == conv_id) {
       summary.title = process.title;
       summary.processes.insert(summary.processes.begin(), &process);
-    } else if (std::find(conv_ids.begin(), conv_ids.end(), process.conv_id) !=
-                   conv_ids.end() &&
+    } else if (deployed.file_of.count(process.conv_id) > 0 &&
                HasActivity(process)) {
       summary.processes.push_back(&process);
     }

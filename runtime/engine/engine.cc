@@ -6,7 +6,9 @@
 // atomic counters and its own scratch state; no mutex. Mutexes guard what the
 // API changes: the process table and the obj_id / ref indexes.
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <shared_mutex>
 #include <memory>
@@ -31,7 +33,9 @@
 #include "runtime/json/path.h"
 #include "runtime/ops/ops_protocol.h"
 #include "runtime/task/write_set.h"
+#include "runtime/template/expr.h"
 #include "runtime/template/template.h"
+#include "runtime/timer/timer_wheel.h"
 #include "simdjson.h"
 
 namespace convey {
@@ -58,6 +62,12 @@ std::atomic<int64_t>* ReasonCounter(const CompiledNode& node, ParkReason reason)
   switch (reason) {
     case ParkReason::kCallback:
       return &c.callback;
+    case ParkReason::kReply:
+      return &c.reply;
+    case ParkReason::kQueue:
+      return &c.queue;
+    case ParkReason::kTimer:
+      return &c.timer;
     case ParkReason::kNoExit:
       return &c.no_exit;
     case ParkReason::kError:
@@ -118,6 +128,10 @@ struct RunQueueTraits : moodycamel::ConcurrentQueueDefaultTraits {
 struct Worker {
   int index = 0;
   simdjson::dom::parser parser;
+  // For other tasks' data ({{conv[ID].ref[REF]}}): `parser` holds the
+  // running task's document.
+  simdjson::dom::parser side_parser;
+  int64_t now_micros = 0;  // the current activation's time
   // Loop guard: entries per node index during the current activation,
   // stamped with the activation's generation so nothing needs clearing.
   std::vector<std::pair<uint32_t, uint32_t>> visits;
@@ -139,6 +153,7 @@ class StepContext : public TaskContext, public TemplateEnv {
   absl::string_view ref() const override { return task_->ref; }
   absl::string_view node_id() const override { return task_->current_node().id; }
   absl::Time now() const override;
+  int64_t now_micros() const { return now_micros_; }
   absl::string_view data_json() override { return task_->data; }
   simdjson::dom::element data() override {
     if (!doc_valid_) {
@@ -162,21 +177,38 @@ class StepContext : public TaskContext, public TemplateEnv {
   void AddToSum(SumHandle sum, double amount) override {
     task_->current_node().sums[sum.index]->Add(amount, worker_->index);
   }
+  absl::StatusOr<std::string> StartTask(int64_t conv_id, absl::string_view ref,
+                                        absl::string_view data_json) override;
+  absl::Status ModifyTask(int64_t conv_id, absl::string_view ref, absl::string_view data_json,
+                          bool only_if_waiting) override;
+  absl::StatusOr<std::string> CallProcess(int64_t conv_id,
+                                          absl::string_view data_json) override;
+  bool Reply(absl::string_view data_json, bool exception, absl::string_view reason) override;
+  void EnterQueue(std::string extra_json) override {
+    entered_queue_ = true;
+    queue_extra_ = std::move(extra_json);
+  }
+  absl::StatusOr<QueuedTask> TakeQueued(int64_t conv_id, absl::string_view node_id,
+                                        bool newest) override;
 
   // TemplateEnv
   Value Root(absl::string_view field) override;
   Value NodeField(absl::string_view conv_id, absl::string_view node_id,
                   absl::string_view field) override;
-  Value StateTask(absl::string_view, absl::string_view, const Path&) override {
-    // Reading tasks of state diagrams comes with the waiting logics.
-    return Value::Missing();
-  }
+  Value StateTask(absl::string_view conv_id, absl::string_view ref, const Path& path) override;
   absl::Time Now() override { return now(); }
   uint64_t Random() override { return worker_->random(); }
 
   WriteSet& writes() { return writes_; }
   // The task's data changed: the document must be parsed again.
   void Invalidate() { doc_valid_ = false; }
+  // EnterQueue was called: the extra data, taken once.
+  bool TakeQueueEntry(std::string* extra) {
+    if (!entered_queue_) return false;
+    entered_queue_ = false;
+    *extra = std::move(queue_extra_);
+    return true;
+  }
 
  private:
   EngineImpl* engine_;
@@ -186,6 +218,29 @@ class StepContext : public TaskContext, public TemplateEnv {
   bool doc_valid_ = false;
   simdjson::dom::element doc_;
   WriteSet writes_;
+  bool entered_queue_ = false;
+  std::string queue_extra_;
+};
+
+// An event a logic sent to another task, applied by the events thread so
+// that no worker waits for a task another worker runs.
+struct PostedOp {
+  enum class Kind { kModify, kReply };
+  Kind kind = Kind::kModify;
+  std::shared_ptr<Task> target;  // kModify
+  std::string caller_obj_id;     // kReply
+  // kModify: the api_callback entry an is_sync modify claimed (0: none);
+  // kReply: the entry the caller waits in.
+  uint64_t entry_seq = 0;
+  std::string data;
+  bool exception = false;
+  std::string reason;
+};
+
+// A timer taken out of the wheel: which task, for which node entry.
+struct FiredTimer {
+  std::array<char, 24> obj_id;
+  uint64_t entry_seq = 0;
 };
 
 // std::mutex rather than absl::Mutex: the engine's locks must be visible to
@@ -217,6 +272,8 @@ class EngineImpl : public Engine {
   std::string HandleOps(absl::string_view body) override {
     return HandleOpsRequest(*this, body);
   }
+  std::vector<Diagnostic> UnresolvedReferences() const override;
+  void HoldTime(bool hold) override;
   absl::Status WaitIdle(absl::Duration timeout) override;
   EngineStats Stats() const override;
   absl::StatusOr<ProcessStats> StatsFor(int64_t conv_id) const override;
@@ -230,10 +287,54 @@ class EngineImpl : public Engine {
   // For StepContext.
   const CompiledProcess* CurrentProcess(int64_t conv_id) const;
   Clock* clock() const { return clock_; }
+  // Starts a task at `node` of `process`; `caller`: the api_rpc caller.
+  absl::StatusOr<std::string> CreateTaskAt(const CompiledProcess* process, uint32_t node,
+                                           absl::string_view ref, absl::string_view data_json,
+                                           const Task* caller);
+  absl::Status ModifyFromLogic(int64_t conv_id, absl::string_view ref,
+                               absl::string_view data_json, bool only_if_waiting);
+  void PostReply(const Task& callee, absl::string_view data_json, bool exception,
+                 absl::string_view reason);
+  absl::StatusOr<QueuedTask> TakeQueued(int64_t conv_id, absl::string_view node_id,
+                                        bool newest);
+  Value ReadStateTask(absl::string_view conv_id, absl::string_view ref, const Path& path,
+                      simdjson::dom::parser& parser);
 
  private:
   void WorkerLoop(Worker* worker);
   void RunActivation(Worker& worker, Task* task);
+  // Runs the task's current node and the ones it moves to until it parks,
+  // stops or finishes.
+  void RunNodes(Worker& worker, StepContext& context, Task* task,
+                std::shared_ptr<Task>* dropped);
+  // Handles what released the task (Task::resume). False when it stopped.
+  bool ApplyResume(Worker& worker, StepContext& context, Task* task);
+  // The task stays in its node for `reason`: counters, callback wait, timer,
+  // state-diagram snapshot.
+  void ParkInNode(StepContext& context, Task* task, ParkReason reason);
+  // Arms the node's time semaphore for this entry. False when the node has
+  // none or its absolute time is not a number.
+  bool ArmTimer(StepContext& context, Task* task);
+  void CancelTimer(Task* task);
+  // Count semaphore edges after the node's live count changed.
+  void CheckCountEntered(const CompiledProcess& process, const CompiledNode& node);
+  void CheckCountLeft(const CompiledProcess& process, const CompiledNode& node);
+  // Clears the task's park state (held by the caller) so it can run again.
+  void Unpark(Task* task);
+  // Merges `patch` into the task's data. InvalidArgument when too large.
+  absl::Status MergeData(Task* task, simdjson::dom::element patch, simdjson::dom::parser& parser);
+
+  // The events thread: posted ops and timers, and virtual time.
+  void EventLoop();
+  void Post(PostedOp op);
+  void ApplyOp(PostedOp& op, simdjson::dom::parser& patch_parser,
+               simdjson::dom::parser& data_parser);
+  void FireDueTimers();
+  void FireTimer(const FiredTimer& fired);
+  // The next timer's deadline (INT64_MAX: none); records it as the time the
+  // events thread sleeps until.
+  int64_t NextTimerLocked();
+  void NotifyIdleWaiters();
   // Applies the context's writes to the task. False (writes dropped) when the
   // result would exceed max_task_size.
   bool CommitWrites(Worker& worker, StepContext& context, Task* task);
@@ -302,9 +403,62 @@ class EngineImpl : public Engine {
 
   std::atomic<uint64_t> next_id_;
   uint32_t id_salt_;
+
+  // Whether the clock is the system clock, and whether it is virtual (it
+  // jumps to the next timer when nothing can move).
+  const bool real_clock_;
+  bool jumps_ = false;
+  std::atomic<bool> time_held_{false};
+  std::mutex timers_mu_;
+  std::unique_ptr<TimerWheel> wheel_;   // guarded by timers_mu_
+  int64_t wake_at_ = INT64_MAX;         // guarded by timers_mu_
+  std::atomic<int64_t> timers_armed_{0};
+  std::atomic<int64_t> timers_fired_{0};
+  std::mutex events_mu_;
+  std::condition_variable events_cv_;
+  std::deque<PostedOp> ops_;  // guarded by events_mu_
+  bool events_closed_ = false;  // guarded by events_mu_
+  std::thread events_thread_;
 };
 
 absl::Time StepContext::now() const { return engine_->clock()->Now(); }
+
+absl::Status NotDeployed(int64_t conv_id);
+
+absl::StatusOr<std::string> StepContext::StartTask(int64_t conv_id, absl::string_view ref,
+                                                   absl::string_view data_json) {
+  const CompiledProcess* process = engine_->CurrentProcess(conv_id);
+  if (process == nullptr) return NotDeployed(conv_id);
+  return engine_->CreateTaskAt(process, process->start, ref, data_json, nullptr);
+}
+
+absl::Status StepContext::ModifyTask(int64_t conv_id, absl::string_view ref,
+                                     absl::string_view data_json, bool only_if_waiting) {
+  return engine_->ModifyFromLogic(conv_id, ref, data_json, only_if_waiting);
+}
+
+absl::StatusOr<std::string> StepContext::CallProcess(int64_t conv_id,
+                                                     absl::string_view data_json) {
+  const CompiledProcess* process = engine_->CurrentProcess(conv_id);
+  if (process == nullptr) return NotDeployed(conv_id);
+  return engine_->CreateTaskAt(process, process->start, "", data_json, task_);
+}
+
+bool StepContext::Reply(absl::string_view data_json, bool exception, absl::string_view reason) {
+  if (task_->caller == nullptr) return false;
+  engine_->PostReply(*task_, data_json, exception, reason);
+  return true;
+}
+
+absl::StatusOr<QueuedTask> StepContext::TakeQueued(int64_t conv_id, absl::string_view node_id,
+                                                   bool newest) {
+  return engine_->TakeQueued(conv_id, node_id, newest);
+}
+
+Value StepContext::StateTask(absl::string_view conv_id, absl::string_view ref,
+                             const Path& path) {
+  return engine_->ReadStateTask(conv_id, ref, path, worker_->side_parser);
+}
 
 Value StepContext::Root(absl::string_view field) {
   const Task& task = *task_;
@@ -352,7 +506,11 @@ EngineImpl::EngineImpl(const EngineOptions& options)
       registry_(options.registry != nullptr ? options.registry : &LogicRegistry::Global()),
       worker_count_(options.worker_threads > 0
                         ? options.worker_threads
-                        : std::max(1u, std::thread::hardware_concurrency())) {
+                        : std::max(1u, std::thread::hardware_concurrency())),
+      real_clock_(clock_ == Clock::Real()) {
+  // A virtual clock says so by accepting a jump to where it already is.
+  jumps_ = clock_->JumpTo(clock_->Now());
+  wheel_ = std::make_unique<TimerWheel>(absl::ToUnixMicros(clock_->Now()));
   std::random_device random;
   id_salt_ = random() & 0xffffffu;
   next_id_.store((static_cast<uint64_t>(random()) << 20) & 0xffffffffffull);
@@ -367,6 +525,7 @@ void EngineImpl::Start() {
   for (int i = 0; i < worker_count_; ++i) {
     threads_.emplace_back([this, i] { WorkerLoop(workers_[i].get()); });
   }
+  events_thread_ = std::thread([this] { EventLoop(); });
 }
 
 EngineImpl::~EngineImpl() { Close(); }
@@ -374,6 +533,12 @@ EngineImpl::~EngineImpl() { Close(); }
 void EngineImpl::Close() {
   std::lock_guard<std::mutex> lock(close_mu_);
   if (closed_.exchange(true)) return;
+  {
+    std::lock_guard<std::mutex> lock(events_mu_);
+    events_closed_ = true;
+    events_cv_.notify_one();
+  }
+  if (events_thread_.joinable()) events_thread_.join();
   // One null entry per worker wakes it up to exit.
   for (size_t i = 0; i < threads_.size(); ++i) queue_.enqueue(nullptr);
   for (std::thread& thread : threads_) thread.join();
@@ -412,9 +577,18 @@ void EngineImpl::WorkerLoop(Worker* worker) {
 }
 
 void EngineImpl::ActivationDone() {
-  if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+  if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) NotifyIdleWaiters();
+}
+
+void EngineImpl::NotifyIdleWaiters() {
+  {
     std::lock_guard<std::mutex> lock(idle_mu_);
     idle_cv_.notify_all();
+  }
+  if (jumps_) {
+    // Nothing moves: the events thread may jump to the next timer.
+    std::lock_guard<std::mutex> lock(events_mu_);
+    events_cv_.notify_one();
   }
 }
 
@@ -432,16 +606,53 @@ void EngineImpl::RunActivation(Worker& worker, Task* task) {
     worker.generation = 1;
   }
   const int64_t now_micros = absl::ToUnixMicros(clock_->Now());
+  worker.now_micros = now_micros;
   task->change_micros = now_micros;
   StepContext context(this, &worker, task, now_micros);
+  if (ApplyResume(worker, context, task)) RunNodes(worker, context, task, &dropped);
+  // A task that entered a queue becomes visible there only once it is idle,
+  // so that a puller never finds it still running.
+  std::string queue_extra;
+  const bool queued = context.TakeQueueEntry(&queue_extra) && task->park == ParkReason::kQueue;
+  NodeQueue* queue = queued ? task->current_node().queue.get() : nullptr;
+  NodeQueue::Entry entry;
+  if (queue != nullptr) entry = {std::string(task->obj_id_view()), task->entry_seq, std::move(queue_extra)};
+  task->state.store(kIdle, std::memory_order_release);
+  if (queue != nullptr) {
+    std::lock_guard<std::mutex> lock(queue->mu);
+    queue->entries.push_back(std::move(entry));
+  }
+}
+
+bool EngineImpl::ApplyResume(Worker& worker, StepContext& context, Task* task) {
+  const Resume resume = task->resume;
+  task->resume = Resume::kContinue;
+  if (resume == Resume::kTimer) {
+    return Enter(worker, task, task->current_node().time->target);
+  }
+  if (resume != Resume::kFail || task->failure == nullptr || task->next_logic == 0) return true;
+  // The logic the task waited in (api_rpc) fails now: the callee threw.
+  std::unique_ptr<ResumeFailure> failure = std::move(task->failure);
+  const Logic& logic = *task->current_node().logics[task->next_logic - 1];
+  LogicResult result =
+      LogicResult::Fail(logic.error_node(), false, failure->tag, failure->description);
+  WriteErrorParams(worker, context, task, failure->family, result);
+  if (!result.node.valid()) {
+    Stop(task, TaskStatus::kError, ParkReason::kError, result.tag, result.description);
+    return false;
+  }
+  return Enter(worker, task, result.node.index);
+}
+
+void EngineImpl::RunNodes(Worker& worker, StepContext& context, Task* task,
+                          std::shared_ptr<Task>* dropped) {
   for (;;) {
     const CompiledNode& node = task->current_node();
     if (node.is_final) {
-      Finish(worker, task, &dropped);
-      break;
+      Finish(worker, task, dropped);
+      return;
     }
     bool moved = false;
-    bool stopped = false;
     while (task->next_logic < node.logics.size()) {
       const Logic& logic = *node.logics[task->next_logic];
       LogicResult result = logic.Run(context);
@@ -458,37 +669,117 @@ void EngineImpl::RunActivation(Worker& worker, Task* task) {
       }
       if (result.kind == LogicResult::Kind::kPark) {
         ++task->next_logic;
-        Park(task, ParkReason::kCallback);
-        stopped = true;
-        break;
+        ParkInNode(context, task, result.park);
+        return;
       }
       if (result.kind == LogicResult::Kind::kFail) {
-        WriteErrorParams(worker, context, task, logic.error_family(), result);
+        WriteErrorParams(worker, context, task,
+                         result.family.empty() ? logic.error_family() : result.family, result);
         if (!result.node.valid()) {
           Stop(task, TaskStatus::kError, ParkReason::kError, result.tag, result.description);
-          stopped = true;
-          break;
+          return;
         }
       } else if (!result.node.valid()) {  // kGoTo along an empty link
         Stop(task, TaskStatus::kError, ParkReason::kUnroutable, "node_link_empty",
              absl::StrCat("logics[", task->next_logic, "] (",
                           logic.error_family(), ") of node \"", node.id,
                           "\" has no target node in the scheme file"));
-        stopped = true;
-        break;
+        return;
       }
       moved = true;
-      if (!Enter(worker, task, result.node.index)) stopped = true;
+      if (!Enter(worker, task, result.node.index)) return;
       break;
     }
-    if (stopped) break;
     if (!moved) {
-      // The logics ended without routing: the task waits here (a delay node).
-      Park(task, ParkReason::kNoExit);
-      break;
+      // The logics ended without routing: the task waits here (a delay
+      // node), for its timer if the node has one.
+      ParkInNode(context, task, node.time != nullptr ? ParkReason::kTimer : ParkReason::kNoExit);
+      return;
     }
   }
-  task->state.store(kIdle, std::memory_order_release);
+}
+
+void EngineImpl::ParkInNode(StepContext& context, Task* task, ParkReason reason) {
+  const bool timed = ArmTimer(context, task);
+  if (reason == ParkReason::kTimer && !timed) reason = ParkReason::kNoExit;
+  Park(task, reason);
+  if (reason == ParkReason::kCallback) {
+    task->callback_wait.store(task->entry_seq << 1, std::memory_order_release);
+  }
+  if (task->process->is_state_diagram()) {
+    std::atomic_store(&task->state_data, std::make_shared<const std::string>(task->data));
+  }
+}
+
+bool EngineImpl::ArmTimer(StepContext& context, Task* task) {
+  const TimeSemaphore* time = task->current_node().time.get();
+  if (time == nullptr) return false;
+  if (task->timer_seq == task->entry_seq) return true;  // armed at entry already
+  const int64_t now = context.now_micros();
+  int64_t deadline;
+  if (time->absolute == nullptr) {
+    deadline = task->entry_micros + time->relative_micros;
+  } else {
+    // An absolute unix time (seconds). Not a number: no timer (the task
+    // stays, as with a node without one).
+    Value value = context.Evaluate(*time->absolute);
+    double seconds = 0;
+    if (!NumberOf(value, &seconds) || !std::isfinite(seconds)) return false;
+    const double micros = seconds * 1e6;
+    const double latest = static_cast<double>(now) + static_cast<double>(kMaxTimerMicros);
+    deadline = micros >= latest ? now + kMaxTimerMicros : static_cast<int64_t>(micros);
+  }
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lock(timers_mu_);
+    wheel_->Arm(&task->timer, deadline);
+    task->timer_seq = task->entry_seq;
+    timers_armed_.store(static_cast<int64_t>(wheel_->size()), std::memory_order_release);
+    wake = deadline < wake_at_;
+  }
+  if (wake) {
+    std::lock_guard<std::mutex> lock(events_mu_);
+    events_cv_.notify_one();
+  }
+  return true;
+}
+
+void EngineImpl::CancelTimer(Task* task) {
+  if (task->timer_seq == 0) return;
+  std::lock_guard<std::mutex> lock(timers_mu_);
+  wheel_->Cancel(&task->timer);  // a no-op when the events thread took it
+  task->timer_seq = 0;
+  timers_armed_.store(static_cast<int64_t>(wheel_->size()), std::memory_order_release);
+}
+
+void EngineImpl::CheckCountEntered(const CompiledProcess& process, const CompiledNode& node) {
+  NodeCounters& counters = *node.counters;
+  if (counters.tasks.Read() < node.count.threshold ||
+      counters.count_alerted.load(std::memory_order_relaxed) ||
+      counters.count_alerted.exchange(true)) {
+    return;
+  }
+  // A new signal task; the tasks in the node stay where they are. A full
+  // run queue loses the signal rather than block a worker.
+  CreateTaskAt(&process, node.count.target, "", R"({"start":"true"})", nullptr).IgnoreError();
+}
+
+void EngineImpl::CheckCountLeft(const CompiledProcess& process, const CompiledNode& node) {
+  NodeCounters& counters = *node.counters;
+  if (!counters.count_alerted.load(std::memory_order_relaxed) ||
+      counters.tasks.Read() >= node.count.threshold || !counters.count_alerted.exchange(false)) {
+    return;
+  }
+  CreateTaskAt(&process, node.count.target, "", R"({"start":"false"})", nullptr).IgnoreError();
+}
+
+void EngineImpl::Unpark(Task* task) {
+  if (std::atomic<int64_t>* counter = ReasonCounter(task->current_node(), task->park)) {
+    counter->fetch_sub(1, std::memory_order_relaxed);
+  }
+  task->park = ParkReason::kNone;
+  task->status = TaskStatus::kProcessing;
+  task->callback_wait.store(0, std::memory_order_release);
 }
 
 bool EngineImpl::CommitWrites(Worker& worker, StepContext& context, Task* task) {
@@ -529,11 +820,16 @@ bool EngineImpl::Enter(Worker& worker, Task* task, uint32_t target) {
   const CompiledProcess& process = *task->process;
   const CompiledNode& from = process.nodes[task->node];
   const CompiledNode& to = process.nodes[target];
+  CancelTimer(task);  // leaving the node (even for itself) ends its timer
   from.counters->tasks.AddOwned(-1, worker.index);
+  if (from.count.threshold != 0) CheckCountLeft(process, from);
   if (!to.is_final) to.counters->tasks.AddOwned(1, worker.index);
   task->prev_node = task->node;
   task->node = target;
   task->next_logic = 0;
+  ++task->entry_seq;
+  task->entry_micros = worker.now_micros;
+  if (to.count.threshold != 0) CheckCountEntered(process, to);
   // Only this worker writes its own counter.
   worker.transitions.store(worker.transitions.load(std::memory_order_relaxed) + 1,
                            std::memory_order_relaxed);
@@ -660,12 +956,17 @@ absl::StatusOr<DeployResult> EngineImpl::Deploy(absl::string_view file_name,
   if (compiled.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(file_name, ": the file holds no process"));
   }
-  std::lock_guard<std::shared_mutex> lock(processes_mu_);
-  for (auto& process : compiled) {
-    const int64_t conv_id = process->conv_id;
-    if (!current_.contains(conv_id)) deploy_order_.push_back(conv_id);
-    current_[conv_id] = process.get();
-    versions_.push_back(std::move(process));
+  {
+    std::lock_guard<std::shared_mutex> lock(processes_mu_);
+    for (auto& process : compiled) {
+      const int64_t conv_id = process->conv_id;
+      if (!current_.contains(conv_id)) deploy_order_.push_back(conv_id);
+      current_[conv_id] = process.get();
+      versions_.push_back(std::move(process));
+    }
+  }
+  for (Diagnostic& unresolved : UnresolvedReferences()) {
+    if (unresolved.file == file_name) result.unresolved_references.push_back(std::move(unresolved));
   }
   return result;
 }
@@ -676,16 +977,31 @@ absl::StatusOr<DeployResult> EngineImpl::DeployFile(const std::string& path) {
   return Deploy(path, *contents);
 }
 
+absl::Status NotDeployed(int64_t conv_id) {
+  return absl::NotFoundError(absl::StrCat("no process with conv_id ", conv_id, " is deployed"));
+}
+
 absl::StatusOr<std::string> EngineImpl::CreateTask(int64_t conv_id, absl::string_view ref,
                                                    absl::string_view data_json) {
   if (absl::Status open = CheckOpen(); !open.ok()) return open;
+  const CompiledProcess* process = CurrentProcess(conv_id);
+  if (process == nullptr) return NotDeployed(conv_id);
+  return CreateTaskAt(process, process->start, ref, data_json, nullptr);
+}
+
+absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* process,
+                                                     uint32_t node, absl::string_view ref,
+                                                     absl::string_view data_json,
+                                                     const Task* caller) {
+  const int64_t conv_id = process->conv_id;
   if (ref.size() > 255) {
     return absl::InvalidArgumentError(
         absl::StrCat("ref is ", ref.size(), " bytes; at most 255 are allowed"));
   }
-  const CompiledProcess* process = CurrentProcess(conv_id);
-  if (process == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no process with conv_id ", conv_id, " is deployed"));
+  if (caller != nullptr && caller->rpc_depth >= static_cast<uint32_t>(options_.max_rpc_depth)) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "api_rpc calls are nested ", caller->rpc_depth + 1, " deep (max_rpc_depth ",
+        options_.max_rpc_depth, "): a cycle of calls between processes?"));
   }
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -715,10 +1031,17 @@ absl::StatusOr<std::string> EngineImpl::CreateTask(int64_t conv_id, absl::string
         "the run queue is full (", options_.max_queued_tasks, " tasks, max_queued_tasks)"));
   }
   task->process = process;
-  task->node = process->start;
+  task->node = node;
   task->ref = std::string(ref);
   task->obj_id = NewObjId();
-  task->create_micros = task->change_micros = absl::ToUnixMicros(clock_->Now());
+  task->create_micros = task->change_micros = task->entry_micros =
+      absl::ToUnixMicros(clock_->Now());
+  if (caller != nullptr) {
+    task->caller = std::make_unique<RpcCaller>();
+    task->caller->obj_id = std::string(caller->obj_id_view());
+    task->caller->entry_seq = caller->entry_seq;
+    task->rpc_depth = caller->rpc_depth + 1;
+  }
   // Queued before it becomes visible: an API call that finds it holds it
   // as kHeldQueued and leaves the queue entry to the worker.
   task->state.store(kQueued, std::memory_order_release);
@@ -738,7 +1061,9 @@ absl::StatusOr<std::string> EngineImpl::CreateTask(int64_t conv_id, absl::string
     std::lock_guard<std::mutex> lock(shard.mu);
     shard.tasks.emplace(task->obj_id_view(), task);
   }
-  process->nodes[process->start].counters->tasks.AddShared(1);
+  const CompiledNode& start = process->nodes[node];
+  if (!start.is_final) start.counters->tasks.AddShared(1);
+  if (start.count.threshold != 0) CheckCountEntered(*process, start);
   created_.fetch_add(1, std::memory_order_relaxed);
   std::string obj_id(task->obj_id_view());
   Enqueue(task.get());
@@ -825,27 +1150,29 @@ absl::Status EngineImpl::ModifyTask(const TaskKey& key, absl::string_view data_j
         absl::StrCat("task ", task->obj_id_view(), " has finished (final node \"",
                      task->current_node().id, "\")"));
   }
+  if (absl::Status merged = MergeData(task.get(), patch, data_parser); !merged.ok()) {
+    Release(task.get(), false);
+    return merged;
+  }
+  const bool resume =
+      task->park == ParkReason::kCallback || task->park == ParkReason::kLoopStopped;
+  if (resume) Unpark(task.get());
+  Release(task.get(), resume);
+  return absl::OkStatus();
+}
+
+absl::Status EngineImpl::MergeData(Task* task, simdjson::dom::element patch,
+                                   simdjson::dom::parser& parser) {
   simdjson::dom::element data;
   std::string merged;
-  if (data_parser.parse(task->data.data(), task->data.size()).get(data) == simdjson::SUCCESS) {
+  if (parser.parse(task->data.data(), task->data.size()).get(data) == simdjson::SUCCESS) {
     MergeTopLevel(data, patch, &merged);
   }
   if (absl::Status size = CheckSize(merged.size(), options_.max_task_size); !size.ok()) {
-    Release(task.get(), false);
     return size;
   }
   task->data.swap(merged);
   task->change_micros = absl::ToUnixMicros(clock_->Now());
-  const bool resume =
-      task->park == ParkReason::kCallback || task->park == ParkReason::kLoopStopped;
-  if (resume) {
-    if (std::atomic<int64_t>* counter = ReasonCounter(task->current_node(), task->park)) {
-      counter->fetch_sub(1, std::memory_order_relaxed);
-    }
-    task->park = ParkReason::kNone;
-    task->status = TaskStatus::kProcessing;
-  }
-  Release(task.get(), resume);
   return absl::OkStatus();
 }
 
@@ -874,17 +1201,23 @@ absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_i
     return absl::FailedPreconditionError(absl::StrCat(
         "task ", task->obj_id_view(), " is in node \"", node.id, "\", not \"", node_id, "\""));
   }
+  const bool timed = task->timer_seq != 0;
+  CancelTimer(task.get());
   if (!node.is_final) {
     node.counters->tasks.AddShared(-1);
+    if (node.count.threshold != 0) CheckCountLeft(*task->process, node);
     if (std::atomic<int64_t>* counter = ReasonCounter(node, task->park)) {
       counter->fetch_sub(1, std::memory_order_relaxed);
     }
   }
+  task->callback_wait.store(0, std::memory_order_release);
   task->status = TaskStatus::kDeleted;
   task->park = ParkReason::kNone;
   task->change_micros = absl::ToUnixMicros(clock_->Now());
   EraseRef(task.get());
   Release(task.get(), false);
+  // With a virtual clock, WaitIdle may have been waiting for that timer.
+  if (timed) NotifyIdleWaiters();
   return absl::OkStatus();
 }
 
@@ -925,7 +1258,11 @@ void EngineImpl::ForEachTask(const std::function<void(const TaskSnapshot&)>& vis
 
 absl::Status EngineImpl::WaitIdle(absl::Duration timeout) {
   if (absl::Status open = CheckOpen(); !open.ok()) return open;
-  auto idle = [this] { return pending_.load(std::memory_order_acquire) == 0; };
+  auto idle = [this] {
+    return pending_.load(std::memory_order_acquire) == 0 &&
+           (!jumps_ || time_held_.load(std::memory_order_acquire) ||
+            timers_armed_.load(std::memory_order_acquire) == 0);
+  };
   std::unique_lock<std::mutex> lock(idle_mu_);
   bool reached;
   if (timeout == absl::InfiniteDuration()) {
@@ -955,6 +1292,9 @@ ProcessStats EngineImpl::StatsOf(const CompiledProcess& process) const {
     n.tasks = c.tasks.Read();
     n.finished = c.finished.Read();
     n.callback = c.callback.load(std::memory_order_relaxed);
+    n.reply = c.reply.load(std::memory_order_relaxed);
+    n.queue = c.queue.load(std::memory_order_relaxed);
+    n.timer = c.timer.load(std::memory_order_relaxed);
     n.no_exit = c.no_exit.load(std::memory_order_relaxed);
     n.error = c.error.load(std::memory_order_relaxed);
     n.loop_stopped = c.loop_stopped.load(std::memory_order_relaxed);
@@ -971,6 +1311,8 @@ EngineStats EngineImpl::Stats() const {
   stats.tasks_errored = errored_.load(std::memory_order_relaxed);
   stats.tasks_loop_stopped = loop_stopped_.load(std::memory_order_relaxed);
   stats.tasks_queued = pending_.load(std::memory_order_relaxed);
+  stats.timers_pending = timers_armed_.load(std::memory_order_relaxed);
+  stats.timers_fired = timers_fired_.load(std::memory_order_relaxed);
   for (const auto& worker : workers_) {
     stats.node_transitions += worker->transitions.load(std::memory_order_relaxed);
   }
@@ -1005,6 +1347,312 @@ absl::Status EngineImpl::ResetSum(int64_t conv_id, absl::string_view node_id,
   }
   sum->Reset();
   return absl::OkStatus();
+}
+
+absl::Status EngineImpl::ModifyFromLogic(int64_t conv_id, absl::string_view ref,
+                                         absl::string_view data_json, bool only_if_waiting) {
+  if (ref.empty()) return absl::InvalidArgumentError("no ref to find the task by");
+  std::shared_ptr<Task> target = Find(TaskKey::ByRef(conv_id, std::string(ref)));
+  if (target == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("no active task with ref \"", ref, "\" in process ", conv_id));
+  }
+  PostedOp op;
+  if (only_if_waiting) {
+    // Claim the wait without holding the task: a second synchronous modify
+    // of the same wait is refused at once.
+    uint64_t wait = target->callback_wait.load(std::memory_order_acquire);
+    for (;;) {
+      if (wait == 0) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "task \"", ref, "\" of process ", conv_id, " is not waiting in an api_callback"));
+      }
+      if ((wait & kCallbackClaimed) != 0) {
+        return absl::AbortedError(absl::StrCat("task \"", ref, "\" of process ", conv_id,
+                                               " is already being modified by another task"));
+      }
+      if (target->callback_wait.compare_exchange_weak(wait, wait | kCallbackClaimed,
+                                                      std::memory_order_acq_rel)) {
+        break;
+      }
+    }
+    op.entry_seq = wait >> 1;
+  }
+  op.kind = PostedOp::Kind::kModify;
+  op.target = std::move(target);
+  op.data = std::string(data_json);
+  Post(std::move(op));
+  return absl::OkStatus();
+}
+
+void EngineImpl::PostReply(const Task& callee, absl::string_view data_json, bool exception,
+                           absl::string_view reason) {
+  PostedOp op;
+  op.kind = PostedOp::Kind::kReply;
+  op.caller_obj_id = callee.caller->obj_id;
+  op.entry_seq = callee.caller->entry_seq;
+  op.data = std::string(data_json);
+  op.exception = exception;
+  op.reason = std::string(reason);
+  Post(std::move(op));
+}
+
+void EngineImpl::Post(PostedOp op) {
+  // Counted as pending work until applied, so WaitIdle waits for it.
+  pending_.fetch_add(1, std::memory_order_acq_rel);
+  std::lock_guard<std::mutex> lock(events_mu_);
+  ops_.push_back(std::move(op));
+  events_cv_.notify_one();
+}
+
+void EngineImpl::ApplyOp(PostedOp& op, simdjson::dom::parser& patch_parser,
+                         simdjson::dom::parser& data_parser) {
+  simdjson::dom::element patch;
+  if (ParseTaskData(patch_parser, op.data, options_.max_task_size, &patch).ok() == false) {
+    return;  // logics send objects they built; nothing to merge otherwise
+  }
+  std::shared_ptr<Task> task = op.kind == PostedOp::Kind::kModify
+                                   ? std::move(op.target)
+                                   : Find(TaskKey::ByObjId(op.caller_obj_id));
+  if (task == nullptr) return;  // the caller is gone: the reply is dropped
+  Acquire(task.get());
+  if (task->status == TaskStatus::kDeleted || task->status == TaskStatus::kProcessed) {
+    Release(task.get(), false);
+    return;
+  }
+  if (op.kind == PostedOp::Kind::kReply) {
+    // First transition wins: only the entry that made the call takes it.
+    if (task->park != ParkReason::kReply || task->entry_seq != op.entry_seq ||
+        task->status != TaskStatus::kProcessing) {
+      Release(task.get(), false);
+      return;
+    }
+    if (!MergeData(task.get(), patch, data_parser).ok()) {
+      task->failure = std::make_unique<ResumeFailure>(ResumeFailure{
+          "rpc", "rpc_task_size_overflow",
+          absl::StrCat("the reply makes the task larger than ", options_.max_task_size,
+                       " bytes")});
+      task->resume = Resume::kFail;
+    } else if (op.exception) {
+      task->failure = std::make_unique<ResumeFailure>(
+          ResumeFailure{"rpc_reply", "rpc_reply_exception", op.reason});
+      task->resume = Resume::kFail;
+    }
+    Unpark(task.get());
+    Release(task.get(), true);
+    return;
+  }
+  // A modify merges wherever the task is; it releases the api_callback wait
+  // it claimed (or any, when it claimed none).
+  if (!MergeData(task.get(), patch, data_parser).ok()) {
+    Release(task.get(), false);  // too large: dropped, as the API would refuse it
+    return;
+  }
+  const bool resume =
+      (task->park == ParkReason::kCallback &&
+       (op.entry_seq == 0 || op.entry_seq == task->entry_seq)) ||
+      task->park == ParkReason::kLoopStopped;
+  if (resume) Unpark(task.get());
+  Release(task.get(), resume);
+}
+
+bool TryAcquireParked(Task* task);
+
+absl::StatusOr<QueuedTask> EngineImpl::TakeQueued(int64_t conv_id, absl::string_view node_id,
+                                                  bool newest) {
+  const CompiledProcess* process = CurrentProcess(conv_id);
+  if (process == nullptr) return NotDeployed(conv_id);
+  const CompiledNode* node = process->FindNode(node_id);
+  if (node == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("process ", conv_id, " has no node \"", node_id, "\""));
+  }
+  if (node->queue == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "node \"", node_id, "\" of process ", conv_id, " is not a queue (no api_queue logic)"));
+  }
+  for (;;) {
+    NodeQueue::Entry entry;
+    {
+      std::lock_guard<std::mutex> lock(node->queue->mu);
+      std::deque<NodeQueue::Entry>& entries = node->queue->entries;
+      if (entries.empty()) {
+        return absl::OutOfRangeError(absl::StrCat("the queue of node \"", node_id,
+                                                  "\" in process ", conv_id, " is empty"));
+      }
+      if (newest) {
+        entry = std::move(entries.back());
+        entries.pop_back();
+      } else {
+        entry = std::move(entries.front());
+        entries.pop_front();
+      }
+    }
+    std::shared_ptr<Task> task = Find(TaskKey::ByObjId(entry.obj_id));
+    // A task that is running or queued has left the queue (its timer fired).
+    if (task == nullptr || !TryAcquireParked(task.get())) continue;
+    if (task->status != TaskStatus::kProcessing || task->park != ParkReason::kQueue ||
+        task->entry_seq != entry.entry_seq) {
+      Release(task.get(), false);
+      continue;
+    }
+    QueuedTask taken;
+    taken.obj_id = entry.obj_id;
+    taken.data_json = task->data;
+    taken.extra_json = std::move(entry.extra_json);
+    Unpark(task.get());
+    Release(task.get(), true);
+    return taken;
+  }
+}
+
+// Holds a parked (idle) task. False when it is queued or running: a worker
+// must never wait for a task another worker runs.
+bool TryAcquireParked(Task* task) {
+  for (int spins = 0;; ++spins) {
+    uint32_t state = task->state.load(std::memory_order_acquire);
+    if (state == kIdle) {
+      if (task->state.compare_exchange_weak(state, kHeld, std::memory_order_acquire)) return true;
+      continue;
+    }
+    if (state == kQueued || state == kRunning) return false;
+    // Held by an API call or the events thread, briefly.
+    if (spins > 64) std::this_thread::yield();
+  }
+}
+
+Value EngineImpl::ReadStateTask(absl::string_view conv_id, absl::string_view ref,
+                                const Path& path, simdjson::dom::parser& parser) {
+  int64_t id = 0;
+  if (!absl::SimpleAtoi(conv_id, &id)) return Value::Missing();
+  std::shared_ptr<Task> task = Find(TaskKey::ByRef(id, std::string(ref)));
+  if (task == nullptr || !task->process->is_state_diagram()) return Value::Missing();
+  std::shared_ptr<const std::string> data = std::atomic_load(&task->state_data);
+  if (data == nullptr) return Value::Missing();  // not parked in its state yet
+  simdjson::dom::element doc;
+  if (parser.parse(data->data(), data->size()).get(doc) != simdjson::SUCCESS) {
+    return Value::Missing();
+  }
+  simdjson::dom::element found;
+  if (!FindPath(doc, path, &found)) return Value::Missing();
+  return ValueFromElement(found);
+}
+
+int64_t EngineImpl::NextTimerLocked() {
+  std::lock_guard<std::mutex> lock(timers_mu_);
+  wake_at_ = wheel_->NextDeadline();
+  return wake_at_;
+}
+
+void EngineImpl::EventLoop() {
+  simdjson::dom::parser patch_parser;
+  simdjson::dom::parser data_parser;
+  std::deque<PostedOp> ops;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(events_mu_);
+      for (;;) {
+        if (events_closed_) return;
+        if (!ops_.empty()) {
+          ops.swap(ops_);
+          break;
+        }
+        const int64_t now = absl::ToUnixMicros(clock_->Now());
+        const int64_t next = NextTimerLocked();
+        if (next <= now) break;  // due timers
+        if (next != INT64_MAX && jumps_ && !time_held_.load(std::memory_order_acquire) &&
+            pending_.load(std::memory_order_acquire) == 0) {
+          // Nothing can move before the next timer: go there.
+          clock_->JumpTo(absl::FromUnixMicros(next));
+          break;
+        }
+        if (next == INT64_MAX || jumps_) {
+          events_cv_.wait(lock);
+        } else if (real_clock_) {
+          events_cv_.wait_until(lock, absl::ToChronoTime(absl::FromUnixMicros(next)));
+        } else {
+          // A clock the host moves (ManualClock): look again soon.
+          events_cv_.wait_for(lock, std::chrono::milliseconds(1));
+        }
+      }
+    }
+    // Held while we work, so that WaitIdle does not see an idle engine
+    // between taking a timer out of the wheel and queueing its task.
+    pending_.fetch_add(1, std::memory_order_acq_rel);
+    for (PostedOp& op : ops) {
+      ApplyOp(op, patch_parser, data_parser);
+      ActivationDone();
+    }
+    ops.clear();
+    FireDueTimers();
+    ActivationDone();
+  }
+}
+
+void EngineImpl::FireDueTimers() {
+  std::vector<TimerEntry*> due;
+  std::vector<FiredTimer> fired;
+  {
+    std::lock_guard<std::mutex> lock(timers_mu_);
+    wheel_->Advance(absl::ToUnixMicros(clock_->Now()), &due);
+    fired.reserve(due.size());
+    for (TimerEntry* entry : due) {
+      const Task* task = static_cast<TaskTimer*>(entry)->task;
+      fired.push_back(FiredTimer{task->obj_id, task->timer_seq});
+    }
+    timers_armed_.store(static_cast<int64_t>(wheel_->size()), std::memory_order_release);
+  }
+  for (const FiredTimer& one : fired) FireTimer(one);
+}
+
+void EngineImpl::FireTimer(const FiredTimer& fired) {
+  std::shared_ptr<Task> task =
+      Find(TaskKey::ByObjId(std::string(fired.obj_id.data(), fired.obj_id.size())));
+  if (task == nullptr) return;
+  Acquire(task.get());
+  // First transition wins: the timer belongs to one entry of one node, and
+  // only a task still waiting there moves.
+  const ParkReason park = task->park;
+  const bool waiting = park == ParkReason::kCallback || park == ParkReason::kReply ||
+                       park == ParkReason::kQueue || park == ParkReason::kTimer;
+  if (task->status != TaskStatus::kProcessing || !waiting ||
+      task->entry_seq != fired.entry_seq || task->timer_seq != fired.entry_seq) {
+    Release(task.get(), false);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(timers_mu_);
+    task->timer_seq = 0;
+  }
+  Unpark(task.get());
+  task->resume = Resume::kTimer;
+  timers_fired_.fetch_add(1, std::memory_order_relaxed);
+  Release(task.get(), true);
+}
+
+void EngineImpl::HoldTime(bool hold) {
+  time_held_.store(hold, std::memory_order_release);
+  if (!hold) NotifyIdleWaiters();  // the events thread may jump now
+}
+
+std::vector<Diagnostic> EngineImpl::UnresolvedReferences() const {
+  std::shared_lock<std::shared_mutex> lock(processes_mu_);
+  std::vector<Diagnostic> unresolved;
+  for (int64_t conv_id : deploy_order_) {
+    const CompiledProcess& process = *current_.at(conv_id);
+    for (const auto& [node_id, target] : process.references) {
+      if (current_.contains(target)) continue;
+      Diagnostic diagnostic;
+      diagnostic.severity = Diagnostic::Severity::kWarning;
+      diagnostic.file = process.file;
+      diagnostic.location = absl::StrCat("process ", conv_id);
+      diagnostic.node_id = node_id;
+      diagnostic.message = absl::StrCat("sends tasks to process ", target,
+                                        ", which is not deployed: they fail there");
+      unresolved.push_back(std::move(diagnostic));
+    }
+  }
+  return unresolved;
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "runtime/engine/process.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "runtime/import/importer.h"
 
@@ -45,6 +47,8 @@ const CompiledNode* CompiledProcess::FindNode(absl::string_view id) const {
 }
 
 namespace {
+
+constexpr int64_t kDimensionSeconds[] = {1, 60, 3600, 86400};
 
 // The err_node_id of a logic convey does not run, if it has one.
 const std::string& ErrNodeIdOf(const schema::Logic& logic) {
@@ -115,6 +119,10 @@ class ProcessBuilder : public LogicBuilder {
     return process_->templates.back().get();
   }
 
+  void ReferenceProcess(int64_t conv_id) override {
+    process_->references.emplace_back(node_->id, conv_id);
+  }
+
   SumHandle DeclareSum(absl::string_view id, absl::string_view name) override {
     for (size_t i = 0; i < node_->sums.size(); ++i) {
       const SumAccumulator& sum = *node_->sums[i];
@@ -133,6 +141,43 @@ class ProcessBuilder : public LogicBuilder {
   int sum_stripes_;
 };
 
+// The node's first time and first count semaphore (a node has at most one
+// of each in files the platform exports).
+absl::Status CompileSemaphores(const schema::Node& node, ProcessBuilder& builder,
+                               CompiledNode* compiled) {
+  for (const schema::Semaphore& semaphore : node.semaphores()) {
+    if (semaphore.has_time() && compiled->time == nullptr) {
+      const schema::TimeSemaphore& source = semaphore.time();
+      absl::StatusOr<NodeHandle> target = builder.Node(source.to_node_id());
+      if (!target.ok()) return target.status();
+      if (!target->valid()) continue;  // empty link: the importer warned
+      auto time = std::make_unique<TimeSemaphore>();
+      time->target = target->index;
+      if (source.value_case() == schema::TimeSemaphore::kAbsoluteTemplate) {
+        absl::StatusOr<const Template*> compiled_template =
+            builder.CompileTemplate(source.absolute_template(), TemplateMode::kValue);
+        if (!compiled_template.ok()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "time semaphore value: ", compiled_template.status().message()));
+        }
+        time->absolute = *compiled_template;
+      } else {
+        const double micros = source.relative() *
+                              static_cast<double>(kDimensionSeconds[source.dimension()]) * 1e6;
+        time->relative_micros = static_cast<int64_t>(std::min(micros, static_cast<double>(kMaxTimerMicros)));
+      }
+      compiled->time = std::move(time);
+    } else if (semaphore.has_count() && compiled->count.threshold == 0) {
+      absl::StatusOr<NodeHandle> target = builder.Node(semaphore.count().esc_node_id());
+      if (!target.ok()) return target.status();
+      if (!target->valid()) continue;
+      compiled->count.threshold = semaphore.count().value();
+      compiled->count.target = target->index;
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CompiledProcess>> CompileProcess(
@@ -140,6 +185,7 @@ absl::StatusOr<std::unique_ptr<CompiledProcess>> CompileProcess(
     int sum_stripes, std::vector<Diagnostic>* warnings) {
   auto process = std::make_unique<CompiledProcess>();
   process->conv_id = source.conv_id();
+  process->file = std::string(file_name);
   process->title = source.title();
   process->conv_type = source.conv_type();
   process->nodes.resize(source.nodes_size());
@@ -167,6 +213,11 @@ absl::StatusOr<std::unique_ptr<CompiledProcess>> CompileProcess(
     compiled.save_task = !node.options().has_save_task() || node.options().save_task();
     if (compiled.is_final) continue;  // a final node's logics never run
     ProcessBuilder builder(process.get(), &compiled, sum_stripes);
+    if (absl::Status status = CompileSemaphores(node, builder, &compiled); !status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(file_name, ": process ", source.conv_id(),
+                                                     ", node \"", node.id(), "\": ",
+                                                     status.message()));
+    }
     for (int j = 0; j < node.logics_size(); ++j) {
       const schema::Logic& logic = node.logics(j);
       absl::string_view type = LogicTypeName(logic);
@@ -197,6 +248,10 @@ absl::StatusOr<std::unique_ptr<CompiledProcess>> CompileProcess(
       spec.node_id = node.id();
       spec.index = j;
       spec.config = &logic;
+      spec.node = &node;
+      if (logic.config_case() == schema::Logic::kApiQueue && compiled.queue == nullptr) {
+        compiled.queue = std::make_unique<NodeQueue>();
+      }
       absl::StatusOr<std::unique_ptr<Logic>> created = factory->Create(spec, builder);
       if (!created.ok()) {
         return absl::InvalidArgumentError(

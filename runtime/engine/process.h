@@ -6,7 +6,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -77,9 +79,44 @@ struct NodeCounters {
   StripedCounter finished;  // final nodes: tasks that ended here
   // Tasks here that are not moving, per reason.
   std::atomic<int64_t> callback{0};
+  std::atomic<int64_t> reply{0};
+  std::atomic<int64_t> queue{0};
+  std::atomic<int64_t> timer{0};
   std::atomic<int64_t> no_exit{0};
   std::atomic<int64_t> error{0};
   std::atomic<int64_t> loop_stopped{0};
+  // Count semaphore: true from when the live count reached the threshold
+  // until it fell below again (edge-triggered signals).
+  std::atomic<bool> count_alerted{false};
+};
+
+// The tasks waiting in a queue node (api_queue), oldest first. Entries of
+// tasks that left since (a timer fired, a delete) are skipped when taken.
+struct NodeQueue {
+  struct Entry {
+    std::string obj_id;
+    uint64_t entry_seq = 0;
+    std::string extra_json;
+  };
+  std::mutex mu;
+  std::deque<Entry> entries;  // guarded by mu
+};
+
+// Longer timers are cut to this (100 years): a 172800-day delay or an
+// absolute time of 10^18 must not overflow into "fire now".
+constexpr int64_t kMaxTimerMicros = int64_t{100} * 365 * 86400 * 1000000;
+
+// The node's `time` semaphore (Part A6).
+struct TimeSemaphore {
+  int64_t relative_micros = -1;          // >= 0: after entry
+  const Template* absolute = nullptr;    // else: a unix time from a template
+  uint32_t target = 0;
+};
+
+// The node's `count` semaphore.
+struct CountSemaphore {
+  int64_t threshold = 0;  // 0: none
+  uint32_t target = 0;
 };
 
 struct CompiledNode {
@@ -91,6 +128,9 @@ struct CompiledNode {
   std::vector<std::unique_ptr<Logic>> logics;
   std::vector<std::unique_ptr<SumAccumulator>> sums;
   std::unique_ptr<NodeCounters> counters;
+  std::unique_ptr<TimeSemaphore> time;  // null: none
+  CountSemaphore count;
+  std::unique_ptr<NodeQueue> queue;     // null: no api_queue logic here
 
   // The accumulator with this id, else with this name; null if none.
   SumAccumulator* FindSum(absl::string_view id_or_name) const;
@@ -98,12 +138,16 @@ struct CompiledNode {
 
 struct CompiledProcess {
   int64_t conv_id = 0;
+  std::string file;  // the scheme file it came from, for messages
   std::string title;
   schema::ConvType conv_type = schema::CONV_TYPE_PROCESS;
   std::vector<CompiledNode> nodes;
   uint32_t start = 0;
   absl::flat_hash_map<std::string, uint32_t> node_by_id;
   std::vector<std::unique_ptr<Template>> templates;
+  // Constant conv_ids its logics send tasks to (LogicBuilder::ReferenceProcess).
+  std::vector<std::pair<std::string, int64_t>> references;  // (node id, conv_id)
+  bool is_state_diagram() const { return conv_type == schema::CONV_TYPE_STATE; }
 
   const CompiledNode* FindNode(absl::string_view id) const;
 };

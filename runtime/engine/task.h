@@ -11,11 +11,13 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/strings/string_view.h"
 #include "convey/engine.h"
 #include "runtime/engine/process.h"
+#include "runtime/timer/timer_wheel.h"
 
 namespace convey {
 namespace internal {
@@ -30,8 +32,45 @@ enum TaskState : uint32_t {
                   // so the holder must queue it again on release
 };
 
+// What released a parked task, for the worker that runs it next.
+enum class Resume : uint8_t {
+  kContinue,  // go on with the node's next logic (modify, reply, queue pull)
+  kTimer,     // the node's time semaphore fired: go to its to_node_id
+  kFail,      // the logic it waited in fails with `failure` (rpc exception)
+};
+
+struct ResumeFailure {
+  std::string family;
+  std::string tag;
+  std::string description;
+};
+
+// The task that called this one with api_rpc, and the entry it waits in.
+struct RpcCaller {
+  std::string obj_id;
+  uint64_t entry_seq = 0;
+};
+
+// callback_wait: 0 when the task does not wait in an api_callback, else the
+// entry sequence number shifted left by one, with bit 0 set once a
+// synchronous modify (api_copy is_sync) has claimed the wait.
+constexpr uint64_t kCallbackClaimed = 1;
+
+struct Task;
+
+// A task's timer knows its task, so the wheel's entries lead back to it.
+struct TaskTimer : TimerEntry {
+  Task* task = nullptr;
+};
+
 struct Task {
+  Task() { timer.task = this; }
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+
   std::atomic<uint32_t> state{kIdle};
+  // Published outside the ownership protocol (see above).
+  std::atomic<uint64_t> callback_wait{0};
   const CompiledProcess* process = nullptr;
   uint32_t node = 0;
   uint32_t prev_node = NodeHandle::kNone;
@@ -43,6 +82,22 @@ struct Task {
   std::string data;  // compact JSON object
   int64_t create_micros = 0;
   int64_t change_micros = 0;
+
+  // Bumped on every node entry: an event meant for an earlier entry (a
+  // timer, a reply) is dropped, even when the task came back to the node.
+  uint64_t entry_seq = 1;
+  int64_t entry_micros = 0;
+  // The node's time semaphore, armed when the task parks; linked in the
+  // engine's wheel only under the engine's timer mutex.
+  TaskTimer timer;
+  uint64_t timer_seq = 0;  // entry_seq the timer is armed for; 0: none
+  Resume resume = Resume::kContinue;
+  std::unique_ptr<ResumeFailure> failure;  // with Resume::kFail
+  std::unique_ptr<RpcCaller> caller;       // set when started by api_rpc
+  uint32_t rpc_depth = 0;                  // api_rpc calls above this task
+  // State diagrams: the data as of the last park, readable by other tasks
+  // through {{conv[ID].ref[REF]...}}; accessed with std::atomic_load/store.
+  std::shared_ptr<const std::string> state_data;
 
   absl::string_view obj_id_view() const { return absl::string_view(obj_id.data(), obj_id.size()); }
   const CompiledNode& current_node() const { return process->nodes[node]; }

@@ -5,95 +5,23 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "logics/builtin.h"
 #include "runtime/engine/process.h"
-#include "runtime/template/template.h"
 #include "schema/process.pb.h"
-#include "tests/runtime/template/fake_env.h"
+#include "tests/logics/fakes.h"
 
 namespace convey {
 namespace {
 
 using ::testing::HasSubstr;
 
-// Nodes "a" (0), "b" (1), "err" (2); templates owned here.
-class FakeBuilder : public LogicBuilder {
- public:
-  absl::StatusOr<NodeHandle> Node(absl::string_view id) override {
-    if (id.empty()) return NodeHandle{};
-    const char* names[] = {"a", "b", "err"};
-    for (uint32_t i = 0; i < 3; ++i) {
-      if (id == names[i]) return NodeHandle{i};
-    }
-    return absl::InvalidArgumentError(absl::StrCat("node \"", id, "\" is not a node"));
-  }
-  absl::StatusOr<const Template*> CompileTemplate(absl::string_view text,
-                                                  TemplateMode mode) override {
-    auto compiled = Template::Compile(text, mode);
-    if (!compiled.ok()) return compiled.status();
-    templates.push_back(*std::move(compiled));
-    return templates.back().get();
-  }
-  SumHandle DeclareSum(absl::string_view id, absl::string_view name) override {
-    sums.push_back(absl::StrCat(id, "/", name));
-    return SumHandle{static_cast<uint32_t>(sums.size() - 1)};
-  }
-  std::vector<std::unique_ptr<Template>> templates;
-  std::vector<std::string> sums;
-};
+using testing::Build;
+using testing::FakeBuilder;
+using testing::FakeTask;
 
-class FakeTask : public TaskContext {
- public:
-  explicit FakeTask(const std::string& json) : env(json), json_(json) {}
-  int64_t conv_id() const override { return 1; }
-  absl::string_view obj_id() const override { return "000000000000000000000001"; }
-  absl::string_view ref() const override { return ""; }
-  absl::string_view node_id() const override { return "a"; }
-  absl::Time now() const override { return env.now; }
-  absl::string_view data_json() override { return json_; }
-  simdjson::dom::element data() override { return env.data(); }
-  Value Evaluate(const Template& compiled) override { return compiled.Evaluate(env); }
-  absl::Status Set(absl::string_view path, Value value) override {
-    writes.push_back(absl::StrCat(path, "=", value.ToJson()));
-    return absl::OkStatus();
-  }
-  void AddToSum(SumHandle sum, double amount) override {
-    adds.push_back(absl::StrCat(sum.index, "+", amount));
-  }
-  testing::FakeEnv env;
-  std::vector<std::string> writes;
-  std::vector<std::string> adds;
-
- private:
-  std::string json_;
-};
-
-struct Built {
-  FakeBuilder builder;
-  std::unique_ptr<Logic> logic;
-};
-
-absl::StatusOr<std::unique_ptr<Logic>> Build(const schema::Logic& config, FakeBuilder& builder) {
-  static LogicRegistry* registry = [] {
-    auto* r = new LogicRegistry();
-    if (!logics::RegisterBuiltinLogics(*r).ok()) std::abort();
-    return r;
-  }();
-  absl::string_view type = config.has_go()            ? "go"
-                           : config.has_go_if_const() ? "go_if_const"
-                           : config.has_set_param()   ? "set_param"
-                                                      : "api_sum";
-  LogicSpec spec;
-  spec.type = type;
-  spec.config = &config;
-  return registry->Find(type)->Create(spec, builder);
-}
-
-schema::Logic IfLogic(const std::string& param, schema::ConditionFun fun,
-                      const std::string& value, schema::ValueType cast) {
+schema::Logic IfLogic(const std::string& param, schema::ConditionFun fun, const std::string& value,
+                      schema::ValueType cast) {
   schema::Logic logic;
   logic.mutable_go_if_const()->set_to_node_id("b");
   schema::Condition* condition = logic.mutable_go_if_const()->add_conditions();
@@ -130,8 +58,8 @@ TEST(GoTest, ResolvesItsTarget) {
 }
 
 TEST(GoIfConstTest, AllConditionsMustHold) {
-  schema::Logic config = IfLogic("amount", schema::CONDITION_FUN_MORE, "100",
-                                 schema::VALUE_TYPE_NUMBER);
+  schema::Logic config =
+      IfLogic("amount", schema::CONDITION_FUN_MORE, "100", schema::VALUE_TYPE_NUMBER);
   schema::Condition* second = config.mutable_go_if_const()->add_conditions();
   second->set_param("card");
   second->set_fun(schema::CONDITION_FUN_NOT_EQ);
@@ -155,23 +83,23 @@ TEST(GoIfConstTest, CastDecidesTheComparison) {
   // The task's JSON type must match the cast.
   EXPECT_EQ(RunOn(IfLogic("n", CONDITION_FUN_EQ, "10", schema::VALUE_TYPE_NUMBER), R"j({"n":10})j"),
             kGo);
-  EXPECT_EQ(RunOn(IfLogic("n", CONDITION_FUN_EQ, "10", schema::VALUE_TYPE_NUMBER),
-                  R"j({"n":"10"})j"),
-            kNext);
+  EXPECT_EQ(
+      RunOn(IfLogic("n", CONDITION_FUN_EQ, "10", schema::VALUE_TYPE_NUMBER), R"j({"n":"10"})j"),
+      kNext);
   EXPECT_EQ(RunOn(IfLogic("n", CONDITION_FUN_EQ, "10", schema::VALUE_TYPE_STRING), R"j({"n":10})j"),
             kNext);
-  EXPECT_EQ(RunOn(IfLogic("n", CONDITION_FUN_NOT_EQ, "10", schema::VALUE_TYPE_STRING),
-                  R"j({"n":10})j"),
-            kGo);
-  EXPECT_EQ(RunOn(IfLogic("b", CONDITION_FUN_EQ, "true", schema::VALUE_TYPE_BOOLEAN),
-                  R"j({"b":true})j"),
-            kGo);
+  EXPECT_EQ(
+      RunOn(IfLogic("n", CONDITION_FUN_NOT_EQ, "10", schema::VALUE_TYPE_STRING), R"j({"n":10})j"),
+      kGo);
+  EXPECT_EQ(
+      RunOn(IfLogic("b", CONDITION_FUN_EQ, "true", schema::VALUE_TYPE_BOOLEAN), R"j({"b":true})j"),
+      kGo);
   EXPECT_EQ(RunOn(IfLogic("o", CONDITION_FUN_EQ, R"j({"y":2,"x":1})j", schema::VALUE_TYPE_OBJECT),
                   R"j({"o":{"x":1,"y":2}})j"),
             kGo);
-  EXPECT_EQ(RunOn(IfLogic("a", CONDITION_FUN_EQ, "[1,2]", schema::VALUE_TYPE_ARRAY),
-                  R"j({"a":[2,1]})j"),
-            kNext);
+  EXPECT_EQ(
+      RunOn(IfLogic("a", CONDITION_FUN_EQ, "[1,2]", schema::VALUE_TYPE_ARRAY), R"j({"a":[2,1]})j"),
+      kNext);
   EXPECT_EQ(RunOn(IfLogic("s", schema::CONDITION_FUN_REGEXP, "^ab+c", schema::VALUE_TYPE_STRING),
                   R"j({"s":"abbbc!"})j"),
             kGo);
@@ -191,9 +119,9 @@ TEST(GoIfConstTest, NumbersAtFixedPaths) {
   EXPECT_EQ(RunOn(IfLogic("n", schema::CONDITION_FUN_MORE, "1", number),
                   R"j({"n":18446744073709551615})j"),
             kGo);
-  EXPECT_EQ(RunOn(IfLogic("{{a[1]}}", schema::CONDITION_FUN_LESS, "-2.5", number),
-                  R"j({"a":[0,-3]})j"),
-            kGo);
+  EXPECT_EQ(
+      RunOn(IfLogic("{{a[1]}}", schema::CONDITION_FUN_LESS, "-2.5", number), R"j({"a":[0,-3]})j"),
+      kGo);
   EXPECT_EQ(RunOn(IfLogic("n", schema::CONDITION_FUN_MORE_OR_EQ, "10", number), R"j({"n":10})j"),
             kGo);
   // A const that is not a number: only not_eq holds.
@@ -203,11 +131,11 @@ TEST(GoIfConstTest, NumbersAtFixedPaths) {
 
 TEST(GoIfConstTest, RejectsBadRegexpAndTemplates) {
   FakeBuilder builder;
-  EXPECT_THAT(Build(IfLogic("s", schema::CONDITION_FUN_REGEXP, "(", schema::VALUE_TYPE_STRING),
-                    builder)
-                  .status()
-                  .message(),
-              HasSubstr("regexp"));
+  EXPECT_THAT(
+      Build(IfLogic("s", schema::CONDITION_FUN_REGEXP, "(", schema::VALUE_TYPE_STRING), builder)
+          .status()
+          .message(),
+      HasSubstr("regexp"));
   EXPECT_THAT(
       Build(IfLogic("{{}}", schema::CONDITION_FUN_EQ, "1", schema::VALUE_TYPE_STRING), builder)
           .status()
@@ -215,8 +143,8 @@ TEST(GoIfConstTest, RejectsBadRegexpAndTemplates) {
       HasSubstr("conditions[0].param"));
 }
 
-schema::Logic SetParamLogic(std::vector<std::tuple<std::string, std::string, schema::ValueType>>
-                                items) {
+schema::Logic SetParamLogic(
+    std::vector<std::tuple<std::string, std::string, schema::ValueType>> items) {
   schema::Logic logic;
   logic.mutable_set_param()->set_err_node_id("err");
   for (auto& [key, value, type] : items) {
@@ -256,8 +184,8 @@ TEST(SetParamTest, AConversionFailureWritesNothing) {
   EXPECT_EQ(result.tag, "set_param_wrong_convert_param");
   EXPECT_EQ(result.description, "Param: bad, Value: abc, Try convert to: number");
   EXPECT_TRUE(task.writes.empty());
-  for (auto type : {schema::VALUE_TYPE_OBJECT, schema::VALUE_TYPE_ARRAY,
-                    schema::VALUE_TYPE_BOOLEAN}) {
+  for (auto type :
+       {schema::VALUE_TYPE_OBJECT, schema::VALUE_TYPE_ARRAY, schema::VALUE_TYPE_BOOLEAN}) {
     auto typed = Build(SetParamLogic({{"x", "{{s}}", type}}), builder);
     EXPECT_EQ((*typed)->Run(task).tag, "set_param_wrong_convert_param");
   }
@@ -265,10 +193,9 @@ TEST(SetParamTest, AConversionFailureWritesNothing) {
 
 TEST(SetParamTest, RejectsEmptyNamesAndBadTemplates) {
   FakeBuilder builder;
-  EXPECT_THAT(Build(SetParamLogic({{"", "1", schema::VALUE_TYPE_STRING}}), builder)
-                  .status()
-                  .message(),
-              HasSubstr("empty name"));
+  EXPECT_THAT(
+      Build(SetParamLogic({{"", "1", schema::VALUE_TYPE_STRING}}), builder).status().message(),
+      HasSubstr("empty name"));
   EXPECT_THAT(Build(SetParamLogic({{"x", "$.nosuch(1)", schema::VALUE_TYPE_STRING}}), builder)
                   .status()
                   .message(),

@@ -18,10 +18,27 @@ std::string Quote(const std::string& text) {
 
 std::string NodeJson(const std::string& id, Kind kind, const std::string& logics,
                      const std::string& options, const std::string& title) {
+  return SemaphoreNodeJson(id, kind, logics, "[]", options, title);
+}
+
+std::string SemaphoreNodeJson(const std::string& id, Kind kind, const std::string& logics,
+                              const std::string& semaphores, const std::string& options,
+                              const std::string& title) {
   return absl::StrCat("{\"id\":", Quote(id), ",\"obj_type\":", static_cast<int>(kind),
                       ",\"title\":", Quote(title.empty() ? id : title),
-                      ",\"condition\":{\"logics\":", logics, ",\"semaphors\":[]}",
-                      ",\"options\":", options.empty() ? "null" : Quote(options), "}");
+                      ",\"condition\":{\"logics\":", logics, ",\"semaphors\":", semaphores,
+                      "},\"options\":", options.empty() ? "null" : Quote(options), "}");
+}
+
+std::string TimeJson(const std::string& value, const std::string& dimension,
+                     const std::string& to) {
+  return absl::StrCat("{\"type\":\"time\",\"value\":", value, ",\"dimension\":",
+                      Quote(dimension), ",\"to_node_id\":", Quote(to), "}");
+}
+
+std::string CountJson(const std::string& value, const std::string& esc) {
+  return absl::StrCat("{\"type\":\"count\",\"value\":", value,
+                      ",\"esc_node_id\":", Quote(esc), "}");
 }
 
 std::string GoJson(const std::string& to) {
@@ -36,8 +53,9 @@ std::string IfJson(const std::string& param, const std::string& fun, const std::
 }
 
 std::string ProcessJson(int64_t conv_id, const std::vector<std::string>& nodes,
-                        const std::string& title) {
+                        const std::string& title, const std::string& conv_type) {
   return absl::StrCat("{\"obj_type\":1,\"obj_id\":", conv_id, ",\"title\":", Quote(title),
+                      ",\"conv_type\":", Quote(conv_type),
                       ",\"status\":\"active\",\"scheme\":{\"nodes\":[",
                       absl::StrJoin(nodes, ","), "]}}");
 }

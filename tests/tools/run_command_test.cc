@@ -1,5 +1,6 @@
 #include "tools/run_command.h"
 
+#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -7,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "convey/logic.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "simdjson.h"
@@ -104,6 +104,23 @@ std::string GetString(simdjson::dom::element element, const char* key) {
   return std::string(value);
 }
 
+// A summary's `waiting` nodes by title: tasks, then the count per reason
+// (callback, reply, queue, timer, no_exit, error, loop_stopped, other).
+// Fails the test when a node's id is not 24 characters.
+std::map<std::string, std::vector<int64_t>> Waiting(
+    simdjson::dom::element process) {
+  std::map<std::string, std::vector<int64_t>> waiting;
+  for (simdjson::dom::element node : process["waiting"].get_array()) {
+    EXPECT_EQ(GetString(node, "node_id").size(), 24u);
+    std::vector<int64_t>& counts = waiting[GetString(node, "title")];
+    for (const char* key : {"tasks", "callback", "reply", "queue", "timer",
+                            "no_exit", "error", "loop_stopped", "other"}) {
+      counts.push_back(GetInt(node, key));
+    }
+  }
+  return waiting;
+}
+
 TEST(RunCommand, TextSummaryOfAnInputFile) {
   CommandResult run =
       RunConvey({kRoute, "--input", kRouteTasks, "--threads", "2"});
@@ -115,14 +132,19 @@ TEST(RunCommand, TextSummaryOfAnInputFile) {
                                  "         3  Done B\n"
                                  "         1  Other\n"
                                  "  still in a node:\n"
-                                 "         2  Delay (2 no_exit)\n"
-                                 "         1  Compute (1 error)\n"
-                                 "         1  Spin (1 loop_stopped)\n"
+                                 "         2  Hold [c00000000000000000000007] "
+                                 "(2 no_exit)\n"
+                                 "         1  Compute [c00000000000000000000008] "
+                                 "(1 error)\n"
+                                 "         1  Spin [c00000000000000000000009] "
+                                 "(1 loop_stopped)\n"
                                  "  sums:\n"
                                  "    Count A: a_count = 2\n"
                                  "    Count A: a_amount = 12.5\n"
                                  "errors: 4 input, 1 tasks stopped by an "
                                  "error, 1 by the loop guard\n"
+                                 "virtual time: 0d 0h 0m 0s (timers: 0 fired, "
+                                 "0 pending)\n"
                                  "elapsed "));
   EXPECT_THAT(run.out,
               AllOf(HasSubstr(" tasks/s, "), HasSubstr(" node transitions/s\n"),
@@ -137,7 +159,7 @@ TEST(RunCommand, TextSummaryOfAnInputFile) {
                 file +
                 ":9: \"ref\" must be a string or a whole number, not "
                 "an array\n" +
-                // Line 6's task holds the ref, parked in Delay.
+                // Line 6's task holds the ref, parked in Hold.
                 file +
                 ":14: the engine refused the task: a task with ref "
                 "\"d1\" is already active in process 5001\n");
@@ -150,6 +172,17 @@ TEST(RunCommand, JsonSummaryHasTheSameCounts) {
   simdjson::dom::element root;
   ASSERT_EQ(parser.parse(run.out).get(root), simdjson::SUCCESS) << run.out;
   EXPECT_EQ(GetString(root, "file"), kRoute);
+  simdjson::dom::array files;
+  ASSERT_EQ(root["files"].get(files), simdjson::SUCCESS);
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files.at(0).get_string().value_unsafe(), kRoute);
+  EXPECT_EQ(GetString(root, "clock"), "virtual");
+  EXPECT_EQ(GetInt(root, "unresolved_references"), 0);
+  EXPECT_EQ(GetInt(root, "timers_pending"), 0);
+  EXPECT_EQ(GetInt(root, "timers_fired"), 0);
+  double clock_seconds = -1;
+  EXPECT_EQ(root["clock_seconds"].get(clock_seconds), simdjson::SUCCESS);
+  EXPECT_EQ(clock_seconds, 0);  // no timer: the virtual clock stood still
   EXPECT_EQ(GetInt(root, "conv_id"), 5001);
   EXPECT_EQ(GetString(root, "title"), "Route");
   EXPECT_EQ(GetInt(root, "tasks_created"), 10);
@@ -186,18 +219,11 @@ TEST(RunCommand, JsonSummaryHasTheSameCounts) {
   EXPECT_EQ(finished, (std::map<std::string, int64_t>{
                           {"Done A", 2}, {"Done B", 3}, {"Other", 1}}));
 
-  // tasks, callback, no_exit, error, loop_stopped, other
-  std::map<std::string, std::vector<int64_t>> waiting;
-  for (simdjson::dom::element node : process["waiting"].get_array()) {
-    waiting[GetString(node, "title")] = {
-        GetInt(node, "tasks"),        GetInt(node, "callback"),
-        GetInt(node, "no_exit"),      GetInt(node, "error"),
-        GetInt(node, "loop_stopped"), GetInt(node, "other")};
-  }
-  EXPECT_EQ(waiting, (std::map<std::string, std::vector<int64_t>>{
-                         {"Delay", {2, 0, 2, 0, 0, 0}},
-                         {"Compute", {1, 0, 0, 1, 0, 0}},
-                         {"Spin", {1, 0, 0, 0, 1, 0}}}));
+  EXPECT_EQ(Waiting(process),
+            (std::map<std::string, std::vector<int64_t>>{
+                {"Hold", {2, 0, 0, 0, 0, 2, 0, 0, 0}},
+                {"Compute", {1, 0, 0, 0, 0, 0, 1, 0, 0}},
+                {"Spin", {1, 0, 0, 0, 0, 0, 0, 1, 0}}}));
 
   std::map<std::string, double> sums;
   for (simdjson::dom::element sum : process["sums"].get_array()) {
@@ -229,8 +255,8 @@ TEST(RunCommand, OutputListsEveryTaskWhereItStopped) {
       {"second", "processed", "Done A", R"({"kind":"a","amount":2.5})"},
       {"4", "processed", "Done B", R"({"kind":"b"})"},
       // An object with keys besides ref and data is the data itself.
-      {"5", "processing", "Delay", R"({"kind":"delay","ref":"x"})"},
-      {"d1", "processing", "Delay", R"({"kind":"delay"})"},
+      {"5", "processing", "Hold", R"({"kind":"hold","ref":"x"})"},
+      {"d1", "processing", "Hold", R"({"kind":"hold"})"},
       {"7", "processed", "Other", "{}"},
       {"", "processed", "Done B", R"({"kind":"b"})"},
       {"12", "error", "Compute", R"("kind":"fail")"},
@@ -313,7 +339,7 @@ TEST(RunCommand, TasksCycleThroughTheInput) {
     EXPECT_EQ(tasks.find(ref)->second.status, "processed") << ref;
   }
   ASSERT_EQ(tasks.count("d1#2"), 1u);
-  EXPECT_EQ(tasks.find("d1#2")->second.node_title, "Delay");
+  EXPECT_EQ(tasks.find("d1#2")->second.node_title, "Hold");
   EXPECT_EQ(tasks.count("14"), 0u);
   EXPECT_EQ(tasks.count("14#2"), 0u);
   EXPECT_EQ(tasks.count("15#3"), 0u);
@@ -354,12 +380,7 @@ TEST(RunCommand, ChoosingAProcess) {
   EXPECT_THAT(idle.out, Not(HasSubstr("Sender")));
 }
 
-bool Implemented(const char* logic_type) {
-  return LogicRegistry::Global().Find(logic_type) != nullptr;
-}
-
 TEST(RunCommand, SummaryIncludesProcessesTheTasksReached) {
-  if (!Implemented("api_copy")) GTEST_SKIP() << "api_copy is not implemented";
   CommandResult run = RunConvey({kTwoProcesses, "--conv=6001", "--tasks=3"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.out, HasSubstr("process 6001 \"Sender\": 3 tasks created\n"
@@ -373,16 +394,15 @@ TEST(RunCommand, SummaryIncludesProcessesTheTasksReached) {
 }
 
 TEST(RunCommand, TasksParkedInACallbackAreCounted) {
-  if (!Implemented("api_callback")) {
-    GTEST_SKIP() << "api_callback is not implemented";
-  }
   const std::string output = TempPath("callback.jsonl");
-  CommandResult run = RunConvey(
-      {"tests/testdata/run/callback.json", "--tasks", "3", "--output", output});
+  CommandResult run = RunConvey({"tests/testdata/run/callback_forever.json",
+                                 "--tasks", "3", "--output", output});
   EXPECT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_THAT(run.out,
-              HasSubstr("  still in a node:\n"
-                        "         3  Wait for callback (3 callback)\n"));
+  EXPECT_THAT(run.out, HasSubstr("  still in a node:\n"
+                                 "         3  Wait for callback "
+                                 "[b60000000000000000000002] (3 callback)\n"));
+  EXPECT_THAT(run.out, HasSubstr("virtual time: 0d 0h 0m 0s (timers: 0 fired, "
+                                 "0 pending)\n"));
   std::multimap<std::string, OutputTask> tasks = ReadOutput(output);
   EXPECT_EQ(tasks.size(), 3u);
   for (const auto& [ref, task] : tasks) {
@@ -452,7 +472,11 @@ TEST(RunCommand, UsageErrorsExitTwo) {
   } kCases[] = {
       {{}, "no scheme file given"},
       {{"--json"}, "no scheme file given"},
-      {{"a.json", "b.json"}, "one scheme file only (got a.json and b.json)"},
+      {{kRoute, "--clock", "bogus"},
+       "--clock wants virtual or real, not \"bogus\""},
+      {{kRoute, "--clock=Real"}, "--clock wants virtual or real, not \"Real\""},
+      {{kRoute, "--clock"}, "--clock needs a value"},
+      {{kRoute, "--clock", "real", "--clock=virtual"}, "--clock is given twice"},
       {{kRoute, "--bogus"}, "unknown option --bogus"},
       {{kRoute, "-t"}, "unknown option -t"},
       {{kRoute, "--bogus=1"}, "unknown option --bogus"},
@@ -559,7 +583,6 @@ TEST(RunCommand, TimeoutStopsARunThatWouldNotEnd) {
 // Every task of endless.json copies itself into the same process before it
 // finishes: the engine never goes idle, and the timeout ends the wait.
 TEST(RunCommand, TimeoutStopsWaitingForAProcessThatNeverEnds) {
-  if (!Implemented("api_copy")) GTEST_SKIP() << "api_copy is not implemented";
   CommandResult run = RunConvey(
       {"tests/testdata/run/endless.json", "--timeout", "0.5", "--json"});
   EXPECT_EQ(run.exit_code, 3) << run.err;
@@ -574,29 +597,296 @@ TEST(RunCommand, TimeoutStopsWaitingForAProcessThatNeverEnds) {
             "tasks to stop moving\n");
 }
 
-// The example that ./run.sh runs: orders reach both final nodes a task can
-// reach without a reviewer; big ones wait for one (until api_callback is
-// implemented, they stop there with an error instead).
+// The example that ./run.sh runs: small orders are accepted, bad ones
+// rejected, and big ones wait for a reviewer who never comes: an hour later,
+// on the virtual clock, the review's timer approves them.
 TEST(RunCommand, OrdersExample) {
   CommandResult run =
       RunConvey({"examples/orders.conv.json", "--input",
                  "examples/orders.tasks.jsonl", "--tasks", "80"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_THAT(
-      run.out,
-      HasSubstr(std::string("process 1001 \"Order routing\": 80 tasks "
-                            "created\n"
-                            "  finished:\n"
-                            "        40  Accepted\n"
-                            "        20  Bad input\n"
-                            "  still in a node:\n"
-                            "        20  Manual review ") +
-                (Implemented("api_callback") ? "(20 callback)" : "(20 error)") +
-                "\n"
-                "  sums:\n"
-                "    Count big orders: big_orders = 20\n"
-                "    Count big orders: big_total = 25000\n"
-                "    Count small orders: small_orders = 40\n"));
+  EXPECT_THAT(run.out,
+              HasSubstr("process 1001 \"Order routing\": 80 tasks created\n"
+                        "  finished:\n"
+                        "        20  Reviewed\n"
+                        "        40  Accepted\n"
+                        "        20  Bad input\n"
+                        "  sums:\n"
+                        "    Count big orders: big_orders = 20\n"
+                        "    Count big orders: big_total = 25000\n"
+                        "    Count small orders: small_orders = 40\n"
+                        "errors: 0 input, 0 tasks stopped by an error, 0 by "
+                        "the loop guard\n"
+                        "virtual time: 0d 1h 0m "));
+  EXPECT_THAT(run.out, HasSubstr(" (timers: 20 fired, 0 pending)\n"));
+  EXPECT_THAT(run.out, Not(HasSubstr("still in a node")));
+
+  // On the real clock the reviews would take an hour: the timeout ends the
+  // wait with the big orders still waiting for their callback.
+  run = RunConvey({"examples/orders.conv.json", "--input",
+                   "examples/orders.tasks.jsonl", "--tasks", "80", "--clock",
+                   "real", "--timeout", "0.2"});
+  EXPECT_EQ(run.exit_code, 3) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("  still in a node:\n"
+                                 "        20  Manual review "
+                                 "[6808a919513aa065de250005] (20 callback)\n"));
+  EXPECT_THAT(run.out, HasSubstr("real time: 0d 0h 0m 0."));
+  EXPECT_THAT(run.out, HasSubstr(" (timers: 0 fired, 20 pending)\n"));
+}
+
+// --- Several files, clocks and parked tasks ---
+
+constexpr char kCaller[] = "tests/testdata/run/rpc_caller.json";
+constexpr char kCallee[] = "tests/testdata/run/rpc_callee.json";
+constexpr char kSilent[] = "tests/testdata/run/rpc_silent.json";
+constexpr char kThirtyDays[] = "tests/testdata/run/delay_30_days.json";
+constexpr char kOneSecond[] = "tests/testdata/run/delay_1_second.json";
+
+// How many times `needle` occurs in `text`.
+size_t Occurrences(const std::string& text, const std::string& needle) {
+  size_t count = 0;
+  for (size_t at = text.find(needle); at != std::string::npos;
+       at = text.find(needle, at + needle.size())) {
+    ++count;
+  }
+  return count;
+}
+
+// The caller's api_rpc names process 7002, which only the second file holds:
+// deployed together, the call is answered and no reference is unresolved.
+TEST(RunCommand, CallAcrossFiles) {
+  const std::string output = TempPath("rpc.jsonl");
+  CommandResult run = RunConvey(
+      {kCaller, kCallee, "--conv", "7001", "--tasks", "2", "--output", output});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.err, "");
+  EXPECT_EQ(run.out.find("process 7001 \"Caller\": 2 tasks created\n"
+                         "  finished:\n"
+                         "         2  Got reply\n"
+                         "process 7002 \"Callee\": reached by tasks of other "
+                         "processes\n"
+                         "  finished:\n"
+                         "         2  Replied\n"
+                         "errors: 0 input, 0 tasks stopped by an error, 0 by "
+                         "the loop guard\n"),
+            0u)
+      << run.out;
+  std::multimap<std::string, OutputTask> tasks = ReadOutput(output);
+  for (const char* ref : {"1", "2"}) {
+    ASSERT_EQ(tasks.count(ref), 1u) << ref;
+    const OutputTask& task = tasks.find(ref)->second;
+    EXPECT_EQ(task.conv_id, 7001) << ref;
+    EXPECT_EQ(task.status, "processed") << ref;
+    EXPECT_EQ(task.node_title, "Got reply") << ref;
+    EXPECT_THAT(task.data, AllOf(HasSubstr(R"("answer":"pong")"),
+                                 HasSubstr(R"("echo":"ping")")))
+        << ref;
+  }
+
+  // The order of the files does not matter: references are resolved once
+  // all of them are deployed.
+  CommandResult reversed = RunConvey({kCallee, kCaller, "--conv=7001",
+                                      "--json"});
+  EXPECT_EQ(reversed.exit_code, 0) << reversed.err;
+  EXPECT_EQ(reversed.err, "");
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(reversed.out).get(root), simdjson::SUCCESS)
+      << reversed.out;
+  EXPECT_EQ(GetString(root, "file"), kCaller);
+  simdjson::dom::array files;
+  ASSERT_EQ(root["files"].get(files), simdjson::SUCCESS);
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files.at(0).get_string().value_unsafe(), kCallee);
+  EXPECT_EQ(files.at(1).get_string().value_unsafe(), kCaller);
+  EXPECT_EQ(GetInt(root, "unresolved_references"), 0);
+  EXPECT_EQ(GetInt(root, "tasks_finished"), 2);  // caller and callee
+}
+
+TEST(RunCommand, ATaskWaitingForAReplyIsCounted) {
+  CommandResult run = RunConvey({kCaller, kSilent, "--conv", "7001"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out.find("process 7001 \"Caller\": 1 task created\n"
+                         "  still in a node:\n"
+                         "         1  Call callee [b10000000000000000000002] "
+                         "(1 reply)\n"
+                         "process 7002 \"Silent callee\": reached by tasks of "
+                         "other processes\n"
+                         "  finished:\n"
+                         "         1  Ignored\n"),
+            0u)
+      << run.out;
+
+  CommandResult json = RunConvey({kCaller, kSilent, "--conv", "7001", "--json"});
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(json.out).get(root), simdjson::SUCCESS) << json.out;
+  simdjson::dom::array processes;
+  ASSERT_EQ(root["processes"].get(processes), simdjson::SUCCESS);
+  ASSERT_EQ(processes.size(), 2u);
+  EXPECT_EQ(Waiting(processes.at(0).value_unsafe()),
+            (std::map<std::string, std::vector<int64_t>>{
+                {"Call callee", {1, 0, 1, 0, 0, 0, 0, 0, 0}}}));
+}
+
+// Deployed alone (or with a file that does not hold 7002), the caller's
+// reference is reported once, after every file is deployed, and the call
+// fails at run time.
+TEST(RunCommand, AnUnresolvedReferenceIsReportedOnce) {
+  CommandResult run = RunConvey({kCaller, kRoute, "--conv", "7001", "--json"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.err.find("1 unresolved process reference (no file given names "
+                         "the process; a task sent there fails)\n"
+                         "  " +
+                         std::string(kCaller) + ": "),
+            0u)
+      << run.err;
+  EXPECT_EQ(Occurrences(run.err, "\n"), 2u) << run.err;
+  EXPECT_EQ(Occurrences(run.err, "7002"), 1u) << run.err;
+  EXPECT_THAT(run.err, HasSubstr(": warning: "));
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(run.out).get(root), simdjson::SUCCESS) << run.out;
+  EXPECT_EQ(GetInt(root, "unresolved_references"), 1);
+  EXPECT_EQ(GetInt(root, "deploy_warnings"), 0);
+  EXPECT_THAT(run.out, HasSubstr(R"({"node_id":"b10000000000000000000004",)"
+                                 R"("title":"Call failed","count":1})"));
+}
+
+TEST(RunCommand, ChoosingAProcessAmongSeveralFiles) {
+  CommandResult several = RunConvey({kRoute, kThirtyDays});
+  EXPECT_EQ(several.exit_code, 2);
+  EXPECT_THAT(several.err,
+              HasSubstr("convey run: the files hold 2 processes; choose one "
+                        "with --conv:\n"
+                        "  --conv 5001  \"Route\"  (" +
+                        std::string(kRoute) +
+                        ")\n"
+                        "  --conv 7101  \"Long delay\"  (" +
+                        kThirtyDays + ")\n"));
+  EXPECT_EQ(several.out, "");
+
+  CommandResult unknown = RunConvey({kRoute, kThirtyDays, "--conv", "7001"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("convey run: none of the files holds "
+                                     "process 7001; they hold:\n"
+                                     "  --conv 5001  \"Route\"  ("));
+
+  // The same process in two files: the later one is deployed, and it is
+  // still one process to choose from.
+  CommandResult twice = RunConvey({kRoute, kRoute, "--data", R"({"kind":"b"})"});
+  EXPECT_EQ(twice.exit_code, 0) << twice.err;
+  EXPECT_THAT(twice.out, HasSubstr("process 5001 \"Route\": 1 task created\n"
+                                   "  finished:\n"
+                                   "         1  Done B\n"));
+
+  CommandResult missing =
+      RunConvey({kRoute, "tests/testdata/run/no_such_file.json"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("tests/testdata/run/no_such_file.json"));
+  EXPECT_EQ(missing.out, "");
+}
+
+// The virtual clock jumps to each timer once nothing else can move: thirty
+// days pass in the blink of an eye. It stands still while the tasks are
+// created, so they all start, and wake, at the same virtual instant.
+TEST(RunCommand, VirtualClockRunsAThirtyDayDelayAtOnce) {
+  const auto started = std::chrono::steady_clock::now();
+  CommandResult run = RunConvey(
+      {kThirtyDays, "--tasks", "200", "--threads", "2", "--json"});
+  const double wall = std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - started)
+                          .count();
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.err, "");
+  EXPECT_LT(wall, 10);
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(run.out).get(root), simdjson::SUCCESS) << run.out;
+  EXPECT_EQ(GetString(root, "clock"), "virtual");
+  EXPECT_EQ(GetInt(root, "timers_fired"), 200);
+  EXPECT_EQ(GetInt(root, "timers_pending"), 0);
+  EXPECT_EQ(GetInt(root, "tasks_finished"), 200);
+  EXPECT_THAT(run.out, HasSubstr(R"("title":"Woke up","count":200})"));
+  double clock_seconds = 0, elapsed = 0;
+  EXPECT_EQ(root["clock_seconds"].get(clock_seconds), simdjson::SUCCESS);
+  EXPECT_EQ(root["elapsed_seconds"].get(elapsed), simdjson::SUCCESS);
+  EXPECT_GE(clock_seconds, 30 * 86400.0);
+  EXPECT_LT(clock_seconds, 30 * 86400.0 + 1);
+  EXPECT_LT(elapsed, 10);
+
+  CommandResult text = RunConvey({kThirtyDays});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("  finished:\n"
+                                  "         1  Woke up\n"
+                                  "errors: 0 input, 0 tasks stopped by an "
+                                  "error, 0 by the loop guard\n"
+                                  "virtual time: 30d 0h 0m "));
+  EXPECT_THAT(text.out, HasSubstr(" (timers: 1 fired, 0 pending)\n"));
+}
+
+// A timer on a node where tasks wait for a callback releases them.
+TEST(RunCommand, VirtualClockFiresTheTimerOfACallbackNode) {
+  CommandResult run =
+      RunConvey({"tests/testdata/run/callback.json", "--tasks", "3"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("process 8001 \"Callback\": 3 tasks created\n"
+                                 "  finished:\n"
+                                 "         3  Called back\n"
+                                 "errors: 0 input, 0 tasks stopped by an "
+                                 "error, 0 by the loop guard\n"
+                                 "virtual time: 0d 1h 0m "));
+  EXPECT_THAT(run.out, HasSubstr(" (timers: 3 fired, 0 pending)\n"));
+}
+
+// On the real clock the run waits for the timer: about a second.
+TEST(RunCommand, RealClockWaitsForTimers) {
+  const auto started = std::chrono::steady_clock::now();
+  CommandResult run =
+      RunConvey({kOneSecond, "--clock", "real", "--timeout", "5", "--json"});
+  const double wall = std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - started)
+                          .count();
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_THAT(run.err, HasSubstr(std::string(kOneSecond) +
+                                 ": 1 deploy warning\n"));
+  EXPECT_THAT(run.err, HasSubstr("warning: a 1 s timer: "));
+  EXPECT_GE(wall, 0.95);
+  EXPECT_LT(wall, 3);
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(run.out).get(root), simdjson::SUCCESS) << run.out;
+  EXPECT_EQ(GetString(root, "clock"), "real");
+  EXPECT_EQ(GetInt(root, "deploy_warnings"), 1);
+  EXPECT_EQ(GetInt(root, "timers_fired"), 1);
+  EXPECT_EQ(GetInt(root, "timers_pending"), 0);
+  EXPECT_THAT(run.out, HasSubstr(R"("title":"Done","count":1})"));
+  double clock_seconds = 0;
+  EXPECT_EQ(root["clock_seconds"].get(clock_seconds), simdjson::SUCCESS);
+  EXPECT_GE(clock_seconds, 0.95);
+  EXPECT_LT(clock_seconds, 3);
+}
+
+// Cut short, a real-clock run shows the task waiting for its timer.
+TEST(RunCommand, RealClockTimeoutLeavesATaskWaitingForItsTimer) {
+  CommandResult run =
+      RunConvey({kOneSecond, "--clock", "real", "--timeout", "0.3"});
+  EXPECT_EQ(run.exit_code, 3) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("convey run: timed out after 300ms waiting "
+                                 "for the tasks to stop moving\n"));
+  EXPECT_THAT(run.out, HasSubstr("  still in a node:\n"
+                                 "         1  Wait a second "
+                                 "[b50000000000000000000002] (1 timer)\n"));
+  EXPECT_THAT(run.out, HasSubstr("real time: 0d 0h 0m 0."));
+  EXPECT_THAT(run.out, HasSubstr(" (timers: 0 fired, 1 pending)\n"));
+  EXPECT_THAT(run.out, HasSubstr("node transitions/s (timed out)\n"));
+
+  // The same file on the virtual clock needs no wall time at all.
+  CommandResult virtual_run = RunConvey({kOneSecond, "--timeout", "5"});
+  EXPECT_EQ(virtual_run.exit_code, 0) << virtual_run.err;
+  EXPECT_THAT(virtual_run.out,
+              HasSubstr("virtual time: 0d 0h 0m 1"));
+  EXPECT_THAT(virtual_run.out, HasSubstr(" (timers: 1 fired, 0 pending)\n"));
 }
 
 }  // namespace

@@ -61,6 +61,9 @@ struct EngineOptions {
   size_t max_queued_tasks = 1 << 20;
   // Limits applied to scheme files at deploy.
   ImportLimits import_limits;
+  // api_rpc calls nested deeper than this fail with `rpc_task_fatal_error`:
+  // a cycle of calls between processes ends instead of growing forever.
+  int max_rpc_depth = 32;
 };
 
 enum class TaskStatus {
@@ -76,6 +79,9 @@ absl::string_view TaskStatusName(TaskStatus status);
 struct DeployResult {
   std::vector<int64_t> conv_ids;    // in file order
   std::vector<Diagnostic> warnings;
+  // Constant conv_ids the file's logics send tasks to that no deployed
+  // process has (yet): a task that gets there fails at run time.
+  std::vector<Diagnostic> unresolved_references;
 };
 
 // Names a task: by obj_id when it is set, else by ref within conv_id.
@@ -89,16 +95,6 @@ struct TaskKey {
 };
 
 // Why a task that is not moving is where it is.
-enum class ParkReason {
-  kNone,          // moving or queued
-  kCallback,      // a logic parked it until a modify (api_callback)
-  kNoExit,        // its node's logics ended without routing (a delay node)
-  kUnroutable,    // a link it must follow is empty in the file
-  kError,         // stopped by an error with no err_node_id
-  kLoopStopped,
-  kFinal,         // in a final node
-};
-absl::string_view ParkReasonName(ParkReason reason);
 
 struct TaskSnapshot {
   std::string obj_id;  // 24 hex digits
@@ -128,6 +124,9 @@ struct NodeStats {
   int64_t finished = 0;  // final nodes: tasks that ended here, ever
   // Tasks here that are not moving, per reason.
   int64_t callback = 0;
+  int64_t reply = 0;
+  int64_t queue = 0;
+  int64_t timer = 0;
   int64_t no_exit = 0;
   int64_t error = 0;
   int64_t loop_stopped = 0;
@@ -147,6 +146,8 @@ struct EngineStats {
   int64_t tasks_loop_stopped = 0;
   int64_t node_transitions = 0;  // entries into a node other than the start
   int64_t tasks_queued = 0;      // waiting for a worker or running now
+  int64_t timers_pending = 0;    // time semaphores armed for parked tasks
+  int64_t timers_fired = 0;      // that moved their task
   std::vector<ProcessStats> processes;  // in deploy order
 };
 
@@ -182,7 +183,20 @@ class Engine {
   // out. Errors are reported inside the reply, never as a status.
   virtual std::string HandleOps(absl::string_view body) = 0;
 
-  // Blocks until no task is queued or moving (parked tasks do not count).
+  // With a virtual clock: while held, time does not jump to the next timer,
+  // so a host feeding a batch of tasks starts them all at the same virtual
+  // time, and WaitIdle does not wait for timers. Releasing lets time jump
+  // again. No effect with other clocks.
+  virtual void HoldTime(bool hold) = 0;
+
+  // Constant conv_id references of every deployed process that name no
+  // deployed process (see DeployResult::unresolved_references).
+  virtual std::vector<Diagnostic> UnresolvedReferences() const = 0;
+
+  // Blocks until no task is queued or moving and no event (a reply, a
+  // modify sent by a logic) is in flight; parked tasks do not count. With a
+  // virtual clock (Clock::JumpTo), also until no timer is pending: time
+  // jumps to each next timer until none is left.
   virtual absl::Status WaitIdle(absl::Duration timeout = absl::InfiniteDuration()) = 0;
 
   virtual EngineStats Stats() const = 0;

@@ -19,11 +19,15 @@
 namespace convey {
 
 // The source of time for task create/change times, `$.unixtime`, `$.date`
-// and (later) timers.
+// and time semaphores.
 class Clock {
  public:
   virtual ~Clock() = default;
   virtual absl::Time Now() const = 0;
+  // Called by the engine when no task can move before `t`, the next timer.
+  // A virtual clock moves to `t` and returns true; a clock that moves on its
+  // own (Real) or only when told (ManualClock) returns false.
+  virtual bool JumpTo(absl::Time /*t*/) { return false; }
 
   // The system clock. Never null; lives forever.
   static Clock* Real();
@@ -46,6 +50,18 @@ class ManualClock : public Clock {
 
  private:
   std::atomic<int64_t> micros_;
+};
+
+// A ManualClock the engine moves: when nothing can move, time jumps to the
+// next due timer, so a 30-day delay runs in microseconds. For `convey run`,
+// tests and simulations.
+class VirtualClock : public ManualClock {
+ public:
+  using ManualClock::ManualClock;
+  bool JumpTo(absl::Time t) override {
+    if (t > Now()) Set(t);
+    return true;
+  }
 };
 
 // One task at the moment an event happened. The views are valid only during

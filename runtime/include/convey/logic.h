@@ -34,6 +34,7 @@ namespace convey {
 
 namespace schema {
 class Logic;  // schema/process.proto
+class Node;
 }
 
 class Template;  // a compiled template; see LogicBuilder::CompileTemplate
@@ -50,16 +51,39 @@ struct SumHandle {
   uint32_t index = 0;
 };
 
+// Why a task is not moving.
+enum class ParkReason {
+  kNone,          // moving or queued
+  kCallback,      // waits for a modify (api_callback)
+  kReply,         // waits for the process it called to reply (api_rpc)
+  kQueue,         // waits in a queue node for an api_get_task (api_queue)
+  kTimer,         // its node's logics ended without routing; the node's time
+                  // semaphore will move it (a delay node)
+  kNoExit,        // its node's logics ended without routing and nothing
+                  // will move it
+  kUnroutable,    // a link it must follow is empty in the file
+  kError,         // stopped by an error with no err_node_id
+  kLoopStopped,
+  kFinal,         // in a final node
+};
+absl::string_view ParkReasonName(ParkReason reason);
+
 // What a logic decided for its task.
 struct LogicResult {
   enum class Kind {
     kNext,  // go on with the node's next logic
     kGoTo,  // move the task to `node`
     kFail,  // error: to `node` (the err_node_id) with the error parameters
-    kPark,  // the task stays in the node until modified (api_callback)
+    kPark,  // the task stays in the node until an event (`park`) releases
+            // it; it then resumes with the node's next logic
   };
   Kind kind = Kind::kNext;
   NodeHandle node;
+  ParkReason park = ParkReason::kNone;  // kPark: kCallback, kReply or kQueue
+  // kFail: the `<family>` of the error parameters when not the logic's own
+  // error_family() (an api_get_task aimed at a node that is no queue fails
+  // in family `queue`).
+  std::string family;
   bool hardware = false;    // kFail: `hardware` or `software`
   std::string tag;          // kFail: `__conveyor_<family>_return_type_tag__`
   std::string description;  // kFail: `..._return_description__`
@@ -71,9 +95,10 @@ struct LogicResult {
     r.node = node;
     return r;
   }
-  static LogicResult Park() {
+  static LogicResult Park(ParkReason reason = ParkReason::kCallback) {
     LogicResult r;
     r.kind = Kind::kPark;
+    r.park = reason;
     return r;
   }
   // `err_node` may be invalid: the task then stops with status `error`.
@@ -105,6 +130,8 @@ struct LogicSpec {
   // model arrive as `unsupported`, whose `json` is the logic object as
   // written in the file.
   const schema::Logic* config = nullptr;
+  // The node holding the logic (its kind, semaphores, stub branches).
+  const schema::Node* node = nullptr;
 };
 
 // Load-time services for a factory.
@@ -119,6 +146,17 @@ class LogicBuilder {
                                                           TemplateMode mode) = 0;
   // The accumulator for one sum item of this node (same id: same handle).
   virtual SumHandle DeclareSum(absl::string_view id, absl::string_view name) = 0;
+  // Declares that tasks may be sent to process `conv_id` (a constant
+  // `conv_id` of api_copy, api_rpc, api_get_task): deploy warns when no
+  // such process is deployed.
+  virtual void ReferenceProcess(int64_t conv_id) = 0;
+};
+
+// A task taken out of a queue node by TaskContext::TakeQueued.
+struct QueuedTask {
+  std::string obj_id;
+  std::string data_json;   // its data when it was taken
+  std::string extra_json;  // the queue node's `data` (api_queue), an object
 };
 
 // Run-time view of one task, valid during Logic::Run only.
@@ -143,6 +181,48 @@ class TaskContext {
   virtual absl::Status Set(absl::string_view path, Value value) = 0;
 
   virtual void AddToSum(SumHandle sum, double amount) = 0;
+
+  // --- Other tasks and processes (api_copy, api_rpc, api_queue, ...) ---
+  // None of these waits for another task to stop running.
+
+  // Starts a task of process `conv_id` at its start node. `ref` may be
+  // empty. NotFound: no such process is deployed; AlreadyExists: `ref` is
+  // active in it; InvalidArgument: `data_json` is not an object or too large;
+  // ResourceExhausted: the run queue is full.
+  virtual absl::StatusOr<std::string> StartTask(int64_t conv_id, absl::string_view ref,
+                                                absl::string_view data_json) = 0;
+
+  // Merges `data_json` into the active task `ref` of process `conv_id` and,
+  // when it waits in an api_callback, releases it. NotFound: no such task.
+  // With `only_if_waiting` (is_sync): FailedPrecondition when the task is not
+  // waiting in an api_callback, Aborted when another modify has already
+  // claimed this wait. The merge is applied asynchronously, in call order
+  // per target.
+  virtual absl::Status ModifyTask(int64_t conv_id, absl::string_view ref,
+                                  absl::string_view data_json, bool only_if_waiting) = 0;
+
+  // Starts a task of `conv_id` (as StartTask, no ref) whose api_rpc_reply
+  // answers this task; the logic then returns Park(ParkReason::kReply).
+  // Besides StartTask's errors: ResourceExhausted when calls are nested
+  // deeper than EngineOptions::max_rpc_depth (a cycle of calls).
+  virtual absl::StatusOr<std::string> CallProcess(int64_t conv_id,
+                                                  absl::string_view data_json) = 0;
+
+  // Answers the task that called this one (CallProcess): `data_json` (an
+  // object) is merged into it and it goes on; with `exception` it leaves by
+  // its api_rpc's err_node_id with `reason`. Asynchronous; dropped when the
+  // caller has stopped waiting. False when this task was not called.
+  virtual bool Reply(absl::string_view data_json, bool exception, absl::string_view reason) = 0;
+
+  // Puts this task in its node's queue with `extra_json` (an object, the
+  // node's api_queue data); the logic then returns Park(ParkReason::kQueue).
+  virtual void EnterQueue(std::string extra_json) = 0;
+
+  // Takes the oldest (or newest) task waiting in queue node `node_id` of
+  // process `conv_id`; that task goes on in its own process. NotFound: no
+  // such process or node; OutOfRange: the queue is empty.
+  virtual absl::StatusOr<QueuedTask> TakeQueued(int64_t conv_id, absl::string_view node_id,
+                                                bool newest) = 0;
 };
 
 class Logic {

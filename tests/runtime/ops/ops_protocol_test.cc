@@ -115,6 +115,8 @@ class FakeEngine : public Engine {
   }
 
   std::string HandleOps(absl::string_view body) override { return HandleOpsRequest(*this, body); }
+  std::vector<Diagnostic> UnresolvedReferences() const override { return {}; }
+  void HoldTime(bool) override {}
   absl::Status WaitIdle(absl::Duration) override { return absl::OkStatus(); }
   EngineStats Stats() const override { return {}; }
   absl::StatusOr<ProcessStats> StatsFor(int64_t) const override {

@@ -1,0 +1,62 @@
+#include "logics/api_queue/api_queue.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "logics/typed_values/typed_values.h"
+#include "schema/process.pb.h"
+
+namespace convey {
+namespace logics {
+namespace {
+
+class ApiQueue : public Logic {
+ public:
+  explicit ApiQueue(TypedValues data) : data_(std::move(data)) {}
+
+  LogicResult Run(TaskContext& task) const override {
+    TaskValueSource source(task);
+    std::vector<TypedEntry> entries;
+    entries.reserve(data_.size());
+    absl::Status evaluated = data_.Evaluate(source, &entries);
+    std::string json;
+    if (evaluated.ok()) evaluated = BuildObject(entries, &json);
+    if (!evaluated.ok()) {
+      // api_queue has no err_node_id: the task stops with status error.
+      return LogicResult::Fail(NodeHandle{}, false,
+                               evaluated.code() == absl::StatusCode::kOutOfRange
+                                   ? "queue_size_overflow_limit"
+                                   : "queue_wrong_convert_param",
+                               std::string(evaluated.message()));
+    }
+    task.EnterQueue(std::move(json));
+    return LogicResult::Park(ParkReason::kQueue);
+  }
+  absl::string_view error_family() const override { return "queue"; }
+
+ private:
+  TypedValues data_;
+};
+
+class ApiQueueFactory : public LogicFactory {
+ public:
+  absl::string_view type() const override { return "api_queue"; }
+  absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
+                                                LogicBuilder& builder) const override {
+    absl::StatusOr<TypedValues> data =
+        TypedValues::Compile(spec.config->api_queue().data(), "data", builder);
+    if (!data.ok()) return data.status();
+    absl::Status keys = data->CheckConstantKeys();
+    if (!keys.ok()) return keys;
+    return std::unique_ptr<Logic>(new ApiQueue(*std::move(data)));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<LogicFactory> NewApiQueueFactory() { return std::make_unique<ApiQueueFactory>(); }
+
+}  // namespace logics
+}  // namespace convey

@@ -1,0 +1,230 @@
+#include "logics/api_rpc/api_rpc.h"
+
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "logics/conditions/conditions.h"
+#include "logics/reply/reply.h"
+#include "logics/target_process/target_process.h"
+#include "logics/typed_values/typed_values.h"
+#include "runtime/template/template.h"
+#include "schema/process.pb.h"
+#include "simdjson.h"
+
+namespace convey {
+namespace logics {
+namespace {
+
+// What a stub reply's templates read: the data that would have been sent,
+// which is what the called task would have started with. There is no called
+// task, so its root fields, node counters and state-diagram tasks read as
+// missing; the clock is the caller's.
+class SentDataEnv : public TemplateEnv {
+ public:
+  SentDataEnv(simdjson::dom::element data, absl::Time now) : data_(data), now_(now) {}
+  simdjson::dom::element data() override { return data_; }
+  Value Root(absl::string_view) override { return Value::Missing(); }
+  Value NodeField(absl::string_view, absl::string_view, absl::string_view) override {
+    return Value::Missing();
+  }
+  Value StateTask(absl::string_view, absl::string_view, const internal::Path&) override {
+    return Value::Missing();
+  }
+  absl::Time Now() override { return now_; }
+  uint64_t Random() override {
+    thread_local std::mt19937_64 generator{std::random_device{}()};
+    return generator();
+  }
+
+ private:
+  simdjson::dom::element data_;
+  absl::Time now_;
+};
+
+struct StubBranch {
+  Conditions conditions;
+  Reply reply;
+};
+
+class ApiRpc : public Logic {
+ public:
+  struct Config {
+    bool all = false;  // group "all": this task's data goes too
+    TargetProcess target;
+    TypedValues extra;
+    NodeHandle err_node;
+    bool stub = false;
+    std::vector<StubBranch> branches;
+  };
+
+  explicit ApiRpc(Config config) : c_(std::move(config)) {}
+
+  LogicResult Run(TaskContext& task) const override {
+    TaskValueSource source(task);
+    std::vector<TypedEntry> entries;
+    entries.reserve(c_.extra.size());
+    absl::Status evaluated = c_.extra.Evaluate(source, &entries);
+    if (!evaluated.ok()) return Software("rpc_task_wrong_convert_param", evaluated.message());
+    std::string json;
+    absl::Status built = c_.all ? BuildObject(task.data(), task.data_json(), entries, &json)
+                                : BuildObject(entries, &json);
+    if (!built.ok()) {
+      return Software(built.code() == absl::StatusCode::kOutOfRange
+                          ? "rpc_task_size_overflow"
+                          : "rpc_task_wrong_convert_param",
+                      built.message());
+    }
+    if (c_.stub) return RunStub(task, json);
+
+    absl::StatusOr<int64_t> conv_id = c_.target.Resolve(source);
+    if (!conv_id.ok()) {
+      return Software(conv_id.status().code() == absl::StatusCode::kNotFound
+                          ? "rpc_task_fatal_error"  // an @alias: no such process
+                          : "rpc_task_wrong_convert_param",
+                      conv_id.status().message());
+    }
+    absl::StatusOr<std::string> called = task.CallProcess(*conv_id, json);
+    if (!called.ok()) {
+      const absl::Status& status = called.status();
+      switch (status.code()) {
+        case absl::StatusCode::kNotFound:
+          return Software("rpc_task_fatal_error",
+                          absl::StrCat("process ", *conv_id, " is not deployed"));
+        case absl::StatusCode::kResourceExhausted:  // calls nested too deep
+          return Software("rpc_task_fatal_error", status.message());
+        case absl::StatusCode::kInvalidArgument:
+          return Software("rpc_task_size_overflow", status.message());
+        default:
+          return LogicResult::Fail(c_.err_node, true, "rpc_task_fatal_error",
+                                   std::string(status.message()));
+      }
+    }
+    return LogicResult::Park(ParkReason::kReply);
+  }
+
+  absl::string_view error_family() const override { return "rpc"; }
+  NodeHandle error_node() const override { return c_.err_node; }
+
+ private:
+  LogicResult RunStub(TaskContext& task, const std::string& sent_json) const {
+    simdjson::dom::parser sent_parser;
+    simdjson::dom::element sent;
+    if (sent_parser.parse(sent_json).get(sent) != simdjson::SUCCESS) {
+      return Software("rpc_task_fatal_error", "stub mode: the data to send is not JSON");
+    }
+    SentDataEnv env(sent, task.now());
+    EnvValueSource source(env);
+    const StubBranch* chosen = nullptr;
+    for (const StubBranch& branch : c_.branches) {
+      if (branch.conditions.Hold(source)) {
+        chosen = &branch;
+        break;
+      }
+    }
+    if (chosen == nullptr) return Software("rpc_task_fatal_error", "no stub branch matched");
+
+    std::string reply_json;
+    absl::Status built = chosen->reply.Build(source, &reply_json);
+    if (!built.ok()) {
+      if (built.code() == absl::StatusCode::kOutOfRange) {
+        return Software("rpc_task_size_overflow", built.message());
+      }
+      // The callee's api_rpc_reply would have failed on this conversion.
+      LogicResult result = Software("rpc_reply_wrong_convert_param", built.message());
+      result.family = "rpc_reply";
+      return result;
+    }
+    const std::string reason = chosen->reply.Reason(source);
+
+    simdjson::dom::parser reply_parser;
+    simdjson::dom::object reply;
+    if (reply_parser.parse(reply_json).get(reply) != simdjson::SUCCESS) {
+      return Software("rpc_task_fatal_error", "stub mode: the reply is not a JSON object");
+    }
+    // A reply merges its top-level keys into the caller.
+    for (simdjson::dom::key_value_pair field : reply) {
+      absl::string_view key(field.key.data(), field.key.size());
+      absl::Status status = task.Set(EscapeKey(key), internal::ValueFromElement(field.value));
+      if (!status.ok()) {
+        return Software("rpc_task_fatal_error",
+                        absl::StrCat("stub reply key \"", key, "\": ", status.message()));
+      }
+    }
+    absl::Status status = task.Set("__logic_stub_mode__", Value::Boolean(true));
+    if (!chosen->reply.throw_exception()) {
+      if (!status.ok()) return Software("rpc_task_fatal_error", status.message());
+      return LogicResult::Next();
+    }
+    if (!c_.err_node.valid()) {
+      // Nowhere to go: the task stops with the reply's error (writes are
+      // dropped on Fail).
+      LogicResult result = Software("rpc_reply_exception", reason);
+      result.family = "rpc_reply";
+      return result;
+    }
+    for (auto& [name, value] : {std::pair<const char*, std::string>{
+                                    "__conveyor_rpc_reply_return_type_error__", "software"},
+                                {"__conveyor_rpc_reply_return_type_tag__", "rpc_reply_exception"},
+                                {"__conveyor_rpc_reply_return_description__", reason}}) {
+      if (status.ok()) status = task.Set(name, Value::String(value));
+    }
+    if (!status.ok()) return Software("rpc_task_fatal_error", status.message());
+    return LogicResult::GoTo(c_.err_node);
+  }
+
+  LogicResult Software(absl::string_view tag, absl::string_view description) const {
+    return LogicResult::Fail(c_.err_node, false, std::string(tag), std::string(description));
+  }
+
+  Config c_;
+};
+
+class ApiRpcFactory : public LogicFactory {
+ public:
+  absl::string_view type() const override { return "api_rpc"; }
+  absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
+                                                LogicBuilder& builder) const override {
+    const schema::ApiRpc& source = spec.config->api_rpc();
+    ApiRpc::Config config;
+    config.all = source.group() == "all";
+    config.stub = spec.node != nullptr && spec.node->kind() == schema::NODE_KIND_STUB;
+    absl::StatusOr<NodeHandle> err_node = builder.Node(source.err_node_id());
+    if (!err_node.ok()) return err_node.status();
+    config.err_node = *err_node;
+    absl::StatusOr<TypedValues> extra = TypedValues::Compile(source.extra(), "extra", builder);
+    if (!extra.ok()) return extra.status();
+    absl::Status keys = extra->CheckConstantKeys();
+    if (!keys.ok()) return keys;
+    config.extra = *std::move(extra);
+    if (!config.stub) {
+      // A stub-mode node never calls: its conv_id is not read, and not
+      // referenced.
+      absl::StatusOr<TargetProcess> target = TargetProcess::Compile(source.conv_id(), builder);
+      if (!target.ok()) return target.status();
+      config.target = *std::move(target);
+    } else {
+      for (int i = 0; i < spec.node->stub_size(); ++i) {
+        const schema::StubBranch& branch = spec.node->stub(i);
+        const std::string prefix = absl::StrCat("stub[", i, "].");
+        absl::StatusOr<Conditions> conditions =
+            Conditions::Compile(branch.conditions(), absl::StrCat(prefix, "conditions"), builder);
+        if (!conditions.ok()) return conditions.status();
+        absl::StatusOr<Reply> reply = Reply::Compile(branch.reply(), prefix, builder);
+        if (!reply.ok()) return reply.status();
+        config.branches.push_back({*std::move(conditions), *std::move(reply)});
+      }
+    }
+    return std::unique_ptr<Logic>(new ApiRpc(std::move(config)));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<LogicFactory> NewApiRpcFactory() { return std::make_unique<ApiRpcFactory>(); }
+
+}  // namespace logics
+}  // namespace convey

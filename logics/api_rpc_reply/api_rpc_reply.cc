@@ -1,0 +1,65 @@
+#include "logics/api_rpc_reply/api_rpc_reply.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "logics/reply/reply.h"
+#include "logics/typed_values/typed_values.h"
+#include "schema/process.pb.h"
+
+namespace convey {
+namespace logics {
+namespace {
+
+class ApiRpcReply : public Logic {
+ public:
+  ApiRpcReply(Reply reply, NodeHandle err_node) : reply_(std::move(reply)), err_node_(err_node) {}
+
+  LogicResult Run(TaskContext& task) const override {
+    TaskValueSource source(task);
+    std::string json;
+    absl::Status built = reply_.Build(source, &json);
+    if (!built.ok()) {
+      // Too large for any task: the caller could not take it either.
+      return LogicResult::Fail(err_node_, false,
+                               built.code() == absl::StatusCode::kOutOfRange
+                                   ? "rpc_reply_size_overflow_limit"
+                                   : "rpc_reply_wrong_convert_param",
+                               std::string(built.message()));
+    }
+    // False when this task's process was not called: nothing to answer.
+    task.Reply(json, reply_.throw_exception(),
+               reply_.throw_exception() ? reply_.Reason(source) : std::string());
+    return LogicResult::Next();
+  }
+  absl::string_view error_family() const override { return "rpc_reply"; }
+  NodeHandle error_node() const override { return err_node_; }
+
+ private:
+  Reply reply_;
+  NodeHandle err_node_;
+};
+
+class ApiRpcReplyFactory : public LogicFactory {
+ public:
+  absl::string_view type() const override { return "api_rpc_reply"; }
+  absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
+                                                LogicBuilder& builder) const override {
+    const schema::ApiRpcReply& config = spec.config->api_rpc_reply();
+    absl::StatusOr<NodeHandle> err_node = builder.Node(config.err_node_id());
+    if (!err_node.ok()) return err_node.status();
+    absl::StatusOr<Reply> reply = Reply::Compile(config, "", builder);
+    if (!reply.ok()) return reply.status();
+    return std::unique_ptr<Logic>(new ApiRpcReply(*std::move(reply), *err_node));
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<LogicFactory> NewApiRpcReplyFactory() {
+  return std::make_unique<ApiRpcReplyFactory>();
+}
+
+}  // namespace logics
+}  // namespace convey

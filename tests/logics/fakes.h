@@ -1,0 +1,198 @@
+// A fake LogicBuilder and TaskContext for testing logics on their own: the
+// builder knows nodes "a" (0), "b" (1), "err" (2) and records sums and
+// referenced processes; the task reads a JSON document, records its writes
+// and every call to the other-task services, which answer with scripted
+// results.
+#ifndef CONVEY_TESTS_LOGICS_FAKES_H_
+#define CONVEY_TESTS_LOGICS_FAKES_H_
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "convey/logic.h"
+#include "logics/builtin.h"
+#include "runtime/template/template.h"
+#include "schema/process.pb.h"
+#include "tests/runtime/template/fake_env.h"
+
+namespace convey {
+namespace testing {
+
+class FakeBuilder : public LogicBuilder {
+ public:
+  absl::StatusOr<NodeHandle> Node(absl::string_view id) override {
+    if (id.empty()) return NodeHandle{};
+    const char* names[] = {"a", "b", "err"};
+    for (uint32_t i = 0; i < 3; ++i) {
+      if (id == names[i]) return NodeHandle{i};
+    }
+    return absl::InvalidArgumentError(absl::StrCat("node \"", id, "\" is not a node"));
+  }
+  absl::StatusOr<const Template*> CompileTemplate(absl::string_view text,
+                                                  TemplateMode mode) override {
+    auto compiled = Template::Compile(text, mode);
+    if (!compiled.ok()) return compiled.status();
+    templates.push_back(*std::move(compiled));
+    return templates.back().get();
+  }
+  SumHandle DeclareSum(absl::string_view id, absl::string_view name) override {
+    sums.push_back(absl::StrCat(id, "/", name));
+    return SumHandle{static_cast<uint32_t>(sums.size() - 1)};
+  }
+  void ReferenceProcess(int64_t conv_id) override { referenced.push_back(conv_id); }
+
+  std::vector<std::unique_ptr<Template>> templates;
+  std::vector<std::string> sums;
+  std::vector<int64_t> referenced;
+};
+
+// One call to a TaskContext service, as the fake saw it.
+struct ServiceCall {
+  int64_t conv_id = 0;
+  std::string ref;      // StartTask, ModifyTask
+  std::string node_id;  // TakeQueued
+  std::string json;     // the data sent
+  bool flag = false;    // ModifyTask: only_if_waiting; Reply: exception;
+                        // TakeQueued: newest
+  std::string reason;   // Reply
+};
+
+inline ServiceCall Call(int64_t conv_id, absl::string_view ref, absl::string_view node_id,
+                        absl::string_view json, bool flag = false, absl::string_view reason = {}) {
+  ServiceCall call;
+  call.conv_id = conv_id;
+  call.ref = std::string(ref);
+  call.node_id = std::string(node_id);
+  call.json = std::string(json);
+  call.flag = flag;
+  call.reason = std::string(reason);
+  return call;
+}
+
+class FakeTask : public TaskContext {
+ public:
+  explicit FakeTask(const std::string& json) : env(json), json_(json) {}
+  int64_t conv_id() const override { return conv_id_value; }
+  absl::string_view obj_id() const override { return obj_id_value; }
+  absl::string_view ref() const override { return ref_value; }
+  absl::string_view node_id() const override { return node_id_value; }
+  absl::Time now() const override { return env.now; }
+  absl::string_view data_json() override { return json_; }
+  simdjson::dom::element data() override { return env.data(); }
+  Value Evaluate(const Template& compiled) override { return compiled.Evaluate(env); }
+  absl::Status Set(absl::string_view path, Value value) override {
+    writes.push_back(absl::StrCat(path, "=", value.ToJson()));
+    return absl::OkStatus();
+  }
+  void AddToSum(SumHandle sum, double amount) override {
+    adds.push_back(absl::StrCat(sum.index, "+", amount));
+  }
+
+  absl::StatusOr<std::string> StartTask(int64_t conv_id, absl::string_view ref,
+                                        absl::string_view data_json) override {
+    started.push_back(Call(conv_id, ref, {}, data_json));
+    return start_result;
+  }
+  absl::Status ModifyTask(int64_t conv_id, absl::string_view ref, absl::string_view data_json,
+                          bool only_if_waiting) override {
+    modified.push_back(Call(conv_id, ref, {}, data_json, only_if_waiting));
+    return modify_result;
+  }
+  absl::StatusOr<std::string> CallProcess(int64_t conv_id, absl::string_view data_json) override {
+    called.push_back(Call(conv_id, {}, {}, data_json));
+    return call_result;
+  }
+  bool Reply(absl::string_view data_json, bool exception, absl::string_view reason) override {
+    replies.push_back(Call(0, {}, {}, data_json, exception, reason));
+    return reply_result;
+  }
+  void EnterQueue(std::string extra_json) override { queued.push_back(std::move(extra_json)); }
+  absl::StatusOr<QueuedTask> TakeQueued(int64_t conv_id, absl::string_view node_id,
+                                        bool newest) override {
+    taken.push_back(Call(conv_id, {}, node_id, {}, newest));
+    return take_result;
+  }
+
+  FakeEnv env;
+  int64_t conv_id_value = 1;
+  std::string obj_id_value = "000000000000000000000001";
+  std::string ref_value;
+  std::string node_id_value = "a";
+
+  // Recorded.
+  std::vector<std::string> writes;  // "path=json"
+  std::vector<std::string> adds;
+  std::vector<ServiceCall> started;
+  std::vector<ServiceCall> modified;
+  std::vector<ServiceCall> called;
+  std::vector<ServiceCall> replies;
+  std::vector<std::string> queued;
+  std::vector<ServiceCall> taken;
+
+  // Scripted results.
+  absl::StatusOr<std::string> start_result = std::string("00000000000000000000000a");
+  absl::Status modify_result;
+  absl::StatusOr<std::string> call_result = std::string("00000000000000000000000b");
+  bool reply_result = true;
+  absl::StatusOr<QueuedTask> take_result = absl::OutOfRangeError("the queue is empty");
+
+ private:
+  std::string json_;
+};
+
+// The type name of a logic's configuration.
+inline absl::string_view TypeOf(const schema::Logic& config) {
+  switch (config.config_case()) {
+    case schema::Logic::kGo:
+      return "go";
+    case schema::Logic::kGoIfConst:
+      return "go_if_const";
+    case schema::Logic::kSetParam:
+      return "set_param";
+    case schema::Logic::kApiSum:
+      return "api_sum";
+    case schema::Logic::kApiCopy:
+      return "api_copy";
+    case schema::Logic::kApiRpc:
+      return "api_rpc";
+    case schema::Logic::kApiRpcReply:
+      return "api_rpc_reply";
+    case schema::Logic::kApiCallback:
+      return "api_callback";
+    case schema::Logic::kApiQueue:
+      return "api_queue";
+    case schema::Logic::kApiGetTask:
+      return "api_get_task";
+    default:
+      return "unsupported";
+  }
+}
+
+// Compiles `config` with the built-in factory of its type; `node` (may be
+// null) is the node holding it.
+inline absl::StatusOr<std::unique_ptr<Logic>> Build(const schema::Logic& config,
+                                                    FakeBuilder& builder,
+                                                    const schema::Node* node = nullptr) {
+  static LogicRegistry* registry = [] {
+    auto* r = new LogicRegistry();
+    if (!logics::RegisterBuiltinLogics(*r).ok()) std::abort();
+    return r;
+  }();
+  LogicSpec spec;
+  spec.type = TypeOf(config);
+  spec.config = &config;
+  spec.node = node;
+  const LogicFactory* factory = registry->Find(spec.type);
+  if (factory == nullptr) return absl::NotFoundError(absl::StrCat("no factory ", spec.type));
+  return factory->Create(spec, builder);
+}
+
+}  // namespace testing
+}  // namespace convey
+
+#endif  // CONVEY_TESTS_LOGICS_FAKES_H_

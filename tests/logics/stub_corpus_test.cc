@@ -1,0 +1,85 @@
+// The stubbed Call-a-Process node of corpus file 036 (corezoid-ai-plugin),
+// imported as the engine imports it and compiled by the built-in api_rpc:
+// its `mode == "error"` branch throws to the error node, any other task
+// gets the `keys` reply.
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "runtime/import/importer.h"
+#include "schema/process.pb.h"
+#include "tests/logics/fakes.h"
+
+namespace convey {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+constexpr char kFile[] =
+    "external/shared_corpus/valid/036_corezoid_corezoid-ai-plugin_stubbed_api_rpc.json";
+constexpr char kStubNode[] = "bbbbbbbbbbbbbbbbbbbbbbbb";
+constexpr char kErrorNode[] = "dddddddddddddddddddddddd";
+
+// Resolves the ids of the imported process's nodes to their positions.
+class ProcessBuilder : public testing::FakeBuilder {
+ public:
+  explicit ProcessBuilder(const schema::Process& process) : process_(process) {}
+  absl::StatusOr<NodeHandle> Node(absl::string_view id) override {
+    if (id.empty()) return NodeHandle{};
+    for (int i = 0; i < process_.nodes_size(); ++i) {
+      if (process_.nodes(i).id() == id) return NodeHandle{static_cast<uint32_t>(i)};
+    }
+    return absl::InvalidArgumentError(absl::StrCat("no node ", id));
+  }
+
+ private:
+  const schema::Process& process_;
+};
+
+TEST(StubCorpusTest, BranchesOfTheRealExport) {
+  std::ifstream in(kFile, std::ios::binary);
+  ASSERT_TRUE(in.good()) << kFile;
+  std::ostringstream text;
+  text << in.rdbuf();
+  internal::ImportResult imported = internal::ImportScheme(kFile, text.str());
+  ASSERT_TRUE(imported.ok());
+  ASSERT_EQ(imported.scheme().processes_size(), 1);
+  const schema::Process& process = imported.scheme().processes(0);
+  const schema::Node* stub = nullptr;
+  int error_index = -1;
+  for (int i = 0; i < process.nodes_size(); ++i) {
+    if (process.nodes(i).id() == kStubNode) stub = &process.nodes(i);
+    if (process.nodes(i).id() == kErrorNode) error_index = i;
+  }
+  ASSERT_NE(stub, nullptr);
+  ASSERT_EQ(stub->kind(), schema::NODE_KIND_STUB);
+  ASSERT_EQ(stub->stub_size(), 2);
+  ASSERT_TRUE(stub->logics(0).has_api_rpc());
+
+  ProcessBuilder builder(process);
+  absl::StatusOr<std::unique_ptr<Logic>> logic = testing::Build(stub->logics(0), builder, stub);
+  ASSERT_TRUE(logic.ok()) << logic.status();
+  EXPECT_THAT(builder.referenced, IsEmpty());  // conv_id 123456 is never called
+
+  testing::FakeTask error(R"j({"mode":"error","objId":"o-1"})j");
+  LogicResult result = (*logic)->Run(error);
+  EXPECT_EQ(result.kind, LogicResult::Kind::kGoTo);
+  EXPECT_EQ(static_cast<int>(result.node.index), error_index);
+  EXPECT_THAT(error.writes,
+              ElementsAre(R"j(status="error")j", "__logic_stub_mode__=true",
+                          R"j(__conveyor_rpc_reply_return_type_error__="software")j",
+                          R"j(__conveyor_rpc_reply_return_type_tag__="rpc_reply_exception")j",
+                          R"j(__conveyor_rpc_reply_return_description__="stub error")j"));
+
+  // group "all": the task's own keys are sent, so the keys reply finds them.
+  testing::FakeTask ok(R"j({"mode":"live","objId":"o-2","stub_node_response":"fine"})j");
+  EXPECT_EQ((*logic)->Run(ok).kind, LogicResult::Kind::kNext);
+  EXPECT_THAT(ok.writes, ElementsAre(R"j(stub_node_response="fine")j", "__logic_stub_mode__=true"));
+  EXPECT_THAT(ok.called, IsEmpty());
+}
+
+}  // namespace
+}  // namespace convey
