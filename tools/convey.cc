@@ -14,8 +14,9 @@ constexpr char kUsage[] =
     "usage: convey <command> [args]\n"
     "commands:\n"
     "  inspect FILE... [--json]   load scheme files and report what they hold\n"
-    "  run FILE [options]         run tasks through a process and summarise\n"
-    "                             where they ended (convey run --help)\n";
+    "  run FILE... [options]      deploy scheme files, run tasks through one of\n"
+    "                             their processes and summarise where they ended\n"
+    "                             (convey run --help)\n";
 
 }  // namespace
 

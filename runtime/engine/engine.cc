@@ -288,9 +288,10 @@ class EngineImpl : public Engine {
   const CompiledProcess* CurrentProcess(int64_t conv_id) const;
   Clock* clock() const { return clock_; }
   // Starts a task at `node` of `process`; `caller`: the api_rpc caller.
+  // `copy_depth`: for api_copy, the copying task's depth + 1.
   absl::StatusOr<std::string> CreateTaskAt(const CompiledProcess* process, uint32_t node,
                                            absl::string_view ref, absl::string_view data_json,
-                                           const Task* caller);
+                                           const Task* caller, uint32_t copy_depth = 0);
   absl::Status ModifyFromLogic(int64_t conv_id, absl::string_view ref,
                                absl::string_view data_json, bool only_if_waiting);
   void PostReply(const Task& callee, absl::string_view data_json, bool exception,
@@ -429,7 +430,8 @@ absl::StatusOr<std::string> StepContext::StartTask(int64_t conv_id, absl::string
                                                    absl::string_view data_json) {
   const CompiledProcess* process = engine_->CurrentProcess(conv_id);
   if (process == nullptr) return NotDeployed(conv_id);
-  return engine_->CreateTaskAt(process, process->start, ref, data_json, nullptr);
+  return engine_->CreateTaskAt(process, process->start, ref, data_json, nullptr,
+                               task_->copy_depth + 1);
 }
 
 absl::Status StepContext::ModifyTask(int64_t conv_id, absl::string_view ref,
@@ -703,6 +705,7 @@ void EngineImpl::ParkInNode(StepContext& context, Task* task, ParkReason reason)
   const bool timed = ArmTimer(context, task);
   if (reason == ParkReason::kTimer && !timed) reason = ParkReason::kNoExit;
   Park(task, reason);
+  task->copy_depth = 0;  // waiting breaks a chain of copies
   if (reason == ParkReason::kCallback) {
     task->callback_wait.store(task->entry_seq << 1, std::memory_order_release);
   }
@@ -992,7 +995,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTask(int64_t conv_id, absl::string
 absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* process,
                                                      uint32_t node, absl::string_view ref,
                                                      absl::string_view data_json,
-                                                     const Task* caller) {
+                                                     const Task* caller, uint32_t copy_depth) {
   const int64_t conv_id = process->conv_id;
   if (ref.size() > 255) {
     return absl::InvalidArgumentError(
@@ -1002,6 +1005,12 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
     return absl::ResourceExhaustedError(absl::StrCat(
         "api_rpc calls are nested ", caller->rpc_depth + 1, " deep (max_rpc_depth ",
         options_.max_rpc_depth, "): a cycle of calls between processes?"));
+  }
+  if (copy_depth > static_cast<uint32_t>(options_.loop_limit)) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "more than ", options_.loop_limit,
+        " api_copy tasks in a chain without any of them waiting (loop_limit): a task copying "
+        "itself?"));
   }
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -1042,6 +1051,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
     task->caller->entry_seq = caller->entry_seq;
     task->rpc_depth = caller->rpc_depth + 1;
   }
+  task->copy_depth = copy_depth;
   // Queued before it becomes visible: an API call that finds it holds it
   // as kHeldQueued and leaves the queue entry to the worker.
   task->state.store(kQueued, std::memory_order_release);

@@ -95,6 +95,9 @@ struct Task {
   std::unique_ptr<ResumeFailure> failure;  // with Resume::kFail
   std::unique_ptr<RpcCaller> caller;       // set when started by api_rpc
   uint32_t rpc_depth = 0;                  // api_rpc calls above this task
+  // api_copy copies above this task made without any of them waiting in
+  // between; reset when the task parks. A chain beyond loop_limit is a loop.
+  uint32_t copy_depth = 0;
   // State diagrams: the data as of the last park, readable by other tasks
   // through {{conv[ID].ref[REF]...}}; accessed with std::atomic_load/store.
   std::shared_ptr<const std::string> state_data;

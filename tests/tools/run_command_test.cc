@@ -580,8 +580,9 @@ TEST(RunCommand, TimeoutStopsARunThatWouldNotEnd) {
                               HasSubstr(" of 1000000000000 created)\n")));
 }
 
-// Every task of endless.json copies itself into the same process before it
-// finishes: the engine never goes idle, and the timeout ends the wait.
+// The task of endless.json waits a minute, then goes back to wait again:
+// on the virtual clock time jumps from one timer to the next for ever, the
+// engine never goes idle, and the timeout ends the wait.
 TEST(RunCommand, TimeoutStopsWaitingForAProcessThatNeverEnds) {
   CommandResult run = RunConvey(
       {"tests/testdata/run/endless.json", "--timeout", "0.5", "--json"});
@@ -591,7 +592,15 @@ TEST(RunCommand, TimeoutStopsWaitingForAProcessThatNeverEnds) {
   ASSERT_EQ(parser.parse(run.out).get(root), simdjson::SUCCESS) << run.out;
   EXPECT_EQ(root["timed_out"].get_bool().value_unsafe(), true);
   EXPECT_EQ(GetInt(root, "tasks_created"), 1);
-  EXPECT_GT(GetInt(root, "tasks_finished"), 10);
+  EXPECT_EQ(GetInt(root, "tasks_finished"), 0);
+  const int64_t fired = GetInt(root, "timers_fired");
+  EXPECT_GT(fired, 10);
+  double clock_seconds = 0;
+  EXPECT_EQ(root["clock_seconds"].get(clock_seconds), simdjson::SUCCESS);
+  // A minute per timer that fired (the last may not have moved its task
+  // when the engine stopped).
+  EXPECT_GE(clock_seconds, 60.0 * fired);
+  EXPECT_LE(clock_seconds, 60.0 * (fired + 1));
   EXPECT_EQ(run.err,
             "convey run: timed out after 500ms waiting for the "
             "tasks to stop moving\n");

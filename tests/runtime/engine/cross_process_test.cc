@@ -247,6 +247,38 @@ TEST_F(CrossProcessTest, CopyCreatesATaskAndTheOriginalGoesOn) {
   EXPECT_EQ(Field(again.data, "__conveyor_copy_task_return_type_tag__"), "\"not_unical_ref\"");
 }
 
+TEST_F(CrossProcessTest, TaskCopyingItselfStopsAtTheLoopLimit) {
+  // Corpus file 027: every task copies itself into its own process.
+  absl::StatusOr<DeployResult> deployed = engine_->DeployFile(
+      "external/shared_corpus/valid/027_corezoid_corezoid-ai-plugin_api_copy_to_itself.json");
+  ASSERT_TRUE(deployed.ok()) << deployed.status();
+  Run(123, "{}");
+  EngineStats stats = engine_->Stats();
+  const int64_t limit = EngineOptions{}.loop_limit;
+  EXPECT_EQ(stats.tasks_created, limit + 1);
+  EXPECT_EQ(stats.tasks_finished, limit);
+  EXPECT_EQ(stats.tasks_errored, 1);
+}
+
+TEST_F(CrossProcessTest, CopyChainWithWaitingInBetweenIsNoLoop) {
+  // Each task waits 1 s, then copies itself with a counter, 60 times.
+  Deploy(ProcessJson(
+      kCaller,
+      {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("wait"), "]")),
+       SemaphoreNodeJson("wait", Kind::kNormal, "[]", absl::StrCat("[", TimeJson("1", "sec", "copy"), "]")),
+       NodeJson("copy", Kind::kNormal,
+                absl::StrCat(R"j([{"type":"go_if_const","to_node_id":"done","conditions":[{"param":"n","fun":"more_or_eq","const":"60","cast":"number"}]},)j",
+                             R"j({"type":"api_copy","mode":"create","conv_id":1,"ref":"","group":"","data":{"n":"$.math({{n}}+1)"},"data_type":{"n":"number"},"err_node_id":"failed"},)j",
+                             GoJson("done"), "]")),
+       NodeJson("done", Kind::kFinal, "[]"), NodeJson("failed", Kind::kFinal, "[]")}));
+  Run(kCaller, R"({"n":0})");
+  EngineStats stats = engine_->Stats();
+  EXPECT_EQ(stats.tasks_created, 61);
+  EXPECT_EQ(stats.tasks_finished, 61);
+  EXPECT_EQ(engine_->StatsFor(kCaller)->nodes[4].finished, 0);  // none failed
+  EXPECT_EQ(clock_.Now(), kStart + absl::Seconds(61));
+}
+
 TEST_F(CrossProcessTest, CopyIntoAProcessThatIsNotDeployedFails) {
   Deploy(Copier("create"));
   TaskSnapshot task = Run(kCaller, R"({"target":"t-1"})");
