@@ -5,6 +5,8 @@
 #   ./run.sh FILE.json [args...]   `convey run FILE.json args...`
 #   ./run.sh run FILE.json [...]   the same
 #   ./run.sh inspect FILE.json...  `convey inspect FILE.json...`
+#   ./run.sh api                   starts a local payment API (nginx, examples/api/nginx.conf)
+#                                  and runs 1000 tasks through examples/api/payments.conv.json
 # See docs/cli.md for the options and the output.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -14,6 +16,19 @@ bazel build --config=opt --noshow_progress --show_result=0 --ui_event_filters=-i
   //tools:convey
 if [ $# -eq 0 ]; then
   set -- run examples/orders.conv.json --input examples/orders.tasks.jsonl --tasks 10000
+elif [ "$1" = "api" ]; then
+  prefix=$(mktemp -d)
+  mkdir -p "$prefix/tmp"
+  nginx -p "$prefix" -c "$PWD/examples/api/nginx.conf" &
+  nginx_pid=$!
+  trap 'kill "$nginx_pid" 2>/dev/null; wait "$nginx_pid" 2>/dev/null; rm -rf "$prefix"' EXIT
+  for _ in $(seq 100); do
+    (exec 3<>/dev/tcp/127.0.0.1/18089) 2>/dev/null && break
+    sleep 0.05
+  done
+  bazel-bin/tools/convey run examples/api/payments.conv.json \
+    --input examples/api/payments.tasks.jsonl --tasks 1000
+  exit
 elif [ "$1" != "run" ] && [ "$1" != "inspect" ]; then
   set -- run "$@"
 fi

@@ -1,5 +1,6 @@
 #include "logics/builtin.h"
 
+#include "logics/api/api.h"
 #include "logics/api_callback/api_callback.h"
 #include "logics/api_copy/api_copy.h"
 #include "logics/api_get_task/api_get_task.h"
@@ -16,9 +17,10 @@ namespace logics {
 
 absl::Status RegisterBuiltinLogics(LogicRegistry& registry) {
   // One line per logic type.
-  for (auto* make : {&NewGoFactory, &NewGoIfConstFactory, &NewSetParamFactory, &NewApiSumFactory,
-                     &NewApiCallbackFactory, &NewApiCopyFactory, &NewApiRpcFactory,
-                     &NewApiRpcReplyFactory, &NewApiQueueFactory, &NewApiGetTaskFactory}) {
+  for (auto* make :
+       {&NewGoFactory, &NewGoIfConstFactory, &NewSetParamFactory, &NewApiSumFactory,
+        &NewApiCallbackFactory, &NewApiCopyFactory, &NewApiRpcFactory, &NewApiRpcReplyFactory,
+        &NewApiQueueFactory, &NewApiGetTaskFactory, &NewApiFactory}) {
     absl::Status status = registry.Register(make());
     if (!status.ok()) return status;
   }

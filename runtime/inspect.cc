@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "convey/logic.h"
 #include "convey/scheme.h"
 #include "runtime/import/importer.h"
 #include "runtime/import/scheme_file.h"
@@ -50,7 +51,11 @@ ProcessSummary Summarise(const schema::Process& process) {
     for (const schema::Logic& logic : node.logics()) {
       const std::string type(internal::LogicTypeName(logic));
       ++summary.logic_counts[type];
-      if (logic.has_unsupported()) unsupported.logic_types.push_back(type);
+      // Unsupported: no factory in the registry engines use by default
+      // (types the importer cannot read at all have none either).
+      if (LogicRegistry::Global().Find(type) == nullptr) {
+        unsupported.logic_types.push_back(type);
+      }
     }
     for (const schema::Semaphore& semaphore : node.semaphores()) {
       ++summary.semaphore_counts[semaphore.has_time() ? "time" : "count"];

@@ -29,6 +29,8 @@ absl::string_view ParkReasonName(ParkReason reason) {
       return "reply";
     case ParkReason::kQueue:
       return "queue";
+    case ParkReason::kHttp:
+      return "http";
     case ParkReason::kTimer:
       return "timer";
     case ParkReason::kNoExit:

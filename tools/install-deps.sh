@@ -20,6 +20,10 @@ PACKAGES=(
   libconcurrentqueue-dev  # lock-free run queues (header-only)
   libssl-dev              # libcrypto: $.sha1 and $.md5_hex
   libjemalloc-dev         # the allocator of the convey binary and the engine benchmark
+  libcurl4-openssl-dev    # the api logic's HTTP transport
+  libpugixml-dev          # XML bodies of the api logic
+  libcpp-httplib-dev      # loopback HTTP servers in tests and the example (header-only)
+  nginx-light             # the api benchmark's keep-alive server
 )
 
 missing=()

@@ -569,7 +569,8 @@ std::string NodeLabel(const NodeStats& node) {
   return node.title.empty() ? absl::StrCat("node ", node.node_id) : node.title;
 }
 
-// For nodes tasks wait in, the id too: titles repeat ("Wait", "Delay").
+// With the id too: for nodes tasks wait in (titles repeat: "Wait",
+// "Delay"), and for final nodes that share a title.
 std::string WaitingLabel(const NodeStats& node) {
   return node.title.empty()
              ? NodeLabel(node)
@@ -580,9 +581,9 @@ std::string WaitingLabel(const NodeStats& node) {
 std::vector<std::pair<const char*, int64_t>> ParkedCounts(
     const NodeStats& node) {
   return {{"callback", node.callback},   {"reply", node.reply},
-          {"queue", node.queue},         {"timer", node.timer},
-          {"no_exit", node.no_exit},     {"error", node.error},
-          {"loop_stopped", node.loop_stopped}};
+          {"queue", node.queue},         {"http", node.http},
+          {"timer", node.timer},         {"no_exit", node.no_exit},
+          {"error", node.error},         {"loop_stopped", node.loop_stopped}};
 }
 
 // Tasks in the node that no reason accounts for: queued or moving (after a
@@ -645,11 +646,17 @@ void PrintText(const Summary& summary, std::ostream& out) {
     }
     out << "\n";
     bool header = false;
+    // Final nodes sharing a title ("Final", "Error") are told apart by id.
+    std::map<std::string, int> final_titles;
+    for (const NodeStats& node : process->nodes) {
+      if (node.is_final) ++final_titles[node.title];
+    }
     for (const NodeStats& node : process->nodes) {
       if (!node.is_final || node.finished == 0) continue;
       if (!header) out << "  finished:\n";
       header = true;
-      out << count(node.finished) << "  " << NodeLabel(node) << "\n";
+      out << count(node.finished) << "  "
+          << (final_titles[node.title] > 1 ? WaitingLabel(node) : NodeLabel(node)) << "\n";
     }
     header = false;
     for (const NodeStats& node : process->nodes) {

@@ -66,6 +66,8 @@ std::atomic<int64_t>* ReasonCounter(const CompiledNode& node, ParkReason reason)
       return &c.reply;
     case ParkReason::kQueue:
       return &c.queue;
+    case ParkReason::kHttp:
+      return &c.http;
     case ParkReason::kTimer:
       return &c.timer;
     case ParkReason::kNoExit:
@@ -190,6 +192,11 @@ class StepContext : public TaskContext, public TemplateEnv {
   }
   absl::StatusOr<QueuedTask> TakeQueued(int64_t conv_id, absl::string_view node_id,
                                         bool newest) override;
+  void SendHttp(HttpRequest request, int max_in_flight) override {
+    http_request_ = std::make_unique<HttpRequest>(std::move(request));
+    http_max_in_flight_ = max_in_flight;
+  }
+  const absl::StatusOr<HttpResponse>* HttpResult() override { return task_->http_result.get(); }
 
   // TemplateEnv
   Value Root(absl::string_view field) override;
@@ -202,6 +209,11 @@ class StepContext : public TaskContext, public TemplateEnv {
   WriteSet& writes() { return writes_; }
   // The task's data changed: the document must be parsed again.
   void Invalidate() { doc_valid_ = false; }
+  // SendHttp was called: the request, taken once.
+  std::unique_ptr<HttpRequest> TakeHttpRequest(int* max_in_flight) {
+    *max_in_flight = http_max_in_flight_;
+    return std::move(http_request_);
+  }
   // EnterQueue was called: the extra data, taken once.
   bool TakeQueueEntry(std::string* extra) {
     if (!entered_queue_) return false;
@@ -220,12 +232,14 @@ class StepContext : public TaskContext, public TemplateEnv {
   WriteSet writes_;
   bool entered_queue_ = false;
   std::string queue_extra_;
+  std::unique_ptr<HttpRequest> http_request_;
+  int http_max_in_flight_ = 0;
 };
 
 // An event a logic sent to another task, applied by the events thread so
 // that no worker waits for a task another worker runs.
 struct PostedOp {
-  enum class Kind { kModify, kReply };
+  enum class Kind { kModify, kReply, kHttp };
   Kind kind = Kind::kModify;
   std::shared_ptr<Task> target;  // kModify
   std::string caller_obj_id;     // kReply
@@ -235,6 +249,25 @@ struct PostedOp {
   std::string data;
   bool exception = false;
   std::string reason;
+  std::unique_ptr<absl::StatusOr<HttpResponse>> http_result;  // kHttp
+};
+
+// One api request and the task entry waiting for it.
+struct HttpSlots;
+struct HttpCall {
+  HttpRequest request;
+  HttpSlots* slots = nullptr;
+  std::string obj_id;
+  uint64_t entry_seq = 0;
+  absl::Time enqueued;
+};
+
+// The requests of one api logic: at most `max` in flight, the rest waiting
+// in order.
+struct HttpSlots {
+  int max = 0;
+  int in_flight = 0;
+  std::deque<HttpCall> waiting;
 };
 
 // A timer taken out of the wheel: which task, for which node entry.
@@ -336,6 +369,20 @@ class EngineImpl : public Engine {
   // events thread sleeps until.
   int64_t NextTimerLocked();
   void NotifyIdleWaiters();
+
+  // api requests: per-logic and engine-wide limits, then the transport.
+  void DispatchHttp(const Logic* logic, std::unique_ptr<HttpRequest> request, int max_in_flight,
+                    const Task& task);
+  // Frees one slot of `slots` and of the engine; collects the calls that may
+  // start now. Under http_mu_.
+  void ReleaseHttpSlotLocked(HttpSlots* slots, std::vector<HttpCall>* to_start);
+  // A call that has its logic's slot: starts it if the engine has one free.
+  void AdmitHttpLocked(HttpCall call, std::vector<HttpCall>* to_start);
+  void StartHttpCalls(std::vector<HttpCall> calls);
+  void OnHttpDone(HttpSlots* slots, const std::string& obj_id, uint64_t entry_seq,
+                  absl::StatusOr<HttpResponse> result);
+  // The transport: the host's, or libcurl's made on first use.
+  HttpTransport* Transport(absl::Status* error);
   // Applies the context's writes to the task. False (writes dropped) when the
   // result would exceed max_task_size.
   bool CommitWrites(Worker& worker, StepContext& context, Task* task);
@@ -420,6 +467,15 @@ class EngineImpl : public Engine {
   std::deque<PostedOp> ops_;  // guarded by events_mu_
   bool events_closed_ = false;  // guarded by events_mu_
   std::thread events_thread_;
+
+  std::mutex http_mu_;
+  absl::flat_hash_map<const Logic*, std::unique_ptr<HttpSlots>> http_slots_;  // guarded by http_mu_
+  std::deque<HttpCall> http_ready_;  // guarded by http_mu_: admitted, waiting for the engine cap
+  int http_in_flight_ = 0;           // guarded by http_mu_
+  std::atomic<int64_t> http_outstanding_{0};  // sent to the transport, not answered
+  std::mutex transport_mu_;
+  std::unique_ptr<HttpTransport> own_transport_;  // guarded by transport_mu_
+  absl::Status transport_error_;                  // guarded by transport_mu_
 };
 
 absl::Time StepContext::now() const { return engine_->clock()->Now(); }
@@ -535,16 +591,30 @@ EngineImpl::~EngineImpl() { Close(); }
 void EngineImpl::Close() {
   std::lock_guard<std::mutex> lock(close_mu_);
   if (closed_.exchange(true)) return;
+  // One null entry per worker wakes it up to exit.
+  for (size_t i = 0; i < threads_.size(); ++i) queue_.enqueue(nullptr);
+  for (std::thread& thread : threads_) thread.join();
+  threads_.clear();
+  // No request may call back into a destroyed engine: the built-in
+  // transport completes what it holds when destroyed; a host's transport is
+  // waited for (each request ends within its timeout).
+  {
+    std::unique_ptr<HttpTransport> transport;
+    {
+      std::lock_guard<std::mutex> lock(transport_mu_);
+      transport = std::move(own_transport_);
+      transport_error_ = absl::UnavailableError("the engine is closed");
+    }
+  }
+  while (http_outstanding_.load(std::memory_order_acquire) > 0) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
   {
     std::lock_guard<std::mutex> lock(events_mu_);
     events_closed_ = true;
     events_cv_.notify_one();
   }
   if (events_thread_.joinable()) events_thread_.join();
-  // One null entry per worker wakes it up to exit.
-  for (size_t i = 0; i < threads_.size(); ++i) queue_.enqueue(nullptr);
-  for (std::thread& thread : threads_) thread.join();
-  threads_.clear();
 }
 
 void EngineImpl::WorkerLoop(Worker* worker) {
@@ -658,6 +728,7 @@ void EngineImpl::RunNodes(Worker& worker, StepContext& context, Task* task,
     while (task->next_logic < node.logics.size()) {
       const Logic& logic = *node.logics[task->next_logic];
       LogicResult result = logic.Run(context);
+      task->http_result.reset();  // an api answer is read by one run only
       if (result.kind != LogicResult::Kind::kFail && !context.writes().empty() &&
           !CommitWrites(worker, context, task)) {
         result = LogicResult::Fail(
@@ -670,9 +741,24 @@ void EngineImpl::RunNodes(Worker& worker, StepContext& context, Task* task,
         continue;
       }
       if (result.kind == LogicResult::Kind::kPark) {
-        ++task->next_logic;
-        ParkInNode(context, task, result.park);
-        return;
+        int max_in_flight = 0;
+        std::unique_ptr<HttpRequest> request = context.TakeHttpRequest(&max_in_flight);
+        if (result.park == ParkReason::kHttp) {
+          if (request == nullptr) {
+            result = LogicResult::Fail(logic.error_node(), true,
+                                       absl::StrCat(logic.error_family(), "_fatal_error"),
+                                       "the logic waited for an HTTP answer without a request");
+          } else {
+            // The same logic runs again with the answer.
+            ParkInNode(context, task, result.park);
+            DispatchHttp(&logic, std::move(request), max_in_flight, *task);
+            return;
+          }
+        } else {
+          ++task->next_logic;
+          ParkInNode(context, task, result.park);
+          return;
+        }
       }
       if (result.kind == LogicResult::Kind::kFail) {
         WriteErrorParams(worker, context, task,
@@ -1304,6 +1390,7 @@ ProcessStats EngineImpl::StatsOf(const CompiledProcess& process) const {
     n.callback = c.callback.load(std::memory_order_relaxed);
     n.reply = c.reply.load(std::memory_order_relaxed);
     n.queue = c.queue.load(std::memory_order_relaxed);
+    n.http = c.http.load(std::memory_order_relaxed);
     n.timer = c.timer.load(std::memory_order_relaxed);
     n.no_exit = c.no_exit.load(std::memory_order_relaxed);
     n.error = c.error.load(std::memory_order_relaxed);
@@ -1417,6 +1504,22 @@ void EngineImpl::Post(PostedOp op) {
 
 void EngineImpl::ApplyOp(PostedOp& op, simdjson::dom::parser& patch_parser,
                          simdjson::dom::parser& data_parser) {
+  if (op.kind == PostedOp::Kind::kHttp) {
+    std::shared_ptr<Task> task = Find(TaskKey::ByObjId(op.caller_obj_id));
+    if (task == nullptr) return;
+    Acquire(task.get());
+    // First transition wins: an answer for an entry the task has left (its
+    // timer fired, it was deleted) is dropped.
+    if (task->status != TaskStatus::kProcessing || task->park != ParkReason::kHttp ||
+        task->entry_seq != op.entry_seq) {
+      Release(task.get(), false);
+      return;
+    }
+    task->http_result = std::move(op.http_result);
+    Unpark(task.get());
+    Release(task.get(), true);
+    return;
+  }
   simdjson::dom::element patch;
   if (ParseTaskData(patch_parser, op.data, options_.max_task_size, &patch).ok() == false) {
     return;  // logics send objects they built; nothing to merge otherwise
@@ -1624,7 +1727,8 @@ void EngineImpl::FireTimer(const FiredTimer& fired) {
   // only a task still waiting there moves.
   const ParkReason park = task->park;
   const bool waiting = park == ParkReason::kCallback || park == ParkReason::kReply ||
-                       park == ParkReason::kQueue || park == ParkReason::kTimer;
+                       park == ParkReason::kQueue || park == ParkReason::kTimer ||
+                       park == ParkReason::kHttp;
   if (task->status != TaskStatus::kProcessing || !waiting ||
       task->entry_seq != fired.entry_seq || task->timer_seq != fired.entry_seq) {
     Release(task.get(), false);
@@ -1638,6 +1742,142 @@ void EngineImpl::FireTimer(const FiredTimer& fired) {
   task->resume = Resume::kTimer;
   timers_fired_.fetch_add(1, std::memory_order_relaxed);
   Release(task.get(), true);
+}
+
+HttpTransport* EngineImpl::Transport(absl::Status* error) {
+  if (options_.http_transport != nullptr) return options_.http_transport;
+  std::lock_guard<std::mutex> lock(transport_mu_);
+  if (own_transport_ == nullptr && transport_error_.ok()) {
+    absl::StatusOr<std::unique_ptr<HttpTransport>> made = NewCurlTransport();
+    if (made.ok()) {
+      own_transport_ = *std::move(made);
+    } else {
+      transport_error_ = made.status();
+    }
+  }
+  *error = transport_error_;
+  return own_transport_.get();
+}
+
+void EngineImpl::DispatchHttp(const Logic* logic, std::unique_ptr<HttpRequest> request,
+                              int max_in_flight, const Task& task) {
+  HttpCall call;
+  call.request = std::move(*request);
+  call.request.timeout = options_.api_timeout;
+  call.request.max_response_bytes = options_.api_max_response_bytes;
+  call.request.follow_redirects = options_.api_follow_redirects;
+  call.request.refuse_private_addresses = options_.api_refuse_private_addresses;
+  call.obj_id = std::string(task.obj_id_view());
+  call.entry_seq = task.entry_seq;
+  call.enqueued = absl::Now();  // waiting for a slot is real time, whatever the clock
+  // Until its answer is applied the request is work in flight: WaitIdle
+  // waits for it, and virtual time does not jump past it.
+  pending_.fetch_add(1, std::memory_order_acq_rel);
+  std::vector<HttpCall> to_start;
+  {
+    std::lock_guard<std::mutex> lock(http_mu_);
+    std::unique_ptr<HttpSlots>& slots = http_slots_[logic];
+    if (slots == nullptr) slots = std::make_unique<HttpSlots>();
+    slots->max = max_in_flight > 0 ? max_in_flight : options_.api_default_max_threads;
+    call.slots = slots.get();
+    if (slots->in_flight < slots->max) {
+      ++slots->in_flight;
+      AdmitHttpLocked(std::move(call), &to_start);
+    } else {
+      slots->waiting.push_back(std::move(call));
+    }
+  }
+  StartHttpCalls(std::move(to_start));
+}
+
+void EngineImpl::AdmitHttpLocked(HttpCall call, std::vector<HttpCall>* to_start) {
+  if (http_in_flight_ < options_.api_max_in_flight) {
+    ++http_in_flight_;
+    to_start->push_back(std::move(call));
+  } else {
+    http_ready_.push_back(std::move(call));
+  }
+}
+
+void EngineImpl::ReleaseHttpSlotLocked(HttpSlots* slots, std::vector<HttpCall>* to_start) {
+  --slots->in_flight;
+  --http_in_flight_;
+  if (!slots->waiting.empty() && slots->in_flight < slots->max) {
+    ++slots->in_flight;
+    HttpCall next = std::move(slots->waiting.front());
+    slots->waiting.pop_front();
+    AdmitHttpLocked(std::move(next), to_start);
+  }
+  while (!http_ready_.empty() && http_in_flight_ < options_.api_max_in_flight) {
+    ++http_in_flight_;
+    to_start->push_back(std::move(http_ready_.front()));
+    http_ready_.pop_front();
+  }
+}
+
+void EngineImpl::StartHttpCalls(std::vector<HttpCall> calls) {
+  // Iterative: a call that cannot start completes at once and may let
+  // others start.
+  while (!calls.empty()) {
+    HttpCall call = std::move(calls.back());
+    calls.pop_back();
+    absl::Status failure;
+    HttpTransport* transport = nullptr;
+    const absl::Duration waited = absl::Now() - call.enqueued;
+    if (waited > call.request.timeout) {
+      failure = absl::AbortedError(absl::StrCat(
+          "api_expire_query: waited ", absl::FormatDuration(waited), " for a free slot (max_threads ",
+          call.slots->max, ")"));
+    } else if (closed_.load(std::memory_order_acquire)) {
+      failure = absl::UnavailableError("the engine is closing");
+    } else {
+      transport = Transport(&failure);
+      if (transport == nullptr && failure.ok()) failure = absl::InternalError("no HTTP transport");
+    }
+    if (transport == nullptr) {
+      std::vector<HttpCall> more;
+      {
+        std::lock_guard<std::mutex> lock(http_mu_);
+        ReleaseHttpSlotLocked(call.slots, &more);
+      }
+      for (HttpCall& next : more) calls.push_back(std::move(next));
+      PostedOp op;
+      op.kind = PostedOp::Kind::kHttp;
+      op.caller_obj_id = std::move(call.obj_id);
+      op.entry_seq = call.entry_seq;
+      op.http_result = std::make_unique<absl::StatusOr<HttpResponse>>(failure);
+      Post(std::move(op));
+      ActivationDone();  // the dispatch's pending token
+      continue;
+    }
+    http_outstanding_.fetch_add(1, std::memory_order_acq_rel);
+    HttpSlots* slots = call.slots;
+    std::string obj_id = std::move(call.obj_id);
+    const uint64_t entry_seq = call.entry_seq;
+    transport->Send(std::move(call.request),
+                    [this, slots, obj_id = std::move(obj_id),
+                     entry_seq](absl::StatusOr<HttpResponse> result) {
+                      OnHttpDone(slots, obj_id, entry_seq, std::move(result));
+                    });
+  }
+}
+
+void EngineImpl::OnHttpDone(HttpSlots* slots, const std::string& obj_id, uint64_t entry_seq,
+                            absl::StatusOr<HttpResponse> result) {
+  std::vector<HttpCall> to_start;
+  {
+    std::lock_guard<std::mutex> lock(http_mu_);
+    ReleaseHttpSlotLocked(slots, &to_start);
+  }
+  PostedOp op;
+  op.kind = PostedOp::Kind::kHttp;
+  op.caller_obj_id = obj_id;
+  op.entry_seq = entry_seq;
+  op.http_result = std::make_unique<absl::StatusOr<HttpResponse>>(std::move(result));
+  Post(std::move(op));
+  StartHttpCalls(std::move(to_start));
+  ActivationDone();  // the dispatch's pending token
+  http_outstanding_.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 void EngineImpl::HoldTime(bool hold) {

@@ -81,6 +81,7 @@ struct NodeCounters {
   std::atomic<int64_t> callback{0};
   std::atomic<int64_t> reply{0};
   std::atomic<int64_t> queue{0};
+  std::atomic<int64_t> http{0};
   std::atomic<int64_t> timer{0};
   std::atomic<int64_t> no_exit{0};
   std::atomic<int64_t> error{0};

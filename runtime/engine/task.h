@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "convey/engine.h"
 #include "runtime/engine/process.h"
@@ -94,6 +95,9 @@ struct Task {
   Resume resume = Resume::kContinue;
   std::unique_ptr<ResumeFailure> failure;  // with Resume::kFail
   std::unique_ptr<RpcCaller> caller;       // set when started by api_rpc
+  // The answer to the api request the task waited for, for the logic's
+  // second run; cleared after it.
+  std::unique_ptr<absl::StatusOr<HttpResponse>> http_result;
   uint32_t rpc_depth = 0;                  // api_rpc calls above this task
   // api_copy copies above this task made without any of them waiting in
   // between; reset when the task parks. A chain beyond loop_limit is a loop.

@@ -1242,7 +1242,20 @@ void Importer::ImportApiRpcReply(const Fields& fields,
   auto res_data = fields.FindSet("res_data");
   if (mode == "keys" && res_data && res_data->is_array()) {
     ReadArray(fields, "res_data", &keys);
-    for (element key : keys) logic->add_res_data()->set_key(ScalarText(key));
+    // res_data_type, when given, still types the returned keys.
+    simdjson::dom::object types;
+    auto types_json = fields.FindSet("res_data_type");
+    const bool typed = types_json && types_json->get_object().get(types) == simdjson::SUCCESS;
+    for (element key : keys) {
+      schema::TypedValue* entry = logic->add_res_data();
+      entry->set_key(ScalarText(key));
+      std::string_view type_name;
+      schema::ValueType type;
+      if (typed && types.at_key(entry->key()).get_string().get(type_name) == simdjson::SUCCESS &&
+          ParseValueType(View(type_name), &type)) {
+        entry->set_type(type);
+      }
+    }
   } else if (res_data) {
     ImportTypedValues(fields, "res_data", "res_data_type",
                       logic->mutable_res_data());

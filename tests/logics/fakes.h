@@ -2,18 +2,22 @@
 // builder knows nodes "a" (0), "b" (1), "err" (2) and records sums and
 // referenced processes; the task reads a JSON document, records its writes
 // and every call to the other-task services, which answer with scripted
-// results.
+// results; HTTP requests are recorded, and `http_result` plays the answer
+// of a resumed run.
 #ifndef CONVEY_TESTS_LOGICS_FAKES_H_
 #define CONVEY_TESTS_LOGICS_FAKES_H_
 
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "convey/http.h"
 #include "convey/logic.h"
 #include "logics/builtin.h"
 #include "runtime/template/template.h"
@@ -117,6 +121,13 @@ class FakeTask : public TaskContext {
     taken.push_back(Call(conv_id, {}, node_id, {}, newest));
     return take_result;
   }
+  void SendHttp(HttpRequest request, int max_in_flight) override {
+    http_sent.push_back(std::move(request));
+    http_max_in_flight.push_back(max_in_flight);
+  }
+  const absl::StatusOr<HttpResponse>* HttpResult() override {
+    return http_result.has_value() ? &*http_result : nullptr;
+  }
 
   FakeEnv env;
   int64_t conv_id_value = 1;
@@ -133,6 +144,8 @@ class FakeTask : public TaskContext {
   std::vector<ServiceCall> replies;
   std::vector<std::string> queued;
   std::vector<ServiceCall> taken;
+  std::vector<HttpRequest> http_sent;
+  std::vector<int> http_max_in_flight;
 
   // Scripted results.
   absl::StatusOr<std::string> start_result = std::string("00000000000000000000000a");
@@ -140,6 +153,8 @@ class FakeTask : public TaskContext {
   absl::StatusOr<std::string> call_result = std::string("00000000000000000000000b");
   bool reply_result = true;
   absl::StatusOr<QueuedTask> take_result = absl::OutOfRangeError("the queue is empty");
+  // Set: the logic runs as resumed by this HTTP answer.
+  std::optional<absl::StatusOr<HttpResponse>> http_result;
 
  private:
   std::string json_;
@@ -168,6 +183,8 @@ inline absl::string_view TypeOf(const schema::Logic& config) {
       return "api_queue";
     case schema::Logic::kApiGetTask:
       return "api_get_task";
+    case schema::Logic::kApi:
+      return "api";
     default:
       return "unsupported";
   }

@@ -36,6 +36,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "convey/environment.h"
+#include "convey/http.h"
 #include "convey/logic.h"
 #include "convey/scheme.h"
 
@@ -64,6 +65,22 @@ struct EngineOptions {
   // api_rpc calls nested deeper than this fail with `rpc_task_fatal_error`:
   // a cycle of calls between processes ends instead of growing forever.
   int max_rpc_depth = 32;
+
+  // api logic (HTTP). Not owned. Null: a libcurl transport the engine
+  // creates when a deployed process first holds an api logic.
+  HttpTransport* http_transport = nullptr;
+  absl::Duration api_timeout = absl::Seconds(60);
+  size_t api_max_response_bytes = size_t{5} << 20;
+  bool api_follow_redirects = false;
+  // Refuse URLs whose address is loopback, private, link-local or a cloud
+  // metadata address (checked on the resolved address, after redirects too).
+  // Off by default, for compatibility; hosts that run untrusted scheme files
+  // should turn it on.
+  bool api_refuse_private_addresses = false;
+  // Requests in flight per api logic when its `max_threads` is 0 or absent,
+  // and in the whole engine.
+  int api_default_max_threads = 5;
+  int api_max_in_flight = 200;
 };
 
 enum class TaskStatus {
@@ -126,6 +143,7 @@ struct NodeStats {
   int64_t callback = 0;
   int64_t reply = 0;
   int64_t queue = 0;
+  int64_t http = 0;
   int64_t timer = 0;
   int64_t no_exit = 0;
   int64_t error = 0;

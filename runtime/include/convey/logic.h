@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "convey/http.h"
 #include "convey/value.h"
 #include "simdjson.h"
 
@@ -57,6 +58,7 @@ enum class ParkReason {
   kCallback,      // waits for a modify (api_callback)
   kReply,         // waits for the process it called to reply (api_rpc)
   kQueue,         // waits in a queue node for an api_get_task (api_queue)
+  kHttp,          // waits for the answer to its HTTP request (api)
   kTimer,         // its node's logics ended without routing; the node's time
                   // semaphore will move it (a delay node)
   kNoExit,        // its node's logics ended without routing and nothing
@@ -75,11 +77,12 @@ struct LogicResult {
     kGoTo,  // move the task to `node`
     kFail,  // error: to `node` (the err_node_id) with the error parameters
     kPark,  // the task stays in the node until an event (`park`) releases
-            // it; it then resumes with the node's next logic
+            // it; it then resumes with the node's next logic (kHttp: with
+            // the same logic, which then reads TaskContext::HttpResult)
   };
   Kind kind = Kind::kNext;
   NodeHandle node;
-  ParkReason park = ParkReason::kNone;  // kPark: kCallback, kReply or kQueue
+  ParkReason park = ParkReason::kNone;  // kPark: kCallback, kReply, kQueue or kHttp
   // kFail: the `<family>` of the error parameters when not the logic's own
   // error_family() (an api_get_task aimed at a node that is no queue fails
   // in family `queue`).
@@ -223,6 +226,22 @@ class TaskContext {
   // such process or node; OutOfRange: the queue is empty.
   virtual absl::StatusOr<QueuedTask> TakeQueued(int64_t conv_id, absl::string_view node_id,
                                                 bool newest) = 0;
+
+  // --- HTTP (api) ---
+
+  // Sends `request` (method, url, headers, body, client certificate; the
+  // engine sets the timeout, size cap, redirect and address rules from its
+  // options); the logic then returns Park(ParkReason::kHttp). At most
+  // `max_in_flight` requests of this logic are in flight at once (0: the
+  // engine's default), also capped engine-wide; the others wait their turn
+  // in order, and one that waited longer than its timeout for a turn
+  // completes with Aborted (`api_expire_query`). When the answer arrives and
+  // the task still waits in this node entry, the engine runs the same logic
+  // again and HttpResult() returns the answer.
+  virtual void SendHttp(HttpRequest request, int max_in_flight) = 0;
+  // The answer to this logic's request when the task was resumed by it;
+  // null on a logic's first run.
+  virtual const absl::StatusOr<HttpResponse>* HttpResult() = 0;
 };
 
 class Logic {

@@ -43,7 +43,8 @@ struct Diagnostic {
 struct UnsupportedNode {
   std::string node_id;
   std::string title;
-  std::vector<std::string> logic_types;  // the unsupported types it holds
+  // The types it holds that have no factory in LogicRegistry::Global().
+  std::vector<std::string> logic_types;
 };
 
 struct ProcessSummary {

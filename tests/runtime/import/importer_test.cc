@@ -131,6 +131,23 @@ TEST(ImporterShapes, BareSchemeGetsSyntheticIdWithWarning) {
   EXPECT_THAT(Warnings(result), Contains(At("$", "synthetic conv_id")));
 }
 
+TEST(ImporterShapes, KeysModeReplyKeepsDeclaredTypes) {
+  ImportResult result = Import(R"j({"obj_type":1,"obj_id":5,"scheme":{"nodes":[
+    {"id":"s","obj_type":1,"condition":{"logics":[{"type":"go","to_node_id":"r"}]}},
+    {"id":"r","obj_type":0,"condition":{"logics":[
+      {"type":"api_rpc_reply","mode":"keys","res_data":["n","s"],"res_data_type":{"n":"number"}},
+      {"type":"go","to_node_id":"f"}]}},
+    {"id":"f","obj_type":2,"condition":{"logics":[]}}]}})j");
+  ASSERT_TRUE(result.ok()) << AllText(result);
+  const schema::ApiRpcReply& reply =
+      result.scheme().processes(0).nodes(1).logics(0).api_rpc_reply();
+  ASSERT_EQ(reply.res_data_size(), 2);
+  EXPECT_EQ(reply.res_data(0).key(), "n");
+  EXPECT_EQ(reply.res_data(0).type(), schema::VALUE_TYPE_NUMBER);
+  EXPECT_EQ(reply.res_data(1).key(), "s");
+  EXPECT_EQ(reply.res_data(1).type(), schema::VALUE_TYPE_STRING);
+}
+
 TEST(ImporterShapes, SyntheticIdsAvoidRealOnes) {
   ImportResult result = Import(R"([
     {"obj_type":1,"scheme":{"nodes":[{"id":"s","obj_type":1}]}},

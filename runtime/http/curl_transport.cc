@@ -1,0 +1,750 @@
+// The built-in HttpTransport: libcurl's multi interface on dedicated I/O
+// threads.
+//
+// Each I/O thread owns one multi handle (and so one connection pool and DNS
+// cache) and runs curl_multi_poll; Send hands a request to a thread through a
+// mutex-protected queue, round-robin, and wakes it with curl_multi_wakeup
+// (only when the queue was empty, and never its own thread, which looks at
+// its queue before polling: a `done` that sends again costs no syscall).
+// Every callback (`done` included) runs on the I/O thread that owns the
+// transfer, so a transfer's state needs no locking; a slow `done` delays the
+// other transfers of its thread.
+#include <curl/curl.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "convey/http.h"
+#include "runtime/http/address_policy.h"
+#include "runtime/http/curl_transport_internal.h"
+
+namespace convey {
+namespace internal {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr long kMaxRedirects = 10;
+// curl_multi_poll returns earlier when libcurl has a timer due or when
+// woken; this only bounds how long a thread sleeps with nothing to do.
+constexpr int kPollTimeoutMs = 1000;
+// Reset easy handles kept for reuse per I/O thread.
+constexpr size_t kMaxIdleEasyHandles = 64;
+// How much of a URL or header name an error message quotes.
+constexpr size_t kQuoteLimit = 200;
+
+std::string Quote(absl::string_view text) {
+  if (text.size() > kQuoteLimit) {
+    return absl::StrCat("\"", text.substr(0, kQuoteLimit), "...\"");
+  }
+  return absl::StrCat("\"", text, "\"");
+}
+
+// One request from Send to `done`.
+struct Transfer {
+  HttpRequest request;
+  HttpDone done;
+  Clock::time_point sent;
+  // The check to apply to every address connected to; null: none.
+  const AddressCheck* check = nullptr;
+  // CA certificates trusted instead of the system's; null: the system's.
+  const std::string* ca_pem = nullptr;
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  HttpResponse response;
+  // The write callback refused the body for its size.
+  bool too_large = false;
+  // The first address the check refused.
+  absl::Status refused;
+  char error[CURL_ERROR_SIZE] = {};
+};
+
+bool IsTokenChar(char c) {
+  // RFC 9110 tchar.
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+         std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
+
+bool IsToken(absl::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), IsTokenChar);
+}
+
+absl::Status ValidateRequest(const HttpRequest& request) {
+  if (!IsToken(request.method)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid HTTP method ", Quote(request.method)));
+  }
+  if (!absl::StartsWithIgnoreCase(request.url, "http://") &&
+      !absl::StartsWithIgnoreCase(request.url, "https://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unsupported URL ", Quote(request.url),
+                     ": only http:// and https:// are allowed"));
+  }
+  if (request.url.find_first_of(std::string("\r\n\0 ", 4)) !=
+      std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed URL ", Quote(request.url),
+                     ": contains a space or a control character"));
+  }
+  for (const auto& [name, value] : request.headers) {
+    if (!IsToken(name)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid header name ", Quote(name)));
+    }
+    if (value.find_first_of(std::string("\r\n\0", 3)) != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "header ", Quote(name), ": value contains a line break or NUL"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// CURLOPT_TIMEOUT_MS: whole milliseconds, rounded up (0 would mean none).
+long TimeoutMs(absl::Duration timeout) {
+  if (timeout == absl::InfiniteDuration()) return 0;
+  int64_t ms =
+      absl::ToInt64Milliseconds(absl::Ceil(timeout, absl::Milliseconds(1)));
+  return static_cast<long>(
+      std::min<int64_t>(std::max<int64_t>(ms, 1), LONG_MAX));
+}
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t n = size * count;
+  std::string& body = t->response.body;
+  const size_t max = t->request.max_response_bytes;
+  if (n > max || body.size() > max - n) {
+    t->too_large = true;
+    return 0;  // CURLE_WRITE_ERROR: stops the transfer now.
+  }
+  if (body.empty() && n > 0) {
+    curl_off_t length = -1;
+    if (curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+                          &length) == CURLE_OK &&
+        length > 0 && static_cast<uint64_t>(length) <= max) {
+      body.reserve(static_cast<size_t>(length));
+    }
+  }
+  body.append(data, n);
+  return n;
+}
+
+void SetContentType(absl::string_view value, std::string* content_type) {
+  size_t semicolon = value.find(';');
+  if (semicolon != absl::string_view::npos) value = value.substr(0, semicolon);
+  *content_type = absl::AsciiStrToLower(absl::StripAsciiWhitespace(value));
+}
+
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  size_t n = size * count;
+  absl::string_view line(data, n);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+    line.remove_suffix(1);
+  }
+  HttpResponse& response = t->response;
+  if (absl::StartsWith(line, "HTTP/")) {
+    // A new response begins (after a redirect or a 1xx): only the last
+    // one's headers and body are the answer.
+    response.headers.clear();
+    response.body.clear();
+    response.content_type.clear();
+    return n;
+  }
+  if (line.empty()) return n;
+  if ((line.front() == ' ' || line.front() == '\t')) {
+    // Obsolete line folding continues the previous header's value.
+    if (!response.headers.empty()) {
+      std::string& value = response.headers.back().second;
+      absl::StrAppend(&value, " ", absl::StripAsciiWhitespace(line));
+      if (response.headers.back().first == "content-type") {
+        SetContentType(value, &response.content_type);
+      }
+    }
+    return n;
+  }
+  size_t colon = line.find(':');
+  if (colon == absl::string_view::npos) return n;
+  std::string name =
+      absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon)));
+  absl::string_view value = absl::StripAsciiWhitespace(line.substr(colon + 1));
+  if (name == "content-type") SetContentType(value, &response.content_type);
+  response.headers.emplace_back(std::move(name), std::string(value));
+  return n;
+}
+
+// CURLOPT_OPENSOCKETFUNCTION: every address libcurl is about to connect to,
+// after DNS and on every redirect hop, is checked before the socket exists.
+curl_socket_t OpenSocket(void* user, curlsocktype purpose,
+                         curl_sockaddr* address) {
+  auto* t = static_cast<Transfer*>(user);
+  IpAddress ip;
+  absl::Status status;
+  if (!IpFromSockaddr(&address->addr, static_cast<socklen_t>(address->addrlen),
+                      &ip)) {
+    status = absl::PermissionDeniedError(
+        absl::StrCat("refused to connect to an address of family ",
+                     address->family, " (refuse_private_addresses)"));
+  } else {
+    status = (*t->check)(ip);
+  }
+  if (!status.ok()) {
+    if (t->refused.ok()) t->refused = std::move(status);
+    // libcurl tries the host's next address, if any.
+    return CURL_SOCKET_BAD;
+  }
+  return socket(address->family, address->socktype | SOCK_CLOEXEC,
+                address->protocol);
+}
+
+// CURLOPT_PREREQFUNCTION: runs for new and reused connections alike, so a
+// pooled connection opened by a request without the check cannot carry one
+// with it to a refused address.
+int BeforeRequest(void* user, char* primary_ip, char* local_ip,
+                  int primary_port, int local_port) {
+  auto* t = static_cast<Transfer*>(user);
+  IpAddress ip;
+  absl::Status status;
+  if (!IpFromString(primary_ip != nullptr ? primary_ip : "", &ip)) {
+    status = absl::PermissionDeniedError(absl::StrCat(
+        "refused to send to ", Quote(primary_ip != nullptr ? primary_ip : ""),
+        ": not an IP address (refuse_private_addresses)"));
+  } else {
+    status = (*t->check)(ip);
+  }
+  if (status.ok()) return CURL_PREREQFUNC_OK;
+  if (t->refused.ok()) t->refused = std::move(status);
+  return CURL_PREREQFUNC_ABORT;
+}
+
+// libcurl's description of `code`, then its error buffer: the buffer holds
+// the last failure it noted, which is not always the one that ended the
+// transfer.
+std::string Detail(const Transfer& t, CURLcode code) {
+  if (t.error[0] == '\0') return curl_easy_strerror(code);
+  return absl::StrCat(curl_easy_strerror(code), " (", t.error, ")");
+}
+
+absl::Status FailureStatus(const Transfer& t, CURLcode code, long os_errno) {
+  if (!t.refused.ok() &&
+      (code == CURLE_COULDNT_CONNECT || code == CURLE_ABORTED_BY_CALLBACK)) {
+    return t.refused;
+  }
+  if (t.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("response body exceeds max_response_bytes (",
+                     t.request.max_response_bytes, " bytes)"));
+  }
+  const std::string detail = Detail(t, code);
+  switch (code) {
+    case CURLE_COULDNT_CONNECT: {
+      const char* what = "could not connect";
+      if (os_errno == ECONNREFUSED) what = "connection refused";
+      if (os_errno == ENETUNREACH || os_errno == EHOSTUNREACH) {
+        what = "host unreachable";
+      }
+      return absl::UnavailableError(absl::StrCat(what, ": ", detail));
+    }
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return absl::UnavailableError(absl::StrCat("DNS: ", detail));
+    case CURLE_GOT_NOTHING:
+      return absl::UnavailableError(
+          absl::StrCat("connection closed without an answer: ", detail));
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+      return absl::UnavailableError(absl::StrCat(
+          os_errno == ECONNRESET ? "connection reset" : "connection closed",
+          ": ", detail));
+    case CURLE_PARTIAL_FILE:
+      return absl::UnavailableError(absl::StrCat(
+          "connection closed before the whole body arrived: ", detail));
+    case CURLE_OPERATION_TIMEDOUT:
+      return absl::DeadlineExceededError(
+          absl::StrCat("no complete answer within ",
+                       absl::FormatDuration(t.request.timeout), ": ", detail));
+    case CURLE_URL_MALFORMAT:
+      return absl::InvalidArgumentError(
+          absl::StrCat("malformed URL ", Quote(t.request.url), ": ", detail));
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return absl::InvalidArgumentError(
+          absl::StrCat("unsupported protocol (only http and https): ", detail));
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+      return absl::UnavailableError(absl::StrCat("TLS: ", detail));
+    case CURLE_SSL_CERTPROBLEM:
+      return absl::InvalidArgumentError(
+          absl::StrCat("client certificate (cert_pem): ", detail));
+    case CURLE_TOO_MANY_REDIRECTS:
+      return absl::InternalError(
+          absl::StrCat("more than ", kMaxRedirects, " redirects: ", detail));
+    default:
+      return absl::InternalError(detail);
+  }
+}
+
+// Sets every option of one request on a reset easy handle.
+class EasySetup {
+ public:
+  explicit EasySetup(CURL* easy) : easy_(easy) {}
+
+  template <typename T>
+  void Set(CURLoption option, T value, const char* name) {
+    if (code_ != CURLE_OK) return;
+    code_ = curl_easy_setopt(easy_, option, value);
+    if (code_ != CURLE_OK) failed_ = name;
+  }
+
+  absl::Status status() const {
+    if (code_ == CURLE_OK) return absl::OkStatus();
+    return absl::InternalError(absl::StrCat("libcurl refused ", failed_, ": ",
+                                            curl_easy_strerror(code_)));
+  }
+
+ private:
+  CURL* easy_;
+  CURLcode code_ = CURLE_OK;
+  const char* failed_ = "";
+};
+
+absl::Status Configure(Transfer* t) {
+  const HttpRequest& request = t->request;
+  if (absl::Status status = ValidateRequest(request); !status.ok()) {
+    return status;
+  }
+  if (request.timeout <= absl::ZeroDuration()) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("no time left for the request (timeout ",
+                     absl::FormatDuration(request.timeout), ")"));
+  }
+  EasySetup s(t->easy);
+  s.Set(CURLOPT_PRIVATE, static_cast<void*>(t), "CURLOPT_PRIVATE");
+  s.Set(CURLOPT_ERRORBUFFER, t->error, "CURLOPT_ERRORBUFFER");
+  s.Set(CURLOPT_URL, request.url.c_str(), "CURLOPT_URL");
+  s.Set(CURLOPT_PROTOCOLS_STR, "http,https", "CURLOPT_PROTOCOLS_STR");
+  s.Set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https",
+        "CURLOPT_REDIR_PROTOCOLS_STR");
+  s.Set(CURLOPT_NOSIGNAL, 1L, "CURLOPT_NOSIGNAL");
+  s.Set(CURLOPT_TCP_NODELAY, 1L, "CURLOPT_TCP_NODELAY");
+  s.Set(CURLOPT_TIMEOUT_MS, TimeoutMs(request.timeout), "CURLOPT_TIMEOUT_MS");
+  s.Set(CURLOPT_WRITEFUNCTION, &OnBody, "CURLOPT_WRITEFUNCTION");
+  s.Set(CURLOPT_WRITEDATA, static_cast<void*>(t), "CURLOPT_WRITEDATA");
+  s.Set(CURLOPT_HEADERFUNCTION, &OnHeader, "CURLOPT_HEADERFUNCTION");
+  s.Set(CURLOPT_HEADERDATA, static_cast<void*>(t), "CURLOPT_HEADERDATA");
+  // Refuses at once a body whose Content-Length is over the cap; OnBody
+  // enforces it on bodies of unknown length.
+  if (request.max_response_bytes > 0) {
+    s.Set(CURLOPT_MAXFILESIZE_LARGE,
+          static_cast<curl_off_t>(std::min<uint64_t>(request.max_response_bytes,
+                                                     uint64_t{INT64_MAX})),
+          "CURLOPT_MAXFILESIZE_LARGE");
+  }
+  if (request.follow_redirects) {
+    s.Set(CURLOPT_FOLLOWLOCATION, 1L, "CURLOPT_FOLLOWLOCATION");
+    s.Set(CURLOPT_MAXREDIRS, kMaxRedirects, "CURLOPT_MAXREDIRS");
+  }
+
+  const std::string& method = request.method;
+  const bool has_body = !request.body.empty();
+  bool send_body = false;
+  if (method == "HEAD") {
+    s.Set(CURLOPT_NOBODY, 1L, "CURLOPT_NOBODY");
+  } else if (method == "GET" && !has_body) {
+    s.Set(CURLOPT_HTTPGET, 1L, "CURLOPT_HTTPGET");
+  } else if (method == "POST") {
+    s.Set(CURLOPT_POST, 1L, "CURLOPT_POST");
+    send_body = true;
+  } else {
+    s.Set(CURLOPT_CUSTOMREQUEST, method.c_str(), "CURLOPT_CUSTOMREQUEST");
+    // PUT and PATCH always carry a Content-Length, if only 0.
+    send_body = has_body || method == "PUT" || method == "PATCH";
+  }
+  if (send_body) {
+    s.Set(CURLOPT_POSTFIELDSIZE_LARGE,
+          static_cast<curl_off_t>(request.body.size()),
+          "CURLOPT_POSTFIELDSIZE_LARGE");
+    s.Set(CURLOPT_POSTFIELDS, request.body.data(), "CURLOPT_POSTFIELDS");
+  }
+
+  bool has_content_type = false;
+  bool has_expect = false;
+  for (const auto& [name, value] : request.headers) {
+    if (absl::EqualsIgnoreCase(name, "content-length")) {
+      // libcurl writes it from the body; a second, different one would
+      // corrupt the connection.
+      continue;
+    }
+    if (absl::EqualsIgnoreCase(name, "accept-encoding") && !value.empty()) {
+      // Through libcurl, which then also decodes what it asked for.
+      s.Set(CURLOPT_ACCEPT_ENCODING, value.c_str(), "CURLOPT_ACCEPT_ENCODING");
+      continue;
+    }
+    has_content_type |= absl::EqualsIgnoreCase(name, "content-type");
+    has_expect |= absl::EqualsIgnoreCase(name, "expect");
+    // "Name:" would remove a header; "Name;" sends it empty.
+    std::string line = value.empty() ? absl::StrCat(name, ";")
+                                     : absl::StrCat(name, ": ", value);
+    curl_slist* next = curl_slist_append(t->headers, line.c_str());
+    if (next == nullptr) return absl::ResourceExhaustedError("out of memory");
+    t->headers = next;
+  }
+  // Headers libcurl would add on its own: a form Content-Type for a body
+  // sent without one, and "Expect: 100-continue" (a round trip) for large
+  // bodies.
+  std::vector<const char*> suppressed;
+  if (send_body && !has_content_type) suppressed.push_back("Content-Type:");
+  if (!has_expect) suppressed.push_back("Expect:");
+  for (const char* line : suppressed) {
+    curl_slist* next = curl_slist_append(t->headers, line);
+    if (next == nullptr) return absl::ResourceExhaustedError("out of memory");
+    t->headers = next;
+  }
+  s.Set(CURLOPT_HTTPHEADER, t->headers, "CURLOPT_HTTPHEADER");
+
+  if (!request.client_cert_pem.empty()) {
+    // One PEM holds the certificate and its key; libcurl copies the blob.
+    curl_blob blob;
+    blob.data = const_cast<char*>(request.client_cert_pem.data());
+    blob.len = request.client_cert_pem.size();
+    blob.flags = CURL_BLOB_COPY;
+    s.Set(CURLOPT_SSLCERT_BLOB, &blob, "CURLOPT_SSLCERT_BLOB");
+    s.Set(CURLOPT_SSLCERTTYPE, "PEM", "CURLOPT_SSLCERTTYPE");
+    s.Set(CURLOPT_SSLKEY_BLOB, &blob, "CURLOPT_SSLKEY_BLOB");
+    s.Set(CURLOPT_SSLKEYTYPE, "PEM", "CURLOPT_SSLKEYTYPE");
+  }
+
+  if (t->ca_pem != nullptr) {
+    curl_blob blob;
+    blob.data = const_cast<char*>(t->ca_pem->data());
+    blob.len = t->ca_pem->size();
+    blob.flags = CURL_BLOB_COPY;
+    s.Set(CURLOPT_CAINFO_BLOB, &blob, "CURLOPT_CAINFO_BLOB");
+  }
+
+  if (t->check != nullptr) {
+    s.Set(CURLOPT_OPENSOCKETFUNCTION, &OpenSocket,
+          "CURLOPT_OPENSOCKETFUNCTION");
+    s.Set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(t),
+          "CURLOPT_OPENSOCKETDATA");
+    s.Set(CURLOPT_PREREQFUNCTION, &BeforeRequest, "CURLOPT_PREREQFUNCTION");
+    s.Set(CURLOPT_PREREQDATA, static_cast<void*>(t), "CURLOPT_PREREQDATA");
+    // Through a proxy the checked address would be the proxy's, not the
+    // destination's: such requests go direct.
+    s.Set(CURLOPT_PROXY, "", "CURLOPT_PROXY");
+  }
+  return s.status();
+}
+
+// One I/O thread and the multi handle it drives.
+class IoThread {
+ public:
+  IoThread(CURLM* multi, const CurlTransportInternals* internals)
+      : multi_(multi), internals_(internals) {}
+
+  IoThread(const IoThread&) = delete;
+  IoThread& operator=(const IoThread&) = delete;
+
+  // Requires Stop() to have returned.
+  ~IoThread() {
+    for (CURL* easy : idle_easy_) curl_easy_cleanup(easy);
+    curl_multi_cleanup(multi_);
+  }
+
+  void Start() {
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  void Enqueue(std::unique_ptr<Transfer> t) {
+    bool wake;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // A non-empty queue already has a wakeup on its way, and this thread
+      // itself looks at its queue before it polls again.
+      wake = queue_.empty() && current_ != this;
+      queue_.push_back(std::move(t));
+    }
+    if (wake) curl_multi_wakeup(multi_);
+  }
+
+  // Asks the thread to stop; Join waits for it. Transfers it had started
+  // have completed with Unavailable by then.
+  void RequestStop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    curl_multi_wakeup(multi_);
+  }
+
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // After Join: completes the queued transfers with Unavailable; returns how
+  // many (their callbacks may queue more).
+  size_t FailQueued() {
+    std::vector<std::unique_ptr<Transfer>> queued;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queued.swap(queue_);
+    }
+    for (auto& t : queued) CompleteShutDown(std::move(t));
+    return queued.size();
+  }
+
+ private:
+  static void CompleteShutDown(std::unique_ptr<Transfer> t) {
+    HttpDone done = std::move(t->done);
+    t.reset();
+    done(absl::UnavailableError(
+        "transport shut down before the answer arrived"));
+  }
+
+  void Run() {
+    current_ = this;
+    std::vector<std::unique_ptr<Transfer>> batch;
+    while (true) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) break;
+        batch.swap(queue_);
+      }
+      for (auto& t : batch) Begin(std::move(t));
+      batch.clear();
+      int running = 0;
+      curl_multi_perform(multi_, &running);
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+        if (msg->msg == CURLMSG_DONE)
+          Finish(msg->easy_handle, msg->data.result);
+      }
+      bool idle;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        idle = queue_.empty() && !stopping_;
+      }
+      if (idle) curl_multi_poll(multi_, nullptr, 0, kPollTimeoutMs, nullptr);
+    }
+    std::vector<std::unique_ptr<Transfer>> cut;
+    cut.reserve(active_.size());
+    for (auto& [easy, t] : active_) {
+      curl_multi_remove_handle(multi_, easy);
+      Release(t.get());
+      cut.push_back(std::move(t));
+    }
+    active_.clear();
+    for (auto& t : cut) CompleteShutDown(std::move(t));
+  }
+
+  CURL* TakeEasy() {
+    if (!idle_easy_.empty()) {
+      CURL* easy = idle_easy_.back();
+      idle_easy_.pop_back();
+      return easy;
+    }
+    return curl_easy_init();
+  }
+
+  // Returns the transfer's easy handle to the pool and frees its headers.
+  void Release(Transfer* t) {
+    if (t->easy != nullptr) {
+      curl_easy_reset(t->easy);
+      if (idle_easy_.size() < kMaxIdleEasyHandles) {
+        idle_easy_.push_back(t->easy);
+      } else {
+        curl_easy_cleanup(t->easy);
+      }
+      t->easy = nullptr;
+    }
+    curl_slist_free_all(t->headers);
+    t->headers = nullptr;
+  }
+
+  void Complete(std::unique_ptr<Transfer> t,
+                absl::StatusOr<HttpResponse> result) {
+    Release(t.get());
+    HttpDone done = std::move(t->done);
+    t.reset();
+    done(std::move(result));
+  }
+
+  void Begin(std::unique_ptr<Transfer> t) {
+    if (t->request.refuse_private_addresses) {
+      t->check = &internals_->address_check;
+    }
+    if (!internals_->ca_pem.empty()) t->ca_pem = &internals_->ca_pem;
+    t->easy = TakeEasy();
+    if (t->easy == nullptr) {
+      Complete(std::move(t),
+               absl::ResourceExhaustedError("curl_easy_init failed"));
+      return;
+    }
+    if (absl::Status status = Configure(t.get()); !status.ok()) {
+      Complete(std::move(t), std::move(status));
+      return;
+    }
+    CURLMcode code = curl_multi_add_handle(multi_, t->easy);
+    if (code != CURLM_OK) {
+      Complete(std::move(t),
+               absl::InternalError(absl::StrCat("curl_multi_add_handle: ",
+                                                curl_multi_strerror(code))));
+      return;
+    }
+    CURL* easy = t->easy;
+    active_.emplace(easy, std::move(t));
+  }
+
+  void Finish(CURL* easy, CURLcode code) {
+    auto it = active_.find(easy);
+    if (it == active_.end()) return;
+    std::unique_ptr<Transfer> t = std::move(it->second);
+    active_.erase(it);
+    curl_multi_remove_handle(multi_, easy);
+    if (code != CURLE_OK) {
+      long os_errno = 0;
+      curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
+      absl::Status status = FailureStatus(*t, code, os_errno);
+      Complete(std::move(t), std::move(status));
+      return;
+    }
+    long status_code = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status_code);
+    HttpResponse response = std::move(t->response);
+    response.status = static_cast<int>(status_code);
+    response.elapsed = absl::FromChrono(Clock::now() - t->sent);
+    Complete(std::move(t), std::move(response));
+  }
+
+  // The IoThread whose thread this is, if any.
+  static thread_local IoThread* current_;
+
+  CURLM* const multi_;
+  const CurlTransportInternals* const internals_;
+  std::thread thread_;
+
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Transfer>> queue_;  // guarded by mu_
+  bool stopping_ = false;                         // guarded by mu_
+
+  // Owned by the I/O thread.
+  absl::flat_hash_map<CURL*, std::unique_ptr<Transfer>> active_;
+  std::vector<CURL*> idle_easy_;
+};
+
+thread_local IoThread* IoThread::current_ = nullptr;
+
+class CurlTransport : public HttpTransport {
+ public:
+  explicit CurlTransport(CurlTransportInternals internals)
+      : internals_(std::move(internals)) {}
+
+  ~CurlTransport() override {
+    for (auto& thread : threads_) thread->RequestStop();
+    for (auto& thread : threads_) thread->Join();
+    // A callback run here may Send again: repeat until every queue stays
+    // empty.
+    size_t failed;
+    do {
+      failed = 0;
+      for (auto& thread : threads_) failed += thread->FailQueued();
+    } while (failed > 0);
+  }
+
+  absl::Status Init(const CurlTransportOptions& options) {
+    for (int i = 0; i < options.io_threads; ++i) {
+      CURLM* multi = curl_multi_init();
+      if (multi == nullptr) {
+        return absl::InternalError("curl_multi_init failed");
+      }
+      CURLMcode code =
+          curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS,
+                            static_cast<long>(options.max_connections));
+      threads_.push_back(std::make_unique<IoThread>(multi, &internals_));
+      if (code != CURLM_OK) {
+        return absl::InternalError(
+            absl::StrCat("CURLMOPT_MAXCONNECTS: ", curl_multi_strerror(code)));
+      }
+    }
+    for (auto& thread : threads_) thread->Start();
+    return absl::OkStatus();
+  }
+
+  void Send(HttpRequest request, HttpDone done) override {
+    auto t = std::make_unique<Transfer>();
+    t->sent = Clock::now();
+    t->request = std::move(request);
+    t->done = std::move(done);
+    size_t i = next_.fetch_add(1, std::memory_order_relaxed) % threads_.size();
+    threads_[i]->Enqueue(std::move(t));
+  }
+
+ private:
+  const CurlTransportInternals internals_;
+  std::vector<std::unique_ptr<IoThread>> threads_;
+  std::atomic<size_t> next_{0};
+};
+
+absl::Status GlobalInit() {
+  static const CURLcode code = curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (code != CURLE_OK) {
+    return absl::InternalError(
+        absl::StrCat("curl_global_init: ", curl_easy_strerror(code)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpTransport>> NewCurlTransportWith(
+    const CurlTransportOptions& options, CurlTransportInternals internals) {
+  if (options.io_threads < 1 || options.io_threads > 256) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "CurlTransportOptions.io_threads must be in [1, 256], got ",
+        options.io_threads));
+  }
+  if (options.max_connections < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "CurlTransportOptions.max_connections must be at least 1, got ",
+        options.max_connections));
+  }
+  if (internals.address_check == nullptr) {
+    return absl::InvalidArgumentError("the address check is empty");
+  }
+  if (absl::Status status = GlobalInit(); !status.ok()) return status;
+  auto transport = std::make_unique<CurlTransport>(std::move(internals));
+  if (absl::Status status = transport->Init(options); !status.ok()) {
+    return status;
+  }
+  return std::unique_ptr<HttpTransport>(std::move(transport));
+}
+
+}  // namespace internal
+
+absl::StatusOr<std::unique_ptr<HttpTransport>> NewCurlTransport(
+    const CurlTransportOptions& options) {
+  return internal::NewCurlTransportWith(options, {});
+}
+
+}  // namespace convey

@@ -1,0 +1,129 @@
+// Every API Call of the real exports in shared/corpus/valid, imported as the
+// engine imports it, deploys with the built-in `api` logic; the Stripe
+// sample's two calls build the requests their process expects.
+#include <dirent.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "runtime/import/importer.h"
+#include "schema/process.pb.h"
+#include "tests/logics/fakes.h"
+
+namespace convey {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Pair;
+
+constexpr char kDir[] = "external/shared_corpus/valid";
+
+// Resolves the ids of the imported process's nodes to their positions.
+class ProcessBuilder : public testing::FakeBuilder {
+ public:
+  explicit ProcessBuilder(const schema::Process& process) : process_(process) {}
+  absl::StatusOr<NodeHandle> Node(absl::string_view id) override {
+    if (id.empty()) return NodeHandle{};
+    for (int i = 0; i < process_.nodes_size(); ++i) {
+      if (process_.nodes(i).id() == id) return NodeHandle{static_cast<uint32_t>(i)};
+    }
+    return absl::InvalidArgumentError(absl::StrCat("no node ", id));
+  }
+
+ private:
+  const schema::Process& process_;
+};
+
+std::vector<std::string> CorpusFiles() {
+  std::vector<std::string> files;
+  DIR* dir = opendir(kDir);
+  if (dir == nullptr) return files;
+  while (dirent* entry = readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name.size() > 5 && name.substr(name.size() - 5) == ".json") {
+      files.push_back(std::string(kDir) + "/" + name);
+    }
+  }
+  closedir(dir);
+  return files;
+}
+
+internal::ImportResult Import(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return internal::ImportScheme(file, text.str());
+}
+
+TEST(ApiCorpusTest, EveryApiCallDeploys) {
+  const std::vector<std::string> files = CorpusFiles();
+  ASSERT_FALSE(files.empty()) << kDir;
+  int api_logics = 0;
+  for (const std::string& file : files) {
+    internal::ImportResult imported = Import(file);
+    if (!imported.ok()) continue;  // the importer's own tests cover these
+    for (const schema::Process& process : imported.scheme().processes()) {
+      for (const schema::Node& node : process.nodes()) {
+        for (const schema::Logic& logic : node.logics()) {
+          if (!logic.has_api()) continue;
+          ++api_logics;
+          ProcessBuilder builder(process);
+          absl::StatusOr<std::unique_ptr<Logic>> built = testing::Build(logic, builder, &node);
+          EXPECT_TRUE(built.ok()) << file << " node " << node.id() << ": " << built.status();
+        }
+      }
+    }
+  }
+  EXPECT_GT(api_logics, 20);
+}
+
+TEST(ApiCorpusTest, StripeSampleRequests) {
+  internal::ImportResult imported =
+      Import(std::string(kDir) + "/011_corezoid_corezoid-ai-doc_stripe-checkout-v1.json");
+  ASSERT_TRUE(imported.ok());
+  std::vector<std::pair<const schema::Process*, const schema::Logic*>> calls;
+  for (const schema::Process& process : imported.scheme().processes()) {
+    for (const schema::Node& node : process.nodes()) {
+      for (const schema::Logic& logic : node.logics()) {
+        if (logic.has_api()) calls.push_back({&process, &logic});
+      }
+    }
+  }
+  ASSERT_EQ(calls.size(), 2u);
+  const std::string data =
+      R"j({"url":"https://api.stripe.test","pathAndQuery":"/v1/checkout/sessions?expand[]=x",)j"
+      R"j("secretKey":"sk_test_1","requestBody":"mode=payment&success_url=https%3A%2F%2Fa.test"})j";
+  for (const auto& [process, logic] : calls) {
+    ProcessBuilder builder(*process);
+    absl::StatusOr<std::unique_ptr<Logic>> built = testing::Build(*logic, builder);
+    ASSERT_TRUE(built.ok()) << built.status();
+    testing::FakeTask task(data);
+    EXPECT_EQ((*built)->Run(task).kind, LogicResult::Kind::kPark);
+    ASSERT_EQ(task.http_sent.size(), 1u);
+    const HttpRequest& request = task.http_sent[0];
+    // The URL is built by the process from two values: URL text, kept.
+    EXPECT_EQ(request.url, "https://api.stripe.test/v1/checkout/sessions?expand[]=x");
+    if (request.method == "POST") {
+      EXPECT_EQ(request.body, "mode=payment&success_url=https%3A%2F%2Fa.test");
+      EXPECT_THAT(
+          request.headers,
+          ElementsAre(Pair("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
+                      Pair("Authorization", "Bearer sk_test_1")));
+    } else {
+      EXPECT_EQ(request.method, "GET");
+      EXPECT_EQ(request.body, "");
+      EXPECT_THAT(request.headers,
+                  ElementsAre(Pair("content-type", "application/json; charset=utf-8"),
+                              Pair("Authorization", "Bearer sk_test_1"),
+                              Pair("Content-Type", "application/x-www-form-urlencoded")));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace convey
