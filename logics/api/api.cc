@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <iterator>
 #include <optional>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,32 +46,6 @@ enum class BodyKind {
   kXml,       // extra's root key as an XML document
   kRaw,       // raw_body as it is
   kConveyor,  // the Corezoid ops envelope
-};
-
-// What customize_response templates read: the answer, as
-// `{"body": ..., "header": {...}}`. There is no task behind it, so root
-// fields, node counters and state-diagram tasks read as missing; the clock
-// is the task's.
-class AnswerEnv : public TemplateEnv {
- public:
-  AnswerEnv(simdjson::dom::element document, absl::Time now) : document_(document), now_(now) {}
-  simdjson::dom::element data() override { return document_; }
-  Value Root(absl::string_view) override { return Value::Missing(); }
-  Value NodeField(absl::string_view, absl::string_view, absl::string_view) override {
-    return Value::Missing();
-  }
-  Value StateTask(absl::string_view, absl::string_view, const internal::Path&) override {
-    return Value::Missing();
-  }
-  absl::Time Now() override { return now_; }
-  uint64_t Random() override {
-    thread_local std::mt19937_64 generator{std::random_device{}()};
-    return generator();
-  }
-
- private:
-  simdjson::dom::element document_;
-  absl::Time now_;
 };
 
 bool IsHttpToken(absl::string_view name) {
@@ -305,7 +278,7 @@ class Api : public Logic {
     if (parser.parse(document).get(root) != simdjson::SUCCESS) {
       return Hardware("api_fatal_error", "the answer document is not JSON");
     }
-    AnswerEnv env(root, task.now());
+    DocumentEnv env(root, task.now());
     for (const ResponseItem& item : c_.response) {
       const std::string key = item.key->is_constant() ? item.key->constant().ToText()
                                                       : task.Evaluate(*item.key).ToText();

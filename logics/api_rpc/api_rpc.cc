@@ -1,6 +1,5 @@
 #include "logics/api_rpc/api_rpc.h"
 
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,32 +17,6 @@
 namespace convey {
 namespace logics {
 namespace {
-
-// What a stub reply's templates read: the data that would have been sent,
-// which is what the called task would have started with. There is no called
-// task, so its root fields, node counters and state-diagram tasks read as
-// missing; the clock is the caller's.
-class SentDataEnv : public TemplateEnv {
- public:
-  SentDataEnv(simdjson::dom::element data, absl::Time now) : data_(data), now_(now) {}
-  simdjson::dom::element data() override { return data_; }
-  Value Root(absl::string_view) override { return Value::Missing(); }
-  Value NodeField(absl::string_view, absl::string_view, absl::string_view) override {
-    return Value::Missing();
-  }
-  Value StateTask(absl::string_view, absl::string_view, const internal::Path&) override {
-    return Value::Missing();
-  }
-  absl::Time Now() override { return now_; }
-  uint64_t Random() override {
-    thread_local std::mt19937_64 generator{std::random_device{}()};
-    return generator();
-  }
-
- private:
-  simdjson::dom::element data_;
-  absl::Time now_;
-};
 
 struct StubBranch {
   Conditions conditions;
@@ -116,7 +89,7 @@ class ApiRpc : public Logic {
     if (sent_parser.parse(sent_json).get(sent) != simdjson::SUCCESS) {
       return Software("rpc_task_fatal_error", "stub mode: the data to send is not JSON");
     }
-    SentDataEnv env(sent, task.now());
+    DocumentEnv env(sent, task.now());
     EnvValueSource source(env);
     const StubBranch* chosen = nullptr;
     for (const StubBranch& branch : c_.branches) {

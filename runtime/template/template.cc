@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <utility>
 #include <vector>
 
@@ -1234,5 +1235,10 @@ bool Template::is_constant() const { return impl_->root == nullptr; }
 const Value& Template::constant() const { return impl_->constant; }
 
 const std::string& Template::source() const { return impl_->source; }
+
+uint64_t DocumentEnv::Random() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  return generator();
+}
 
 }  // namespace convey

@@ -54,6 +54,29 @@ class TemplateEnv {
   virtual uint64_t Random() = 0;
 };
 
+// Templates over a JSON document that is not a task (the data an api_rpc
+// would send, an HTTP answer): paths read `document`; task metadata, node
+// counters and state-diagram tasks read as missing.
+class DocumentEnv : public TemplateEnv {
+ public:
+  DocumentEnv(simdjson::dom::element document, absl::Time now)
+      : document_(document), now_(now) {}
+  simdjson::dom::element data() override { return document_; }
+  Value Root(absl::string_view) override { return Value::Missing(); }
+  Value NodeField(absl::string_view, absl::string_view, absl::string_view) override {
+    return Value::Missing();
+  }
+  Value StateTask(absl::string_view, absl::string_view, const internal::Path&) override {
+    return Value::Missing();
+  }
+  absl::Time Now() override { return now_; }
+  uint64_t Random() override;
+
+ private:
+  simdjson::dom::element document_;
+  absl::Time now_;
+};
+
 class Template {
  public:
   // InvalidArgument with the reason and byte offset for an empty `{{}}`, a

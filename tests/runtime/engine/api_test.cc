@@ -18,26 +18,19 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "simdjson.h"
+#include "tests/support/json_field.h"
 #include "tests/support/scheme_text.h"
 
 namespace convey {
 namespace {
 
+using ::convey::testing::Field;
 using ::convey::testing::GoJson;
 using ::convey::testing::Kind;
 using ::convey::testing::NodeJson;
 using ::convey::testing::ProcessJson;
 
 constexpr int64_t kConv = 1;
-
-std::string Field(const std::string& data, const char* key) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(data).get(doc) != simdjson::SUCCESS) return "<bad json>";
-  simdjson::dom::element value;
-  if (doc.at_key(key).get(value) != simdjson::SUCCESS) return "<missing>";
-  return simdjson::minify(value);
-}
 
 // A loopback server with 4 threads that records how many requests it
 // handles at once.

@@ -10,11 +10,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "simdjson.h"
+#include "tests/support/json_field.h"
 #include "tests/support/scheme_text.h"
 
 namespace convey {
 namespace {
 
+using ::convey::testing::Field;
 using ::convey::testing::GoJson;
 using ::convey::testing::Kind;
 using ::convey::testing::NodeJson;
@@ -70,15 +72,6 @@ class CrossProcessTest : public ::testing::Test {
   VirtualClock clock_{kStart};
   std::unique_ptr<Engine> engine_;
 };
-
-std::string Field(const std::string& data, const char* key) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(data).get(doc) != simdjson::SUCCESS) return "<bad json>";
-  simdjson::dom::element value;
-  if (doc.at_key(key).get(value) != simdjson::SUCCESS) return "<missing>";
-  return simdjson::minify(value);
-}
 
 // Caller: start -> call [api_rpc to `callee` with extra x, go -> done];
 // errors -> failed. `semaphores`: of the call node.

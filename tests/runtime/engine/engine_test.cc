@@ -14,11 +14,13 @@
 #include "gtest/gtest.h"
 #include "logics/builtin.h"
 #include "simdjson.h"
+#include "tests/support/json_field.h"
 #include "tests/support/scheme_text.h"
 
 namespace convey {
 namespace {
 
+using ::convey::testing::Field;
 using ::convey::testing::GoJson;
 using ::convey::testing::IfJson;
 using ::convey::testing::Kind;
@@ -38,15 +40,6 @@ std::unique_ptr<Engine> OpenEngine(EngineOptions options = {}) {
 void MustDeploy(Engine& engine, const std::string& json) {
   absl::StatusOr<DeployResult> deployed = engine.Deploy("test.json", json);
   ASSERT_TRUE(deployed.ok()) << deployed.status();
-}
-
-std::string Field(const std::string& data, const char* key) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(data).get(doc) != simdjson::SUCCESS) return "<bad json>";
-  simdjson::dom::element value;
-  if (doc.at_key(key).get(value) != simdjson::SUCCESS) return "<missing>";
-  return simdjson::minify(value);
 }
 
 const NodeStats& NodeNamed(const ProcessStats& stats, const std::string& id) {

@@ -17,11 +17,13 @@
 #include "gtest/gtest.h"
 #include "logics/builtin.h"
 #include "simdjson.h"
+#include "tests/support/json_field.h"
 #include "tests/support/scheme_text.h"
 
 namespace convey {
 namespace {
 
+using ::convey::testing::Field;
 using ::convey::testing::GoJson;
 using ::convey::testing::Kind;
 using ::convey::testing::NodeJson;
@@ -129,15 +131,6 @@ class FetchFactory : public LogicFactory {
   std::string type_;
   int max_;
 };
-
-std::string Field(const std::string& data, const char* key) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(data).get(doc) != simdjson::SUCCESS) return "<bad json>";
-  simdjson::dom::element value;
-  if (doc.at_key(key).get(value) != simdjson::SUCCESS) return "<missing>";
-  return simdjson::minify(value);
-}
 
 class HttpEngineTest : public ::testing::Test {
  protected:
