@@ -21,30 +21,9 @@ void AppendEscapedByte(unsigned char c, std::string* out) {
   out->push_back(kHexUpper[c & 0xF]);
 }
 
-// The template grammar's boundaries (runtime/template/template.cc), repeated
+// The template grammar's boundaries (runtime/template/template.cc), used
 // here only to find where each substitution starts and ends; the pieces are
 // then compiled by the template compiler itself.
-
-// The "}}" closing a "{{" whose body starts at `body`, honouring nested
-// "{{...}}" and `\` escapes; npos when there is none.
-size_t ReferenceEnd(absl::string_view s, size_t body) {
-  int depth = 1;
-  size_t i = body;
-  while (i + 1 < s.size()) {
-    if (s[i] == '\\') {
-      i += 2;
-    } else if (s[i] == '{' && s[i + 1] == '{') {
-      ++depth;
-      i += 2;
-    } else if (s[i] == '}' && s[i + 1] == '}') {
-      if (--depth == 0) return i;
-      i += 2;
-    } else {
-      ++i;
-    }
-  }
-  return absl::string_view::npos;
-}
 
 // "$.name(" at `at`: the name and the position of "(".
 bool FunctionAt(absl::string_view s, size_t at, absl::string_view* name, size_t* open) {

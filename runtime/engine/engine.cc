@@ -379,8 +379,12 @@ class EngineImpl : public Engine {
   // A call that has its logic's slot: starts it if the engine has one free.
   void AdmitHttpLocked(HttpCall call, std::vector<HttpCall>* to_start);
   void StartHttpCalls(std::vector<HttpCall> calls);
-  void OnHttpDone(HttpSlots* slots, const std::string& obj_id, uint64_t entry_seq,
+  void OnHttpDone(HttpSlots* slots, std::string obj_id, uint64_t entry_seq,
                   absl::StatusOr<HttpResponse> result);
+  // A call is over (answered or failed before it was sent): frees its slots,
+  // collecting the calls that may start now, and hands `result` to its task.
+  void FinishHttpCall(HttpSlots* slots, std::string obj_id, uint64_t entry_seq,
+                      absl::StatusOr<HttpResponse> result, std::vector<HttpCall>* to_start);
   // The transport: the host's, or libcurl's made on first use.
   HttpTransport* Transport(absl::Status* error);
   // Applies the context's writes to the task. False (writes dropped) when the
@@ -1835,19 +1839,7 @@ void EngineImpl::StartHttpCalls(std::vector<HttpCall> calls) {
       if (transport == nullptr && failure.ok()) failure = absl::InternalError("no HTTP transport");
     }
     if (transport == nullptr) {
-      std::vector<HttpCall> more;
-      {
-        std::lock_guard<std::mutex> lock(http_mu_);
-        ReleaseHttpSlotLocked(call.slots, &more);
-      }
-      for (HttpCall& next : more) calls.push_back(std::move(next));
-      PostedOp op;
-      op.kind = PostedOp::Kind::kHttp;
-      op.caller_obj_id = std::move(call.obj_id);
-      op.entry_seq = call.entry_seq;
-      op.http_result = std::make_unique<absl::StatusOr<HttpResponse>>(failure);
-      Post(std::move(op));
-      ActivationDone();  // the dispatch's pending token
+      FinishHttpCall(call.slots, std::move(call.obj_id), call.entry_seq, failure, &calls);
       continue;
     }
     http_outstanding_.fetch_add(1, std::memory_order_acq_rel);
@@ -1862,22 +1854,28 @@ void EngineImpl::StartHttpCalls(std::vector<HttpCall> calls) {
   }
 }
 
-void EngineImpl::OnHttpDone(HttpSlots* slots, const std::string& obj_id, uint64_t entry_seq,
+void EngineImpl::OnHttpDone(HttpSlots* slots, std::string obj_id, uint64_t entry_seq,
                             absl::StatusOr<HttpResponse> result) {
   std::vector<HttpCall> to_start;
+  FinishHttpCall(slots, std::move(obj_id), entry_seq, std::move(result), &to_start);
+  StartHttpCalls(std::move(to_start));
+  http_outstanding_.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+void EngineImpl::FinishHttpCall(HttpSlots* slots, std::string obj_id, uint64_t entry_seq,
+                                absl::StatusOr<HttpResponse> result,
+                                std::vector<HttpCall>* to_start) {
   {
     std::lock_guard<std::mutex> lock(http_mu_);
-    ReleaseHttpSlotLocked(slots, &to_start);
+    ReleaseHttpSlotLocked(slots, to_start);
   }
   PostedOp op;
   op.kind = PostedOp::Kind::kHttp;
-  op.caller_obj_id = obj_id;
+  op.caller_obj_id = std::move(obj_id);
   op.entry_seq = entry_seq;
   op.http_result = std::make_unique<absl::StatusOr<HttpResponse>>(std::move(result));
   Post(std::move(op));
-  StartHttpCalls(std::move(to_start));
   ActivationDone();  // the dispatch's pending token
-  http_outstanding_.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 void EngineImpl::HoldTime(bool hold) {

@@ -65,6 +65,25 @@ bool TextArg::Get(TemplateEnv& env, std::string* scratch, absl::string_view* out
   return !scratch->empty();
 }
 
+size_t ReferenceEnd(absl::string_view text, size_t body) {
+  int depth = 1;
+  size_t i = body;
+  while (i + 1 < text.size()) {
+    if (text[i] == '\\') {
+      i += 2;
+    } else if (text[i] == '{' && text[i + 1] == '{') {
+      ++depth;
+      i += 2;
+    } else if (text[i] == '}' && text[i + 1] == '}') {
+      if (--depth == 0) return i;
+      i += 2;
+    } else {
+      ++i;
+    }
+  }
+  return absl::string_view::npos;
+}
+
 namespace {
 
 constexpr int kMaxNesting = 16;
@@ -581,25 +600,9 @@ class Parser {
                                                    "\" at byte ", at, ": ", why));
   }
 
-  // The "}}" that closes a "{{" whose body starts at `body`, honouring
-  // nested "{{...}}" and `\` escapes; npos when there is none before end.
+  // The "}}" that closes a "{{" whose body starts at `body`, before `end`.
   size_t FindReferenceEnd(size_t body, size_t end) const {
-    int depth = 1;
-    size_t i = body;
-    while (i + 1 < end) {
-      if (src_[i] == '\\') {
-        i += 2;
-      } else if (src_[i] == '{' && src_[i + 1] == '{') {
-        ++depth;
-        i += 2;
-      } else if (src_[i] == '}' && src_[i + 1] == '}') {
-        if (--depth == 0) return i;
-        i += 2;
-      } else {
-        ++i;
-      }
-    }
-    return absl::string_view::npos;
+    return ReferenceEnd(src_.substr(0, end), body);
   }
 
   // "$.name(" at `at`: the name and the position of "(".

@@ -77,6 +77,13 @@ class DocumentEnv : public TemplateEnv {
   absl::Time now_;
 };
 
+namespace internal {
+// The "}}" closing a "{{" whose body starts at `body` in `text`, honouring
+// nested "{{...}}" and `\` escapes; npos when there is none. For code that
+// splits template text the way the compiler does (the api logic's URLs).
+size_t ReferenceEnd(absl::string_view text, size_t body);
+}  // namespace internal
+
 class Template {
  public:
   // InvalidArgument with the reason and byte offset for an empty `{{}}`, a
