@@ -52,11 +52,13 @@ std::string NodeId(int process, int node) {
 
 // One process of `nodes` nodes shaped like real exports: each step node holds
 // a set_param or an api call, a condition, a go, and every tenth a delay.
-std::string GenerateProcess(int conv_id, int nodes) {
+// `repeat_conv_type`: `conv_type` twice, as the platform's exporter writes it.
+std::string GenerateProcess(int conv_id, int nodes, bool repeat_conv_type = false) {
   std::string json = absl::StrCat(
       R"({"obj_type":1,"obj_id":)", conv_id, R"(,"parent_id":0,"title":"Generated )",
       conv_id,
-      R"(","description":"","status":"active","params":[],"ref_mask":true,"conv_type":"process","scheme":{"nodes":[)");
+      R"(","description":"","status":"active","params":[],"ref_mask":true,"conv_type":"process",)",
+      repeat_conv_type ? R"("conv_type":"process",)" : "", R"("scheme":{"nodes":[)");
   const std::string final_id = NodeId(conv_id, nodes + 1);
   const std::string error_id = NodeId(conv_id, nodes + 2);
   absl::StrAppend(&json, R"({"id":")", NodeId(conv_id, 0),
@@ -96,16 +98,25 @@ std::string GenerateProcess(int conv_id, int nodes) {
   return json;
 }
 
+std::string Generate10MB(bool repeat_conv_type) {
+  std::string out = "[";
+  for (int conv_id = 1; out.size() < (10u << 20); ++conv_id) {
+    if (conv_id > 1) out.push_back(',');
+    out.append(GenerateProcess(conv_id, 200, repeat_conv_type));
+  }
+  out.push_back(']');
+  return out;
+}
+
 const std::string& Generated10MB() {
-  static const std::string* const json = [] {
-    auto* out = new std::string("[");
-    for (int conv_id = 1; out->size() < (10u << 20); ++conv_id) {
-      if (conv_id > 1) out->push_back(',');
-      out->append(GenerateProcess(conv_id, 200));
-    }
-    out->push_back(']');
-    return out;
-  }();
+  static const std::string* const json = new std::string(Generate10MB(false));
+  return *json;
+}
+
+// Every process repeats `conv_type`: the importer also scans the text once
+// for the repeats' byte offsets.
+const std::string& GeneratedPlatformExport10MB() {
+  static const std::string* const json = new std::string(Generate10MB(true));
   return *json;
 }
 
@@ -129,8 +140,7 @@ void BM_ImportCorpus(benchmark::State& state) {
 }
 BENCHMARK(BM_ImportCorpus);
 
-void BM_ImportGenerated10MB(benchmark::State& state) {
-  const std::string& json = Generated10MB();
+void ImportGenerated(benchmark::State& state, const std::string& json) {
   int nodes = 0;
   for (auto _ : state) {
     internal::ImportResult result = internal::ImportScheme("generated", json);
@@ -144,7 +154,14 @@ void BM_ImportGenerated10MB(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * json.size()));
   state.counters["nodes"] = nodes;
 }
+
+void BM_ImportGenerated10MB(benchmark::State& state) { ImportGenerated(state, Generated10MB()); }
 BENCHMARK(BM_ImportGenerated10MB)->Unit(benchmark::kMillisecond);
+
+void BM_ImportGeneratedPlatformExport10MB(benchmark::State& state) {
+  ImportGenerated(state, GeneratedPlatformExport10MB());
+}
+BENCHMARK(BM_ImportGeneratedPlatformExport10MB)->Unit(benchmark::kMillisecond);
 
 void DomParse(benchmark::State& state, const std::vector<std::string>& inputs) {
   simdjson::dom::parser parser;

@@ -5,6 +5,7 @@
 //
 // The task is a realistic ~320-byte object: a dozen top-level fields of mixed
 // types, one nested object, one small array.
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,6 +15,7 @@
 #include "benchmark/benchmark.h"
 #include "convey/value.h"
 #include "runtime/json/path.h"
+#include "runtime/json/repeated_keys.h"
 #include "runtime/task/write_set.h"
 #include "simdjson.h"
 
@@ -57,6 +59,32 @@ void BM_DomParse(benchmark::State& state) {
   SetTaskCounters(state);
 }
 BENCHMARK(BM_DomParse);
+
+// What every create and modify adds to the parse: the walk that looks for a
+// key repeated in one object (semantics A1), on data that has none.
+void BM_DomParseCheckRepeatedKeys(benchmark::State& state) {
+  simdjson::padded_string json(kTask);
+  simdjson::dom::parser parser;
+  for (auto _ : state) {
+    simdjson::dom::element doc = MustParse(parser, json);
+    benchmark::DoNotOptimize(HasRepeatedKeys(doc));
+  }
+  SetTaskCounters(state);
+}
+BENCHMARK(BM_DomParseCheckRepeatedKeys);
+
+// The rare path: the same task with one key repeated, scanned and rebuilt.
+void BM_CollapseRepeatedKeys(benchmark::State& state) {
+  std::string repeated(kTask);
+  repeated.insert(repeated.size() - 1, R"(,"status":"new")");
+  std::string collapsed;
+  for (auto _ : state) {
+    if (!CollapseRepeatedKeys(repeated, "task data", &collapsed).ok()) std::abort();
+    benchmark::DoNotOptimize(collapsed);
+  }
+  SetTaskCounters(state);
+}
+BENCHMARK(BM_CollapseRepeatedKeys);
 
 // (a) What a condition or template does per task: parse, then read three
 // fields through paths parsed at deploy.

@@ -2,6 +2,7 @@
 
 #include "logics/api/api.h"
 #include "logics/api_callback/api_callback.h"
+#include "logics/api_code/api_code.h"
 #include "logics/api_copy/api_copy.h"
 #include "logics/api_get_task/api_get_task.h"
 #include "logics/api_queue/api_queue.h"
@@ -20,7 +21,7 @@ absl::Status RegisterBuiltinLogics(LogicRegistry& registry) {
   for (auto* make :
        {&NewGoFactory, &NewGoIfConstFactory, &NewSetParamFactory, &NewApiSumFactory,
         &NewApiCallbackFactory, &NewApiCopyFactory, &NewApiRpcFactory, &NewApiRpcReplyFactory,
-        &NewApiQueueFactory, &NewApiGetTaskFactory, &NewApiFactory}) {
+        &NewApiQueueFactory, &NewApiGetTaskFactory, &NewApiFactory, &NewApiCodeFactory}) {
     absl::Status status = registry.Register(make());
     if (!status.ok()) return status;
   }

@@ -1,11 +1,16 @@
 // convey/scheme.h: scheme inspection on top of the importer.
+#include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "convey/logic.h"
 #include "convey/scheme.h"
+#include "runtime/engine/process.h"
+#include "runtime/engine/variables.h"
 #include "runtime/import/importer.h"
 #include "runtime/import/scheme_file.h"
 
@@ -84,6 +89,39 @@ SchemeReport InspectScheme(absl::string_view file_name, absl::string_view json,
   }
   for (const schema::Process& process : imported.scheme().processes()) {
     report.processes.push_back(Summarise(process));
+  }
+  if (!imported.ok()) return report;
+  // The project variables each process reads, found the way deploy finds
+  // them (in the compiled templates); inspect has none set, so each is
+  // the warning a deploy without it gives.
+  absl::StatusOr<std::unique_ptr<internal::ProjectVariables>> none =
+      internal::ProjectVariables::Create({}, nullptr);
+  for (const schema::Process& process : imported.scheme().processes()) {
+    std::vector<Diagnostic> compile_warnings;  // unsupported logics: listed apart
+    absl::StatusOr<std::unique_ptr<internal::CompiledProcess>> compiled =
+        internal::CompileProcess(file_name, process, LogicRegistry::Global(), 1,
+                                 &compile_warnings);
+    if (!compiled.ok()) {
+      // What the importer cannot see: a logic's own checks (a Code node's
+      // JavaScript that does not compile), as deploy would refuse it.
+      Diagnostic error;
+      error.severity = Diagnostic::Severity::kError;
+      error.file = std::string(file_name);
+      // "FILE: process N, node "ID", logics[J] (TYPE): why": the file is
+      // said once, by the diagnostic.
+      absl::string_view message = compiled.status().message();
+      absl::ConsumePrefix(&message, absl::StrCat(file_name, ": "));
+      error.location = absl::StrCat("process ", process.conv_id());
+      absl::ConsumePrefix(&message, absl::StrCat(error.location, ", "));
+      error.message = std::string(message);
+      report.errors.push_back(std::move(error));
+      continue;
+    }
+    if (!none.ok()) continue;
+    for (Diagnostic& warning :
+         internal::UnsetVariableWarnings(file_name, **compiled, **none)) {
+      report.warnings.push_back(std::move(warning));
+    }
   }
   return report;
 }

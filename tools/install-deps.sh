@@ -24,6 +24,10 @@ PACKAGES=(
   libpugixml-dev          # XML bodies of the api logic
   libcpp-httplib-dev      # loopback HTTP servers in tests and the example (header-only)
   nginx-light             # the api benchmark's keep-alive server
+  libmozjs-102-dev        # SpiderMonkey: Code nodes' JavaScript (runtime/script)
+  libjs-cryptojs          # Code nodes' require("libs/sha1.js") ... (embedded at build time)
+  libjs-moment            # require("libs/moment.js"), moment-with-locales
+  libjs-moment-timezone   # require("libs/moment-timezone.js")
 )
 
 missing=()
@@ -32,7 +36,20 @@ for package in "${PACKAGES[@]}"; do
     missing+=("$package")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+install_npm_libraries() {
+  # Code nodes' libraries that Debian does not package (third_party/npm),
+  # pinned by package-lock.json.
+  local dir
+  dir="$(dirname "$0")/../third_party/npm"
+  [ -f "$dir/node_modules/xregexp/xregexp-all.js" ] && return 0
+  command -v npm >/dev/null || { echo "npm is needed to install third_party/npm" >&2; return 1; }
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+  install_npm_libraries
+  exit
+fi
 
 echo "installing: ${missing[*]}" >&2
 SUDO=""
@@ -43,3 +60,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_npm_libraries

@@ -31,7 +31,9 @@
 #include "convey/scheme.h"
 #include "runtime/import/json_errors.h"
 #include "runtime/json/json_writer.h"
+#include "runtime/json/repeated_keys.h"
 #include "simdjson.h"
+#include "tools/project_variables.h"
 
 namespace convey {
 namespace tools {
@@ -64,7 +66,8 @@ constexpr char kUsage[] =
     "FILE.jsonl]\n"
     "                          [--clock virtual|real] [--threads T] "
     "[--output FILE.jsonl]\n"
-    "                          [--json] [--timeout SEC]\n"
+    "                          [--json] [--timeout SEC] [--env NAME=VALUE]...\n"
+    "                          [--env-file FILE.json]\n"
     "  Deploys the scheme FILEs into one engine, in order, creates tasks in "
     "one of\n"
     "  their processes, runs them until nothing can move (timers included) "
@@ -94,6 +97,12 @@ constexpr char kUsage[] =
     "  --timeout SEC        stop waiting after SEC seconds of wall time (the "
     "summary\n"
     "                       is still printed)\n"
+    "  --env NAME=VALUE     a project variable, read by {{env_var[@NAME]}} "
+    "(repeatable;\n"
+    "                       a value that is a JSON object or array is JSON)\n"
+    "  --env-file FILE.json project variables: a JSON object of names to "
+    "values;\n"
+    "                       --env overrides it\n"
     "  exit status: 0 ok, 1 scheme, input or output error, 2 usage error,\n"
     "  3 timeout\n";
 
@@ -114,6 +123,8 @@ struct Flags {
   std::optional<std::string> output;
   bool json = false;
   std::optional<absl::Duration> timeout;
+  std::vector<std::string> env;  // NAME=VALUE, in order
+  std::optional<std::string> env_file;
 };
 
 // Digits only: SimpleAtoi alone would also take "+5" and " 5".
@@ -143,8 +154,8 @@ bool ParseSeconds(absl::string_view text, absl::Duration* value) {
 std::optional<std::string> ParseFlags(const std::vector<std::string>& args,
                                       Flags& flags, bool& help) {
   static const char* const kValueFlags[] = {
-      "--conv",    "--tasks",  "--data",    "--input",
-      "--threads", "--output", "--timeout", "--clock"};
+      "--conv",    "--tasks",  "--data",    "--input", "--threads",
+      "--output",  "--timeout", "--clock", "--env",   "--env-file"};
   std::vector<std::string> seen;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -166,7 +177,8 @@ std::optional<std::string> ParseFlags(const std::vector<std::string>& args,
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
     }
-    if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+    // --env is repeatable; each variable once (ApplyVariableFlags).
+    if (name != "--env" && std::find(seen.begin(), seen.end(), name) != seen.end()) {
       return absl::StrCat(name, " is given twice");
     }
     seen.push_back(name);
@@ -234,6 +246,10 @@ std::optional<std::string> ParseFlags(const std::vector<std::string>& args,
       flags.data = *value;
     } else if (name == "--input") {
       flags.input = *value;
+    } else if (name == "--env") {
+      flags.env.push_back(*value);
+    } else if (name == "--env-file") {
+      flags.env_file = *value;
     } else {
       flags.output = *value;
     }
@@ -300,6 +316,15 @@ std::optional<std::string> ParseInputLine(simdjson::dom::parser& parser,
   simdjson::padded_string buffer;
   simdjson::dom::element root;
   if (auto problem = ParseJson(parser, line, buffer, root)) return problem;
+  // A key repeated with one value counts once, also in the {"ref","data"}
+  // wrapper; with different values the line is refused (semantics A1).
+  std::string collapsed;
+  if (internal::HasRepeatedKeys(root)) {
+    const absl::Status status = internal::CollapseRepeatedKeys(line, "the line", &collapsed);
+    if (!status.ok()) return std::string(status.message());
+    if (auto problem = ParseJson(parser, collapsed, buffer, root)) return problem;
+    line = collapsed;
+  }
   simdjson::dom::object object;
   if (root.get_object().get(object) != simdjson::SUCCESS) {
     return absl::StrCat("a task must be a JSON object, not ",
@@ -932,7 +957,7 @@ int RunRun(const std::vector<std::string>& args, std::ostream& out,
     return kExitOk;
   }
   simdjson::dom::parser parser;
-  const std::string data = flags.data.value_or("{}");
+  std::string data = flags.data.value_or("{}");
   if (flags.data) {
     simdjson::padded_string buffer;
     simdjson::dom::element root;
@@ -946,6 +971,28 @@ int RunRun(const std::vector<std::string>& args, std::ostream& out,
           << kUsage;
       return kExitUsage;
     }
+    // Collapsed once here rather than by the engine for every task.
+    if (internal::HasRepeatedKeys(root)) {
+      std::string collapsed;
+      if (absl::Status status =
+              internal::CollapseRepeatedKeys(data, "--data", &collapsed);
+          !status.ok()) {
+        err << "convey run: " << status.message() << "\n" << kUsage;
+        return kExitUsage;
+      }
+      data = std::move(collapsed);
+    }
+  }
+  Variables variables;
+  if (flags.env_file) {
+    if (auto problem = ReadVariablesFile(*flags.env_file, &variables)) {
+      err << "convey run: " << *problem << "\n";
+      return kExitFailed;
+    }
+  }
+  if (auto problem = ApplyVariableFlags(flags.env, &variables)) {
+    err << "convey run: " << *problem << "\n" << kUsage;
+    return kExitUsage;
   }
 
   // Declared before the engine, which borrows it. Starting at the real time
@@ -955,6 +1002,7 @@ int RunRun(const std::vector<std::string>& args, std::ostream& out,
   options.worker_threads = static_cast<int>(flags.threads.value_or(0));
   options.clock =
       flags.clock == ClockKind::kReal ? Clock::Real() : &virtual_clock;
+  options.variables = std::move(variables);
   absl::StatusOr<std::unique_ptr<Engine>> opened = Engine::Open(options);
   if (!opened.ok()) {
     err << "convey run: cannot start the engine: " << opened.status().message()

@@ -28,9 +28,11 @@
 #include "logics/builtin.h"
 #include "runtime/engine/process.h"
 #include "runtime/engine/task.h"
+#include "runtime/engine/variables.h"
 #include "runtime/import/importer.h"
 #include "runtime/import/scheme_file.h"
 #include "runtime/json/path.h"
+#include "runtime/json/repeated_keys.h"
 #include "runtime/ops/ops_protocol.h"
 #include "runtime/task/write_set.h"
 #include "runtime/template/expr.h"
@@ -83,9 +85,14 @@ std::atomic<int64_t>* ReasonCounter(const CompiledNode& node, ParkReason reason)
 }
 
 // Parses `json` as task data: a JSON object (`[]` is taken as `{}`), stored
-// compact. InvalidArgument says why not.
+// compact. InvalidArgument says why not. A key repeated with the same value,
+// at any depth, is collapsed to its first occurrence before anything reads
+// the data: `*collapsed` is then the compact text and `*doc` its document
+// (semantics A1); with a different value the data is refused.
 absl::Status ParseTaskData(simdjson::dom::parser& parser, absl::string_view json,
-                           size_t max_size, simdjson::dom::element* doc) {
+                           size_t max_size, simdjson::dom::element* doc,
+                           std::string* collapsed) {
+  collapsed->clear();
   if (json.size() > max_size * 4 + 1024) {
     // Far too large even before minifying: do not parse it at all.
     return absl::InvalidArgumentError(absl::StrCat("task data is ", json.size(),
@@ -108,7 +115,13 @@ absl::Status ParseTaskData(simdjson::dom::parser& parser, absl::string_view json
   if (doc->type() != simdjson::dom::element_type::OBJECT) {
     return absl::InvalidArgumentError("task data must be a JSON object");
   }
-  return absl::OkStatus();
+  if (!HasRepeatedKeys(*doc)) return absl::OkStatus();
+  if (absl::Status status = CollapseRepeatedKeys(json, "task data", collapsed); !status.ok()) {
+    return status;
+  }
+  return parser.parse(collapsed->data(), collapsed->size()).get(*doc) == simdjson::SUCCESS
+             ? absl::OkStatus()
+             : absl::InternalError("cannot parse task data once its repeated keys collapsed");
 }
 
 absl::Status CheckSize(size_t size, size_t max_size) {
@@ -179,6 +192,24 @@ class StepContext : public TaskContext, public TemplateEnv {
   void AddToSum(SumHandle sum, double amount) override {
     task_->current_node().sums[sum.index]->Add(amount, worker_->index);
   }
+  absl::Status ReplaceData(std::string data_json) override {
+    simdjson::dom::element parsed;
+    if (worker_->parser.parse(data_json).get(parsed) != simdjson::SUCCESS || !parsed.is_object()) {
+      return absl::InvalidArgumentError(
+          "the new data is not a JSON object (or nests deeper than 1024 levels)");
+    }
+    doc_valid_ = false;  // the parser now holds the replacement
+    replacement_ = std::move(data_json);
+    has_replacement_ = true;
+    return absl::OkStatus();
+  }
+  // ReplaceData was called: the new data, taken once.
+  bool TakeReplacement(std::string* data_json) {
+    if (!has_replacement_) return false;
+    has_replacement_ = false;
+    *data_json = std::move(replacement_);
+    return true;
+  }
   absl::StatusOr<std::string> StartTask(int64_t conv_id, absl::string_view ref,
                                         absl::string_view data_json) override;
   absl::Status ModifyTask(int64_t conv_id, absl::string_view ref, absl::string_view data_json,
@@ -203,6 +234,7 @@ class StepContext : public TaskContext, public TemplateEnv {
   Value NodeField(absl::string_view conv_id, absl::string_view node_id,
                   absl::string_view field) override;
   Value StateTask(absl::string_view conv_id, absl::string_view ref, const Path& path) override;
+  Value EnvVar(absl::string_view name, const Path& path) override;
   absl::Time Now() override { return now(); }
   uint64_t Random() override { return worker_->random(); }
 
@@ -232,6 +264,8 @@ class StepContext : public TaskContext, public TemplateEnv {
   WriteSet writes_;
   bool entered_queue_ = false;
   std::string queue_extra_;
+  bool has_replacement_ = false;
+  std::string replacement_;
   std::unique_ptr<HttpRequest> http_request_;
   int http_max_in_flight_ = 0;
 };
@@ -291,7 +325,7 @@ struct RefShard {
 
 class EngineImpl : public Engine {
  public:
-  explicit EngineImpl(const EngineOptions& options);
+  EngineImpl(const EngineOptions& options, std::unique_ptr<ProjectVariables> variables);
   ~EngineImpl() override;
 
   absl::StatusOr<DeployResult> Deploy(absl::string_view file_name,
@@ -333,6 +367,7 @@ class EngineImpl : public Engine {
                                         bool newest);
   Value ReadStateTask(absl::string_view conv_id, absl::string_view ref, const Path& path,
                       simdjson::dom::parser& parser);
+  const ProjectVariables& variables() const { return *variables_; }
 
  private:
   void WorkerLoop(Worker* worker);
@@ -428,6 +463,7 @@ class EngineImpl : public Engine {
   Observer* const observer_;
   const LogicRegistry* const registry_;
   const int worker_count_;
+  const std::unique_ptr<ProjectVariables> variables_;
 
   mutable std::shared_mutex processes_mu_;
   // Every version ever deployed: tasks keep pointing at the one they started on.
@@ -522,6 +558,10 @@ Value StepContext::StateTask(absl::string_view conv_id, absl::string_view ref,
   return engine_->ReadStateTask(conv_id, ref, path, worker_->side_parser);
 }
 
+Value StepContext::EnvVar(absl::string_view name, const Path& path) {
+  return engine_->variables().Read(name, path, worker_->side_parser);
+}
+
 Value StepContext::Root(absl::string_view field) {
   const Task& task = *task_;
   if (field == "task_id" || field == "obj_id") return Value::String(std::string(task.obj_id_view()));
@@ -561,7 +601,8 @@ Value StepContext::NodeField(absl::string_view conv_id, absl::string_view node_i
   return Value::Number(sum->Read());
 }
 
-EngineImpl::EngineImpl(const EngineOptions& options)
+EngineImpl::EngineImpl(const EngineOptions& options,
+                       std::unique_ptr<ProjectVariables> variables)
     : options_(options),
       clock_(options.clock != nullptr ? options.clock : Clock::Real()),
       observer_(options.observer),
@@ -569,6 +610,7 @@ EngineImpl::EngineImpl(const EngineOptions& options)
       worker_count_(options.worker_threads > 0
                         ? options.worker_threads
                         : std::max(1u, std::thread::hardware_concurrency())),
+      variables_(std::move(variables)),
       real_clock_(clock_ == Clock::Real()) {
   // A virtual clock says so by accepting a jump to where it already is.
   jumps_ = clock_->JumpTo(clock_->Now());
@@ -733,6 +775,19 @@ void EngineImpl::RunNodes(Worker& worker, StepContext& context, Task* task,
       const Logic& logic = *node.logics[task->next_logic];
       LogicResult result = logic.Run(context);
       task->http_result.reset();  // an api answer is read by one run only
+      std::string replacement;
+      const bool replaced = context.TakeReplacement(&replacement);
+      if (replaced && result.kind != LogicResult::Kind::kFail &&
+          replacement.size() <= options_.max_task_size) {
+        task->data.swap(replacement);
+        context.Invalidate();
+      } else if (replaced && result.kind != LogicResult::Kind::kFail) {
+        result = LogicResult::Fail(
+            logic.error_node(), false, absl::StrCat(logic.error_family(), "_task_size_overflow_limit"),
+            absl::StrCat("Task size exceeds the limit of ", options_.max_task_size, " bytes"));
+      } else if (replaced) {
+        context.Invalidate();  // the parser held the replacement
+      }
       if (result.kind != LogicResult::Kind::kFail && !context.writes().empty() &&
           !CommitWrites(worker, context, task)) {
         result = LogicResult::Fail(
@@ -1041,8 +1096,12 @@ absl::StatusOr<DeployResult> EngineImpl::Deploy(absl::string_view file_name,
   std::vector<std::unique_ptr<CompiledProcess>> compiled;
   for (const schema::Process& process : imported.scheme().processes()) {
     absl::StatusOr<std::unique_ptr<CompiledProcess>> one =
-        CompileProcess(file_name, process, *registry_, worker_count_ + 1, &result.warnings);
+        CompileProcess(file_name, process, *registry_, worker_count_ + 1, &result.warnings,
+                       options_.code_limits);
     if (!one.ok()) return one.status();
+    for (Diagnostic& unset : UnsetVariableWarnings(file_name, **one, *variables_)) {
+      result.warnings.push_back(std::move(unset));
+    }
     result.conv_ids.push_back(process.conv_id());
     compiled.push_back(*std::move(one));
   }
@@ -1103,14 +1162,18 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
         "itself?"));
   }
   thread_local simdjson::dom::parser parser;
+  thread_local std::string collapsed;
   simdjson::dom::element doc;
-  if (absl::Status parsed = ParseTaskData(parser, data_json, options_.max_task_size, &doc);
+  if (absl::Status parsed =
+          ParseTaskData(parser, data_json, options_.max_task_size, &doc, &collapsed);
       !parsed.ok()) {
     return parsed;
   }
   auto task = std::make_shared<Task>();
   if (doc.get_object().value_unsafe().size() == 0) {
     task->data = "{}";  // also for `[]`
+  } else if (!collapsed.empty()) {
+    task->data = collapsed;  // compact already
   } else {
     task->data.resize(data_json.size());
     size_t size = 0;
@@ -1231,9 +1294,10 @@ absl::Status EngineImpl::ModifyTask(const TaskKey& key, absl::string_view data_j
   if (absl::Status open = CheckOpen(); !open.ok()) return open;
   thread_local simdjson::dom::parser patch_parser;
   thread_local simdjson::dom::parser data_parser;
+  thread_local std::string collapsed;
   simdjson::dom::element patch;
   if (absl::Status parsed =
-          ParseTaskData(patch_parser, data_json, options_.max_task_size, &patch);
+          ParseTaskData(patch_parser, data_json, options_.max_task_size, &patch, &collapsed);
       !parsed.ok()) {
     return parsed;
   }
@@ -1525,7 +1589,8 @@ void EngineImpl::ApplyOp(PostedOp& op, simdjson::dom::parser& patch_parser,
     return;
   }
   simdjson::dom::element patch;
-  if (ParseTaskData(patch_parser, op.data, options_.max_task_size, &patch).ok() == false) {
+  std::string collapsed;
+  if (!ParseTaskData(patch_parser, op.data, options_.max_task_size, &patch, &collapsed).ok()) {
     return;  // logics send objects they built; nothing to merge otherwise
   }
   std::shared_ptr<Task> task = op.kind == PostedOp::Kind::kModify
@@ -1921,7 +1986,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& option
   if (options.max_queued_tasks < 1) {
     return absl::InvalidArgumentError("max_queued_tasks must be at least 1");
   }
-  auto engine = std::make_unique<internal::EngineImpl>(options);
+  absl::StatusOr<std::unique_ptr<internal::ProjectVariables>> variables =
+      internal::ProjectVariables::Create(options.variables, options.variable_lookup);
+  if (!variables.ok()) return variables.status();
+  auto engine = std::make_unique<internal::EngineImpl>(options, *std::move(variables));
   engine->Start();
   return std::unique_ptr<Engine>(std::move(engine));
 }

@@ -115,12 +115,32 @@ class ProcessBuilder : public LogicBuilder {
                                                   TemplateMode mode) override {
     absl::StatusOr<std::unique_ptr<Template>> compiled = Template::Compile(text, mode);
     if (!compiled.ok()) return compiled.status();
+    for (const std::string& name : (*compiled)->env_var_names()) {
+      process_->variables.emplace_back(node_->id, name);
+    }
     process_->templates.push_back(*std::move(compiled));
     return process_->templates.back().get();
   }
 
   void ReferenceProcess(int64_t conv_id) override {
     process_->references.emplace_back(node_->id, conv_id);
+  }
+  void Warn(std::string message) override {
+    Diagnostic warning;
+    warning.severity = Diagnostic::Severity::kWarning;
+    warning.file = process_->file;
+    warning.location = where_;
+    warning.node_id = node_->id;
+    warning.message = std::move(message);
+    warnings_->push_back(std::move(warning));
+  }
+  CodeLimits code_limits() const override { return code_limits_; }
+  // Names the logic being created, and where its warnings go.
+  void SetLogic(std::string where, std::vector<Diagnostic>* warnings,
+                const CodeLimits& code_limits) {
+    where_ = std::move(where);
+    warnings_ = warnings;
+    code_limits_ = code_limits;
   }
 
   SumHandle DeclareSum(absl::string_view id, absl::string_view name) override {
@@ -139,6 +159,9 @@ class ProcessBuilder : public LogicBuilder {
   CompiledProcess* process_;
   CompiledNode* node_;
   int sum_stripes_;
+  std::string where_;
+  std::vector<Diagnostic>* warnings_ = nullptr;
+  CodeLimits code_limits_;
 };
 
 // The node's first time and first count semaphore (a node has at most one
@@ -182,7 +205,7 @@ absl::Status CompileSemaphores(const schema::Node& node, ProcessBuilder& builder
 
 absl::StatusOr<std::unique_ptr<CompiledProcess>> CompileProcess(
     absl::string_view file_name, const schema::Process& source, const LogicRegistry& registry,
-    int sum_stripes, std::vector<Diagnostic>* warnings) {
+    int sum_stripes, std::vector<Diagnostic>* warnings, const CodeLimits& code_limits) {
   auto process = std::make_unique<CompiledProcess>();
   process->conv_id = source.conv_id();
   process->file = std::string(file_name);
@@ -252,6 +275,7 @@ absl::StatusOr<std::unique_ptr<CompiledProcess>> CompileProcess(
       if (logic.config_case() == schema::Logic::kApiQueue && compiled.queue == nullptr) {
         compiled.queue = std::make_unique<NodeQueue>();
       }
+      builder.SetLogic(where, warnings, code_limits);
       absl::StatusOr<std::unique_ptr<Logic>> created = factory->Create(spec, builder);
       if (!created.ok()) {
         return absl::InvalidArgumentError(

@@ -148,6 +148,9 @@ struct CompiledProcess {
   std::vector<std::unique_ptr<Template>> templates;
   // Constant conv_ids its logics send tasks to (LogicBuilder::ReferenceProcess).
   std::vector<std::pair<std::string, int64_t>> references;  // (node id, conv_id)
+  // Project variables its templates read (Template::env_var_names), in
+  // compile order: (node id, name as written).
+  std::vector<std::pair<std::string, std::string>> variables;
   bool is_state_diagram() const { return conv_type == schema::CONV_TYPE_STATE; }
 
   const CompiledNode* FindNode(absl::string_view id) const;
@@ -159,7 +162,7 @@ struct CompiledProcess {
 // InvalidArgument naming the node and logic.
 absl::StatusOr<std::unique_ptr<CompiledProcess>> CompileProcess(
     absl::string_view file_name, const schema::Process& process, const LogicRegistry& registry,
-    int sum_stripes, std::vector<Diagnostic>* warnings);
+    int sum_stripes, std::vector<Diagnostic>* warnings, const CodeLimits& code_limits = {});
 
 }  // namespace internal
 }  // namespace convey

@@ -18,8 +18,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "re2/re2.h"
 #include "runtime/import/json_errors.h"
+#include "runtime/json/repeated_keys.h"
 #include "simdjson.h"
 
 namespace convey {
@@ -75,25 +77,19 @@ std::string Quote(absl::string_view text) {
 class JsonPath {
  public:
   std::string ToString() const { return path_.empty() ? "$" : path_; }
+  // "" at the root.
+  const std::string& raw() const { return path_; }
 
+  // The notation of repeated_keys.h, so that paths the repeat scanner
+  // reports compare equal to these.
   size_t PushKey(absl::string_view key) {
     const size_t mark = path_.size();
-    const bool plain =
-        !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
-          return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-                 c == '_';
-        });
-    if (plain) {
-      if (!path_.empty()) path_ += '.';
-      path_.append(key.data(), key.size());
-    } else {
-      absl::StrAppend(&path_, "[", Quote(key), "]");
-    }
+    AppendPathKey(&path_, key);
     return mark;
   }
   size_t PushIndex(size_t index) {
     const size_t mark = path_.size();
-    absl::StrAppend(&path_, "[", index, "]");
+    AppendPathIndex(&path_, index);
     return mark;
   }
   void PopTo(size_t mark) { path_.resize(mark); }
@@ -117,8 +113,10 @@ class PathScope {
   size_t mark_;
 };
 
-// An object's fields in file order; objects in scheme files are small, so a
-// linear lookup beats hashing, and most fit without a heap allocation.
+// An object's fields in file order, each key once; objects in scheme files
+// are small, so a linear lookup beats hashing, and most fit without a heap
+// allocation. Larger objects are indexed too, so that neither the repeated
+// key check nor lookups turn quadratic (an object of 200 000 keys).
 // Key comparison on the hot path: most keys differ in length or first byte,
 // which spares a memcmp call.
 inline bool SameKey(absl::string_view a, absl::string_view b) {
@@ -128,9 +126,49 @@ inline bool SameKey(absl::string_view a, absl::string_view b) {
 }
 
 struct Fields {
+  // Past this many keys lookups go through `index`: below, the filter and a
+  // short scan cost less than hashing (an api logic has 18 keys).
+  static constexpr size_t kLinear = 64;
   absl::InlinedVector<std::pair<absl::string_view, element>, 16> entries;
+  absl::flat_hash_map<absl::string_view, uint32_t> index;  // past kLinear keys
+  uint64_t bits = 0;  // KeyBit of every key, while not indexed
 
+  void Clear() {
+    entries.clear();
+    index.clear();
+    bits = 0;
+  }
+  // Adds a member; false, adding nothing, when the key is there already.
+  bool Add(absl::string_view key, element value) {
+    if (index.empty()) {
+      const uint64_t bit = KeyBit(key);
+      if ((bits & bit) != 0) {
+        for (const auto& [name, unused] : entries) {
+          if (SameKey(name, key)) return false;
+        }
+      }
+      bits |= bit;
+      entries.emplace_back(key, value);
+      if (entries.size() > kLinear) {
+        for (size_t i = 0; i < entries.size(); ++i) {
+          index.emplace(entries[i].first, static_cast<uint32_t>(i));
+        }
+      }
+      return true;
+    }
+    if (!index.emplace(key, static_cast<uint32_t>(entries.size())).second) {
+      return false;
+    }
+    entries.emplace_back(key, value);
+    return true;
+  }
   std::optional<element> Find(absl::string_view key) const {
+    if (!index.empty()) {
+      auto it = index.find(key);
+      if (it == index.end()) return std::nullopt;
+      return entries[it->second].second;
+    }
+    if ((bits & KeyBit(key)) == 0) return std::nullopt;  // most absent keys
     for (const auto& [name, value] : entries) {
       if (SameKey(name, key)) return value;
     }
@@ -185,8 +223,20 @@ class Importer {
   }
 
   // Field access with located type errors. `Read*` return false when the
-  // field is absent/null or wrong (the latter reported).
+  // field is absent/null or wrong (the latter reported). A key repeated in
+  // the object keeps its first value: a warning when the values are the
+  // same, an error when not (semantics A1).
   bool AsObject(element value, Fields* fields);
+  // Reports the `occurrence`-th repeat (from 1) of `key` in the object at
+  // path_, with the byte offsets of both occurrences.
+  void ReportRepeatedKey(absl::string_view key, int occurrence, element first,
+                         element again);
+  // "byte N (line L, column C)" in the text being read.
+  std::string Where(size_t offset);
+  // Object and array values kept as text (typed maps): compact, with the
+  // repeated keys inside collapsed (reported at `map_key`.`key`).
+  std::string ValueText(element value, absl::string_view map_key,
+                        absl::string_view key);
   bool ReadObject(const Fields& fields, absl::string_view key, Fields* out);
   bool ReadArray(const Fields& fields, absl::string_view key,
                  simdjson::dom::array* out);
@@ -255,6 +305,23 @@ class Importer {
   // For JSON held in strings: `extra` and `extra_type` are read together.
   simdjson::dom::parser embedded_parsers_[2];
 
+  // Repeated keys of one source text by member path, found by a scan of
+  // the text made only once some object turned out to repeat a key.
+  struct RepeatIndex {
+    bool built = false;
+    absl::flat_hash_map<std::string, std::vector<RepeatedKey>> by_path;
+  };
+  absl::string_view text_;  // the file, without its byte-order mark
+  RepeatIndex file_repeats_;
+  // Offsets where the file's lines start, built on first use: a file with a
+  // repeat in every process must not rescan from the start for each.
+  std::vector<size_t> line_starts_;
+  // While an object held in a string is read: its JSON text, the length of
+  // path_ at the string, and its repeats.
+  absl::string_view embedded_text_;
+  size_t embedded_path_size_ = 0;
+  RepeatIndex embedded_repeats_;
+
   // Per process being imported.
   std::string node_id_;  // node being imported, for messages
   std::string logic_type_;
@@ -300,19 +367,116 @@ bool Importer::AsObject(element value, Fields* fields) {
     Error(absl::StrCat("expected an object, found ", TypeName(value.type())));
     return false;
   }
-  fields->entries.clear();
+  fields->Clear();
+  // Keys met again so far, with how often: rare, so a short list.
+  absl::InlinedVector<std::pair<absl::string_view, int>, 2> repeated;
   for (simdjson::dom::key_value_pair field : object) {
     const absl::string_view key = View(field.key);
-    for (const auto& [name, unused] : fields->entries) {
-      if (SameKey(name, key)) {
-        PathScope scope(path_, key);
-        Error(absl::StrCat("duplicate key ", Quote(key),
-                           " (JSON objects here must have unique keys)"));
-      }
+    if (fields->Add(key, field.value)) continue;
+    int occurrence = 1;
+    auto it = std::find_if(repeated.begin(), repeated.end(),
+                           [&](const auto& entry) { return entry.first == key; });
+    if (it == repeated.end()) {
+      repeated.emplace_back(key, 1);
+    } else {
+      occurrence = ++it->second;
     }
-    fields->entries.emplace_back(key, field.value);
+    ReportRepeatedKey(key, occurrence, *fields->Find(key), field.value);
   }
   return true;
+}
+
+void Importer::ReportRepeatedKey(absl::string_view key, int occurrence,
+                                 element first, element again) {
+  PathScope scope(path_, key);
+  const bool embedded = !embedded_text_.empty();
+  RepeatIndex& index = embedded ? embedded_repeats_ : file_repeats_;
+  if (!index.built) {
+    index.built = true;
+    std::vector<RepeatedKey> repeats;
+    FindRepeatedKeys(embedded ? embedded_text_ : text_, &repeats);
+    for (RepeatedKey& repeat : repeats) {
+      index.by_path[repeat.path].push_back(std::move(repeat));
+    }
+  }
+  // Paths inside an embedded text start at that text's root.
+  absl::string_view path = path_.raw();
+  if (embedded) {
+    path.remove_prefix(std::min(embedded_path_size_, path.size()));
+    absl::ConsumePrefix(&path, ".");
+  }
+  const RepeatedKey* found = nullptr;
+  auto it = index.by_path.find(path);
+  if (it != index.by_path.end() &&
+      static_cast<size_t>(occurrence) <= it->second.size()) {
+    found = &it->second[occurrence - 1];
+  }
+  if (found == nullptr) {
+    // Not expected (the scan and simdjson agree on keys); still decide.
+    if (simdjson::minify(first) == simdjson::minify(again)) {
+      Warning("repeated key, same value as before; the repeat is ignored");
+    } else {
+      Error(absl::StrCat("repeated key ", Quote(key),
+                         " with a different value: the file is ambiguous"));
+    }
+    return;
+  }
+  if (found->same_value) {
+    Warning(absl::StrCat("repeated key, same value as at ",
+                         Where(found->first_offset), "; the repeat at ",
+                         Where(found->offset), " is ignored"));
+  } else {
+    Error(absl::StrCat("repeated key ", Quote(key),
+                       " with a different value: the values at ",
+                       Where(found->first_offset), " and at ",
+                       Where(found->offset),
+                       " disagree, so the file is ambiguous"));
+  }
+}
+
+std::string Importer::Where(size_t offset) {
+  if (!embedded_text_.empty()) {
+    return absl::StrCat("byte ", offset, " of the JSON text in the string");
+  }
+  if (line_starts_.empty()) {
+    line_starts_.push_back(0);
+    const char* const begin = text_.data();
+    const char* const end = begin + text_.size();
+    for (const char* p = begin;
+         (p = static_cast<const char*>(std::memchr(p, '\n', end - p))) != nullptr;) {
+      line_starts_.push_back(static_cast<size_t>(++p - begin));
+    }
+  }
+  // The same words as DescribeOffset.
+  const size_t line =
+      std::upper_bound(line_starts_.begin(), line_starts_.end(), offset) - line_starts_.begin();
+  return absl::StrCat("byte ", offset, " (line ", line, ", column ",
+                      offset - line_starts_[line - 1] + 1, ")");
+}
+
+std::string Importer::ValueText(element value, absl::string_view map_key,
+                                absl::string_view key) {
+  std::string text = ScalarText(value);
+  if ((!value.is_object() && !value.is_array()) || !HasRepeatedKeys(value)) {
+    return text;
+  }
+  PathScope scope(path_, map_key);
+  PathScope key_scope(path_, key);
+  std::vector<RepeatedKey> repeats;
+  std::string collapsed;
+  if (!FindRepeatedKeys(text, &repeats, &collapsed)) return text;
+  for (const RepeatedKey& repeat : repeats) {
+    if (repeat.same_value) {
+      Warning(absl::StrCat("the value repeats the key ", Quote(repeat.key),
+                           " with the same value (at ", repeat.path,
+                           "); it is kept once"));
+    } else {
+      Error(absl::StrCat("the value repeats the key ", Quote(repeat.key),
+                         " with different values (at ", repeat.path,
+                         "): it is ambiguous"));
+    }
+  }
+  return collapsed;
 }
 
 bool Importer::ReadObject(const Fields& fields, absl::string_view key,
@@ -479,7 +643,14 @@ bool Importer::ReadEmbeddedObject(const Fields& fields, absl::string_view key,
     return false;
   }
   if (raw != nullptr) *raw = embedded;
-  return AsObject(embedded, out);
+  // Only the embedded object's own keys are read as fields: the text and
+  // its repeats matter for this one call.
+  embedded_text_ = View(text);
+  embedded_path_size_ = path_.raw().size();
+  embedded_repeats_ = RepeatIndex();
+  const bool is_object = AsObject(embedded, out);
+  embedded_text_ = {};
+  return is_object;
 }
 
 // ---------------------------------------------------------------------------
@@ -498,6 +669,7 @@ void Importer::Run(absl::string_view json) {
           "process object");
     return;
   }
+  text_ = json;
   simdjson::padded_string padded(json.data(), json.size());
   // Parsers are reused per thread: allocating one sized for a large file
   // costs more than parsing it. A parser grown past kKeptCapacity is
@@ -1065,7 +1237,7 @@ void Importer::ImportTypedValues(
   for (const auto& [key, value] : values.entries) {
     schema::TypedValue* typed = out->Add();
     typed->set_key(std::string(key));
-    typed->set_value(ScalarText(value));
+    typed->set_value(ValueText(value, values_key, key));
     auto type_json = has_types ? types.FindSet(key) : std::nullopt;
     if (!type_json) {
       PathScope scope(path_, values_key);

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "runtime/import/json_errors.h"
 #include "runtime/json/json_writer.h"
+#include "runtime/json/repeated_keys.h"
 #include "simdjson.h"
 
 namespace convey {
@@ -480,15 +481,10 @@ void RunOp(Engine& engine, const dom::element& op, OpReply* reply) {
       {"node_id", &OpFields::node_id},
       {"data", &OpFields::data},
   };
-  std::string duplicate;
+  // Keys are unique here: HandleOpsRequest collapsed the body's repeats.
   for (dom::key_value_pair field : object) {
     for (const auto& [name, member] : kKnown) {
-      if (View(field.key) != name) continue;
-      if ((fields.*member).has_value()) {
-        if (duplicate.empty()) duplicate = std::string(name);
-      } else {
-        fields.*member = field.value;
-      }
+      if (View(field.key) == name) fields.*member = field.value;
     }
   }
   // The id is echoed whatever else is wrong, so that the client can match
@@ -505,11 +501,6 @@ void RunOp(Engine& engine, const dom::element& op, OpReply* reply) {
   if (fields.obj && fields.obj->get(obj_name) == simdjson::SUCCESS) {
     reply->set_obj(std::string(obj_name));
   }
-  if (!duplicate.empty()) {
-    reply->Fail(kError, duplicate, absl::StrCat("duplicate key ", Quoted(duplicate)));
-    return;
-  }
-
   if (!fields.type) {
     reply->Fail(kError, "type", "the op has no type (create, modify, show or delete)");
     return;
@@ -589,6 +580,19 @@ std::string HandleOpsRequest(Engine& engine, absl::string_view body) {
     absl::StrAppend(&description, ": ", report.reason);
     return FormatError(description);
   }
+  // A key repeated with the same value, anywhere in the body (op fields,
+  // task data), counts once; with different values the request is
+  // ambiguous (semantics A1).
+  if (HasRepeatedKeys(root)) {
+    std::string collapsed;
+    if (absl::Status status = CollapseRepeatedKeys(body, "the body", &collapsed); !status.ok()) {
+      return FormatError(status.message());
+    }
+    if (auto error = parser.parse(collapsed).get(root)) {
+      return FormatError(absl::StrCat("cannot parse the body once its repeated keys collapsed: ",
+                                      simdjson::error_message(error)));
+    }
+  }
   dom::object request;
   if (root.get(request) != simdjson::SUCCESS) {
     return FormatError(absl::StrCat("the body must be a JSON object, got ", Describe(root.type()),
@@ -596,9 +600,7 @@ std::string HandleOpsRequest(Engine& engine, absl::string_view body) {
   }
   std::optional<dom::element> ops_value;
   for (dom::key_value_pair field : request) {
-    if (field.key != "ops") continue;
-    if (ops_value) return FormatError("duplicate key \"ops\"");
-    ops_value = field.value;
+    if (field.key == "ops") ops_value = field.value;
   }
   if (!ops_value) return FormatError(absl::StrCat("the body has no \"ops\"; ", kExpected));
   dom::array ops;

@@ -573,6 +573,9 @@ class Parser {
   absl::StatusOr<std::unique_ptr<Expr>> ParseSequence(size_t begin, size_t end, int depth,
                                                       bool path_text = false);
 
+  // The constant names of the `env_var[...]` references parsed, as written.
+  std::vector<std::string>& env_vars() { return env_vars_; }
+
   // True when [begin, end) holds a `{{` or a `$.name(` call.
   bool HasSyntax(size_t begin, size_t end) const {
     for (size_t i = begin; i + 1 < end; ++i) {
@@ -693,6 +696,7 @@ class Parser {
   }
 
   absl::string_view src_;
+  std::vector<std::string> env_vars_;
 };
 
 absl::StatusOr<std::unique_ptr<Expr>> Parser::ParseSequence(size_t begin, size_t end,
@@ -902,6 +906,7 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::Reference(size_t begin, size_t end
     if (!name.ok()) return name.status();
     absl::StatusOr<std::vector<Step>> steps = Steps(s, 2, depth);
     if (!steps.ok()) return steps.status();
+    if (name->dynamic == nullptr) env_vars_.push_back(name->constant);
     return std::unique_ptr<Expr>(new EnvVarRef(std::move(*name), PathArg(std::move(*steps))));
   }
 
@@ -1194,6 +1199,7 @@ struct Template::Impl {
   std::string source;
   std::unique_ptr<internal::Expr> root;  // null when constant
   Value constant;
+  std::vector<std::string> env_vars;
 };
 
 Template::Template() : impl_(new Impl) {}
@@ -1219,6 +1225,7 @@ absl::StatusOr<std::unique_ptr<Template>> Template::Compile(absl::string_view te
   absl::StatusOr<std::unique_ptr<internal::Expr>> root =
       parser.ParseSequence(0, impl.source.size(), 0);
   if (!root.ok()) return root.status();
+  impl.env_vars = std::move(parser.env_vars());
   if ((*root)->ReadsEnv()) {
     impl.root = std::move(*root);
   } else {
@@ -1238,6 +1245,8 @@ bool Template::is_constant() const { return impl_->root == nullptr; }
 const Value& Template::constant() const { return impl_->constant; }
 
 const std::string& Template::source() const { return impl_->source; }
+
+const std::vector<std::string>& Template::env_var_names() const { return impl_->env_vars; }
 
 uint64_t DocumentEnv::Random() {
   thread_local std::mt19937_64 generator{std::random_device{}()};

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -103,6 +104,10 @@ class Template {
   bool is_constant() const;
   const Value& constant() const;
   const std::string& source() const;
+  // The names of the project variables it reads (`env_var[@NAME]` gives
+  // "@NAME", `env_var[ID]` "ID"), as written, in order; names computed by a
+  // template (`env_var[{{x}}]`) are not known until run time and not listed.
+  const std::vector<std::string>& env_var_names() const;
   // The path when the template is one fixed path into the task's data
   // (`amount`, `{{a.b[0]}}`), so a caller can read the element itself.
   const internal::Path* data_path() const;

@@ -45,21 +45,36 @@ struct DataCheck {
   int count;
 };
 
+// One request a LocalHttp server expects, and its answer.
+struct HttpExchange {
+  std::string method;
+  std::string url;     // without the query string; `{server}` as in LocalHttp
+  std::string body;    // empty: not checked
+  std::string answer;  // a JSON object, answered with HTTP 200
+};
+
 // A loopback HTTP server (127.0.0.1, any free port) that answers a case's
 // `api` requests: corpus files call hosts that are unreachable here.
 struct LocalHttp {
   // True: the file names an external host literally, so an HttpTransport in
   // the test sends every request to the server whatever its URL (keeping
-  // path and query). False: the task data points at the server: `{server}`
-  // in `data` stands for its `http://127.0.0.1:PORT`.
+  // path and query). False: the task data (or a project variable, Case::env)
+  // points at the server: `{server}` there stands for its
+  // `http://127.0.0.1:PORT`.
   bool route = false;
-  std::string method;  // every request's method
-  // Every request's URL without its query string (`send_sys` adds a
-  // signature that changes with the body); `{server}` as above.
+  // The first `requests` requests (all of them when `then` is empty): their
+  // method, URL without the query string (`send_sys` adds a signature that
+  // changes with the body; `{server}` as above), body (empty: not checked)
+  // and answer (a JSON object, sent with HTTP 200).
+  std::string method;
   std::string url;
-  std::string body;    // every request's body; empty: not checked
-  std::string answer;  // a JSON object, answered with HTTP 200
-  int requests = 1;    // how many arrive in the run
+  std::string body;
+  std::string answer;
+  int requests = 1;
+  // Requests that arrive after those `requests`, in this order, each with
+  // its own expectation and answer: one task's calls one after the other
+  // (a process that calls two endpoints).
+  std::vector<HttpExchange> then = {};
 };
 
 struct Case {
@@ -78,6 +93,9 @@ struct Case {
   // requests nor know the server's port) and the document prints no
   // command line for it.
   std::optional<LocalHttp> http = std::nullopt;
+  // Project variables, `NAME=VALUE` as `convey run --env` takes them (and
+  // EngineOptions::variables gets them); `{server}` as in LocalHttp.
+  std::vector<std::string> env = {};
 };
 
 // gtest prints a failing case by its name, not its bytes.

@@ -11,9 +11,10 @@
 // file becomes runnable (a logic type gets implemented) without a case.
 //
 // `api` calls go to hosts unreachable here: a case either takes the error
-// route with the real transport (DNS failure, refused connection, a URL the
-// missing environment variables leave without a scheme) or is answered by a
-// loopback server (LocalHttp), which only the Engine run can reach.
+// route with the real transport (DNS failure, refused connection, a URL an
+// unset project variable leaves without a scheme) or is answered by a
+// loopback server (LocalHttp), which only the Engine run can reach. A case
+// may give project variables (`--env`, EngineOptions::variables).
 #include <algorithm>
 #include <iterator>
 #include <map>
@@ -129,21 +130,23 @@ struct Request {
   std::string body;
 };
 
-// A loopback server answering every path with one JSON object, recording
-// what arrives.
+// A loopback server answering every path, recording what arrives: the n-th
+// request gets answers[n] (the last one once they run out).
 class LocalServer {
  public:
-  explicit LocalServer(std::string answer) : answer_(std::move(answer)) {
+  explicit LocalServer(std::vector<std::string> answers) : answers_(std::move(answers)) {
     server_.new_task_queue = [] { return new httplib::ThreadPool(2); };
     // Else headers and body go out in two segments and the second waits for
     // the client's delayed ACK (40 ms).
     server_.set_tcp_nodelay(true);
     const auto handle = [this](const httplib::Request& request, httplib::Response& response) {
+      std::string answer;
       {
         std::lock_guard<std::mutex> lock(mu_);
+        answer = answers_[std::min(received_.size(), answers_.size() - 1)];
         received_.push_back({request.method, request.path, request.body});
       }
-      response.set_content(answer_, "application/json");
+      response.set_content(answer, "application/json");
     };
     server_.Get(".*", handle);
     server_.Post(".*", handle);
@@ -167,7 +170,7 @@ class LocalServer {
   }
 
  private:
-  const std::string answer_;
+  const std::vector<std::string> answers_;  // not empty
   httplib::Server server_;
   int port_ = -1;
   std::thread thread_;
@@ -222,8 +225,17 @@ TEST_P(CorpusRun, EngineRunsTheCaseToTheDocumentedEnd) {
   std::unique_ptr<LocalServer> server;
   std::unique_ptr<RoutingTransport> router;
   std::string base;  // what `{server}` stands for
+  // What the requests must be, in order of arrival.
+  std::vector<HttpExchange> expected;
   if (c.http) {
-    server = std::make_unique<LocalServer>(c.http->answer);
+    for (int i = 0; i < c.http->requests; ++i) {
+      expected.push_back({c.http->method, c.http->url, c.http->body, c.http->answer});
+    }
+    expected.insert(expected.end(), c.http->then.begin(), c.http->then.end());
+    std::vector<std::string> answers;
+    for (const HttpExchange& exchange : expected) answers.push_back(exchange.answer);
+    if (answers.empty()) answers.push_back(c.http->answer);
+    server = std::make_unique<LocalServer>(std::move(answers));
     ASSERT_TRUE(server->ok()) << "no loopback port";
     base = server->base();
     if (c.http->route) {
@@ -232,6 +244,12 @@ TEST_P(CorpusRun, EngineRunsTheCaseToTheDocumentedEnd) {
       router = std::make_unique<RoutingTransport>(base, std::move(*real));
       options.http_transport = router.get();
     }
+  }
+  for (const std::string& variable : c.env) {
+    const size_t equals = variable.find('=');
+    ASSERT_NE(equals, std::string::npos) << variable;
+    options.variables[variable.substr(0, equals)] =
+        absl::StrReplaceAll(variable.substr(equals + 1), {{kServer, base}});
   }
   // Declared after the server and transport: destroyed before them.
   absl::StatusOr<std::unique_ptr<Engine>> opened = Engine::Open(options);
@@ -283,14 +301,15 @@ TEST_P(CorpusRun, EngineRunsTheCaseToTheDocumentedEnd) {
       requests.push_back(std::move(request));
     }
   }
-  EXPECT_EQ(server->received().size(), static_cast<size_t>(c.http->requests));
-  ASSERT_EQ(requests.size(), static_cast<size_t>(c.http->requests));
-  const std::string url = absl::StrReplaceAll(c.http->url, {{kServer, base}});
-  for (const Request& request : requests) {
-    EXPECT_EQ(request.method, c.http->method);
-    EXPECT_EQ(WithoutQuery(request.url), url);
-    if (!c.http->body.empty()) {
-      EXPECT_EQ(request.body, c.http->body);
+  EXPECT_EQ(server->received().size(), expected.size());
+  ASSERT_EQ(requests.size(), expected.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const Request& request = requests[i];
+    EXPECT_EQ(request.method, expected[i].method) << "request " << i + 1;
+    EXPECT_EQ(WithoutQuery(request.url), absl::StrReplaceAll(expected[i].url, {{kServer, base}}))
+        << "request " << i + 1;
+    if (!expected[i].body.empty()) {
+      EXPECT_EQ(request.body, expected[i].body) << "request " << i + 1;
     }
   }
 }

@@ -128,6 +128,11 @@ class FakeTask : public TaskContext {
   const absl::StatusOr<HttpResponse>* HttpResult() override {
     return http_result.has_value() ? &*http_result : nullptr;
   }
+  absl::Status ReplaceData(std::string data_json) override {
+    replaced_data = std::move(data_json);
+    return absl::OkStatus();
+  }
+  std::string replaced_data;
 
   FakeEnv env;
   int64_t conv_id_value = 1;

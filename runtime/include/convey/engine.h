@@ -27,7 +27,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,8 @@ struct EngineOptions {
   // a logic whose writes would exceed it fails with
   // `<family>_task_size_overflow_limit`.
   size_t max_task_size = 128000;
+  // Time and memory of one Code node (`api_code`) execution.
+  CodeLimits code_limits;
   // A task entering one node more than this many times without parking in
   // between is stopped there with status `loop_stopped`.
   int loop_limit = 50;
@@ -65,6 +69,21 @@ struct EngineOptions {
   // api_rpc calls nested deeper than this fail with `rpc_task_fatal_error`:
   // a cycle of calls between processes ends instead of growing forever.
   int max_rpc_depth = 32;
+
+  // Project variables (the platform's stage variables), read by
+  // `{{env_var[@NAME]}}`, `{{env_var[@NAME].path}}` and `{{env_var[ID]}}`
+  // in every template. Keys are short names, with or without the `@`
+  // ("@NAME" and "NAME" are one variable; giving both is an error), or ids.
+  // A value that is a JSON object or array is that JSON (a path reads into
+  // it, `.key[1].p`); any other value is a string as given (RAW). A
+  // variable no one sets reads as a missing value, like a missing
+  // parameter; deploy warns about each one a process reads.
+  std::map<std::string, std::string> variables;
+  // Optional: asked for a name `variables` does not hold (without `@`);
+  // nullopt when unset. Called from worker threads, concurrently, each time
+  // a template reads the variable (and once per variable at deploy), so it
+  // must be thread-safe and quick; the value is parsed on every call.
+  std::function<std::optional<std::string>(absl::string_view name)> variable_lookup;
 
   // api logic (HTTP). Not owned. Null: a libcurl transport the engine
   // creates when a deployed process first holds an api logic.

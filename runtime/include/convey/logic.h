@@ -17,6 +17,7 @@
 #ifndef CONVEY_LOGIC_H_
 #define CONVEY_LOGIC_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -117,6 +118,16 @@ struct LogicResult {
   }
 };
 
+// Limits of one execution of a Code node (`api_code`):
+// EngineOptions::code_limits.
+struct CodeLimits {
+  // Past it the script is stopped: `hardware`, `code_timeout`.
+  absl::Duration time_limit = absl::Seconds(1);
+  // The JavaScript heap of a worker (objects and what they hold); past it
+  // the script is stopped: `hardware`, `code_memory_limit`.
+  size_t heap_limit_bytes = size_t{64} << 20;
+};
+
 // Where a template's bare text is read from.
 enum class TemplateMode {
   kValue,  // bare text is a literal ("amount" is the string "amount")
@@ -153,6 +164,10 @@ class LogicBuilder {
   // `conv_id` of api_copy, api_rpc, api_get_task): deploy warns when no
   // such process is deployed.
   virtual void ReferenceProcess(int64_t conv_id) = 0;
+  // A deploy warning about this logic (it loads, but not all of it runs).
+  virtual void Warn(std::string message) {}
+  // The engine's limits for Code nodes.
+  virtual CodeLimits code_limits() const { return CodeLimits{}; }
 };
 
 // A task taken out of a queue node by TaskContext::TakeQueued.
@@ -184,6 +199,11 @@ class TaskContext {
   virtual absl::Status Set(absl::string_view path, Value value) = 0;
 
   virtual void AddToSum(SumHandle sum, double amount) = 0;
+
+  // The task's data becomes `data_json` (a JSON object) when the logic
+  // returns Next or GoTo, replacing what Set recorded (a Code node's
+  // result). InvalidArgument when it is not an object or nests too deep.
+  virtual absl::Status ReplaceData(std::string data_json) = 0;
 
   // --- Other tasks and processes (api_copy, api_rpc, api_queue, ...) ---
   // None of these waits for another task to stop running.

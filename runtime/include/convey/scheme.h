@@ -6,7 +6,9 @@
 //   offset, node id where there is one, and what is wrong).
 // - A scheme loads when it has no error-severity diagnostics. Warnings mark
 //   things the platform would refuse to deploy but that convey still runs
-//   (old exports break them), and legacy spellings convey normalised.
+//   (old exports break them), legacy spellings convey normalised, repeated
+//   keys with the same value, and the project variables
+//   (`{{env_var[@NAME]}}`) a process reads: none is set when inspecting.
 // - Memory use is proportional to the input size; the importer keeps no
 //   state between calls. All functions are thread-safe (no shared state).
 #ifndef CONVEY_SCHEME_H_
