@@ -67,8 +67,13 @@ size_t StackQuota() {
 }
 
 void AppendUtf8(const char16_t* chars, size_t length, std::string* out) {
+  out->reserve(out->size() + length);
   for (size_t i = 0; i < length; ++i) {
     uint32_t c = chars[i];
+    if (c < 0x80) {  // most of a task's JSON
+      out->push_back(static_cast<char>(c));
+      continue;
+    }
     if (c >= 0xD800 && c <= 0xDBFF && i + 1 < length && chars[i + 1] >= 0xDC00 &&
         chars[i + 1] <= 0xDFFF) {
       c = 0x10000 + ((c - 0xD800) << 10) + (chars[i + 1] - 0xDC00);

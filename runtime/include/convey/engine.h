@@ -204,12 +204,15 @@ class Engine {
 
   // Starts a task at the process's start node. `ref` may be empty (none),
   // else 1..255 bytes, unique among the process's tasks not in a final node.
-  // `data_json` must be a JSON object (`[]` is taken as `{}`). Returns the
-  // new task's obj_id.
+  // `data_json` must be a JSON object (`[]` is taken as `{}`). A key
+  // repeated in one object, at any depth, with the same value is kept once
+  // (the first); with different values the data is InvalidArgument naming
+  // the key and its path. Returns the new task's obj_id.
   virtual absl::StatusOr<std::string> CreateTask(int64_t conv_id, absl::string_view ref,
                                                  absl::string_view data_json) = 0;
-  // Merges the top-level keys of `data_json` into the task's data. A task
-  // parked by a logic (api_callback) or stopped by the loop guard resumes.
+  // Merges the top-level keys of `data_json` into the task's data (repeated
+  // keys as in CreateTask). A task parked by a logic (api_callback) or
+  // stopped by the loop guard resumes.
   virtual absl::Status ModifyTask(const TaskKey& key, absl::string_view data_json) = 0;
   virtual absl::StatusOr<TaskSnapshot> ShowTask(const TaskKey& key) = 0;
   // Deletes the task; when `node_id` is not empty, only if it is there
