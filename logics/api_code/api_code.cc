@@ -18,10 +18,7 @@ class ApiCode : public Logic {
  public:
   ApiCode(std::shared_ptr<const internal::ScriptSource> script, NodeHandle err_node,
           const CodeLimits& limits)
-      : script_(std::move(script)), err_node_(err_node) {
-    limits_.time_limit = limits.time_limit;
-    limits_.heap_limit_bytes = limits.heap_limit_bytes;
-  }
+      : script_(std::move(script)), err_node_(err_node), limits_(limits) {}
 
   LogicResult Run(TaskContext& task) const override {
     ScriptOutcome outcome = internal::RunScript(*script_, task.data_json(), limits_);
@@ -52,7 +49,7 @@ class ApiCode : public Logic {
  private:
   std::shared_ptr<const internal::ScriptSource> script_;
   NodeHandle err_node_;
-  internal::ScriptLimits limits_;
+  CodeLimits limits_;
 };
 
 // `lang: "erl"`: no Erlang here; tasks leave by err_node_id.

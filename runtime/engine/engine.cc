@@ -198,7 +198,10 @@ class StepContext : public TaskContext, public TemplateEnv {
       return absl::InvalidArgumentError(
           "the new data is not a JSON object (or nests deeper than 1024 levels)");
     }
-    doc_valid_ = false;  // the parser now holds the replacement
+    // The document stays the task's: a DOM keeps no pointer into its text,
+    // so it is valid once the replacement becomes the task's data.
+    doc_ = parsed;
+    doc_valid_ = true;
     replacement_ = std::move(data_json);
     has_replacement_ = true;
     return absl::OkStatus();
@@ -425,6 +428,8 @@ class EngineImpl : public Engine {
   // Applies the context's writes to the task. False (writes dropped) when the
   // result would exceed max_task_size.
   bool CommitWrites(Worker& worker, StepContext& context, Task* task);
+  // A logic's effect made the task larger than max_task_size.
+  LogicResult SizeOverflow(const Logic& logic) const;
   void WriteErrorParams(Worker& worker, StepContext& context, Task* task,
                         absl::string_view family, const LogicResult& result);
   // Moves the task into `target`. False when the loop guard stopped it.
@@ -762,6 +767,12 @@ bool EngineImpl::ApplyResume(Worker& worker, StepContext& context, Task* task) {
   return Enter(worker, task, result.node.index);
 }
 
+LogicResult EngineImpl::SizeOverflow(const Logic& logic) const {
+  return LogicResult::Fail(
+      logic.error_node(), false, absl::StrCat(logic.error_family(), "_task_size_overflow_limit"),
+      absl::StrCat("Task size exceeds the limit of ", options_.max_task_size, " bytes"));
+}
+
 void EngineImpl::RunNodes(Worker& worker, StepContext& context, Task* task,
                           std::shared_ptr<Task>* dropped) {
   for (;;) {
@@ -776,23 +787,20 @@ void EngineImpl::RunNodes(Worker& worker, StepContext& context, Task* task,
       LogicResult result = logic.Run(context);
       task->http_result.reset();  // an api answer is read by one run only
       std::string replacement;
-      const bool replaced = context.TakeReplacement(&replacement);
-      if (replaced && result.kind != LogicResult::Kind::kFail &&
-          replacement.size() <= options_.max_task_size) {
-        task->data.swap(replacement);
-        context.Invalidate();
-      } else if (replaced && result.kind != LogicResult::Kind::kFail) {
-        result = LogicResult::Fail(
-            logic.error_node(), false, absl::StrCat(logic.error_family(), "_task_size_overflow_limit"),
-            absl::StrCat("Task size exceeds the limit of ", options_.max_task_size, " bytes"));
-      } else if (replaced) {
-        context.Invalidate();  // the parser held the replacement
+      if (context.TakeReplacement(&replacement)) {
+        if (result.kind != LogicResult::Kind::kFail &&
+            replacement.size() > options_.max_task_size) {
+          result = SizeOverflow(logic);
+        }
+        if (result.kind != LogicResult::Kind::kFail) {
+          task->data.swap(replacement);  // the context's document is already of it
+        } else {
+          context.Invalidate();  // the document was of the replacement
+        }
       }
       if (result.kind != LogicResult::Kind::kFail && !context.writes().empty() &&
           !CommitWrites(worker, context, task)) {
-        result = LogicResult::Fail(
-            logic.error_node(), false, absl::StrCat(logic.error_family(), "_task_size_overflow_limit"),
-            absl::StrCat("Task size exceeds the limit of ", options_.max_task_size, " bytes"));
+        result = SizeOverflow(logic);
       }
       context.writes().clear();
       if (result.kind == LogicResult::Kind::kNext) {

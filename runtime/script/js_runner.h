@@ -19,14 +19,13 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "convey/logic.h"
 
 namespace convey {
 namespace internal {
 
-struct ScriptLimits {
-  absl::Duration time_limit = absl::Milliseconds(1000);
-  size_t heap_limit_bytes = size_t{64} << 20;
-};
+// The engine's limits for one execution (EngineOptions::code_limits).
+using ScriptLimits = ::convey::CodeLimits;
 
 // A Code node's source, checked at deploy; immutable and shared by every
 // thread that runs it (each compiles it once into its own context).
