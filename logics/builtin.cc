@@ -1,4 +1,7 @@
+// The built-in logic types, and the registry engines use by default.
 #include "logics/builtin.h"
+
+#include <cstdlib>
 
 #include "logics/api/api.h"
 #include "logics/api_callback/api_callback.h"
@@ -14,19 +17,28 @@
 #include "logics/set_param/set_param.h"
 
 namespace convey {
-namespace logics {
 
 absl::Status RegisterBuiltinLogics(LogicRegistry& registry) {
   // One line per logic type.
   for (auto* make :
-       {&NewGoFactory, &NewGoIfConstFactory, &NewSetParamFactory, &NewApiSumFactory,
-        &NewApiCallbackFactory, &NewApiCopyFactory, &NewApiRpcFactory, &NewApiRpcReplyFactory,
-        &NewApiQueueFactory, &NewApiGetTaskFactory, &NewApiFactory, &NewApiCodeFactory}) {
+       {&logics::NewGoFactory, &logics::NewGoIfConstFactory, &logics::NewSetParamFactory,
+        &logics::NewApiSumFactory, &logics::NewApiCallbackFactory, &logics::NewApiCopyFactory,
+        &logics::NewApiRpcFactory, &logics::NewApiRpcReplyFactory, &logics::NewApiQueueFactory,
+        &logics::NewApiGetTaskFactory, &logics::NewApiFactory, &logics::NewApiCodeFactory}) {
     absl::Status status = registry.Register(make());
     if (!status.ok()) return status;
   }
   return absl::OkStatus();
 }
 
-}  // namespace logics
+LogicRegistry& LogicRegistry::Global() {
+  static LogicRegistry* registry = [] {
+    auto* r = new LogicRegistry();
+    absl::Status status = RegisterBuiltinLogics(*r);
+    if (!status.ok()) std::abort();  // a duplicate among the built-ins: a bug
+    return r;
+  }();
+  return *registry;
+}
+
 }  // namespace convey

@@ -1,4 +1,5 @@
-// convey's built-in logic types.
+// convey's built-in logic types: RegisterBuiltinLogics and
+// LogicRegistry::Global() (convey/logic.h) are defined in builtin.cc.
 #ifndef CONVEY_LOGICS_BUILTIN_H_
 #define CONVEY_LOGICS_BUILTIN_H_
 
@@ -8,8 +9,10 @@
 namespace convey {
 namespace logics {
 
-// Registers every built-in logic type in `registry`.
-absl::Status RegisterBuiltinLogics(LogicRegistry& registry);
+// convey::RegisterBuiltinLogics, under the name convey's own tests use.
+inline absl::Status RegisterBuiltinLogics(LogicRegistry& registry) {
+  return convey::RegisterBuiltinLogics(registry);
+}
 
 }  // namespace logics
 }  // namespace convey

@@ -54,10 +54,9 @@ ProcessSummary Summarise(const schema::Process& process) {
   for (const schema::Node& node : process.nodes()) {
     UnsupportedNode unsupported;
     for (const schema::Logic& logic : node.logics()) {
-      const std::string type(internal::LogicTypeName(logic));
+      const std::string& type = logic.type();
       ++summary.logic_counts[type];
-      // Unsupported: no factory in the registry engines use by default
-      // (types the importer cannot read at all have none either).
+      // Unsupported: no factory in the registry engines use by default.
       if (LogicRegistry::Global().Find(type) == nullptr) {
         unsupported.logic_types.push_back(type);
       }
@@ -96,23 +95,29 @@ SchemeReport InspectScheme(absl::string_view file_name, absl::string_view json,
   // the warning a deploy without it gives.
   absl::StatusOr<std::unique_ptr<internal::ProjectVariables>> none =
       internal::ProjectVariables::Create({}, nullptr);
+  internal::CompileOptions compile;
+  compile.validate_only = true;
+  compile.warn_unsupported = false;  // listed in the summary
   for (const schema::Process& process : imported.scheme().processes()) {
-    std::vector<Diagnostic> compile_warnings;  // unsupported logics: listed apart
+    // What the importer leaves to deploy: each logic's configuration, read
+    // by its factory, and the nodes no link reaches.
+    std::vector<Diagnostic> diagnostics;
     absl::StatusOr<std::unique_ptr<internal::CompiledProcess>> compiled =
-        internal::CompileProcess(file_name, process, LogicRegistry::Global(), 1,
-                                 &compile_warnings);
+        internal::CompileProcess(file_name, process, LogicRegistry::Global(), compile,
+                                 &diagnostics);
+    for (Diagnostic& diagnostic : diagnostics) {
+      (diagnostic.is_error() ? report.errors : report.warnings).push_back(std::move(diagnostic));
+    }
     if (!compiled.ok()) {
-      // What the importer cannot see: a logic's own checks (a Code node's
-      // JavaScript that does not compile), as deploy would refuse it.
+      if (!diagnostics.empty()) continue;
+      // Not located by the compiler (a process with no start node).
       Diagnostic error;
       error.severity = Diagnostic::Severity::kError;
       error.file = std::string(file_name);
-      // "FILE: process N, node "ID", logics[J] (TYPE): why": the file is
-      // said once, by the diagnostic.
+      error.location = absl::StrCat("process ", process.conv_id());
       absl::string_view message = compiled.status().message();
       absl::ConsumePrefix(&message, absl::StrCat(file_name, ": "));
-      error.location = absl::StrCat("process ", process.conv_id());
-      absl::ConsumePrefix(&message, absl::StrCat(error.location, ", "));
+      absl::ConsumePrefix(&message, absl::StrCat(error.location, " "));
       error.message = std::string(message);
       report.errors.push_back(std::move(error));
       continue;

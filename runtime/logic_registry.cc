@@ -26,6 +26,12 @@ const LogicFactory* LogicRegistry::Find(absl::string_view type) const {
   return nullptr;
 }
 
+absl::Status LogicConfig::Failed() const {
+  const int errors = error_count();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "the ", type(), " logic's configuration has ", errors, errors == 1 ? " error" : " errors"));
+}
+
 std::vector<std::string> LogicRegistry::Types() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> types;

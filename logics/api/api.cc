@@ -15,12 +15,10 @@
 #include "logics/api/request.h"
 #include "logics/api/response.h"
 #include "logics/api/xml.h"
-#include "logics/schema_types.h"
-#include "logics/typed_values/typed_values.h"
+#include "logics/common/typed_values.h"
 #include "runtime/json/json_writer.h"
 #include "runtime/json/path.h"
 #include "runtime/template/template.h"
-#include "schema/process.pb.h"
 #include "simdjson.h"
 
 namespace convey {
@@ -318,29 +316,84 @@ class Api : public Logic {
   Config c_;
 };
 
+// The configuration as the file holds it, read with the importer's rules.
+struct ApiSource {
+  std::string method = "POST";
+  std::string url;
+  std::string content_type;
+  std::string format;
+  std::vector<TypedValueSpec> extra;
+  std::string raw_body;
+  std::vector<TypedValueSpec> extra_headers;  // values as text
+  int max_threads = 0;
+  bool send_sys = false;
+  bool debug_info = false;
+  bool rfc_format = false;
+  bool customize_response = false;
+  std::string api_secret_outer;
+  std::string cert_pem;
+  std::vector<TypedValueSpec> response;
+  NodeHandle err_node;
+};
+
+// Reads every field, reporting problems located in `config`.
+ApiSource ReadSource(LogicConfig& config) {
+  ApiSource source;
+  std::string method;
+  const bool has_method = config.ReadString("method", &method);
+  if (has_method) source.method = absl::AsciiStrToUpper(method);
+  static constexpr absl::string_view kMethods[] = {"GET",    "POST", "PUT",
+                                                   "DELETE", "HEAD", "PATCH"};
+  if (std::find(std::begin(kMethods), std::end(kMethods), source.method) == std::end(kMethods)) {
+    config.Error("method", absl::StrCat("method \"", method,
+                                        "\" is not GET, POST, PUT, DELETE, HEAD or PATCH"));
+  }
+  if (!config.ReadString("url", &source.url)) {
+    if (!config.Has("url")) config.Error("", "api has no url");
+  }
+  config.ReadString("content_type", &source.content_type);
+  config.ReadString("format", &source.format);
+  config.ReadTypedValues("extra", "extra_type", &source.extra);
+  config.ReadText("raw_body", &source.raw_body);
+  config.ReadTypedValues("extra_headers", "", &source.extra_headers);
+  int64_t max_threads = 0;
+  if (config.ReadInt64("max_threads", &max_threads)) {
+    if (max_threads < 0 || max_threads > 100000) {
+      config.Error("max_threads", absl::StrCat("max_threads ", max_threads, " is out of range"));
+    } else {
+      source.max_threads = static_cast<int>(max_threads);
+    }
+  }
+  bool flag = false;
+  if (config.ReadBool("send_sys", &flag)) source.send_sys = flag;
+  if (config.ReadBool("debug_info", &flag)) source.debug_info = flag;
+  if (config.ReadBool("rfc_format", &flag)) source.rfc_format = flag;
+  if (config.ReadBool("customize_response", &flag)) source.customize_response = flag;
+  config.ReadString("api_secret_outer", &source.api_secret_outer);
+  config.ReadString("cert_pem", &source.cert_pem);
+  config.ReadTypedValues("response", "response_type", &source.response);
+  config.ReadLink("err_node_id", /*required=*/false, &source.err_node);
+  return source;
+}
+
 class ApiFactory : public LogicFactory {
  public:
   absl::string_view type() const override { return "api"; }
 
   absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
                                                 LogicBuilder& builder) const override {
-    const schema::Api& source = spec.config->api();
+    LogicConfig& reader = *spec.config;
+    const ApiSource source = ReadSource(reader);
+    if (reader.error_count() > 0) return reader.Failed();
     Api::Config config;
+    config.method = source.method;
 
-    config.method = source.method().empty() ? "POST" : absl::AsciiStrToUpper(source.method());
-    static constexpr absl::string_view kMethods[] = {"GET",    "POST", "PUT",
-                                                     "DELETE", "HEAD", "PATCH"};
-    if (std::find(std::begin(kMethods), std::end(kMethods), config.method) == std::end(kMethods)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "method \"", source.method(), "\" is not GET, POST, PUT, DELETE, HEAD or PATCH"));
-    }
-
-    const std::string& format = source.format();
+    const std::string& format = source.format;
     if (!format.empty() && format != "json" && format != "raw" && format != "conveyor") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("format \"", format, "\" is not \"\", \"conveyor\" or \"raw\""));
+      reader.Error("format",
+                   absl::StrCat("format \"", format, "\" is not \"\", \"conveyor\" or \"raw\""));
     }
-    const internal::MediaKind media = internal::MediaKindOf(source.content_type());
+    const internal::MediaKind media = internal::MediaKindOf(source.content_type);
     config.request_xml = media == internal::MediaKind::kXml;
     if (format == "conveyor") {
       // The Corezoid format fixes the method.
@@ -350,13 +403,13 @@ class ApiFactory : public LogicFactory {
     } else {
       config.extra_in_query =
           config.method == "GET" || config.method == "HEAD" ||
-          (config.method == "DELETE" && source.content_type().empty() && format != "raw");
+          (config.method == "DELETE" && source.content_type.empty() && format != "raw");
       if (config.method == "HEAD" || (config.extra_in_query && format != "raw")) {
         config.body = BodyKind::kNone;
       } else if (format == "raw") {
         config.body = BodyKind::kRaw;
         config.content_type =
-            source.content_type().empty() ? "application/json" : source.content_type();
+            source.content_type.empty() ? "application/json" : source.content_type;
       } else {
         switch (media) {
           case internal::MediaKind::kJson:
@@ -369,99 +422,108 @@ class ApiFactory : public LogicFactory {
             config.body = BodyKind::kXml;
             break;
           case internal::MediaKind::kOther:
-            return absl::InvalidArgumentError(absl::StrCat(
-                "content_type \"", source.content_type(),
-                "\": extra can be sent as application/json, application/x-www-form-urlencoded, "
-                "application/xml, text/xml or application/soap+xml; use format \"raw\" for "
-                "another body"));
+            reader.Error(
+                "content_type",
+                absl::StrCat("content_type \"", source.content_type,
+                             "\": extra can be sent as application/json, "
+                             "application/x-www-form-urlencoded, application/xml, text/xml or "
+                             "application/soap+xml; use format \"raw\" for another body"));
+            break;
         }
         config.content_type =
-            source.content_type().empty() ? "application/json" : source.content_type();
+            source.content_type.empty() ? "application/json" : source.content_type;
       }
     }
 
     absl::StatusOr<internal::UrlTemplate> url =
-        internal::UrlTemplate::Compile(source.url(), builder);
-    if (!url.ok()) return absl::InvalidArgumentError(absl::StrCat("url: ", url.status().message()));
-    config.url = *std::move(url);
+        internal::UrlTemplate::Compile(source.url, builder);
+    if (url.ok()) {
+      config.url = *std::move(url);
+    } else {
+      reader.Error("url", std::string(url.status().message()));
+    }
 
-    absl::StatusOr<TypedValues> extra = TypedValues::Compile(source.extra(), "extra", builder);
-    if (!extra.ok()) return extra.status();
-    absl::Status keys = extra->CheckConstantKeys();
-    if (!keys.ok()) return keys;
-    config.extra = *std::move(extra);
+    absl::StatusOr<TypedValues> extra = TypedValues::Compile(source.extra, "extra", builder);
+    if (!extra.ok()) {
+      reader.Error("extra", std::string(extra.status().message()));
+    } else if (absl::Status keys = extra->CheckConstantKeys(); !keys.ok()) {
+      reader.Error("extra", std::string(keys.message()));
+    } else {
+      config.extra = *std::move(extra);
+    }
 
     if (config.body == BodyKind::kRaw) {
       absl::StatusOr<const Template*> raw =
-          builder.CompileTemplate(source.raw_body(), TemplateMode::kValue);
-      if (!raw.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("raw_body: ", raw.status().message()));
+          builder.CompileTemplate(source.raw_body, TemplateMode::kValue);
+      if (raw.ok()) {
+        config.raw_body = *raw;
+      } else {
+        reader.Error("raw_body", std::string(raw.status().message()));
       }
-      config.raw_body = *raw;
     }
 
-    for (const schema::KeyValue& header : source.extra_headers()) {
-      if (!IsHttpToken(header.key())) {
-        return absl::InvalidArgumentError(absl::StrCat("extra_headers \"", header.key(),
-                                                       "\": not an HTTP header name (a token)"));
+    for (const TypedValueSpec& header : source.extra_headers) {
+      if (!IsHttpToken(header.key)) {
+        reader.Error("extra_headers", absl::StrCat("extra_headers \"", header.key,
+                                                   "\": not an HTTP header name (a token)"));
+        continue;
       }
       absl::StatusOr<const Template*> value =
-          builder.CompileTemplate(header.value(), TemplateMode::kValue);
+          builder.CompileTemplate(header.value, TemplateMode::kValue);
       if (!value.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("extra_headers \"", header.key(), "\": ", value.status().message()));
+        reader.Error("extra_headers", absl::StrCat("extra_headers \"", header.key, "\": ",
+                                                   value.status().message()));
+        continue;
       }
-      config.headers_name_content_type |= absl::EqualsIgnoreCase(header.key(), "Content-Type");
-      config.headers_name_task_id |= absl::EqualsIgnoreCase(header.key(), "X-Corezoid-TaskID");
-      config.headers.push_back(Api::Header{header.key(), *value});
+      config.headers_name_content_type |= absl::EqualsIgnoreCase(header.key, "Content-Type");
+      config.headers_name_task_id |= absl::EqualsIgnoreCase(header.key, "X-Corezoid-TaskID");
+      config.headers.push_back(Api::Header{header.key, *value});
     }
 
-    if (source.max_threads() < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("max_threads ", source.max_threads(), " is negative"));
+    config.max_threads = source.max_threads;
+    config.send_sys = source.send_sys;
+    config.secret = source.api_secret_outer;
+    if (!source.cert_pem.empty() && source.cert_pem.find("-----BEGIN ") == std::string::npos) {
+      reader.Error("cert_pem", "not PEM text (no \"-----BEGIN \" line)");
     }
-    config.max_threads = source.max_threads();
-    config.send_sys = source.send_sys();
-    config.secret = source.api_secret_outer();
-    if (!source.cert_pem().empty() && source.cert_pem().find("-----BEGIN ") == std::string::npos) {
-      return absl::InvalidArgumentError("cert_pem: not PEM text (no \"-----BEGIN \" line)");
-    }
-    config.cert_pem = source.cert_pem();
-    config.debug_info = source.debug_info();
-    config.rfc_format = source.rfc_format();
-    config.customize = source.customize_response();
+    config.cert_pem = source.cert_pem;
+    config.debug_info = source.debug_info;
+    config.rfc_format = source.rfc_format;
+    config.customize = source.customize_response;
 
     if (config.customize) {
-      for (const schema::TypedValue& item : source.response()) {
-        if (item.key().empty()) {
-          return absl::InvalidArgumentError("response: a parameter has an empty name");
+      for (const TypedValueSpec& item : source.response) {
+        if (item.key.empty()) {
+          reader.Error("response", "response: a parameter has an empty name");
+          continue;
         }
         absl::StatusOr<const Template*> key =
-            builder.CompileTemplate(item.key(), TemplateMode::kValue);
+            builder.CompileTemplate(item.key, TemplateMode::kValue);
         if (!key.ok()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("response key \"", item.key(), "\": ", key.status().message()));
+          reader.Error("response", absl::StrCat("response key \"", item.key, "\": ",
+                                                key.status().message()));
+          continue;
         }
         if ((*key)->is_constant()) {
           absl::StatusOr<internal::Path> path = internal::ParsePath((*key)->constant().ToText());
           if (!path.ok()) {
-            return absl::InvalidArgumentError(
-                absl::StrCat("response key \"", item.key(), "\": ", path.status().message()));
+            reader.Error("response", absl::StrCat("response key \"", item.key, "\": ",
+                                                  path.status().message()));
+            continue;
           }
         }
         absl::StatusOr<const Template*> value =
-            builder.CompileTemplate(item.value(), TemplateMode::kValue);
+            builder.CompileTemplate(item.value, TemplateMode::kValue);
         if (!value.ok()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("response.", item.key(), ": ", value.status().message()));
+          reader.Error("response", absl::StrCat("response.", item.key, ": ",
+                                                value.status().message()));
+          continue;
         }
-        config.response.push_back(Api::ResponseItem{*key, *value, ValueTypeOf(item.type())});
+        config.response.push_back(Api::ResponseItem{*key, *value, item.type});
       }
     }
-
-    absl::StatusOr<NodeHandle> err_node = builder.Node(source.err_node_id());
-    if (!err_node.ok()) return err_node.status();
-    config.err_node = *err_node;
+    config.err_node = source.err_node;
+    if (reader.error_count() > 0) return reader.Failed();
 
     absl::StatusOr<internal::Path> sys_path = internal::ParsePath("sys");
     if (!sys_path.ok()) return sys_path.status();

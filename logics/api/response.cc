@@ -4,7 +4,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "logics/api/xml.h"
-#include "logics/typed_values/typed_values.h"
+#include "logics/common/typed_values.h"
 #include "runtime/json/json_writer.h"
 #include "runtime/template/template.h"
 #include "simdjson.h"

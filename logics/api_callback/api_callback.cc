@@ -1,5 +1,7 @@
 #include "logics/api_callback/api_callback.h"
 
+#include <string>
+
 namespace convey {
 namespace logics {
 namespace {
@@ -13,7 +15,16 @@ class ApiCallback : public Logic {
 class ApiCallbackFactory : public LogicFactory {
  public:
   absl::string_view type() const override { return "api_callback"; }
-  absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec&, LogicBuilder&) const override {
+  absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
+                                                LogicBuilder&) const override {
+    LogicConfig& config = *spec.config;
+    // Read (their types checked) but without effect: both are about the
+    // node's callback URL, which convey does not serve.
+    bool is_sync = false;
+    config.ReadBool("is_sync", &is_sync);
+    std::string obj_id_path;
+    config.ReadString("obj_id_path", &obj_id_path);
+    if (config.error_count() > 0) return config.Failed();
     return std::unique_ptr<Logic>(new ApiCallback());
   }
 };

@@ -5,8 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "runtime/script/js_runner.h"
-#include "schema/process.pb.h"
-#include "simdjson.h"
 
 namespace convey {
 namespace logics {
@@ -67,51 +65,40 @@ class ErlangCode : public Logic {
   NodeHandle err_node_;
 };
 
-// A string field of the logic object; empty when absent or not a string.
-std::string StringField(simdjson::dom::object logic, const char* key) {
-  std::string_view value;
-  if (logic[key].get(value) != simdjson::SUCCESS) return {};
-  return std::string(value);
-}
-
 class ApiCodeFactory : public LogicFactory {
  public:
   absl::string_view type() const override { return "api_code"; }
   absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
                                                 LogicBuilder& builder) const override {
-    // The importer keeps the logic object whole (`unsupported.json`): its
-    // fields are read here.
-    const std::string& json = spec.config->unsupported().json();
-    simdjson::dom::parser parser;
-    simdjson::dom::object logic;
-    if (parser.parse(json).get(logic) != simdjson::SUCCESS) {
-      return absl::InvalidArgumentError("the logic is not a JSON object");
+    LogicConfig& config = *spec.config;
+    NodeHandle err_node;
+    config.ReadLink("err_node_id", /*required=*/false, &err_node);
+    std::string lang;
+    config.ReadString("lang", &lang);
+    // Exports write the source under `src`; some under `code`.
+    std::string source;
+    const char* field = "src";
+    if (!config.ReadString("src", &source) && !config.Has("src")) {
+      field = "code";
+      config.ReadString("code", &source);
     }
-    absl::StatusOr<NodeHandle> err_node = builder.Node(StringField(logic, "err_node_id"));
-    if (!err_node.ok()) return err_node.status();
-    std::string lang = StringField(logic, "lang");
+    if (config.error_count() > 0) return config.Failed();
     if (lang == "erl" || lang == "erlang") {
       builder.Warn("an Erlang Code node: tasks reaching it leave by its err_node_id with "
                    "logic_not_supported");
-      return std::unique_ptr<Logic>(new ErlangCode(*err_node));
+      return std::unique_ptr<Logic>(new ErlangCode(err_node));
     }
     if (!lang.empty() && lang != "js" && lang != "javascript") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("lang \"", lang, "\" is neither \"js\" nor \"erl\""));
-    }
-    // Exports write the source under `src`; some under `code`.
-    std::string source = StringField(logic, "src");
-    const char* field = "src";
-    if (source.empty() && logic["src"].error() == simdjson::NO_SUCH_FIELD) {
-      source = StringField(logic, "code");
-      field = "code";
+      config.Error("lang", absl::StrCat("lang \"", lang, "\" is neither \"js\" nor \"erl\""));
+      return config.Failed();
     }
     absl::StatusOr<std::shared_ptr<const internal::ScriptSource>> script =
         internal::ScriptSource::Check(source);
     if (!script.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ": ", script.status().message()));
+      config.Error(field, std::string(script.status().message()));
+      return config.Failed();
     }
-    return std::unique_ptr<Logic>(new ApiCode(*std::move(script), *err_node,
+    return std::unique_ptr<Logic>(new ApiCode(*std::move(script), err_node,
                                               builder.code_limits()));
   }
 };

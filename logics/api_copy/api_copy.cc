@@ -6,9 +6,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "logics/target_process/target_process.h"
-#include "logics/typed_values/typed_values.h"
-#include "schema/process.pb.h"
+#include "logics/common/target_process.h"
+#include "logics/common/typed_values.h"
 
 namespace convey {
 namespace logics {
@@ -150,34 +149,51 @@ class ApiCopyFactory : public LogicFactory {
   absl::string_view type() const override { return "api_copy"; }
   absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
                                                 LogicBuilder& builder) const override {
-    const schema::ApiCopy& source = spec.config->api_copy();
+    LogicConfig& reader = *spec.config;
     ApiCopy::Config config;
-    if (source.mode() == "modify") {
-      config.modify = true;
-    } else if (!source.mode().empty() && source.mode() != "create") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("mode \"", source.mode(), "\": must be \"create\" or \"modify\""));
+    std::string mode = "create";
+    reader.ReadString("mode", &mode);
+    if (mode != "create" && mode != "modify") {
+      reader.Error("mode",
+                   absl::StrCat("api_copy mode ", Quote(mode), " is not \"create\" or \"modify\""));
     }
-    config.all = source.group() == "all";
-    config.is_sync = source.is_sync();
-    absl::StatusOr<NodeHandle> err_node = builder.Node(source.err_node_id());
-    if (!err_node.ok()) return err_node.status();
-    config.err_node = *err_node;
-    absl::StatusOr<TargetProcess> target = TargetProcess::Compile(source.conv_id(), builder);
-    if (!target.ok()) return target.status();
-    config.target = *std::move(target);
-    absl::StatusOr<const Template*> ref =
-        builder.CompileTemplate(source.ref(), TemplateMode::kValue);
-    if (!ref.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("ref \"", source.ref(), "\": ", ref.status().message()));
+    config.modify = mode == "modify";
+    std::string conv_id;
+    const bool has_conv_id = reader.ReadText("conv_id", &conv_id);
+    if (!has_conv_id) reader.Error("", "api_copy has no conv_id");
+    std::string ref;
+    reader.ReadText("ref", &ref);
+    std::string group;
+    reader.ReadString("group", &group);
+    config.all = group == "all";
+    std::vector<TypedValueSpec> data;
+    reader.ReadTypedValues("data", "data_type", &data);
+    reader.ReadBool("is_sync", &config.is_sync);
+    reader.ReadLink("err_node_id", /*required=*/false, &config.err_node);
+    if (reader.error_count() > 0) return reader.Failed();
+
+    absl::StatusOr<TargetProcess> target = TargetProcess::Compile(conv_id, builder);
+    if (target.ok()) {
+      config.target = *std::move(target);
+    } else {
+      reader.Error("conv_id", std::string(target.status().message()));
     }
-    config.ref = *ref;
-    absl::StatusOr<TypedValues> data = TypedValues::Compile(source.data(), "data", builder);
-    if (!data.ok()) return data.status();
-    absl::Status keys = data->CheckConstantKeys();
-    if (!keys.ok()) return keys;
-    config.data = *std::move(data);
+    absl::StatusOr<const Template*> ref_template =
+        builder.CompileTemplate(ref, TemplateMode::kValue);
+    if (ref_template.ok()) {
+      config.ref = *ref_template;
+    } else {
+      reader.Error("ref", absl::StrCat("ref \"", ref, "\": ", ref_template.status().message()));
+    }
+    absl::StatusOr<TypedValues> values = TypedValues::Compile(data, "data", builder);
+    if (!values.ok()) {
+      reader.Error("data", std::string(values.status().message()));
+    } else if (absl::Status keys = values->CheckConstantKeys(); !keys.ok()) {
+      reader.Error("data", std::string(keys.message()));
+    } else {
+      config.data = *std::move(values);
+    }
+    if (reader.error_count() > 0) return reader.Failed();
     return std::unique_ptr<Logic>(new ApiCopy(std::move(config)));
   }
 };

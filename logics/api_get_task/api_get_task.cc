@@ -5,10 +5,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "logics/target_process/target_process.h"
-#include "logics/typed_values/typed_values.h"
+#include "absl/strings/ascii.h"
+#include "logics/common/target_process.h"
+#include "logics/common/typed_values.h"
 #include "runtime/task/write_set.h"
-#include "schema/process.pb.h"
 #include "simdjson.h"
 
 namespace convey {
@@ -92,28 +92,39 @@ class ApiGetTaskFactory : public LogicFactory {
   absl::string_view type() const override { return "api_get_task"; }
   absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
                                                 LogicBuilder& builder) const override {
-    const schema::ApiGetTask& config = spec.config->api_get_task();
-    bool newest = false;
-    if (config.order_by() == "DESC") {
-      newest = true;
-    } else if (!config.order_by().empty() && config.order_by() != "ASC") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("order_by \"", config.order_by(), "\": must be \"ASC\" or \"DESC\""));
+    LogicConfig& config = *spec.config;
+    std::string conv_id;
+    const bool has_conv_id = config.ReadText("conv_id", &conv_id);
+    if (!has_conv_id) config.Error("", "api_get_task has no conv_id");
+    std::string node_id;
+    const bool has_node_id = config.ReadText("node_id", &node_id);
+    if (!has_node_id) config.Error("", "api_get_task has no node_id");
+    std::string order = "ASC";
+    config.ReadString("order_by", &order);
+    order = absl::AsciiStrToUpper(order);
+    if (order != "ASC" && order != "DESC") {
+      config.Error("order_by", absl::StrCat("order_by ", Quote(order), " is not ASC or DESC"));
     }
-    absl::StatusOr<NodeHandle> err_node = builder.Node(config.err_node_id());
-    if (!err_node.ok()) return err_node.status();
-    absl::StatusOr<TargetProcess> target = TargetProcess::Compile(config.conv_id(), builder);
-    if (!target.ok()) return target.status();
-    if (config.node_id().empty()) {
-      return absl::InvalidArgumentError("node_id: empty; name the queue node");
+    const bool newest = order == "DESC";
+    NodeHandle err_node;
+    config.ReadLink("err_node_id", /*required=*/false, &err_node);
+    if (config.error_count() > 0) return config.Failed();
+
+    absl::StatusOr<TargetProcess> target = TargetProcess::Compile(conv_id, builder);
+    if (!target.ok()) config.Error("conv_id", std::string(target.status().message()));
+    absl::StatusOr<const Template*> node_template = absl::InvalidArgumentError("");
+    if (node_id.empty()) {
+      config.Error("node_id", "node_id is empty; name the queue node");
+    } else {
+      node_template = builder.CompileTemplate(node_id, TemplateMode::kValue);
+      if (!node_template.ok()) {
+        config.Error("node_id", absl::StrCat("node_id \"", node_id,
+                                             "\": ", node_template.status().message()));
+      }
     }
-    absl::StatusOr<const Template*> node_id =
-        builder.CompileTemplate(config.node_id(), TemplateMode::kValue);
-    if (!node_id.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("node_id \"", config.node_id(), "\": ", node_id.status().message()));
-    }
-    return std::unique_ptr<Logic>(new ApiGetTask(*std::move(target), *node_id, newest, *err_node));
+    if (config.error_count() > 0) return config.Failed();
+    return std::unique_ptr<Logic>(
+        new ApiGetTask(*std::move(target), *node_template, newest, err_node));
   }
 };
 

@@ -5,8 +5,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "logics/typed_values/typed_values.h"
-#include "schema/process.pb.h"
+#include "logics/common/typed_values.h"
 
 namespace convey {
 namespace logics {
@@ -45,11 +44,19 @@ class ApiQueueFactory : public LogicFactory {
   absl::string_view type() const override { return "api_queue"; }
   absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
                                                 LogicBuilder& builder) const override {
-    absl::StatusOr<TypedValues> data =
-        TypedValues::Compile(spec.config->api_queue().data(), "data", builder);
-    if (!data.ok()) return data.status();
-    absl::Status keys = data->CheckConstantKeys();
-    if (!keys.ok()) return keys;
+    LogicConfig& config = *spec.config;
+    std::vector<TypedValueSpec> items;
+    config.ReadTypedValues("data", "data_type", &items);
+    if (config.error_count() > 0) return config.Failed();
+    absl::StatusOr<TypedValues> data = TypedValues::Compile(items, "data", builder);
+    if (!data.ok()) {
+      config.Error("data", std::string(data.status().message()));
+    } else if (absl::Status keys = data->CheckConstantKeys(); !keys.ok()) {
+      config.Error("data", std::string(keys.message()));
+    }
+    if (config.error_count() > 0) return config.Failed();
+    // Tasks wait in this node: api_get_task may take them from it.
+    builder.DeclareQueue();
     return std::unique_ptr<Logic>(new ApiQueue(*std::move(data)));
   }
 };

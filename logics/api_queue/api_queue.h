@@ -4,6 +4,7 @@
 // task enters and handed to the taker with the task's data. A value that
 // does not convert fails in family `queue` (`queue_wrong_convert_param`);
 // api_queue has no err_node_id, so the task then stops with status error.
+// Its factory declares the node a queue (LogicBuilder::DeclareQueue).
 #ifndef CONVEY_LOGICS_API_QUEUE_API_QUEUE_H_
 #define CONVEY_LOGICS_API_QUEUE_API_QUEUE_H_
 

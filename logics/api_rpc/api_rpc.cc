@@ -6,12 +6,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "logics/conditions/conditions.h"
-#include "logics/reply/reply.h"
-#include "logics/target_process/target_process.h"
-#include "logics/typed_values/typed_values.h"
+#include "logics/common/conditions.h"
+#include "logics/common/reply.h"
+#include "logics/common/target_process.h"
+#include "logics/common/typed_values.h"
 #include "runtime/template/template.h"
-#include "schema/process.pb.h"
 #include "simdjson.h"
 
 namespace convey {
@@ -161,34 +160,67 @@ class ApiRpcFactory : public LogicFactory {
   absl::string_view type() const override { return "api_rpc"; }
   absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
                                                 LogicBuilder& builder) const override {
-    const schema::ApiRpc& source = spec.config->api_rpc();
+    LogicConfig& reader = *spec.config;
     ApiRpc::Config config;
-    config.all = source.group() == "all";
-    config.stub = spec.node != nullptr && spec.node->kind() == schema::NODE_KIND_STUB;
-    absl::StatusOr<NodeHandle> err_node = builder.Node(source.err_node_id());
-    if (!err_node.ok()) return err_node.status();
-    config.err_node = *err_node;
-    absl::StatusOr<TypedValues> extra = TypedValues::Compile(source.extra(), "extra", builder);
-    if (!extra.ok()) return extra.status();
-    absl::Status keys = extra->CheckConstantKeys();
-    if (!keys.ok()) return keys;
-    config.extra = *std::move(extra);
+    config.stub = spec.node_kind == NodeKind::kStub;
+    std::string conv_id;
+    if (!reader.ReadText("conv_id", &conv_id)) reader.Error("", "api_rpc has no conv_id");
+    std::string group;
+    reader.ReadString("group", &group);
+    config.all = group == "all";
+    std::vector<TypedValueSpec> extra;
+    reader.ReadTypedValues("extra", "extra_type", &extra);
+    // Read for its type: the task waits for the reply either way.
+    bool is_sync = true;
+    reader.ReadBool("is_sync", &is_sync);
+    reader.ReadLink("err_node_id", /*required=*/false, &config.err_node);
+
+    // Compiled when read well; the stub branches are read either way.
+    if (reader.error_count() == 0) {
+      absl::StatusOr<TypedValues> values = TypedValues::Compile(extra, "extra", builder);
+      if (!values.ok()) {
+        reader.Error("extra", std::string(values.status().message()));
+      } else if (absl::Status keys = values->CheckConstantKeys(); !keys.ok()) {
+        reader.Error("extra", std::string(keys.message()));
+      } else {
+        config.extra = *std::move(values);
+      }
+    }
     if (!config.stub) {
-      // A stub-mode node never calls: its conv_id is not read, and not
-      // referenced.
-      absl::StatusOr<TargetProcess> target = TargetProcess::Compile(source.conv_id(), builder);
-      if (!target.ok()) return target.status();
-      config.target = *std::move(target);
+      if (reader.error_count() == 0) {
+        absl::StatusOr<TargetProcess> target = TargetProcess::Compile(conv_id, builder);
+        if (target.ok()) {
+          config.target = *std::move(target);
+        } else {
+          reader.Error("conv_id", std::string(target.status().message()));
+        }
+      }
     } else {
-      for (int i = 0; i < spec.node->stub_size(); ++i) {
-        const schema::StubBranch& branch = spec.node->stub(i);
-        const std::string prefix = absl::StrCat("stub[", i, "].");
-        absl::StatusOr<Conditions> conditions =
-            Conditions::Compile(branch.conditions(), absl::StrCat(prefix, "conditions"), builder);
-        if (!conditions.ok()) return conditions.status();
-        absl::StatusOr<Reply> reply = Reply::Compile(branch.reply(), prefix, builder);
-        if (!reply.ok()) return reply.status();
-        config.branches.push_back({*std::move(conditions), *std::move(reply)});
+      // A stub-mode node never calls: its conv_id is not compiled, nor
+      // referenced. Each branch: the conditions of its go_if_const steps
+      // (all must hold), then its reply. The importer reports steps of other
+      // types and branches with no reply; such a branch is skipped here.
+      for (const std::vector<LogicConfig*>& steps : spec.stub) {
+        StubBranch branch;
+        bool has_reply = false;
+        for (LogicConfig* step : steps) {
+          if (step->type() == "go_if_const") {
+            branch.conditions.ReadList(*step, builder);
+          } else if (step->type() == "api_rpc_reply") {
+            absl::StatusOr<Reply> reply = Reply::Read(*step, "", builder);
+            if (reply.ok()) {
+              branch.reply = *std::move(reply);
+              has_reply = true;
+            }
+          }
+        }
+        if (has_reply) config.branches.push_back(std::move(branch));
+      }
+    }
+    if (reader.error_count() > 0) return reader.Failed();
+    for (const std::vector<LogicConfig*>& steps : spec.stub) {
+      for (const LogicConfig* step : steps) {
+        if (step->error_count() > 0) return step->Failed();
       }
     }
     return std::unique_ptr<Logic>(new ApiRpc(std::move(config)));

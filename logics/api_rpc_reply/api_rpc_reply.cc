@@ -4,9 +4,8 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "logics/reply/reply.h"
-#include "logics/typed_values/typed_values.h"
-#include "schema/process.pb.h"
+#include "logics/common/reply.h"
+#include "logics/common/typed_values.h"
 
 namespace convey {
 namespace logics {
@@ -46,12 +45,10 @@ class ApiRpcReplyFactory : public LogicFactory {
   absl::string_view type() const override { return "api_rpc_reply"; }
   absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
                                                 LogicBuilder& builder) const override {
-    const schema::ApiRpcReply& config = spec.config->api_rpc_reply();
-    absl::StatusOr<NodeHandle> err_node = builder.Node(config.err_node_id());
-    if (!err_node.ok()) return err_node.status();
-    absl::StatusOr<Reply> reply = Reply::Compile(config, "", builder);
+    absl::StatusOr<Reply> reply = Reply::Read(*spec.config, "", builder);
     if (!reply.ok()) return reply.status();
-    return std::unique_ptr<Logic>(new ApiRpcReply(*std::move(reply), *err_node));
+    const NodeHandle err_node = reply->err_node();
+    return std::unique_ptr<Logic>(new ApiRpcReply(*std::move(reply), err_node));
   }
 };
 

@@ -5,7 +5,6 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/template/template.h"
-#include "schema/process.pb.h"
 
 namespace convey {
 namespace logics {
@@ -56,29 +55,48 @@ class ApiSumFactory : public LogicFactory {
   absl::string_view type() const override { return "api_sum"; }
   absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
                                                 LogicBuilder& builder) const override {
-    const schema::ApiSum& config = spec.config->api_sum();
-    absl::StatusOr<NodeHandle> err_node = builder.Node(config.err_node_id());
-    if (!err_node.ok()) return err_node.status();
+    LogicConfig& config = *spec.config;
+    NodeHandle err_node;
+    config.ReadLink("err_node_id", /*required=*/false, &err_node);
+    if (!config.Has("extra")) config.Error("", "api_sum has no extra list");
+    struct Item {
+      std::string id;
+      std::string name;
+      const Template* value = nullptr;
+    };
+    std::vector<Item> items;
+    config.ForEachObject("extra", [&](LogicConfig& item_config) {
+      Item item;
+      item_config.ReadText("id", &item.id);
+      item_config.ReadString("name", &item.name);
+      if (item.id.empty() && item.name.empty()) {
+        item_config.Error("", "the sum item has neither id nor name");
+      }
+      std::string value;
+      if (!item_config.ReadText("value", &value)) {
+        item_config.Error("", "the sum item has no value");
+        return;
+      }
+      absl::StatusOr<const Template*> compiled =
+          builder.CompileTemplate(value, TemplateMode::kValue);
+      if (!compiled.ok()) {
+        item_config.Error("value", std::string(compiled.status().message()));
+        return;
+      }
+      item.value = *compiled;
+      items.push_back(std::move(item));
+    });
+    if (config.error_count() > 0) return config.Failed();
+    // Declared once the logic is known to deploy.
     std::vector<SumTerm> terms;
-    for (int i = 0; i < config.items_size(); ++i) {
-      const schema::SumItem& item = config.items(i);
-      if (item.id().empty() && item.name().empty()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("extra[", i, "]: a sum item needs an id or a name"));
-      }
-      absl::StatusOr<const Template*> value =
-          builder.CompileTemplate(item.value(), TemplateMode::kValue);
-      if (!value.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("extra[", i, "].value: ", value.status().message()));
-      }
+    for (Item& item : items) {
       SumTerm term;
-      term.sum = builder.DeclareSum(item.id(), item.name());
-      term.label = item.name().empty() ? item.id() : item.name();
-      term.value = *value;
+      term.sum = builder.DeclareSum(item.id, item.name);
+      term.label = item.name.empty() ? item.id : item.name;
+      term.value = item.value;
       terms.push_back(std::move(term));
     }
-    return std::unique_ptr<Logic>(new ApiSum(std::move(terms), *err_node));
+    return std::unique_ptr<Logic>(new ApiSum(std::move(terms), err_node));
   }
 };
 

@@ -1,7 +1,5 @@
 #include "logics/go/go.h"
 
-#include "schema/process.pb.h"
-
 namespace convey {
 namespace logics {
 namespace {
@@ -21,9 +19,12 @@ class GoFactory : public LogicFactory {
   absl::string_view type() const override { return "go"; }
   absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
                                                 LogicBuilder& builder) const override {
-    absl::StatusOr<NodeHandle> to = builder.Node(spec.config->go().to_node_id());
-    if (!to.ok()) return to.status();
-    return std::unique_ptr<Logic>(new Go(*to));
+    LogicConfig& config = *spec.config;
+    // Empty: a warning, and a task reaching it stops (an invalid node).
+    NodeHandle to;
+    config.ReadLink("to_node_id", /*required=*/true, &to);
+    if (config.error_count() > 0) return config.Failed();
+    return std::unique_ptr<Logic>(new Go(to));
   }
 };
 

@@ -2,9 +2,8 @@
 
 #include <utility>
 
-#include "logics/conditions/conditions.h"
-#include "logics/typed_values/typed_values.h"
-#include "schema/process.pb.h"
+#include "logics/common/conditions.h"
+#include "logics/common/typed_values.h"
 
 namespace convey {
 namespace logics {
@@ -30,13 +29,13 @@ class GoIfConstFactory : public LogicFactory {
   absl::string_view type() const override { return "go_if_const"; }
   absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
                                                 LogicBuilder& builder) const override {
-    const schema::GoIfConst& config = spec.config->go_if_const();
-    absl::StatusOr<NodeHandle> to = builder.Node(config.to_node_id());
-    if (!to.ok()) return to.status();
-    absl::StatusOr<Conditions> conditions =
-        Conditions::Compile(config.conditions(), "conditions", builder);
+    LogicConfig& config = *spec.config;
+    NodeHandle to;
+    config.ReadLink("to_node_id", /*required=*/true, &to);
+    absl::StatusOr<Conditions> conditions = Conditions::Read(config, builder);
+    if (config.error_count() > 0) return config.Failed();
     if (!conditions.ok()) return conditions.status();
-    return std::unique_ptr<Logic>(new GoIfConst(*std::move(conditions), *to));
+    return std::unique_ptr<Logic>(new GoIfConst(*std::move(conditions), to));
   }
 };
 

@@ -1,4 +1,6 @@
-// `go_if_const`: moves the task when all its conditions hold (Part A3).
+// `go_if_const`: moves the task when all its conditions hold (Part A3): the
+// `conditions` array, or the legacy flat shape (param, fun, const and cast on
+// the logic itself).
 #ifndef CONVEY_LOGICS_GO_IF_CONST_GO_IF_CONST_H_
 #define CONVEY_LOGICS_GO_IF_CONST_GO_IF_CONST_H_
 

@@ -3,8 +3,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "logics/typed_values/typed_values.h"
-#include "schema/process.pb.h"
+#include "logics/common/typed_values.h"
 
 namespace convey {
 namespace logics {
@@ -48,12 +47,31 @@ class SetParamFactory : public LogicFactory {
   absl::string_view type() const override { return "set_param"; }
   absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
                                                 LogicBuilder& builder) const override {
-    const schema::SetParam& config = spec.config->set_param();
-    absl::StatusOr<NodeHandle> err_node = builder.Node(config.err_node_id());
-    if (!err_node.ok()) return err_node.status();
-    absl::StatusOr<TypedValues> values = TypedValues::Compile(config.values(), "extra", builder);
-    if (!values.ok()) return values.status();
-    return std::unique_ptr<Logic>(new SetParam(*std::move(values), *err_node));
+    LogicConfig& config = *spec.config;
+    NodeHandle err_node;
+    config.ReadLink("err_node_id", /*required=*/false, &err_node);
+    std::vector<TypedValueSpec> items;
+    absl::string_view field = "extra";
+    if (config.Has("extra")) {
+      config.ReadTypedValues("extra", "extra_type", &items);
+    } else if (config.Has("params")) {
+      // A vendor fixture shape: "params": [{"name","value","type"}].
+      field = "params";
+      config.Warning("params", "set_param with a params list: read as extra/extra_type");
+      config.ForEachObject("params", [&](LogicConfig& param) {
+        TypedValueSpec& item = items.emplace_back();
+        if (!param.ReadString("name", &item.key)) param.Error("", "the parameter has no name");
+        param.ReadText("value", &item.value);
+        param.ReadValueType("type", &item.type);
+      });
+    }
+    if (config.error_count() > 0) return config.Failed();
+    absl::StatusOr<TypedValues> values = TypedValues::Compile(items, "extra", builder);
+    if (!values.ok()) {
+      config.Error(field, std::string(values.status().message()));
+      return config.Failed();
+    }
+    return std::unique_ptr<Logic>(new SetParam(*std::move(values), err_node));
   }
 };
 

@@ -25,7 +25,6 @@
 #include "absl/time/clock.h"
 #include "concurrentqueue/blockingconcurrentqueue.h"
 #include "convey/engine.h"
-#include "logics/builtin.h"
 #include "runtime/engine/process.h"
 #include "runtime/engine/task.h"
 #include "runtime/engine/variables.h"
@@ -33,7 +32,6 @@
 #include "runtime/import/scheme_file.h"
 #include "runtime/json/path.h"
 #include "runtime/json/repeated_keys.h"
-#include "runtime/ops/ops_protocol.h"
 #include "runtime/task/write_set.h"
 #include "runtime/template/expr.h"
 #include "runtime/template/template.h"
@@ -41,16 +39,6 @@
 #include "simdjson.h"
 
 namespace convey {
-
-LogicRegistry& LogicRegistry::Global() {
-  static LogicRegistry* registry = [] {
-    auto* r = new LogicRegistry();
-    absl::Status status = logics::RegisterBuiltinLogics(*r);
-    if (!status.ok()) std::abort();  // a duplicate among the built-ins: a bug
-    return r;
-  }();
-  return *registry;
-}
 
 namespace internal {
 namespace {
@@ -339,9 +327,6 @@ class EngineImpl : public Engine {
   absl::Status ModifyTask(const TaskKey& key, absl::string_view data_json) override;
   absl::StatusOr<TaskSnapshot> ShowTask(const TaskKey& key) override;
   absl::Status DeleteTask(const TaskKey& key, absl::string_view node_id) override;
-  std::string HandleOps(absl::string_view body) override {
-    return HandleOpsRequest(*this, body);
-  }
   std::vector<Diagnostic> UnresolvedReferences() const override;
   void HoldTime(bool hold) override;
   absl::Status WaitIdle(absl::Duration timeout) override;
@@ -1102,11 +1087,15 @@ absl::StatusOr<DeployResult> EngineImpl::Deploy(absl::string_view file_name,
     return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   }
   std::vector<std::unique_ptr<CompiledProcess>> compiled;
+  CompileOptions compile;
+  compile.sum_stripes = worker_count_ + 1;
+  compile.code_limits = options_.code_limits;
   for (const schema::Process& process : imported.scheme().processes()) {
+    std::vector<Diagnostic> diagnostics;
     absl::StatusOr<std::unique_ptr<CompiledProcess>> one =
-        CompileProcess(file_name, process, *registry_, worker_count_ + 1, &result.warnings,
-                       options_.code_limits);
+        CompileProcess(file_name, process, *registry_, compile, &diagnostics);
     if (!one.ok()) return one.status();
+    for (Diagnostic& warning : diagnostics) result.warnings.push_back(std::move(warning));
     for (Diagnostic& unset : UnsetVariableWarnings(file_name, **one, *variables_)) {
       result.warnings.push_back(std::move(unset));
     }
@@ -1979,24 +1968,93 @@ std::vector<Diagnostic> EngineImpl::UnresolvedReferences() const {
 }  // namespace
 }  // namespace internal
 
+namespace {
+
+// The rules written on each field of EngineOptions (convey/engine.h). The
+// pointers, booleans and `variable_lookup` take any value.
+absl::Status ValidateOptions(const EngineOptions& o) {
+  // 2^32-1: the most the JSON parser (simdjson) holds, and SpiderMonkey's
+  // heap limit (a 32-bit parameter).
+  constexpr uint64_t kMax32 = 0xFFFFFFFFu;
+  auto bad = [](absl::string_view field, const auto& value, absl::string_view rule) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("EngineOptions::", field, " is ", value, ": ", rule));
+  };
+  if (o.worker_threads < 0 || o.worker_threads > 1024) {
+    return bad("worker_threads", o.worker_threads,
+               "must be 0..1024 (0: one per hardware thread)");
+  }
+  if (o.max_task_size < 2 || o.max_task_size > kMax32) {
+    return bad("max_task_size", o.max_task_size,
+               "must be 2 (the size of {}) .. 4294967295 (the JSON parser's limit)");
+  }
+  if (o.code_limits.time_limit <= absl::ZeroDuration() ||
+      o.code_limits.time_limit > absl::Hours(24)) {
+    return bad("code_limits.time_limit", absl::FormatDuration(o.code_limits.time_limit),
+               "must be more than 0 and at most 24h (a script holds its worker that long)");
+  }
+  if (o.code_limits.heap_limit_bytes < (size_t{1} << 20) ||
+      o.code_limits.heap_limit_bytes > kMax32) {
+    return bad("code_limits.heap_limit_bytes", o.code_limits.heap_limit_bytes,
+               "must be 1 MiB .. 4294967295 (SpiderMonkey's heap limit is 32-bit)");
+  }
+  if (o.loop_limit < 1) {
+    return bad("loop_limit", o.loop_limit,
+               "must be at least 1 (a task enters at least one node)");
+  }
+  if (o.max_queued_tasks < 1 ||
+      o.max_queued_tasks > static_cast<uint64_t>(INT64_MAX)) {
+    return bad("max_queued_tasks", o.max_queued_tasks,
+               "must be 1..2^63-1 (0 would refuse every create)");
+  }
+  if (o.import_limits.max_file_size < 1 || o.import_limits.max_file_size > kMax32) {
+    return bad("import_limits.max_file_size", o.import_limits.max_file_size,
+               "must be 1..4294967295 (the JSON parser's limit)");
+  }
+  if (o.import_limits.max_depth < 1 || o.import_limits.max_depth > 1024) {
+    return bad("import_limits.max_depth", o.import_limits.max_depth,
+               "must be 1..1024 (the JSON parser's default; deeper files would nest the "
+               "importer's walk that deep)");
+  }
+  if (o.import_limits.max_diagnostics < 1) {
+    return bad("import_limits.max_diagnostics", o.import_limits.max_diagnostics,
+               "must be at least 1 (else a file that does not load could not say why)");
+  }
+  if (o.max_rpc_depth < 1) {
+    return bad("max_rpc_depth", o.max_rpc_depth,
+               "must be at least 1 (else every api_rpc call would fail)");
+  }
+  if (o.api_timeout <= absl::ZeroDuration()) {
+    return bad("api_timeout", absl::FormatDuration(o.api_timeout),
+               "must be more than 0 (absl::InfiniteDuration(): none); else every api call "
+               "would fail before it is sent");
+  }
+  if (o.api_max_response_bytes < 1) {
+    return bad("api_max_response_bytes", o.api_max_response_bytes,
+               "must be at least 1 (else every answer with a body is refused)");
+  }
+  if (o.api_default_max_threads < 1) {
+    return bad("api_default_max_threads", o.api_default_max_threads,
+               "must be at least 1 (else the calls of an api logic without max_threads "
+               "would wait for a free slot forever)");
+  }
+  if (o.api_max_in_flight < 1) {
+    return bad("api_max_in_flight", o.api_max_in_flight,
+               "must be at least 1 (else every api call would wait for a free slot forever)");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
-  if (options.worker_threads < 0 || options.worker_threads > 1024) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("worker_threads must be 0..1024, not ", options.worker_threads));
-  }
-  if (options.loop_limit < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("loop_limit must be at least 1, not ", options.loop_limit));
-  }
-  if (options.max_task_size < 2) {
-    return absl::InvalidArgumentError("max_task_size must hold at least {}");
-  }
-  if (options.max_queued_tasks < 1) {
-    return absl::InvalidArgumentError("max_queued_tasks must be at least 1");
-  }
+  if (absl::Status valid = ValidateOptions(options); !valid.ok()) return valid;
   absl::StatusOr<std::unique_ptr<internal::ProjectVariables>> variables =
       internal::ProjectVariables::Create(options.variables, options.variable_lookup);
-  if (!variables.ok()) return variables.status();
+  if (!variables.ok()) {
+    return absl::Status(variables.status().code(),
+                        absl::StrCat("EngineOptions::variables: ", variables.status().message()));
+  }
   auto engine = std::make_unique<internal::EngineImpl>(options, *std::move(variables));
   engine->Start();
   return std::unique_ptr<Engine>(std::move(engine));

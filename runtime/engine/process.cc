@@ -3,7 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "runtime/import/importer.h"
+#include "absl/strings/str_join.h"
+#include "runtime/import/logic_config.h"
 
 namespace convey {
 namespace internal {
@@ -50,32 +51,6 @@ namespace {
 
 constexpr int64_t kDimensionSeconds[] = {1, 60, 3600, 86400};
 
-// The err_node_id of a logic convey does not run, if it has one.
-const std::string& ErrNodeIdOf(const schema::Logic& logic) {
-  switch (logic.config_case()) {
-    case schema::Logic::kSetParam:
-      return logic.set_param().err_node_id();
-    case schema::Logic::kApiSum:
-      return logic.api_sum().err_node_id();
-    case schema::Logic::kApi:
-      return logic.api().err_node_id();
-    case schema::Logic::kApiCopy:
-      return logic.api_copy().err_node_id();
-    case schema::Logic::kApiRpc:
-      return logic.api_rpc().err_node_id();
-    case schema::Logic::kApiRpcReply:
-      return logic.api_rpc_reply().err_node_id();
-    case schema::Logic::kApiGetTask:
-      return logic.api_get_task().err_node_id();
-    case schema::Logic::kUnsupported:
-      return logic.unsupported().err_node_id();
-    default: {
-      static const std::string* const kNone = new std::string();
-      return *kNone;
-    }
-  }
-}
-
 // A logic type with no factory: the task leaves by err_node_id with
 // `logic_not_supported` (Part A1).
 class NotSupportedLogic : public Logic {
@@ -94,10 +69,22 @@ class NotSupportedLogic : public Logic {
   NodeHandle err_node_;
 };
 
+std::string LocationOf(const std::string& path) { return path.empty() ? "$" : path; }
+
+// The LogicBuilder of one process being compiled. Every node it resolves is
+// an edge of the graph, for the unreachable-node check.
 class ProcessBuilder : public LogicBuilder {
  public:
-  ProcessBuilder(CompiledProcess* process, CompiledNode* node, int sum_stripes)
-      : process_(process), node_(node), sum_stripes_(sum_stripes) {}
+  ProcessBuilder(CompiledProcess* process, const CompileOptions& options,
+                 std::vector<Diagnostic>* diagnostics)
+      : process_(process),
+        options_(options),
+        diagnostics_(diagnostics),
+        reached_(process->nodes.size(), false) {}
+
+  // The node and logic being compiled, for what follows.
+  void SetNode(CompiledNode* node) { node_ = node; }
+  void SetLogic(std::string location) { location_ = std::move(location); }
 
   absl::StatusOr<NodeHandle> Node(absl::string_view node_id) override {
     // An empty link is allowed (the importer warned): a task that has to
@@ -108,6 +95,7 @@ class ProcessBuilder : public LogicBuilder {
       return absl::InvalidArgumentError(
           absl::StrCat("node \"", node_id, "\" is not a node of process ", process_->conv_id));
     }
+    reached_[it->second] = true;
     return NodeHandle{it->second};
   }
 
@@ -126,21 +114,11 @@ class ProcessBuilder : public LogicBuilder {
     process_->references.emplace_back(node_->id, conv_id);
   }
   void Warn(std::string message) override {
-    Diagnostic warning;
-    warning.severity = Diagnostic::Severity::kWarning;
-    warning.file = process_->file;
-    warning.location = where_;
-    warning.node_id = node_->id;
-    warning.message = std::move(message);
-    warnings_->push_back(std::move(warning));
+    Report(Diagnostic::Severity::kWarning, location_, std::move(message));
   }
-  CodeLimits code_limits() const override { return code_limits_; }
-  // Names the logic being created, and where its warnings go.
-  void SetLogic(std::string where, std::vector<Diagnostic>* warnings,
-                const CodeLimits& code_limits) {
-    where_ = std::move(where);
-    warnings_ = warnings;
-    code_limits_ = code_limits;
+  CodeLimits code_limits() const override { return options_.code_limits; }
+  void DeclareQueue() override {
+    if (node_->queue == nullptr) node_->queue = std::make_unique<NodeQueue>();
   }
 
   SumHandle DeclareSum(absl::string_view id, absl::string_view name) override {
@@ -151,17 +129,34 @@ class ProcessBuilder : public LogicBuilder {
       }
     }
     node_->sums.push_back(std::make_unique<SumAccumulator>(std::string(id), std::string(name),
-                                                           sum_stripes_));
+                                                           options_.sum_stripes));
     return SumHandle{static_cast<uint32_t>(node_->sums.size() - 1)};
   }
 
+  void Report(Diagnostic::Severity severity, std::string location, std::string message) {
+    if (severity == Diagnostic::Severity::kError) ++errors_;
+    if (diagnostics_->size() >= first_ + options_.max_diagnostics) return;
+    Diagnostic diagnostic;
+    diagnostic.severity = severity;
+    diagnostic.file = process_->file;
+    diagnostic.location = std::move(location);
+    diagnostic.node_id = node_ == nullptr ? "" : node_->id;
+    diagnostic.message = std::move(message);
+    diagnostics_->push_back(std::move(diagnostic));
+  }
+  bool reached(size_t node) const { return reached_[node]; }
+  // Errors reported here (kept or not).
+  int errors() const { return errors_; }
+
  private:
   CompiledProcess* process_;
-  CompiledNode* node_;
-  int sum_stripes_;
-  std::string where_;
-  std::vector<Diagnostic>* warnings_ = nullptr;
-  CodeLimits code_limits_;
+  const CompileOptions& options_;
+  std::vector<Diagnostic>* diagnostics_;
+  CompiledNode* node_ = nullptr;
+  std::string location_;
+  std::vector<bool> reached_;
+  const size_t first_ = diagnostics_->size();
+  int errors_ = 0;
 };
 
 // The node's first time and first count semaphore (a node has at most one
@@ -201,11 +196,53 @@ absl::Status CompileSemaphores(const schema::Node& node, ProcessBuilder& builder
   return absl::OkStatus();
 }
 
+// The configurations of one node's logics (and stub branches) while it is
+// compiled.
+class NodeConfigs {
+ public:
+  NodeConfigs(absl::string_view file_name, const schema::Process& process,
+              const schema::Node& node, ProcessBuilder& builder, size_t max_diagnostics,
+              std::vector<Diagnostic>* diagnostics)
+      : file_name_(file_name), process_(process), node_(node), builder_(builder),
+        max_diagnostics_(max_diagnostics), diagnostics_(diagnostics) {}
+
+  // Null when the kept text is not an object (reported).
+  LogicConfig* Add(const schema::Logic& logic) {
+    absl::StatusOr<std::unique_ptr<LogicConfig>> config = NewLogicConfig(
+        {file_name_, logic.type(), logic.json(), logic.location(), node_.id(), process_.conv_id(),
+         max_diagnostics_},
+        &builder_, diagnostics_);
+    if (!config.ok()) {
+      builder_.Report(Diagnostic::Severity::kError, LocationOf(logic.location()),
+                      std::string(config.status().message()));
+      return nullptr;
+    }
+    configs_.push_back(*std::move(config));
+    return configs_.back().get();
+  }
+  // Errors reported through these configurations so far.
+  int errors() const {
+    int errors = 0;
+    for (const auto& config : configs_) errors += config->error_count();
+    return errors;
+  }
+
+ private:
+  absl::string_view file_name_;
+  const schema::Process& process_;
+  const schema::Node& node_;
+  ProcessBuilder& builder_;
+  size_t max_diagnostics_;
+  std::vector<Diagnostic>* diagnostics_;
+  std::vector<std::unique_ptr<LogicConfig>> configs_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CompiledProcess>> CompileProcess(
     absl::string_view file_name, const schema::Process& source, const LogicRegistry& registry,
-    int sum_stripes, std::vector<Diagnostic>* warnings, const CodeLimits& code_limits) {
+    const CompileOptions& options, std::vector<Diagnostic>* diagnostics) {
+  const size_t first_diagnostic = diagnostics->size();
   auto process = std::make_unique<CompiledProcess>();
   process->conv_id = source.conv_id();
   process->file = std::string(file_name);
@@ -225,63 +262,99 @@ absl::StatusOr<std::unique_ptr<CompiledProcess>> CompileProcess(
     return absl::InvalidArgumentError(
         absl::StrCat(file_name, ": process ", source.conv_id(), " has no start node"));
   }
+  ProcessBuilder builder(process.get(), options, diagnostics);
+  int config_errors = 0;
   for (int i = 0; i < source.nodes_size(); ++i) {
     const schema::Node& node = source.nodes(i);
     CompiledNode& compiled = process->nodes[i];
-    compiled.counters = std::make_unique<NodeCounters>(sum_stripes);
+    compiled.counters = std::make_unique<NodeCounters>(options.sum_stripes);
     compiled.id = node.id();
     compiled.title = node.title();
     compiled.kind = node.kind();
+    compiled.location = LocationOf(node.location());
     compiled.is_final = node.kind() == schema::NODE_KIND_FINAL;
     compiled.save_task = !node.options().has_save_task() || node.options().save_task();
     if (compiled.is_final) continue;  // a final node's logics never run
-    ProcessBuilder builder(process.get(), &compiled, sum_stripes);
+    builder.SetNode(&compiled);
     if (absl::Status status = CompileSemaphores(node, builder, &compiled); !status.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(file_name, ": process ", source.conv_id(),
-                                                     ", node \"", node.id(), "\": ",
-                                                     status.message()));
+      builder.Report(Diagnostic::Severity::kError, compiled.location,
+                     std::string(status.message()));
+    }
+    NodeConfigs configs(file_name, source, node, builder,
+                        first_diagnostic + options.max_diagnostics, diagnostics);
+    std::vector<std::vector<LogicConfig*>> stub;
+    if (node.kind() == schema::NODE_KIND_STUB) {
+      for (const schema::StubBranch& branch : node.stub()) {
+        stub.emplace_back();
+        for (const schema::Logic& step : branch.logics()) {
+          if (LogicConfig* config = configs.Add(step)) stub.back().push_back(config);
+        }
+      }
     }
     for (int j = 0; j < node.logics_size(); ++j) {
       const schema::Logic& logic = node.logics(j);
-      absl::string_view type = LogicTypeName(logic);
-      const LogicFactory* factory = registry.Find(type);
-      std::string where = absl::StrCat("process ", source.conv_id(), ", node \"", node.id(),
-                                       "\", logics[", j, "] (", type, ")");
+      const std::string location = LocationOf(logic.location());
+      builder.SetLogic(location);
+      LogicConfig* config = configs.Add(logic);
+      if (config == nullptr) continue;
+      const LogicFactory* factory = registry.Find(logic.type());
       if (factory == nullptr) {
-        absl::StatusOr<NodeHandle> err_node = builder.Node(ErrNodeIdOf(logic));
-        if (!err_node.ok()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(file_name, ": ", where, ": ", err_node.status().message()));
+        NodeHandle err_node, to_node;
+        config->ReadLink("err_node_id", /*required=*/false, &err_node);
+        config->ReadLink("to_node_id", /*required=*/false, &to_node);
+        if (options.warn_unsupported) {
+          builder.Warn(absl::StrCat("logic type \"", logic.type(),
+                                    "\" is not supported: tasks reaching it leave by its "
+                                    "err_node_id with logic_not_supported"));
         }
-        Diagnostic warning;
-        warning.severity = Diagnostic::Severity::kWarning;
-        warning.file = std::string(file_name);
-        warning.location = where;
-        warning.node_id = node.id();
-        warning.message = absl::StrCat("logic type \"", type,
-                                       "\" is not supported: tasks reaching it leave by its "
-                                       "err_node_id with logic_not_supported");
-        warnings->push_back(std::move(warning));
-        compiled.logics.push_back(std::make_unique<NotSupportedLogic>(std::string(type), *err_node));
+        compiled.logics.push_back(std::make_unique<NotSupportedLogic>(logic.type(), err_node));
         continue;
       }
       LogicSpec spec;
-      spec.type = type;
+      spec.type = logic.type();
       spec.conv_id = source.conv_id();
       spec.node_id = node.id();
       spec.index = j;
-      spec.config = &logic;
-      spec.node = &node;
-      if (logic.config_case() == schema::Logic::kApiQueue && compiled.queue == nullptr) {
-        compiled.queue = std::make_unique<NodeQueue>();
-      }
-      builder.SetLogic(where, warnings, code_limits);
+      spec.config = config;
+      spec.node_kind = static_cast<NodeKind>(node.kind());
+      spec.stub = stub;
+      spec.validate_only = options.validate_only;
+      const int before = configs.errors();
       absl::StatusOr<std::unique_ptr<Logic>> created = factory->Create(spec, builder);
       if (!created.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(file_name, ": ", where, ": ", created.status().message()));
+        // Reported through the configs already, or located at the logic.
+        if (configs.errors() == before) {
+          builder.Report(Diagnostic::Severity::kError, location,
+                         std::string(created.status().message()));
+        }
+        continue;
       }
       compiled.logics.push_back(*std::move(created));
+    }
+    config_errors += configs.errors();
+  }
+  builder.SetNode(nullptr);
+  if (const int errors = builder.errors() + config_errors; errors > 0) {
+    std::vector<std::string> lines;
+    for (size_t i = first_diagnostic; i < diagnostics->size(); ++i) {
+      if ((*diagnostics)[i].is_error()) lines.push_back((*diagnostics)[i].ToString());
+    }
+    if (static_cast<size_t>(errors) > lines.size()) {
+      lines.push_back(absl::StrCat("(", errors - lines.size(), " more errors not listed)"));
+    }
+    return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+  }
+  for (size_t i = 0; i < process->nodes.size(); ++i) {
+    const CompiledNode& node = process->nodes[i];
+    if (i == process->start || builder.reached(i)) continue;
+    Diagnostic warning;
+    warning.severity = Diagnostic::Severity::kWarning;
+    warning.file = process->file;
+    warning.location = node.location;
+    warning.node_id = node.id;
+    warning.message = "no link leads to this node; tasks can never reach it";
+    if (diagnostics->size() < first_diagnostic + options.max_diagnostics) {
+      diagnostics->push_back(std::move(warning));
     }
   }
   return process;

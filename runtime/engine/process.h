@@ -124,6 +124,7 @@ struct CompiledNode {
   std::string id;
   std::string title;
   schema::NodeKind kind = schema::NODE_KIND_NORMAL;
+  std::string location;  // its JSON path in the file
   bool is_final = false;
   bool save_task = true;  // final nodes: archive (true) or drop the task
   std::vector<std::unique_ptr<Logic>> logics;
@@ -156,13 +157,27 @@ struct CompiledProcess {
   const CompiledNode* FindNode(absl::string_view id) const;
 };
 
-// Compiles one imported process with the factories of `registry`. A logic
-// type with no factory compiles to one that fails tasks with
-// `logic_not_supported` (Part A1) and adds a warning. Errors are
-// InvalidArgument naming the node and logic.
+struct CompileOptions {
+  int sum_stripes = 1;  // the engine's workers + 1
+  CodeLimits code_limits;
+  // `convey inspect`: factories check and the result is thrown away.
+  bool validate_only = false;
+  // Warn about each logic type with no factory (inspect lists them apart).
+  bool warn_unsupported = true;
+  // Diagnostics kept per process, as ImportLimits::max_diagnostics.
+  size_t max_diagnostics = 1000;
+};
+
+// Compiles one imported process: each logic's factory in `registry` reads
+// its configuration (convey/logic.h), then nodes no link reaches are
+// warned about. A logic type with no factory compiles to one that fails
+// tasks with `logic_not_supported` (Part A1). Every problem is a located
+// Diagnostic appended to `diagnostics`; when some is an error, the result
+// is InvalidArgument listing the errors ("FILE: LOCATION: MESSAGE (node
+// "ID")", one a line).
 absl::StatusOr<std::unique_ptr<CompiledProcess>> CompileProcess(
     absl::string_view file_name, const schema::Process& process, const LogicRegistry& registry,
-    int sum_stripes, std::vector<Diagnostic>* warnings, const CodeLimits& code_limits = {});
+    const CompileOptions& options, std::vector<Diagnostic>* diagnostics);
 
 }  // namespace internal
 }  // namespace convey

@@ -5,15 +5,12 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/container/inlined_vector.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -21,6 +18,7 @@
 #include "absl/strings/strip.h"
 #include "re2/re2.h"
 #include "runtime/import/json_errors.h"
+#include "runtime/import/located_reader.h"
 #include "runtime/json/repeated_keys.h"
 #include "simdjson.h"
 
@@ -36,151 +34,20 @@ constexpr absl::string_view kUtf8Bom = "\xEF\xBB\xBF";
 // Platform deploy rule: static timers shorter than this are refused there.
 constexpr double kPlatformMinTimerSeconds = 30;
 
-absl::string_view TypeName(element_type type) {
+schema::ValueType SchemaValueType(Value::Type type) {
   switch (type) {
-    case element_type::ARRAY:
-      return "an array";
-    case element_type::OBJECT:
-      return "an object";
-    case element_type::INT64:
-    case element_type::UINT64:
-    case element_type::DOUBLE:
-      return "a number";
-    case element_type::STRING:
-      return "a string";
-    case element_type::BOOL:
-      return "a boolean";
-    case element_type::NULL_VALUE:
-      return "null";
+    case Value::Type::kNumber:
+      return schema::VALUE_TYPE_NUMBER;
+    case Value::Type::kBoolean:
+      return schema::VALUE_TYPE_BOOLEAN;
+    case Value::Type::kObject:
+      return schema::VALUE_TYPE_OBJECT;
+    case Value::Type::kArray:
+      return schema::VALUE_TYPE_ARRAY;
+    default:
+      return schema::VALUE_TYPE_STRING;
   }
-  return "a value";
 }
-
-// simdjson speaks std::string_view; Debian's Abseil has its own type.
-absl::string_view View(std::string_view text) {
-  return absl::string_view(text.data(), text.size());
-}
-
-bool IsTemplate(absl::string_view text) {
-  return absl::StrContains(text, "{{") || absl::StartsWith(text, "$.");
-}
-
-std::string Quote(absl::string_view text) {
-  constexpr size_t kMaxShown = 80;
-  if (text.size() > kMaxShown) {
-    return absl::StrCat("\"", text.substr(0, kMaxShown), "...\"");
-  }
-  return absl::StrCat("\"", text, "\"");
-}
-
-// The JSON path being visited, e.g. `[0].scheme.nodes[3].condition`.
-class JsonPath {
- public:
-  std::string ToString() const { return path_.empty() ? "$" : path_; }
-  // "" at the root.
-  const std::string& raw() const { return path_; }
-
-  // The notation of repeated_keys.h, so that paths the repeat scanner
-  // reports compare equal to these.
-  size_t PushKey(absl::string_view key) {
-    const size_t mark = path_.size();
-    AppendPathKey(&path_, key);
-    return mark;
-  }
-  size_t PushIndex(size_t index) {
-    const size_t mark = path_.size();
-    AppendPathIndex(&path_, index);
-    return mark;
-  }
-  void PopTo(size_t mark) { path_.resize(mark); }
-
- private:
-  std::string path_;
-};
-
-class PathScope {
- public:
-  PathScope(JsonPath& path, absl::string_view key)
-      : path_(path), mark_(path.PushKey(key)) {}
-  PathScope(JsonPath& path, size_t index)
-      : path_(path), mark_(path.PushIndex(index)) {}
-  ~PathScope() { path_.PopTo(mark_); }
-  PathScope(const PathScope&) = delete;
-  PathScope& operator=(const PathScope&) = delete;
-
- private:
-  JsonPath& path_;
-  size_t mark_;
-};
-
-// An object's fields in file order, each key once; objects in scheme files
-// are small, so a linear lookup beats hashing, and most fit without a heap
-// allocation. Larger objects are indexed too, so that neither the repeated
-// key check nor lookups turn quadratic (an object of 200 000 keys).
-// Key comparison on the hot path: most keys differ in length or first byte,
-// which spares a memcmp call.
-inline bool SameKey(absl::string_view a, absl::string_view b) {
-  return a.size() == b.size() &&
-         (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(),
-                                                    a.size()) == 0));
-}
-
-struct Fields {
-  // Past this many keys lookups go through `index`: below, the filter and a
-  // short scan cost less than hashing (an api logic has 18 keys).
-  static constexpr size_t kLinear = 64;
-  absl::InlinedVector<std::pair<absl::string_view, element>, 16> entries;
-  absl::flat_hash_map<absl::string_view, uint32_t> index;  // past kLinear keys
-  uint64_t bits = 0;  // KeyBit of every key, while not indexed
-
-  void Clear() {
-    entries.clear();
-    index.clear();
-    bits = 0;
-  }
-  // Adds a member; false, adding nothing, when the key is there already.
-  bool Add(absl::string_view key, element value) {
-    if (index.empty()) {
-      const uint64_t bit = KeyBit(key);
-      if ((bits & bit) != 0) {
-        for (const auto& [name, unused] : entries) {
-          if (SameKey(name, key)) return false;
-        }
-      }
-      bits |= bit;
-      entries.emplace_back(key, value);
-      if (entries.size() > kLinear) {
-        for (size_t i = 0; i < entries.size(); ++i) {
-          index.emplace(entries[i].first, static_cast<uint32_t>(i));
-        }
-      }
-      return true;
-    }
-    if (!index.emplace(key, static_cast<uint32_t>(entries.size())).second) {
-      return false;
-    }
-    entries.emplace_back(key, value);
-    return true;
-  }
-  std::optional<element> Find(absl::string_view key) const {
-    if (!index.empty()) {
-      auto it = index.find(key);
-      if (it == index.end()) return std::nullopt;
-      return entries[it->second].second;
-    }
-    if ((bits & KeyBit(key)) == 0) return std::nullopt;  // most absent keys
-    for (const auto& [name, value] : entries) {
-      if (SameKey(name, key)) return value;
-    }
-    return std::nullopt;
-  }
-  // A present, non-null value.
-  std::optional<element> FindSet(absl::string_view key) const {
-    auto value = Find(key);
-    if (value && value->is_null()) return std::nullopt;
-    return value;
-  }
-};
 
 // A span of Importer::locations_, the per-process buffer of JSON paths kept
 // for messages that can only be written once the process is complete.
@@ -200,65 +67,25 @@ struct PendingLink {
   const std::string* target;
 };
 
-class Importer {
+// The file's structure: processes, folders, nodes, semaphores and stub
+// branches. Each logic is kept as its JSON object, for its factory to read
+// at deploy (convey/logic.h); only what every logic shares is checked here.
+class Importer : private LocatedReader {
  public:
-  Importer(absl::string_view file_name, const ImportLimits& limits,
-           ImportResult* result)
-      : file_name_(file_name), limits_(limits), result_(*result) {}
+  Importer(absl::string_view file_name, const ImportLimits& limits, ImportResult* result)
+      : LocatedReader(file_name, limits.max_depth, limits.max_diagnostics, &result->diagnostics),
+        limits_(limits),
+        result_(*result) {}
 
   void Run(absl::string_view json);
+  using LocatedReader::dropped;
+  using LocatedReader::error_count;
 
  private:
-  // Diagnostics.
   LocationRef SaveLocation();
   std::string Location(LocationRef ref) const;
-  void Report(Diagnostic::Severity severity, std::string location,
-              std::string message);
-  void Error(std::string message) {
-    Report(Diagnostic::Severity::kError, path_.ToString(), std::move(message));
-  }
-  void Warning(std::string message) {
-    Report(Diagnostic::Severity::kWarning, path_.ToString(),
-           std::move(message));
-  }
-
-  // Field access with located type errors. `Read*` return false when the
-  // field is absent/null or wrong (the latter reported). A key repeated in
-  // the object keeps its first value: a warning when the values are the
-  // same, an error when not (semantics A1).
-  bool AsObject(element value, Fields* fields);
-  // Reports the `occurrence`-th repeat (from 1) of `key` in the object at
-  // path_, with the byte offsets of both occurrences.
-  void ReportRepeatedKey(absl::string_view key, int occurrence, element first,
-                         element again);
-  // "byte N (line L, column C)" in the text being read.
-  std::string Where(size_t offset);
-  // Object and array values kept as text (typed maps): compact, with the
-  // repeated keys inside collapsed (reported at `map_key`.`key`).
-  std::string ValueText(element value, absl::string_view map_key,
-                        absl::string_view key);
-  bool ReadObject(const Fields& fields, absl::string_view key, Fields* out);
-  bool ReadArray(const Fields& fields, absl::string_view key,
-                 simdjson::dom::array* out);
-  // Calls visit(const Fields&) for each element of the array `key`, under
-  // its JSON path; elements that are not objects are reported and skipped.
-  // False when the array is absent or not an array (the latter reported).
-  template <typename Visit>
-  bool ForEachObject(const Fields& fields, absl::string_view key,
-                     Visit visit);
-  bool ReadString(const Fields& fields, absl::string_view key,
-                  std::string* out);
-  bool ReadText(const Fields& fields, absl::string_view key, std::string* out);
-  bool ReadInt64(const Fields& fields, absl::string_view key, int64_t* out);
-  bool ReadBool(const Fields& fields, absl::string_view key, bool* out);
-  bool ReadLink(const Fields& fields, absl::string_view logic_type,
-                absl::string_view key, bool required, std::string* out);
-  // `extra`-style objects that older exports store as JSON text.
-  // JSON held in a string is parsed into `embedded_parsers_[slot]`; `out`
-  // stays valid until that slot is used again.
-  bool ReadEmbeddedObject(const Fields& fields, absl::string_view key,
-                          Fields* out, element* raw = nullptr, int slot = 0);
-  std::string ScalarText(element value);
+  bool ReadLink(const Fields& fields, absl::string_view link_owner, absl::string_view key,
+                bool required, std::string* out);
 
   // Document structure.
   void ImportTopLevel(element root);
@@ -269,62 +96,15 @@ class Importer {
   void ImportNodeOptions(const Fields& fields, schema::Node* node);
   void CheckNodeRules(const schema::Node& node);
   void FinishProcess(schema::Process* process);
-
-  // Logics and semaphores.
-  void ImportLogic(const Fields& fields, schema::Logic* logic);
-  bool ImportCondition(const Fields& fields, schema::Condition* condition);
-  void ImportConditionList(
-      const Fields& fields,
-      google::protobuf::RepeatedPtrField<schema::Condition>* conditions) {
-    ForEachObject(fields, "conditions", [&](const Fields& condition) {
-      ImportCondition(condition, conditions->Add());
-    });
-  }
-  void ImportGoIfConst(const Fields& fields, schema::GoIfConst* logic);
-  void ImportTypedValues(const Fields& fields, absl::string_view values_key,
-                         absl::string_view types_key,
-                         google::protobuf::RepeatedPtrField<schema::TypedValue>*
-                             out);
-  bool ParseValueType(absl::string_view text, schema::ValueType* type);
-  void ImportSetParam(const Fields& fields, schema::SetParam* logic);
-  void ImportApiSum(const Fields& fields, schema::ApiSum* logic);
-  void ImportApi(const Fields& fields, schema::Api* logic);
-  void ImportApiCopy(const Fields& fields, schema::ApiCopy* logic);
-  void ImportApiRpc(const Fields& fields, schema::ApiRpc* logic);
-  void ImportApiRpcReply(const Fields& fields, schema::ApiRpcReply* logic);
-  void ImportApiGetTask(const Fields& fields, schema::ApiGetTask* logic);
-  void ImportUnsupported(const Fields& fields, element raw,
-                         absl::string_view type, schema::Unsupported* logic);
+  // Keeps the logic object `json` whole, for its factory.
+  void ImportLogic(element json, std::string type, schema::Logic* logic);
   void ImportSemaphore(const Fields& fields, schema::Semaphore* semaphore);
   void ImportStub(const Fields& condition, schema::Node* node);
 
-  const std::string file_name_;
   const ImportLimits& limits_;
   ImportResult& result_;
-  JsonPath path_;
-  // For JSON held in strings: `extra` and `extra_type` are read together.
-  simdjson::dom::parser embedded_parsers_[2];
-
-  // Repeated keys of one source text by member path, found by a scan of
-  // the text made only once some object turned out to repeat a key.
-  struct RepeatIndex {
-    bool built = false;
-    absl::flat_hash_map<std::string, std::vector<RepeatedKey>> by_path;
-  };
-  absl::string_view text_;  // the file, without its byte-order mark
-  RepeatIndex file_repeats_;
-  // Offsets where the file's lines start, built on first use: a file with a
-  // repeat in every process must not rescan from the start for each.
-  std::vector<size_t> line_starts_;
-  // While an object held in a string is read: its JSON text, the length of
-  // path_ at the string, and its repeats.
-  absl::string_view embedded_text_;
-  size_t embedded_path_size_ = 0;
-  RepeatIndex embedded_repeats_;
 
   // Per process being imported.
-  std::string node_id_;  // node being imported, for messages
-  std::string logic_type_;
   std::vector<PendingLink> links_;
   std::string locations_;
   std::vector<LocationRef> node_locations_;
@@ -334,266 +114,15 @@ class Importer {
 };
 
 LocationRef Importer::SaveLocation() {
-  const std::string path = path_.ToString();
+  const std::string here = path().ToString();
   LocationRef ref{static_cast<uint32_t>(locations_.size()),
-                  static_cast<uint32_t>(path.size())};
-  locations_ += path;
+                  static_cast<uint32_t>(here.size())};
+  locations_ += here;
   return ref;
 }
 
 std::string Importer::Location(LocationRef ref) const {
   return locations_.substr(ref.offset, ref.size);
-}
-
-void Importer::Report(Diagnostic::Severity severity, std::string location,
-                      std::string message) {
-  if (severity == Diagnostic::Severity::kError) result_.has_errors = true;
-  if (result_.diagnostics.size() >= limits_.max_diagnostics) {
-    ++result_.dropped_diagnostics;
-    return;
-  }
-  Diagnostic diagnostic;
-  diagnostic.severity = severity;
-  diagnostic.file = file_name_;
-  diagnostic.location = std::move(location);
-  diagnostic.node_id = node_id_;
-  diagnostic.message = std::move(message);
-  result_.diagnostics.push_back(std::move(diagnostic));
-}
-
-bool Importer::AsObject(element value, Fields* fields) {
-  simdjson::dom::object object;
-  if (value.get_object().get(object) != simdjson::SUCCESS) {
-    Error(absl::StrCat("expected an object, found ", TypeName(value.type())));
-    return false;
-  }
-  fields->Clear();
-  // Keys met again so far, with how often: rare, so a short list.
-  absl::InlinedVector<std::pair<absl::string_view, int>, 2> repeated;
-  for (simdjson::dom::key_value_pair field : object) {
-    const absl::string_view key = View(field.key);
-    if (fields->Add(key, field.value)) continue;
-    int occurrence = 1;
-    auto it = std::find_if(repeated.begin(), repeated.end(),
-                           [&](const auto& entry) { return entry.first == key; });
-    if (it == repeated.end()) {
-      repeated.emplace_back(key, 1);
-    } else {
-      occurrence = ++it->second;
-    }
-    ReportRepeatedKey(key, occurrence, *fields->Find(key), field.value);
-  }
-  return true;
-}
-
-void Importer::ReportRepeatedKey(absl::string_view key, int occurrence,
-                                 element first, element again) {
-  PathScope scope(path_, key);
-  const bool embedded = !embedded_text_.empty();
-  RepeatIndex& index = embedded ? embedded_repeats_ : file_repeats_;
-  if (!index.built) {
-    index.built = true;
-    std::vector<RepeatedKey> repeats;
-    FindRepeatedKeys(embedded ? embedded_text_ : text_, &repeats);
-    for (RepeatedKey& repeat : repeats) {
-      index.by_path[repeat.path].push_back(std::move(repeat));
-    }
-  }
-  // Paths inside an embedded text start at that text's root.
-  absl::string_view path = path_.raw();
-  if (embedded) {
-    path.remove_prefix(std::min(embedded_path_size_, path.size()));
-    absl::ConsumePrefix(&path, ".");
-  }
-  const RepeatedKey* found = nullptr;
-  auto it = index.by_path.find(path);
-  if (it != index.by_path.end() &&
-      static_cast<size_t>(occurrence) <= it->second.size()) {
-    found = &it->second[occurrence - 1];
-  }
-  if (found == nullptr) {
-    // Not expected (the scan and simdjson agree on keys); still decide.
-    if (simdjson::minify(first) == simdjson::minify(again)) {
-      Warning("repeated key, same value as before; the repeat is ignored");
-    } else {
-      Error(absl::StrCat("repeated key ", Quote(key),
-                         " with a different value: the file is ambiguous"));
-    }
-    return;
-  }
-  if (found->same_value) {
-    Warning(absl::StrCat("repeated key, same value as at ",
-                         Where(found->first_offset), "; the repeat at ",
-                         Where(found->offset), " is ignored"));
-  } else {
-    Error(absl::StrCat("repeated key ", Quote(key),
-                       " with a different value: the values at ",
-                       Where(found->first_offset), " and at ",
-                       Where(found->offset),
-                       " disagree, so the file is ambiguous"));
-  }
-}
-
-std::string Importer::Where(size_t offset) {
-  if (!embedded_text_.empty()) {
-    return absl::StrCat("byte ", offset, " of the JSON text in the string");
-  }
-  if (line_starts_.empty()) {
-    line_starts_.push_back(0);
-    const char* const begin = text_.data();
-    const char* const end = begin + text_.size();
-    for (const char* p = begin;
-         (p = static_cast<const char*>(std::memchr(p, '\n', end - p))) != nullptr;) {
-      line_starts_.push_back(static_cast<size_t>(++p - begin));
-    }
-  }
-  // The same words as DescribeOffset.
-  const size_t line =
-      std::upper_bound(line_starts_.begin(), line_starts_.end(), offset) - line_starts_.begin();
-  return absl::StrCat("byte ", offset, " (line ", line, ", column ",
-                      offset - line_starts_[line - 1] + 1, ")");
-}
-
-std::string Importer::ValueText(element value, absl::string_view map_key,
-                                absl::string_view key) {
-  std::string text = ScalarText(value);
-  if ((!value.is_object() && !value.is_array()) || !HasRepeatedKeys(value)) {
-    return text;
-  }
-  PathScope scope(path_, map_key);
-  PathScope key_scope(path_, key);
-  std::vector<RepeatedKey> repeats;
-  std::string collapsed;
-  if (!FindRepeatedKeys(text, &repeats, &collapsed)) return text;
-  for (const RepeatedKey& repeat : repeats) {
-    if (repeat.same_value) {
-      Warning(absl::StrCat("the value repeats the key ", Quote(repeat.key),
-                           " with the same value (at ", repeat.path,
-                           "); it is kept once"));
-    } else {
-      Error(absl::StrCat("the value repeats the key ", Quote(repeat.key),
-                         " with different values (at ", repeat.path,
-                         "): it is ambiguous"));
-    }
-  }
-  return collapsed;
-}
-
-bool Importer::ReadObject(const Fields& fields, absl::string_view key,
-                          Fields* out) {
-  auto value = fields.FindSet(key);
-  if (!value) return false;
-  PathScope scope(path_, key);
-  return AsObject(*value, out);
-}
-
-bool Importer::ReadArray(const Fields& fields, absl::string_view key,
-                         simdjson::dom::array* out) {
-  auto value = fields.FindSet(key);
-  if (!value) return false;
-  if (value->get_array().get(*out) == simdjson::SUCCESS) return true;
-  PathScope scope(path_, key);
-  Error(absl::StrCat(key, " must be an array, not ", TypeName(value->type())));
-  return false;
-}
-
-template <typename Visit>
-bool Importer::ForEachObject(const Fields& fields, absl::string_view key,
-                             Visit visit) {
-  simdjson::dom::array array;
-  if (!ReadArray(fields, key, &array)) return false;
-  PathScope array_scope(path_, key);
-  size_t index = 0;
-  for (element item : array) {
-    PathScope scope(path_, index++);
-    Fields item_fields;
-    if (AsObject(item, &item_fields)) visit(item_fields);
-  }
-  return true;
-}
-
-bool Importer::ReadString(const Fields& fields, absl::string_view key,
-                          std::string* out) {
-  auto value = fields.FindSet(key);
-  if (!value) return false;
-  std::string_view text;
-  if (value->get_string().get(text) == simdjson::SUCCESS) {
-    out->assign(text.data(), text.size());
-    return true;
-  }
-  PathScope scope(path_, key);
-  Error(absl::StrCat(key, " must be a string, not ", TypeName(value->type())));
-  return false;
-}
-
-std::string Importer::ScalarText(element value) {
-  std::string_view text;
-  if (value.get_string().get(text) == simdjson::SUCCESS) {
-    return std::string(text);
-  }
-  if (value.is_null()) return "";
-  return simdjson::minify(value);
-}
-
-bool Importer::ReadText(const Fields& fields, absl::string_view key,
-                        std::string* out) {
-  auto value = fields.FindSet(key);
-  if (!value) return false;
-  *out = ScalarText(*value);
-  return true;
-}
-
-bool Importer::ReadInt64(const Fields& fields, absl::string_view key,
-                         int64_t* out) {
-  auto value = fields.FindSet(key);
-  if (!value) return false;
-  PathScope scope(path_, key);
-  int64_t number;
-  std::string_view text;
-  double real;
-  if (value->get_int64().get(number) == simdjson::SUCCESS) {
-    *out = number;
-    return true;
-  }
-  if (value->get_string().get(text) == simdjson::SUCCESS) {
-    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(View(text)), &number)) {
-      *out = number;
-      return true;
-    }
-    Error(absl::StrCat(key, " must be an integer, not the string ",
-                       Quote(View(text))));
-    return false;
-  }
-  if (value->get_double().get(real) == simdjson::SUCCESS &&
-      real == std::floor(real) && std::fabs(real) < 9.0e18) {
-    *out = static_cast<int64_t>(real);
-    return true;
-  }
-  Error(absl::StrCat(key, " must be an integer, not ",
-                     TypeName(value->type())));
-  return false;
-}
-
-bool Importer::ReadBool(const Fields& fields, absl::string_view key,
-                        bool* out) {
-  auto value = fields.FindSet(key);
-  if (!value) return false;
-  if (value->get_bool().get(*out) == simdjson::SUCCESS) return true;
-  std::string_view text;
-  if (value->get_string().get(text) == simdjson::SUCCESS &&
-      (text == "true" || text == "false")) {
-    *out = text == "true";
-    return true;
-  }
-  int64_t number;
-  if (value->get_int64().get(number) == simdjson::SUCCESS &&
-      (number == 0 || number == 1)) {
-    *out = number == 1;
-    return true;
-  }
-  PathScope scope(path_, key);
-  Error(absl::StrCat(key, " must be a boolean, not ", TypeName(value->type())));
-  return false;
 }
 
 bool Importer::ReadLink(const Fields& fields, absl::string_view logic_type,
@@ -610,7 +139,7 @@ bool Importer::ReadLink(const Fields& fields, absl::string_view logic_type,
     // required link appears in vendor templates saved before they were
     // wired; the platform loads them, so this is a warning.
     if (required) {
-      PathScope scope(path_, key);
+      PathScope scope(path(), key);
       Warning(absl::StrCat(logic_type, ".", key,
                            " is empty: a task reaching it stops there"));
     }
@@ -620,37 +149,6 @@ bool Importer::ReadLink(const Fields& fields, absl::string_view logic_type,
   links_.push_back(
       PendingLink{SaveLocation(), node_index_, logic_type, key, out});
   return true;
-}
-
-bool Importer::ReadEmbeddedObject(const Fields& fields, absl::string_view key,
-                                  Fields* out, element* raw, int slot) {
-  auto value = fields.FindSet(key);
-  if (!value) return false;
-  std::string_view text;
-  if (value->get_string().get(text) != simdjson::SUCCESS) {
-    if (raw != nullptr) *raw = *value;
-    return ReadObject(fields, key, out);
-  }
-  PathScope scope(path_, key);
-  if (absl::StripAsciiWhitespace(View(text)).empty()) return false;
-  element embedded;
-  auto error = embedded_parsers_[slot]
-                   .parse(text.data(), text.size(), true)
-                   .get(embedded);
-  if (error != simdjson::SUCCESS) {
-    Error(absl::StrCat(key, " holds a string that is not valid JSON: ",
-                       simdjson::error_message(error)));
-    return false;
-  }
-  if (raw != nullptr) *raw = embedded;
-  // Only the embedded object's own keys are read as fields: the text and
-  // its repeats matter for this one call.
-  embedded_text_ = View(text);
-  embedded_path_size_ = path_.raw().size();
-  embedded_repeats_ = RepeatIndex();
-  const bool is_object = AsObject(embedded, out);
-  embedded_text_ = {};
-  return is_object;
 }
 
 // ---------------------------------------------------------------------------
@@ -669,7 +167,7 @@ void Importer::Run(absl::string_view json) {
           "process object");
     return;
   }
-  text_ = json;
+  SetText(json);
   simdjson::padded_string padded(json.data(), json.size());
   // Parsers are reused per thread: allocating one sized for a large file
   // costs more than parsing it. A parser grown past kKeptCapacity is
@@ -685,14 +183,6 @@ void Importer::Run(absl::string_view json) {
   if (parser.capacity() < padded.size() ||
       parser.max_depth() != static_cast<size_t>(limits_.max_depth)) {
     error = parser.allocate(padded.size(), limits_.max_depth);
-  }
-  if (error == simdjson::SUCCESS) {
-    constexpr size_t kEmbeddedCapacity = 4096;  // grows on demand
-    for (simdjson::dom::parser& embedded : embedded_parsers_) {
-      if (error == simdjson::SUCCESS) {
-        error = embedded.allocate(kEmbeddedCapacity, limits_.max_depth);
-      }
-    }
   }
   if (error != simdjson::SUCCESS) {
     Error(absl::StrCat("cannot allocate a parser for ", padded.size(),
@@ -723,7 +213,7 @@ void Importer::ImportTopLevel(element root) {
   if (root.get_array().get(items) == simdjson::SUCCESS) {
     size_t index = 0;
     for (element item : items) {
-      PathScope scope(path_, index++);
+      PathScope scope(path(), index++);
       Fields fields;
       if (!AsObject(item, &fields)) continue;
       int64_t obj_type = -1;
@@ -747,7 +237,7 @@ void Importer::ImportTopLevel(element root) {
         case 2:
           break;  // dashboards do not run
         default: {
-          PathScope type_scope(path_, "obj_type");
+          PathScope type_scope(path(), "obj_type");
           Error(absl::StrCat("obj_type ", obj_type,
                              " is not 0 (folder), 1 (process) or 2 "
                              "(dashboard)"));
@@ -759,7 +249,7 @@ void Importer::ImportTopLevel(element root) {
   }
   Fields fields;
   if (root.type() != element_type::OBJECT) {
-    Error(absl::StrCat("the document is ", TypeName(root.type()),
+    Error(absl::StrCat("the document is ", JsonTypeName(root.type()),
                        "; expected an array of processes or a process "
                        "object"));
     return;
@@ -767,7 +257,7 @@ void Importer::ImportTopLevel(element root) {
   if (!AsObject(root, &fields)) return;
   int64_t obj_type = 1;
   if (ReadInt64(fields, "obj_type", &obj_type) && obj_type != 1) {
-    PathScope scope(path_, "obj_type");
+    PathScope scope(path(), "obj_type");
     Error(absl::StrCat("the document is an object with obj_type ", obj_type,
                        "; only a process (obj_type 1) can be loaded alone"));
     return;
@@ -791,16 +281,16 @@ void Importer::ImportProcess(const Fields& fields, bool bare_scheme) {
   links_.clear();
   locations_.clear();
   node_locations_.clear();
-  node_id_.clear();
+  set_node_id("");
 
   int64_t conv_id = 0;
   const bool has_id = ReadInt64(fields, "obj_id", &conv_id);
   if (has_id && conv_id < 0) {
-    PathScope scope(path_, "obj_id");
+    PathScope scope(path(), "obj_id");
     Error(absl::StrCat("obj_id ", conv_id, " must be positive"));
   } else if (has_id && conv_id > 0) {
     if (!conv_ids_.insert(conv_id).second) {
-      PathScope scope(path_, "obj_id");
+      PathScope scope(path(), "obj_id");
       Error(absl::StrCat("process ", conv_id,
                          " appears more than once in the file"));
     }
@@ -836,7 +326,7 @@ void Importer::ImportProcess(const Fields& fields, bool bare_scheme) {
     if (it != kStatuses->end()) {
       process->set_status(it->second);
     } else {
-      PathScope scope(path_, "status");
+      PathScope scope(path(), "status");
       Warning(absl::StrCat("unknown status ", Quote(text),
                            "; the process is treated as active"));
     }
@@ -849,7 +339,7 @@ void Importer::ImportProcess(const Fields& fields, bool bare_scheme) {
     } else if (text == "escalation") {
       process->set_conv_type(schema::CONV_TYPE_ESCALATION);
     } else {
-      PathScope scope(path_, "conv_type");
+      PathScope scope(path(), "conv_type");
       Error(absl::StrCat("conv_type ", Quote(text),
                          " is not \"process\", \"state\" or \"escalation\""));
     }
@@ -865,25 +355,26 @@ void Importer::ImportProcess(const Fields& fields, bool bare_scheme) {
     }
     return;
   }
-  PathScope scheme_scope(path_, "scheme");
+  PathScope scheme_scope(path(), "scheme");
   simdjson::dom::array nodes;
   if (!ReadArray(scheme, "nodes", &nodes)) {
     if (!scheme.FindSet("nodes")) Error("scheme has no nodes array");
     return;
   }
-  PathScope nodes_scope(path_, "nodes");
+  PathScope nodes_scope(path(), "nodes");
   size_t index = 0;
   for (element node_json : nodes) {
-    PathScope scope(path_, index++);
+    PathScope scope(path(), index++);
     node_locations_.push_back(SaveLocation());
     node_index_ = process->nodes_size();
     schema::Node* node = process->add_nodes();
+    node->set_location(path().raw());
     Fields node_fields;
     if (AsObject(node_json, &node_fields)) {
       ImportNode(node_fields, node);
       CheckNodeRules(*node);
     }
-    node_id_.clear();
+    set_node_id("");
   }
   FinishProcess(process);
 }
@@ -896,9 +387,9 @@ void Importer::ImportParams(const Fields& fields, schema::Process* process) {
       if (!param_fields.FindSet("name")) Error("a parameter has no name");
     }
     if (ReadString(param_fields, "type", &text)) {
-      schema::ValueType type;
-      PathScope type_scope(path_, "type");
-      if (ParseValueType(text, &type)) param->set_type(type);
+      Value::Type type;
+      PathScope type_scope(path(), "type");
+      if (ParseValueType(text, &type)) param->set_type(SchemaValueType(type));
     }
     ReadString(param_fields, "descr", param->mutable_description());
     ReadString(param_fields, "regex", param->mutable_regex());
@@ -907,7 +398,7 @@ void Importer::ImportParams(const Fields& fields, schema::Process* process) {
     if (!param->regex().empty()) {
       RE2 regex(param->regex(), RE2::Quiet);
       if (!regex.ok()) {
-        PathScope regex_scope(path_, "regex");
+        PathScope regex_scope(path(), "regex");
         Error(absl::StrCat("regex ", Quote(param->regex()),
                            " does not compile: ", regex.error()));
       }
@@ -924,14 +415,14 @@ void Importer::ImportNode(const Fields& fields, schema::Node* node) {
     if (!fields.FindSet("id")) Error("the node has no id");
   } else if (node->id().empty()) {
     // Templates saved before deployment; FinishProcess names the node.
-    PathScope scope(path_, "id");
+    PathScope scope(path(), "id");
     Warning("the node id is empty: it gets a synthetic id");
   }
-  node_id_ = node->id();
+  set_node_id(node->id());
   int64_t obj_type = 0;
   if (ReadInt64(fields, "obj_type", &obj_type)) {
     if (obj_type < 0 || obj_type > 4) {
-      PathScope scope(path_, "obj_type");
+      PathScope scope(path(), "obj_type");
       Error(absl::StrCat("node obj_type ", obj_type,
                          " is not 0 (normal), 1 (start), 2 (final), 3 "
                          "(escalation) or 4 (stub)"));
@@ -946,20 +437,20 @@ void Importer::ImportNode(const Fields& fields, schema::Node* node) {
   // must be one of the forms exports use.
   if (auto extra = fields.FindSet("extra");
       extra && !extra->is_string() && !extra->is_object()) {
-    PathScope scope(path_, "extra");
+    PathScope scope(path(), "extra");
     Error(absl::StrCat("extra must be a string or an object, not ",
-                       TypeName(extra->type())));
+                       JsonTypeName(extra->type())));
   }
 
   Fields condition;
   if (!ReadObject(fields, "condition", &condition)) return;
-  PathScope condition_scope(path_, "condition");
+  PathScope condition_scope(path(), "condition");
   simdjson::dom::array logics;
   if (ReadArray(condition, "logics", &logics)) {
-    PathScope logics_scope(path_, "logics");
+    PathScope logics_scope(path(), "logics");
     size_t index = 0;
     for (element logic_json : logics) {
-      PathScope scope(path_, index++);
+      PathScope scope(path(), index++);
       Fields logic_fields;
       if (!AsObject(logic_json, &logic_fields)) continue;
       std::string type;
@@ -967,15 +458,7 @@ void Importer::ImportNode(const Fields& fields, schema::Node* node) {
         if (!logic_fields.FindSet("type")) Error("the logic has no type");
         continue;
       }
-      // Added only once it has a type, so every Logic in the scheme has a
-      // config.
-      schema::Logic* logic = node->add_logics();
-      logic_type_ = type;
-      ImportLogic(logic_fields, logic);
-      if (logic->config_case() == schema::Logic::CONFIG_NOT_SET) {
-        ImportUnsupported(logic_fields, logic_json, type,
-                          logic->mutable_unsupported());
-      }
+      ImportLogic(logic_json, std::move(type), node->add_logics());
     }
   }
   ForEachObject(condition, "semaphors", [&](const Fields& semaphore) {
@@ -988,7 +471,7 @@ void Importer::ImportNodeOptions(const Fields& fields, schema::Node* node) {
   Fields options;
   element raw;
   if (!ReadEmbeddedObject(fields, "options", &options, &raw)) return;
-  PathScope scope(path_, "options");
+  PathScope scope(path(), "options");
   node->mutable_options()->set_json(simdjson::minify(raw));
   bool save_task = true;
   if (ReadBool(options, "save_task", &save_task)) {
@@ -1005,20 +488,20 @@ void Importer::CheckNodeRules(const schema::Node& node) {
   }
   int actions = 0;
   for (const schema::Logic& logic : node.logics()) {
-    if (!logic.has_go() && !logic.has_go_if_const()) ++actions;
+    if (logic.type() != "go" && logic.type() != "go_if_const") ++actions;
   }
   if (actions > 1) {
     Warning(absl::StrCat("the node holds ", actions,
                          " action logics; the platform allows one"));
   }
-  if (node.logics_size() > 0 && !node.logics().rbegin()->has_go()) {
+  if (node.logics_size() > 0 && node.logics().rbegin()->type() != "go") {
     Warning("the node's logics do not end with a go; a task that no "
             "condition moves stays in the node");
   }
 }
 
 void Importer::FinishProcess(schema::Process* process) {
-  node_id_.clear();
+  set_node_id("");
   const std::string process_name = absl::StrCat("process ", process->conv_id());
   // Views of the nodes' own id strings, which outlive this function.
   absl::flat_hash_map<absl::string_view, size_t> node_index;
@@ -1029,11 +512,11 @@ void Importer::FinishProcess(schema::Process* process) {
     if (node.id().empty()) continue;  // named below
     auto [it, inserted] = node_index.emplace(node.id(), i);
     if (!inserted) {
-      node_id_ = node.id();
+      set_node_id(node.id());
       Report(Diagnostic::Severity::kError, Location(node_locations_[i]),
              absl::StrCat("duplicate node id ", Quote(node.id()), " (also at ",
                           Location(node_locations_[it->second]), ")"));
-      node_id_.clear();
+      set_node_id("");
     }
   }
   if (starts.empty()) {
@@ -1053,428 +536,36 @@ void Importer::FinishProcess(schema::Process* process) {
     node->set_id(std::move(id));
     node_index.emplace(node->id(), i);
   }
-  absl::flat_hash_set<absl::string_view> linked;
   for (const PendingLink& link : links_) {
-    if (node_index.contains(*link.target)) {
-      linked.insert(*link.target);
-      continue;
-    }
-    node_id_ = process->nodes(link.node_index).id();
+    if (node_index.contains(*link.target)) continue;
+    set_node_id(process->nodes(link.node_index).id());
     Report(Diagnostic::Severity::kError, Location(link.location),
            absl::StrCat(link.logic_type, ".", link.key, " ",
                         Quote(*link.target), " names no node of ",
                         process_name));
   }
-  node_id_.clear();
-  for (int i = 0; i < process->nodes_size(); ++i) {
-    const schema::Node& node = process->nodes(i);
-    if (node.kind() == schema::NODE_KIND_START || node.id().empty() ||
-        linked.contains(node.id())) {
-      continue;
-    }
-    node_id_ = node.id();
-    Report(Diagnostic::Severity::kWarning, Location(node_locations_[i]),
-           "no link leads to this node; tasks can never reach it");
-  }
-  node_id_.clear();
+  // Whether every node is reachable is known once the logics' links are
+  // read, at deploy (CompileProcess).
+  set_node_id("");
 }
 
 // ---------------------------------------------------------------------------
 // Logics
 
-void Importer::ImportLogic(const Fields& fields, schema::Logic* logic) {
-  const std::string& type = logic_type_;
-  if (type == "go") {
-    ReadLink(fields, "go", "to_node_id", /*required=*/true,
-             logic->mutable_go()->mutable_to_node_id());
-  } else if (type == "go_if_const") {
-    ImportGoIfConst(fields, logic->mutable_go_if_const());
-  } else if (type == "set_param") {
-    ImportSetParam(fields, logic->mutable_set_param());
-  } else if (type == "api_sum") {
-    ImportApiSum(fields, logic->mutable_api_sum());
-  } else if (type == "api") {
-    ImportApi(fields, logic->mutable_api());
-  } else if (type == "api_copy") {
-    ImportApiCopy(fields, logic->mutable_api_copy());
-  } else if (type == "api_rpc") {
-    ImportApiRpc(fields, logic->mutable_api_rpc());
-  } else if (type == "api_rpc_reply") {
-    ImportApiRpcReply(fields, logic->mutable_api_rpc_reply());
-  } else if (type == "api_callback") {
-    schema::ApiCallback* callback = logic->mutable_api_callback();
-    bool is_sync = false;
-    if (ReadBool(fields, "is_sync", &is_sync)) callback->set_is_sync(is_sync);
-    ReadString(fields, "obj_id_path", callback->mutable_obj_id_path());
-  } else if (type == "api_queue") {
-    ImportTypedValues(fields, "data", "data_type",
-                      logic->mutable_api_queue()->mutable_data());
-  } else if (type == "api_get_task") {
-    ImportApiGetTask(fields, logic->mutable_api_get_task());
+void Importer::ImportLogic(element json, std::string type, schema::Logic* logic) {
+  logic->set_type(std::move(type));
+  logic->set_location(path().raw());
+  // AsObject reported the logic's own repeated keys; the ones nested in it
+  // are reported here, where the file's byte offsets are known, and the
+  // kept text has them collapsed, so its factory reads one value per key.
+  std::string text = simdjson::minify(json);
+  if (HasRepeatedKeys(json)) {
+    ReportRepeatsUnder(path().raw());
+    std::vector<RepeatedKey> repeats;
+    std::string collapsed;
+    if (FindRepeatedKeys(text, &repeats, &collapsed)) text = std::move(collapsed);
   }
-  // Anything else stays unset and is kept as Unsupported by the caller.
-}
-
-bool Importer::ImportCondition(const Fields& fields,
-                               schema::Condition* condition) {
-  bool ok = true;
-  if (!ReadText(fields, "param", condition->mutable_param())) {
-    Error("the condition has no param");
-    ok = false;
-  }
-  ReadText(fields, "const", condition->mutable_value());
-
-  std::string cast = "string";
-  if (fields.FindSet("cast") && ReadString(fields, "cast", &cast)) {
-    schema::ValueType type;
-    PathScope scope(path_, "cast");
-    if (ParseValueType(cast, &type)) {
-      condition->set_cast(type);
-    } else {
-      ok = false;
-    }
-  }
-
-  std::string fun;
-  if (!ReadString(fields, "fun", &fun)) {
-    if (!fields.FindSet("fun")) Error("the condition has no fun");
-    return false;
-  }
-  struct FunName {
-    absl::string_view name;
-    schema::ConditionFun fun;
-    bool canonical;
-  };
-  static constexpr FunName kFuns[] = {
-      {"eq", schema::CONDITION_FUN_EQ, true},
-      {"not_eq", schema::CONDITION_FUN_NOT_EQ, true},
-      {"more", schema::CONDITION_FUN_MORE, true},
-      {"less", schema::CONDITION_FUN_LESS, true},
-      {"more_or_eq", schema::CONDITION_FUN_MORE_OR_EQ, true},
-      {"less_or_eq", schema::CONDITION_FUN_LESS_OR_EQ, true},
-      {"regexp", schema::CONDITION_FUN_REGEXP, true},
-      // Symbolic spellings found in hand-written exports; unambiguous, so
-      // accepted with a warning.
-      {"==", schema::CONDITION_FUN_EQ, false},
-      {"!=", schema::CONDITION_FUN_NOT_EQ, false},
-      {">", schema::CONDITION_FUN_MORE, false},
-      {"<", schema::CONDITION_FUN_LESS, false},
-      {">=", schema::CONDITION_FUN_MORE_OR_EQ, false},
-      {"<=", schema::CONDITION_FUN_LESS_OR_EQ, false},
-  };
-  PathScope scope(path_, "fun");
-  const FunName* found = nullptr;
-  for (const FunName& candidate : kFuns) {
-    if (candidate.name == fun) found = &candidate;
-  }
-  if (found == nullptr) {
-    Error(absl::StrCat("go_if_const fun ", Quote(fun),
-                       " is not one of eq, not_eq, more, less, more_or_eq, "
-                       "less_or_eq, regexp"));
-    return false;
-  }
-  condition->set_fun(found->fun);
-  if (!found->canonical) {
-    Warning(absl::StrCat("go_if_const fun ", Quote(fun), " read as ",
-                         absl::AsciiStrToLower(
-                             schema::ConditionFun_Name(found->fun).substr(
-                                 sizeof("CONDITION_FUN_") - 1))));
-  }
-  if (found->fun == schema::CONDITION_FUN_REGEXP &&
-      !IsTemplate(condition->value())) {
-    RE2 regex(condition->value(), RE2::Quiet);
-    if (!regex.ok()) {
-      Error(absl::StrCat("regexp ", Quote(condition->value()),
-                         " does not compile: ", regex.error()));
-      return false;
-    }
-  }
-  return ok;
-}
-
-void Importer::ImportGoIfConst(const Fields& fields, schema::GoIfConst* logic) {
-  ReadLink(fields, "go_if_const", "to_node_id", /*required=*/true,
-           logic->mutable_to_node_id());
-  if (fields.FindSet("conditions")) {
-    ImportConditionList(fields, logic->mutable_conditions());
-  } else if (fields.Find("param") || fields.Find("fun")) {
-    logic->set_legacy_flat(true);
-    ImportCondition(fields, logic->add_conditions());
-  }
-  if (logic->conditions_size() == 0) {
-    Warning("go_if_const has no conditions: it always matches");
-  }
-}
-
-bool Importer::ParseValueType(absl::string_view text, schema::ValueType* type) {
-  if (text == "string") {
-    *type = schema::VALUE_TYPE_STRING;
-  } else if (text == "number") {
-    *type = schema::VALUE_TYPE_NUMBER;
-  } else if (text == "boolean") {
-    *type = schema::VALUE_TYPE_BOOLEAN;
-  } else if (text == "object") {
-    *type = schema::VALUE_TYPE_OBJECT;
-  } else if (text == "array") {
-    *type = schema::VALUE_TYPE_ARRAY;
-  } else {
-    Error(absl::StrCat("type ", Quote(text),
-                       " is not string, number, boolean, object or array"));
-    return false;
-  }
-  return true;
-}
-
-void Importer::ImportTypedValues(
-    const Fields& fields, absl::string_view values_key,
-    absl::string_view types_key,
-    google::protobuf::RepeatedPtrField<schema::TypedValue>* out) {
-  Fields values;
-  if (!ReadEmbeddedObject(fields, values_key, &values)) return;
-  Fields types;
-  const bool has_types =
-      ReadEmbeddedObject(fields, types_key, &types, nullptr, /*slot=*/1);
-  for (const auto& [key, value] : values.entries) {
-    schema::TypedValue* typed = out->Add();
-    typed->set_key(std::string(key));
-    typed->set_value(ValueText(value, values_key, key));
-    auto type_json = has_types ? types.FindSet(key) : std::nullopt;
-    if (!type_json) {
-      PathScope scope(path_, values_key);
-      PathScope key_scope(path_, key);
-      Warning(absl::StrCat(types_key, " has no entry for ", Quote(key),
-                           "; it is written as a string"));
-      continue;
-    }
-    PathScope scope(path_, types_key);
-    PathScope key_scope(path_, key);
-    std::string_view type_name;
-    if (type_json->get_string().get(type_name) != simdjson::SUCCESS) {
-      Error(absl::StrCat("the type must be a string, not ",
-                         TypeName(type_json->type())));
-      continue;
-    }
-    schema::ValueType type;
-    if (ParseValueType(View(type_name), &type)) typed->set_type(type);
-  }
-  for (const auto& [key, unused] : types.entries) {
-    if (!values.Find(key)) {
-      PathScope scope(path_, types_key);
-      PathScope key_scope(path_, key);
-      Warning(absl::StrCat(Quote(key), " has a type but no value in ",
-                           values_key, "; ignored"));
-    }
-  }
-}
-
-void Importer::ImportSetParam(const Fields& fields, schema::SetParam* logic) {
-  ReadLink(fields, "set_param", "err_node_id", /*required=*/false,
-           logic->mutable_err_node_id());
-  if (fields.FindSet("extra")) {
-    ImportTypedValues(fields, "extra", "extra_type", logic->mutable_values());
-    return;
-  }
-  // A vendor fixture shape: "params": [{"name","value","type"}].
-  if (!fields.FindSet("params")) return;
-  {
-    PathScope scope(path_, "params");
-    Warning("set_param with a params list: read as extra/extra_type");
-  }
-  ForEachObject(fields, "params", [&](const Fields& param) {
-    schema::TypedValue* typed = logic->add_values();
-    if (!ReadString(param, "name", typed->mutable_key())) {
-      Error("the parameter has no name");
-    }
-    ReadText(param, "value", typed->mutable_value());
-    std::string type;
-    if (ReadString(param, "type", &type)) {
-      schema::ValueType value_type;
-      PathScope type_scope(path_, "type");
-      if (ParseValueType(type, &value_type)) typed->set_type(value_type);
-    }
-  });
-}
-
-void Importer::ImportApiSum(const Fields& fields, schema::ApiSum* logic) {
-  ReadLink(fields, "api_sum", "err_node_id", /*required=*/false,
-           logic->mutable_err_node_id());
-  if (!fields.FindSet("extra")) {
-    Error("api_sum has no extra list");
-    return;
-  }
-  ForEachObject(fields, "extra", [&](const Fields& item_fields) {
-    schema::SumItem* item = logic->add_items();
-    ReadText(item_fields, "id", item->mutable_id());
-    ReadString(item_fields, "name", item->mutable_name());
-    if (item->id().empty() && item->name().empty()) {
-      Error("the sum item has neither id nor name");
-    }
-    if (!ReadText(item_fields, "value", item->mutable_value())) {
-      Error("the sum item has no value");
-    }
-  });
-}
-
-void Importer::ImportApi(const Fields& fields, schema::Api* logic) {
-  std::string method = "POST";
-  ReadString(fields, "method", &method);
-  logic->set_method(absl::AsciiStrToUpper(method));
-  static constexpr absl::string_view kMethods[] = {"GET",    "POST", "PUT",
-                                                   "DELETE", "HEAD", "PATCH"};
-  if (std::find(std::begin(kMethods), std::end(kMethods), logic->method()) ==
-      std::end(kMethods)) {
-    PathScope scope(path_, "method");
-    Error(absl::StrCat("method ", Quote(method),
-                       " is not GET, POST, PUT, DELETE, HEAD or PATCH"));
-  }
-  if (!ReadString(fields, "url", logic->mutable_url())) {
-    if (!fields.FindSet("url")) Error("api has no url");
-  }
-  ReadString(fields, "content_type", logic->mutable_content_type());
-  ReadString(fields, "format", logic->mutable_format());
-  ImportTypedValues(fields, "extra", "extra_type", logic->mutable_extra());
-  ReadText(fields, "raw_body", logic->mutable_raw_body());
-  Fields headers;
-  if (ReadEmbeddedObject(fields, "extra_headers", &headers)) {
-    for (const auto& [key, value] : headers.entries) {
-      schema::KeyValue* header = logic->add_extra_headers();
-      header->set_key(std::string(key));
-      header->set_value(ScalarText(value));
-    }
-  }
-  int64_t max_threads = 0;
-  if (ReadInt64(fields, "max_threads", &max_threads)) {
-    if (max_threads < 0 || max_threads > 100000) {
-      PathScope scope(path_, "max_threads");
-      Error(absl::StrCat("max_threads ", max_threads, " is out of range"));
-    } else {
-      logic->set_max_threads(static_cast<int32_t>(max_threads));
-    }
-  }
-  bool flag = false;
-  if (ReadBool(fields, "send_sys", &flag)) logic->set_send_sys(flag);
-  if (ReadBool(fields, "debug_info", &flag)) logic->set_debug_info(flag);
-  if (ReadBool(fields, "rfc_format", &flag)) logic->set_rfc_format(flag);
-  if (ReadBool(fields, "customize_response", &flag)) {
-    logic->set_customize_response(flag);
-  }
-  ReadString(fields, "api_secret_outer", logic->mutable_api_secret_outer());
-  ReadString(fields, "cert_pem", logic->mutable_cert_pem());
-  ImportTypedValues(fields, "response", "response_type",
-                    logic->mutable_response());
-  ReadLink(fields, "api", "err_node_id", /*required=*/false,
-           logic->mutable_err_node_id());
-}
-
-void Importer::ImportApiCopy(const Fields& fields, schema::ApiCopy* logic) {
-  std::string mode = "create";
-  ReadString(fields, "mode", &mode);
-  if (mode != "create" && mode != "modify") {
-    PathScope scope(path_, "mode");
-    Error(absl::StrCat("api_copy mode ", Quote(mode),
-                       " is not \"create\" or \"modify\""));
-  }
-  logic->set_mode(mode);
-  if (!ReadText(fields, "conv_id", logic->mutable_conv_id())) {
-    Error("api_copy has no conv_id");
-  }
-  ReadText(fields, "ref", logic->mutable_ref());
-  ReadString(fields, "group", logic->mutable_group());
-  ImportTypedValues(fields, "data", "data_type", logic->mutable_data());
-  bool is_sync = false;
-  if (ReadBool(fields, "is_sync", &is_sync)) logic->set_is_sync(is_sync);
-  ReadLink(fields, "api_copy", "err_node_id", /*required=*/false,
-           logic->mutable_err_node_id());
-}
-
-void Importer::ImportApiRpc(const Fields& fields, schema::ApiRpc* logic) {
-  if (!ReadText(fields, "conv_id", logic->mutable_conv_id())) {
-    Error("api_rpc has no conv_id");
-  }
-  ReadString(fields, "group", logic->mutable_group());
-  ImportTypedValues(fields, "extra", "extra_type", logic->mutable_extra());
-  bool is_sync = true;
-  ReadBool(fields, "is_sync", &is_sync);
-  logic->set_is_sync(is_sync);
-  ReadLink(fields, "api_rpc", "err_node_id", /*required=*/false,
-           logic->mutable_err_node_id());
-}
-
-void Importer::ImportApiRpcReply(const Fields& fields,
-                                 schema::ApiRpcReply* logic) {
-  std::string mode = "key_value";
-  ReadString(fields, "mode", &mode);
-  if (mode != "key_value" && mode != "keys") {
-    PathScope scope(path_, "mode");
-    Error(absl::StrCat("api_rpc_reply mode ", Quote(mode),
-                       " is not \"key_value\" or \"keys\""));
-  }
-  logic->set_mode(mode);
-  simdjson::dom::array keys;
-  auto res_data = fields.FindSet("res_data");
-  if (mode == "keys" && res_data && res_data->is_array()) {
-    ReadArray(fields, "res_data", &keys);
-    // res_data_type, when given, still types the returned keys.
-    simdjson::dom::object types;
-    auto types_json = fields.FindSet("res_data_type");
-    const bool typed = types_json && types_json->get_object().get(types) == simdjson::SUCCESS;
-    for (element key : keys) {
-      schema::TypedValue* entry = logic->add_res_data();
-      entry->set_key(ScalarText(key));
-      std::string_view type_name;
-      schema::ValueType type;
-      if (typed && types.at_key(entry->key()).get_string().get(type_name) == simdjson::SUCCESS &&
-          ParseValueType(View(type_name), &type)) {
-        entry->set_type(type);
-      }
-    }
-  } else if (res_data) {
-    ImportTypedValues(fields, "res_data", "res_data_type",
-                      logic->mutable_res_data());
-  } else {
-    // Some exports name the reply map extra/extra_type.
-    ImportTypedValues(fields, "extra", "extra_type",
-                      logic->mutable_res_data());
-  }
-  bool flag = false;
-  if (ReadBool(fields, "throw_exception", &flag)) {
-    logic->set_throw_exception(flag);
-  }
-  ReadText(fields, "exception_reason", logic->mutable_exception_reason());
-  ReadLink(fields, "api_rpc_reply", "err_node_id", /*required=*/false,
-           logic->mutable_err_node_id());
-}
-
-void Importer::ImportApiGetTask(const Fields& fields,
-                                schema::ApiGetTask* logic) {
-  if (!ReadText(fields, "conv_id", logic->mutable_conv_id())) {
-    Error("api_get_task has no conv_id");
-  }
-  if (!ReadText(fields, "node_id", logic->mutable_node_id())) {
-    Error("api_get_task has no node_id");
-  }
-  std::string order = "ASC";
-  ReadString(fields, "order_by", &order);
-  order = absl::AsciiStrToUpper(order);
-  if (order != "ASC" && order != "DESC") {
-    PathScope scope(path_, "order_by");
-    Error(absl::StrCat("order_by ", Quote(order), " is not ASC or DESC"));
-  }
-  logic->set_order_by(order);
-  ReadLink(fields, "api_get_task", "err_node_id", /*required=*/false,
-           logic->mutable_err_node_id());
-}
-
-void Importer::ImportUnsupported(const Fields& fields, element raw,
-                                 absl::string_view type,
-                                 schema::Unsupported* logic) {
-  logic->set_type(std::string(type));
-  logic->set_json(simdjson::minify(raw));
-  // logic->type() outlives the pending links; `type` may not.
-  ReadLink(fields, logic->type(), "to_node_id", /*required=*/false,
-           logic->mutable_to_node_id());
-  ReadLink(fields, logic->type(), "err_node_id", /*required=*/false,
-           logic->mutable_err_node_id());
+  logic->set_json(std::move(text));
 }
 
 // ---------------------------------------------------------------------------
@@ -1504,11 +595,11 @@ void Importer::ImportSemaphore(const Fields& fields,
       }
     }
     if (unit == 0) {
-      PathScope scope(path_, "dimension");
+      PathScope scope(path(), "dimension");
       Error(absl::StrCat("dimension ", Quote(dimension),
                          " is not sec, min, hour or day"));
     }
-    PathScope scope(path_, "value");
+    PathScope scope(path(), "value");
     if (!value) {
       Error("the time semaphore has no value");
       return;
@@ -1529,7 +620,7 @@ void Importer::ImportSemaphore(const Fields& fields,
     } else if (value->get_double().get(amount) != simdjson::SUCCESS) {
       Error(absl::StrCat("time semaphore value must be a number or a "
                          "template, not ",
-                         TypeName(value->type())));
+                         JsonTypeName(value->type())));
       return;
     }
     if (amount < 0) {
@@ -1548,11 +639,11 @@ void Importer::ImportSemaphore(const Fields& fields,
              count->mutable_esc_node_id());
     int64_t threshold = 0;
     if (!value) {
-      PathScope scope(path_, "value");
+      PathScope scope(path(), "value");
       Error("the count semaphore has no value");
     } else if (ReadInt64(fields, "value", &threshold)) {
       if (threshold < 1) {
-        PathScope scope(path_, "value");
+        PathScope scope(path(), "value");
         Error(absl::StrCat("count semaphore value ", threshold,
                            " must be at least 1"));
       } else {
@@ -1560,7 +651,7 @@ void Importer::ImportSemaphore(const Fields& fields,
       }
     }
   } else {
-    PathScope scope(path_, "type");
+    PathScope scope(path(), "type");
     Error(absl::StrCat("semaphore type ", Quote(type),
                        " is not \"time\" or \"count\""));
   }
@@ -1573,36 +664,34 @@ void Importer::ImportStub(const Fields& condition, schema::Node* node) {
             "gets no reply");
     return;
   }
-  PathScope stub_scope(path_, "stub");
+  PathScope stub_scope(path(), "stub");
   simdjson::dom::array branches;
   if (!ReadArray(stub, "logics", &branches)) {
     if (!stub.FindSet("logics")) Error("condition.stub has no logics");
     return;
   }
-  PathScope logics_scope(path_, "logics");
+  PathScope logics_scope(path(), "logics");
   size_t index = 0;
   for (element branch_json : branches) {
-    PathScope scope(path_, index++);
+    PathScope scope(path(), index++);
     simdjson::dom::array steps;
     if (branch_json.get_array().get(steps) != simdjson::SUCCESS) {
       Error(absl::StrCat("a stub branch must be an array of logics, not ",
-                         TypeName(branch_json.type())));
+                         JsonTypeName(branch_json.type())));
       continue;
     }
     schema::StubBranch* branch = node->add_stub();
     size_t step_index = 0;
     bool has_reply = false;
     for (element step_json : steps) {
-      PathScope step_scope(path_, step_index++);
+      PathScope step_scope(path(), step_index++);
       Fields step;
       if (!AsObject(step_json, &step)) continue;
       std::string type;
       ReadString(step, "type", &type);
-      if (type == "go_if_const") {
-        ImportConditionList(step, branch->mutable_conditions());
-      } else if (type == "api_rpc_reply") {
-        ImportApiRpcReply(step, branch->mutable_reply());
-        has_reply = true;
+      if (type == "go_if_const" || type == "api_rpc_reply") {
+        has_reply = has_reply || type == "api_rpc_reply";
+        ImportLogic(step_json, std::move(type), branch->add_logics());
       } else {
         Error(absl::StrCat("a stub branch holds ", Quote(type),
                            "; only go_if_const and api_rpc_reply belong "
@@ -1614,38 +703,6 @@ void Importer::ImportStub(const Fields& condition, schema::Node* node) {
 }
 
 }  // namespace
-
-absl::string_view LogicTypeName(const schema::Logic& logic) {
-  switch (logic.config_case()) {
-    case schema::Logic::kGo:
-      return "go";
-    case schema::Logic::kGoIfConst:
-      return "go_if_const";
-    case schema::Logic::kSetParam:
-      return "set_param";
-    case schema::Logic::kApiSum:
-      return "api_sum";
-    case schema::Logic::kApi:
-      return "api";
-    case schema::Logic::kApiCopy:
-      return "api_copy";
-    case schema::Logic::kApiRpc:
-      return "api_rpc";
-    case schema::Logic::kApiRpcReply:
-      return "api_rpc_reply";
-    case schema::Logic::kApiCallback:
-      return "api_callback";
-    case schema::Logic::kApiQueue:
-      return "api_queue";
-    case schema::Logic::kApiGetTask:
-      return "api_get_task";
-    case schema::Logic::kUnsupported:
-      return logic.unsupported().type();
-    case schema::Logic::CONFIG_NOT_SET:
-      break;
-  }
-  return "";
-}
 
 ImportResult::ImportResult(size_t input_size) {
   // One block sized from the input holds most schemes whole: the compiled
@@ -1663,6 +720,8 @@ ImportResult ImportScheme(absl::string_view file_name, absl::string_view json,
   ImportResult result(json.size());
   Importer importer(file_name, limits, &result);
   importer.Run(json);
+  result.has_errors = importer.error_count() > 0;
+  result.dropped_diagnostics = importer.dropped();
   return result;
 }
 

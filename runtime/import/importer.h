@@ -3,8 +3,10 @@
 // Accepts every container shape of docs/scheme-format.md: a top-level array of
 // processes, folders and dashboards; a single process object; a bare
 // {"scheme":{...}} object. Legacy forms (string-encoded `extra`/`options`,
-// flat go_if_const, numbers as strings, editor-only keys) are normalised.
-// Every problem is a located Diagnostic; nothing throws.
+// numbers as strings, editor-only keys) are normalised. Each logic is kept
+// as its JSON object with its location: its factory reads it at deploy
+// (convey/logic.h, runtime/engine/process.cc). Every problem is a located
+// Diagnostic; nothing throws.
 #ifndef CONVEY_RUNTIME_IMPORT_IMPORTER_H_
 #define CONVEY_RUNTIME_IMPORT_IMPORTER_H_
 
@@ -41,10 +43,6 @@ class ImportResult {
 
 ImportResult ImportScheme(absl::string_view file_name, absl::string_view json,
                           const ImportLimits& limits = {});
-
-// The platform's name of a logic ("go_if_const", ...; an unsupported
-// logic's own type).
-absl::string_view LogicTypeName(const schema::Logic& logic);
 
 }  // namespace internal
 }  // namespace convey

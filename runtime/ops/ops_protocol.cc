@@ -481,7 +481,7 @@ void RunOp(Engine& engine, const dom::element& op, OpReply* reply) {
       {"node_id", &OpFields::node_id},
       {"data", &OpFields::data},
   };
-  // Keys are unique here: HandleOpsRequest collapsed the body's repeats.
+  // Keys are unique here: HandleOps collapsed the body's repeats.
   for (dom::key_value_pair field : object) {
     for (const auto& [name, member] : kKnown) {
       if (View(field.key) == name) fields.*member = field.value;
@@ -560,8 +560,10 @@ void RunOp(Engine& engine, const dom::element& op, OpReply* reply) {
 }
 
 }  // namespace
+}  // namespace internal
 
-std::string HandleOpsRequest(Engine& engine, absl::string_view body) {
+std::string HandleOps(Engine& engine, absl::string_view body) {
+  using namespace internal;  // NOLINT: this file's own helpers
   constexpr absl::string_view kExpected = "expected {\"ops\":[...]}";
   if (absl::StripAsciiWhitespace(body).empty()) {
     return FormatError(absl::StrCat("the body is empty; ", kExpected));
@@ -625,5 +627,4 @@ std::string HandleOpsRequest(Engine& engine, absl::string_view body) {
   return out.Release();
 }
 
-}  // namespace internal
 }  // namespace convey

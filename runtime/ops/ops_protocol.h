@@ -1,17 +1,4 @@
-// The Corezoid task API ("ops protocol") over the public engine API.
-//
-// A request is `{"ops":[op, ...]}`; the reply is
-// `{"request_proc":"ok","ops":[result, ...]}` with one result per op, in
-// request order. A body that cannot be read as such a request (not JSON, not
-// an object, no `ops` array, an empty `ops`, nesting deeper than
-// kOpsMaxDepth, more than kOpsMaxOps ops) gives
-// `{"request_proc":"format_error","description":"<why>","ops":[]}` and no op
-// runs. Each op succeeds or fails on its own: a bad op never stops the others.
-// docs/ops.md describes every field and status.
-//
-// Thread safety: HandleOpsRequest keeps no state; it may run concurrently
-// with itself and with any other engine call. Ops of one request run one
-// after the other, in order.
+// Limits of the ops protocol (convey/ops.h, which is implemented here).
 #ifndef CONVEY_RUNTIME_OPS_OPS_PROTOCOL_H_
 #define CONVEY_RUNTIME_OPS_OPS_PROTOCOL_H_
 
@@ -19,7 +6,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "convey/engine.h"
+#include "convey/ops.h"
 
 namespace convey {
 namespace internal {
@@ -31,10 +18,6 @@ inline constexpr int kOpsMaxDepth = 64;
 inline constexpr size_t kOpsMaxOps = 10000;
 // Longest `ref`, in bytes (Corezoid: 1-255).
 inline constexpr size_t kOpsMaxRefSize = 255;
-
-// Handles one `{"ops":[...]}` request against `engine`; returns the reply
-// JSON. Never fails: every problem is reported inside the reply.
-std::string HandleOpsRequest(Engine& engine, absl::string_view body);
 
 }  // namespace internal
 }  // namespace convey

@@ -1,5 +1,8 @@
 // The compiled form of a template: a tree of expressions, built once by
-// template.cc and evaluated per task. Internal to runtime/template.
+// the parser (parser.h) and evaluated per task. This header holds the base
+// class and the general nodes; the node kinds are in reference_exprs.h
+// (`{{...}}`) and call_exprs.h (`$.name(...)`). Internal to
+// runtime/template.
 #ifndef CONVEY_RUNTIME_TEMPLATE_EXPR_H_
 #define CONVEY_RUNTIME_TEMPLATE_EXPR_H_
 

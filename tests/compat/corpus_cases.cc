@@ -591,9 +591,9 @@ absl::StatusOr<FileRow> InspectCorpusFile(const std::string& name) {
     convs.push_back(absl::StrCat(process.conv_id, process.synthetic_conv_id ? " (synthetic)" : ""));
     for (const auto& [type, count] : process.logic_counts) {
       logics[type] += count;
-      // unsupported_nodes lists the types the importer cannot read; a type
-      // it reads may still have no factory (a task reaching it fails with
-      // `logic_not_supported`), so ask the registry too.
+      // The registry decides: a type with no factory fails a task reaching
+      // it with `logic_not_supported` (inspect's unsupported_nodes, below,
+      // asks the same registry).
       if (LogicRegistry::Global().Find(type) == nullptr) missing.insert(type);
     }
     for (const auto& [type, count] : process.semaphore_counts) semaphores[type] += count;

@@ -4,13 +4,11 @@
 #include <memory>
 #include <string>
 #include <thread>
-#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "schema/process.pb.h"
 #include "tests/logics/fakes.h"
 
 namespace convey {
@@ -24,54 +22,30 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Pair;
 
-using Items = std::vector<std::tuple<std::string, std::string, schema::ValueType>>;
-constexpr auto kString = schema::VALUE_TYPE_STRING;
-constexpr auto kNumber = schema::VALUE_TYPE_NUMBER;
-constexpr auto kObject = schema::VALUE_TYPE_OBJECT;
-constexpr auto kArray = schema::VALUE_TYPE_ARRAY;
 constexpr uint32_t kErrNode = 2;
 
 constexpr char kObjId[] = "65a1b2c3d4e5f60718293a4b";
 
-schema::Logic ApiLogic(const std::string& method, const std::string& url, const Items& extra = {}) {
-  schema::Logic logic;
-  schema::Api* api = logic.mutable_api();
-  api->set_method(method);
-  api->set_url(url);
-  api->set_err_node_id("err");
-  for (const auto& [key, value, type] : extra) {
-    schema::TypedValue* item = api->add_extra();
-    item->set_key(key);
-    item->set_value(value);
-    item->set_type(type);
-  }
-  return logic;
+// An api logic object with `fields` (JSON members, without braces) and
+// `"err_node_id":"err"` unless `err_node` is false.
+std::string ApiLogic(const std::string& fields, bool err_node = true) {
+  std::string json = R"j({"type":"api")j";
+  if (!fields.empty()) json += "," + fields;
+  if (err_node) json += R"j(,"err_node_id":"err")j";
+  return json + "}";
 }
 
-void AddHeader(schema::Logic* logic, const std::string& name, const std::string& value) {
-  schema::KeyValue* header = logic->mutable_api()->add_extra_headers();
-  header->set_key(name);
-  header->set_value(value);
-}
-
-void AddResponse(schema::Logic* logic, const std::string& key, const std::string& value,
-                 schema::ValueType type) {
-  schema::TypedValue* item = logic->mutable_api()->add_response();
-  item->set_key(key);
-  item->set_value(value);
-  item->set_type(type);
-}
-
-std::unique_ptr<Logic> MustBuild(const schema::Logic& config, FakeBuilder& builder) {
+std::unique_ptr<Logic> MustBuild(const std::string& config, FakeBuilder& builder) {
   absl::StatusOr<std::unique_ptr<Logic>> logic = Build(config, builder);
   EXPECT_TRUE(logic.ok()) << logic.status();
   return logic.ok() ? *std::move(logic) : nullptr;
 }
 
-std::string DeployError(const schema::Logic& config) {
+// The deploy error: "LOCATION: MESSAGE" per reported error.
+std::string DeployError(const std::string& config) {
   FakeBuilder builder;
   absl::StatusOr<std::unique_ptr<Logic>> logic = Build(config, builder);
-  EXPECT_FALSE(logic.ok());
+  EXPECT_FALSE(logic.ok()) << config;
   return logic.ok() ? "" : std::string(logic.status().message());
 }
 
@@ -91,7 +65,7 @@ struct Sent {
   std::vector<std::string> writes;
 };
 
-Sent Send(const schema::Logic& config, const std::string& data,
+Sent Send(const std::string& config, const std::string& data,
           void (*prepare)(FakeTask&) = nullptr) {
   FakeBuilder builder;
   std::unique_ptr<Logic> logic = MustBuild(config, builder);
@@ -143,7 +117,7 @@ struct Received {
   size_t requests_sent = 0;
 };
 
-Received Receive(const schema::Logic& config, const std::string& data,
+Received Receive(const std::string& config, const std::string& data,
                  absl::StatusOr<HttpResponse> answer) {
   FakeBuilder builder;
   std::unique_ptr<Logic> logic = MustBuild(config, builder);
@@ -174,12 +148,11 @@ std::vector<std::string> Concat(std::vector<std::string> a, const std::vector<st
 // Requests.
 
 TEST(ApiRequestTest, PostSendsExtraAsJson) {
-  schema::Logic config = ApiLogic("POST", "https://x.test/orders",
-                                  {{"amount", "{{amount}}", kNumber},
-                                   {"name", "{{name}}", kString},
-                                   {"a.b", "1", kString},
-                                   {"tags", "{{tags}}", kArray}});
-  config.mutable_api()->set_max_threads(5);
+  const std::string config = ApiLogic(
+      R"j("method":"POST","url":"https://x.test/orders",)j"
+      R"j("extra":{"amount":"{{amount}}","name":"{{name}}","a.b":"1","tags":"{{tags}}"},)j"
+      R"j("extra_type":{"amount":"number","name":"string","a.b":"string","tags":"array"},)j"
+      R"j("max_threads":5)j");
   Sent sent = Send(config, R"j({"amount":"150","name":"Bob","tags":["x"]})j");
   ExpectParked(sent);
   EXPECT_EQ(sent.request.method, "POST");
@@ -190,9 +163,10 @@ TEST(ApiRequestTest, PostSendsExtraAsJson) {
   EXPECT_EQ(sent.request.client_cert_pem, "");
 }
 
-TEST(ApiRequestTest, EmptyMethodIsPostAndJsonTypesKeepTheirContentType) {
-  schema::Logic config = ApiLogic("", "https://x.test/", {{"k", "v", kString}});
-  config.mutable_api()->set_content_type("application/vnd.api+json");
+TEST(ApiRequestTest, NoMethodIsPostAndJsonTypesKeepTheirContentType) {
+  const std::string config =
+      ApiLogic(R"j("url":"https://x.test/","content_type":"application/vnd.api+json",)j"
+               R"j("extra":{"k":"v"},"extra_type":{"k":"string"})j");
   Sent sent = Send(config, "{}");
   EXPECT_EQ(sent.request.method, "POST");
   EXPECT_EQ(sent.request.body, R"j({"k":"v"})j");
@@ -200,13 +174,18 @@ TEST(ApiRequestTest, EmptyMethodIsPostAndJsonTypesKeepTheirContentType) {
   EXPECT_EQ(sent.max_in_flight, 0);  // the engine's default
 }
 
+TEST(ApiRequestTest, MethodsAreUpperCased) {
+  Sent sent = Send(ApiLogic(R"j("method":"put","url":"https://x.test/")j"), "{}");
+  EXPECT_EQ(sent.request.method, "PUT");
+  sent = Send(ApiLogic(R"j("method":"Get","url":"https://x.test/")j"), "{}");
+  EXPECT_EQ(sent.request.method, "GET");
+}
+
 TEST(ApiRequestTest, GetSendsExtraAsAnEncodedQuery) {
-  schema::Logic config = ApiLogic("GET", "https://x.test/search?fixed=1",
-                                  {{"q", "{{q}}", kString},
-                                   {"n", "{{n}}", kNumber},
-                                   {"filter", "{{filter}}", kObject},
-                                   {"k y", "", kString}});
-  config.mutable_api()->set_content_type("application/json");
+  const std::string config = ApiLogic(
+      R"j("method":"GET","url":"https://x.test/search?fixed=1","content_type":"application/json",)j"
+      R"j("extra":{"q":"{{q}}","n":"{{n}}","filter":"{{filter}}","k y":""},)j"
+      R"j("extra_type":{"q":"string","n":"number","filter":"object","k y":"string"})j");
   Sent sent = Send(config, R"j({"q":"a b&c=d/\u00e9?#+","n":7,"filter":{"x":[1,"y"]}})j");
   ExpectParked(sent);
   EXPECT_EQ(sent.request.method, "GET");
@@ -218,61 +197,71 @@ TEST(ApiRequestTest, GetSendsExtraAsAnEncodedQuery) {
 }
 
 TEST(ApiRequestTest, GetWithoutExtraLeavesTheUrl) {
-  Sent sent = Send(ApiLogic("GET", "https://x.test/a#f"), "{}");
+  Sent sent = Send(ApiLogic(R"j("method":"GET","url":"https://x.test/a#f")j"), "{}");
   EXPECT_EQ(sent.request.url, "https://x.test/a#f");
 }
 
 TEST(ApiRequestTest, HeadAndDeleteWithoutContentTypeUseTheQuery) {
-  Sent head = Send(ApiLogic("HEAD", "https://x.test/h", {{"a", "1", kString}}), "{}");
+  Sent head = Send(ApiLogic(R"j("method":"HEAD","url":"https://x.test/h",)j"
+                            R"j("extra":{"a":"1"},"extra_type":{"a":"string"})j"),
+                   "{}");
   EXPECT_EQ(head.request.method, "HEAD");
   EXPECT_EQ(head.request.url, "https://x.test/h?a=1");
   EXPECT_EQ(head.request.body, "");
 
-  Sent del = Send(ApiLogic("DELETE", "https://x.test/d", {{"id", "7", kString}}), "{}");
+  Sent del = Send(ApiLogic(R"j("method":"DELETE","url":"https://x.test/d",)j"
+                           R"j("extra":{"id":"7"},"extra_type":{"id":"string"})j"),
+                  "{}");
   EXPECT_EQ(del.request.method, "DELETE");
   EXPECT_EQ(del.request.url, "https://x.test/d?id=7");
   EXPECT_EQ(del.request.body, "");
   EXPECT_THAT(del.request.headers, IsEmpty());
 
-  schema::Logic json_delete = ApiLogic("DELETE", "https://x.test/d", {{"id", "7", kString}});
-  json_delete.mutable_api()->set_content_type("application/json");
-  Sent with_body = Send(json_delete, "{}");
+  Sent with_body = Send(ApiLogic(R"j("method":"DELETE","url":"https://x.test/d",)j"
+                                 R"j("content_type":"application/json",)j"
+                                 R"j("extra":{"id":"7"},"extra_type":{"id":"string"})j"),
+                        "{}");
   EXPECT_EQ(with_body.request.url, "https://x.test/d");
   EXPECT_EQ(with_body.request.body, R"j({"id":"7"})j");
 }
 
 TEST(ApiRequestTest, PutAndPatchSendBodies) {
-  for (const char* method : {"PUT", "PATCH"}) {
-    Sent sent = Send(ApiLogic(method, "https://x.test/p", {{"a", "1", kNumber}}), "{}");
+  for (const char* name : {"PUT", "PATCH"}) {
+    const std::string method = name;
+    Sent sent = Send(ApiLogic(R"j("method":")j" + method + R"j(","url":"https://x.test/p",)j" +
+                              R"j("extra":{"a":"1"},"extra_type":{"a":"number"})j"),
+                     "{}");
     EXPECT_EQ(sent.request.method, method);
     EXPECT_EQ(sent.request.body, R"j({"a":1})j");
   }
 }
 
 TEST(ApiRequestTest, UrlValuesAreEncodedWhenTheHostIsLiteral) {
-  Sent sent = Send(ApiLogic("GET", "https://x.test/reply/{{id}}?n={{n}}&t=$.math(1+2)"),
-                   R"j({"id":"a/b c","n":"1&2=3"})j");
+  Sent sent = Send(
+      ApiLogic(R"j("method":"GET","url":"https://x.test/reply/{{id}}?n={{n}}&t=$.math(1+2)")j"),
+      R"j({"id":"a/b c","n":"1&2=3"})j");
   EXPECT_EQ(sent.request.url, "https://x.test/reply/a%2Fb%20c?n=1%262%3D3&t=3");
   // A literal part is sent as written, an unclosed "{{" is text.
-  sent = Send(ApiLogic("GET", "https://x.test/a b/{{url}"), "{}");
+  sent = Send(ApiLogic(R"j("method":"GET","url":"https://x.test/a b/{{url}")j"), "{}");
   EXPECT_EQ(sent.request.url, "https://x.test/a b/{{url}");
 }
 
 TEST(ApiRequestTest, AUrlBuiltByTheProcessIsUrlText) {
-  Sent sent = Send(ApiLogic("GET", "{{base}}{{path}}"),
+  Sent sent = Send(ApiLogic(R"j("method":"GET","url":"{{base}}{{path}}")j"),
                    R"j({"base":"https://x.test","path":"/v1/items?id=7&q=a b"})j");
   EXPECT_EQ(sent.request.url, "https://x.test/v1/items?id=7&q=a%20b");
-  sent =
-      Send(ApiLogic("POST", "{{env}}/charge/{{id}}"), R"j({"env":"http://pay.test","id":"c/1"})j");
+  sent = Send(ApiLogic(R"j("method":"POST","url":"{{env}}/charge/{{id}}")j"),
+              R"j({"env":"http://pay.test","id":"c/1"})j");
   EXPECT_EQ(sent.request.url, "http://pay.test/charge/c/1");
   // The host itself is a value: the values are URL text.
-  sent = Send(ApiLogic("GET", "https://{{host}}/x/{{id}}"), R"j({"host":"h.test:8080","id":"1"})j");
+  sent = Send(ApiLogic(R"j("method":"GET","url":"https://{{host}}/x/{{id}}")j"),
+              R"j({"host":"h.test:8080","id":"1"})j");
   EXPECT_EQ(sent.request.url, "https://h.test:8080/x/1");
 }
 
 TEST(ApiRequestTest, AUrlWithoutHttpSchemeFails) {
   auto no_scheme = [](const std::string& url, const std::string& data) {
-    Sent sent = Send(ApiLogic("GET", url), data);
+    Sent sent = Send(ApiLogic(R"j("method":"GET","url":")j" + url + "\""), data);
     ExpectFail(sent.result, false, "api_bad_answer", "no_scheme");
     EXPECT_EQ(sent.result.description, "no_scheme");
     EXPECT_EQ(sent.max_in_flight, -1);  // nothing sent
@@ -281,15 +270,16 @@ TEST(ApiRequestTest, AUrlWithoutHttpSchemeFails) {
   no_scheme("{{url}}", "{}");
   no_scheme("", "{}");
   no_scheme("x.test/path", "{}");
-  Sent upper = Send(ApiLogic("GET", "HTTPS://X.TEST/"), "{}");
+  Sent upper = Send(ApiLogic(R"j("method":"GET","url":"HTTPS://X.TEST/")j"), "{}");
   ExpectParked(upper);
 }
 
 TEST(ApiRequestTest, FormBody) {
-  schema::Logic config =
-      ApiLogic("POST", "https://x.test/f",
-               {{"a", "x y", kString}, {"b", "1+1", kString}, {"o", "{{o}}", kObject}});
-  config.mutable_api()->set_content_type("application/x-www-form-urlencoded");
+  const std::string config = ApiLogic(
+      R"j("method":"POST","url":"https://x.test/f",)j"
+      R"j("content_type":"application/x-www-form-urlencoded",)j"
+      R"j("extra":{"a":"x y","b":"1+1","o":"{{o}}"},)j"
+      R"j("extra_type":{"a":"string","b":"string","o":"object"})j");
   Sent sent = Send(config, R"j({"o":{"k":1}})j");
   EXPECT_EQ(sent.request.body, "a=x%20y&b=1%2B1&o=%7B%22k%22%3A1%7D");
   EXPECT_EQ(sent.request.url, "https://x.test/f");
@@ -298,9 +288,11 @@ TEST(ApiRequestTest, FormBody) {
 }
 
 TEST(ApiRequestTest, XmlBodyFromTheSingleRootKey) {
-  for (const char* type : {"application/xml", "text/xml", "application/soap+xml"}) {
-    schema::Logic config = ApiLogic("POST", "https://x.test/x", {{"order", "{{order}}", kObject}});
-    config.mutable_api()->set_content_type(type);
+  for (const char* name : {"application/xml", "text/xml", "application/soap+xml"}) {
+    const std::string type = name;
+    const std::string config =
+        ApiLogic(R"j("method":"POST","url":"https://x.test/x","content_type":")j" + type +
+                 R"j(","extra":{"order":"{{order}}"},"extra_type":{"order":"object"})j");
     Sent sent = Send(config, R"j({"order":{"@id":"7","item":["a","b"],"note":"x & y"}})j");
     EXPECT_EQ(sent.request.body,
               R"x(<?xml version="1.0" encoding="UTF-8"?><order id="7"><item>a</item>)x"
@@ -310,48 +302,55 @@ TEST(ApiRequestTest, XmlBodyFromTheSingleRootKey) {
 }
 
 TEST(ApiRequestTest, XmlBodyErrorsAreBindErrors) {
-  schema::Logic two =
-      ApiLogic("POST", "https://x.test/x", {{"a", "1", kString}, {"b", "2", kString}});
-  two.mutable_api()->set_content_type("application/xml");
+  const std::string two = ApiLogic(
+      R"j("method":"POST","url":"https://x.test/x","content_type":"application/xml",)j"
+      R"j("extra":{"a":"1","b":"2"},"extra_type":{"a":"string","b":"string"})j");
   Sent sent = Send(two, "{}");
   ExpectFail(sent.result, true, "api_bind_error", "one root key");
 
-  schema::Logic bad = ApiLogic("POST", "https://x.test/x", {{"r", "{{r}}", kObject}});
-  bad.mutable_api()->set_content_type("text/xml");
+  const std::string bad =
+      ApiLogic(R"j("method":"POST","url":"https://x.test/x","content_type":"text/xml",)j"
+               R"j("extra":{"r":"{{r}}"},"extra_type":{"r":"object"})j");
   sent = Send(bad, R"j({"r":{"bad name":1}})j");
   ExpectFail(sent.result, true, "api_bind_error", "\"bad name\" is not an XML element name");
 
-  schema::Logic empty = ApiLogic("POST", "https://x.test/x");
-  empty.mutable_api()->set_content_type("text/xml");
+  const std::string empty =
+      ApiLogic(R"j("method":"POST","url":"https://x.test/x","content_type":"text/xml")j");
   sent = Send(empty, "{}");
   ExpectParked(sent);
   EXPECT_EQ(sent.request.body, "");
 }
 
 TEST(ApiRequestTest, RawBodyIsSentAsItIs) {
-  schema::Logic config = ApiLogic("POST", "https://x.test/r");
-  config.mutable_api()->set_format("raw");
-  config.mutable_api()->set_raw_body("{{payload}}");
-  config.mutable_api()->set_content_type("text/plain");  // any type goes with raw
-  Sent sent = Send(config, R"j({"payload":{"b":[1, 2],"a":"x"}})j");
+  // Any type goes with raw.
+  Sent sent = Send(ApiLogic(R"j("method":"POST","url":"https://x.test/r","format":"raw",)j"
+                            R"j("raw_body":"{{payload}}","content_type":"text/plain")j"),
+                   R"j({"payload":{"b":[1, 2],"a":"x"}})j");
   EXPECT_EQ(sent.request.body, R"j({"b":[1,2],"a":"x"})j");
   EXPECT_THAT(sent.request.headers, ElementsAre(Pair("Content-Type", "text/plain")));
 
-  config.mutable_api()->set_raw_body("id={{id}}&n={{n}}");
-  config.mutable_api()->clear_content_type();
-  sent = Send(config, R"j({"id":"a b","n":5})j");
+  sent = Send(ApiLogic(R"j("method":"POST","url":"https://x.test/r","format":"raw",)j"
+                       R"j("raw_body":"id={{id}}&n={{n}}")j"),
+              R"j({"id":"a b","n":5})j");
   EXPECT_EQ(sent.request.body, "id=a b&n=5");
   EXPECT_THAT(sent.request.headers, ElementsAre(Pair("Content-Type", "application/json")));
 
-  config.mutable_api()->set_raw_body("{{n}}");
-  sent = Send(config, R"j({"n":12.50})j");
+  sent = Send(ApiLogic(R"j("method":"POST","url":"https://x.test/r","format":"raw",)j"
+                       R"j("raw_body":"{{n}}")j"),
+              R"j({"n":12.50})j");
   EXPECT_EQ(sent.request.body, "12.5");
+
+  // A raw_body that is not a string is its JSON text.
+  sent = Send(ApiLogic(R"j("method":"POST","url":"https://x.test/r","format":"raw",)j"
+                       R"j("raw_body":{"a":[1, 2]})j"),
+              "{}");
+  EXPECT_EQ(sent.request.body, R"j({"a":[1,2]})j");
 }
 
 TEST(ApiRequestTest, RawGetSendsABodyOnlyWhenThereIsOne) {
-  schema::Logic config = ApiLogic("GET", "https://x.test/g", {{"q", "1", kString}});
-  config.mutable_api()->set_format("raw");
-  config.mutable_api()->set_raw_body("{{requestBody}}");
+  const std::string config =
+      ApiLogic(R"j("method":"GET","url":"https://x.test/g","format":"raw",)j"
+               R"j("raw_body":"{{requestBody}}","extra":{"q":"1"},"extra_type":{"q":"string"})j");
   Sent sent = Send(config, R"j({"requestBody":"{\"a\":1}"})j");
   EXPECT_EQ(sent.request.url, "https://x.test/g?q=1");
   EXPECT_EQ(sent.request.body, R"j({"a":1})j");
@@ -362,32 +361,43 @@ TEST(ApiRequestTest, RawGetSendsABodyOnlyWhenThereIsOne) {
 }
 
 TEST(ApiRequestTest, ExtraHeadersAreTemplates) {
-  schema::Logic config = ApiLogic("POST", "https://x.test/h");
-  AddHeader(&config, "Authorization", "Bearer {{token}}");
-  AddHeader(&config, "X-Count", "{{n}}");
-  Sent sent = Send(config, R"j({"token":"t0k","n":3})j");
+  Sent sent = Send(ApiLogic(R"j("method":"POST","url":"https://x.test/h",)j"
+                            R"j("extra_headers":{"Authorization":"Bearer {{token}}",)j"
+                            R"j("X-Count":"{{n}}"})j"),
+                   R"j({"token":"t0k","n":3})j");
   EXPECT_THAT(sent.request.headers,
               ElementsAre(Pair("Content-Type", "application/json"),
                           Pair("Authorization", "Bearer t0k"), Pair("X-Count", "3")));
 
   // A Content-Type of the process's own (any case, even empty) replaces ours.
-  AddHeader(&config, "content-type", "");
-  sent = Send(config, R"j({"token":"t0k","n":3})j");
+  sent = Send(ApiLogic(R"j("method":"POST","url":"https://x.test/h",)j"
+                       R"j("extra_headers":{"Authorization":"Bearer {{token}}",)j"
+                       R"j("X-Count":"{{n}}","content-type":""})j"),
+              R"j({"token":"t0k","n":3})j");
   EXPECT_THAT(sent.request.headers, ElementsAre(Pair("Authorization", "Bearer t0k"),
                                                 Pair("X-Count", "3"), Pair("content-type", "")));
 }
 
+TEST(ApiRequestTest, ExtraHeadersAsJsonTextAndNonStringValues) {
+  // Older exports write the map as JSON in a string; values are their text.
+  Sent sent = Send(ApiLogic(R"j("method":"POST","url":"https://x.test/h",)j"
+                            R"j("extra_headers":"{\"X-N\":5,\"X-B\":true}")j"),
+                   "{}");
+  EXPECT_THAT(sent.request.headers, ElementsAre(Pair("Content-Type", "application/json"),
+                                                Pair("X-N", "5"), Pair("X-B", "true")));
+}
+
 TEST(ApiRequestTest, AHeaderValueWithALineBreakIsABindError) {
-  schema::Logic config = ApiLogic("POST", "https://x.test/h");
-  AddHeader(&config, "X-Evil", "{{v}}");
-  Sent sent = Send(config, R"j({"v":"a\r\nHost: evil"})j");
+  Sent sent = Send(ApiLogic(R"j("method":"POST","url":"https://x.test/h",)j"
+                            R"j("extra_headers":{"X-Evil":"{{v}}"})j"),
+                   R"j({"v":"a\r\nHost: evil"})j");
   ExpectFail(sent.result, true, "api_bind_error", "extra_headers \"X-Evil\"");
 }
 
 TEST(ApiRequestTest, SendSysSignsTheJsonBody) {
-  schema::Logic config = ApiLogic("POST", "https://x.test/s?k=1", {{"x", "1", kString}});
-  config.mutable_api()->set_send_sys(true);
-  config.mutable_api()->set_api_secret_outer("s3cr3t");
+  const std::string config =
+      ApiLogic(R"j("method":"POST","url":"https://x.test/s?k=1","send_sys":true,)j"
+               R"j("api_secret_outer":"s3cr3t","extra":{"x":"1"},"extra_type":{"x":"string"})j");
   Sent sent = Send(config, "{}", [](FakeTask& task) {
     task.env.now = absl::FromUnixSeconds(1700000000);
     task.ref_value = "r1";
@@ -405,9 +415,11 @@ TEST(ApiRequestTest, SendSysSignsTheJsonBody) {
 }
 
 TEST(ApiRequestTest, SendSysOnAQueryRequestSignsAnEmptyBody) {
-  schema::Logic config = ApiLogic("GET", "https://x.test/s", {{"sys", "mine", kString}});
-  config.mutable_api()->set_send_sys(true);
-  config.mutable_api()->set_api_secret_outer("s3cr3t");
+  // send_sys as the platform sometimes writes booleans: "true".
+  const std::string config =
+      ApiLogic(R"j("method":"GET","url":"https://x.test/s","send_sys":"true",)j"
+               R"j("api_secret_outer":"s3cr3t","extra":{"sys":"mine"},)j"
+               R"j("extra_type":{"sys":"string"})j");
   Sent sent =
       Send(config, "{}", [](FakeTask& task) { task.env.now = absl::FromUnixSeconds(1700000000); });
   // sha1("1700000000s3cr3ts3cr3t"); no `sys` object in a query.
@@ -419,8 +431,9 @@ TEST(ApiRequestTest, SendSysOnAQueryRequestSignsAnEmptyBody) {
 }
 
 TEST(ApiRequestTest, SendSysReplacesAnExtraSysAndWritesANullRef) {
-  schema::Logic config = ApiLogic("POST", "https://x.test/s", {{"sys", "mine", kString}});
-  config.mutable_api()->set_send_sys(true);
+  const std::string config =
+      ApiLogic(R"j("method":"POST","url":"https://x.test/s","send_sys":true,)j"
+               R"j("extra":{"sys":"mine"},"extra_type":{"sys":"string"})j");
   Sent sent = Send(config, "{}");
   EXPECT_EQ(
       sent.request.body,
@@ -428,9 +441,10 @@ TEST(ApiRequestTest, SendSysReplacesAnExtraSysAndWritesANullRef) {
 }
 
 TEST(ApiRequestTest, ConveyorFormatPostsTheOpsEnvelope) {
-  schema::Logic config = ApiLogic("GET", "https://api.test/api/1/json/public/9/h",
-                                  {{"k", "{{name}}", kString}, {"n", "2", kNumber}});
-  config.mutable_api()->set_format("conveyor");
+  const std::string config =
+      ApiLogic(R"j("method":"GET","url":"https://api.test/api/1/json/public/9/h",)j"
+               R"j("format":"conveyor","extra":{"k":"{{name}}","n":"2"},)j"
+               R"j("extra_type":{"k":"string","n":"number"})j");
   Sent sent = Send(config, R"j({"name":"Bob","deep":{"a":[1]}})j",
                    [](FakeTask& task) { task.ref_value = "r7"; });
   ExpectParked(sent);
@@ -444,31 +458,39 @@ TEST(ApiRequestTest, ConveyorFormatPostsTheOpsEnvelope) {
 }
 
 TEST(ApiRequestTest, ClientCertificateAndThreads) {
-  schema::Logic config = ApiLogic("POST", "https://x.test/c");
   const std::string pem =
       "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
       "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
-  config.mutable_api()->set_cert_pem(pem);
-  config.mutable_api()->set_max_threads(11);
-  Sent sent = Send(config, "{}");
+  // The PEM as the file holds it: line breaks escaped; max_threads a string.
+  const std::string escaped =
+      R"j(-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n)j"
+      R"j(-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n)j";
+  Sent sent = Send(ApiLogic(R"j("method":"POST","url":"https://x.test/c","cert_pem":")j" +
+                            escaped + R"j(","max_threads":"11")j"),
+                   "{}");
   EXPECT_EQ(sent.request.client_cert_pem, pem);
   EXPECT_EQ(sent.max_in_flight, 11);
 }
 
 TEST(ApiRequestTest, AnExtraValueThatDoesNotConvertFails) {
-  Sent sent =
-      Send(ApiLogic("POST", "https://x.test/", {{"n", "{{s}}", kNumber}}), R"j({"s":"abc"})j");
+  Sent sent = Send(ApiLogic(R"j("method":"POST","url":"https://x.test/",)j"
+                            R"j("extra":{"n":"{{s}}"},"extra_type":{"n":"number"})j"),
+                   R"j({"s":"abc"})j");
   ExpectFail(sent.result, false, "api_wrong_convert_param",
              "Param: n, Value: abc, Try convert to: number");
   EXPECT_EQ(sent.max_in_flight, -1);
-  sent = Send(ApiLogic("POST", "https://x.test/", {{"{{k}}", "1", kString}}), R"j({"k":"a..b"})j");
+  sent = Send(ApiLogic(R"j("method":"POST","url":"https://x.test/",)j"
+                       R"j("extra":{"{{k}}":"1"},"extra_type":{"{{k}}":"string"})j"),
+              R"j({"k":"a..b"})j");
   ExpectFail(sent.result, false, "api_wrong_convert_param", "Param: a..b");
 }
 
 TEST(ApiRequestTest, WithoutAnErrNodeTheFailureStopsTheTask) {
-  schema::Logic config = ApiLogic("GET", "{{url}}");
-  config.mutable_api()->clear_err_node_id();
-  Sent sent = Send(config, "{}");
+  Sent sent = Send(ApiLogic(R"j("method":"GET","url":"{{url}}")j", /*err_node=*/false), "{}");
+  EXPECT_EQ(sent.result.kind, LogicResult::Kind::kFail);
+  EXPECT_FALSE(sent.result.node.valid());
+  // An empty err_node_id is how exports say "no error exit".
+  sent = Send(ApiLogic(R"j("method":"GET","url":"{{url}}","err_node_id":"")j", false), "{}");
   EXPECT_EQ(sent.result.kind, LogicResult::Kind::kFail);
   EXPECT_FALSE(sent.result.node.valid());
 }
@@ -477,59 +499,102 @@ TEST(ApiRequestTest, WithoutAnErrNodeTheFailureStopsTheTask) {
 // Deploy.
 
 TEST(ApiDeployTest, ErrorsNameTheField) {
-  EXPECT_THAT(DeployError(ApiLogic("FETCH", "https://x.test/")),
+  const std::string url = R"j("url":"https://x.test/")j";
+  EXPECT_THAT(DeployError(ApiLogic(R"j("method":"FETCH",)j" + url)),
               HasSubstr("method \"FETCH\" is not GET, POST, PUT, DELETE, HEAD or PATCH"));
-  schema::Logic config = ApiLogic("POST", "https://x.test/");
-  config.mutable_api()->set_format("soap");
-  EXPECT_THAT(DeployError(config), HasSubstr("format \"soap\""));
+  EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST","format":"soap",)j" + url)),
+              HasSubstr("format \"soap\""));
 
-  config = ApiLogic("POST", "https://x.test/");
-  config.mutable_api()->set_content_type("text/plain");
-  EXPECT_THAT(DeployError(config), HasSubstr("content_type \"text/plain\""));
-  config.mutable_api()->set_method("GET");  // no body: any content_type
-  FakeBuilder builder;
-  EXPECT_TRUE(Build(config, builder).ok());
+  EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST","content_type":"text/plain",)j" + url)),
+              HasSubstr("content_type \"text/plain\""));
+  FakeBuilder builder;  // no body: any content_type
+  EXPECT_TRUE(Build(ApiLogic(R"j("method":"GET","content_type":"text/plain",)j" + url), builder)
+                  .ok());
 
-  EXPECT_THAT(DeployError(ApiLogic("POST", "https://x.test/{{a..b}}")), HasSubstr("url: "));
-  EXPECT_THAT(DeployError(ApiLogic("POST", "https://x.test/$.nope(1)")),
+  EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST","url":"https://x.test/{{a..b}}")j")),
+              HasSubstr("url: "));
+  EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST","url":"https://x.test/$.nope(1)")j")),
               HasSubstr("unknown function $.nope"));
-  EXPECT_THAT(DeployError(ApiLogic("POST", "https://x.test/", {{"a..b", "1", kString}})),
+  EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST",)j" + url +
+                                   R"j(,"extra":{"a..b":"1"},"extra_type":{"a..b":"string"})j")),
               HasSubstr("extra key \"a..b\""));
-  EXPECT_THAT(DeployError(ApiLogic("POST", "https://x.test/", {{"a", "{{}}", kString}})),
+  EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST",)j" + url +
+                                   R"j(,"extra":{"a":"{{}}"},"extra_type":{"a":"string"})j")),
               HasSubstr("extra.a"));
 
-  config = ApiLogic("POST", "https://x.test/");
-  AddHeader(&config, "Bad Header", "1");
-  EXPECT_THAT(DeployError(config), HasSubstr("extra_headers \"Bad Header\": not an HTTP header"));
-  config = ApiLogic("POST", "https://x.test/");
-  AddHeader(&config, "X-A", "{{}}");
-  EXPECT_THAT(DeployError(config), HasSubstr("extra_headers \"X-A\""));
+  EXPECT_THAT(
+      DeployError(ApiLogic(R"j("method":"POST","extra_headers":{"Bad Header":"1"},)j" + url)),
+      HasSubstr("extra_headers \"Bad Header\": not an HTTP header"));
+  EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST","extra_headers":{"X-A":"{{}}"},)j" + url)),
+              HasSubstr("extra_headers \"X-A\""));
 
-  config = ApiLogic("POST", "https://x.test/");
-  config.mutable_api()->set_format("raw");
-  config.mutable_api()->set_raw_body("{{}}");
-  EXPECT_THAT(DeployError(config), HasSubstr("raw_body: "));
+  EXPECT_THAT(
+      DeployError(ApiLogic(R"j("method":"POST","format":"raw","raw_body":"{{}}",)j" + url)),
+      HasSubstr("raw_body: "));
 
-  config = ApiLogic("POST", "https://x.test/");
-  config.mutable_api()->set_max_threads(-1);
-  EXPECT_THAT(DeployError(config), HasSubstr("max_threads -1"));
+  EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST","max_threads":-1,)j" + url)),
+              HasSubstr("max_threads -1"));
 
-  config = ApiLogic("POST", "https://x.test/");
-  config.mutable_api()->set_cert_pem("not a certificate");
-  EXPECT_THAT(DeployError(config), HasSubstr("cert_pem"));
+  EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST","cert_pem":"not a certificate",)j" + url)),
+              HasSubstr("cert_pem"));
 
-  config = ApiLogic("POST", "https://x.test/");
-  config.mutable_api()->set_err_node_id("nowhere");
-  EXPECT_THAT(DeployError(config), HasSubstr("nowhere"));
+  EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST","err_node_id":"nowhere",)j" + url,
+                                   /*err_node=*/false)),
+              HasSubstr("nowhere"));
 
-  config = ApiLogic("POST", "https://x.test/");
-  config.mutable_api()->set_customize_response(true);
-  AddResponse(&config, "a..b", "{{body}}", kObject);
-  EXPECT_THAT(DeployError(config), HasSubstr("response key \"a..b\""));
-  config = ApiLogic("POST", "https://x.test/");
-  config.mutable_api()->set_customize_response(true);
-  AddResponse(&config, "a", "{{body.}}", kObject);
-  EXPECT_THAT(DeployError(config), HasSubstr("response.a"));
+  EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST","customize_response":true,)j" + url +
+                                   R"j(,"response":{"a..b":"{{body}}"},)j"
+                                   R"j("response_type":{"a..b":"object"})j")),
+              HasSubstr("response key \"a..b\""));
+  EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST","customize_response":true,)j" + url +
+                                   R"j(,"response":{"a":"{{body.}}"},)j"
+                                   R"j("response_type":{"a":"object"})j")),
+              HasSubstr("response.a"));
+}
+
+// The importer's rules, now the factory's: each error is located at its key.
+TEST(ApiDeployTest, ErrorsAreLocated) {
+  const std::string url = R"j("url":"https://x.test/")j";
+  EXPECT_EQ(DeployError(ApiLogic(R"j("method":"fetch",)j" + url)),
+            "logic.method: method \"fetch\" is not GET, POST, PUT, DELETE, HEAD or PATCH");
+  EXPECT_EQ(DeployError(ApiLogic(R"j("method":"",)j" + url)),
+            "logic.method: method \"\" is not GET, POST, PUT, DELETE, HEAD or PATCH");
+  EXPECT_EQ(DeployError(ApiLogic(R"j("max_threads":100001,)j" + url)),
+            "logic.max_threads: max_threads 100001 is out of range");
+  EXPECT_EQ(DeployError(ApiLogic(R"j("max_threads":-1,)j" + url)),
+            "logic.max_threads: max_threads -1 is out of range");
+  EXPECT_EQ(DeployError(ApiLogic(R"j("method":"POST")j")), "logic: api has no url");
+  EXPECT_EQ(DeployError(ApiLogic(R"j("format":"soap",)j" + url)),
+            "logic.format: format \"soap\" is not \"\", \"conveyor\" or \"raw\"");
+  EXPECT_EQ(DeployError(ApiLogic(R"j("cert_pem":"x",)j" + url)),
+            "logic.cert_pem: not PEM text (no \"-----BEGIN \" line)");
+  // Every problem of one logic is listed.
+  const std::string both = DeployError(ApiLogic(R"j("method":"FETCH","max_threads":"x")j"));
+  EXPECT_THAT(both, HasSubstr("logic.method: method \"FETCH\""));
+  EXPECT_THAT(both, HasSubstr("logic.max_threads: "));
+  EXPECT_THAT(both, HasSubstr("logic: api has no url"));
+  // A url that is not a string is reported by the reader, not as missing.
+  EXPECT_THAT(DeployError(ApiLogic(R"j("url":5)j")), HasSubstr("logic.url: "));
+  EXPECT_THAT(DeployError(ApiLogic(R"j("url":5)j")), ::testing::Not(HasSubstr("no url")));
+  EXPECT_THAT(DeployError(ApiLogic(R"j("send_sys":"yes",)j" + url)),
+              HasSubstr("logic.send_sys: "));
+}
+
+TEST(ApiDeployTest, MissingTypesAreWarnings) {
+  FakeBuilder builder;
+  std::unique_ptr<Logic> logic =
+      MustBuild(ApiLogic(R"j("url":"https://x.test/","extra":{"a":"1"},)j"
+                         R"j("extra_type":{"b":"number"})j"),
+                builder);
+  ASSERT_NE(logic, nullptr);
+  std::vector<std::string> warnings = testing::Warnings(builder);
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_THAT(warnings[0], HasSubstr("extra_type has no entry for \"a\""));
+  EXPECT_THAT(warnings[1], HasSubstr("\"b\" has a type but no value in extra"));
+  std::unique_ptr<FakeTask> task = NewTask("{}");
+  logic->Run(*task);
+  ASSERT_EQ(task->http_sent.size(), 1u);
+  EXPECT_EQ(task->http_sent[0].body, R"j({"a":"1"})j");  // a string
 }
 
 TEST(ApiDeployTest, RegisteredAsApi) {
@@ -539,17 +604,20 @@ TEST(ApiDeployTest, RegisteredAsApi) {
   ASSERT_NE(factory, nullptr);
   EXPECT_EQ(factory->type(), "api");
   FakeBuilder builder;
-  std::unique_ptr<Logic> logic = MustBuild(ApiLogic("POST", "https://x.test/"), builder);
+  std::unique_ptr<Logic> logic =
+      MustBuild(ApiLogic(R"j("method":"POST","url":"https://x.test/")j"), builder);
   ASSERT_NE(logic, nullptr);
   EXPECT_EQ(logic->error_family(), "api");
   EXPECT_EQ(logic->error_node().index, kErrNode);
+  EXPECT_THAT(testing::Warnings(builder), IsEmpty());
 }
 
 // ---------------------------------------------------------------------------
 // Answers.
 
-const schema::Logic& Plain() {
-  static const schema::Logic* config = new schema::Logic(ApiLogic("POST", "https://x.test/"));
+const std::string& Plain() {
+  static const std::string* config =
+      new std::string(ApiLogic(R"j("method":"POST","url":"https://x.test/")j"));
   return *config;
 }
 
@@ -585,8 +653,8 @@ TEST(ApiResponseTest, XmlIsConvertedAndMerged) {
   EXPECT_THAT(got.writes, ElementsAre(R"j(r={"@a":"1","x":["1","2"],"y":""})j"));
 
   // No Content-Type: XML when the request was.
-  schema::Logic xml = ApiLogic("POST", "https://x.test/");
-  xml.mutable_api()->set_content_type("application/soap+xml");
+  const std::string xml = ApiLogic(
+      R"j("method":"POST","url":"https://x.test/","content_type":"application/soap+xml")j");
   got = Receive(xml, "{}", Answer(200, "<r>1</r>"));
   EXPECT_THAT(got.writes, ElementsAre("r=\"1\""));
   got = Receive(Plain(), "{}", Answer(200, "<r>1</r>"));
@@ -601,16 +669,16 @@ TEST(ApiResponseTest, AnEmptyBodyWritesNothing) {
   EXPECT_EQ(got.result.kind, LogicResult::Kind::kNext);
   EXPECT_THAT(got.writes, IsEmpty());
 
-  schema::Logic rfc = ApiLogic("POST", "https://x.test/");
-  rfc.mutable_api()->set_rfc_format(true);
+  const std::string rfc =
+      ApiLogic(R"j("method":"POST","url":"https://x.test/","rfc_format":true)j");
   got = Receive(rfc, "{}", Answer(202, ""));
   EXPECT_EQ(got.result.kind, LogicResult::Kind::kNext);
   got = Receive(rfc, "{}", Answer(201, ""));
   EXPECT_EQ(got.result.kind, LogicResult::Kind::kGoTo);
   EXPECT_EQ(got.writes,
             ErrorWrites("software", "api_no_valid_json", "the answer has no body", 201));
-  schema::Logic head = ApiLogic("HEAD", "https://x.test/");
-  head.mutable_api()->set_rfc_format(true);
+  const std::string head =
+      ApiLogic(R"j("method":"HEAD","url":"https://x.test/","rfc_format":1)j");
   got = Receive(head, "{}", Answer(200, ""));
   EXPECT_EQ(got.result.kind, LogicResult::Kind::kNext);
 }
@@ -630,8 +698,8 @@ TEST(ApiResponseTest, ABodyThatIsNotJsonGoesToTheErrNodeWithTheHttpCode) {
   EXPECT_EQ(got.result.kind, LogicResult::Kind::kGoTo);
   EXPECT_THAT(got.writes[2], HasSubstr("a JSON number, not an object or array"));
 
-  schema::Logic no_err = ApiLogic("POST", "https://x.test/");
-  no_err.mutable_api()->clear_err_node_id();
+  const std::string no_err =
+      ApiLogic(R"j("method":"POST","url":"https://x.test/")j", /*err_node=*/false);
   got = Receive(no_err, "{}", Answer(200, "oops"));
   ExpectFail(got.result, false, "api_no_valid_json", "not valid JSON", NodeHandle::kNone);
   EXPECT_THAT(got.writes, IsEmpty());
@@ -660,8 +728,8 @@ TEST(ApiResponseTest, OtherCodesAreBadAnswersWithTheHttpCode) {
               ErrorWrites("software", "api_bad_answer", "HTTP " + std::to_string(code), code));
   }
 
-  schema::Logic no_err = ApiLogic("POST", "https://x.test/");
-  no_err.mutable_api()->clear_err_node_id();
+  const std::string no_err =
+      ApiLogic(R"j("method":"POST","url":"https://x.test/")j", /*err_node=*/false);
   got = Receive(no_err, "{}", Answer(404, "{}"));
   ExpectFail(got.result, false, "api_bad_answer", "HTTP 404", NodeHandle::kNone);
 }
@@ -686,22 +754,21 @@ TEST(ApiResponseTest, ExchangesWithoutAnAnswer) {
   check(absl::InternalError("curl said no"), true, "api_fatal_error", "curl said no");
 }
 
-schema::Logic Customized() {
-  schema::Logic config = ApiLogic("POST", "https://x.test/");
-  config.mutable_api()->set_customize_response(true);
-  return config;
+// A customize_response logic with `response` and `response_type` (JSON
+// members, without braces).
+std::string Customized(const std::string& response, const std::string& types) {
+  return ApiLogic(R"j("method":"POST","url":"https://x.test/","customize_response":true,)j"
+                  R"j("response":{)j" +
+                  response + R"j(},"response_type":{)j" + types + "}");
 }
 
 TEST(ApiResponseTest, CustomizedResponseWritesOnlyItsMapping) {
-  schema::Logic config = Customized();
-  AddResponse(&config, "out.id", "{{body.data.id}}", kNumber);
-  AddResponse(&config, "ct", "{{header.content-type}}", kString);
-  AddResponse(&config, "whole", "{{body}}", kObject);
-  AddResponse(&config, "{{target}}", "{{body.data}}", kObject);
-  AddResponse(&config, "list", "{{body.data}}", kArray);
-  AddResponse(&config, "missing", "{{body.nope}}", kString);
-  AddResponse(&config, "headers", "{{header}}", kObject);
-  AddResponse(&config, "text", "id={{body.data.id}}", kString);
+  const std::string config = Customized(
+      R"j("out.id":"{{body.data.id}}","ct":"{{header.content-type}}","whole":"{{body}}",)j"
+      R"j("{{target}}":"{{body.data}}","list":"{{body.data}}","missing":"{{body.nope}}",)j"
+      R"j("headers":"{{header}}","text":"id={{body.data.id}}")j",
+      R"j("out.id":"number","ct":"string","whole":"object","{{target}}":"object",)j"
+      R"j("list":"array","missing":"string","headers":"object","text":"string")j");
   Received got =
       Receive(config, R"j({"target":"dyn"})j",
               Answer(201, R"j({"data":{"id":"17"},"other":1})j", "application/json",
@@ -716,44 +783,40 @@ TEST(ApiResponseTest, CustomizedResponseWritesOnlyItsMapping) {
 }
 
 TEST(ApiResponseTest, CustomizedResponseReadsTextAndXmlBodies) {
-  schema::Logic config = Customized();
-  AddResponse(&config, "raw", "{{body}}", kString);
+  std::string config = Customized(R"j("raw":"{{body}}")j", R"j("raw":"string")j");
   Received got = Receive(config, "{}", Answer(200, "plain \"text\"", "text/plain"));
   EXPECT_THAT(got.writes, ElementsAre(R"j(raw="plain \"text\"")j"));
 
-  config = Customized();
-  AddResponse(&config, "v", "{{body.r.v}}", kNumber);
+  config = Customized(R"j("v":"{{body.r.v}}")j", R"j("v":"number")j");
   got = Receive(config, "{}", Answer(200, "<r><v>5</v></r>", "application/xml"));
   EXPECT_THAT(got.writes, ElementsAre("v=5"));
 }
 
 TEST(ApiResponseTest, CustomizedResponseIsAllOrNothing) {
-  schema::Logic config = Customized();
-  AddResponse(&config, "first", "{{body.a}}", kString);
-  AddResponse(&config, "n", "{{body.name}}", kNumber);
+  std::string config = Customized(R"j("first":"{{body.a}}","n":"{{body.name}}")j",
+                                  R"j("first":"string","n":"number")j");
   Received got = Receive(config, "{}", Answer(200, R"j({"a":"x","name":"Bob"})j"));
   EXPECT_EQ(got.result.kind, LogicResult::Kind::kGoTo);
   EXPECT_EQ(got.writes, ErrorWrites("software", "api_wrong_convert_param",
                                     "Param: n, Value: Bob, Try convert to: number", 200));
 
-  config = Customized();
-  AddResponse(&config, "{{k}}", "1", kString);
+  config = Customized(R"j("{{k}}":"1")j", R"j("{{k}}":"string")j");
   got = Receive(config, R"j({"k":""})j", Answer(200, "{}"));
   EXPECT_EQ(got.result.kind, LogicResult::Kind::kGoTo);
   EXPECT_THAT(got.writes[1], HasSubstr("api_wrong_convert_param"));
 }
 
 TEST(ApiResponseTest, CustomizedResponseStillFailsOnErrorCodes) {
-  schema::Logic config = Customized();
-  AddResponse(&config, "body", "{{body}}", kObject);
+  const std::string config = Customized(R"j("body":"{{body}}")j", R"j("body":"object")j");
   Received got = Receive(config, "{}", Answer(503, R"j({"e":1})j"));
   EXPECT_EQ(got.result.kind, LogicResult::Kind::kGoTo);
   EXPECT_EQ(got.writes, ErrorWrites("software", "api_bad_answer", "HTTP 503", 503));
 }
 
 TEST(ApiResponseTest, DebugInfo) {
-  schema::Logic config = ApiLogic("POST", "https://x.test/", {{"a", "1", kString}});
-  config.mutable_api()->set_debug_info(true);
+  const std::string config =
+      ApiLogic(R"j("method":"POST","url":"https://x.test/","debug_info":true,)j"
+               R"j("extra":{"a":"1"},"extra_type":{"a":"string"})j");
   const std::string body = R"j({"r":true})j";
   Received got = Receive(config, "{}", Answer(200, body));
   EXPECT_EQ(got.result.kind, LogicResult::Kind::kNext);
@@ -770,10 +833,9 @@ TEST(ApiResponseTest, DebugInfo) {
                    ErrorWrites("software", "api_bad_answer", "HTTP 400", 400)));
 }
 
-schema::Logic Conveyor() {
-  schema::Logic config = ApiLogic("POST", "https://api.test/api/1/json/public/9/h");
-  config.mutable_api()->set_format("conveyor");
-  return config;
+std::string Conveyor() {
+  return ApiLogic(R"j("method":"POST","url":"https://api.test/api/1/json/public/9/h",)j"
+                  R"j("format":"conveyor")j");
 }
 
 TEST(ApiResponseTest, ConveyorResDataIsMerged) {
@@ -809,7 +871,9 @@ TEST(ApiResponseTest, ConveyorErrors) {
 TEST(ApiFlowTest, SendThenReceive) {
   FakeBuilder builder;
   std::unique_ptr<Logic> logic =
-      MustBuild(ApiLogic("POST", "https://x.test/{{id}}", {{"a", "{{a}}", kString}}), builder);
+      MustBuild(ApiLogic(R"j("method":"POST","url":"https://x.test/{{id}}",)j"
+                         R"j("extra":{"a":"{{a}}"},"extra_type":{"a":"string"})j"),
+                builder);
   ASSERT_NE(logic, nullptr);
   std::unique_ptr<FakeTask> task = NewTask(R"j({"id":"7","a":"x"})j");
   LogicResult first = logic->Run(*task);
@@ -825,10 +889,10 @@ TEST(ApiFlowTest, SendThenReceive) {
 
 // One compiled logic serves many tasks at once (Logic::Run is const).
 TEST(ApiFlowTest, ConcurrentTasksShareTheLogic) {
-  schema::Logic config = ApiLogic("POST", "https://x.test/{{id}}", {{"a", "{{id}}", kNumber}});
-  config.mutable_api()->set_customize_response(true);
-  config.mutable_api()->set_debug_info(true);
-  AddResponse(&config, "got", "{{body.n}}", kNumber);
+  const std::string config =
+      ApiLogic(R"j("method":"POST","url":"https://x.test/{{id}}","customize_response":true,)j"
+               R"j("debug_info":true,"extra":{"a":"{{id}}"},"extra_type":{"a":"number"},)j"
+               R"j("response":{"got":"{{body.n}}"},"response_type":{"got":"number"})j");
   FakeBuilder builder;
   std::unique_ptr<Logic> logic = MustBuild(config, builder);
   ASSERT_NE(logic, nullptr);

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,11 +18,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "convey/http.h"
 #include "convey/logic.h"
 #include "logics/builtin.h"
 #include "runtime/template/template.h"
-#include "schema/process.pb.h"
+#include "runtime/import/logic_config.h"
+#include "simdjson.h"
 #include "tests/runtime/template/fake_env.h"
 
 namespace convey {
@@ -49,10 +52,22 @@ class FakeBuilder : public LogicBuilder {
     return SumHandle{static_cast<uint32_t>(sums.size() - 1)};
   }
   void ReferenceProcess(int64_t conv_id) override { referenced.push_back(conv_id); }
+  void Warn(std::string message) override {
+    Diagnostic warning;
+    warning.severity = Diagnostic::Severity::kWarning;
+    warning.location = "logic";
+    warning.message = std::move(message);
+    diagnostics.push_back(std::move(warning));
+  }
+  void DeclareQueue() override { ++queues; }
 
   std::vector<std::unique_ptr<Template>> templates;
   std::vector<std::string> sums;
   std::vector<int64_t> referenced;
+  int queues = 0;
+  // What the configs and Warn reported, errors and warnings.
+  std::vector<Diagnostic> diagnostics;
+  std::deque<std::string> locations;  // backing the configs' locations
 };
 
 // One call to a TaskContext service, as the fake saw it.
@@ -165,53 +180,87 @@ class FakeTask : public TaskContext {
   std::string json_;
 };
 
-// The type name of a logic's configuration.
-inline absl::string_view TypeOf(const schema::Logic& config) {
-  switch (config.config_case()) {
-    case schema::Logic::kGo:
-      return "go";
-    case schema::Logic::kGoIfConst:
-      return "go_if_const";
-    case schema::Logic::kSetParam:
-      return "set_param";
-    case schema::Logic::kApiSum:
-      return "api_sum";
-    case schema::Logic::kApiCopy:
-      return "api_copy";
-    case schema::Logic::kApiRpc:
-      return "api_rpc";
-    case schema::Logic::kApiRpcReply:
-      return "api_rpc_reply";
-    case schema::Logic::kApiCallback:
-      return "api_callback";
-    case schema::Logic::kApiQueue:
-      return "api_queue";
-    case schema::Logic::kApiGetTask:
-      return "api_get_task";
-    case schema::Logic::kApi:
-      return "api";
-    default:
-      return "unsupported";
-  }
-}
-
-// Compiles `config` with the built-in factory of its type; `node` (may be
-// null) is the node holding it.
-inline absl::StatusOr<std::unique_ptr<Logic>> Build(const schema::Logic& config,
-                                                    FakeBuilder& builder,
-                                                    const schema::Node* node = nullptr) {
+// Compiles the logic object `logic_json` (its `type` picks the built-in
+// factory) in a node of `kind`; `stub` holds a stub-mode node's branches,
+// each a list of logic objects. A deploy error is InvalidArgument listing
+// the reported diagnostics ("LOCATION: MESSAGE" per line), or the factory's
+// own status when it reported none.
+inline absl::StatusOr<std::unique_ptr<Logic>> Build(
+    absl::string_view logic_json, FakeBuilder& builder, NodeKind kind = NodeKind::kNormal,
+    const std::vector<std::vector<std::string>>& stub = {}) {
   static LogicRegistry* registry = [] {
     auto* r = new LogicRegistry();
     if (!logics::RegisterBuiltinLogics(*r).ok()) std::abort();
     return r;
   }();
+  // The type, read the way the importer reads it.
+  simdjson::dom::parser parser;
+  std::string_view type_view;
+  if (parser.parse(logic_json.data(), logic_json.size()).get_object()["type"].get(type_view) !=
+      simdjson::SUCCESS) {
+    return absl::InvalidArgumentError("the test's logic object has no string type");
+  }
+  const std::string type(type_view);
+  std::vector<Diagnostic>& diagnostics = builder.diagnostics;
+  auto config_of = [&](absl::string_view json, absl::string_view logic_type,
+                       std::string location) -> absl::StatusOr<std::unique_ptr<LogicConfig>> {
+    builder.locations.push_back(std::move(location));
+    return internal::NewLogicConfig(
+        {"test.json", logic_type, json, builder.locations.back(), "n"}, &builder, &diagnostics);
+  };
+  absl::StatusOr<std::unique_ptr<LogicConfig>> config = config_of(logic_json, type, "logic");
+  if (!config.ok()) return config.status();
+  std::vector<std::unique_ptr<LogicConfig>> stub_configs;
   LogicSpec spec;
-  spec.type = TypeOf(config);
-  spec.config = &config;
-  spec.node = node;
+  spec.type = type;
+  spec.node_id = "n";
+  spec.config = config->get();
+  spec.node_kind = kind;
+  for (size_t i = 0; i < stub.size(); ++i) {
+    spec.stub.emplace_back();
+    for (size_t j = 0; j < stub[i].size(); ++j) {
+      simdjson::dom::parser step_parser;
+      std::string_view step_type;
+      if (step_parser.parse(stub[i][j]).get_object()["type"].get(step_type) !=
+          simdjson::SUCCESS) {
+        step_type = {};
+      }
+      absl::StatusOr<std::unique_ptr<LogicConfig>> step = config_of(
+          stub[i][j], std::string(step_type), absl::StrCat("stub[", i, "][", j, "]"));
+      if (!step.ok()) return step.status();
+      spec.stub.back().push_back(step->get());
+      stub_configs.push_back(*std::move(step));
+    }
+  }
   const LogicFactory* factory = registry->Find(spec.type);
   if (factory == nullptr) return absl::NotFoundError(absl::StrCat("no factory ", spec.type));
-  return factory->Create(spec, builder);
+  const size_t first = diagnostics.size();
+  absl::StatusOr<std::unique_ptr<Logic>> created = factory->Create(spec, builder);
+  std::vector<std::string> errors;
+  for (size_t i = first; i < diagnostics.size(); ++i) {
+    if (diagnostics[i].is_error()) {
+      errors.push_back(absl::StrCat(diagnostics[i].location, ": ", diagnostics[i].message));
+    }
+  }
+  if (!created.ok() && !errors.empty()) {
+    return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+  }
+  if (created.ok() && !errors.empty()) {
+    return absl::InternalError(absl::StrCat("the factory reported errors yet succeeded: ",
+                                            absl::StrJoin(errors, "\n")));
+  }
+  return created;
+}
+
+// The warnings reported while building, as "LOCATION: MESSAGE".
+inline std::vector<std::string> Warnings(const FakeBuilder& builder) {
+  std::vector<std::string> warnings;
+  for (const Diagnostic& diagnostic : builder.diagnostics) {
+    if (!diagnostic.is_error()) {
+      warnings.push_back(absl::StrCat(diagnostic.location, ": ", diagnostic.message));
+    }
+  }
+  return warnings;
 }
 
 }  // namespace testing

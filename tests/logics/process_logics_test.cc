@@ -10,7 +10,6 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "schema/process.pb.h"
 #include "tests/logics/fakes.h"
 
 namespace convey {
@@ -23,33 +22,53 @@ using testing::FakeTask;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-using Items = std::vector<std::tuple<std::string, std::string, schema::ValueType>>;
-constexpr auto kString = schema::VALUE_TYPE_STRING;
-constexpr auto kNumber = schema::VALUE_TYPE_NUMBER;
-constexpr auto kObject = schema::VALUE_TYPE_OBJECT;
-constexpr auto kBoolean = schema::VALUE_TYPE_BOOLEAN;
+using ::testing::StartsWith;
 
-void AddItems(const Items& items, google::protobuf::RepeatedPtrField<schema::TypedValue>* out) {
-  for (const auto& [key, value, type] : items) {
-    schema::TypedValue* item = out->Add();
-    item->set_key(key);
-    item->set_value(value);
-    item->set_type(type);
+// key, value, type name.
+using Items = std::vector<std::tuple<std::string, std::string, std::string>>;
+constexpr char kString[] = "string";
+constexpr char kNumber[] = "number";
+constexpr char kObject[] = "object";
+constexpr char kBoolean[] = "boolean";
+
+// `text` as a JSON string.
+std::string Json(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
   }
+  return out + "\"";
 }
 
+// The members `"<values_key>":{...},"<types_key>":{...}` of a typed map.
+std::string Typed(const std::string& values_key, const std::string& types_key,
+                  const Items& items) {
+  std::string values;
+  std::string types;
+  for (const auto& [key, value, type] : items) {
+    absl::StrAppend(&values, values.empty() ? "" : ",", Json(key), ":", Json(value));
+    absl::StrAppend(&types, types.empty() ? "" : ",", Json(key), ":", Json(type));
+  }
+  return absl::StrCat(Json(values_key), ":{", values, "},", Json(types_key), ":{", types, "}");
+}
+
+using Stub = std::vector<std::vector<std::string>>;
+
 // Builds `config`, failing the test when it does not compile.
-std::unique_ptr<Logic> MustBuild(const schema::Logic& config, FakeBuilder& builder,
-                                 const schema::Node* node = nullptr) {
-  absl::StatusOr<std::unique_ptr<Logic>> logic = Build(config, builder, node);
+std::unique_ptr<Logic> MustBuild(const std::string& config, FakeBuilder& builder,
+                                 NodeKind kind = NodeKind::kNormal, const Stub& stub = {}) {
+  absl::StatusOr<std::unique_ptr<Logic>> logic = Build(config, builder, kind, stub);
   EXPECT_TRUE(logic.ok()) << logic.status();
   return logic.ok() ? *std::move(logic) : nullptr;
 }
 
-std::string DeployError(const schema::Logic& config, const schema::Node* node = nullptr) {
+// The deploy error: "LOCATION: MESSAGE" per reported error.
+std::string DeployError(const std::string& config, NodeKind kind = NodeKind::kNormal,
+                        const Stub& stub = {}) {
   FakeBuilder builder;
-  absl::StatusOr<std::unique_ptr<Logic>> logic = Build(config, builder, node);
-  EXPECT_FALSE(logic.ok());
+  absl::StatusOr<std::unique_ptr<Logic>> logic = Build(config, builder, kind, stub);
+  EXPECT_FALSE(logic.ok()) << config;
   return logic.ok() ? "" : std::string(logic.status().message());
 }
 
@@ -65,17 +84,12 @@ void ExpectFail(const LogicResult& result, bool hardware, const std::string& tag
 // ---------------------------------------------------------------------------
 // api_copy, mode create
 
-schema::Logic CopyLogic(const std::string& conv_id, const std::string& ref, const Items& data,
-                        const std::string& group = "", const std::string& mode = "create") {
-  schema::Logic logic;
-  schema::ApiCopy* copy = logic.mutable_api_copy();
-  copy->set_mode(mode);
-  copy->set_conv_id(conv_id);
-  copy->set_ref(ref);
-  copy->set_group(group);
-  copy->set_err_node_id("err");
-  AddItems(data, copy->mutable_data());
-  return logic;
+std::string CopyLogic(const std::string& conv_id, const std::string& ref, const Items& data,
+                      const std::string& group = "", const std::string& mode = "create",
+                      const std::string& more = "") {
+  return absl::StrCat(R"j({"type":"api_copy","mode":)j", Json(mode), R"j(,"conv_id":)j",
+                      Json(conv_id), R"j(,"ref":)j", Json(ref), R"j(,"group":)j", Json(group),
+                      R"j(,"err_node_id":"err",)j", Typed("data", "data_type", data), more, "}");
 }
 
 TEST(ApiCopyTest, CreateSendsDataAndWhereItCameFrom) {
@@ -224,19 +238,44 @@ TEST(ApiCopyTest, RefLongerThanTheEngineAllows) {
 }
 
 TEST(ApiCopyTest, DeployErrorsNameTheField) {
-  EXPECT_THAT(DeployError(CopyLogic("42", "", {}, "", "move")), HasSubstr("mode \"move\""));
+  EXPECT_EQ(DeployError(CopyLogic("42", "", {}, "", "move")),
+            "logic.mode: api_copy mode \"move\" is not \"create\" or \"modify\"");
   for (const char* bad : {"abc", "-5", "0", "1.5", "", "12ab"}) {
-    EXPECT_THAT(DeployError(CopyLogic(bad, "", {})), HasSubstr("conv_id \"")) << bad;
+    EXPECT_THAT(DeployError(CopyLogic(bad, "", {})),
+                StartsWith(absl::StrCat("logic.conv_id: conv_id \"", bad, "\": ")))
+        << bad;
   }
-  EXPECT_THAT(DeployError(CopyLogic("{{}}", "", {})), HasSubstr("conv_id"));
-  EXPECT_THAT(DeployError(CopyLogic("42", "{{}}", {})), HasSubstr("ref \"{{}}\""));
+  EXPECT_THAT(DeployError(CopyLogic("{{}}", "", {})), StartsWith("logic.conv_id: conv_id"));
+  EXPECT_THAT(DeployError(CopyLogic("42", "{{}}", {})), StartsWith("logic.ref: ref \"{{}}\": "));
   EXPECT_THAT(DeployError(CopyLogic("42", "", {{"a..b", "1", kString}})),
-              HasSubstr("data key \"a..b\""));
+              StartsWith("logic.data: data key \"a..b\": "));
   EXPECT_THAT(DeployError(CopyLogic("42", "", {{"x", "$.nosuch(1)", kString}})),
-              HasSubstr("data.x"));
-  schema::Logic bad_err = CopyLogic("42", "", {});
-  bad_err.mutable_api_copy()->set_err_node_id("nowhere");
-  EXPECT_THAT(DeployError(bad_err), HasSubstr("nowhere"));
+              StartsWith("logic.data: data.x: "));
+  EXPECT_THAT(DeployError(R"j({"type":"api_copy","conv_id":42,"err_node_id":"nowhere"})j"),
+              StartsWith("logic: api_copy.err_node_id \"nowhere\" names no node"));
+  EXPECT_EQ(DeployError(R"j({"type":"api_copy","mode":"modify","ref":"r"})j"),
+            "logic: api_copy has no conv_id");
+  EXPECT_EQ(DeployError(R"j({"type":"api_copy","conv_id":42,"is_sync":"yes","group":1})j"),
+            "logic.group: group must be a string, not a number\n"
+            "logic.is_sync: is_sync must be a boolean, not a string");
+}
+
+TEST(ApiCopyTest, DefaultsAndNumbers) {
+  // No mode: create; conv_id as a JSON number; untyped data are strings.
+  FakeBuilder builder;
+  auto logic =
+      MustBuild(R"j({"type":"api_copy","conv_id":42,"data":{"n":5}})j", builder);
+  ASSERT_NE(logic, nullptr);
+  EXPECT_THAT(builder.referenced, ElementsAre(42));
+  EXPECT_EQ(logic->error_family(), "copy_task");
+  EXPECT_FALSE(logic->error_node().valid());
+  EXPECT_THAT(testing::Warnings(builder),
+              ElementsAre("logic.data.n: data_type has no entry for \"n\"; it is written as a "
+                          "string"));
+  FakeTask task("{}");
+  EXPECT_EQ(logic->Run(task).kind, LogicResult::Kind::kNext);
+  ASSERT_EQ(task.started.size(), 1u);
+  EXPECT_THAT(task.started[0].json, StartsWith(R"j({"n":"5","copy_conv_id":)j"));
 }
 
 // ---------------------------------------------------------------------------
@@ -244,9 +283,10 @@ TEST(ApiCopyTest, DeployErrorsNameTheField) {
 
 TEST(ApiCopyModifyTest, MergesDataIntoTheTaskByRef) {
   FakeBuilder builder;
-  schema::Logic config = CopyLogic("42", "{{r}}", {{"answer", "{{a}}", kBoolean}}, "", "modify");
-  config.mutable_api_copy()->set_is_sync(true);
-  auto logic = MustBuild(config, builder);
+  auto logic = MustBuild(
+      CopyLogic("42", "{{r}}", {{"answer", "{{a}}", kBoolean}}, "", "modify",
+                R"j(,"is_sync":true)j"),
+      builder);
   ASSERT_NE(logic, nullptr);
   EXPECT_EQ(logic->error_family(), "modify_task");
   FakeTask task(R"j({"r":"order-1","a":"true"})j");
@@ -260,8 +300,8 @@ TEST(ApiCopyModifyTest, MergesDataIntoTheTaskByRef) {
   EXPECT_THAT(task.writes, ElementsAre(R"j(__conveyor_copy_task_result__="ok")j"));
 
   // group all sends the whole task too; is_sync false checks only existence.
-  schema::Logic all = CopyLogic("42", "{{r}}", {{"answer", "{{a}}", kBoolean}}, "all", "modify");
-  auto all_logic = MustBuild(all, builder);
+  auto all_logic = MustBuild(
+      CopyLogic("42", "{{r}}", {{"answer", "{{a}}", kBoolean}}, "all", "modify"), builder);
   FakeTask all_task(R"j({"r":"order-1","a":"true"})j");
   all_logic->Run(all_task);
   ASSERT_EQ(all_task.modified.size(), 1u);
@@ -308,16 +348,11 @@ TEST(ApiCopyModifyTest, Errors) {
 // ---------------------------------------------------------------------------
 // api_rpc
 
-schema::Logic RpcLogic(const std::string& conv_id, const Items& extra,
-                       const std::string& group = "", const std::string& err = "err") {
-  schema::Logic logic;
-  schema::ApiRpc* rpc = logic.mutable_api_rpc();
-  rpc->set_conv_id(conv_id);
-  rpc->set_group(group);
-  rpc->set_is_sync(true);
-  rpc->set_err_node_id(err);
-  AddItems(extra, rpc->mutable_extra());
-  return logic;
+std::string RpcLogic(const std::string& conv_id, const Items& extra, const std::string& group = "",
+                     const std::string& err = "err") {
+  return absl::StrCat(R"j({"type":"api_rpc","conv_id":)j", Json(conv_id), R"j(,"group":)j",
+                      Json(group), R"j(,"is_sync":true,"err_node_id":)j", Json(err), ",",
+                      Typed("extra", "extra_type", extra), "}");
 }
 
 TEST(ApiRpcTest, CallsAndWaitsForTheReply) {
@@ -377,48 +412,53 @@ TEST(ApiRpcTest, Errors) {
 }
 
 TEST(ApiRpcTest, DeployErrors) {
-  EXPECT_THAT(DeployError(RpcLogic("x1", {})), HasSubstr("conv_id \"x1\""));
-  EXPECT_THAT(DeployError(RpcLogic("1", {{"a[", "1", kString}})), HasSubstr("extra key \"a[\""));
-  EXPECT_THAT(DeployError(RpcLogic("1", {}, "", "nowhere")), HasSubstr("nowhere"));
+  EXPECT_THAT(DeployError(RpcLogic("x1", {})), StartsWith("logic.conv_id: conv_id \"x1\": "));
+  EXPECT_THAT(DeployError(RpcLogic("1", {{"a[", "1", kString}})),
+              StartsWith("logic.extra: extra key \"a[\": "));
+  EXPECT_THAT(DeployError(RpcLogic("1", {}, "", "nowhere")),
+              StartsWith("logic: api_rpc.err_node_id \"nowhere\" names no node"));
+  EXPECT_EQ(DeployError(R"j({"type":"api_rpc","is_sync":2})j"),
+            "logic: api_rpc has no conv_id\n"
+            "logic.is_sync: is_sync must be a boolean, not a number");
+  // No is_sync: the call waits (the default, true).
+  FakeBuilder builder;
+  auto logic = MustBuild(R"j({"type":"api_rpc","conv_id":"7"})j", builder);
+  ASSERT_NE(logic, nullptr);
+  FakeTask task("{}");
+  EXPECT_EQ(logic->Run(task).park, ParkReason::kReply);
 }
 
 // ---------------------------------------------------------------------------
 // api_rpc in stub mode (the shapes of corpus file 036: a go_if_const branch
 // that throws, then a `keys` branch)
 
-schema::ApiRpcReply* AddBranch(schema::Node* node, const std::string& param,
-                               const std::string& value) {
-  schema::StubBranch* branch = node->add_stub();
-  if (!param.empty()) {
-    schema::Condition* condition = branch->add_conditions();
-    condition->set_param(param);
-    condition->set_fun(schema::CONDITION_FUN_EQ);
-    condition->set_value(value);
-    condition->set_cast(schema::VALUE_TYPE_STRING);
-  }
-  return branch->mutable_reply();
+// A go_if_const step of a stub branch: `param` == `value` (string).
+std::string IfStep(const std::string& param, const std::string& value) {
+  return absl::StrCat(R"j({"type":"go_if_const","to_node_id":"a","conditions":[{"param":)j",
+                      Json(param), R"j(,"fun":"eq","const":)j", Json(value),
+                      R"j(,"cast":"string"}]})j");
 }
 
-schema::Node CorpusStubNode() {
-  schema::Node node;
-  node.set_id("b");
-  node.set_kind(schema::NODE_KIND_STUB);
-  schema::ApiRpcReply* error = AddBranch(&node, "{{mode}}", "error");
-  error->set_mode("key_value");
-  AddItems({{"status", "error", kString}}, error->mutable_res_data());
-  error->set_throw_exception(true);
-  error->set_exception_reason("stub error");
-  schema::ApiRpcReply* keys = AddBranch(&node, "", "");
-  keys->set_mode("keys");
-  keys->add_res_data()->set_key("stub_node_response");
-  return node;
+// An api_rpc_reply object with `fields` (JSON members, without braces).
+std::string ReplyStep(const std::string& fields) {
+  return absl::StrCat(R"j({"type":"api_rpc_reply",)j", fields, "}");
 }
+
+Stub CorpusStub(const std::string& reason = "stub error") {
+  return {{IfStep("{{mode}}", "error"),
+           ReplyStep(absl::StrCat(
+               R"j("mode":"key_value",)j",
+               Typed("res_data", "res_data_type", {{"status", "error", kString}}),
+               R"j(,"throw_exception":true,"exception_reason":)j", Json(reason)))},
+          {ReplyStep(R"j("mode":"keys","res_data":["stub_node_response"])j")}};
+}
+
+constexpr NodeKind kStub = NodeKind::kStub;
 
 TEST(ApiRpcStubTest, FirstMatchingBranchReplies) {
-  schema::Node node = CorpusStubNode();
   FakeBuilder builder;
-  auto logic =
-      MustBuild(RpcLogic("123456", {{"objId", "{{objId}}", kString}}, "all"), builder, &node);
+  auto logic = MustBuild(RpcLogic("123456", {{"objId", "{{objId}}", kString}}, "all"), builder,
+                         kStub, CorpusStub());
   ASSERT_NE(logic, nullptr);
   EXPECT_THAT(builder.referenced, IsEmpty());  // a stub calls nothing
 
@@ -446,14 +486,13 @@ TEST(ApiRpcStubTest, FirstMatchingBranchReplies) {
 
 TEST(ApiRpcStubTest, ConditionsAndRepliesReadTheDataThatWouldBeSent) {
   // Only `extra` is sent: the branch sees mode = the task's `m`, not its `mode`.
-  schema::Node node;
-  node.set_kind(schema::NODE_KIND_STUB);
-  schema::ApiRpcReply* echo = AddBranch(&node, "mode", "error");
-  AddItems({{"echo", "{{mode}}-{{id}}", kString}, {"a\\.b", "{{id}}", kNumber}},
-           echo->mutable_res_data());
+  const Stub stub = {{IfStep("mode", "error"),
+                      ReplyStep(Typed("res_data", "res_data_type",
+                                      {{"echo", "{{mode}}-{{id}}", kString},
+                                       {"a\\.b", "{{id}}", kNumber}}))}};
   FakeBuilder builder;
   auto logic = MustBuild(RpcLogic("1", {{"mode", "{{m}}", kString}, {"id", "{{n}}", kNumber}}),
-                         builder, &node);
+                         builder, kStub, stub);
   ASSERT_NE(logic, nullptr);
   FakeTask task(R"j({"m":"error","mode":"ok","n":"7","id":"task's own"})j");
   EXPECT_EQ(logic->Run(task).kind, LogicResult::Kind::kNext);
@@ -464,12 +503,42 @@ TEST(ApiRpcStubTest, ConditionsAndRepliesReadTheDataThatWouldBeSent) {
   EXPECT_THAT(other.writes, IsEmpty());
 }
 
-TEST(ApiRpcStubTest, ThrowingWithoutAnErrorNodeStopsTheTask) {
-  schema::Node node = CorpusStubNode();
-  // The reason is a template over the data that would have been sent.
-  node.mutable_stub(0)->mutable_reply()->set_exception_reason("failed: {{objId}}");
+TEST(ApiRpcStubTest, EveryGoIfConstOfABranchMustHold) {
+  const Stub stub = {
+      {IfStep("a", "1"), IfStep("b", "2"), ReplyStep(R"j("res_data":{"r":"both"})j")},
+      {ReplyStep(R"j("res_data":{"r":"other"})j")}};
   FakeBuilder builder;
-  auto logic = MustBuild(RpcLogic("1", {{"objId", "{{id}}", kString}}, "all", ""), builder, &node);
+  auto logic = MustBuild(RpcLogic("1", {}, "all"), builder, kStub, stub);
+  ASSERT_NE(logic, nullptr);
+  FakeTask both(R"j({"a":"1","b":"2"})j");
+  EXPECT_EQ(logic->Run(both).kind, LogicResult::Kind::kNext);
+  EXPECT_THAT(both.writes, ElementsAre(R"j(r="both")j", "__logic_stub_mode__=true"));
+  FakeTask one(R"j({"a":"1","b":"3"})j");
+  EXPECT_EQ(logic->Run(one).kind, LogicResult::Kind::kNext);
+  EXPECT_THAT(one.writes, ElementsAre(R"j(r="other")j", "__logic_stub_mode__=true"));
+}
+
+TEST(ApiRpcStubTest, ABranchWithoutAReplyIsSkipped) {
+  // The importer reports it; the factory must not trip over it.
+  const Stub stub = {{IfStep("a", "1")}, {}, {ReplyStep(R"j("res_data":{"r":"last"})j")}};
+  FakeBuilder builder;
+  auto logic = MustBuild(RpcLogic("1", {}, "all"), builder, kStub, stub);
+  ASSERT_NE(logic, nullptr);
+  FakeTask task(R"j({"a":"1"})j");
+  EXPECT_EQ(logic->Run(task).kind, LogicResult::Kind::kNext);
+  EXPECT_THAT(task.writes, ElementsAre(R"j(r="last")j", "__logic_stub_mode__=true"));
+  // No branch at all: no reply for anyone.
+  auto none = MustBuild(RpcLogic("1", {}), builder, kStub, {});
+  ASSERT_NE(none, nullptr);
+  FakeTask alone("{}");
+  ExpectFail(none->Run(alone), false, "rpc_task_fatal_error", "no stub branch matched");
+}
+
+TEST(ApiRpcStubTest, ThrowingWithoutAnErrorNodeStopsTheTask) {
+  // The reason is a template over the data that would have been sent.
+  FakeBuilder builder;
+  auto logic = MustBuild(RpcLogic("1", {{"objId", "{{id}}", kString}}, "all", ""), builder, kStub,
+                         CorpusStub("failed: {{objId}}"));
   ASSERT_NE(logic, nullptr);
   FakeTask task(R"j({"mode":"error","id":5})j");
   LogicResult result = logic->Run(task);
@@ -482,15 +551,10 @@ TEST(ApiRpcStubTest, ThrowingWithoutAnErrorNodeStopsTheTask) {
 }
 
 TEST(ApiRpcStubTest, ReplyConversionsFailInFamilyRpcReply) {
-  schema::Node node;
-  node.set_kind(schema::NODE_KIND_STUB);
-  schema::ApiRpcReply* keys = AddBranch(&node, "", "");
-  keys->set_mode("keys");
-  schema::TypedValue* n = keys->add_res_data();
-  n->set_key("n");
-  n->set_type(kNumber);
+  const Stub stub = {
+      {ReplyStep(R"j("mode":"keys","res_data":["n"],"res_data_type":{"n":"number"})j")}};
   FakeBuilder builder;
-  auto logic = MustBuild(RpcLogic("1", {}, "all"), builder, &node);
+  auto logic = MustBuild(RpcLogic("1", {}, "all"), builder, kStub, stub);
   ASSERT_NE(logic, nullptr);
   FakeTask number(R"j({"n":"5"})j");
   EXPECT_EQ(logic->Run(number).kind, LogicResult::Kind::kNext);
@@ -503,24 +567,35 @@ TEST(ApiRpcStubTest, ReplyConversionsFailInFamilyRpcReply) {
 }
 
 TEST(ApiRpcStubTest, DeployIgnoresConvIdAndChecksBranches) {
-  schema::Node node = CorpusStubNode();
   FakeBuilder builder;
   // Never called: an alias or even garbage is not an error in stub mode.
-  EXPECT_NE(MustBuild(RpcLogic("@svc", {}), builder, &node), nullptr);
-  EXPECT_NE(MustBuild(RpcLogic("not a number", {}), builder, &node), nullptr);
-  node.mutable_stub(1)->mutable_conditions()->Add()->set_param("{{}}");
-  EXPECT_THAT(DeployError(RpcLogic("1", {}), &node), HasSubstr("stub[1].conditions[0].param"));
-  schema::Node bad_key = CorpusStubNode();
-  bad_key.mutable_stub(1)->mutable_reply()->mutable_res_data(0)->set_key("a..b");
-  EXPECT_THAT(DeployError(RpcLogic("1", {}), &bad_key), HasSubstr("stub[1].res_data key"));
-  schema::Node bad_mode = CorpusStubNode();
-  bad_mode.mutable_stub(0)->mutable_reply()->set_mode("values");
-  EXPECT_THAT(DeployError(RpcLogic("1", {}), &bad_mode), HasSubstr("stub[0].mode \"values\""));
+  EXPECT_NE(MustBuild(RpcLogic("@svc", {}), builder, kStub, CorpusStub()), nullptr);
+  EXPECT_NE(MustBuild(RpcLogic("not a number", {}), builder, kStub, CorpusStub()), nullptr);
+  // Problems of a branch are located at its step.
+  Stub bad_param = CorpusStub();
+  bad_param[1].insert(bad_param[1].begin(), IfStep("{{}}", ""));
+  EXPECT_THAT(DeployError(RpcLogic("1", {}), kStub, bad_param),
+              StartsWith("stub[1][0].conditions[0].param: "));
+  Stub bad_fun = CorpusStub();
+  bad_fun[0][0] = R"j({"type":"go_if_const","conditions":[{"param":"a","fun":"like"}]})j";
+  EXPECT_EQ(DeployError(RpcLogic("1", {}), kStub, bad_fun),
+            "stub[0][0].conditions[0].fun: go_if_const fun \"like\" is not one of eq, not_eq, "
+            "more, less, more_or_eq, less_or_eq, regexp");
+  Stub bad_key = CorpusStub();
+  bad_key[1][0] = ReplyStep(R"j("mode":"keys","res_data":["a..b"])j");
+  EXPECT_THAT(DeployError(RpcLogic("1", {}), kStub, bad_key),
+              StartsWith("stub[1][0].res_data: res_data key \"a..b\": "));
+  Stub bad_mode = CorpusStub();
+  bad_mode[0][1] = ReplyStep(R"j("mode":"values")j");
+  EXPECT_EQ(DeployError(RpcLogic("1", {}), kStub, bad_mode),
+            "stub[0][1].mode: api_rpc_reply mode \"values\" is not \"key_value\" or \"keys\"");
+  // One deploy lists the logic's problems and its branches'.
+  EXPECT_EQ(DeployError(R"j({"type":"api_rpc","conv_id":"1","is_sync":"x"})j", kStub, bad_mode),
+            "logic.is_sync: is_sync must be a boolean, not a string\n"
+            "stub[0][1].mode: api_rpc_reply mode \"values\" is not \"key_value\" or \"keys\"");
   // The same logic in a normal node is a real call.
-  schema::Node normal = CorpusStubNode();
-  normal.set_kind(schema::NODE_KIND_NORMAL);
   FakeBuilder normal_builder;
-  auto call = MustBuild(RpcLogic("5", {}), normal_builder, &normal);
+  auto call = MustBuild(RpcLogic("5", {}), normal_builder, NodeKind::kNormal, CorpusStub());
   ASSERT_NE(call, nullptr);
   FakeTask task(R"j({"mode":"error"})j");
   EXPECT_EQ(call->Run(task).park, ParkReason::kReply);
@@ -530,12 +605,13 @@ TEST(ApiRpcStubTest, DeployIgnoresConvIdAndChecksBranches) {
 // ---------------------------------------------------------------------------
 // api_rpc_reply
 
-schema::Logic ReplyLogic(const std::string& mode, const Items& res_data) {
-  schema::Logic logic;
-  schema::ApiRpcReply* reply = logic.mutable_api_rpc_reply();
-  reply->set_mode(mode);
-  AddItems(res_data, reply->mutable_res_data());
-  return logic;
+// An api_rpc_reply with `mode` (none when empty), `res_data` +
+// `res_data_type` and more members.
+std::string ReplyLogic(const std::string& mode, const Items& res_data,
+                       const std::string& more = "") {
+  return absl::StrCat(R"j({"type":"api_rpc_reply",)j",
+                      mode.empty() ? "" : absl::StrCat(R"j("mode":)j", Json(mode), ","),
+                      Typed("res_data", "res_data_type", res_data), more, "}");
 }
 
 TEST(ApiRpcReplyTest, KeyValueRepliesTypedValues) {
@@ -547,6 +623,7 @@ TEST(ApiRpcReplyTest, KeyValueRepliesTypedValues) {
                          builder);
   ASSERT_NE(logic, nullptr);
   EXPECT_EQ(logic->error_family(), "rpc_reply");
+  EXPECT_FALSE(logic->error_node().valid());
   FakeTask task(R"j({"response":"{\"a\":1}","count":"3","secret":1})j");
   EXPECT_EQ(logic->Run(task).kind, LogicResult::Kind::kNext);
   ASSERT_EQ(task.replies.size(), 1u);
@@ -556,11 +633,10 @@ TEST(ApiRpcReplyTest, KeyValueRepliesTypedValues) {
 }
 
 TEST(ApiRpcReplyTest, KeysReplyTheirCurrentValues) {
-  schema::Logic config = ReplyLogic(
-      "keys",
-      {{"a", "", kNumber}, {"missing", "", kString}, {"b.c", "", kString}, {"s", "", kString}});
   FakeBuilder builder;
-  auto logic = MustBuild(config, builder);
+  auto logic = MustBuild(R"j({"type":"api_rpc_reply","mode":"keys",
+      "res_data":["a","missing","b.c","s"],"res_data_type":{"a":"number","s":"string"}})j",
+                         builder);
   ASSERT_NE(logic, nullptr);
   FakeTask task(R"j({"a":"7","b":{"c":[1]},"s":5,"other":true})j");
   EXPECT_EQ(logic->Run(task).kind, LogicResult::Kind::kNext);
@@ -572,16 +648,43 @@ TEST(ApiRpcReplyTest, KeysReplyTheirCurrentValues) {
   EXPECT_EQ(result.tag, "rpc_reply_wrong_convert_param");
   EXPECT_EQ(result.description, "Param: a, Value: seven, Try convert to: number");
   EXPECT_THAT(bad.replies, IsEmpty());
+
+  // The keys of a map serve as well (their values are not read).
+  auto map =
+      MustBuild(ReplyLogic("keys", {{"a", "", kNumber}, {"s", "ignored", kString}}), builder);
+  ASSERT_NE(map, nullptr);
+  FakeTask again(R"j({"a":"7","s":5})j");
+  map->Run(again);
+  ASSERT_EQ(again.replies.size(), 1u);
+  EXPECT_EQ(again.replies[0].json, R"j({"a":7,"s":5})j");
+}
+
+TEST(ApiRpcReplyTest, ExtraWhenThereIsNoResData) {
+  FakeBuilder builder;
+  auto logic = MustBuild(
+      absl::StrCat(R"j({"type":"api_rpc_reply",)j",
+                   Typed("extra", "extra_type", {{"x", "{{v}}", kNumber}}), "}"),
+      builder);
+  ASSERT_NE(logic, nullptr);
+  FakeTask task(R"j({"v":"4"})j");
+  EXPECT_EQ(logic->Run(task).kind, LogicResult::Kind::kNext);
+  ASSERT_EQ(task.replies.size(), 1u);
+  EXPECT_EQ(task.replies[0].json, R"j({"x":4})j");
+  EXPECT_THAT(DeployError(absl::StrCat(
+                  R"j({"type":"api_rpc_reply",)j",
+                  Typed("extra", "extra_type", {{"a..b", "1", kString}}), "}")),
+              StartsWith("logic.extra: extra key \"a..b\": "));
 }
 
 TEST(ApiRpcReplyTest, ThrowsWithItsReasonAndGoesOnWhenNotCalled) {
-  schema::Logic config = ReplyLogic("key_value", {{"status", "error", kString}});
-  config.mutable_api_rpc_reply()->set_throw_exception(true);
-  config.mutable_api_rpc_reply()->set_exception_reason("bad card {{card}}");
-  config.mutable_api_rpc_reply()->set_err_node_id("err");
   FakeBuilder builder;
-  auto logic = MustBuild(config, builder);
+  auto logic = MustBuild(
+      ReplyLogic("key_value", {{"status", "error", kString}},
+                 R"j(,"throw_exception":true,"exception_reason":"bad card {{card}}",)j"
+                 R"j("err_node_id":"err")j"),
+      builder);
   ASSERT_NE(logic, nullptr);
+  EXPECT_EQ(logic->error_node().index, 2u);
   FakeTask task(R"j({"card":"4149"})j");
   task.reply_result = false;  // this process was not called
   EXPECT_EQ(logic->Run(task).kind, LogicResult::Kind::kNext);
@@ -590,9 +693,10 @@ TEST(ApiRpcReplyTest, ThrowsWithItsReasonAndGoesOnWhenNotCalled) {
   EXPECT_TRUE(task.replies[0].flag);
   EXPECT_EQ(task.replies[0].reason, "bad card 4149");
 
-  schema::Logic failing = ReplyLogic("key_value", {{"n", "{{x}}", kNumber}});
-  failing.mutable_api_rpc_reply()->set_err_node_id("err");
-  auto fail_logic = MustBuild(failing, builder);
+  auto fail_logic =
+      MustBuild(ReplyLogic("key_value", {{"n", "{{x}}", kNumber}}, R"j(,"err_node_id":"err")j"),
+                builder);
+  ASSERT_NE(fail_logic, nullptr);
   FakeTask bad(R"j({"x":"y"})j");
   ExpectFail(fail_logic->Run(bad), false, "rpc_reply_wrong_convert_param",
              "Param: n, Value: y, Try convert to: number");
@@ -600,29 +704,34 @@ TEST(ApiRpcReplyTest, ThrowsWithItsReasonAndGoesOnWhenNotCalled) {
 }
 
 TEST(ApiRpcReplyTest, DeployErrors) {
-  EXPECT_THAT(DeployError(ReplyLogic("values", {})), HasSubstr("mode \"values\""));
-  EXPECT_THAT(DeployError(ReplyLogic("keys", {{"a]", "", kString}})),
-              HasSubstr("res_data key \"a]\""));
+  EXPECT_EQ(DeployError(ReplyLogic("values", {})),
+            "logic.mode: api_rpc_reply mode \"values\" is not \"key_value\" or \"keys\"");
+  EXPECT_THAT(DeployError(R"j({"type":"api_rpc_reply","mode":"keys","res_data":["a]"]})j"),
+              StartsWith("logic.res_data: res_data key \"a]\": "));
   EXPECT_THAT(DeployError(ReplyLogic("key_value", {{"a..b", "1", kString}})),
-              HasSubstr("res_data key \"a..b\""));
-  schema::Logic reason = ReplyLogic("key_value", {});
-  reason.mutable_api_rpc_reply()->set_exception_reason("{{}}");
-  EXPECT_THAT(DeployError(reason), HasSubstr("exception_reason"));
+              StartsWith("logic.res_data: res_data key \"a..b\": "));
+  EXPECT_THAT(DeployError(ReplyLogic("", {}, R"j(,"exception_reason":"{{}}")j")),
+              StartsWith("logic.exception_reason: exception_reason: "));
+  EXPECT_EQ(DeployError(R"j({"type":"api_rpc_reply","mode":"keys","res_data":["a"],
+                             "res_data_type":{"a":"int"}})j"),
+            "logic.res_data_type: type \"int\" is not string, number, boolean, object or array");
+  EXPECT_THAT(DeployError(ReplyLogic("", {}, R"j(,"throw_exception":"often","err_node_id":"x")j")),
+              StartsWith("logic.throw_exception: throw_exception must be a boolean, not a string\n"
+                         "logic: api_rpc_reply.err_node_id \"x\" names no node"));
 }
 
 // ---------------------------------------------------------------------------
 // api_queue
 
-schema::Logic QueueLogic(const Items& data) {
-  schema::Logic logic;
-  AddItems(data, logic.mutable_api_queue()->mutable_data());
-  return logic;
+std::string QueueLogic(const Items& data) {
+  return absl::StrCat(R"j({"type":"api_queue",)j", Typed("data", "data_type", data), "}");
 }
 
 TEST(ApiQueueTest, EntersTheQueueWithItsData) {
   FakeBuilder builder;
   auto logic = MustBuild(QueueLogic({{"prio", "{{p}}", kNumber}, {"tag", "q", kString}}), builder);
   ASSERT_NE(logic, nullptr);
+  EXPECT_EQ(builder.queues, 1);  // tasks wait in this node
   EXPECT_EQ(logic->error_family(), "queue");
   FakeTask task(R"j({"p":"2"})j");
   LogicResult result = logic->Run(task);
@@ -631,7 +740,9 @@ TEST(ApiQueueTest, EntersTheQueueWithItsData) {
   EXPECT_THAT(task.queued, ElementsAre(R"j({"prio":2,"tag":"q"})j"));
   EXPECT_THAT(task.writes, IsEmpty());
 
-  auto empty = MustBuild(QueueLogic({}), builder);
+  auto empty = MustBuild(R"j({"type":"api_queue"})j", builder);
+  ASSERT_NE(empty, nullptr);
+  EXPECT_EQ(builder.queues, 2);
   FakeTask plain("{}");
   EXPECT_EQ(empty->Run(plain).park, ParkReason::kQueue);
   EXPECT_THAT(plain.queued, ElementsAre("{}"));
@@ -650,21 +761,23 @@ TEST(ApiQueueTest, ConversionFailureStopsTheTask) {
   FakeTask bad_key(R"j({"p":1,"k":"a["})j");
   ExpectFail(logic->Run(bad_key), false, "queue_wrong_convert_param",
              "Param: a[: ", NodeHandle::kNone);
-  EXPECT_THAT(DeployError(QueueLogic({{"", "1", kString}})), HasSubstr("data: "));
+  FakeBuilder failing;
+  EXPECT_FALSE(Build(QueueLogic({{"", "1", kString}}), failing).ok());
+  EXPECT_EQ(failing.queues, 0);  // declared only by a logic that deploys
+  EXPECT_EQ(DeployError(QueueLogic({{"", "1", kString}})),
+            "logic.data: data: a parameter has an empty name");
 }
 
 // ---------------------------------------------------------------------------
 // api_get_task
 
-schema::Logic GetTaskLogic(const std::string& conv_id, const std::string& node_id,
-                           const std::string& order_by) {
-  schema::Logic logic;
-  schema::ApiGetTask* get = logic.mutable_api_get_task();
-  get->set_conv_id(conv_id);
-  get->set_node_id(node_id);
-  get->set_order_by(order_by);
-  get->set_err_node_id("err");
-  return logic;
+// `order_by` is left out when empty.
+std::string GetTaskLogic(const std::string& conv_id, const std::string& node_id,
+                         const std::string& order_by) {
+  return absl::StrCat(R"j({"type":"api_get_task","conv_id":)j", Json(conv_id),
+                      R"j(,"node_id":)j", Json(node_id),
+                      order_by.empty() ? "" : absl::StrCat(R"j(,"order_by":)j", Json(order_by)),
+                      R"j(,"err_node_id":"err"})j");
 }
 
 TEST(ApiGetTaskTest, TakesATaskWithTheQueueData) {
@@ -683,8 +796,10 @@ TEST(ApiGetTaskTest, TakesATaskWithTheQueueData) {
   EXPECT_THAT(task.writes, ElementsAre(R"j(__queue_task_id__="abc")j",
                                        R"j(__queue_task_data__={"x":1,"k":"new","e":true})j"));
 
-  for (const char* order : {"ASC", ""}) {
+  // ASC is the default; order_by is upper-cased.
+  for (const char* order : {"ASC", "", "asc"}) {
     auto oldest = MustBuild(GetTaskLogic("{{c}}", "n2", order), builder);
+    ASSERT_NE(oldest, nullptr);
     FakeTask t(R"j({"c":"6"})j");
     t.take_result = QueuedTask{"def", "{}", "{}"};
     EXPECT_EQ(oldest->Run(t).kind, LogicResult::Kind::kNext);
@@ -693,6 +808,12 @@ TEST(ApiGetTaskTest, TakesATaskWithTheQueueData) {
     EXPECT_FALSE(t.taken[0].flag);
     EXPECT_THAT(t.writes, ElementsAre(R"j(__queue_task_id__="def")j", "__queue_task_data__={}"));
   }
+  auto newest = MustBuild(GetTaskLogic("5", "q", "desc"), builder);
+  ASSERT_NE(newest, nullptr);
+  FakeTask t("{}");
+  newest->Run(t);
+  ASSERT_EQ(t.taken.size(), 1u);
+  EXPECT_TRUE(t.taken[0].flag);
 }
 
 TEST(ApiGetTaskTest, Errors) {
@@ -732,10 +853,23 @@ TEST(ApiGetTaskTest, Errors) {
 }
 
 TEST(ApiGetTaskTest, DeployErrors) {
-  EXPECT_THAT(DeployError(GetTaskLogic("5", "q", "SIDEWAYS")), HasSubstr("order_by \"SIDEWAYS\""));
-  EXPECT_THAT(DeployError(GetTaskLogic("1.5", "q", "ASC")), HasSubstr("conv_id \"1.5\""));
-  EXPECT_THAT(DeployError(GetTaskLogic("5", "", "ASC")), HasSubstr("node_id"));
-  EXPECT_THAT(DeployError(GetTaskLogic("5", "{{}}", "ASC")), HasSubstr("node_id \"{{}}\""));
+  EXPECT_EQ(DeployError(GetTaskLogic("5", "q", "SIDEWAYS")),
+            "logic.order_by: order_by \"SIDEWAYS\" is not ASC or DESC");
+  EXPECT_EQ(DeployError(GetTaskLogic("5", "q", " ")),
+            "logic.order_by: order_by \" \" is not ASC or DESC");
+  EXPECT_THAT(DeployError(GetTaskLogic("1.5", "q", "ASC")),
+              StartsWith("logic.conv_id: conv_id \"1.5\": "));
+  EXPECT_EQ(DeployError(GetTaskLogic("5", "", "ASC")),
+            "logic.node_id: node_id is empty; name the queue node");
+  EXPECT_THAT(DeployError(GetTaskLogic("5", "{{}}", "ASC")),
+              StartsWith("logic.node_id: node_id \"{{}}\": "));
+  EXPECT_EQ(DeployError(R"j({"type":"api_get_task","order_by":1})j"),
+            "logic: api_get_task has no conv_id\n"
+            "logic: api_get_task has no node_id\n"
+            "logic.order_by: order_by must be a string, not a number");
+  EXPECT_THAT(DeployError(R"j({"type":"api_get_task","conv_id":5,"node_id":"q",
+                               "err_node_id":"zz"})j"),
+              StartsWith("logic: api_get_task.err_node_id \"zz\" names no node"));
 }
 
 // Logics are shared by the engine's workers: one compiled logic, many tasks
@@ -743,8 +877,8 @@ TEST(ApiGetTaskTest, DeployErrors) {
 TEST(ConcurrencyTest, SharedLogicsRunOnManyThreads) {
   FakeBuilder builder;
   auto queue = MustBuild(QueueLogic({{"n", "{{n}}", kNumber}}), builder);
-  schema::Node node = CorpusStubNode();
-  auto stub = MustBuild(RpcLogic("1", {{"objId", "{{n}}", kString}}, "all"), builder, &node);
+  auto stub =
+      MustBuild(RpcLogic("1", {{"objId", "{{n}}", kString}}, "all"), builder, kStub, CorpusStub());
   ASSERT_NE(queue, nullptr);
   ASSERT_NE(stub, nullptr);
   std::vector<std::thread> threads;

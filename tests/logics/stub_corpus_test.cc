@@ -1,10 +1,12 @@
 // The stubbed Call-a-Process node of corpus file 036 (corezoid-ai-plugin),
-// imported as the engine imports it and compiled by the built-in api_rpc:
+// imported as the engine imports it (each logic kept as its JSON object) and
+// compiled by the built-in api_rpc, which reads its stub branches:
 // its `mode == "error"` branch throws to the error node, any other task
 // gets the `keys` reply.
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -57,12 +59,27 @@ TEST(StubCorpusTest, BranchesOfTheRealExport) {
   ASSERT_NE(stub, nullptr);
   ASSERT_EQ(stub->kind(), schema::NODE_KIND_STUB);
   ASSERT_EQ(stub->stub_size(), 2);
-  ASSERT_TRUE(stub->logics(0).has_api_rpc());
+  ASSERT_EQ(stub->logics(0).type(), "api_rpc");
+  // A go_if_const and its reply, then a reply alone.
+  std::vector<std::vector<std::string>> branches;
+  std::vector<std::vector<std::string>> types;
+  for (const schema::StubBranch& branch : stub->stub()) {
+    branches.emplace_back();
+    types.emplace_back();
+    for (const schema::Logic& step : branch.logics()) {
+      branches.back().push_back(step.json());
+      types.back().push_back(step.type());
+    }
+  }
+  EXPECT_THAT(types, ElementsAre(ElementsAre("go_if_const", "api_rpc_reply"),
+                                 ElementsAre("api_rpc_reply")));
 
   ProcessBuilder builder(process);
-  absl::StatusOr<std::unique_ptr<Logic>> logic = testing::Build(stub->logics(0), builder, stub);
+  absl::StatusOr<std::unique_ptr<Logic>> logic =
+      testing::Build(stub->logics(0).json(), builder, NodeKind::kStub, branches);
   ASSERT_TRUE(logic.ok()) << logic.status();
   EXPECT_THAT(builder.referenced, IsEmpty());  // conv_id 123456 is never called
+  EXPECT_THAT(testing::Warnings(builder), IsEmpty());
 
   testing::FakeTask error(R"j({"mode":"error","objId":"o-1"})j");
   LogicResult result = (*logic)->Run(error);

@@ -50,8 +50,9 @@ TEST(InspectCommand, CodeThatDoesNotCompileIsALocatedLoadError) {
   CommandResult run = Inspect({"tests/testdata/bad/code_syntax_error.json"});
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.out, HasSubstr("FAILED"));
-  EXPECT_THAT(run.out, HasSubstr("node \"c00000000000000000000002\", logics[0] (api_code): "
-                                 "src: line 2, column 14: SyntaxError"));
+  EXPECT_THAT(run.out, HasSubstr("code_syntax_error.json: [0].scheme.nodes[1].condition.logics[0]"
+                                 ".src: line 2, column 14: SyntaxError: expected expression, "
+                                 "got ';' (node \"c00000000000000000000002\")"));
 }
 
 TEST(InspectCommand, FailedFileExitsOneWithLocatedErrors) {

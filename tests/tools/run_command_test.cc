@@ -1,5 +1,6 @@
 #include "tools/run_command.h"
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <iterator>
@@ -10,7 +11,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "simdjson.h"
+#include "tests/runtime/http/loopback_server.h"
 
 namespace convey {
 namespace tools {
@@ -641,6 +644,71 @@ TEST(RunCommand, OrdersExample) {
                                  "[6808a919513aa065de250005] (20 callback)\n"));
   EXPECT_THAT(run.out, HasSubstr("real time: 0d 0h 0m 0."));
   EXPECT_THAT(run.out, HasSubstr(" (timers: 0 fired, 20 pending)\n"));
+}
+
+// The example that `./run.sh api` runs (README): 1000 payments through an
+// `api` node with the 4-node error pattern. run.sh serves the API with nginx
+// (examples/api/nginx.conf) on 127.0.0.1:18089; here a loopback server on a
+// free port answers the same way, and the scheme, copied, points at it:
+// approved, declined for the card "expired", 503 with an HTML body for
+// "flaky" (retried after 30 s three times, then "Charge error").
+TEST(RunCommand, ApiExample) {
+  convey::testing::LoopbackServer server;
+  std::atomic<int> requests{0};
+  server.server().Get(
+      "/charge", [&requests](const httplib::Request& request,
+                             httplib::Response& response) {
+        requests.fetch_add(1);
+        // As nginx.conf: `default_type application/json` for all three.
+        const std::string card = request.get_param_value("card");
+        if (card == "expired") {
+          response.set_content(R"({"status":"declined","reason":"card expired"})",
+                               "application/json");
+        } else if (card == "flaky") {
+          response.status = 503;
+          response.set_content("<html><body>busy, try later</body></html>",
+                               "application/json");
+        } else {
+          response.set_content(
+              R"({"status":"approved","charge_id":"ch_)" +
+                  std::to_string(requests.load()) + R"("})",
+              "application/json");
+        }
+      });
+  ASSERT_TRUE(server.Start().ok());
+
+  std::ifstream in("examples/api/payments.conv.json");
+  ASSERT_TRUE(in.is_open());
+  std::string scheme((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+  const std::string nginx = "http://127.0.0.1:18089/charge";
+  const size_t at = scheme.find(nginx);
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(scheme.find(nginx, at + 1), std::string::npos);
+  scheme.replace(at, nginx.size(), server.Url("/charge"));
+  const std::string copy = TempPath("payments.conv.json");
+  std::ofstream(copy) << scheme;
+
+  CommandResult run =
+      RunConvey({copy, "--input", "examples/api/payments.tasks.jsonl",
+                 "--tasks", "1000"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  // The README's lines, but for elapsed.
+  EXPECT_THAT(run.out,
+              HasSubstr("process 2001 \"Card payment (api)\": 1000 tasks created\n"
+                        "  finished:\n"
+                        "       500  Approved\n"
+                        "       250  Declined\n"
+                        "       250  Charge error\n"
+                        "errors: 0 input, 0 tasks stopped by an error, 0 by "
+                        "the loop guard\n"
+                        "virtual time: 0d 0h 1m 30s (timers: 750 fired, 0 "
+                        "pending)\n"
+                        "elapsed "))
+      << run.err;
+  EXPECT_THAT(run.out, Not(HasSubstr("still in a node")));
+  // 750 approved or declined at once; 250 flaky, each called four times.
+  EXPECT_EQ(requests.load(), 750 + 250 * 4);
 }
 
 // --- Several files, clocks and parked tasks ---

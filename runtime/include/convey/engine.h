@@ -44,8 +44,11 @@
 
 namespace convey {
 
+// Engine::Open checks every field against the rule written on it and
+// refuses a value that breaks it with InvalidArgument naming the field
+// (`EngineOptions::api_max_in_flight is 0: must be at least 1 (...)`).
 struct EngineOptions {
-  // Threads that run tasks. 0: one per hardware thread.
+  // Threads that run tasks. 0: one per hardware thread. 0..1024.
   int worker_threads = 0;
   // Not owned. Null: Clock::Real().
   Clock* clock = nullptr;
@@ -55,25 +58,32 @@ struct EngineOptions {
   const LogicRegistry* registry = nullptr;
   // Largest task data, in bytes of JSON text. A create above it is refused;
   // a logic whose writes would exceed it fails with
-  // `<family>_task_size_overflow_limit`.
+  // `<family>_task_size_overflow_limit`. 2 (`{}`) .. 2^32-1 (the JSON
+  // parser's limit).
   size_t max_task_size = 128000;
-  // Time and memory of one Code node (`api_code`) execution.
+  // Time and memory of one Code node (`api_code`) execution: `time_limit`
+  // more than 0 and at most 24 h; `heap_limit_bytes` 1 MiB .. 2^32-1
+  // (SpiderMonkey's limit is 32-bit).
   CodeLimits code_limits;
   // A task entering one node more than this many times without parking in
-  // between is stopped there with status `loop_stopped`.
+  // between is stopped there with status `loop_stopped`. At least 1.
   int loop_limit = 50;
-  // Tasks waiting for a worker. A create beyond it is ResourceExhausted.
+  // Tasks queued for a worker or running (parked ones do not count). A
+  // create beyond it is ResourceExhausted. 1..2^63-1.
   size_t max_queued_tasks = 1 << 20;
-  // Limits applied to scheme files at deploy.
+  // Limits applied to scheme files at deploy: `max_file_size` 1..2^32-1,
+  // `max_depth` 1..1024, `max_diagnostics` at least 1.
   ImportLimits import_limits;
   // api_rpc calls nested deeper than this fail with `rpc_task_fatal_error`:
   // a cycle of calls between processes ends instead of growing forever.
+  // At least 1.
   int max_rpc_depth = 32;
 
   // Project variables (the platform's stage variables), read by
   // `{{env_var[@NAME]}}`, `{{env_var[@NAME].path}}` and `{{env_var[ID]}}`
   // in every template. Keys are short names, with or without the `@`
-  // ("@NAME" and "NAME" are one variable; giving both is an error), or ids.
+  // ("@NAME" and "NAME" are one variable; giving both, or an empty name,
+  // is an error at Open), or ids.
   // A value that is a JSON object or array is that JSON (a path reads into
   // it, `.key[1].p`); any other value is a string as given (RAW). A
   // variable no one sets reads as a missing value, like a missing
@@ -86,9 +96,13 @@ struct EngineOptions {
   std::function<std::optional<std::string>(absl::string_view name)> variable_lookup;
 
   // api logic (HTTP). Not owned. Null: a libcurl transport the engine
-  // creates when a deployed process first holds an api logic.
+  // creates when the first request is sent.
   HttpTransport* http_transport = nullptr;
+  // One request, connecting included; also the longest a request may wait
+  // for a free slot (then `api_expire_query`). More than 0;
+  // absl::InfiniteDuration(): no limit.
   absl::Duration api_timeout = absl::Seconds(60);
+  // Larger answer bodies are refused while they arrive. At least 1.
   size_t api_max_response_bytes = size_t{5} << 20;
   bool api_follow_redirects = false;
   // Refuse URLs whose address is loopback, private, link-local or a cloud
@@ -97,7 +111,8 @@ struct EngineOptions {
   // should turn it on.
   bool api_refuse_private_addresses = false;
   // Requests in flight per api logic when its `max_threads` is 0 or absent,
-  // and in the whole engine.
+  // and in the whole engine. Both at least 1 (with no slot, calls would
+  // wait forever).
   int api_default_max_threads = 5;
   int api_max_in_flight = 200;
 };
@@ -218,10 +233,6 @@ class Engine {
   // Deletes the task; when `node_id` is not empty, only if it is there
   // (FailedPrecondition otherwise).
   virtual absl::Status DeleteTask(const TaskKey& key, absl::string_view node_id = {}) = 0;
-
-  // The Corezoid task API: `{"ops":[...]}` in, `{"request_proc":...,"ops":[...]}`
-  // out. Errors are reported inside the reply, never as a status.
-  virtual std::string HandleOps(absl::string_view body) = 0;
 
   // With a virtual clock: while held, time does not jump to the next timer,
   // so a host feeding a batch of tasks starts them all at the same virtual

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,11 +34,6 @@
 #include "simdjson.h"
 
 namespace convey {
-
-namespace schema {
-class Logic;  // schema/process.proto
-class Node;
-}
 
 class Template;  // a compiled template; see LogicBuilder::CompileTemplate
 
@@ -134,18 +130,110 @@ enum class TemplateMode {
   kParam,  // bare text is a path into the task ("amount", "a.b[0]")
 };
 
+// The kind of node a logic sits in (the file's node `obj_type`).
+enum class NodeKind {
+  kNormal,      // 0
+  kStart,       // 1
+  kFinal,       // 2
+  kEscalation,  // 3, runs like kNormal
+  kStub,        // 4: a Call-a-Process node in stub mode (see LogicSpec::stub)
+};
+
+// One entry of a key -> value map with a declared type (`extra` +
+// `extra_type`, `data` + `data_type`, `res_data` + `res_data_type`, ...).
+struct TypedValueSpec {
+  std::string key;    // a path, possibly a template
+  std::string value;  // a template; a non-string JSON value as compact JSON
+  Value::Type type = Value::Type::kString;
+};
+
+// The configuration of one logic as the scheme file holds it, read through
+// typed calls whose problems become located diagnostics: the JSON path in
+// the file (`[0].scheme.nodes[3].condition.logics[1].to_node_id`), the node
+// id and the reason, exactly as the importer reports the file's structure.
+//
+// Reads never fail hard: a key that is absent or null returns false and
+// reports nothing; a key of the wrong type returns false and reports an
+// error; the factory goes on reading so that one deploy lists every problem,
+// and returns `Failed()` (or its own error) when error_count() > 0.
+// A LogicConfig handed to a visitor (ForEachObject, ReadObject) is valid
+// during that call only. Not thread-safe: one factory call reads it.
+class LogicConfig {
+ public:
+  virtual ~LogicConfig() = default;
+
+  // The logic's type ("go_if_const", a host's own type, ...).
+  virtual absl::string_view type() const = 0;
+  // This object as compact JSON (repeated keys already collapsed; the
+  // importer reported them) and parsed.
+  virtual absl::string_view json() const = 0;
+  virtual simdjson::dom::object object() const = 0;
+  // Where this object is in the file.
+  virtual std::string location() const = 0;
+
+  // Present and not null.
+  virtual bool Has(absl::string_view key) const = 0;
+  // The keys in file order.
+  virtual std::vector<std::string> Keys() const = 0;
+
+  // A string. Other types: error.
+  virtual bool ReadString(absl::string_view key, std::string* out) = 0;
+  // Any value as text: a string as it is, anything else as compact JSON.
+  virtual bool ReadText(absl::string_view key, std::string* out) = 0;
+  // An integer, also written as a string ("42") or as 42.0.
+  virtual bool ReadInt64(absl::string_view key, int64_t* out) = 0;
+  // true/false, also "true"/"false" and 0/1.
+  virtual bool ReadBool(absl::string_view key, bool* out) = 0;
+  // A type name: string, number, boolean, object or array.
+  virtual bool ReadValueType(absl::string_view key, Value::Type* out) = 0;
+  // A link to a node of the same process (`to_node_id`, `err_node_id`),
+  // resolved. Absent and `required`: error "<type> has no <key>". Empty:
+  // false, with a warning when `required` (a task reaching it stops). A
+  // name of no node: error. A resolved link is an edge for the deploy's
+  // unreachable-node check.
+  virtual bool ReadLink(absl::string_view key, bool required, NodeHandle* out) = 0;
+  // The scalar elements of the array `key`, as ReadText gives them.
+  virtual bool ReadTextList(absl::string_view key, std::vector<std::string>* out) = 0;
+  // A key -> value map `values_key` (an object, or JSON text in a string as
+  // older exports write it) typed by the map `types_key` (same forms).
+  // A value with no type is a string (with a warning), a type with no value
+  // is ignored (with a warning). An empty `types_key`: every value is a
+  // string, no warning (header maps).
+  virtual bool ReadTypedValues(absl::string_view values_key, absl::string_view types_key,
+                               std::vector<TypedValueSpec>* out) = 0;
+  // The object `key` (or JSON text in a string), visited as a LogicConfig.
+  virtual bool ReadObject(absl::string_view key,
+                          const std::function<void(LogicConfig&)>& visit) = 0;
+  // Each element of the array `key`, visited as a LogicConfig; elements
+  // that are not objects are reported and skipped.
+  virtual bool ForEachObject(absl::string_view key,
+                             const std::function<void(LogicConfig&)>& visit) = 0;
+
+  // The factory's own findings, located at `key` ("" for this object).
+  virtual void Error(absl::string_view key, std::string message) = 0;
+  virtual void Warning(absl::string_view key, std::string message) = 0;
+  // Errors reported so far through this configuration and those it visited.
+  virtual int error_count() const = 0;
+  // What a factory returns when error_count() > 0: the errors are already
+  // reported, located; this status only carries the count.
+  absl::Status Failed() const;
+};
+
 // The logic being deployed.
 struct LogicSpec {
   absl::string_view type;     // "go_if_const", a host's own type, ...
   int64_t conv_id = 0;
   absl::string_view node_id;
   int index = 0;              // position in the node's `logics`
-  // The imported form (schema/process.proto). Logic types convey does not
-  // model arrive as `unsupported`, whose `json` is the logic object as
-  // written in the file.
-  const schema::Logic* config = nullptr;
-  // The node holding the logic (its kind, semaphores, stub branches).
-  const schema::Node* node = nullptr;
+  // The logic object as written in the file. Never null.
+  LogicConfig* config = nullptr;
+  NodeKind node_kind = NodeKind::kNormal;
+  // A stub-mode node's branches (`condition.stub.logics`, kStub only): each
+  // branch's logics (go_if_const conditions, then an api_rpc_reply) in file
+  // order.
+  std::vector<std::vector<LogicConfig*>> stub;
+  // `convey inspect`: the Logic is checked and thrown away, never run.
+  bool validate_only = false;
 };
 
 // Load-time services for a factory.
@@ -168,6 +256,9 @@ class LogicBuilder {
   virtual void Warn(std::string message) {}
   // The engine's limits for Code nodes.
   virtual CodeLimits code_limits() const { return CodeLimits{}; }
+  // Declares that tasks wait in this node's queue (api_queue), where
+  // TaskContext::EnterQueue puts them and api_get_task takes them.
+  virtual void DeclareQueue() {}
 };
 
 // A task taken out of a queue node by TaskContext::TakeQueued.
@@ -280,8 +371,9 @@ class LogicFactory {
  public:
   virtual ~LogicFactory() = default;
   virtual absl::string_view type() const = 0;
-  // Validates and compiles one logic. An error is a deploy error; its
-  // message should say which field is wrong and why.
+  // Reads, validates and compiles one logic. Problems found while reading
+  // spec.config are reported there, located; an error returned with none
+  // reported is located at the logic. Either way the deploy fails.
   virtual absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
                                                         LogicBuilder& builder) const = 0;
 };
@@ -309,6 +401,13 @@ class LogicRegistry {
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<LogicFactory>> factories_;  // guarded by mu_
 };
+
+// Registers convey's built-in logic types (go, go_if_const, set_param,
+// api_sum, api_callback, api_copy, api_rpc, api_rpc_reply, api_queue,
+// api_get_task, api, api_code) in `registry`: for a host that builds its own
+// registry (EngineOptions::registry) with the built-ins beside its types.
+// AlreadyExists when one of them is taken.
+absl::Status RegisterBuiltinLogics(LogicRegistry& registry);
 
 }  // namespace convey
 

@@ -167,7 +167,9 @@ TEST(CodeDeployTest, SyntaxErrorsAndErlangAtDeploy) {
   absl::StatusOr<DeployResult> bad = engine->Deploy("bad.json", RetryScheme("data.a = (;"));
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(),
-              HasSubstr("node \"code\", logics[0] (api_code): src: line 1, column 11: SyntaxError"));
+              HasSubstr("bad.json: scheme.nodes[1].condition.logics[0].src: line 1, column 11: "
+                        "SyntaxError"));
+  EXPECT_THAT(bad.status().message(), HasSubstr("(node \"code\")"));
 
   const std::string erlang = ProcessJson(
       kConv + 1,

@@ -1,6 +1,8 @@
 #include "convey/engine.h"
 
 #include <atomic>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -203,6 +205,106 @@ TEST(EngineTest, SetParamWritesTypedValues) {
   EXPECT_THAT(Field(task.data, "__conveyor_set_param_return_description__"),
               HasSubstr("Param: total"));
   EXPECT_EQ(Field(task.data, "who"), "<missing>");
+}
+
+// Docs: engine.md, "set_param key that is not a valid path". The key is
+// only a path at run time (it may be a template), so the logic fails there,
+// leaving by its err_node_id, and writes none of its values.
+TEST(EngineTest, SetParamKeyThatIsNotAPathFailsWithWrongKey) {
+  auto engine = OpenEngine();
+  const std::string set = R"j([{"type":"set_param","extra":{"ok":"1","{{key}}":"2"},
+      "extra_type":{"ok":"number","{{key}}":"number"},"err_node_id":"err"},
+      {"type":"go","to_node_id":"end"}])j";
+  const std::string constant = R"j([{"type":"set_param","extra":{"a..b":"2"},
+      "extra_type":{"a..b":"number"},"err_node_id":"err"},{"type":"go","to_node_id":"end"}])j";
+  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart, set),
+                                          NodeJson("err", Kind::kFinal, "[]"),
+                                          NodeJson("end", Kind::kFinal, "[]")}));
+  MustDeploy(*engine, ProcessJson(kConv + 1, {NodeJson("start", Kind::kStart, constant),
+                                              NodeJson("err", Kind::kFinal, "[]"),
+                                              NodeJson("end", Kind::kFinal, "[]")}));
+  absl::StatusOr<std::string> bad = engine->CreateTask(kConv, "", R"j({"key":"a..b"})j");
+  absl::StatusOr<std::string> good = engine->CreateTask(kConv, "", R"j({"key":"a.b"})j");
+  absl::StatusOr<std::string> written = engine->CreateTask(kConv + 1, "", "{}");
+  ASSERT_TRUE(bad.ok() && good.ok() && written.ok());
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  for (const std::string& id : {*bad, *written}) {
+    TaskSnapshot task = *engine->ShowTask(TaskKey::ByObjId(id));
+    EXPECT_EQ(task.node_id, "err") << task.data;
+    EXPECT_EQ(Field(task.data, "__conveyor_set_param_return_type_tag__"),
+              "\"set_param_wrong_key\"");
+    EXPECT_EQ(Field(task.data, "__conveyor_set_param_return_type_error__"), "\"software\"");
+    EXPECT_THAT(Field(task.data, "__conveyor_set_param_return_description__"),
+                HasSubstr("a..b"));
+    EXPECT_EQ(Field(task.data, "ok"), "<missing>");
+    EXPECT_EQ(Field(task.data, "a"), "<missing>");
+  }
+  TaskSnapshot task = *engine->ShowTask(TaskKey::ByObjId(*good));
+  EXPECT_EQ(task.node_id, "end");
+  EXPECT_EQ(Field(task.data, "a"), R"j({"b":2})j");
+}
+
+// Docs: engine.md, "A route along an empty link": a go whose to_node_id is
+// empty in the file (it loads with a warning) stops the task where it is.
+TEST(EngineTest, EmptyLinkStopsTheTaskAsUnroutable) {
+  auto engine = OpenEngine();
+  absl::StatusOr<DeployResult> deployed = engine->Deploy(
+      "t.json", ProcessJson(kConv, {NodeJson("start", Kind::kStart,
+                                             absl::StrCat("[", GoJson("next"), "]")),
+                                    NodeJson("next", Kind::kNormal,
+                                             absl::StrCat("[", GoJson(""), "]")),
+                                    NodeJson("end", Kind::kFinal, "[]")}));
+  ASSERT_TRUE(deployed.ok()) << deployed.status();
+  EXPECT_FALSE(deployed->warnings.empty());
+  absl::StatusOr<std::string> id = engine->CreateTask(kConv, "r", R"j({"a":1})j");
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  TaskSnapshot task = *engine->ShowTask(TaskKey::ByObjId(*id));
+  EXPECT_EQ(task.status, TaskStatus::kError);
+  EXPECT_EQ(task.park_reason, ParkReason::kUnroutable);
+  EXPECT_EQ(ParkReasonName(task.park_reason), "unroutable");
+  EXPECT_EQ(task.node_id, "next");
+  EXPECT_EQ(Field(task.data, "a"), "1");
+  EXPECT_EQ(engine->Stats().tasks_errored, 1);
+  EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "end").finished, 0);
+}
+
+// Docs: engine.md and templates.md, `node[ID].count` on a final node: the
+// tasks that finished there, ever (not the ones in it now, which is none).
+TEST(EngineTest, NodeCountOfAFinalNodeIsTheTasksThatFinishedThere) {
+  auto engine = OpenEngine();
+  const std::string read = R"j([{"type":"set_param",
+      "extra":{"done":"{{node[end].count}}","dropped":"{{node[gone].count}}",
+               "text":"{{node[end].count}} done"},
+      "extra_type":{"done":"number","dropped":"number","text":"string"}},
+      {"type":"go_if_const","to_node_id":"gone",
+       "conditions":[{"param":"drop","const":"true","fun":"eq","cast":"boolean"}]},
+      {"type":"go","to_node_id":"end"}])j";
+  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
+                                                   absl::StrCat("[", GoJson("read"), "]")),
+                                          NodeJson("read", Kind::kNormal, read),
+                                          NodeJson("end", Kind::kFinal, "[]"),
+                                          NodeJson("gone", Kind::kFinal, "[]",
+                                                   R"j({"save_task":false})j")}));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {  // one at a time: each sees the ones before
+    absl::StatusOr<std::string> id =
+        engine->CreateTask(kConv, "", i % 2 == 0 ? "{}" : R"j({"drop":true})j");
+    ASSERT_TRUE(id.ok());
+    ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+    ids.push_back(*id);
+  }
+  absl::StatusOr<std::string> last = engine->CreateTask(kConv, "", "{}");
+  ASSERT_TRUE(last.ok());
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  TaskSnapshot task = *engine->ShowTask(TaskKey::ByObjId(*last));
+  EXPECT_EQ(task.node_id, "end");
+  EXPECT_EQ(Field(task.data, "done"), "2");
+  EXPECT_EQ(Field(task.data, "dropped"), "2");  // save_task false: counted all the same
+  EXPECT_EQ(Field(task.data, "text"), "\"2 done\"");
+  EXPECT_EQ(Field(engine->ShowTask(TaskKey::ByObjId(ids[0]))->data, "done"), "0");
+  EXPECT_EQ(Field(engine->ShowTask(TaskKey::ByObjId(ids[2]))->data, "done"), "1");
+  EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "end").finished, 3);
 }
 
 class RecordingObserver : public Observer {
@@ -588,13 +690,117 @@ TEST(EngineTest, CloseLeavesQueuedTasksWhereTheyAre) {
   EXPECT_EQ(engine->WaitIdle(absl::Seconds(1)).code(), absl::StatusCode::kFailedPrecondition);
 }
 
-TEST(EngineTest, OpenValidatesOptions) {
-  EngineOptions options;
-  options.loop_limit = 0;
-  EXPECT_EQ(Engine::Open(options).status().code(), absl::StatusCode::kInvalidArgument);
-  options = {};
-  options.worker_threads = -1;
-  EXPECT_EQ(Engine::Open(options).status().code(), absl::StatusCode::kInvalidArgument);
+// Every option that makes no sense, or would hang the engine (no api slot:
+// every call waits forever and WaitIdle never returns), is refused at Open
+// with InvalidArgument naming the field (the rules: convey/engine.h).
+TEST(EngineTest, OpenRefusesBadOptionsNamingTheField) {
+  struct BadOption {
+    std::string field;
+    std::function<void(EngineOptions&)> set;
+  };
+  const std::vector<BadOption> cases = {
+      {"worker_threads", [](EngineOptions& o) { o.worker_threads = -1; }},
+      {"worker_threads", [](EngineOptions& o) { o.worker_threads = 1025; }},
+      {"max_task_size", [](EngineOptions& o) { o.max_task_size = 0; }},
+      {"max_task_size", [](EngineOptions& o) { o.max_task_size = 1; }},
+      {"max_task_size", [](EngineOptions& o) { o.max_task_size = size_t{1} << 32; }},
+      {"code_limits.time_limit",
+       [](EngineOptions& o) { o.code_limits.time_limit = absl::ZeroDuration(); }},
+      {"code_limits.time_limit",
+       [](EngineOptions& o) { o.code_limits.time_limit = -absl::Seconds(1); }},
+      {"code_limits.time_limit",
+       [](EngineOptions& o) { o.code_limits.time_limit = absl::InfiniteDuration(); }},
+      {"code_limits.time_limit",
+       [](EngineOptions& o) { o.code_limits.time_limit = absl::Hours(25); }},
+      {"code_limits.heap_limit_bytes",
+       [](EngineOptions& o) { o.code_limits.heap_limit_bytes = 0; }},
+      {"code_limits.heap_limit_bytes",
+       [](EngineOptions& o) { o.code_limits.heap_limit_bytes = (size_t{1} << 20) - 1; }},
+      {"code_limits.heap_limit_bytes",
+       [](EngineOptions& o) { o.code_limits.heap_limit_bytes = size_t{1} << 32; }},
+      {"loop_limit", [](EngineOptions& o) { o.loop_limit = 0; }},
+      {"loop_limit", [](EngineOptions& o) { o.loop_limit = -5; }},
+      {"max_queued_tasks", [](EngineOptions& o) { o.max_queued_tasks = 0; }},
+      {"max_queued_tasks", [](EngineOptions& o) { o.max_queued_tasks = SIZE_MAX; }},
+      {"import_limits.max_file_size", [](EngineOptions& o) { o.import_limits.max_file_size = 0; }},
+      {"import_limits.max_file_size",
+       [](EngineOptions& o) { o.import_limits.max_file_size = size_t{1} << 32; }},
+      {"import_limits.max_depth", [](EngineOptions& o) { o.import_limits.max_depth = 0; }},
+      {"import_limits.max_depth", [](EngineOptions& o) { o.import_limits.max_depth = -1; }},
+      {"import_limits.max_depth", [](EngineOptions& o) { o.import_limits.max_depth = 1025; }},
+      {"import_limits.max_diagnostics",
+       [](EngineOptions& o) { o.import_limits.max_diagnostics = 0; }},
+      {"max_rpc_depth", [](EngineOptions& o) { o.max_rpc_depth = 0; }},
+      {"max_rpc_depth", [](EngineOptions& o) { o.max_rpc_depth = -1; }},
+      {"api_timeout", [](EngineOptions& o) { o.api_timeout = absl::ZeroDuration(); }},
+      {"api_timeout", [](EngineOptions& o) { o.api_timeout = -absl::Seconds(1); }},
+      {"api_timeout", [](EngineOptions& o) { o.api_timeout = -absl::InfiniteDuration(); }},
+      {"api_max_response_bytes", [](EngineOptions& o) { o.api_max_response_bytes = 0; }},
+      {"api_default_max_threads", [](EngineOptions& o) { o.api_default_max_threads = 0; }},
+      {"api_default_max_threads", [](EngineOptions& o) { o.api_default_max_threads = -2; }},
+      {"api_max_in_flight", [](EngineOptions& o) { o.api_max_in_flight = 0; }},
+      {"api_max_in_flight", [](EngineOptions& o) { o.api_max_in_flight = -200; }},
+      {"variables", [](EngineOptions& o) { o.variables = {{"", "1"}}; }},
+      {"variables", [](EngineOptions& o) { o.variables = {{"A", "1"}, {"@A", "2"}}; }},
+  };
+  for (const BadOption& bad : cases) {
+    EngineOptions options;
+    bad.set(options);
+    absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(options);
+    ASSERT_FALSE(engine.ok()) << bad.field;
+    EXPECT_EQ(engine.status().code(), absl::StatusCode::kInvalidArgument) << engine.status();
+    // "EngineOptions::FIELD is VALUE: why" (variables: "EngineOptions::variables: why").
+    const std::string message(engine.status().message());
+    EXPECT_THAT(message, ::testing::StartsWith(absl::StrCat(
+                             "EngineOptions::", bad.field,
+                             bad.field == "variables" ? ": " : " is ")));
+    if (bad.field != "variables") {
+      EXPECT_THAT(message, HasSubstr(": must be"));
+    }
+  }
+}
+
+// The defaults open, and so does every option at the edge of its rule.
+TEST(EngineTest, DefaultOptionsAndOptionsAtTheEdgeOfTheirRulesOpen) {
+  absl::StatusOr<std::unique_ptr<Engine>> defaults = Engine::Open(EngineOptions{});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  (*defaults)->Close();
+
+  EngineOptions low;
+  low.worker_threads = 1;
+  low.max_task_size = 2;
+  low.code_limits.time_limit = absl::Nanoseconds(1);
+  low.code_limits.heap_limit_bytes = size_t{1} << 20;
+  low.loop_limit = 1;
+  low.max_queued_tasks = 1;
+  low.import_limits.max_file_size = 1;
+  low.import_limits.max_depth = 1;
+  low.import_limits.max_diagnostics = 1;
+  low.max_rpc_depth = 1;
+  low.api_timeout = absl::Nanoseconds(1);
+  low.api_max_response_bytes = 1;
+  low.api_default_max_threads = 1;
+  low.api_max_in_flight = 1;
+  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(low);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  (*engine)->Close();
+
+  EngineOptions high;
+  high.worker_threads = 2;  // 1024 is allowed too; not started here
+  high.max_task_size = 0xFFFFFFFFu;
+  high.code_limits.time_limit = absl::Hours(24);
+  high.code_limits.heap_limit_bytes = 0xFFFFFFFFu;
+  high.max_queued_tasks = static_cast<size_t>(INT64_MAX);
+  high.import_limits.max_file_size = 0xFFFFFFFFu;
+  high.import_limits.max_depth = 1024;
+  high.api_timeout = absl::InfiniteDuration();
+  engine = Engine::Open(high);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  // Still an engine that runs tasks.
+  MustDeploy(**engine, RoutingScheme());
+  ASSERT_TRUE((*engine)->CreateTask(kConv, "", R"j({"amount":500})j").ok());
+  ASSERT_TRUE((*engine)->WaitIdle(absl::Seconds(10)).ok());
+  EXPECT_EQ(NodeNamed(*(*engine)->StatsFor(kConv), "big").finished, 1);
 }
 
 TEST(EngineTest, TemplatesReadTaskMetadataAndTheClock) {

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "convey/engine.h"
+#include "convey/ops.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/json_field.h"
@@ -159,7 +160,7 @@ TEST(TaskDataRepeatedKeys, OpsCollapseSameValuesAndRefuseDifferentOnes) {
   auto engine = OpenEngine();
   ASSERT_TRUE(engine->Deploy("test.json", WaitingScheme()).ok());
   // Same value: the op's own keys and its data, at any depth.
-  std::string reply = engine->HandleOps(
+  std::string reply = HandleOps(*engine, 
       R"({"ops":[{"type":"create","type":"create","obj":"task","conv_id":100,"ref":"a",)"
       R"("data":{"o":[{"k":1,"k":1}],"o":[{"k":1}]}}]})");
   EXPECT_THAT(reply, HasSubstr(R"("request_proc":"ok")")) << reply;
@@ -168,7 +169,7 @@ TEST(TaskDataRepeatedKeys, OpsCollapseSameValuesAndRefuseDifferentOnes) {
   // Different values: the whole request is a format_error naming the key.
   const std::string body =
       R"({"ops":[{"type":"modify","obj":"task","conv_id":100,"ref":"a","data":{"o":{"k":1,"k":2}}}]})";
-  reply = engine->HandleOps(body);
+  reply = HandleOps(*engine, body);
   EXPECT_THAT(reply, HasSubstr(R"("request_proc":"format_error")")) << reply;
   EXPECT_THAT(reply, HasSubstr(absl::StrCat(
                          R"(the body repeats the key \"k\" with different values (at ops[0].data.o.k, bytes )",

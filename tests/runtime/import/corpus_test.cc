@@ -1,17 +1,23 @@
-// Every real export in ../shared/corpus/valid loads with no error, every one
-// in ../shared/corpus/invalid fails with a located error, and every import
-// survives a round trip through its protobuf serialisation.
+// Every real export in ../shared/corpus/valid loads with no error (imported,
+// then each process compiled by the built-in logic factories, as a deploy
+// does), every one in ../shared/corpus/invalid fails with a located error,
+// and every import survives a round trip through its protobuf serialisation.
 #include <dirent.h>
 
 #include <algorithm>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "logics/builtin.h"
+#include "runtime/engine/process.h"
 #include "runtime/import/importer.h"
 
 namespace convey {
@@ -49,10 +55,21 @@ std::string Describe(const ImportResult& result) {
 TEST(Corpus, EveryValidFileLoads) {
   const std::vector<std::string> files = ListJson("valid");
   ASSERT_EQ(files.size(), 51u);
+  LogicRegistry registry;
+  ASSERT_TRUE(logics::RegisterBuiltinLogics(registry).ok());
   for (const std::string& file : files) {
     ImportResult result = ImportScheme(file, ReadFile(file));
     EXPECT_TRUE(result.ok()) << Describe(result);
     EXPECT_GT(result.scheme().processes_size(), 0) << file;
+    if (!result.ok()) continue;
+    // The logics' configurations are read by their factories at deploy.
+    for (const schema::Process& process : result.scheme().processes()) {
+      std::vector<Diagnostic> diagnostics;
+      absl::StatusOr<std::unique_ptr<CompiledProcess>> compiled =
+          CompileProcess(file, process, registry, CompileOptions{}, &diagnostics);
+      EXPECT_TRUE(compiled.ok()) << file << " process " << process.conv_id() << ": "
+                                 << compiled.status();
+    }
   }
 }
 

@@ -2,16 +2,21 @@
 
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "logics/builtin.h"
+#include "runtime/engine/process.h"
 
 namespace convey {
 namespace internal {
@@ -31,8 +36,45 @@ std::string ReadTestData(const std::string& name) {
   return contents.str();
 }
 
+const LogicRegistry& BuiltinRegistry() {
+  static const LogicRegistry* const registry = [] {
+    auto* r = new LogicRegistry();
+    const absl::Status status = logics::RegisterBuiltinLogics(*r);
+    EXPECT_TRUE(status.ok()) << status;
+    return r;
+  }();
+  return *registry;
+}
+
+// What a deploy does: the import, then (when it has no error) each process
+// compiled by the built-in factories, which read the logics'
+// configurations. Compile diagnostics are appended to the import's.
 ImportResult Import(const std::string& json, const ImportLimits& limits = {}) {
-  return ImportScheme("test.json", json, limits);
+  ImportResult result = ImportScheme("test.json", json, limits);
+  if (!result.ok()) return result;
+  CompileOptions options;
+  options.max_diagnostics = limits.max_diagnostics;
+  for (const schema::Process& process : result.scheme().processes()) {
+    std::vector<Diagnostic> diagnostics;
+    absl::StatusOr<std::unique_ptr<CompiledProcess>> compiled =
+        CompileProcess("test.json", process, BuiltinRegistry(), options, &diagnostics);
+    bool located = false;
+    for (Diagnostic& d : diagnostics) {
+      located = located || d.is_error();
+      result.diagnostics.push_back(std::move(d));
+    }
+    if (!compiled.ok()) {
+      result.has_errors = true;
+      if (!located) {  // not located by the compiler (none expected here)
+        Diagnostic error;
+        error.file = "test.json";
+        error.location = absl::StrCat("process ", process.conv_id());
+        error.message = std::string(compiled.status().message());
+        result.diagnostics.push_back(std::move(error));
+      }
+    }
+  }
+  return result;
 }
 
 std::vector<Diagnostic> Errors(const ImportResult& result) {
@@ -84,25 +126,25 @@ TEST(ImporterShapes, FolderExportWithNestedFoldersAndDashboard) {
   EXPECT_EQ(orders.nodes(0).kind(), schema::NODE_KIND_START);
   EXPECT_EQ(orders.nodes(0).options().json(),
             R"({"direct_url":true,"type_auth":"no_auth"})");
-  const schema::GoIfConst& route = orders.nodes(1).logics(0).go_if_const();
-  EXPECT_EQ(route.to_node_id(), "a00000000000000000000003");
-  ASSERT_EQ(route.conditions_size(), 1);
-  EXPECT_EQ(route.conditions(0).param(), "amount");
-  EXPECT_EQ(route.conditions(0).fun(), schema::CONDITION_FUN_MORE);
-  EXPECT_EQ(route.conditions(0).value(), "100");
-  EXPECT_EQ(route.conditions(0).cast(), schema::VALUE_TYPE_NUMBER);
+  // Logics are kept whole (editor-only keys too) for their factories.
+  const schema::Logic& route = orders.nodes(1).logics(0);
+  EXPECT_EQ(route.type(), "go_if_const");
+  EXPECT_EQ(route.location(), "[0].scheme.nodes[1].condition.logics[0]");
+  EXPECT_THAT(route.json(), HasSubstr(R"("to_node_id":"a00000000000000000000003")"));
+  EXPECT_THAT(route.json(),
+              HasSubstr(R"("conditions":[{"param":"amount","const":"100","fun":"more",)"
+                        R"("cast":"number"}])"));
+  EXPECT_EQ(orders.nodes(1).location(), "[0].scheme.nodes[1]");
   EXPECT_TRUE(orders.nodes(2).options().save_task());
   EXPECT_TRUE(orders.nodes(3).options().has_save_task());
   EXPECT_FALSE(orders.nodes(3).options().save_task());
 
-  const schema::ApiCopy& copy =
-      result.scheme().processes(1).nodes(1).logics(0).api_copy();
-  EXPECT_EQ(copy.mode(), "create");
-  EXPECT_EQ(copy.conv_id(), "2001");
-  EXPECT_EQ(copy.ref(), "{{root.ref}}");
-  ASSERT_EQ(copy.data_size(), 1);
-  EXPECT_EQ(copy.data(0).key(), "origin");
-  EXPECT_EQ(copy.err_node_id(), "b00000000000000000000004");
+  const schema::Logic& copy = result.scheme().processes(1).nodes(1).logics(0);
+  EXPECT_EQ(copy.type(), "api_copy");
+  EXPECT_EQ(copy.location(), "[1].scheme.nodes[1].condition.logics[0]");
+  EXPECT_THAT(copy.json(), HasSubstr(R"("mode":"create","conv_id":2001,"ref":"{{root.ref}}")"));
+  EXPECT_THAT(copy.json(), HasSubstr(R"("data":{"origin":"copy"})"));
+  EXPECT_THAT(copy.json(), HasSubstr(R"("err_node_id":"b00000000000000000000004")"));
 }
 
 TEST(ImporterShapes, SingleProcessObject) {
@@ -115,7 +157,8 @@ TEST(ImporterShapes, SingleProcessObject) {
   EXPECT_EQ(process.params(0).type(), schema::VALUE_TYPE_NUMBER);
   EXPECT_THAT(process.params(0).flags(), Contains("required"));
   const schema::Node& wait = process.nodes(1);
-  EXPECT_TRUE(wait.logics(0).api_callback().is_sync());
+  EXPECT_EQ(wait.logics(0).type(), "api_callback");
+  EXPECT_THAT(wait.logics(0).json(), HasSubstr(R"("is_sync":true)"));
   ASSERT_EQ(wait.semaphores_size(), 2);
   EXPECT_EQ(wait.semaphores(0).time().absolute_template(), "{{wake_at}}");
   EXPECT_EQ(wait.semaphores(1).count().value(), 30);  // "30" as a string
@@ -139,14 +182,14 @@ TEST(ImporterShapes, KeysModeReplyKeepsDeclaredTypes) {
       {"type":"api_rpc_reply","mode":"keys","res_data":["n","s"],"res_data_type":{"n":"number"}},
       {"type":"go","to_node_id":"f"}]}},
     {"id":"f","obj_type":2,"condition":{"logics":[]}}]}})j");
+  // The api_rpc_reply factory accepts it (no diagnostic at all); how it
+  // reads the key list and its types is covered by tests/logics.
   ASSERT_TRUE(result.ok()) << AllText(result);
-  const schema::ApiRpcReply& reply =
-      result.scheme().processes(0).nodes(1).logics(0).api_rpc_reply();
-  ASSERT_EQ(reply.res_data_size(), 2);
-  EXPECT_EQ(reply.res_data(0).key(), "n");
-  EXPECT_EQ(reply.res_data(0).type(), schema::VALUE_TYPE_NUMBER);
-  EXPECT_EQ(reply.res_data(1).key(), "s");
-  EXPECT_EQ(reply.res_data(1).type(), schema::VALUE_TYPE_STRING);
+  EXPECT_TRUE(result.diagnostics.empty()) << AllText(result);
+  const schema::Logic& reply = result.scheme().processes(0).nodes(1).logics(0);
+  EXPECT_EQ(reply.type(), "api_rpc_reply");
+  EXPECT_THAT(reply.json(),
+              HasSubstr(R"("mode":"keys","res_data":["n","s"],"res_data_type":{"n":"number"})"));
 }
 
 TEST(ImporterShapes, SyntheticIdsAvoidRealOnes) {
@@ -175,26 +218,26 @@ TEST(ImporterShapes, LegacyForms) {
   EXPECT_EQ(process.conv_id(), 4001);  // "4001"
   EXPECT_EQ(process.nodes(0).kind(), schema::NODE_KIND_START);  // "1"
   const schema::Node& node = process.nodes(1);
-  const schema::GoIfConst& flat = node.logics(0).go_if_const();
-  EXPECT_TRUE(flat.legacy_flat());
-  ASSERT_EQ(flat.conditions_size(), 1);
-  EXPECT_EQ(flat.conditions(0).param(), "res");
-  EXPECT_EQ(flat.conditions(0).value(), "0");
-  EXPECT_EQ(flat.conditions(0).cast(), schema::VALUE_TYPE_STRING);
-  // extra/extra_type as JSON strings; quoted constants kept as written.
-  const schema::SetParam& set = node.logics(1).set_param();
-  ASSERT_EQ(set.values_size(), 1);
-  EXPECT_EQ(set.values(0).key(), "AccountAlias");
-  EXPECT_EQ(set.values(0).value(), "\"Demo Account\"");
-  EXPECT_EQ(set.err_node_id(), "");
-  // v1-era api: only format and url.
-  EXPECT_EQ(node.logics(2).api().method(), "POST");
-  EXPECT_EQ(node.logics(2).api().format(), "json");
-  // A logic convey does not implement is kept, with its links.
-  const schema::Unsupported& code = node.logics(3).unsupported();
+  // Each legacy logic is kept as written and its factory accepts it (the
+  // factory tests in tests/logics cover how each is read: the flat
+  // go_if_const, extra/extra_type as JSON strings with quoted constants
+  // kept, the v1-era api with only format and url).
+  const schema::Logic& flat = node.logics(0);
+  EXPECT_EQ(flat.type(), "go_if_const");
+  EXPECT_THAT(flat.json(), HasSubstr(R"("param":"res","fun":"eq","const":"0")"));
+  EXPECT_THAT(flat.json(), Not(HasSubstr("conditions")));
+  const schema::Logic& set = node.logics(1);
+  EXPECT_EQ(set.type(), "set_param");
+  EXPECT_THAT(set.json(),
+              HasSubstr(R"("extra":"{\"AccountAlias\":\"\\\"Demo Account\\\"\"}")"));
+  EXPECT_THAT(set.json(), HasSubstr(R"("err_node_id":"")"));
+  EXPECT_EQ(node.logics(2).type(), "api");
+  EXPECT_EQ(node.logics(2).json(),
+            R"({"type":"api","format":"json","url":"http://localhost:1/v1"})");
+  const schema::Logic& code = node.logics(3);
   EXPECT_EQ(code.type(), "api_code");
-  EXPECT_EQ(code.err_node_id(), "e00000000000000000000003");
   EXPECT_THAT(code.json(), HasSubstr(R"("src":"data.a = 1;")"));
+  EXPECT_THAT(code.json(), HasSubstr(R"("err_node_id":"e00000000000000000000003")"));
   // A time semaphore without dimension, value as a string.
   const schema::TimeSemaphore& delay = process.nodes(3).semaphores(0).time();
   EXPECT_EQ(delay.relative(), 600);
@@ -212,17 +255,20 @@ TEST(ImporterShapes, SymbolicFunIsReadWithWarning) {
       {"type":"go","to_node_id":"e"}]}},
     {"id":"e","obj_type":2}]}})");
   ASSERT_TRUE(result.ok()) << AllText(result);
-  EXPECT_EQ(result.scheme().processes(0)
-                .nodes(0)
-                .logics(0)
-                .go_if_const()
-                .conditions(0)
-                .fun(),
-            schema::CONDITION_FUN_LESS_OR_EQ);
+  // Kept as written; the go_if_const factory reads it, with a warning.
+  EXPECT_THAT(result.scheme().processes(0).nodes(0).logics(0).json(),
+              HasSubstr(R"("fun":"<=")"));
   EXPECT_THAT(
       Warnings(result),
       Contains(At("scheme.nodes[0].condition.logics[0].conditions[0].fun",
-                  "read as less_or_eq")));
+                  "go_if_const fun \"<=\" read as less_or_eq")));
+  EXPECT_THAT(Warnings(ImportScheme("test.json", R"({"obj_id":1,"scheme":{"nodes":[
+    {"id":"s","obj_type":1,"condition":{"logics":[
+      {"type":"go_if_const","to_node_id":"e","conditions":[
+        {"param":"n","const":"0","fun":"<=","cast":"number"}]},
+      {"type":"go","to_node_id":"e"}]}},
+    {"id":"e","obj_type":2}]}})")),
+              Not(Contains(Field(&Diagnostic::message, HasSubstr("read as")))));
 }
 
 TEST(ImporterShapes, EmptyIdsInTemplatesGetSyntheticIds) {
@@ -369,8 +415,12 @@ TEST(ImporterRepeatedKeys, FourShapesAtEveryDepth) {
                                            " (line 1, column ", second + 1, ") is ignored"))))
           << AllText(result);
       EXPECT_EQ(result.scheme().processes(0).nodes(0).title(), "S");
-      EXPECT_EQ(result.scheme().processes(0).nodes(0).logics(0).config_case(),
-                schema::Logic::kSetParam);
+      const schema::Logic& logic = result.scheme().processes(0).nodes(0).logics(0);
+      EXPECT_EQ(logic.type(), "set_param");
+      // The kept JSON holds each key once: the factory reports nothing again.
+      EXPECT_EQ(logic.json().find("\"err_node_id\""), logic.json().rfind("\"err_node_id\""))
+          << logic.json();
+      EXPECT_EQ(Warnings(result).size(), 1u) << AllText(result);
     }
     {
       const size_t first = c.different.find(quoted);
@@ -388,23 +438,84 @@ TEST(ImporterRepeatedKeys, FourShapesAtEveryDepth) {
   }
 }
 
-TEST(ImporterRepeatedKeys, InsideValuesKeptAsTextTenLevelsDown) {
-  // extra.v is an object the task receives as it is: its repeats follow the
-  // task data rule, located by the path inside the value.
-  const std::string value_path = "[0].scheme.nodes[0].condition.logics[0].extra.v";
-  ImportResult same = Import(RepeatScheme("", "", "", "", DeepObject(4, R"("k":[1],"k":[1])")));
+// "repeated key, same value as at byte F (line 1, column F+1); the repeat
+// at byte S (line 1, column S+1) is ignored" for the first and last
+// occurrence of `quoted` in the one-line `json`.
+std::string SameRepeat(const std::string& json, const std::string& quoted) {
+  const size_t first = json.find(quoted);
+  const size_t second = json.rfind(quoted);
+  return absl::StrCat("repeated key, same value as at byte ", first, " (line 1, column ",
+                      first + 1, "); the repeat at byte ", second, " (line 1, column ",
+                      second + 1, ") is ignored");
+}
+
+std::string DifferentRepeat(const std::string& json, const std::string& quoted) {
+  const size_t first = json.find(quoted);
+  const size_t second = json.rfind(quoted);
+  return absl::StrCat("repeated key ", quoted, " with a different value: the values at byte ",
+                      first, " (line 1, column ", first + 1, ") and at byte ", second,
+                      " (line 1, column ", second + 1, ") disagree, so the file is ambiguous");
+}
+
+TEST(ImporterRepeatedKeys, NestedInALogicValueTenLevelsDown) {
+  // extra.v is an object the task receives as it is. A repeat inside it is
+  // nested in the logic: the importer reports it, with the file's byte
+  // offsets, at the member's path, and keeps the logic's JSON collapsed, so
+  // the set_param factory finds nothing more to report.
+  const std::string key_path = "[0].scheme.nodes[0].condition.logics[0].extra.v.l1.l2.l3.l4.k";
+  const std::string same_json =
+      RepeatScheme("", "", "", "", DeepObject(4, R"("k":[1],"k":[1])"));
+  ImportResult imported = ImportScheme("test.json", same_json);
+  ASSERT_TRUE(imported.ok()) << AllText(imported);
+  EXPECT_THAT(Warnings(imported), Contains(At(key_path, SameRepeat(same_json, "\"k\""))))
+      << AllText(imported);
+  const schema::Logic& logic = imported.scheme().processes(0).nodes(0).logics(0);
+  EXPECT_EQ(logic.location(), "[0].scheme.nodes[0].condition.logics[0]");
+  EXPECT_THAT(logic.json(), HasSubstr(R"("extra":{"v":{"l1":{"l2":{"l3":{"l4":{"k":[1]}}}}}})"));
+  ImportResult same = Import(same_json);
   ASSERT_TRUE(same.ok()) << AllText(same);
-  EXPECT_THAT(Warnings(same),
-              Contains(At(value_path, "the value repeats the key \"k\" with the same value "
-                                      "(at l1.l2.l3.l4.k); it is kept once")));
-  EXPECT_EQ(same.scheme().processes(0).nodes(0).logics(0).set_param().values(0).value(),
-            R"({"l1":{"l2":{"l3":{"l4":{"k":[1]}}}}})");
-  ImportResult different =
-      Import(RepeatScheme("", "", "", "", DeepObject(4, R"("k":[1],"k":[2])")));
+  EXPECT_EQ(Warnings(same).size(), 1u) << AllText(same);
+
+  const std::string different_json =
+      RepeatScheme("", "", "", "", DeepObject(4, R"("k":[1],"k":[2])"));
+  ImportResult different = ImportScheme("test.json", different_json);
   EXPECT_FALSE(different.ok());
   EXPECT_THAT(Errors(different),
-              Contains(At(value_path, "the value repeats the key \"k\" with different values "
-                                      "(at l1.l2.l3.l4.k)")));
+              Contains(At(key_path, DifferentRepeat(different_json, "\"k\""))))
+      << AllText(different);
+  // Kept with the first value.
+  EXPECT_THAT(different.scheme().processes(0).nodes(0).logics(0).json(),
+              HasSubstr(R"({"l4":{"k":[1]}})"));
+}
+
+TEST(ImporterRepeatedKeys, NestedInAGoIfConstCondition) {
+  const std::string json =
+      R"({"obj_id":1,"scheme":{"nodes":[{"id":"s","obj_type":1,"condition":{"logics":[)"
+      R"({"type":"go_if_const","to_node_id":"e","conditions":[{"param":"a","const":"1",)"
+      R"("fun":"eq","fun":"eq","cast":"string"}]},{"type":"go","to_node_id":"e"}]}},)"
+      R"({"id":"e","obj_type":2}]}})";
+  const std::string fun_path = "scheme.nodes[0].condition.logics[0].conditions[0].fun";
+  ImportResult imported = ImportScheme("test.json", json);
+  ASSERT_TRUE(imported.ok()) << AllText(imported);
+  EXPECT_THAT(Warnings(imported), Contains(At(fun_path, SameRepeat(json, "\"fun\""))))
+      << AllText(imported);
+  EXPECT_EQ(Warnings(imported)[0].node_id, "s");
+  EXPECT_EQ(imported.scheme().processes(0).nodes(0).logics(0).json(),
+            R"({"type":"go_if_const","to_node_id":"e","conditions":[{"param":"a","const":"1",)"
+            R"("fun":"eq","cast":"string"}]})");
+  // The go_if_const factory reads the collapsed text: nothing more.
+  ImportResult compiled = Import(json);
+  ASSERT_TRUE(compiled.ok()) << AllText(compiled);
+  EXPECT_EQ(Warnings(compiled).size(), 1u) << AllText(compiled);
+
+  std::string different = json;
+  different.replace(different.rfind(R"("fun":"eq")"), 10, R"("fun":"not_eq")");
+  ImportResult result = Import(different);
+  EXPECT_FALSE(result.ok());
+  EXPECT_THAT(Errors(result), Contains(At(fun_path, DifferentRepeat(different, "\"fun\""))))
+      << AllText(result);
+  EXPECT_THAT(result.scheme().processes(0).nodes(0).logics(0).json(),
+              AllOf(HasSubstr(R"("fun":"eq")"), Not(HasSubstr("not_eq"))));
 }
 
 TEST(ImporterRepeatedKeys, InsideJsonHeldInAString) {
@@ -456,8 +567,17 @@ TEST(ImporterRepeatedKeys, LargeObjectsStayLinear) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(result.ok()) << AllText(result);
-  EXPECT_EQ(result.scheme().processes(0).nodes(0).logics(0).set_param().values_size(), kKeys);
-  EXPECT_EQ(Warnings(result).size(), 2u) << AllText(result);  // the two repeats
+  // Both repeats are nested in the logic: reported at import, and the kept
+  // JSON has each key once (the set_param factory then compiles 200 000
+  // values without reporting them again).
+  const std::string& kept = result.scheme().processes(0).nodes(0).logics(0).json();
+  EXPECT_THAT(kept, HasSubstr(absl::StrCat("\"k", kKeys - 1, "\":\"", kKeys - 1, "\"},")));
+  EXPECT_THAT(kept, HasSubstr(absl::StrCat("\"k", kKeys - 1, "\":\"string\"}}")));
+  EXPECT_THAT(Warnings(result),
+              Contains(At("scheme.nodes[0].condition.logics[0].extra.k0", "repeated key")));
+  EXPECT_THAT(Warnings(result),
+              Contains(At("scheme.nodes[0].condition.logics[0].extra_type.k0", "repeated key")));
+  EXPECT_EQ(Warnings(result).size(), 2u) << AllText(result).substr(0, 2000);
   EXPECT_LT(seconds, 15.0);
 }
 
@@ -698,10 +818,12 @@ TEST(ImporterGraph, UnknownLogicTypeLoadsAsUnsupported) {
     {"id":"e","obj_type":2}]}})");
   ASSERT_TRUE(result.ok()) << AllText(result);
   const schema::Logic& logic = result.scheme().processes(0).nodes(0).logics(0);
-  EXPECT_EQ(LogicTypeName(logic), "teleport");
-  EXPECT_EQ(logic.unsupported().err_node_id(), "e");
-  EXPECT_EQ(logic.unsupported().json(),
-            R"({"type":"teleport","where":"moon","err_node_id":"e"})");
+  EXPECT_EQ(logic.type(), "teleport");
+  EXPECT_EQ(logic.location(), "scheme.nodes[0].condition.logics[0]");
+  EXPECT_EQ(logic.json(), R"({"type":"teleport","where":"moon","err_node_id":"e"})");
+  EXPECT_THAT(Warnings(result),
+              Contains(At("scheme.nodes[0].condition.logics[0]",
+                          "logic type \"teleport\" is not supported")));
 }
 
 TEST(ImporterGraph, UnsupportedLogicLinksAreChecked) {
@@ -738,30 +860,118 @@ TEST(ImporterGraph, StubNodeBranches) {
   const schema::Node& stub = result.scheme().processes(0).nodes(1);
   EXPECT_EQ(stub.kind(), schema::NODE_KIND_STUB);
   ASSERT_EQ(stub.stub_size(), 2);
-  EXPECT_EQ(stub.stub(0).conditions_size(), 1);
-  EXPECT_EQ(stub.stub(0).reply().res_data(0).value(), "one");
-  EXPECT_TRUE(stub.stub(1).reply().throw_exception());
+  ASSERT_EQ(stub.stub(0).logics_size(), 2);
+  EXPECT_EQ(stub.stub(0).logics(0).type(), "go_if_const");
+  EXPECT_EQ(stub.stub(0).logics(0).location(), "scheme.nodes[1].condition.stub.logics[0][0]");
+  EXPECT_THAT(stub.stub(0).logics(0).json(), HasSubstr(R"("param":"a","const":"1")"));
+  EXPECT_EQ(stub.stub(0).logics(1).type(), "api_rpc_reply");
+  EXPECT_THAT(stub.stub(0).logics(1).json(), HasSubstr(R"("res_data":{"r":"one"})"));
+  ASSERT_EQ(stub.stub(1).logics_size(), 1);
+  EXPECT_EQ(stub.stub(1).logics(0).type(), "api_rpc_reply");
+  EXPECT_EQ(stub.stub(1).logics(0).location(), "scheme.nodes[1].condition.stub.logics[1][0]");
+  EXPECT_THAT(stub.stub(1).logics(0).json(), HasSubstr(R"("throw_exception":true)"));
+}
+
+TEST(ImporterGraph, UnreachableNodeIsWarnedAtCompile) {
+  const std::string lonely = R"({"obj_id":9,"scheme":{"nodes":[
+    {"id":"s","obj_type":1,"condition":{"logics":[{"type":"go","to_node_id":"e"}]}},
+    {"id":"x","obj_type":0,"condition":{"logics":[{"type":"go","to_node_id":"e"}]}},
+    {"id":"e","obj_type":2}]}})";
+  const auto unreachable = Field(&Diagnostic::message, HasSubstr("no link leads to this node"));
+  // The importer no longer decides it: a logic's links are read at compile.
+  ImportResult imported = ImportScheme("test.json", lonely);
+  ASSERT_TRUE(imported.ok()) << AllText(imported);
+  EXPECT_THAT(imported.diagnostics, Not(Contains(unreachable))) << AllText(imported);
+  ImportResult result = Import(lonely);
+  ASSERT_TRUE(result.ok()) << AllText(result);
+  const std::vector<Diagnostic> warnings = Warnings(result);
+  ASSERT_THAT(warnings, Contains(unreachable)) << AllText(result);
+  EXPECT_THAT(warnings, Contains(AllOf(
+                            At("scheme.nodes[1]",
+                               "no link leads to this node; tasks can never reach it"),
+                            Field(&Diagnostic::node_id, "x"))));
+  int count = 0;
+  for (const Diagnostic& d : warnings) count += absl::StrContains(d.message, "no link leads");
+  EXPECT_EQ(count, 1) << AllText(result);
+
+  // A logic's link (to_node_id of a go_if_const, err_node_id of a
+  // set_param) reaches it: no warning.
+  for (const std::string& link :
+       {std::string(R"({"type":"go_if_const","to_node_id":"x","conditions":[)"
+                    R"({"param":"a","const":"1","fun":"eq","cast":"string"}]},)"),
+        std::string(R"({"type":"set_param","extra":{"a":"1"},"extra_type":{"a":"string"},)"
+                    R"("err_node_id":"x"},)")}) {
+    const std::string linked = absl::StrReplaceAll(
+        lonely, {{R"("condition":{"logics":[{"type":"go","to_node_id":"e"}]}},
+    {"id":"x")",
+                  absl::StrCat(R"("condition":{"logics":[)", link,
+                               R"({"type":"go","to_node_id":"e"}]}},
+    {"id":"x")")}});
+    ASSERT_NE(linked, lonely);
+    ImportResult reached = Import(linked);
+    ASSERT_TRUE(reached.ok()) << AllText(reached);
+    EXPECT_THAT(reached.diagnostics, Not(Contains(unreachable))) << link << AllText(reached);
+  }
 }
 
 TEST(ImporterLimits, DiagnosticsAreCapped) {
+  // 3000 logic objects without a type: import errors, so compile never runs.
   std::string json = R"({"obj_id":9,"scheme":{"nodes":[{"id":"s","obj_type":1,"condition":{"logics":[)";
   for (int i = 0; i < 3000; ++i) {
-    absl::StrAppend(&json, i ? "," : "", R"({"type":"go","to_node_id":"nowhere"})");
+    absl::StrAppend(&json, i ? "," : "", R"({"to_node_id":"s"})");
   }
   json += "]}}]}}";
   ImportLimits limits;
   limits.max_diagnostics = 100;
   ImportResult result = Import(json, limits);
   EXPECT_FALSE(result.ok());
-  EXPECT_EQ(result.diagnostics.size(), 100u);
+  ASSERT_EQ(result.diagnostics.size(), 100u);
   EXPECT_EQ(result.dropped_diagnostics, 2900u);
+  EXPECT_THAT(result.diagnostics[99], At("scheme.nodes[0].condition.logics[99]", "has no type"));
+}
+
+TEST(ImporterLimits, CompileDiagnosticsAreCapped) {
+  // 3000 go logics to no node: the import is clean, each link is an error
+  // at compile.
+  std::string json = R"({"obj_id":9,"scheme":{"nodes":[{"id":"s","obj_type":1,"condition":{"logics":[)";
+  for (int i = 0; i < 3000; ++i) {
+    absl::StrAppend(&json, i ? "," : "", R"({"type":"go","to_node_id":"nowhere"})");
+  }
+  json += "]}}]}}";
+  ImportResult imported = ImportScheme("test.json", json);
+  ASSERT_TRUE(imported.ok()) << AllText(imported).substr(0, 2000);
+  EXPECT_TRUE(imported.diagnostics.empty()) << AllText(imported).substr(0, 2000);
+  CompileOptions options;
+  options.max_diagnostics = 100;
+  std::vector<Diagnostic> diagnostics(1);  // one already there: the cap is per call
+  diagnostics[0].message = "earlier";
+  absl::StatusOr<std::unique_ptr<CompiledProcess>> compiled = CompileProcess(
+      "test.json", imported.scheme().processes(0), BuiltinRegistry(), options, &diagnostics);
+  ASSERT_FALSE(compiled.ok());
+  EXPECT_EQ(compiled.status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_EQ(diagnostics.size(), 101u);
+  EXPECT_THAT(diagnostics[100],
+              At("scheme.nodes[0].condition.logics[99]",
+                 "go.to_node_id \"nowhere\" names no node of process 9"));
+  const std::string message(compiled.status().message());
+  EXPECT_THAT(message, HasSubstr("(2900 more errors not listed)")) << message.substr(0, 300);
+  EXPECT_THAT(message, Not(HasSubstr("earlier")));
+  EXPECT_THAT(message, HasSubstr("test.json: scheme.nodes[0].condition.logics[0]: go.to_node_id "
+                                 "\"nowhere\" names no node of process 9 (node \"s\")"));
+  // Through the deploy path: the import's limit caps the compile too.
+  ImportLimits limits;
+  limits.max_diagnostics = 100;
+  ImportResult result = Import(json, limits);
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(result.diagnostics.size(), 100u);
 }
 
 // The importer keeps per-thread parsers; concurrent imports of different
 // inputs must not interfere (run under --config=tsan).
 TEST(ImporterConcurrency, ThreadsImportIndependently) {
   const std::string good = ReadTestData("import/folder_export.json");
-  const std::string bad = ReadTestData("bad/dangling_link.json");
+  // Fails at import (a logic's dangling link only fails at compile).
+  const std::string bad = ReadTestData("bad/two_starts.json");
   std::vector<std::thread> threads;
   std::vector<int> failures(4, 0);
   for (int t = 0; t < 4; ++t) {

@@ -1,4 +1,4 @@
-// The ops protocol through the real engine: Engine::HandleOps round trips.
+// The ops protocol through the real engine: HandleOps round trips.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -9,7 +9,7 @@
 #include "convey/environment.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "runtime/ops/ops_protocol.h"
+#include "convey/ops.h"
 #include "simdjson.h"
 
 namespace convey {
@@ -60,10 +60,10 @@ class OpsEngineTest : public ::testing::Test {
     EXPECT_EQ(deployed->conv_ids[1], kHoldConvId);
   }
 
-  // Runs one op through Engine::HandleOps, waits for the engine to settle,
+  // Runs one op through HandleOps, waits for the engine to settle,
   // and returns the op's result (valid until the next call).
   dom::element RunOne(const std::string& op) {
-    reply_ = engine_->HandleOps(absl::StrCat("{\"ops\":[", op, "]}"));
+    reply_ = HandleOps(*engine_, absl::StrCat("{\"ops\":[", op, "]}"));
     EXPECT_TRUE(engine_->WaitIdle(absl::Seconds(10)).ok());
     dom::element root;
     EXPECT_EQ(parser_.parse(reply_).get(root), simdjson::SUCCESS) << reply_;
@@ -209,7 +209,7 @@ TEST_F(OpsEngineTest, ManyOpsInOneRequest) {
                     R"(","data":{"i":)", i, R"(},"id":)", i, "}");
   }
   absl::StrAppend(&body, R"(,{"type":"create","obj":"task","conv_id":1002,"ref":"m7"}]})");
-  reply_ = engine_->HandleOps(body);
+  reply_ = HandleOps(*engine_, body);
   ASSERT_TRUE(engine_->WaitIdle(absl::Seconds(10)).ok());
   dom::element root;
   ASSERT_EQ(parser_.parse(reply_).get(root), simdjson::SUCCESS) << reply_;
@@ -227,7 +227,7 @@ TEST_F(OpsEngineTest, ManyOpsInOneRequest) {
 }
 
 TEST_F(OpsEngineTest, FormatErrorThroughTheEngine) {
-  reply_ = engine_->HandleOps(R"({"ops":[]})");
+  reply_ = HandleOps(*engine_, R"({"ops":[]})");
   EXPECT_THAT(reply_, StartsWith(R"({"request_proc":"format_error","description":)"));
   EXPECT_THAT(reply_, HasSubstr(R"("ops":[])"));
 }

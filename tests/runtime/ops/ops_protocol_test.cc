@@ -1,4 +1,4 @@
-// HandleOpsRequest against a fake engine: an in-memory task table that
+// HandleOps against a fake engine: an in-memory task table that
 // records every call and can be told to fail the next one.
 #include "runtime/ops/ops_protocol.h"
 
@@ -114,7 +114,6 @@ class FakeEngine : public Engine {
     return absl::OkStatus();
   }
 
-  std::string HandleOps(absl::string_view body) override { return HandleOpsRequest(*this, body); }
   std::vector<Diagnostic> UnresolvedReferences() const override { return {}; }
   void HoldTime(bool) override {}
   absl::Status WaitIdle(absl::Duration) override { return absl::OkStatus(); }
@@ -154,7 +153,7 @@ class OpsProtocolTest : public ::testing::Test {
  protected:
   // Runs `body`; returns the reply parsed (valid until the next call).
   dom::element Run(absl::string_view body) {
-    reply_ = HandleOpsRequest(engine_, body);
+    reply_ = HandleOps(engine_, body);
     dom::element root;
     simdjson::error_code error = parser_.parse(reply_).get(root);
     EXPECT_EQ(error, simdjson::SUCCESS) << "reply is not JSON: " << reply_;
@@ -257,6 +256,33 @@ TEST_F(OpsProtocolTest, NumericRefBecomesItsText) {
   EXPECT_EQ(engine_.calls[0].ref, "42");
   EXPECT_EQ(engine_.calls[1].ref, "1.5");
   EXPECT_THAT(reply_, HasSubstr(R"("ref":"42")"));
+}
+
+// Docs: ops.md, "Limits": numbers in `data` reach the engine re-serialised
+// (`1.50` is 1.5, `1e2` is 100.0), at every depth and in modify too; an `id`
+// is echoed the same way; integers keep their digits up to 64 bits, and one
+// beyond makes the body invalid JSON.
+TEST_F(OpsProtocolTest, NumbersAreRewrittenAsTheyAreRead) {
+  Run(R"({"ops":[{"type":"create","obj":"task","conv_id":100,"id":1.50,)"
+      R"("data":{"a":1.50,"b":1e2,"c":-0.0,"d":[2.50E1,{"e":0.10}],"f":7.5e-1,)"
+      R"("i":-9223372036854775808,"u":18446744073709551615,"s":"1.50"}}]})");
+  ASSERT_EQ(engine_.calls.size(), 1u) << reply_;
+  EXPECT_EQ(engine_.calls[0].data,
+            R"({"a":1.5,"b":100.0,"c":-0.0,"d":[25.0,{"e":0.1}],"f":0.75,)"
+            R"("i":-9223372036854775808,"u":18446744073709551615,"s":"1.50"})");
+  EXPECT_THAT(reply_, HasSubstr(R"({"id":1.5,"proc":"ok")"));
+
+  const std::string obj_id = engine_.AddTask(kConvId, "r", "{}");
+  Run(absl::StrCat(R"({"ops":[{"type":"modify","obj":"task","obj_id":")", obj_id,
+                   R"(","data":{"x":1E+2,"y":12}}]})"));
+  ASSERT_EQ(engine_.calls.size(), 3u) << reply_;  // show (look-up), modify
+  EXPECT_EQ(engine_.calls[2].method, "modify");
+  EXPECT_EQ(engine_.calls[2].data, R"({"x":100.0,"y":12})");
+
+  engine_.calls.clear();
+  ExpectFormatError(R"({"ops":[{"type":"create","obj":"task","conv_id":100,)"
+                    R"("data":{"n":123456789012345678901234}}]})",
+                    "the body is not valid JSON");
 }
 
 TEST_F(OpsProtocolTest, ModifyByObjIdResolvesTheRef) {

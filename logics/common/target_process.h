@@ -7,8 +7,8 @@
 // process were not deployed, with a description naming the alias.
 //
 // Immutable after Compile; Resolve may run on many threads at once.
-#ifndef CONVEY_LOGICS_TARGET_PROCESS_TARGET_PROCESS_H_
-#define CONVEY_LOGICS_TARGET_PROCESS_TARGET_PROCESS_H_
+#ifndef CONVEY_LOGICS_COMMON_TARGET_PROCESS_H_
+#define CONVEY_LOGICS_COMMON_TARGET_PROCESS_H_
 
 #include <cstdint>
 #include <string>
@@ -16,16 +16,16 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "convey/logic.h"
-#include "logics/typed_values/typed_values.h"
+#include "logics/common/typed_values.h"
 
 namespace convey {
 namespace logics {
 
 class TargetProcess {
  public:
-  // `text` as the importer kept it (a JSON number as its text). A constant
-  // id is declared with LogicBuilder::ReferenceProcess when `reference` is
-  // set. InvalidArgument `conv_id "<text>": <why>` for a constant that is
+  // `text` as LogicConfig::ReadText gives it (a JSON number as its text).
+  // A constant id is declared with LogicBuilder::ReferenceProcess when
+  // `reference` is set. InvalidArgument `conv_id "<text>": <why>` for a constant that is
   // neither a positive integer nor an alias, or a template that does not
   // compile.
   static absl::StatusOr<TargetProcess> Compile(absl::string_view text, LogicBuilder& builder,
@@ -51,4 +51,4 @@ bool ParseProcessId(absl::string_view text, int64_t* id);
 }  // namespace logics
 }  // namespace convey
 
-#endif  // CONVEY_LOGICS_TARGET_PROCESS_TARGET_PROCESS_H_
+#endif  // CONVEY_LOGICS_COMMON_TARGET_PROCESS_H_

@@ -1,4 +1,4 @@
-#include "logics/target_process/target_process.h"
+#include "logics/common/target_process.h"
 
 #include <cmath>
 

@@ -1,6 +1,7 @@
-// Typed values (semantics A5): a `TypedValue` list (set_param `extra`,
+// Typed values (semantics A5): a TypedValueSpec list (set_param `extra`,
 // api_copy `data`, api_rpc `extra`, api_queue `data`, api_rpc_reply
-// `res_data`) compiled once at deploy and evaluated per task.
+// `res_data`, as LogicConfig::ReadTypedValues reads them) compiled once at
+// deploy and evaluated per task.
 //
 // Each key and value is a template; the value is converted to its declared
 // type; keys are paths (`a.b`, `a[0]`, `a\.b`). Evaluation is
@@ -12,8 +13,8 @@
 // evaluates a reply against the data an api_rpc would have sent.
 //
 // Compiled objects are immutable and may be used from many threads at once.
-#ifndef CONVEY_LOGICS_TYPED_VALUES_TYPED_VALUES_H_
-#define CONVEY_LOGICS_TYPED_VALUES_TYPED_VALUES_H_
+#ifndef CONVEY_LOGICS_COMMON_TYPED_VALUES_H_
+#define CONVEY_LOGICS_COMMON_TYPED_VALUES_H_
 
 #include <cstddef>
 #include <string>
@@ -26,7 +27,6 @@
 #include "convey/value.h"
 #include "runtime/json/path.h"
 #include "runtime/template/template.h"
-#include "schema/process.pb.h"
 #include "simdjson.h"
 
 namespace convey {
@@ -86,9 +86,8 @@ class TypedValues {
   // Compiles every key and value. `field` names the list in messages
   // ("extra", "data", "res_data"). InvalidArgument for an empty key or a
   // template that does not compile, naming the field and the key.
-  static absl::StatusOr<TypedValues> Compile(
-      const google::protobuf::RepeatedPtrField<schema::TypedValue>& items, absl::string_view field,
-      LogicBuilder& builder);
+  static absl::StatusOr<TypedValues> Compile(const std::vector<TypedValueSpec>& items,
+                                             absl::string_view field, LogicBuilder& builder);
 
   // InvalidArgument naming the field and key for the first constant key that
   // is not a valid path. Logics that build objects call it at deploy;
@@ -131,6 +130,10 @@ absl::Status BuildObject(simdjson::dom::element base, absl::string_view base_tex
 // BuildObject over `{}`.
 absl::Status BuildObject(const std::vector<TypedEntry>& entries, std::string* out);
 
+// `text` in double quotes, cut at 80 bytes, as the importer quotes values
+// in its messages.
+std::string Quote(absl::string_view text);
+
 // `key` as a path of one key (`.`, `[`, `]` and `\` escaped), for writing a
 // top-level key through TaskContext::Set.
 std::string EscapeKey(absl::string_view key);
@@ -138,4 +141,4 @@ std::string EscapeKey(absl::string_view key);
 }  // namespace logics
 }  // namespace convey
 
-#endif  // CONVEY_LOGICS_TYPED_VALUES_TYPED_VALUES_H_
+#endif  // CONVEY_LOGICS_COMMON_TYPED_VALUES_H_

@@ -5,13 +5,12 @@
 // types (A5; keys are paths). mode `keys`: `res_data` lists task keys
 // (paths); each present one is returned with its current value, converted to
 // its declared type when that is not `string`; missing keys are left out.
-// (`string` is also what a key gets when the file declares no type, and the
-// importer keeps no types for a `keys` list, so `string` means "as it is":
-// a number stays a number.)
+// (`string` is also what a key gets when the file declares no type, so
+// `string` means "as it is": a number stays a number.)
 //
-// Immutable after Compile; Build may run on many threads at once.
-#ifndef CONVEY_LOGICS_REPLY_REPLY_H_
-#define CONVEY_LOGICS_REPLY_REPLY_H_
+// Immutable once read; Build may run on many threads at once.
+#ifndef CONVEY_LOGICS_COMMON_REPLY_H_
+#define CONVEY_LOGICS_COMMON_REPLY_H_
 
 #include <string>
 #include <vector>
@@ -21,9 +20,8 @@
 #include "absl/strings/string_view.h"
 #include "convey/logic.h"
 #include "convey/value.h"
-#include "logics/typed_values/typed_values.h"
+#include "logics/common/typed_values.h"
 #include "runtime/json/path.h"
-#include "schema/process.pb.h"
 
 namespace convey {
 namespace logics {
@@ -34,12 +32,17 @@ class Reply {
   Reply(Reply&&) = default;
   Reply& operator=(Reply&&) = default;
 
-  // `prefix` goes before the field names in messages ("" for an
-  // api_rpc_reply, "stub[1]." for a stub branch). InvalidArgument for an
-  // unknown mode, a key that is not a path, or a template that does not
-  // compile.
-  static absl::StatusOr<Reply> Compile(const schema::ApiRpcReply& config, absl::string_view prefix,
-                                       LogicBuilder& builder);
+  // Reads the api_rpc_reply object `config` with the importer's rules
+  // (`mode` "key_value", the default, or "keys"; `res_data` + `res_data_type`,
+  // in mode keys also an array of keys typed by `res_data_type`; without
+  // `res_data`, `extra` + `extra_type`; `throw_exception`,
+  // `exception_reason`, `err_node_id`) and compiles it. Every problem is
+  // reported in `config`, located (an unknown mode, a key that is not a
+  // path, a template that does not compile); when any was, the result is
+  // config.Failed(). `prefix` goes before the field names in the compile
+  // messages ("" but for a caller that wants them qualified).
+  static absl::StatusOr<Reply> Read(LogicConfig& config, absl::string_view prefix,
+                                    LogicBuilder& builder);
 
   // The reply object, its templates evaluated against `source`.
   // InvalidArgument whose message is the A5 description when a value does
@@ -49,6 +52,8 @@ class Reply {
   bool throw_exception() const { return throw_exception_; }
   // `exception_reason` (a template) evaluated against `source`.
   std::string Reason(ValueSource& source) const;
+  // `err_node_id` (invalid when none).
+  NodeHandle err_node() const { return err_node_; }
 
  private:
   struct Key {
@@ -61,9 +66,10 @@ class Reply {
   std::vector<Key> keys_;  // keys
   bool throw_exception_ = false;
   const Template* reason_ = nullptr;
+  NodeHandle err_node_;
 };
 
 }  // namespace logics
 }  // namespace convey
 
-#endif  // CONVEY_LOGICS_REPLY_REPLY_H_
+#endif  // CONVEY_LOGICS_COMMON_REPLY_H_

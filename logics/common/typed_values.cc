@@ -1,9 +1,8 @@
-#include "logics/typed_values/typed_values.h"
+#include "logics/common/typed_values.h"
 
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "logics/schema_types.h"
 #include "runtime/task/write_set.h"
 
 namespace convey {
@@ -23,31 +22,30 @@ simdjson::dom::element EmptyObject() {
 
 }  // namespace
 
-absl::StatusOr<TypedValues> TypedValues::Compile(
-    const google::protobuf::RepeatedPtrField<schema::TypedValue>& items, absl::string_view field,
-    LogicBuilder& builder) {
+absl::StatusOr<TypedValues> TypedValues::Compile(const std::vector<TypedValueSpec>& items,
+                                                 absl::string_view field, LogicBuilder& builder) {
   TypedValues compiled;
   compiled.field_ = std::string(field);
   compiled.items_.reserve(items.size());
-  for (const schema::TypedValue& item : items) {
-    if (item.key().empty()) {
+  for (const TypedValueSpec& item : items) {
+    if (item.key.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(field, ": a parameter has an empty name"));
     }
-    absl::StatusOr<const Template*> key = builder.CompileTemplate(item.key(), TemplateMode::kValue);
+    absl::StatusOr<const Template*> key = builder.CompileTemplate(item.key, TemplateMode::kValue);
     if (!key.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, " key \"", item.key(), "\": ", key.status().message()));
+          absl::StrCat(field, " key \"", item.key, "\": ", key.status().message()));
     }
     absl::StatusOr<const Template*> value =
-        builder.CompileTemplate(item.value(), TemplateMode::kValue);
+        builder.CompileTemplate(item.value, TemplateMode::kValue);
     if (!value.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, ".", item.key(), ": ", value.status().message()));
+          absl::StrCat(field, ".", item.key, ": ", value.status().message()));
     }
     Item compiled_item;
     compiled_item.key = *key;
     compiled_item.value = *value;
-    compiled_item.type = ValueTypeOf(item.type());
+    compiled_item.type = item.type;
     if ((*key)->is_constant()) {
       absl::StatusOr<internal::Path> path = internal::ParsePath((*key)->constant().ToText());
       if (path.ok()) {
@@ -132,6 +130,12 @@ absl::Status BuildObject(const std::vector<TypedEntry>& entries, std::string* ou
     return absl::OkStatus();
   }
   return BuildObject(EmptyObject(), "{}", entries, out);
+}
+
+std::string Quote(absl::string_view text) {
+  constexpr size_t kMaxShown = 80;
+  if (text.size() > kMaxShown) return absl::StrCat("\"", text.substr(0, kMaxShown), "...\"");
+  return absl::StrCat("\"", text, "\"");
 }
 
 std::string EscapeKey(absl::string_view key) {

@@ -1,0 +1,202 @@
+// Parsing of `convey run`'s options (run_flags.h).
+#include "tools/run_flags.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace convey {
+namespace tools {
+
+const char kRunUsage[] =
+    "usage: convey run FILE... [--conv ID] [--tasks N] [--data JSON | --input "
+    "FILE.jsonl]\n"
+    "                          [--clock virtual|real] [--threads T] "
+    "[--output FILE.jsonl]\n"
+    "                          [--json] [--timeout SEC] [--env NAME=VALUE]...\n"
+    "                          [--env-file FILE.json]\n"
+    "  Deploys the scheme FILEs into one engine, in order, creates tasks in "
+    "one of\n"
+    "  their processes, runs them until nothing can move (timers included) "
+    "and\n"
+    "  summarises where they ended.\n"
+    "  --conv ID            the process to create tasks in (needed when the "
+    "files\n"
+    "                       hold several)\n"
+    "  --tasks N            create N tasks (default 1; with --input, cycle "
+    "through\n"
+    "                       the file's tasks until N are created)\n"
+    "  --data JSON          every task's data, a JSON object (default {})\n"
+    "  --input FILE.jsonl   one task per line: a data object, or\n"
+    "                       {\"ref\":\"...\",\"data\":{...}}\n"
+    "  --clock virtual|real virtual (default): when nothing else can move, "
+    "time\n"
+    "                       jumps to the next timer, so a 30-day delay ends "
+    "at once;\n"
+    "                       real: the system clock, timers take their real "
+    "time\n"
+    "  --threads T          worker threads (default 0: one per hardware "
+    "thread)\n"
+    "  --output FILE.jsonl  after the run, write every task the engine holds, "
+    "one\n"
+    "                       JSON object per line\n"
+    "  --json               print the summary as one JSON object\n"
+    "  --timeout SEC        stop waiting after SEC seconds of wall time (the "
+    "summary\n"
+    "                       is still printed)\n"
+    "  --env NAME=VALUE     a project variable, read by {{env_var[@NAME]}} "
+    "(repeatable;\n"
+    "                       a value that is a JSON object or array is JSON)\n"
+    "  --env-file FILE.json project variables: a JSON object of names to "
+    "values;\n"
+    "                       --env overrides it\n"
+    "  exit status: 0 ok, 1 scheme, input or output error, 2 usage error,\n"
+    "  3 timeout\n";
+
+absl::string_view ClockName(ClockKind kind) {
+  return kind == ClockKind::kVirtual ? "virtual" : "real";
+}
+
+namespace {
+
+// Digits only: SimpleAtoi alone would also take "+5" and " 5".
+bool ParseWholeNumber(absl::string_view text, int64_t min, int64_t max,
+                      int64_t* value) {
+  if (text.empty() || text.size() > 19) return false;
+  for (char c : text) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return absl::SimpleAtoi(text, value) && *value >= min && *value <= max;
+}
+
+bool ParseSeconds(absl::string_view text, absl::Duration* value) {
+  double seconds = 0;
+  if (text.empty() ||
+      absl::ascii_isspace(static_cast<unsigned char>(text[0])) ||
+      !absl::SimpleAtod(text, &seconds) || !std::isfinite(seconds) ||
+      seconds <= 0 || seconds > 1e9) {
+    return false;
+  }
+  *value = absl::Seconds(seconds);
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> ParseRunFlags(const std::vector<std::string>& args,
+                                         RunFlags& flags, bool& help) {
+  static const char* const kValueFlags[] = {
+      "--conv",    "--tasks",  "--data",    "--input", "--threads",
+      "--output",  "--timeout", "--clock", "--env",   "--env-file"};
+  std::vector<std::string> seen;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-h" || arg == "--help") {
+      help = true;
+      return std::nullopt;
+    }
+    if (!absl::StartsWith(arg, "--")) {
+      if (absl::StartsWith(arg, "-") && arg != "-") {
+        return absl::StrCat("unknown option ", arg);
+      }
+      flags.files.push_back(arg);
+      continue;
+    }
+    // "--flag=value" or "--flag value".
+    std::string name = arg;
+    std::optional<std::string> value;
+    if (const size_t eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    }
+    // --env is repeatable; each variable once (ApplyVariableFlags).
+    if (name != "--env" && std::find(seen.begin(), seen.end(), name) != seen.end()) {
+      return absl::StrCat(name, " is given twice");
+    }
+    seen.push_back(name);
+    if (name == "--json") {
+      if (value) return "--json takes no value";
+      flags.json = true;
+      continue;
+    }
+    if (std::find(std::begin(kValueFlags), std::end(kValueFlags), name) ==
+        std::end(kValueFlags)) {
+      return absl::StrCat("unknown option ", name);
+    }
+    if (!value) {
+      // A following option is not taken as the value: `--tasks --json` is a
+      // missing value, not a bad number.
+      if (i + 1 >= args.size() || absl::StartsWith(args[i + 1], "--")) {
+        return absl::StrCat(name, " needs a value");
+      }
+      value = args[++i];
+    }
+    if (name == "--conv") {
+      int64_t id = 0;
+      if (!ParseWholeNumber(*value, 1, INT64_MAX, &id)) {
+        return absl::StrCat(
+            "--conv wants a process id (a whole number > 0), "
+            "not \"",
+            *value, "\"");
+      }
+      flags.conv_id = id;
+    } else if (name == "--tasks") {
+      int64_t n = 0;
+      if (!ParseWholeNumber(*value, 0, INT64_MAX, &n)) {
+        return absl::StrCat("--tasks wants a whole number >= 0, not \"", *value,
+                            "\"");
+      }
+      flags.tasks = n;
+    } else if (name == "--threads") {
+      int64_t n = 0;
+      if (!ParseWholeNumber(*value, 0, 1024, &n)) {
+        return absl::StrCat(
+            "--threads wants a whole number from 0 to 1024, "
+            "not \"",
+            *value, "\"");
+      }
+      flags.threads = n;
+    } else if (name == "--timeout") {
+      absl::Duration timeout;
+      if (!ParseSeconds(*value, &timeout)) {
+        return absl::StrCat("--timeout wants a number of seconds > 0, not \"",
+                            *value, "\"");
+      }
+      flags.timeout = timeout;
+    } else if (name == "--clock") {
+      if (*value == "virtual") {
+        flags.clock = ClockKind::kVirtual;
+      } else if (*value == "real") {
+        flags.clock = ClockKind::kReal;
+      } else {
+        return absl::StrCat("--clock wants virtual or real, not \"", *value,
+                            "\"");
+      }
+    } else if (value->empty()) {
+      return absl::StrCat(name, " needs a value");
+    } else if (name == "--data") {
+      flags.data = *value;
+    } else if (name == "--input") {
+      flags.input = *value;
+    } else if (name == "--env") {
+      flags.env.push_back(*value);
+    } else if (name == "--env-file") {
+      flags.env_file = *value;
+    } else {
+      flags.output = *value;
+    }
+  }
+  if (flags.files.empty()) return "no scheme file given";
+  if (flags.data && flags.input) {
+    return "--data and --input both give the tasks' data; use one";
+  }
+  return std::nullopt;
+}
+
+}  // namespace tools
+}  // namespace convey
