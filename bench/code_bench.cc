@@ -54,12 +54,12 @@ std::string TaskData(int i) {
 }
 
 std::string CodeScheme() {
-  return ProcessJson(
-      kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("code"), "]")),
-              NodeJson("code", Kind::kNormal,
-                       absl::StrCat(R"([{"type":"api_code","lang":"js","src":")", kScript,
-                                    R"(","err_node_id":"err"},)", GoJson("done"), "]")),
-              NodeJson("err", Kind::kFinal, "[]"), NodeJson("done", Kind::kFinal, "[]")});
+  return ProcessJson(kConv,
+                     {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("code"), "]")),
+                      NodeJson("code", Kind::kNormal,
+                               absl::StrCat(R"([{"type":"api_code","lang":"js","src":")", kScript,
+                                            R"(","err_node_id":"err"},)", GoJson("done"), "]")),
+                      NodeJson("err", Kind::kFinal, "[]"), NodeJson("done", Kind::kFinal, "[]")});
 }
 
 // Tasks through start -> code -> done on two workers, creation included.
@@ -189,8 +189,7 @@ void BM_IdleContextMemory(benchmark::State& state) {
     cv.notify_all();
     lock.unlock();
     for (std::thread& thread : threads) thread.join();
-    state.counters["resident_bytes_per_context"] =
-        static_cast<double>(after - before) / kThreads;
+    state.counters["resident_bytes_per_context"] = static_cast<double>(after - before) / kThreads;
     state.counters["js_heap_bytes"] = static_cast<double>(heap);
   }
 }

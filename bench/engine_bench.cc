@@ -47,8 +47,7 @@ std::unique_ptr<Engine> OpenWith(int workers, size_t max_queued, const std::stri
 // A ~320-byte task; `amount` decides the route.
 std::string TaskData(int i) {
   return absl::StrCat(
-      R"j({"amount":)j", i % 200,
-      R"j(,"currency":"UAH","customer":{"id":"c-)j", 100000 + i,
+      R"j({"amount":)j", i % 200, R"j(,"currency":"UAH","customer":{"id":"c-)j", 100000 + i,
       R"j(","name":"Olena Kovalenko","segment":"retail"},"card":"4149********1234",)j",
       R"j("items":[{"sku":"A-100","qty":2},{"sku":"B-200","qty":1}],"channel":"mobile",)j",
       R"j("created_at":"2026-11-23T10:15:00Z","note":"deliver after 18:00, call first",)j",
@@ -60,15 +59,17 @@ std::string PipelineScheme() {
   return ProcessJson(
       kConv,
       {NodeJson("start", Kind::kStart, "[" + GoJson("check") + "]"),
-       NodeJson("check", Kind::kNormal,
-                "[" + IfJson("amount", "more", "100", "number", "sum") + "," + GoJson("mark") +
-                    "]"),
-       NodeJson("sum", Kind::kNormal,
-                R"j([{"type":"api_sum","extra":[{"id":"total","name":"total","value":"{{amount}}"}]},)j" +
-                    GoJson("done") + "]"),
-       NodeJson("mark", Kind::kNormal,
-                R"j([{"type":"set_param","extra":{"route":"small"},"extra_type":{"route":"string"}},)j" +
-                    GoJson("done") + "]"),
+       NodeJson(
+           "check", Kind::kNormal,
+           "[" + IfJson("amount", "more", "100", "number", "sum") + "," + GoJson("mark") + "]"),
+       NodeJson(
+           "sum", Kind::kNormal,
+           R"j([{"type":"api_sum","extra":[{"id":"total","name":"total","value":"{{amount}}"}]},)j" +
+               GoJson("done") + "]"),
+       NodeJson(
+           "mark", Kind::kNormal,
+           R"j([{"type":"set_param","extra":{"route":"small"},"extra_type":{"route":"string"}},)j" +
+               GoJson("done") + "]"),
        NodeJson("done", Kind::kFinal, "[]", R"j({"save_task":false})j")});
 }
 
@@ -113,9 +114,9 @@ std::string ChainScheme(int length, bool conditions) {
   for (int i = 0; i < length; ++i) {
     const std::string next = i + 1 < length ? absl::StrCat("n", i + 1) : "end";
     const std::string logics =
-        conditions ? "[" + IfJson("amount", "more", "1000", "number", "end") + "," +
-                         GoJson(next) + "]"
-                   : "[" + GoJson(next) + "]";
+        conditions
+            ? "[" + IfJson("amount", "more", "1000", "number", "end") + "," + GoJson(next) + "]"
+            : "[" + GoJson(next) + "]";
     nodes.push_back(NodeJson(absl::StrCat("n", i), Kind::kNormal, logics));
   }
   nodes.push_back(NodeJson("end", Kind::kFinal, "[]", R"j({"save_task":false})j"));
@@ -155,10 +156,10 @@ void BM_ParkedTaskMemory(benchmark::State& state) {
   const std::string data = R"j({"amount":1})j";
   double per_task = 0;
   for (auto _ : state) {
-    auto engine = OpenWith(2, 1 << 22,
-                           ProcessJson(kConv, {NodeJson("start", Kind::kStart,
-                                                        "[" + GoJson("wait") + "]"),
-                                               NodeJson("wait", Kind::kNormal, "[]")}));
+    auto engine =
+        OpenWith(2, 1 << 22,
+                 ProcessJson(kConv, {NodeJson("start", Kind::kStart, "[" + GoJson("wait") + "]"),
+                                     NodeJson("wait", Kind::kNormal, "[]")}));
     const size_t before = ResidentBytes();
     for (int i = 0; i < tasks; ++i) {
       if (!engine->CreateTask(kConv, absl::StrCat(i), data).ok()) std::abort();

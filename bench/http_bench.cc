@@ -123,8 +123,7 @@ class Nginx {
       if (Run({"-t", "-q"}) == 0) break;
       if (!all_modules) {
         return absl::InternalError(
-            absl::StrCat("nginx rejects the configuration: ",
-                         ReadFile(dir_ + "/error.log")));
+            absl::StrCat("nginx rejects the configuration: ", ReadFile(dir_ + "/error.log")));
       }
     }
     pid_ = Spawn({"-g", "daemon off;"});
@@ -134,8 +133,7 @@ class Nginx {
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
-        return absl::InternalError(
-            absl::StrCat("nginx exited: ", ReadFile(dir_ + "/error.log")));
+        return absl::InternalError(absl::StrCat("nginx exited: ", ReadFile(dir_ + "/error.log")));
       }
       if (Clock::now() > deadline) {
         return absl::DeadlineExceededError("nginx did not start listening");
@@ -145,9 +143,7 @@ class Nginx {
     return absl::OkStatus();
   }
 
-  std::string Url() const {
-    return absl::StrCat("http://127.0.0.1:", port_, "/");
-  }
+  std::string Url() const { return absl::StrCat("http://127.0.0.1:", port_, "/"); }
 
  private:
   void WriteConfig(bool all_modules) {
@@ -189,13 +185,8 @@ class Nginx {
   }
 
   pid_t Spawn(const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {kBinary,
-                                     "-p",
-                                     dir_ + "/",
-                                     "-c",
-                                     dir_ + "/nginx.conf",
-                                     "-e",
-                                     dir_ + "/error.log"};
+    std::vector<std::string> args = {
+        kBinary, "-p", dir_ + "/", "-c", dir_ + "/nginx.conf", "-e", dir_ + "/error.log"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
@@ -272,14 +263,12 @@ class LoadGenerator {
       ++issued_;
     }
     Clock::time_point start = Clock::now();
-    transport_->Send(request_, [this, start](absl::StatusOr<HttpResponse> r) {
-      OnDone(start, std::move(r));
-    });
+    transport_->Send(
+        request_, [this, start](absl::StatusOr<HttpResponse> r) { OnDone(start, std::move(r)); });
   }
 
   void OnDone(Clock::time_point start, absl::StatusOr<HttpResponse> result) {
-    double us =
-        std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+    double us = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
     bool finished;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -288,8 +277,8 @@ class LoadGenerator {
       if (!result.ok()) {
         error = result.status().ToString();
       } else if (result->status != 200 || result->body != kBody) {
-        error = absl::StrCat("unexpected answer ", result->status, ": ",
-                             result->body.substr(0, 100));
+        error =
+            absl::StrCat("unexpected answer ", result->status, ": ", result->body.substr(0, 100));
       }
       if (!error.empty() && errors_++ == 0) first_error_ = error;
       finished = ++completed_ == count_;
@@ -322,18 +311,16 @@ double ProcessCpuSeconds() {
 
 double Percentile(std::vector<double>& values, double p) {
   if (values.empty()) return 0;
-  size_t rank = std::min(values.size() - 1,
-                         static_cast<size_t>(p * (values.size() - 1) + 0.5));
+  size_t rank = std::min(values.size() - 1, static_cast<size_t>(p * (values.size() - 1) + 0.5));
   std::nth_element(values.begin(), values.begin() + rank, values.end());
   return values[rank];
 }
 
-void Load(benchmark::State& state, const std::string& url, bool new_connection,
-          int in_flight, int io_threads) {
+void Load(benchmark::State& state, const std::string& url, bool new_connection, int in_flight,
+          int io_threads) {
   CurlTransportOptions options;
   options.io_threads = io_threads;
-  absl::StatusOr<std::unique_ptr<HttpTransport>> transport =
-      NewCurlTransport(options);
+  absl::StatusOr<std::unique_ptr<HttpTransport>> transport = NewCurlTransport(options);
   if (!transport.ok()) {
     state.SkipWithError(transport.status().ToString().c_str());
     return;
@@ -353,20 +340,17 @@ void Load(benchmark::State& state, const std::string& url, bool new_connection,
   for (auto _ : state) {
     latencies_us.clear();
     load.Run(kBatch, in_flight, &latencies_us);
-    all_latencies.insert(all_latencies.end(), latencies_us.begin(),
-                         latencies_us.end());
+    all_latencies.insert(all_latencies.end(), latencies_us.begin(), latencies_us.end());
   }
   if (load.errors() > 0) {
     state.SkipWithError(
-        absl::StrCat(load.errors(), " failed, first: ", load.first_error())
-            .c_str());
+        absl::StrCat(load.errors(), " failed, first: ", load.first_error()).c_str());
     return;
   }
   const double requests = static_cast<double>(state.iterations()) * kBatch;
   state.SetItemsProcessed(state.iterations() * kBatch);
   // Every thread of this process (the transport's included), not nginx's.
-  state.counters["cpu_us_per_req"] =
-      (ProcessCpuSeconds() - cpu_start) * 1e6 / requests;
+  state.counters["cpu_us_per_req"] = (ProcessCpuSeconds() - cpu_start) * 1e6 / requests;
   state.counters["p50_us"] = Percentile(all_latencies, 0.50);
   state.counters["p99_us"] = Percentile(all_latencies, 0.99);
 }
@@ -378,17 +362,14 @@ void Register(const std::string& url) {
     int io_threads;
   };
   const Case cases[] = {
-      {false, 1, 1}, {false, 64, 1}, {false, 64, 2},
-      {true, 1, 1},  {true, 64, 1},  {true, 64, 2},
+      {false, 1, 1}, {false, 64, 1}, {false, 64, 2}, {true, 1, 1}, {true, 64, 1}, {true, 64, 2},
   };
   for (const Case& c : cases) {
-    std::string name =
-        absl::StrCat(c.new_connection ? "NewConnection" : "KeepAlive",
-                     "/in_flight:", c.in_flight, "/io_threads:", c.io_threads);
+    std::string name = absl::StrCat(c.new_connection ? "NewConnection" : "KeepAlive",
+                                    "/in_flight:", c.in_flight, "/io_threads:", c.io_threads);
     benchmark::RegisterBenchmark(name.c_str(),
                                  [url, c](benchmark::State& state) {
-                                   Load(state, url, c.new_connection,
-                                        c.in_flight, c.io_threads);
+                                   Load(state, url, c.new_connection, c.in_flight, c.io_threads);
                                  })
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
@@ -408,8 +389,7 @@ void EngineLoad(benchmark::State& state, const std::string& url, bool new_connec
     state.SkipWithError(engine.status().ToString().c_str());
     return;
   }
-  const std::string headers =
-      new_connection ? R"j("extra_headers":{"Connection":"close"},)j" : "";
+  const std::string headers = new_connection ? R"j("extra_headers":{"Connection":"close"},)j" : "";
   const std::string scheme = absl::StrCat(
       R"j({"obj_type":1,"obj_id":1,"title":"api bench","scheme":{"nodes":[
       {"id":"s","obj_type":1,"condition":{"logics":[{"type":"go","to_node_id":"call"}]}},
@@ -445,8 +425,8 @@ void EngineLoad(benchmark::State& state, const std::string& url, bool new_connec
   const double calls = static_cast<double>(state.iterations()) * kBatch;
   state.SetItemsProcessed(state.iterations() * kBatch);
   state.counters["cpu_us_per_call"] = (ProcessCpuSeconds() - cpu_start) * 1e6 / calls;
-  state.counters["us_per_call"] = benchmark::Counter(
-      calls, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["us_per_call"] =
+      benchmark::Counter(calls, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 void RegisterEngine(const std::string& url) {
@@ -493,23 +473,20 @@ int Main(int argc, char** argv) {
     // A kept-alive connection holds a worker: one for each in flight.
     options.threads = 80;
     httplib_server = std::make_unique<testing::LoopbackServer>(options);
-    httplib_server->server().Get(
-        "/", [](const httplib::Request&, httplib::Response& res) {
-          res.set_content(kBody, "application/json");
-        });
+    httplib_server->server().Get("/", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(kBody, "application/json");
+    });
     if (absl::Status status = httplib_server->Start(); !status.ok()) {
       std::fprintf(stderr, "http_bench: %s\n", status.ToString().c_str());
       return 1;
     }
     url = httplib_server->Url("/");
   } else {
-    std::fprintf(stderr,
-                 "http_bench: --server must be nginx or httplib, got \"%s\"\n",
+    std::fprintf(stderr, "http_bench: --server must be nginx or httplib, got \"%s\"\n",
                  server_kind.c_str());
     return 1;
   }
-  std::fprintf(stderr, "http_bench: %s at %s\n", server_kind.c_str(),
-               url.c_str());
+  std::fprintf(stderr, "http_bench: %s at %s\n", server_kind.c_str(), url.c_str());
   Register(url);
   RegisterEngine(url);
   benchmark::RunSpecifiedBenchmarks();

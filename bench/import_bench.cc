@@ -55,16 +55,16 @@ std::string NodeId(int process, int node) {
 // `repeat_conv_type`: `conv_type` twice, as the platform's exporter writes it.
 std::string GenerateProcess(int conv_id, int nodes, bool repeat_conv_type = false) {
   std::string json = absl::StrCat(
-      R"({"obj_type":1,"obj_id":)", conv_id, R"(,"parent_id":0,"title":"Generated )",
-      conv_id,
+      R"({"obj_type":1,"obj_id":)", conv_id, R"(,"parent_id":0,"title":"Generated )", conv_id,
       R"(","description":"","status":"active","params":[],"ref_mask":true,"conv_type":"process",)",
       repeat_conv_type ? R"("conv_type":"process",)" : "", R"("scheme":{"nodes":[)");
   const std::string final_id = NodeId(conv_id, nodes + 1);
   const std::string error_id = NodeId(conv_id, nodes + 2);
-  absl::StrAppend(&json, R"({"id":")", NodeId(conv_id, 0),
-                  R"(","obj_type":1,"title":"Start","condition":{"logics":[{"type":"go","to_node_id":")",
-                  NodeId(conv_id, 1),
-                  R"("}],"semaphors":[]},"x":0,"y":0,"extra":"{\"modeForm\":\"collapse\",\"icon\":\"\"}","options":null})");
+  absl::StrAppend(
+      &json, R"({"id":")", NodeId(conv_id, 0),
+      R"(","obj_type":1,"title":"Start","condition":{"logics":[{"type":"go","to_node_id":")",
+      NodeId(conv_id, 1),
+      R"("}],"semaphors":[]},"x":0,"y":0,"extra":"{\"modeForm\":\"collapse\",\"icon\":\"\"}","options":null})");
   for (int i = 1; i <= nodes; ++i) {
     const std::string next = NodeId(conv_id, i + 1);
     std::string action;
@@ -91,10 +91,11 @@ std::string GenerateProcess(int conv_id, int nodes, bool repeat_conv_type = fals
         next, R"("}],"semaphors":)", semaphores, R"(},"x":)", i * 10, R"(,"y":)", i * 20,
         R"(,"extra":"{\"modeForm\":\"expand\",\"icon\":\"\"}","options":null})");
   }
-  absl::StrAppend(&json, R"(,{"id":")", final_id,
-                  R"(","obj_type":2,"title":"Done","condition":{"logics":[],"semaphors":[]},"options":"{\"save_task\":true}"})",
-                  R"(,{"id":")", error_id,
-                  R"(","obj_type":2,"title":"Error","condition":{"logics":[],"semaphors":[]},"options":"{\"save_task\":true}"}]}})");
+  absl::StrAppend(
+      &json, R"(,{"id":")", final_id,
+      R"(","obj_type":2,"title":"Done","condition":{"logics":[],"semaphors":[]},"options":"{\"save_task\":true}"})",
+      R"(,{"id":")", error_id,
+      R"(","obj_type":2,"title":"Error","condition":{"logics":[],"semaphors":[]},"options":"{\"save_task\":true}"}]}})");
   return json;
 }
 
@@ -177,9 +178,7 @@ void DomParse(benchmark::State& state, const std::vector<std::string>& inputs) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
 }
 
-void BM_SimdjsonDomParseCorpus(benchmark::State& state) {
-  DomParse(state, Corpus());
-}
+void BM_SimdjsonDomParseCorpus(benchmark::State& state) { DomParse(state, Corpus()); }
 BENCHMARK(BM_SimdjsonDomParseCorpus);
 
 void BM_SimdjsonDomParseGenerated10MB(benchmark::State& state) {

@@ -53,18 +53,22 @@ void MustWait(Engine& engine) {
 std::vector<std::string> RpcSchemes() {
   const std::string drop = R"({"save_task":false})";
   return {
-      ProcessJson(kCallee,
-                  {NodeJson("c_start", Kind::kStart, "[" + GoJson("reply") + "]"),
-                   NodeJson("reply", Kind::kNormal,
-                            R"j([{"type":"api_rpc_reply","mode":"key_value","res_data":{"y":"{{x}}"},"res_data_type":{"y":"number"}},)j" +
-                                GoJson("c_end") + "]"),
-                   NodeJson("c_end", Kind::kFinal, "[]", drop)}),
-      ProcessJson(kCaller,
-                  {NodeJson("start", Kind::kStart, "[" + GoJson("call") + "]"),
-                   NodeJson("call", Kind::kNormal,
-                            R"j([{"type":"api_rpc","conv_id":2,"extra":{"x":"{{x}}"},"extra_type":{"x":"number"}},)j" +
-                                GoJson("end") + "]"),
-                   NodeJson("end", Kind::kFinal, "[]", drop)})};
+      ProcessJson(
+          kCallee,
+          {NodeJson("c_start", Kind::kStart, "[" + GoJson("reply") + "]"),
+           NodeJson(
+               "reply", Kind::kNormal,
+               R"j([{"type":"api_rpc_reply","mode":"key_value","res_data":{"y":"{{x}}"},"res_data_type":{"y":"number"}},)j" +
+                   GoJson("c_end") + "]"),
+           NodeJson("c_end", Kind::kFinal, "[]", drop)}),
+      ProcessJson(
+          kCaller,
+          {NodeJson("start", Kind::kStart, "[" + GoJson("call") + "]"),
+           NodeJson(
+               "call", Kind::kNormal,
+               R"j([{"type":"api_rpc","conv_id":2,"extra":{"x":"{{x}}"},"extra_type":{"x":"number"}},)j" +
+                   GoJson("end") + "]"),
+           NodeJson("end", Kind::kFinal, "[]", drop)})};
 }
 
 // Round trips per second with `range(0)` calls in flight.
@@ -81,8 +85,8 @@ void BM_RpcRoundTrip(benchmark::State& state) {
     MustWait(*engine);
   }
   state.SetItemsProcessed(state.iterations() * batch);
-  state.counters["round_trips_per_s"] =
-      benchmark::Counter(static_cast<double>(state.iterations() * batch), benchmark::Counter::kIsRate);
+  state.counters["round_trips_per_s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * batch), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_RpcRoundTrip)->Arg(1)->Arg(1000)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
@@ -90,11 +94,12 @@ BENCHMARK(BM_RpcRoundTrip)->Arg(1)->Arg(1000)->UseRealTime()->Unit(benchmark::kM
 // with modifies by ref.
 void BM_CallbackRelease(benchmark::State& state) {
   const std::string drop = R"({"save_task":false})";
-  auto engine = Open(
-      nullptr, {ProcessJson(kCaller, {NodeJson("start", Kind::kStart, "[" + GoJson("hold") + "]"),
-                                      NodeJson("hold", Kind::kNormal,
-                                               R"([{"type":"api_callback"},)" + GoJson("end") + "]"),
-                                      NodeJson("end", Kind::kFinal, "[]", drop)})});
+  auto engine =
+      Open(nullptr,
+           {ProcessJson(kCaller, {NodeJson("start", Kind::kStart, "[" + GoJson("hold") + "]"),
+                                  NodeJson("hold", Kind::kNormal,
+                                           R"([{"type":"api_callback"},)" + GoJson("end") + "]"),
+                                  NodeJson("end", Kind::kFinal, "[]", drop)})});
   const int64_t tasks = state.range(0);
   int64_t round = 0;
   for (auto _ : state) {
@@ -110,8 +115,8 @@ void BM_CallbackRelease(benchmark::State& state) {
     for (int t = 0; t < 2; ++t) {
       threads.emplace_back([&, t] {
         for (int64_t i = t; i < tasks; i += 2) {
-          absl::Status status =
-              engine->ModifyTask(TaskKey::ByRef(kCaller, absl::StrCat(round, "-", i)), R"({"b":2})");
+          absl::Status status = engine->ModifyTask(
+              TaskKey::ByRef(kCaller, absl::StrCat(round, "-", i)), R"({"b":2})");
           if (!status.ok()) Die(status);
         }
       });
@@ -133,11 +138,11 @@ void BM_VirtualDelay(benchmark::State& state) {
     state.PauseTiming();
     VirtualClock clock;
     auto engine = Open(
-        &clock,
-        {ProcessJson(kCaller, {NodeJson("start", Kind::kStart, "[" + GoJson("wait") + "]"),
-                               SemaphoreNodeJson("wait", Kind::kNormal, "[]",
-                                                 "[" + TimeJson("\"{{wake}}\"", "sec", "end") + "]"),
-                               NodeJson("end", Kind::kFinal, "[]", drop)})});
+        &clock, {ProcessJson(kCaller,
+                             {NodeJson("start", Kind::kStart, "[" + GoJson("wait") + "]"),
+                              SemaphoreNodeJson("wait", Kind::kNormal, "[]",
+                                                "[" + TimeJson("\"{{wake}}\"", "sec", "end") + "]"),
+                              NodeJson("end", Kind::kFinal, "[]", drop)})});
     const int64_t now = absl::ToUnixSeconds(clock.Now());
     state.ResumeTiming();
     for (int64_t i = 0; i < tasks; ++i) {

@@ -77,14 +77,12 @@ ProcessSummary Summarise(const schema::Process& process) {
 
 SchemeReport InspectScheme(absl::string_view file_name, absl::string_view json,
                            const ImportLimits& limits) {
-  internal::ImportResult imported =
-      internal::ImportScheme(file_name, json, limits);
+  internal::ImportResult imported = internal::ImportScheme(file_name, json, limits);
   SchemeReport report;
   report.file = std::string(file_name);
   report.dropped_diagnostics = imported.dropped_diagnostics;
   for (Diagnostic& diagnostic : imported.diagnostics) {
-    (diagnostic.is_error() ? report.errors : report.warnings)
-        .push_back(std::move(diagnostic));
+    (diagnostic.is_error() ? report.errors : report.warnings).push_back(std::move(diagnostic));
   }
   for (const schema::Process& process : imported.scheme().processes()) {
     report.processes.push_back(Summarise(process));
@@ -102,9 +100,8 @@ SchemeReport InspectScheme(absl::string_view file_name, absl::string_view json,
     // What the importer leaves to deploy: each logic's configuration, read
     // by its factory, and the nodes no link reaches.
     std::vector<Diagnostic> diagnostics;
-    absl::StatusOr<std::unique_ptr<internal::CompiledProcess>> compiled =
-        internal::CompileProcess(file_name, process, LogicRegistry::Global(), compile,
-                                 &diagnostics);
+    absl::StatusOr<std::unique_ptr<internal::CompiledProcess>> compiled = internal::CompileProcess(
+        file_name, process, LogicRegistry::Global(), compile, &diagnostics);
     for (Diagnostic& diagnostic : diagnostics) {
       (diagnostic.is_error() ? report.errors : report.warnings).push_back(std::move(diagnostic));
     }
@@ -123,8 +120,7 @@ SchemeReport InspectScheme(absl::string_view file_name, absl::string_view json,
       continue;
     }
     if (!none.ok()) continue;
-    for (Diagnostic& warning :
-         internal::UnsetVariableWarnings(file_name, **compiled, **none)) {
+    for (Diagnostic& warning : internal::UnsetVariableWarnings(file_name, **compiled, **none)) {
       report.warnings.push_back(std::move(warning));
     }
   }

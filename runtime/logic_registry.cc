@@ -28,8 +28,8 @@ const LogicFactory* LogicRegistry::Find(absl::string_view type) const {
 
 absl::Status LogicConfig::Failed() const {
   const int errors = error_count();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "the ", type(), " logic's configuration has ", errors, errors == 1 ? " error" : " errors"));
+  return absl::InvalidArgumentError(absl::StrCat("the ", type(), " logic's configuration has ",
+                                                 errors, errors == 1 ? " error" : " errors"));
 }
 
 std::vector<std::string> LogicRegistry::Types() const {

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "convey/scheme.h"
@@ -16,8 +16,7 @@ namespace {
 
 using internal::JsonWriter;
 
-void WriteDiagnostics(const std::vector<Diagnostic>& diagnostics,
-                      JsonWriter& json) {
+void WriteDiagnostics(const std::vector<Diagnostic>& diagnostics, JsonWriter& json) {
   json.BeginArray();
   for (const Diagnostic& diagnostic : diagnostics) {
     json.BeginObject()
@@ -34,8 +33,7 @@ void WriteDiagnostics(const std::vector<Diagnostic>& diagnostics,
 
 std::string ReportJson(const SchemeReport& report) {
   JsonWriter json;
-  json.BeginObject().Key("file").String(report.file).Key("ok").Bool(
-      report.ok());
+  json.BeginObject().Key("file").String(report.file).Key("ok").Bool(report.ok());
   json.Key("processes").BeginArray();
   for (const ProcessSummary& process : report.processes) {
     json.BeginObject()
@@ -91,29 +89,22 @@ std::string JoinCounts(const Map& counts) {
 
 void PrintReport(const SchemeReport& report, std::ostream& out) {
   out << report.file << ": " << (report.ok() ? "loaded" : "FAILED") << ", "
-      << report.processes.size() << " process"
-      << (report.processes.size() == 1 ? "" : "es") << ", "
-      << report.warnings.size() << " warning"
-      << (report.warnings.size() == 1 ? "" : "s") << ", "
-      << report.errors.size() << " error"
-      << (report.errors.size() == 1 ? "" : "s") << "\n";
+      << report.processes.size() << " process" << (report.processes.size() == 1 ? "" : "es") << ", "
+      << report.warnings.size() << " warning" << (report.warnings.size() == 1 ? "" : "s") << ", "
+      << report.errors.size() << " error" << (report.errors.size() == 1 ? "" : "s") << "\n";
   if (report.ok()) {
     for (const ProcessSummary& process : report.processes) {
-      out << "  process " << process.conv_id
-          << (process.synthetic_conv_id ? " (synthetic id)" : "") << " \""
-          << process.title << "\" [" << process.conv_type << ", "
-          << process.status << "]: " << process.node_count << " nodes\n";
+      out << "  process " << process.conv_id << (process.synthetic_conv_id ? " (synthetic id)" : "")
+          << " \"" << process.title << "\" [" << process.conv_type << ", " << process.status
+          << "]: " << process.node_count << " nodes\n";
       out << "    logics: "
-          << (process.logic_counts.empty() ? "none"
-                                           : JoinCounts(process.logic_counts))
-          << "\n";
+          << (process.logic_counts.empty() ? "none" : JoinCounts(process.logic_counts)) << "\n";
       if (!process.semaphore_counts.empty()) {
-        out << "    semaphores: " << JoinCounts(process.semaphore_counts)
-            << "\n";
+        out << "    semaphores: " << JoinCounts(process.semaphore_counts) << "\n";
       }
       for (const UnsupportedNode& node : process.unsupported_nodes) {
-        out << "    unsupported: node " << node.node_id << " \"" << node.title
-            << "\" (" << absl::StrJoin(node.logic_types, ", ") << ")\n";
+        out << "    unsupported: node " << node.node_id << " \"" << node.title << "\" ("
+            << absl::StrJoin(node.logic_types, ", ") << ")\n";
       }
     }
   }
@@ -126,8 +117,7 @@ void PrintReport(const SchemeReport& report, std::ostream& out) {
     out << error.ToString() << "\n";
   }
   if (report.dropped_diagnostics > 0) {
-    out << report.file << ": " << report.dropped_diagnostics
-        << " more diagnostics not shown\n";
+    out << report.file << ": " << report.dropped_diagnostics << " more diagnostics not shown\n";
   }
 }
 
@@ -139,8 +129,7 @@ constexpr char kUsage[] =
 
 }  // namespace
 
-int RunInspect(const std::vector<std::string>& args, std::ostream& out,
-               std::ostream& err) {
+int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   bool json = false;
   std::vector<std::string> files;
   for (const std::string& arg : args) {
@@ -169,8 +158,8 @@ int RunInspect(const std::vector<std::string>& args, std::ostream& out,
       failed.file = file;
       absl::string_view message = report.status().message();
       absl::ConsumePrefix(&message, file + ": ");  // the line names the file
-      failed.errors.push_back(Diagnostic{Diagnostic::Severity::kError, file,
-                                         "$", "", std::string(message)});
+      failed.errors.push_back(
+          Diagnostic{Diagnostic::Severity::kError, file, "$", "", std::string(message)});
       report = std::move(failed);
     }
     all_loaded = all_loaded && report->ok();

@@ -12,8 +12,7 @@ namespace tools {
 
 // Returns the process exit code: 0 when every file loaded, 1 when any
 // failed, 2 on a usage error.
-int RunInspect(const std::vector<std::string>& args, std::ostream& out,
-               std::ostream& err);
+int RunInspect(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace tools
 }  // namespace convey

@@ -58,8 +58,8 @@ std::optional<std::string> ReadVariablesFile(const std::string& path, Variables*
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (auto error = parser.parse(padded).get(root)) {
-    const internal::JsonErrorReport report = internal::DescribeJsonError(
-        padded, error, static_cast<int>(simdjson::DEFAULT_MAX_DEPTH));
+    const internal::JsonErrorReport report =
+        internal::DescribeJsonError(padded, error, static_cast<int>(simdjson::DEFAULT_MAX_DEPTH));
     return absl::StrCat(
         what, " is not valid JSON",
         report.offset ? absl::StrCat(" at ", internal::DescribeOffset(json, *report.offset)) : "",

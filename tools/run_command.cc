@@ -74,8 +74,7 @@ class ProblemLog {
   void Finish() {
     if (count_ > kProblemsShown) {
       before_print_();
-      err_ << "... and " << count_ - kProblemsShown
-           << " more input problems not shown\n";
+      err_ << "... and " << count_ - kProblemsShown << " more input problems not shown\n";
     }
   }
   int64_t count() const { return count_; }
@@ -105,14 +104,14 @@ class Progress {
     }
     last_drawn_ = now;
     const EngineStats stats = engine.Stats();
-    err_ << "\r\033[Ktasks: " << created << " created, " << stats.tasks_finished
-         << " finished, " << stats.tasks_queued << " queued or moving";
+    err_ << "\r\033[Ktasks: " << created << " created, " << stats.tasks_finished << " finished, "
+         << stats.tasks_queued << " queued or moving";
     if (stats.timers_pending > 0) {
-      err_ << ", " << stats.timers_pending << " timer"
-           << (stats.timers_pending == 1 ? "" : "s") << " pending";
+      err_ << ", " << stats.timers_pending << " timer" << (stats.timers_pending == 1 ? "" : "s")
+           << " pending";
     }
-    err_ << " (" << absl::StrFormat("%.1f", absl::ToDoubleSeconds(now - start_))
-         << " s)" << std::flush;
+    err_ << " (" << absl::StrFormat("%.1f", absl::ToDoubleSeconds(now - start_)) << " s)"
+         << std::flush;
     drawn_ = true;
   }
   void Clear() {
@@ -137,9 +136,8 @@ enum class CreateOutcome { kCreated, kRefused, kTimedOut };
 // dropped for lack of room, only when the engine refuses it or the deadline
 // passes.
 CreateOutcome CreateOne(Engine& engine, int64_t conv_id, absl::string_view ref,
-                        absl::string_view data, absl::Time deadline,
-                        Progress& progress, int64_t created,
-                        std::string* problem) {
+                        absl::string_view data, absl::Time deadline, Progress& progress,
+                        int64_t created, std::string* problem) {
   absl::Duration backoff = kFirstBackoff;
   while (true) {
     absl::StatusOr<std::string> obj_id = engine.CreateTask(conv_id, ref, data);
@@ -174,8 +172,7 @@ struct TaskFeed {
     const InputTask& input = (*inputs)[i % size];
     const int64_t pass = i / size + 1;
     // Later passes keep refs unique with a "#pass" suffix.
-    ref = pass == 1 || input.ref.empty() ? input.ref
-                                         : absl::StrCat(input.ref, "#", pass);
+    ref = pass == 1 || input.ref.empty() ? input.ref : absl::StrCat(input.ref, "#", pass);
     task_data = input.data;
   }
   // How a problem with the i-th task names it: "FILE:LINE" or "task REF".
@@ -197,23 +194,21 @@ struct RunState {
 
 // Creates `count` tasks (fewer when the deadline passes first). Refused
 // tasks are reported and counted as problems.
-void CreateTasks(Engine& engine, int64_t conv_id, const TaskFeed& feed,
-                 int64_t count, absl::Time deadline, Progress& progress,
-                 ProblemLog& problems, RunState& state) {
+void CreateTasks(Engine& engine, int64_t conv_id, const TaskFeed& feed, int64_t count,
+                 absl::Time deadline, Progress& progress, ProblemLog& problems, RunState& state) {
   // No line to cycle through: the bad lines were reported already.
   if (feed.inputs != nullptr && feed.inputs->empty()) return;
   std::string ref, problem;
   absl::string_view task_data;
   for (int64_t i = 0; i < count && !state.timed_out; ++i) {
     feed.Get(i, ref, task_data);
-    switch (CreateOne(engine, conv_id, ref, task_data, deadline, progress,
-                      state.created, &problem)) {
+    switch (
+        CreateOne(engine, conv_id, ref, task_data, deadline, progress, state.created, &problem)) {
       case CreateOutcome::kCreated:
         ++state.created;
         break;
       case CreateOutcome::kRefused:
-        problems.Report(absl::StrCat(
-            feed.Where(i), ": the engine refused the task: ", problem));
+        problems.Report(absl::StrCat(feed.Where(i), ": the engine refused the task: ", problem));
         break;
       case CreateOutcome::kTimedOut:
         state.timed_out = true;
@@ -233,8 +228,8 @@ void CreateTasks(Engine& engine, int64_t conv_id, const TaskFeed& feed,
 // are waited for here, by polling: the run is over when the engine is idle,
 // no task is queued and no timer is pending. Waits in slices when a progress
 // line is drawn.
-absl::Status WaitUntilIdle(Engine& engine, absl::Time deadline,
-                           Progress& progress, RunState& state) {
+absl::Status WaitUntilIdle(Engine& engine, absl::Time deadline, Progress& progress,
+                           RunState& state) {
   while (true) {
     const absl::Time now = absl::Now();
     if (now >= deadline) {
@@ -278,17 +273,14 @@ std::string ListProcesses(Engine& engine, const Deployed& deployed) {
   std::string list;
   for (int64_t id : deployed.conv_ids) {
     absl::StatusOr<ProcessStats> process = engine.StatsFor(id);
-    absl::StrAppend(
-        &list, "\n  --conv ", id,
-        process.ok() ? absl::StrCat("  \"", process->title, "\"") : "",
-        deployed.files > 1 ? absl::StrCat("  (", deployed.file_of.at(id), ")")
-                           : "");
+    absl::StrAppend(&list, "\n  --conv ", id,
+                    process.ok() ? absl::StrCat("  \"", process->title, "\"") : "",
+                    deployed.files > 1 ? absl::StrCat("  (", deployed.file_of.at(id), ")") : "");
   }
   return list;
 }
 
-void PrintDiagnostics(const std::vector<Diagnostic>& diagnostics, size_t shown,
-                      std::ostream& err) {
+void PrintDiagnostics(const std::vector<Diagnostic>& diagnostics, size_t shown, std::ostream& err) {
   for (size_t i = 0; i < diagnostics.size() && i < shown; ++i) {
     Diagnostic warning = diagnostics[i];
     warning.message = "warning: " + warning.message;
@@ -299,12 +291,10 @@ void PrintDiagnostics(const std::vector<Diagnostic>& diagnostics, size_t shown,
   }
 }
 
-void PrintDeployWarnings(const std::string& file,
-                         const std::vector<Diagnostic>& warnings,
+void PrintDeployWarnings(const std::string& file, const std::vector<Diagnostic>& warnings,
                          std::ostream& err) {
   if (warnings.empty()) return;
-  err << file << ": " << warnings.size() << " deploy warning"
-      << (warnings.size() == 1 ? "" : "s")
+  err << file << ": " << warnings.size() << " deploy warning" << (warnings.size() == 1 ? "" : "s")
       << (warnings.size() > kWarningsShown
               ? absl::StrCat(" (`convey inspect ", file, "` lists them all)")
               : "")
@@ -313,32 +303,28 @@ void PrintDeployWarnings(const std::string& file,
 }
 
 bool SameDiagnostic(const Diagnostic& a, const Diagnostic& b) {
-  return a.file == b.file && a.location == b.location &&
-         a.node_id == b.node_id && a.message == b.message;
+  return a.file == b.file && a.location == b.location && a.node_id == b.node_id &&
+         a.message == b.message;
 }
 
 // A file's deploy warnings without its unresolved references: whether those
 // stay unresolved is known only once every file is deployed.
-std::vector<Diagnostic> WithoutReferences(
-    const std::vector<Diagnostic>& warnings,
-    const std::vector<Diagnostic>& references) {
+std::vector<Diagnostic> WithoutReferences(const std::vector<Diagnostic>& warnings,
+                                          const std::vector<Diagnostic>& references) {
   std::vector<Diagnostic> kept;
   for (const Diagnostic& warning : warnings) {
-    if (std::none_of(references.begin(), references.end(),
-                     [&](const Diagnostic& reference) {
-                       return SameDiagnostic(warning, reference);
-                     })) {
+    if (std::none_of(references.begin(), references.end(), [&](const Diagnostic& reference) {
+          return SameDiagnostic(warning, reference);
+        })) {
       kept.push_back(warning);
     }
   }
   return kept;
 }
 
-void PrintUnresolved(const std::vector<Diagnostic>& references,
-                     std::ostream& err) {
+void PrintUnresolved(const std::vector<Diagnostic>& references, std::ostream& err) {
   if (references.empty()) return;
-  err << references.size() << " unresolved process reference"
-      << (references.size() == 1 ? "" : "s")
+  err << references.size() << " unresolved process reference" << (references.size() == 1 ? "" : "s")
       << " (no file given names the process; a task sent there fails)\n";
   PrintDiagnostics(references, static_cast<size_t>(kProblemsShown), err);
 }
@@ -363,8 +349,7 @@ int Failure(absl::string_view problem, std::ostream& err) {
 }
 
 // --env-file, then the --env flags over it.
-Exit ReadVariables(const RunFlags& flags, Variables* variables,
-                   std::ostream& err) {
+Exit ReadVariables(const RunFlags& flags, Variables* variables, std::ostream& err) {
   if (flags.env_file) {
     if (auto problem = ReadVariablesFile(*flags.env_file, variables)) {
       return Failure(*problem, err);
@@ -376,20 +361,18 @@ Exit ReadVariables(const RunFlags& flags, Variables* variables,
   return std::nullopt;
 }
 
-EngineOptions OptionsFor(const RunFlags& flags, VirtualClock* virtual_clock,
-                         Variables variables) {
+EngineOptions OptionsFor(const RunFlags& flags, VirtualClock* virtual_clock, Variables variables) {
   EngineOptions options;
   options.worker_threads = static_cast<int>(flags.threads.value_or(0));
-  options.clock =
-      flags.clock == ClockKind::kReal ? Clock::Real() : virtual_clock;
+  options.clock = flags.clock == ClockKind::kReal ? Clock::Real() : virtual_clock;
   options.variables = std::move(variables);
   return options;
 }
 
 // Deploys the files in order, with each one's warnings, then lists the
 // process references no file resolved.
-Exit DeployFiles(Engine& engine, const std::vector<std::string>& files,
-                 Deployed* deployed, std::ostream& err) {
+Exit DeployFiles(Engine& engine, const std::vector<std::string>& files, Deployed* deployed,
+                 std::ostream& err) {
   deployed->files = files.size();
   for (const std::string& file : files) {
     absl::StatusOr<DeployResult> result = engine.DeployFile(file);
@@ -413,18 +396,16 @@ Exit DeployFiles(Engine& engine, const std::vector<std::string>& files,
 }
 
 // The process to create tasks in: --conv, or the only one deployed.
-Exit ChooseProcess(Engine& engine, const RunFlags& flags,
-                   const Deployed& deployed, int64_t* conv_id,
-                   std::ostream& err) {
+Exit ChooseProcess(Engine& engine, const RunFlags& flags, const Deployed& deployed,
+                   int64_t* conv_id, std::ostream& err) {
   const std::vector<int64_t>& conv_ids = deployed.conv_ids;
   if (flags.conv_id) {
     if (deployed.file_of.count(*flags.conv_id) == 0) {
       err << "convey run: "
-          << (flags.files.size() == 1
-                  ? absl::StrCat(flags.files[0], " holds no process ",
-                                 *flags.conv_id, "; it holds:")
-                  : absl::StrCat("none of the files holds process ",
-                                 *flags.conv_id, "; they hold:"))
+          << (flags.files.size() == 1 ? absl::StrCat(flags.files[0], " holds no process ",
+                                                     *flags.conv_id, "; it holds:")
+                                      : absl::StrCat("none of the files holds process ",
+                                                     *flags.conv_id, "; they hold:"))
           << ListProcesses(engine, deployed) << "\n";
       return kExitUsage;
     }
@@ -432,14 +413,13 @@ Exit ChooseProcess(Engine& engine, const RunFlags& flags,
   } else if (conv_ids.size() == 1) {
     *conv_id = conv_ids[0];
   } else if (conv_ids.empty()) {
-    err << "convey run: " << FilesName(flags)
-        << (flags.files.size() == 1 ? " holds" : " hold") << " no process\n";
+    err << "convey run: " << FilesName(flags) << (flags.files.size() == 1 ? " holds" : " hold")
+        << " no process\n";
     return kExitFailed;
   } else {
-    err << "convey run: " << FilesName(flags)
-        << (flags.files.size() == 1 ? " holds " : " hold ") << conv_ids.size()
-        << " processes; choose one with --conv:"
-        << ListProcesses(engine, deployed) << "\n";
+    err << "convey run: " << FilesName(flags) << (flags.files.size() == 1 ? " holds " : " hold ")
+        << conv_ids.size()
+        << " processes; choose one with --conv:" << ListProcesses(engine, deployed) << "\n";
     return kExitUsage;
   }
   return std::nullopt;
@@ -448,32 +428,27 @@ Exit ChooseProcess(Engine& engine, const RunFlags& flags,
 // Creates the tasks and waits until nothing can move or --timeout passes.
 // On a timeout it says so and closes the engine, so that the summary and
 // the output describe one moment rather than tasks still moving.
-Exit RunTasks(Engine& engine, const RunFlags& flags, int64_t conv_id,
-              const TaskFeed& feed, Clock& clock, Progress& progress,
-              ProblemLog& problems, RunState& state, std::ostream& err) {
+Exit RunTasks(Engine& engine, const RunFlags& flags, int64_t conv_id, const TaskFeed& feed,
+              Clock& clock, Progress& progress, ProblemLog& problems, RunState& state,
+              std::ostream& err) {
   const absl::Time start = absl::Now();
   const absl::Time clock_start = clock.Now();
-  const absl::Time deadline =
-      flags.timeout ? start + *flags.timeout : absl::InfiniteFuture();
-  const int64_t to_create =
-      feed.inputs != nullptr
-          ? flags.tasks.value_or(static_cast<int64_t>(feed.inputs->size()))
-          : flags.tasks.value_or(1);
+  const absl::Time deadline = flags.timeout ? start + *flags.timeout : absl::InfiniteFuture();
+  const int64_t to_create = feed.inputs != nullptr
+                                ? flags.tasks.value_or(static_cast<int64_t>(feed.inputs->size()))
+                                : flags.tasks.value_or(1);
   // Time stands still while the tasks are created: the engine would
   // otherwise jump to the next timer whenever it caught up between two
   // creates, and the tasks would start (and wake) days apart in virtual
   // time, by how much depending on thread scheduling.
   engine.HoldTime(true);
-  CreateTasks(engine, conv_id, feed, to_create, deadline, progress, problems,
-              state);
+  CreateTasks(engine, conv_id, feed, to_create, deadline, progress, problems, state);
   const bool timed_out_creating = state.timed_out;
   engine.HoldTime(false);
   if (!state.timed_out) {
-    if (absl::Status idle = WaitUntilIdle(engine, deadline, progress, state);
-        !idle.ok()) {
+    if (absl::Status idle = WaitUntilIdle(engine, deadline, progress, state); !idle.ok()) {
       progress.Clear();
-      err << "convey run: waiting for the tasks failed: " << idle.message()
-          << "\n";
+      err << "convey run: waiting for the tasks failed: " << idle.message() << "\n";
       return kExitFailed;
     }
   }
@@ -482,11 +457,9 @@ Exit RunTasks(Engine& engine, const RunFlags& flags, int64_t conv_id,
   problems.Finish();
   if (state.timed_out) {
     engine.Close();
-    err << "convey run: timed out after "
-        << absl::FormatDuration(*flags.timeout);
+    err << "convey run: timed out after " << absl::FormatDuration(*flags.timeout);
     if (timed_out_creating) {
-      err << " while creating tasks (" << state.created << " of " << to_create
-          << " created)\n";
+      err << " while creating tasks (" << state.created << " of " << to_create << " created)\n";
     } else {
       err << " waiting for the tasks to stop moving\n";
     }
@@ -496,9 +469,8 @@ Exit RunTasks(Engine& engine, const RunFlags& flags, int64_t conv_id,
 }
 
 // `summary` points into itself (processes into stats): filled in place.
-void Summarise(Engine& engine, const RunFlags& flags, const Deployed& deployed,
-               int64_t conv_id, const RunState& state, int64_t input_errors,
-               RunSummary& summary) {
+void Summarise(Engine& engine, const RunFlags& flags, const Deployed& deployed, int64_t conv_id,
+               const RunState& state, int64_t input_errors, RunSummary& summary) {
   summary.files = flags.files;
   summary.file = deployed.file_of.at(conv_id);
   summary.conv_id = conv_id;
@@ -516,8 +488,8 @@ void Summarise(Engine& engine, const RunFlags& flags, const Deployed& deployed,
 
 }  // namespace
 
-int RunRun(const std::vector<std::string>& args, std::ostream& out,
-           std::ostream& err, bool show_progress) {
+int RunRun(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+           bool show_progress) {
   RunFlags flags;
   bool help = false;
   if (std::optional<std::string> usage = ParseRunFlags(args, flags, help)) {
@@ -539,13 +511,10 @@ int RunRun(const std::vector<std::string>& args, std::ostream& out,
   // Declared before the engine, which borrows it. Starting at the real time
   // keeps `$.unixtime` and task times plausible; only timers make it jump.
   VirtualClock virtual_clock(absl::Now());
-  const EngineOptions options =
-      OptionsFor(flags, &virtual_clock, std::move(variables));
+  const EngineOptions options = OptionsFor(flags, &virtual_clock, std::move(variables));
   absl::StatusOr<std::unique_ptr<Engine>> opened = Engine::Open(options);
   if (!opened.ok()) {
-    return Failure(
-        absl::StrCat("cannot start the engine: ", opened.status().message()),
-        err);
+    return Failure(absl::StrCat("cannot start the engine: ", opened.status().message()), err);
   }
   Engine& engine = **opened;
   Deployed deployed;
@@ -572,9 +541,7 @@ int RunRun(const std::vector<std::string>& args, std::ostream& out,
   TaskFeed feed;
   feed.data = &data;
   if (flags.input) {
-    const auto report = [&problems](absl::string_view message) {
-      problems.Report(message);
-    };
+    const auto report = [&problems](absl::string_view message) { problems.Report(message); };
     if (auto problem = ReadInputFile(*flags.input, report, &inputs)) {
       return Failure(*problem, err);
     }
@@ -582,8 +549,8 @@ int RunRun(const std::vector<std::string>& args, std::ostream& out,
     feed.inputs = &inputs;
   }
   RunState state;
-  if (Exit exit = RunTasks(engine, flags, conv_id, feed, *options.clock,
-                           progress, problems, state, err)) {
+  if (Exit exit =
+          RunTasks(engine, flags, conv_id, feed, *options.clock, progress, problems, state, err)) {
     return *exit;
   }
 

@@ -21,8 +21,8 @@ namespace tools {
 // Returns the process exit code: 0 ok; 1 a scheme did not deploy, an input
 // line or task was refused, or a file could not be read or written; 2 usage
 // error; 3 the run did not finish within --timeout.
-int RunRun(const std::vector<std::string>& args, std::ostream& out,
-           std::ostream& err, bool show_progress = false);
+int RunRun(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+           bool show_progress = false);
 
 }  // namespace tools
 }  // namespace convey

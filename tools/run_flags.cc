@@ -65,8 +65,7 @@ absl::string_view ClockName(ClockKind kind) {
 namespace {
 
 // Digits only: SimpleAtoi alone would also take "+5" and " 5".
-bool ParseWholeNumber(absl::string_view text, int64_t min, int64_t max,
-                      int64_t* value) {
+bool ParseWholeNumber(absl::string_view text, int64_t min, int64_t max, int64_t* value) {
   if (text.empty() || text.size() > 19) return false;
   for (char c : text) {
     if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
@@ -76,10 +75,9 @@ bool ParseWholeNumber(absl::string_view text, int64_t min, int64_t max,
 
 bool ParseSeconds(absl::string_view text, absl::Duration* value) {
   double seconds = 0;
-  if (text.empty() ||
-      absl::ascii_isspace(static_cast<unsigned char>(text[0])) ||
-      !absl::SimpleAtod(text, &seconds) || !std::isfinite(seconds) ||
-      seconds <= 0 || seconds > 1e9) {
+  if (text.empty() || absl::ascii_isspace(static_cast<unsigned char>(text[0])) ||
+      !absl::SimpleAtod(text, &seconds) || !std::isfinite(seconds) || seconds <= 0 ||
+      seconds > 1e9) {
     return false;
   }
   *value = absl::Seconds(seconds);
@@ -88,11 +86,11 @@ bool ParseSeconds(absl::string_view text, absl::Duration* value) {
 
 }  // namespace
 
-std::optional<std::string> ParseRunFlags(const std::vector<std::string>& args,
-                                         RunFlags& flags, bool& help) {
-  static const char* const kValueFlags[] = {
-      "--conv",    "--tasks",  "--data",    "--input", "--threads",
-      "--output",  "--timeout", "--clock", "--env",   "--env-file"};
+std::optional<std::string> ParseRunFlags(const std::vector<std::string>& args, RunFlags& flags,
+                                         bool& help) {
+  static const char* const kValueFlags[] = {"--conv",    "--tasks",   "--data",    "--input",
+                                            "--threads", "--output",  "--timeout", "--clock",
+                                            "--env",     "--env-file"};
   std::vector<std::string> seen;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -124,8 +122,7 @@ std::optional<std::string> ParseRunFlags(const std::vector<std::string>& args,
       flags.json = true;
       continue;
     }
-    if (std::find(std::begin(kValueFlags), std::end(kValueFlags), name) ==
-        std::end(kValueFlags)) {
+    if (std::find(std::begin(kValueFlags), std::end(kValueFlags), name) == std::end(kValueFlags)) {
       return absl::StrCat("unknown option ", name);
     }
     if (!value) {
@@ -148,8 +145,7 @@ std::optional<std::string> ParseRunFlags(const std::vector<std::string>& args,
     } else if (name == "--tasks") {
       int64_t n = 0;
       if (!ParseWholeNumber(*value, 0, INT64_MAX, &n)) {
-        return absl::StrCat("--tasks wants a whole number >= 0, not \"", *value,
-                            "\"");
+        return absl::StrCat("--tasks wants a whole number >= 0, not \"", *value, "\"");
       }
       flags.tasks = n;
     } else if (name == "--threads") {
@@ -164,8 +160,7 @@ std::optional<std::string> ParseRunFlags(const std::vector<std::string>& args,
     } else if (name == "--timeout") {
       absl::Duration timeout;
       if (!ParseSeconds(*value, &timeout)) {
-        return absl::StrCat("--timeout wants a number of seconds > 0, not \"",
-                            *value, "\"");
+        return absl::StrCat("--timeout wants a number of seconds > 0, not \"", *value, "\"");
       }
       flags.timeout = timeout;
     } else if (name == "--clock") {
@@ -174,8 +169,7 @@ std::optional<std::string> ParseRunFlags(const std::vector<std::string>& args,
       } else if (*value == "real") {
         flags.clock = ClockKind::kReal;
       } else {
-        return absl::StrCat("--clock wants virtual or real, not \"", *value,
-                            "\"");
+        return absl::StrCat("--clock wants virtual or real, not \"", *value, "\"");
       }
     } else if (value->empty()) {
       return absl::StrCat(name, " needs a value");

@@ -41,8 +41,8 @@ struct RunFlags {
 
 // Returns the usage error, or nullopt when `args` (the words after `run`)
 // are well formed. `help` is set when -h/--help was given.
-std::optional<std::string> ParseRunFlags(const std::vector<std::string>& args,
-                                         RunFlags& flags, bool& help);
+std::optional<std::string> ParseRunFlags(const std::vector<std::string>& args, RunFlags& flags,
+                                         bool& help);
 
 }  // namespace tools
 }  // namespace convey

@@ -42,18 +42,16 @@ absl::string_view JsonTypeName(simdjson::dom::element_type type) {
 
 // Parses one JSON text. On failure returns why, with the column (1-based,
 // in bytes) when simdjson can tell where.
-std::optional<std::string> ParseJson(simdjson::dom::parser& parser,
-                                     absl::string_view text,
+std::optional<std::string> ParseJson(simdjson::dom::parser& parser, absl::string_view text,
                                      simdjson::padded_string& buffer,
                                      simdjson::dom::element& root) {
   buffer = simdjson::padded_string(text.data(), text.size());
   const simdjson::error_code error = parser.parse(buffer).get(root);
   if (error == simdjson::SUCCESS) return std::nullopt;
-  const internal::JsonErrorReport report = internal::DescribeJsonError(
-      buffer, error, static_cast<int>(simdjson::DEFAULT_MAX_DEPTH));
+  const internal::JsonErrorReport report =
+      internal::DescribeJsonError(buffer, error, static_cast<int>(simdjson::DEFAULT_MAX_DEPTH));
   if (report.offset) {
-    return absl::StrCat("invalid JSON at column ", *report.offset + 1, ": ",
-                        report.reason);
+    return absl::StrCat("invalid JSON at column ", *report.offset + 1, ": ", report.reason);
   }
   return absl::StrCat("invalid JSON: ", report.reason);
 }
@@ -61,8 +59,7 @@ std::optional<std::string> ParseJson(simdjson::dom::parser& parser,
 // Parses one non-empty line. A line is `{"ref":...,"data":{...}}` when it is
 // an object whose keys are only `ref` and/or `data` and whose `data` (when
 // present) is an object; any other object is the task's data itself.
-std::optional<std::string> ParseInputLine(simdjson::dom::parser& parser,
-                                          absl::string_view line,
+std::optional<std::string> ParseInputLine(simdjson::dom::parser& parser, absl::string_view line,
                                           InputTask& task) {
   simdjson::padded_string buffer;
   simdjson::dom::element root;
@@ -78,8 +75,7 @@ std::optional<std::string> ParseInputLine(simdjson::dom::parser& parser,
   }
   simdjson::dom::object object;
   if (root.get_object().get(object) != simdjson::SUCCESS) {
-    return absl::StrCat("a task must be a JSON object, not ",
-                        JsonTypeName(root.type()));
+    return absl::StrCat("a task must be a JSON object, not ", JsonTypeName(root.type()));
   }
   bool wrapped = object.size() > 0;
   for (simdjson::dom::key_value_pair field : object) {
@@ -105,16 +101,13 @@ std::optional<std::string> ParseInputLine(simdjson::dom::parser& parser,
     }
   }
   simdjson::dom::element data;
-  task.data = object.at_key("data").get(data) == simdjson::SUCCESS
-                  ? simdjson::minify(data)
-                  : "{}";
+  task.data = object.at_key("data").get(data) == simdjson::SUCCESS ? simdjson::minify(data) : "{}";
   return std::nullopt;
 }
 
 }  // namespace
 
-std::optional<std::string> ReadTaskData(const std::string& text,
-                                        std::string* data) {
+std::optional<std::string> ReadTaskData(const std::string& text, std::string* data) {
   simdjson::dom::parser parser;
   simdjson::padded_string buffer;
   simdjson::dom::element root;
@@ -122,16 +115,14 @@ std::optional<std::string> ReadTaskData(const std::string& text,
     return absl::StrCat("--data is ", *problem);
   }
   if (!root.is_object()) {
-    return absl::StrCat("--data must be a JSON object, not ",
-                        JsonTypeName(root.type()));
+    return absl::StrCat("--data must be a JSON object, not ", JsonTypeName(root.type()));
   }
   if (!internal::HasRepeatedKeys(root)) {
     *data = text;
     return std::nullopt;
   }
   std::string collapsed;
-  if (absl::Status status =
-          internal::CollapseRepeatedKeys(text, "--data", &collapsed);
+  if (absl::Status status = internal::CollapseRepeatedKeys(text, "--data", &collapsed);
       !status.ok()) {
     return std::string(status.message());
   }
@@ -139,14 +130,12 @@ std::optional<std::string> ReadTaskData(const std::string& text,
   return std::nullopt;
 }
 
-std::optional<std::string> ReadInputFile(
-    const std::string& path,
-    const std::function<void(absl::string_view)>& report,
-    std::vector<InputTask>* tasks) {
+std::optional<std::string> ReadInputFile(const std::string& path,
+                                         const std::function<void(absl::string_view)>& report,
+                                         std::vector<InputTask>* tasks) {
   std::ifstream in(path);
   if (!in.is_open()) {
-    return absl::StrCat("cannot open --input ", path, ": ",
-                        std::strerror(errno));
+    return absl::StrCat("cannot open --input ", path, ": ", std::strerror(errno));
   }
   simdjson::dom::parser parser;
   std::string line;
@@ -167,8 +156,7 @@ std::optional<std::string> ReadInputFile(
     tasks->push_back(std::move(task));
   }
   if (in.bad() || (!in.eof() && in.fail())) {
-    return absl::StrCat("cannot read --input ", path, ": ",
-                        std::strerror(errno));
+    return absl::StrCat("cannot read --input ", path, ": ", std::strerror(errno));
   }
   return std::nullopt;
 }

@@ -28,8 +28,7 @@ struct InputTask {
 // Checks --data `text`: it must be a JSON object; a key repeated with one
 // value is collapsed once here rather than by the engine for every task.
 // Sets `*data` and returns nullopt, or returns the usage error.
-std::optional<std::string> ReadTaskData(const std::string& text,
-                                        std::string* data);
+std::optional<std::string> ReadTaskData(const std::string& text, std::string* data);
 
 // Reads the --input file at `path`: one task per non-empty line (a UTF-8
 // BOM on the first line and surrounding whitespace are ignored). A line is
@@ -38,10 +37,9 @@ std::optional<std::string> ReadTaskData(const std::string& text,
 // object is the task's data itself, and its ref is the line number. A bad
 // line is passed to `report` as "PATH:LINE: why" and skipped. Returns why
 // the file cannot be opened or read, or nullopt.
-std::optional<std::string> ReadInputFile(
-    const std::string& path,
-    const std::function<void(absl::string_view)>& report,
-    std::vector<InputTask>* tasks);
+std::optional<std::string> ReadInputFile(const std::string& path,
+                                         const std::function<void(absl::string_view)>& report,
+                                         std::vector<InputTask>* tasks);
 
 }  // namespace tools
 }  // namespace convey

@@ -10,12 +10,10 @@
 namespace convey {
 namespace tools {
 
-std::optional<std::string> OpenTaskOutput(const std::string& path,
-                                          std::ofstream* file) {
+std::optional<std::string> OpenTaskOutput(const std::string& path, std::ofstream* file) {
   file->open(path, std::ios::out | std::ios::trunc);
   if (!file->is_open()) {
-    return absl::StrCat("cannot open --output ", path, ": ",
-                        std::strerror(errno));
+    return absl::StrCat("cannot open --output ", path, ": ", std::strerror(errno));
   }
   return std::nullopt;
 }
@@ -44,8 +42,7 @@ std::optional<std::string> WriteTasks(Engine& engine, std::ofstream& file,
   });
   file.flush();
   if (!file) {
-    return absl::StrCat("cannot write --output ", path, ": ",
-                        std::strerror(errno));
+    return absl::StrCat("cannot write --output ", path, ": ", std::strerror(errno));
   }
   return std::nullopt;
 }

@@ -18,13 +18,11 @@ namespace tools {
 
 // Opens (and truncates) `path` into `file`. Returns why it cannot, or
 // nullopt.
-std::optional<std::string> OpenTaskOutput(const std::string& path,
-                                          std::ofstream* file);
+std::optional<std::string> OpenTaskOutput(const std::string& path, std::ofstream* file);
 
 // Writes every task `engine` holds to `file` (opened from `path`), one JSON
 // object per line. Returns why it failed, or nullopt.
-std::optional<std::string> WriteTasks(Engine& engine, std::ofstream& file,
-                                      const std::string& path);
+std::optional<std::string> WriteTasks(Engine& engine, std::ofstream& file, const std::string& path);
 
 }  // namespace tools
 }  // namespace convey

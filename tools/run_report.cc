@@ -19,8 +19,7 @@ using internal::JsonWriter;
 // "12", "0.5", "1234567.25": integers without a fraction, others with as
 // many digits as they need (up to 15 significant).
 std::string FormatNumber(double value) {
-  if (std::isfinite(value) && std::fabs(value) < 1e15 &&
-      value == std::floor(value)) {
+  if (std::isfinite(value) && std::fabs(value) < 1e15 && value == std::floor(value)) {
     return absl::StrCat(static_cast<int64_t>(value));
   }
   return absl::StrFormat("%.15g", value);
@@ -37,15 +36,12 @@ std::string FormatElapsed(absl::Duration elapsed) {
 // "30d 0h 0m 0s", "0d 0h 0m 1.004s": days and hours read better than
 // absl::FormatDuration's "720h" for the spans timers cover.
 std::string FormatClockTime(absl::Duration time) {
-  const int64_t total_ms =
-      std::max<int64_t>(0, absl::ToInt64Milliseconds(time));
+  const int64_t total_ms = std::max<int64_t>(0, absl::ToInt64Milliseconds(time));
   const int64_t seconds = total_ms / 1000 % 60;
   const int64_t millis = total_ms % 1000;
-  return absl::StrCat(total_ms / 86400000, "d ", total_ms / 3600000 % 24, "h ",
-                      total_ms / 60000 % 60, "m ",
-                      millis == 0 ? absl::StrCat(seconds)
-                                  : absl::StrFormat("%d.%03d", seconds, millis),
-                      "s");
+  return absl::StrCat(
+      total_ms / 86400000, "d ", total_ms / 3600000 % 24, "h ", total_ms / 60000 % 60, "m ",
+      millis == 0 ? absl::StrCat(seconds) : absl::StrFormat("%d.%03d", seconds, millis), "s");
 }
 
 std::string NodeLabel(const NodeStats& node) {
@@ -55,18 +51,15 @@ std::string NodeLabel(const NodeStats& node) {
 // With the id too: for nodes tasks wait in (titles repeat: "Wait",
 // "Delay"), and for final nodes that share a title.
 std::string WaitingLabel(const NodeStats& node) {
-  return node.title.empty()
-             ? NodeLabel(node)
-             : absl::StrCat(node.title, " [", node.node_id, "]");
+  return node.title.empty() ? NodeLabel(node) : absl::StrCat(node.title, " [", node.node_id, "]");
 }
 
 // Why the tasks of a node are not moving, in the order they are printed.
-std::vector<std::pair<const char*, int64_t>> ParkedCounts(
-    const NodeStats& node) {
-  return {{"callback", node.callback},   {"reply", node.reply},
-          {"queue", node.queue},         {"http", node.http},
-          {"timer", node.timer},         {"no_exit", node.no_exit},
-          {"error", node.error},         {"loop_stopped", node.loop_stopped}};
+std::vector<std::pair<const char*, int64_t>> ParkedCounts(const NodeStats& node) {
+  return {{"callback", node.callback}, {"reply", node.reply},
+          {"queue", node.queue},       {"http", node.http},
+          {"timer", node.timer},       {"no_exit", node.no_exit},
+          {"error", node.error},       {"loop_stopped", node.loop_stopped}};
 }
 
 // Tasks in the node that no reason accounts for: queued or moving (after a
@@ -100,8 +93,7 @@ std::string SumLabel(const SumStats& sum) {
 
 }  // namespace
 
-void ChooseReportedProcesses(const std::map<int64_t, std::string>& deployed,
-                             RunSummary* summary) {
+void ChooseReportedProcesses(const std::map<int64_t, std::string>& deployed, RunSummary* summary) {
   for (const ProcessStats& process : summary->stats.processes) {
     if (process.conv_id == summary->conv_id) {
       summary->title = process.title;
@@ -117,8 +109,8 @@ void PrintSummaryText(const RunSummary& summary, std::ostream& out) {
   for (const ProcessStats* process : summary.processes) {
     out << "process " << process->conv_id << " \"" << process->title << "\"";
     if (process->conv_id == summary.conv_id) {
-      out << ": " << summary.tasks_created << " task"
-          << (summary.tasks_created == 1 ? "" : "s") << " created";
+      out << ": " << summary.tasks_created << " task" << (summary.tasks_created == 1 ? "" : "s")
+          << " created";
     } else {
       out << ": reached by tasks of other processes";
     }
@@ -148,8 +140,8 @@ void PrintSummaryText(const RunSummary& summary, std::ostream& out) {
       if (const int64_t other = OtherTasks(node); other > 0) {
         reasons.push_back(absl::StrCat(other, " other"));
       }
-      out << count(node.tasks) << "  " << WaitingLabel(node) << " ("
-          << absl::StrJoin(reasons, ", ") << ")\n";
+      out << count(node.tasks) << "  " << WaitingLabel(node) << " (" << absl::StrJoin(reasons, ", ")
+          << ")\n";
     }
     header = false;
     for (const NodeStats& node : process->nodes) {
@@ -161,21 +153,16 @@ void PrintSummaryText(const RunSummary& summary, std::ostream& out) {
       }
     }
   }
-  out << "errors: " << summary.input_errors << " input, "
-      << summary.stats.tasks_errored << " tasks stopped by an error, "
-      << summary.stats.tasks_loop_stopped << " by the loop guard\n";
-  out << ClockName(summary.clock)
-      << " time: " << FormatClockTime(summary.clock_time)
-      << " (timers: " << summary.stats.timers_fired << " fired, "
-      << summary.stats.timers_pending << " pending)\n";
+  out << "errors: " << summary.input_errors << " input, " << summary.stats.tasks_errored
+      << " tasks stopped by an error, " << summary.stats.tasks_loop_stopped
+      << " by the loop guard\n";
+  out << ClockName(summary.clock) << " time: " << FormatClockTime(summary.clock_time)
+      << " (timers: " << summary.stats.timers_fired << " fired, " << summary.stats.timers_pending
+      << " pending)\n";
   out << "elapsed " << FormatElapsed(summary.elapsed) << ": "
-      << absl::StrFormat("%.0f",
-                         PerSecond(summary.tasks_created, summary.elapsed))
-      << " tasks/s, "
-      << absl::StrFormat(
-             "%.0f", PerSecond(summary.stats.node_transitions, summary.elapsed))
-      << " node transitions/s" << (summary.timed_out ? " (timed out)" : "")
-      << "\n";
+      << absl::StrFormat("%.0f", PerSecond(summary.tasks_created, summary.elapsed)) << " tasks/s, "
+      << absl::StrFormat("%.0f", PerSecond(summary.stats.node_transitions, summary.elapsed))
+      << " node transitions/s" << (summary.timed_out ? " (timed out)" : "") << "\n";
 }
 
 void PrintSummaryJson(const RunSummary& summary, std::ostream& out) {

@@ -42,8 +42,7 @@ struct RunSummary {
 
 // Sets `processes` and `title` from `stats`: the process `conv_id` first,
 // then those of `deployed` (conv_id to file) that tasks reached.
-void ChooseReportedProcesses(const std::map<int64_t, std::string>& deployed,
-                             RunSummary* summary);
+void ChooseReportedProcesses(const std::map<int64_t, std::string>& deployed, RunSummary* summary);
 
 void PrintSummaryText(const RunSummary& summary, std::ostream& out);
 void PrintSummaryJson(const RunSummary& summary, std::ostream& out);

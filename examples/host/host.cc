@@ -10,7 +10,8 @@ int main(int argc, char** argv) {
   if (!deployed.ok()) return std::fprintf(stderr, "%s\n", deployed.status().ToString().c_str()), 1;
   const int64_t conv_id = deployed->conv_ids[0];
   for (int i = 0; i < 100000; ++i) {
-    std::string data = "{\"price\":" + std::to_string(i % 50) + ",\"qty\":" + std::to_string(i % 40) + "}";
+    std::string data =
+        "{\"price\":" + std::to_string(i % 50) + ",\"qty\":" + std::to_string(i % 40) + "}";
     auto created = (*engine)->CreateTask(conv_id, std::to_string(i), data);
     while (absl::IsResourceExhausted(created.status())) {  // run queue full: let it drain
       (void)(*engine)->WaitIdle(absl::Milliseconds(1));

@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
   if (!engine.ok()) return std::fprintf(stderr, "%s\n", engine.status().ToString().c_str()), 1;
   desk.Start(engine->get());
   // A bad risk_check is reported like a built-in's: file, JSON path, node.
-  auto deployed = (*engine)->DeployFile(argc > 1 ? argv[1] : "examples/host_logic/payments.conv.json");
+  auto deployed =
+      (*engine)->DeployFile(argc > 1 ? argv[1] : "examples/host_logic/payments.conv.json");
   if (!deployed.ok()) {
     return std::fprintf(stderr, "%s\n", std::string(deployed.status().message()).c_str()), 1;
   }

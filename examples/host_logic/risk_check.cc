@@ -73,7 +73,8 @@ class RiskCheck : public convey::Logic {
     const convey::Value value = task.Evaluate(*amount_);
     double amount = value.number();
     if (value.type() != convey::Value::Type::kNumber &&
-        !(value.type() == convey::Value::Type::kString && absl::SimpleAtod(value.text(), &amount))) {
+        !(value.type() == convey::Value::Type::kString &&
+          absl::SimpleAtod(value.text(), &amount))) {
       return convey::LogicResult::Fail({}, false, "risk_bad_amount",
                                        absl::StrCat("amount ", value.ToJson(), " is not a number"));
     }

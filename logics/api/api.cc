@@ -342,8 +342,7 @@ ApiSource ReadSource(LogicConfig& config) {
   std::string method;
   const bool has_method = config.ReadString("method", &method);
   if (has_method) source.method = absl::AsciiStrToUpper(method);
-  static constexpr absl::string_view kMethods[] = {"GET",    "POST", "PUT",
-                                                   "DELETE", "HEAD", "PATCH"};
+  static constexpr absl::string_view kMethods[] = {"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH"};
   if (std::find(std::begin(kMethods), std::end(kMethods), source.method) == std::end(kMethods)) {
     config.Error("method", absl::StrCat("method \"", method,
                                         "\" is not GET, POST, PUT, DELETE, HEAD or PATCH"));
@@ -435,8 +434,7 @@ class ApiFactory : public LogicFactory {
       }
     }
 
-    absl::StatusOr<internal::UrlTemplate> url =
-        internal::UrlTemplate::Compile(source.url, builder);
+    absl::StatusOr<internal::UrlTemplate> url = internal::UrlTemplate::Compile(source.url, builder);
     if (url.ok()) {
       config.url = *std::move(url);
     } else {
@@ -471,8 +469,8 @@ class ApiFactory : public LogicFactory {
       absl::StatusOr<const Template*> value =
           builder.CompileTemplate(header.value, TemplateMode::kValue);
       if (!value.ok()) {
-        reader.Error("extra_headers", absl::StrCat("extra_headers \"", header.key, "\": ",
-                                                   value.status().message()));
+        reader.Error("extra_headers", absl::StrCat("extra_headers \"", header.key,
+                                                   "\": ", value.status().message()));
         continue;
       }
       config.headers_name_content_type |= absl::EqualsIgnoreCase(header.key, "Content-Type");
@@ -500,23 +498,23 @@ class ApiFactory : public LogicFactory {
         absl::StatusOr<const Template*> key =
             builder.CompileTemplate(item.key, TemplateMode::kValue);
         if (!key.ok()) {
-          reader.Error("response", absl::StrCat("response key \"", item.key, "\": ",
-                                                key.status().message()));
+          reader.Error("response",
+                       absl::StrCat("response key \"", item.key, "\": ", key.status().message()));
           continue;
         }
         if ((*key)->is_constant()) {
           absl::StatusOr<internal::Path> path = internal::ParsePath((*key)->constant().ToText());
           if (!path.ok()) {
-            reader.Error("response", absl::StrCat("response key \"", item.key, "\": ",
-                                                  path.status().message()));
+            reader.Error("response", absl::StrCat("response key \"", item.key,
+                                                  "\": ", path.status().message()));
             continue;
           }
         }
         absl::StatusOr<const Template*> value =
             builder.CompileTemplate(item.value, TemplateMode::kValue);
         if (!value.ok()) {
-          reader.Error("response", absl::StrCat("response.", item.key, ": ",
-                                                value.status().message()));
+          reader.Error("response",
+                       absl::StrCat("response.", item.key, ": ", value.status().message()));
           continue;
         }
         config.response.push_back(Api::ResponseItem{*key, *value, item.type});

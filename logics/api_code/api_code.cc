@@ -29,8 +29,7 @@ class ApiCode : public Logic {
       case ScriptOutcome::Kind::kTimeout:
         return LogicResult::Fail(err_node_, true, "code_timeout", std::move(outcome.message));
       case ScriptOutcome::Kind::kOutOfMemory:
-        return LogicResult::Fail(err_node_, true, "code_memory_limit",
-                                 std::move(outcome.message));
+        return LogicResult::Fail(err_node_, true, "code_memory_limit", std::move(outcome.message));
       case ScriptOutcome::Kind::kReturnFormat:
         return LogicResult::Fail(err_node_, false, "code_return_format_error",
                                  std::move(outcome.message));
@@ -84,8 +83,9 @@ class ApiCodeFactory : public LogicFactory {
     }
     if (config.error_count() > 0) return config.Failed();
     if (lang == "erl" || lang == "erlang") {
-      builder.Warn("an Erlang Code node: tasks reaching it leave by its err_node_id with "
-                   "logic_not_supported");
+      builder.Warn(
+          "an Erlang Code node: tasks reaching it leave by its err_node_id with "
+          "logic_not_supported");
       return std::unique_ptr<Logic>(new ErlangCode(err_node));
     }
     if (!lang.empty() && lang != "js" && lang != "javascript") {
@@ -98,8 +98,7 @@ class ApiCodeFactory : public LogicFactory {
       config.Error(field, std::string(script.status().message()));
       return config.Failed();
     }
-    return std::unique_ptr<Logic>(new ApiCode(*std::move(script), err_node,
-                                              builder.code_limits()));
+    return std::unique_ptr<Logic>(new ApiCode(*std::move(script), err_node, builder.code_limits()));
   }
 };
 

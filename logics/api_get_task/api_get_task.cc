@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "logics/common/target_process.h"
 #include "logics/common/typed_values.h"
 #include "runtime/task/write_set.h"
@@ -118,8 +118,8 @@ class ApiGetTaskFactory : public LogicFactory {
     } else {
       node_template = builder.CompileTemplate(node_id, TemplateMode::kValue);
       if (!node_template.ok()) {
-        config.Error("node_id", absl::StrCat("node_id \"", node_id,
-                                             "\": ", node_template.status().message()));
+        config.Error("node_id",
+                     absl::StrCat("node_id \"", node_id, "\": ", node_template.status().message()));
       }
     }
     if (config.error_count() > 0) return config.Failed();

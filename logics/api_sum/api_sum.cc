@@ -25,8 +25,8 @@ class ApiSum : public Logic {
     // All items convert before any is added: a failing item adds nothing.
     absl::InlinedVector<double, 4> amounts;
     for (const SumTerm& term : terms_) {
-      const Value raw = term.value->is_constant() ? term.value->constant()
-                                                  : task.Evaluate(*term.value);
+      const Value raw =
+          term.value->is_constant() ? term.value->constant() : task.Evaluate(*term.value);
       if (raw.type() == Value::Type::kNumber) {
         amounts.push_back(raw.number());
         continue;

@@ -93,8 +93,7 @@ absl::StatusOr<Conditions> Conditions::Read(LogicConfig& config, LogicBuilder& b
 
 bool Conditions::ReadList(LogicConfig& config, LogicBuilder& builder) {
   const int errors = config.error_count();
-  config.ForEachObject("conditions",
-                       [&](LogicConfig& condition) { ReadOne(condition, builder); });
+  config.ForEachObject("conditions", [&](LogicConfig& condition) { ReadOne(condition, builder); });
   return config.error_count() == errors;
 }
 
@@ -130,8 +129,8 @@ void Conditions::ReadOne(LogicConfig& config, LogicBuilder& builder) {
   if (condition.fun == CompareFun::kRegexp && !IsTemplate(value)) {
     re2::RE2 regex(value, re2::RE2::Quiet);
     if (!regex.ok()) {
-      config.Error("fun", absl::StrCat("regexp ", Quote(value), " does not compile: ",
-                                       regex.error()));
+      config.Error("fun",
+                   absl::StrCat("regexp ", Quote(value), " does not compile: ", regex.error()));
       return;
     }
   }

@@ -66,9 +66,9 @@ absl::StatusOr<Reply> Reply::Read(LogicConfig& config, absl::string_view prefix,
       }
       const absl::string_view name(type_name.data(), type_name.size());
       if (!ParseValueType(name, &item.type)) {
-        config.Error("res_data_type",
-                     absl::StrCat("type ", Quote(name),
-                                  " is not string, number, boolean, object or array"));
+        config.Error(
+            "res_data_type",
+            absl::StrCat("type ", Quote(name), " is not string, number, boolean, object or array"));
       }
     }
   } else if (has_res_data) {
@@ -88,8 +88,8 @@ absl::StatusOr<Reply> Reply::Read(LogicConfig& config, absl::string_view prefix,
     for (const TypedValueSpec& item : items) {
       absl::StatusOr<internal::Path> path = internal::ParsePath(item.key);
       if (!path.ok()) {
-        config.Error(field, absl::StrCat(qualified, " key \"", item.key,
-                                         "\": ", path.status().message()));
+        config.Error(field,
+                     absl::StrCat(qualified, " key \"", item.key, "\": ", path.status().message()));
         continue;
       }
       reply.keys_.push_back({item.key, *std::move(path), item.type});
@@ -109,8 +109,8 @@ absl::StatusOr<Reply> Reply::Read(LogicConfig& config, absl::string_view prefix,
   if (compiled_reason.ok()) {
     reply.reason_ = *compiled_reason;
   } else {
-    config.Error("exception_reason", absl::StrCat(prefix, "exception_reason: ",
-                                                  compiled_reason.status().message()));
+    config.Error("exception_reason",
+                 absl::StrCat(prefix, "exception_reason: ", compiled_reason.status().message()));
   }
   if (config.error_count() > errors) return config.Failed();
   return reply;

@@ -16,11 +16,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define CONVEY_RETURN_IF_ERROR(expr)                                      \
-  do {                                                                    \
-    if (::absl::Status convey_status_ = (expr); !convey_status_.ok()) {   \
-      return convey_status_;                                              \
-    }                                                                     \
+#define CONVEY_RETURN_IF_ERROR(expr)                                    \
+  do {                                                                  \
+    if (::absl::Status convey_status_ = (expr); !convey_status_.ok()) { \
+      return convey_status_;                                            \
+    }                                                                   \
   } while (false)
 
 #define CONVEY_STATUS_MACROS_CONCAT_INNER_(a, b) a##b

@@ -5,14 +5,16 @@
 // finishes. It touches only the task (owned through Task::state), the nodes'
 // atomic counters and its own scratch state; no mutex. Mutexes guard what the
 // API changes: the process table and the obj_id / ref indexes.
+#include "convey/engine.h"
+
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
 #include <deque>
-#include <mutex>
-#include <shared_mutex>
 #include <memory>
+#include <mutex>
 #include <random>
+#include <shared_mutex>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -24,7 +26,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "concurrentqueue/blockingconcurrentqueue.h"
-#include "convey/engine.h"
 #include "runtime/engine/process.h"
 #include "runtime/engine/task.h"
 #include "runtime/engine/variables.h"
@@ -77,15 +78,13 @@ std::atomic<int64_t>* ReasonCounter(const CompiledNode& node, ParkReason reason)
 // at any depth, is collapsed to its first occurrence before anything reads
 // the data: `*collapsed` is then the compact text and `*doc` its document
 // (semantics A1); with a different value the data is refused.
-absl::Status ParseTaskData(simdjson::dom::parser& parser, absl::string_view json,
-                           size_t max_size, simdjson::dom::element* doc,
-                           std::string* collapsed) {
+absl::Status ParseTaskData(simdjson::dom::parser& parser, absl::string_view json, size_t max_size,
+                           simdjson::dom::element* doc, std::string* collapsed) {
   collapsed->clear();
   if (json.size() > max_size * 4 + 1024) {
     // Far too large even before minifying: do not parse it at all.
-    return absl::InvalidArgumentError(absl::StrCat("task data is ", json.size(),
-                                                   " bytes; the limit is ", max_size,
-                                                   " bytes (max_task_size)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "task data is ", json.size(), " bytes; the limit is ", max_size, " bytes (max_task_size)"));
   }
   simdjson::error_code error = parser.parse(json.data(), json.size()).get(*doc);
   if (error != simdjson::SUCCESS) {
@@ -205,8 +204,7 @@ class StepContext : public TaskContext, public TemplateEnv {
                                         absl::string_view data_json) override;
   absl::Status ModifyTask(int64_t conv_id, absl::string_view ref, absl::string_view data_json,
                           bool only_if_waiting) override;
-  absl::StatusOr<std::string> CallProcess(int64_t conv_id,
-                                          absl::string_view data_json) override;
+  absl::StatusOr<std::string> CallProcess(int64_t conv_id, absl::string_view data_json) override;
   bool Reply(absl::string_view data_json, bool exception, absl::string_view reason) override;
   void EnterQueue(std::string extra_json) override {
     entered_queue_ = true;
@@ -319,8 +317,7 @@ class EngineImpl : public Engine {
   EngineImpl(const EngineOptions& options, std::unique_ptr<ProjectVariables> variables);
   ~EngineImpl() override;
 
-  absl::StatusOr<DeployResult> Deploy(absl::string_view file_name,
-                                      absl::string_view json) override;
+  absl::StatusOr<DeployResult> Deploy(absl::string_view file_name, absl::string_view json) override;
   absl::StatusOr<DeployResult> DeployFile(const std::string& path) override;
   absl::StatusOr<std::string> CreateTask(int64_t conv_id, absl::string_view ref,
                                          absl::string_view data_json) override;
@@ -347,12 +344,11 @@ class EngineImpl : public Engine {
   absl::StatusOr<std::string> CreateTaskAt(const CompiledProcess* process, uint32_t node,
                                            absl::string_view ref, absl::string_view data_json,
                                            const Task* caller, uint32_t copy_depth = 0);
-  absl::Status ModifyFromLogic(int64_t conv_id, absl::string_view ref,
-                               absl::string_view data_json, bool only_if_waiting);
+  absl::Status ModifyFromLogic(int64_t conv_id, absl::string_view ref, absl::string_view data_json,
+                               bool only_if_waiting);
   void PostReply(const Task& callee, absl::string_view data_json, bool exception,
                  absl::string_view reason);
-  absl::StatusOr<QueuedTask> TakeQueued(int64_t conv_id, absl::string_view node_id,
-                                        bool newest);
+  absl::StatusOr<QueuedTask> TakeQueued(int64_t conv_id, absl::string_view node_id, bool newest);
   Value ReadStateTask(absl::string_view conv_id, absl::string_view ref, const Path& path,
                       simdjson::dom::parser& parser);
   const ProjectVariables& variables() const { return *variables_; }
@@ -362,8 +358,7 @@ class EngineImpl : public Engine {
   void RunActivation(Worker& worker, Task* task);
   // Runs the task's current node and the ones it moves to until it parks,
   // stops or finishes.
-  void RunNodes(Worker& worker, StepContext& context, Task* task,
-                std::shared_ptr<Task>* dropped);
+  void RunNodes(Worker& worker, StepContext& context, Task* task, std::shared_ptr<Task>* dropped);
   // Handles what released the task (Task::resume). False when it stopped.
   bool ApplyResume(Worker& worker, StepContext& context, Task* task);
   // The task stays in its node for `reason`: counters, callback wait, timer,
@@ -415,8 +410,8 @@ class EngineImpl : public Engine {
   bool CommitWrites(Worker& worker, StepContext& context, Task* task);
   // A logic's effect made the task larger than max_task_size.
   LogicResult SizeOverflow(const Logic& logic) const;
-  void WriteErrorParams(Worker& worker, StepContext& context, Task* task,
-                        absl::string_view family, const LogicResult& result);
+  void WriteErrorParams(Worker& worker, StepContext& context, Task* task, absl::string_view family,
+                        const LogicResult& result);
   // Moves the task into `target`. False when the loop guard stopped it.
   bool Enter(Worker& worker, Task* task, uint32_t target);
   void Park(Task* task, ParkReason reason);
@@ -444,7 +439,9 @@ class EngineImpl : public Engine {
     return obj_shards_[absl::Hash<absl::string_view>{}(obj_id) % kShards];
   }
   RefShard& RefShardFor(int64_t conv_id, absl::string_view ref) {
-    return ref_shards_[absl::Hash<std::pair<int64_t, absl::string_view>>{}(std::make_pair(conv_id, ref)) % kShards];
+    return ref_shards_[absl::Hash<std::pair<int64_t, absl::string_view>>{}(
+                           std::make_pair(conv_id, ref)) %
+                       kShards];
   }
   void EraseRef(Task* task);
 
@@ -457,9 +454,9 @@ class EngineImpl : public Engine {
 
   mutable std::shared_mutex processes_mu_;
   // Every version ever deployed: tasks keep pointing at the one they started on.
-  std::vector<std::unique_ptr<CompiledProcess>> versions_;  // guarded by processes_mu_
+  std::vector<std::unique_ptr<CompiledProcess>> versions_;        // guarded by processes_mu_
   absl::flat_hash_map<int64_t, const CompiledProcess*> current_;  // guarded by processes_mu_
-  std::vector<int64_t> deploy_order_;  // guarded by processes_mu_
+  std::vector<int64_t> deploy_order_;                             // guarded by processes_mu_
 
   ObjShard obj_shards_[kShards];
   RefShard ref_shards_[kShards];
@@ -488,13 +485,13 @@ class EngineImpl : public Engine {
   bool jumps_ = false;
   std::atomic<bool> time_held_{false};
   std::mutex timers_mu_;
-  std::unique_ptr<TimerWheel> wheel_;   // guarded by timers_mu_
-  int64_t wake_at_ = INT64_MAX;         // guarded by timers_mu_
+  std::unique_ptr<TimerWheel> wheel_;  // guarded by timers_mu_
+  int64_t wake_at_ = INT64_MAX;        // guarded by timers_mu_
   std::atomic<int64_t> timers_armed_{0};
   std::atomic<int64_t> timers_fired_{0};
   std::mutex events_mu_;
   std::condition_variable events_cv_;
-  std::deque<PostedOp> ops_;  // guarded by events_mu_
+  std::deque<PostedOp> ops_;    // guarded by events_mu_
   bool events_closed_ = false;  // guarded by events_mu_
   std::thread events_thread_;
 
@@ -525,8 +522,7 @@ absl::Status StepContext::ModifyTask(int64_t conv_id, absl::string_view ref,
   return engine_->ModifyFromLogic(conv_id, ref, data_json, only_if_waiting);
 }
 
-absl::StatusOr<std::string> StepContext::CallProcess(int64_t conv_id,
-                                                     absl::string_view data_json) {
+absl::StatusOr<std::string> StepContext::CallProcess(int64_t conv_id, absl::string_view data_json) {
   const CompiledProcess* process = engine_->CurrentProcess(conv_id);
   if (process == nullptr) return NotDeployed(conv_id);
   return engine_->CreateTaskAt(process, process->start, "", data_json, task_);
@@ -543,8 +539,7 @@ absl::StatusOr<QueuedTask> StepContext::TakeQueued(int64_t conv_id, absl::string
   return engine_->TakeQueued(conv_id, node_id, newest);
 }
 
-Value StepContext::StateTask(absl::string_view conv_id, absl::string_view ref,
-                             const Path& path) {
+Value StepContext::StateTask(absl::string_view conv_id, absl::string_view ref, const Path& path) {
   return engine_->ReadStateTask(conv_id, ref, path, worker_->side_parser);
 }
 
@@ -554,7 +549,8 @@ Value StepContext::EnvVar(absl::string_view name, const Path& path) {
 
 Value StepContext::Root(absl::string_view field) {
   const Task& task = *task_;
-  if (field == "task_id" || field == "obj_id") return Value::String(std::string(task.obj_id_view()));
+  if (field == "task_id" || field == "obj_id")
+    return Value::String(std::string(task.obj_id_view()));
   if (field == "ref") return task.ref.empty() ? Value::Missing() : Value::String(task.ref);
   if (field == "conv_id") return Value::Number(static_cast<double>(task.process->conv_id));
   if (field == "node_id") return Value::String(task.current_node().id);
@@ -583,23 +579,21 @@ Value StepContext::NodeField(absl::string_view conv_id, absl::string_view node_i
   const CompiledNode* node = process->FindNode(node_id);
   if (node == nullptr) return Value::Missing();
   if (field == "count") {
-    return Value::Number(static_cast<double>(
-        node->is_final ? node->counters->finished.Read() : node->counters->tasks.Read()));
+    return Value::Number(static_cast<double>(node->is_final ? node->counters->finished.Read()
+                                                            : node->counters->tasks.Read()));
   }
   const SumAccumulator* sum = node->FindSum(field);
   if (sum == nullptr) return Value::Missing();
   return Value::Number(sum->Read());
 }
 
-EngineImpl::EngineImpl(const EngineOptions& options,
-                       std::unique_ptr<ProjectVariables> variables)
+EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<ProjectVariables> variables)
     : options_(options),
       clock_(options.clock != nullptr ? options.clock : Clock::Real()),
       observer_(options.observer),
       registry_(options.registry != nullptr ? options.registry : &LogicRegistry::Global()),
-      worker_count_(options.worker_threads > 0
-                        ? options.worker_threads
-                        : std::max(1u, std::thread::hardware_concurrency())),
+      worker_count_(options.worker_threads > 0 ? options.worker_threads
+                                               : std::max(1u, std::thread::hardware_concurrency())),
       variables_(std::move(variables)),
       real_clock_(clock_ == Clock::Real()) {
   // A virtual clock says so by accepting a jump to where it already is.
@@ -724,7 +718,8 @@ void EngineImpl::RunActivation(Worker& worker, Task* task) {
   const bool queued = context.TakeQueueEntry(&queue_extra) && task->park == ParkReason::kQueue;
   NodeQueue* queue = queued ? task->current_node().queue.get() : nullptr;
   NodeQueue::Entry entry;
-  if (queue != nullptr) entry = {std::string(task->obj_id_view()), task->entry_seq, std::move(queue_extra)};
+  if (queue != nullptr)
+    entry = {std::string(task->obj_id_view()), task->entry_seq, std::move(queue_extra)};
   task->state.store(kIdle, std::memory_order_release);
   if (queue != nullptr) {
     std::lock_guard<std::mutex> lock(queue->mu);
@@ -821,9 +816,8 @@ void EngineImpl::RunNodes(Worker& worker, StepContext& context, Task* task,
         }
       } else if (!result.node.valid()) {  // kGoTo along an empty link
         Stop(task, TaskStatus::kError, ParkReason::kUnroutable, "node_link_empty",
-             absl::StrCat("logics[", task->next_logic, "] (",
-                          logic.error_family(), ") of node \"", node.id,
-                          "\" has no target node in the scheme file"));
+             absl::StrCat("logics[", task->next_logic, "] (", logic.error_family(), ") of node \"",
+                          node.id, "\" has no target node in the scheme file"));
         return;
       }
       moved = true;
@@ -926,8 +920,8 @@ void EngineImpl::Unpark(Task* task) {
 bool EngineImpl::CommitWrites(Worker& worker, StepContext& context, Task* task) {
   worker.scratch.clear();
   // Bounded: a write to `a[2000000000]` must fail, not pad gigabytes.
-  if (!ApplyWritesToTextWithin(task->data, context.data(), context.writes(),
-                               options_.max_task_size, &worker.scratch)) {
+  if (!ApplyWritesToTextWithin(task->data, context.data(), context.writes(), options_.max_task_size,
+                               &worker.scratch)) {
     return false;
   }
   task->data.swap(worker.scratch);
@@ -1138,8 +1132,8 @@ absl::StatusOr<std::string> EngineImpl::CreateTask(int64_t conv_id, absl::string
   return CreateTaskAt(process, process->start, ref, data_json, nullptr);
 }
 
-absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* process,
-                                                     uint32_t node, absl::string_view ref,
+absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* process, uint32_t node,
+                                                     absl::string_view ref,
                                                      absl::string_view data_json,
                                                      const Task* caller, uint32_t copy_depth) {
   const int64_t conv_id = process->conv_id;
@@ -1148,9 +1142,9 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
         absl::StrCat("ref is ", ref.size(), " bytes; at most 255 are allowed"));
   }
   if (caller != nullptr && caller->rpc_depth >= static_cast<uint32_t>(options_.max_rpc_depth)) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "api_rpc calls are nested ", caller->rpc_depth + 1, " deep (max_rpc_depth ",
-        options_.max_rpc_depth, "): a cycle of calls between processes?"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("api_rpc calls are nested ", caller->rpc_depth + 1, " deep (max_rpc_depth ",
+                     options_.max_rpc_depth, "): a cycle of calls between processes?"));
   }
   if (copy_depth > static_cast<uint32_t>(options_.loop_limit)) {
     return absl::ResourceExhaustedError(absl::StrCat(
@@ -1212,8 +1206,8 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
         shard.tasks.try_emplace(std::make_pair(conv_id, absl::string_view(task->ref)), task);
     if (!inserted.second) {
       ActivationDone();
-      return absl::AlreadyExistsError(absl::StrCat("a task with ref \"", ref,
-                                                   "\" is already active in process ", conv_id));
+      return absl::AlreadyExistsError(
+          absl::StrCat("a task with ref \"", ref, "\" is already active in process ", conv_id));
     }
   }
   {
@@ -1247,8 +1241,8 @@ absl::Status NotFoundFor(const TaskKey& key) {
   if (!key.obj_id.empty()) {
     return absl::NotFoundError(absl::StrCat("no task with obj_id \"", key.obj_id, "\""));
   }
-  return absl::NotFoundError(absl::StrCat("no active task with ref \"", key.ref,
-                                          "\" in process ", key.conv_id));
+  return absl::NotFoundError(
+      absl::StrCat("no active task with ref \"", key.ref, "\" in process ", key.conv_id));
 }
 
 void EngineImpl::Acquire(Task* task) {
@@ -1307,16 +1301,15 @@ absl::Status EngineImpl::ModifyTask(const TaskKey& key, absl::string_view data_j
   }
   if (task->status == TaskStatus::kProcessed) {
     Release(task.get(), false);
-    return absl::FailedPreconditionError(
-        absl::StrCat("task ", task->obj_id_view(), " has finished (final node \"",
-                     task->current_node().id, "\")"));
+    return absl::FailedPreconditionError(absl::StrCat("task ", task->obj_id_view(),
+                                                      " has finished (final node \"",
+                                                      task->current_node().id, "\")"));
   }
   if (absl::Status merged = MergeData(task.get(), patch, data_parser); !merged.ok()) {
     Release(task.get(), false);
     return merged;
   }
-  const bool resume =
-      task->park == ParkReason::kCallback || task->park == ParkReason::kLoopStopped;
+  const bool resume = task->park == ParkReason::kCallback || task->park == ParkReason::kLoopStopped;
   if (resume) Unpark(task.get());
   Release(task.get(), resume);
   return absl::OkStatus();
@@ -1499,13 +1492,11 @@ absl::Status EngineImpl::ResetSum(int64_t conv_id, absl::string_view node_id,
   }
   const CompiledNode* node = process->FindNode(node_id);
   if (node == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("process ", conv_id, " has no node \"", node_id, "\""));
+    return absl::NotFoundError(absl::StrCat("process ", conv_id, " has no node \"", node_id, "\""));
   }
   SumAccumulator* sum = node->FindSum(sum_id);
   if (sum == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("node \"", node_id, "\" has no sum \"", sum_id, "\""));
+    return absl::NotFoundError(absl::StrCat("node \"", node_id, "\" has no sum \"", sum_id, "\""));
   }
   sum->Reset();
   return absl::OkStatus();
@@ -1526,8 +1517,8 @@ absl::Status EngineImpl::ModifyFromLogic(int64_t conv_id, absl::string_view ref,
     uint64_t wait = target->callback_wait.load(std::memory_order_acquire);
     for (;;) {
       if (wait == 0) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "task \"", ref, "\" of process ", conv_id, " is not waiting in an api_callback"));
+        return absl::FailedPreconditionError(absl::StrCat("task \"", ref, "\" of process ", conv_id,
+                                                          " is not waiting in an api_callback"));
       }
       if ((wait & kCallbackClaimed) != 0) {
         return absl::AbortedError(absl::StrCat("task \"", ref, "\" of process ", conv_id,
@@ -1609,8 +1600,7 @@ void EngineImpl::ApplyOp(PostedOp& op, simdjson::dom::parser& patch_parser,
     if (!MergeData(task.get(), patch, data_parser).ok()) {
       task->failure = std::make_unique<ResumeFailure>(ResumeFailure{
           "rpc", "rpc_task_size_overflow",
-          absl::StrCat("the reply makes the task larger than ", options_.max_task_size,
-                       " bytes")});
+          absl::StrCat("the reply makes the task larger than ", options_.max_task_size, " bytes")});
       task->resume = Resume::kFail;
     } else if (op.exception) {
       task->failure = std::make_unique<ResumeFailure>(
@@ -1627,10 +1617,9 @@ void EngineImpl::ApplyOp(PostedOp& op, simdjson::dom::parser& patch_parser,
     Release(task.get(), false);  // too large: dropped, as the API would refuse it
     return;
   }
-  const bool resume =
-      (task->park == ParkReason::kCallback &&
-       (op.entry_seq == 0 || op.entry_seq == task->entry_seq)) ||
-      task->park == ParkReason::kLoopStopped;
+  const bool resume = (task->park == ParkReason::kCallback &&
+                       (op.entry_seq == 0 || op.entry_seq == task->entry_seq)) ||
+                      task->park == ParkReason::kLoopStopped;
   if (resume) Unpark(task.get());
   Release(task.get(), resume);
 }
@@ -1643,12 +1632,11 @@ absl::StatusOr<QueuedTask> EngineImpl::TakeQueued(int64_t conv_id, absl::string_
   if (process == nullptr) return NotDeployed(conv_id);
   const CompiledNode* node = process->FindNode(node_id);
   if (node == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("process ", conv_id, " has no node \"", node_id, "\""));
+    return absl::NotFoundError(absl::StrCat("process ", conv_id, " has no node \"", node_id, "\""));
   }
   if (node->queue == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "node \"", node_id, "\" of process ", conv_id, " is not a queue (no api_queue logic)"));
+    return absl::FailedPreconditionError(absl::StrCat("node \"", node_id, "\" of process ", conv_id,
+                                                      " is not a queue (no api_queue logic)"));
   }
   for (;;) {
     NodeQueue::Entry entry;
@@ -1656,8 +1644,8 @@ absl::StatusOr<QueuedTask> EngineImpl::TakeQueued(int64_t conv_id, absl::string_
       std::lock_guard<std::mutex> lock(node->queue->mu);
       std::deque<NodeQueue::Entry>& entries = node->queue->entries;
       if (entries.empty()) {
-        return absl::OutOfRangeError(absl::StrCat("the queue of node \"", node_id,
-                                                  "\" in process ", conv_id, " is empty"));
+        return absl::OutOfRangeError(
+            absl::StrCat("the queue of node \"", node_id, "\" in process ", conv_id, " is empty"));
       }
       if (newest) {
         entry = std::move(entries.back());
@@ -1700,8 +1688,8 @@ bool TryAcquireParked(Task* task) {
   }
 }
 
-Value EngineImpl::ReadStateTask(absl::string_view conv_id, absl::string_view ref,
-                                const Path& path, simdjson::dom::parser& parser) {
+Value EngineImpl::ReadStateTask(absl::string_view conv_id, absl::string_view ref, const Path& path,
+                                simdjson::dom::parser& parser) {
   int64_t id = 0;
   if (!absl::SimpleAtoi(conv_id, &id)) return Value::Missing();
   std::shared_ptr<Task> task = Find(TaskKey::ByRef(id, std::string(ref)));
@@ -1795,8 +1783,8 @@ void EngineImpl::FireTimer(const FiredTimer& fired) {
   const bool waiting = park == ParkReason::kCallback || park == ParkReason::kReply ||
                        park == ParkReason::kQueue || park == ParkReason::kTimer ||
                        park == ParkReason::kHttp;
-  if (task->status != TaskStatus::kProcessing || !waiting ||
-      task->entry_seq != fired.entry_seq || task->timer_seq != fired.entry_seq) {
+  if (task->status != TaskStatus::kProcessing || !waiting || task->entry_seq != fired.entry_seq ||
+      task->timer_seq != fired.entry_seq) {
     Release(task.get(), false);
     return;
   }
@@ -1891,9 +1879,9 @@ void EngineImpl::StartHttpCalls(std::vector<HttpCall> calls) {
     HttpTransport* transport = nullptr;
     const absl::Duration waited = absl::Now() - call.enqueued;
     if (waited > call.request.timeout) {
-      failure = absl::AbortedError(absl::StrCat(
-          "api_expire_query: waited ", absl::FormatDuration(waited), " for a free slot (max_threads ",
-          call.slots->max, ")"));
+      failure =
+          absl::AbortedError(absl::StrCat("api_expire_query: waited ", absl::FormatDuration(waited),
+                                          " for a free slot (max_threads ", call.slots->max, ")"));
     } else if (closed_.load(std::memory_order_acquire)) {
       failure = absl::UnavailableError("the engine is closing");
     } else {
@@ -1908,11 +1896,10 @@ void EngineImpl::StartHttpCalls(std::vector<HttpCall> calls) {
     HttpSlots* slots = call.slots;
     std::string obj_id = std::move(call.obj_id);
     const uint64_t entry_seq = call.entry_seq;
-    transport->Send(std::move(call.request),
-                    [this, slots, obj_id = std::move(obj_id),
-                     entry_seq](absl::StatusOr<HttpResponse> result) {
-                      OnHttpDone(slots, obj_id, entry_seq, std::move(result));
-                    });
+    transport->Send(std::move(call.request), [this, slots, obj_id = std::move(obj_id),
+                                              entry_seq](absl::StatusOr<HttpResponse> result) {
+      OnHttpDone(slots, obj_id, entry_seq, std::move(result));
+    });
   }
 }
 
@@ -1981,8 +1968,7 @@ absl::Status ValidateOptions(const EngineOptions& o) {
         absl::StrCat("EngineOptions::", field, " is ", value, ": ", rule));
   };
   if (o.worker_threads < 0 || o.worker_threads > 1024) {
-    return bad("worker_threads", o.worker_threads,
-               "must be 0..1024 (0: one per hardware thread)");
+    return bad("worker_threads", o.worker_threads, "must be 0..1024 (0: one per hardware thread)");
   }
   if (o.max_task_size < 2 || o.max_task_size > kMax32) {
     return bad("max_task_size", o.max_task_size,
@@ -1999,11 +1985,9 @@ absl::Status ValidateOptions(const EngineOptions& o) {
                "must be 1 MiB .. 4294967295 (SpiderMonkey's heap limit is 32-bit)");
   }
   if (o.loop_limit < 1) {
-    return bad("loop_limit", o.loop_limit,
-               "must be at least 1 (a task enters at least one node)");
+    return bad("loop_limit", o.loop_limit, "must be at least 1 (a task enters at least one node)");
   }
-  if (o.max_queued_tasks < 1 ||
-      o.max_queued_tasks > static_cast<uint64_t>(INT64_MAX)) {
+  if (o.max_queued_tasks < 1 || o.max_queued_tasks > static_cast<uint64_t>(INT64_MAX)) {
     return bad("max_queued_tasks", o.max_queued_tasks,
                "must be 1..2^63-1 (0 would refuse every create)");
   }

@@ -10,8 +10,7 @@ namespace convey {
 namespace internal {
 
 SumAccumulator::SumAccumulator(std::string id, std::string name, int stripes)
-    : id_(std::move(id)), name_(std::move(name)),
-      stripes_(new Stripe[stripes]), count_(stripes) {}
+    : id_(std::move(id)), name_(std::move(name)), stripes_(new Stripe[stripes]), count_(stripes) {}
 
 void SumAccumulator::Add(double amount, int stripe) {
   std::atomic<double>& slot = stripes_[stripe % count_].value;
@@ -128,8 +127,8 @@ class ProcessBuilder : public LogicBuilder {
         return SumHandle{static_cast<uint32_t>(i)};
       }
     }
-    node_->sums.push_back(std::make_unique<SumAccumulator>(std::string(id), std::string(name),
-                                                           options_.sum_stripes));
+    node_->sums.push_back(
+        std::make_unique<SumAccumulator>(std::string(id), std::string(name), options_.sum_stripes));
     return SumHandle{static_cast<uint32_t>(node_->sums.size() - 1)};
   }
 
@@ -175,14 +174,15 @@ absl::Status CompileSemaphores(const schema::Node& node, ProcessBuilder& builder
         absl::StatusOr<const Template*> compiled_template =
             builder.CompileTemplate(source.absolute_template(), TemplateMode::kValue);
         if (!compiled_template.ok()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "time semaphore value: ", compiled_template.status().message()));
+          return absl::InvalidArgumentError(
+              absl::StrCat("time semaphore value: ", compiled_template.status().message()));
         }
         time->absolute = *compiled_template;
       } else {
-        const double micros = source.relative() *
-                              static_cast<double>(kDimensionSeconds[source.dimension()]) * 1e6;
-        time->relative_micros = static_cast<int64_t>(std::min(micros, static_cast<double>(kMaxTimerMicros)));
+        const double micros =
+            source.relative() * static_cast<double>(kDimensionSeconds[source.dimension()]) * 1e6;
+        time->relative_micros =
+            static_cast<int64_t>(std::min(micros, static_cast<double>(kMaxTimerMicros)));
       }
       compiled->time = std::move(time);
     } else if (semaphore.has_count() && compiled->count.threshold == 0) {
@@ -200,18 +200,21 @@ absl::Status CompileSemaphores(const schema::Node& node, ProcessBuilder& builder
 // compiled.
 class NodeConfigs {
  public:
-  NodeConfigs(absl::string_view file_name, const schema::Process& process,
-              const schema::Node& node, ProcessBuilder& builder, size_t max_diagnostics,
-              std::vector<Diagnostic>* diagnostics)
-      : file_name_(file_name), process_(process), node_(node), builder_(builder),
-        max_diagnostics_(max_diagnostics), diagnostics_(diagnostics) {}
+  NodeConfigs(absl::string_view file_name, const schema::Process& process, const schema::Node& node,
+              ProcessBuilder& builder, size_t max_diagnostics, std::vector<Diagnostic>* diagnostics)
+      : file_name_(file_name),
+        process_(process),
+        node_(node),
+        builder_(builder),
+        max_diagnostics_(max_diagnostics),
+        diagnostics_(diagnostics) {}
 
   // Null when the kept text is not an object (reported).
   LogicConfig* Add(const schema::Logic& logic) {
-    absl::StatusOr<std::unique_ptr<LogicConfig>> config = NewLogicConfig(
-        {file_name_, logic.type(), logic.json(), logic.location(), node_.id(), process_.conv_id(),
-         max_diagnostics_},
-        &builder_, diagnostics_);
+    absl::StatusOr<std::unique_ptr<LogicConfig>> config =
+        NewLogicConfig({file_name_, logic.type(), logic.json(), logic.location(), node_.id(),
+                        process_.conv_id(), max_diagnostics_},
+                       &builder_, diagnostics_);
     if (!config.ok()) {
       builder_.Report(Diagnostic::Severity::kError, LocationOf(logic.location()),
                       std::string(config.status().message()));

@@ -109,8 +109,8 @@ constexpr int64_t kMaxTimerMicros = int64_t{100} * 365 * 86400 * 1000000;
 
 // The node's `time` semaphore (Part A6).
 struct TimeSemaphore {
-  int64_t relative_micros = -1;          // >= 0: after entry
-  const Template* absolute = nullptr;    // else: a unix time from a template
+  int64_t relative_micros = -1;        // >= 0: after entry
+  const Template* absolute = nullptr;  // else: a unix time from a template
   uint32_t target = 0;
 };
 
@@ -132,7 +132,7 @@ struct CompiledNode {
   std::unique_ptr<NodeCounters> counters;
   std::unique_ptr<TimeSemaphore> time;  // null: none
   CountSemaphore count;
-  std::unique_ptr<NodeQueue> queue;     // null: no api_queue logic here
+  std::unique_ptr<NodeQueue> queue;  // null: no api_queue logic here
 
   // The accumulator with this id, else with this name; null if none.
   SumAccumulator* FindSum(absl::string_view id_or_name) const;

@@ -98,7 +98,7 @@ struct Task {
   // The answer to the api request the task waited for, for the logic's
   // second run; cleared after it.
   std::unique_ptr<absl::StatusOr<HttpResponse>> http_result;
-  uint32_t rpc_depth = 0;                  // api_rpc calls above this task
+  uint32_t rpc_depth = 0;  // api_rpc calls above this task
   // api_copy copies above this task made without any of them waiting in
   // between; reset when the task parks. A chain beyond loop_limit is a loop.
   uint32_t copy_depth = 0;

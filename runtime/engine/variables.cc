@@ -70,9 +70,9 @@ absl::StatusOr<std::unique_ptr<ProjectVariables>> ProjectVariables::Create(
     if (!json.ok()) return json.status();
     variable.json = *std::move(json);
     if (!variables->values_.emplace(std::string(name), std::move(variable)).second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "project variable \"", name, "\" is given twice (as \"", name, "\" and \"@", name,
-          "\")"));
+      return absl::InvalidArgumentError(absl::StrCat("project variable \"", name,
+                                                     "\" is given twice (as \"", name, "\" and \"@",
+                                                     name, "\")"));
     }
   }
   return variables;
@@ -125,9 +125,11 @@ std::vector<Diagnostic> UnsetVariableWarnings(absl::string_view file_name,
     warning.file = std::string(file_name);
     warning.location = absl::StrCat("process ", process.conv_id);
     warning.node_id = node_id;
-    warning.message = absl::StrCat(
-        "reads project variable \"", written, "\", which is not set: it reads as a missing "
-        "value (set it with EngineOptions::variables, or convey run --env ", name, "=VALUE)");
+    warning.message =
+        absl::StrCat("reads project variable \"", written,
+                     "\", which is not set: it reads as a missing "
+                     "value (set it with EngineOptions::variables, or convey run --env ",
+                     name, "=VALUE)");
     warnings.push_back(std::move(warning));
   }
   return warnings;

@@ -27,8 +27,8 @@ const char* RefusedIpv4Kind(const uint8_t* b) {
 }
 
 const char* RefusedIpv6Kind(const uint8_t* b) {
-  static const uint8_t kMetadata[16] = {
-      0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54};
+  static const uint8_t kMetadata[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0,    0,
+                                        0,    0,    0,    0,    0, 0, 0x02, 0x54};
   if (std::memcmp(b, kMetadata, 16) == 0) return "cloud metadata";
   static const uint8_t kZero[12] = {};
   if (std::memcmp(b, kZero, 12) == 0) {
@@ -45,10 +45,9 @@ const char* RefusedIpv6Kind(const uint8_t* b) {
   if (std::memcmp(b, kMapped, 12) == 0) return RefusedIpv4Kind(b + 12);
   // NAT64 well-known prefix (64:ff9b::/96): the gateway connects to the
   // embedded IPv4 address.
-  static const uint8_t kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0,
-                                     0, 0,    0,    0,    0, 0};
+  static const uint8_t kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
   if (std::memcmp(b, kNat64, 12) == 0) return RefusedIpv4Kind(b + 12);
-  if ((b[0] & 0xfe) == 0xfc) return "private";  // fc00::/7, unique local
+  if ((b[0] & 0xfe) == 0xfc) return "private";                     // fc00::/7, unique local
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return "link-local";  // fe80::/10
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return "site-local";  // fec0::/10
   return nullptr;
@@ -117,9 +116,9 @@ absl::Status CheckPublicAddress(const IpAddress& ip) {
   const char* kind = RefusedAddressKind(ip);
   if (kind == nullptr) return absl::OkStatus();
   const char* article = std::strchr("aeiou", kind[0]) != nullptr ? "an" : "a";
-  return absl::PermissionDeniedError(
-      absl::StrCat("refused to connect to ", IpToString(ip), ", ", article, " ",
-                   kind, " address (refuse_private_addresses)"));
+  return absl::PermissionDeniedError(absl::StrCat("refused to connect to ", IpToString(ip), ", ",
+                                                  article, " ", kind,
+                                                  " address (refuse_private_addresses)"));
 }
 
 }  // namespace internal

@@ -91,29 +91,24 @@ bool IsToken(absl::string_view text) {
 
 absl::Status ValidateRequest(const HttpRequest& request) {
   if (!IsToken(request.method)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid HTTP method ", Quote(request.method)));
+    return absl::InvalidArgumentError(absl::StrCat("invalid HTTP method ", Quote(request.method)));
   }
   if (!absl::StartsWithIgnoreCase(request.url, "http://") &&
       !absl::StartsWithIgnoreCase(request.url, "https://")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unsupported URL ", Quote(request.url),
-                     ": only http:// and https:// are allowed"));
+    return absl::InvalidArgumentError(absl::StrCat("unsupported URL ", Quote(request.url),
+                                                   ": only http:// and https:// are allowed"));
   }
-  if (request.url.find_first_of(std::string("\r\n\0 ", 4)) !=
-      std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("malformed URL ", Quote(request.url),
-                     ": contains a space or a control character"));
+  if (request.url.find_first_of(std::string("\r\n\0 ", 4)) != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed URL ", Quote(request.url),
+                                                   ": contains a space or a control character"));
   }
   for (const auto& [name, value] : request.headers) {
     if (!IsToken(name)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("invalid header name ", Quote(name)));
+      return absl::InvalidArgumentError(absl::StrCat("invalid header name ", Quote(name)));
     }
     if (value.find_first_of(std::string("\r\n\0", 3)) != std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "header ", Quote(name), ": value contains a line break or NUL"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("header ", Quote(name), ": value contains a line break or NUL"));
     }
   }
   return absl::OkStatus();
@@ -122,10 +117,8 @@ absl::Status ValidateRequest(const HttpRequest& request) {
 // CURLOPT_TIMEOUT_MS: whole milliseconds, rounded up (0 would mean none).
 long TimeoutMs(absl::Duration timeout) {
   if (timeout == absl::InfiniteDuration()) return 0;
-  int64_t ms =
-      absl::ToInt64Milliseconds(absl::Ceil(timeout, absl::Milliseconds(1)));
-  return static_cast<long>(
-      std::min<int64_t>(std::max<int64_t>(ms, 1), LONG_MAX));
+  int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(timeout, absl::Milliseconds(1)));
+  return static_cast<long>(std::min<int64_t>(std::max<int64_t>(ms, 1), LONG_MAX));
 }
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
@@ -139,8 +132,7 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
   }
   if (body.empty() && n > 0) {
     curl_off_t length = -1;
-    if (curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
-                          &length) == CURLE_OK &&
+    if (curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK &&
         length > 0 && static_cast<uint64_t>(length) <= max) {
       body.reserve(static_cast<size_t>(length));
     }
@@ -185,8 +177,7 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   }
   size_t colon = line.find(':');
   if (colon == absl::string_view::npos) return n;
-  std::string name =
-      absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon)));
+  std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.substr(0, colon)));
   absl::string_view value = absl::StripAsciiWhitespace(line.substr(colon + 1));
   if (name == "content-type") SetContentType(value, &response.content_type);
   response.headers.emplace_back(std::move(name), std::string(value));
@@ -195,16 +186,14 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
 
 // CURLOPT_OPENSOCKETFUNCTION: every address libcurl is about to connect to,
 // after DNS and on every redirect hop, is checked before the socket exists.
-curl_socket_t OpenSocket(void* user, curlsocktype purpose,
-                         curl_sockaddr* address) {
+curl_socket_t OpenSocket(void* user, curlsocktype purpose, curl_sockaddr* address) {
   auto* t = static_cast<Transfer*>(user);
   IpAddress ip;
   absl::Status status;
-  if (!IpFromSockaddr(&address->addr, static_cast<socklen_t>(address->addrlen),
-                      &ip)) {
-    status = absl::PermissionDeniedError(
-        absl::StrCat("refused to connect to an address of family ",
-                     address->family, " (refuse_private_addresses)"));
+  if (!IpFromSockaddr(&address->addr, static_cast<socklen_t>(address->addrlen), &ip)) {
+    status =
+        absl::PermissionDeniedError(absl::StrCat("refused to connect to an address of family ",
+                                                 address->family, " (refuse_private_addresses)"));
   } else {
     status = (*t->check)(ip);
   }
@@ -213,22 +202,20 @@ curl_socket_t OpenSocket(void* user, curlsocktype purpose,
     // libcurl tries the host's next address, if any.
     return CURL_SOCKET_BAD;
   }
-  return socket(address->family, address->socktype | SOCK_CLOEXEC,
-                address->protocol);
+  return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
 // CURLOPT_PREREQFUNCTION: runs for new and reused connections alike, so a
 // pooled connection opened by a request without the check cannot carry one
 // with it to a refused address.
-int BeforeRequest(void* user, char* primary_ip, char* local_ip,
-                  int primary_port, int local_port) {
+int BeforeRequest(void* user, char* primary_ip, char* local_ip, int primary_port, int local_port) {
   auto* t = static_cast<Transfer*>(user);
   IpAddress ip;
   absl::Status status;
   if (!IpFromString(primary_ip != nullptr ? primary_ip : "", &ip)) {
-    status = absl::PermissionDeniedError(absl::StrCat(
-        "refused to send to ", Quote(primary_ip != nullptr ? primary_ip : ""),
-        ": not an IP address (refuse_private_addresses)"));
+    status = absl::PermissionDeniedError(
+        absl::StrCat("refused to send to ", Quote(primary_ip != nullptr ? primary_ip : ""),
+                     ": not an IP address (refuse_private_addresses)"));
   } else {
     status = (*t->check)(ip);
   }
@@ -246,14 +233,12 @@ std::string Detail(const Transfer& t, CURLcode code) {
 }
 
 absl::Status FailureStatus(const Transfer& t, CURLcode code, long os_errno) {
-  if (!t.refused.ok() &&
-      (code == CURLE_COULDNT_CONNECT || code == CURLE_ABORTED_BY_CALLBACK)) {
+  if (!t.refused.ok() && (code == CURLE_COULDNT_CONNECT || code == CURLE_ABORTED_BY_CALLBACK)) {
     return t.refused;
   }
   if (t.too_large || code == CURLE_FILESIZE_EXCEEDED) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("response body exceeds max_response_bytes (",
-                     t.request.max_response_bytes, " bytes)"));
+    return absl::ResourceExhaustedError(absl::StrCat("response body exceeds max_response_bytes (",
+                                                     t.request.max_response_bytes, " bytes)"));
   }
   const std::string detail = Detail(t, code);
   switch (code) {
@@ -269,20 +254,17 @@ absl::Status FailureStatus(const Transfer& t, CURLcode code, long os_errno) {
     case CURLE_COULDNT_RESOLVE_PROXY:
       return absl::UnavailableError(absl::StrCat("DNS: ", detail));
     case CURLE_GOT_NOTHING:
-      return absl::UnavailableError(
-          absl::StrCat("connection closed without an answer: ", detail));
+      return absl::UnavailableError(absl::StrCat("connection closed without an answer: ", detail));
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
       return absl::UnavailableError(absl::StrCat(
-          os_errno == ECONNRESET ? "connection reset" : "connection closed",
-          ": ", detail));
+          os_errno == ECONNRESET ? "connection reset" : "connection closed", ": ", detail));
     case CURLE_PARTIAL_FILE:
-      return absl::UnavailableError(absl::StrCat(
-          "connection closed before the whole body arrived: ", detail));
+      return absl::UnavailableError(
+          absl::StrCat("connection closed before the whole body arrived: ", detail));
     case CURLE_OPERATION_TIMEDOUT:
-      return absl::DeadlineExceededError(
-          absl::StrCat("no complete answer within ",
-                       absl::FormatDuration(t.request.timeout), ": ", detail));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "no complete answer within ", absl::FormatDuration(t.request.timeout), ": ", detail));
     case CURLE_URL_MALFORMAT:
       return absl::InvalidArgumentError(
           absl::StrCat("malformed URL ", Quote(t.request.url), ": ", detail));
@@ -295,11 +277,9 @@ absl::Status FailureStatus(const Transfer& t, CURLcode code, long os_errno) {
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
       return absl::UnavailableError(absl::StrCat("TLS: ", detail));
     case CURLE_SSL_CERTPROBLEM:
-      return absl::InvalidArgumentError(
-          absl::StrCat("client certificate (cert_pem): ", detail));
+      return absl::InvalidArgumentError(absl::StrCat("client certificate (cert_pem): ", detail));
     case CURLE_TOO_MANY_REDIRECTS:
-      return absl::InternalError(
-          absl::StrCat("more than ", kMaxRedirects, " redirects: ", detail));
+      return absl::InternalError(absl::StrCat("more than ", kMaxRedirects, " redirects: ", detail));
     default:
       return absl::InternalError(detail);
   }
@@ -319,8 +299,8 @@ class EasySetup {
 
   absl::Status status() const {
     if (code_ == CURLE_OK) return absl::OkStatus();
-    return absl::InternalError(absl::StrCat("libcurl refused ", failed_, ": ",
-                                            curl_easy_strerror(code_)));
+    return absl::InternalError(
+        absl::StrCat("libcurl refused ", failed_, ": ", curl_easy_strerror(code_)));
   }
 
  private:
@@ -335,17 +315,15 @@ absl::Status Configure(Transfer* t) {
     return status;
   }
   if (request.timeout <= absl::ZeroDuration()) {
-    return absl::DeadlineExceededError(
-        absl::StrCat("no time left for the request (timeout ",
-                     absl::FormatDuration(request.timeout), ")"));
+    return absl::DeadlineExceededError(absl::StrCat("no time left for the request (timeout ",
+                                                    absl::FormatDuration(request.timeout), ")"));
   }
   EasySetup s(t->easy);
   s.Set(CURLOPT_PRIVATE, static_cast<void*>(t), "CURLOPT_PRIVATE");
   s.Set(CURLOPT_ERRORBUFFER, t->error, "CURLOPT_ERRORBUFFER");
   s.Set(CURLOPT_URL, request.url.c_str(), "CURLOPT_URL");
   s.Set(CURLOPT_PROTOCOLS_STR, "http,https", "CURLOPT_PROTOCOLS_STR");
-  s.Set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https",
-        "CURLOPT_REDIR_PROTOCOLS_STR");
+  s.Set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https", "CURLOPT_REDIR_PROTOCOLS_STR");
   s.Set(CURLOPT_NOSIGNAL, 1L, "CURLOPT_NOSIGNAL");
   s.Set(CURLOPT_TCP_NODELAY, 1L, "CURLOPT_TCP_NODELAY");
   s.Set(CURLOPT_TIMEOUT_MS, TimeoutMs(request.timeout), "CURLOPT_TIMEOUT_MS");
@@ -357,8 +335,8 @@ absl::Status Configure(Transfer* t) {
   // enforces it on bodies of unknown length.
   if (request.max_response_bytes > 0) {
     s.Set(CURLOPT_MAXFILESIZE_LARGE,
-          static_cast<curl_off_t>(std::min<uint64_t>(request.max_response_bytes,
-                                                     uint64_t{INT64_MAX})),
+          static_cast<curl_off_t>(
+              std::min<uint64_t>(request.max_response_bytes, uint64_t{INT64_MAX})),
           "CURLOPT_MAXFILESIZE_LARGE");
   }
   if (request.follow_redirects) {
@@ -382,8 +360,7 @@ absl::Status Configure(Transfer* t) {
     send_body = has_body || method == "PUT" || method == "PATCH";
   }
   if (send_body) {
-    s.Set(CURLOPT_POSTFIELDSIZE_LARGE,
-          static_cast<curl_off_t>(request.body.size()),
+    s.Set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()),
           "CURLOPT_POSTFIELDSIZE_LARGE");
     s.Set(CURLOPT_POSTFIELDS, request.body.data(), "CURLOPT_POSTFIELDS");
   }
@@ -404,8 +381,7 @@ absl::Status Configure(Transfer* t) {
     has_content_type |= absl::EqualsIgnoreCase(name, "content-type");
     has_expect |= absl::EqualsIgnoreCase(name, "expect");
     // "Name:" would remove a header; "Name;" sends it empty.
-    std::string line = value.empty() ? absl::StrCat(name, ";")
-                                     : absl::StrCat(name, ": ", value);
+    std::string line = value.empty() ? absl::StrCat(name, ";") : absl::StrCat(name, ": ", value);
     curl_slist* next = curl_slist_append(t->headers, line.c_str());
     if (next == nullptr) return absl::ResourceExhaustedError("out of memory");
     t->headers = next;
@@ -444,10 +420,8 @@ absl::Status Configure(Transfer* t) {
   }
 
   if (t->check != nullptr) {
-    s.Set(CURLOPT_OPENSOCKETFUNCTION, &OpenSocket,
-          "CURLOPT_OPENSOCKETFUNCTION");
-    s.Set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(t),
-          "CURLOPT_OPENSOCKETDATA");
+    s.Set(CURLOPT_OPENSOCKETFUNCTION, &OpenSocket, "CURLOPT_OPENSOCKETFUNCTION");
+    s.Set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(t), "CURLOPT_OPENSOCKETDATA");
     s.Set(CURLOPT_PREREQFUNCTION, &BeforeRequest, "CURLOPT_PREREQFUNCTION");
     s.Set(CURLOPT_PREREQDATA, static_cast<void*>(t), "CURLOPT_PREREQDATA");
     // Through a proxy the checked address would be the proxy's, not the
@@ -518,8 +492,7 @@ class IoThread {
   static void CompleteShutDown(std::unique_ptr<Transfer> t) {
     HttpDone done = std::move(t->done);
     t.reset();
-    done(absl::UnavailableError(
-        "transport shut down before the answer arrived"));
+    done(absl::UnavailableError("transport shut down before the answer arrived"));
   }
 
   void Run() {
@@ -537,8 +510,7 @@ class IoThread {
       curl_multi_perform(multi_, &running);
       int left = 0;
       while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
-        if (msg->msg == CURLMSG_DONE)
-          Finish(msg->easy_handle, msg->data.result);
+        if (msg->msg == CURLMSG_DONE) Finish(msg->easy_handle, msg->data.result);
       }
       bool idle;
       {
@@ -582,8 +554,7 @@ class IoThread {
     t->headers = nullptr;
   }
 
-  void Complete(std::unique_ptr<Transfer> t,
-                absl::StatusOr<HttpResponse> result) {
+  void Complete(std::unique_ptr<Transfer> t, absl::StatusOr<HttpResponse> result) {
     Release(t.get());
     HttpDone done = std::move(t->done);
     t.reset();
@@ -597,8 +568,7 @@ class IoThread {
     if (!internals_->ca_pem.empty()) t->ca_pem = &internals_->ca_pem;
     t->easy = TakeEasy();
     if (t->easy == nullptr) {
-      Complete(std::move(t),
-               absl::ResourceExhaustedError("curl_easy_init failed"));
+      Complete(std::move(t), absl::ResourceExhaustedError("curl_easy_init failed"));
       return;
     }
     if (absl::Status status = Configure(t.get()); !status.ok()) {
@@ -607,9 +577,8 @@ class IoThread {
     }
     CURLMcode code = curl_multi_add_handle(multi_, t->easy);
     if (code != CURLM_OK) {
-      Complete(std::move(t),
-               absl::InternalError(absl::StrCat("curl_multi_add_handle: ",
-                                                curl_multi_strerror(code))));
+      Complete(std::move(t), absl::InternalError(absl::StrCat("curl_multi_add_handle: ",
+                                                              curl_multi_strerror(code))));
       return;
     }
     CURL* easy = t->easy;
@@ -657,8 +626,7 @@ thread_local IoThread* IoThread::current_ = nullptr;
 
 class CurlTransport : public HttpTransport {
  public:
-  explicit CurlTransport(CurlTransportInternals internals)
-      : internals_(std::move(internals)) {}
+  explicit CurlTransport(CurlTransportInternals internals) : internals_(std::move(internals)) {}
 
   ~CurlTransport() override {
     for (auto& thread : threads_) thread->RequestStop();
@@ -678,9 +646,8 @@ class CurlTransport : public HttpTransport {
       if (multi == nullptr) {
         return absl::InternalError("curl_multi_init failed");
       }
-      CURLMcode code =
-          curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS,
-                            static_cast<long>(options.max_connections));
+      CURLMcode code = curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS,
+                                         static_cast<long>(options.max_connections));
       threads_.push_back(std::make_unique<IoThread>(multi, &internals_));
       if (code != CURLM_OK) {
         return absl::InternalError(
@@ -709,8 +676,7 @@ class CurlTransport : public HttpTransport {
 absl::Status GlobalInit() {
   static const CURLcode code = curl_global_init(CURL_GLOBAL_DEFAULT);
   if (code != CURLE_OK) {
-    return absl::InternalError(
-        absl::StrCat("curl_global_init: ", curl_easy_strerror(code)));
+    return absl::InternalError(absl::StrCat("curl_global_init: ", curl_easy_strerror(code)));
   }
   return absl::OkStatus();
 }
@@ -721,13 +687,11 @@ absl::StatusOr<std::unique_ptr<HttpTransport>> NewCurlTransportWith(
     const CurlTransportOptions& options, CurlTransportInternals internals) {
   if (options.io_threads < 1 || options.io_threads > 256) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "CurlTransportOptions.io_threads must be in [1, 256], got ",
-        options.io_threads));
+        "CurlTransportOptions.io_threads must be in [1, 256], got ", options.io_threads));
   }
   if (options.max_connections < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "CurlTransportOptions.max_connections must be at least 1, got ",
-        options.max_connections));
+        "CurlTransportOptions.max_connections must be at least 1, got ", options.max_connections));
   }
   if (internals.address_check == nullptr) {
     return absl::InvalidArgumentError("the address check is empty");

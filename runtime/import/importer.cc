@@ -61,7 +61,7 @@ struct LocationRef {
 // whose strings do not move.
 struct PendingLink {
   LocationRef location;
-  int node_index;               // the node holding the link
+  int node_index;                // the node holding the link
   absl::string_view logic_type;  // e.g. "go_if_const"
   absl::string_view key;         // e.g. "to_node_id"
   const std::string* target;
@@ -115,8 +115,7 @@ class Importer : private LocatedReader {
 
 LocationRef Importer::SaveLocation() {
   const std::string here = path().ToString();
-  LocationRef ref{static_cast<uint32_t>(locations_.size()),
-                  static_cast<uint32_t>(here.size())};
+  LocationRef ref{static_cast<uint32_t>(locations_.size()), static_cast<uint32_t>(here.size())};
   locations_ += here;
   return ref;
 }
@@ -125,9 +124,8 @@ std::string Importer::Location(LocationRef ref) const {
   return locations_.substr(ref.offset, ref.size);
 }
 
-bool Importer::ReadLink(const Fields& fields, absl::string_view logic_type,
-                        absl::string_view key, bool required,
-                        std::string* out) {
+bool Importer::ReadLink(const Fields& fields, absl::string_view logic_type, absl::string_view key,
+                        bool required, std::string* out) {
   if (!fields.FindSet(key)) {
     if (required) Error(absl::StrCat(logic_type, " has no ", key));
     return false;
@@ -140,14 +138,12 @@ bool Importer::ReadLink(const Fields& fields, absl::string_view logic_type,
     // wired; the platform loads them, so this is a warning.
     if (required) {
       PathScope scope(path(), key);
-      Warning(absl::StrCat(logic_type, ".", key,
-                           " is empty: a task reaching it stops there"));
+      Warning(absl::StrCat(logic_type, ".", key, " is empty: a task reaching it stops there"));
     }
     return false;
   }
   *out = std::move(target);
-  links_.push_back(
-      PendingLink{SaveLocation(), node_index_, logic_type, key, out});
+  links_.push_back(PendingLink{SaveLocation(), node_index_, logic_type, key, out});
   return true;
 }
 
@@ -157,14 +153,14 @@ bool Importer::ReadLink(const Fields& fields, absl::string_view logic_type,
 void Importer::Run(absl::string_view json) {
   if (absl::StartsWith(json, kUtf8Bom)) json.remove_prefix(kUtf8Bom.size());
   if (json.size() > limits_.max_file_size) {
-    Error(absl::StrCat("the file is ", json.size(),
-                       " bytes, over the import limit of ",
+    Error(absl::StrCat("the file is ", json.size(), " bytes, over the import limit of ",
                        limits_.max_file_size, " bytes"));
     return;
   }
   if (absl::StripAsciiWhitespace(json).empty()) {
-    Error("the file is empty: expected a JSON array of processes or a "
-          "process object");
+    Error(
+        "the file is empty: expected a JSON array of processes or a "
+        "process object");
     return;
   }
   SetText(json);
@@ -191,10 +187,8 @@ void Importer::Run(absl::string_view json) {
   }
   element root;
   if ((error = parser.parse(padded).get(root))) {
-    JsonErrorReport report =
-        DescribeJsonError(padded, error, limits_.max_depth);
-    Report(Diagnostic::Severity::kError,
-           report.offset ? DescribeOffset(json, *report.offset) : "$",
+    JsonErrorReport report = DescribeJsonError(padded, error, limits_.max_depth);
+    Report(Diagnostic::Severity::kError, report.offset ? DescribeOffset(json, *report.offset) : "$",
            absl::StrCat("invalid JSON: ", report.reason));
     return;
   }
@@ -221,8 +215,9 @@ void Importer::ImportTopLevel(element root) {
         if (fields.FindSet("obj_type")) continue;  // wrong type, reported
         // Without obj_type, a scheme makes it a process.
         if (!fields.Find("scheme")) {
-          Error("element has neither obj_type nor scheme: not a process, "
-                "folder or dashboard");
+          Error(
+              "element has neither obj_type nor scheme: not a process, "
+              "folder or dashboard");
           continue;
         }
         obj_type = 1;
@@ -262,8 +257,7 @@ void Importer::ImportTopLevel(element root) {
                        "; only a process (obj_type 1) can be loaded alone"));
     return;
   }
-  const bool bare = !fields.Find("obj_type") && !fields.Find("obj_id") &&
-                    !fields.Find("title");
+  const bool bare = !fields.Find("obj_type") && !fields.Find("obj_id") && !fields.Find("title");
   ImportProcess(fields, bare);
 }
 
@@ -291,18 +285,16 @@ void Importer::ImportProcess(const Fields& fields, bool bare_scheme) {
   } else if (has_id && conv_id > 0) {
     if (!conv_ids_.insert(conv_id).second) {
       PathScope scope(path(), "obj_id");
-      Error(absl::StrCat("process ", conv_id,
-                         " appears more than once in the file"));
+      Error(absl::StrCat("process ", conv_id, " appears more than once in the file"));
     }
     process->set_conv_id(conv_id);
   } else if (has_id || !fields.FindSet("obj_id")) {
     // Absent, null or 0: never deployed (templates, hand-written files).
     process->set_synthetic_conv_id(true);
     synthetic_.push_back(process);
-    Warning(bare_scheme
-                ? "a bare {\"scheme\":...} object: the process gets a "
-                  "synthetic conv_id"
-                : "the process has no obj_id: it gets a synthetic conv_id");
+    Warning(bare_scheme ? "a bare {\"scheme\":...} object: the process gets a "
+                          "synthetic conv_id"
+                        : "the process has no obj_id: it gets a synthetic conv_id");
   }
   int64_t parent_id = 0;
   if (ReadInt64(fields, "parent_id", &parent_id)) {
@@ -327,8 +319,7 @@ void Importer::ImportProcess(const Fields& fields, bool bare_scheme) {
       process->set_status(it->second);
     } else {
       PathScope scope(path(), "status");
-      Warning(absl::StrCat("unknown status ", Quote(text),
-                           "; the process is treated as active"));
+      Warning(absl::StrCat("unknown status ", Quote(text), "; the process is treated as active"));
     }
   }
   if (ReadString(fields, "conv_type", &text)) {
@@ -393,14 +384,12 @@ void Importer::ImportParams(const Fields& fields, schema::Process* process) {
     }
     ReadString(param_fields, "descr", param->mutable_description());
     ReadString(param_fields, "regex", param->mutable_regex());
-    ReadString(param_fields, "regex_error_text",
-               param->mutable_regex_error_text());
+    ReadString(param_fields, "regex_error_text", param->mutable_regex_error_text());
     if (!param->regex().empty()) {
       RE2 regex(param->regex(), RE2::Quiet);
       if (!regex.ok()) {
         PathScope regex_scope(path(), "regex");
-        Error(absl::StrCat("regex ", Quote(param->regex()),
-                           " does not compile: ", regex.error()));
+        Error(absl::StrCat("regex ", Quote(param->regex()), " does not compile: ", regex.error()));
       }
     }
     simdjson::dom::array flags;
@@ -435,11 +424,9 @@ void Importer::ImportNode(const Fields& fields, schema::Node* node) {
   ImportNodeOptions(fields, node);
   // `extra` holds editor settings only (icon, form mode): ignored, but it
   // must be one of the forms exports use.
-  if (auto extra = fields.FindSet("extra");
-      extra && !extra->is_string() && !extra->is_object()) {
+  if (auto extra = fields.FindSet("extra"); extra && !extra->is_string() && !extra->is_object()) {
     PathScope scope(path(), "extra");
-    Error(absl::StrCat("extra must be a string or an object, not ",
-                       JsonTypeName(extra->type())));
+    Error(absl::StrCat("extra must be a string or an object, not ", JsonTypeName(extra->type())));
   }
 
   Fields condition;
@@ -491,12 +478,12 @@ void Importer::CheckNodeRules(const schema::Node& node) {
     if (logic.type() != "go" && logic.type() != "go_if_const") ++actions;
   }
   if (actions > 1) {
-    Warning(absl::StrCat("the node holds ", actions,
-                         " action logics; the platform allows one"));
+    Warning(absl::StrCat("the node holds ", actions, " action logics; the platform allows one"));
   }
   if (node.logics_size() > 0 && node.logics().rbegin()->type() != "go") {
-    Warning("the node's logics do not end with a go; a task that no "
-            "condition moves stays in the node");
+    Warning(
+        "the node's logics do not end with a go; a task that no "
+        "condition moves stays in the node");
   }
 }
 
@@ -524,8 +511,7 @@ void Importer::FinishProcess(schema::Process* process) {
   } else if (starts.size() > 1) {
     std::vector<std::string> where;
     for (size_t i : starts) where.push_back(Location(node_locations_[i]));
-    Error(absl::StrCat(process_name, " has ", starts.size(),
-                       " start nodes (obj_type 1), at ",
+    Error(absl::StrCat(process_name, " has ", starts.size(), " start nodes (obj_type 1), at ",
                        absl::StrJoin(where, ", "), "; it needs exactly one"));
   }
   for (int i = 0; i < process->nodes_size(); ++i) {
@@ -540,9 +526,8 @@ void Importer::FinishProcess(schema::Process* process) {
     if (node_index.contains(*link.target)) continue;
     set_node_id(process->nodes(link.node_index).id());
     Report(Diagnostic::Severity::kError, Location(link.location),
-           absl::StrCat(link.logic_type, ".", link.key, " ",
-                        Quote(*link.target), " names no node of ",
-                        process_name));
+           absl::StrCat(link.logic_type, ".", link.key, " ", Quote(*link.target),
+                        " names no node of ", process_name));
   }
   // Whether every node is reachable is known once the logics' links are
   // read, at deploy (CompileProcess).
@@ -571,8 +556,7 @@ void Importer::ImportLogic(element json, std::string type, schema::Logic* logic)
 // ---------------------------------------------------------------------------
 // Semaphores and stubs
 
-void Importer::ImportSemaphore(const Fields& fields,
-                               schema::Semaphore* semaphore) {
+void Importer::ImportSemaphore(const Fields& fields, schema::Semaphore* semaphore) {
   std::string type;
   if (!ReadString(fields, "type", &type)) {
     if (!fields.FindSet("type")) Error("the semaphore has no type");
@@ -581,8 +565,7 @@ void Importer::ImportSemaphore(const Fields& fields,
   auto value = fields.FindSet("value");
   if (type == "time") {
     schema::TimeSemaphore* time = semaphore->mutable_time();
-    ReadLink(fields, "time semaphore", "to_node_id", /*required=*/true,
-             time->mutable_to_node_id());
+    ReadLink(fields, "time semaphore", "to_node_id", /*required=*/true, time->mutable_to_node_id());
     std::string dimension = "sec";
     ReadString(fields, "dimension", &dimension);
     static constexpr std::pair<absl::string_view, int> kDimensions[] = {
@@ -596,8 +579,7 @@ void Importer::ImportSemaphore(const Fields& fields,
     }
     if (unit == 0) {
       PathScope scope(path(), "dimension");
-      Error(absl::StrCat("dimension ", Quote(dimension),
-                         " is not sec, min, hour or day"));
+      Error(absl::StrCat("dimension ", Quote(dimension), " is not sec, min, hour or day"));
     }
     PathScope scope(path(), "value");
     if (!value) {
@@ -618,9 +600,10 @@ void Importer::ImportSemaphore(const Fields& fields,
         return;
       }
     } else if (value->get_double().get(amount) != simdjson::SUCCESS) {
-      Error(absl::StrCat("time semaphore value must be a number or a "
-                         "template, not ",
-                         JsonTypeName(value->type())));
+      Error(
+          absl::StrCat("time semaphore value must be a number or a "
+                       "template, not ",
+                       JsonTypeName(value->type())));
       return;
     }
     if (amount < 0) {
@@ -644,24 +627,23 @@ void Importer::ImportSemaphore(const Fields& fields,
     } else if (ReadInt64(fields, "value", &threshold)) {
       if (threshold < 1) {
         PathScope scope(path(), "value");
-        Error(absl::StrCat("count semaphore value ", threshold,
-                           " must be at least 1"));
+        Error(absl::StrCat("count semaphore value ", threshold, " must be at least 1"));
       } else {
         count->set_value(threshold);
       }
     }
   } else {
     PathScope scope(path(), "type");
-    Error(absl::StrCat("semaphore type ", Quote(type),
-                       " is not \"time\" or \"count\""));
+    Error(absl::StrCat("semaphore type ", Quote(type), " is not \"time\" or \"count\""));
   }
 }
 
 void Importer::ImportStub(const Fields& condition, schema::Node* node) {
   Fields stub;
   if (!ReadObject(condition, "stub", &stub)) {
-    Warning("a stub-mode node (obj_type 4) without condition.stub: the call "
-            "gets no reply");
+    Warning(
+        "a stub-mode node (obj_type 4) without condition.stub: the call "
+        "gets no reply");
     return;
   }
   PathScope stub_scope(path(), "stub");
@@ -708,8 +690,7 @@ ImportResult::ImportResult(size_t input_size) {
   // One block sized from the input holds most schemes whole: the compiled
   // form is smaller than the JSON it came from.
   google::protobuf::ArenaOptions options;
-  options.start_block_size =
-      std::clamp<size_t>(input_size, size_t{4} << 10, size_t{64} << 20);
+  options.start_block_size = std::clamp<size_t>(input_size, size_t{4} << 10, size_t{64} << 20);
   options.max_block_size = std::max<size_t>(options.start_block_size, 8 << 20);
   arena_ = std::make_unique<google::protobuf::Arena>(options);
   scheme_ = google::protobuf::Arena::CreateMessage<schema::Scheme>(arena_.get());

@@ -145,8 +145,7 @@ std::string DescribeOffset(absl::string_view text, size_t offset) {
       line_start = i + 1;
     }
   }
-  return absl::StrCat("byte ", offset, " (line ", line, ", column ",
-                      offset - line_start + 1, ")");
+  return absl::StrCat("byte ", offset, " (line ", line, ", column ", offset - line_start + 1, ")");
 }
 
 JsonErrorReport DescribeJsonError(const simdjson::padded_string_view& json,
@@ -156,8 +155,7 @@ JsonErrorReport DescribeJsonError(const simdjson::padded_string_view& json,
   switch (error) {
     case simdjson::DEPTH_ERROR:
       report.offset = ScanStructure(text, max_depth).too_deep_at;
-      report.reason = absl::StrCat("objects and arrays nested deeper than ",
-                                   max_depth, " levels");
+      report.reason = absl::StrCat("objects and arrays nested deeper than ", max_depth, " levels");
       return report;
     case simdjson::UNCLOSED_STRING:
       report.offset = ScanStructure(text, max_depth).unclosed_string_at;
@@ -185,8 +183,8 @@ JsonErrorReport DescribeJsonError(const simdjson::padded_string_view& json,
     walk_error = WalkAll(root);
   }
   const char* location = nullptr;
-  if (document.current_location().get(location) == simdjson::SUCCESS &&
-      location >= json.data() && location <= json.data() + json.length()) {
+  if (document.current_location().get(location) == simdjson::SUCCESS && location >= json.data() &&
+      location <= json.data() + json.length()) {
     report.offset = static_cast<size_t>(location - json.data());
   }
   if (walk_error == simdjson::SUCCESS) {

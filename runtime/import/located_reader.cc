@@ -368,8 +368,8 @@ bool LocatedReader::ReadEmbeddedObject(const Fields& fields, absl::string_view k
   element embedded;
   auto error = parser.parse(text.data(), text.size(), true).get(embedded);
   if (error != simdjson::SUCCESS) {
-    Error(absl::StrCat(key, " holds a string that is not valid JSON: ",
-                       simdjson::error_message(error)));
+    Error(absl::StrCat(key,
+                       " holds a string that is not valid JSON: ", simdjson::error_message(error)));
     return false;
   }
   if (raw != nullptr) *raw = embedded;
@@ -402,8 +402,7 @@ bool LocatedReader::ParseValueType(absl::string_view text, Value::Type* type) {
 }
 
 bool LocatedReader::ReadTypedValues(const Fields& fields, absl::string_view values_key,
-                                    absl::string_view types_key,
-                                    std::vector<TypedValueSpec>* out) {
+                                    absl::string_view types_key, std::vector<TypedValueSpec>* out) {
   Fields values;
   if (!ReadEmbeddedObject(fields, values_key, &values)) return false;
   if (types_key.empty()) {
@@ -422,8 +421,8 @@ bool LocatedReader::ReadTypedValues(const Fields& fields, absl::string_view valu
     if (!type_json) {
       PathScope scope(path_, values_key);
       PathScope key_scope(path_, key);
-      Warning(absl::StrCat(types_key, " has no entry for ", Quote(key),
-                           "; it is written as a string"));
+      Warning(
+          absl::StrCat(types_key, " has no entry for ", Quote(key), "; it is written as a string"));
       continue;
     }
     PathScope scope(path_, types_key);

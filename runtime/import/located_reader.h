@@ -102,7 +102,7 @@ struct Fields {
   static constexpr size_t kLinear = 64;
   absl::InlinedVector<std::pair<absl::string_view, simdjson::dom::element>, 16> entries;
   absl::flat_hash_map<absl::string_view, uint32_t> index;  // past kLinear keys
-  uint64_t bits = 0;  // KeyBit of every key, while not indexed
+  uint64_t bits = 0;                                       // KeyBit of every key, while not indexed
 
   void Clear() {
     entries.clear();

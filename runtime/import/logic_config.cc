@@ -108,8 +108,9 @@ class ObjectConfig : public LogicConfig {
     if (!node.ok()) {
       // Located at the object holding the link, as the importer locates a
       // semaphore's.
-      reader().Report(Diagnostic::Severity::kError, location(), absl::StrCat(type(), ".", key, " ", Quote(target), " names no node of process ",
-                                           shared_->conv_id));
+      reader().Report(Diagnostic::Severity::kError, location(),
+                      absl::StrCat(type(), ".", key, " ", Quote(target),
+                                   " names no node of process ", shared_->conv_id));
       return false;
     }
     *out = *node;
@@ -127,8 +128,7 @@ class ObjectConfig : public LogicConfig {
     Here here(this);
     return reader().ReadTypedValues(fields_, values_key, types_key, out);
   }
-  bool ReadObject(absl::string_view key,
-                  const std::function<void(LogicConfig&)>& visit) override {
+  bool ReadObject(absl::string_view key, const std::function<void(LogicConfig&)>& visit) override {
     Here here(this);
     Fields fields;
     element raw;
@@ -168,8 +168,7 @@ class ObjectConfig : public LogicConfig {
   // an outer object while it visits an inner one.
   class Here {
    public:
-    explicit Here(ObjectConfig* config)
-        : path_(config->reader().path()), saved_(path_.raw()) {
+    explicit Here(ObjectConfig* config) : path_(config->reader().path()), saved_(path_.raw()) {
       path_.Reset(config->location_);
     }
     ~Here() { path_.Reset(saved_); }

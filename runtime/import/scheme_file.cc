@@ -12,8 +12,7 @@ namespace internal {
 absl::StatusOr<std::string> ReadSchemeFile(const std::string& path) {
   std::error_code error;
   if (std::filesystem::is_directory(path, error)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, ": is a directory, not a scheme file"));
+    return absl::FailedPreconditionError(absl::StrCat(path, ": is a directory, not a scheme file"));
   }
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) {

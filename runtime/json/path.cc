@@ -8,8 +8,7 @@ namespace internal {
 namespace {
 
 absl::Status PathError(absl::string_view text, size_t at, absl::string_view why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("path \"", text, "\" at byte ", at, ": ", why));
+  return absl::InvalidArgumentError(absl::StrCat("path \"", text, "\" at byte ", at, ": ", why));
 }
 
 }  // namespace

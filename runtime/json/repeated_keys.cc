@@ -34,8 +34,7 @@ inline bool SameKey(absl::string_view a, absl::string_view b) {
 
 inline bool IsContainer(simdjson::dom::element element) {
   const simdjson::dom::element_type type = element.type();
-  return type == simdjson::dom::element_type::OBJECT ||
-         type == simdjson::dom::element_type::ARRAY;
+  return type == simdjson::dom::element_type::OBJECT || type == simdjson::dom::element_type::ARRAY;
 }
 
 bool HasRepeatedKeys(simdjson::dom::element element, int depth);
@@ -106,9 +105,12 @@ uint32_t Hex4(absl::string_view text, size_t at) {
   for (size_t i = at; i < at + 4 && i < text.size(); ++i) {
     const char c = text[i];
     value <<= 4;
-    if (c >= '0' && c <= '9') value |= static_cast<uint32_t>(c - '0');
-    else if (c >= 'a' && c <= 'f') value |= static_cast<uint32_t>(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') value |= static_cast<uint32_t>(c - 'A' + 10);
+    if (c >= '0' && c <= '9')
+      value |= static_cast<uint32_t>(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      value |= static_cast<uint32_t>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      value |= static_cast<uint32_t>(c - 'A' + 10);
   }
   return value;
 }
@@ -125,11 +127,21 @@ std::string Unescape(absl::string_view raw) {
     }
     const char c = raw[++i];
     switch (c) {
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
       case 'u': {
         uint32_t code_point = Hex4(raw, i + 1);
         i += 4;
@@ -144,7 +156,9 @@ std::string Unescape(absl::string_view raw) {
         AppendUtf8(code_point, &out);
         break;
       }
-      default: out.push_back(c); break;  // `"`, `\`, `/`
+      default:
+        out.push_back(c);
+        break;  // `"`, `\`, `/`
     }
   }
   return out;
@@ -243,8 +257,7 @@ class Scanner {
     } else {
       while (pos_ < text_.size()) {
         const char d = text_[pos_];
-        if (d == ',' || d == '}' || d == ']' || d == ' ' || d == '\n' || d == '\r' ||
-            d == '\t') {
+        if (d == ',' || d == '}' || d == ']' || d == ' ' || d == '\n' || d == '\r' || d == '\t') {
           break;
         }
         ++pos_;
@@ -349,8 +362,8 @@ class Scanner {
         repeat.key = std::string(key);
         repeat.first_offset = first.key_offset;
         repeat.offset = key_offset;
-        repeat.same_value = Compact(first.value_begin, first.value_end) ==
-                            Compact(value_begin, value_end);
+        repeat.same_value =
+            Compact(first.value_begin, first.value_end) == Compact(value_begin, value_end);
         repeats_->push_back(std::move(repeat));
         if (out_ != nullptr) out_->resize(member_begin);  // drop `,"key":value`
       }
@@ -401,9 +414,7 @@ void AppendQuotedPathKey(std::string* path, absl::string_view key) {
   }
 }
 
-void AppendPathIndex(std::string* path, size_t index) {
-  absl::StrAppend(path, "[", index, "]");
-}
+void AppendPathIndex(std::string* path, size_t index) { absl::StrAppend(path, "[", index, "]"); }
 
 bool HasRepeatedKeys(simdjson::dom::element element) { return HasRepeatedKeys(element, 0); }
 

@@ -33,8 +33,8 @@ void AppendQuotedPathKey(std::string* path, absl::string_view key);
 inline void AppendPathKey(std::string* path, absl::string_view key) {
   bool plain = !key.empty();
   for (char c : key) {
-    plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c == '_');
+    plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_');
   }
   if (!plain) return AppendQuotedPathKey(path, key);
   if (!path->empty()) path->push_back('.');
@@ -47,11 +47,11 @@ void AppendPathIndex(std::string* path, size_t index);
 // comparing it to the keys before it.
 inline uint64_t KeyBit(absl::string_view key) {
   const size_t n = key.size();
-  const uint32_t mix =
-      n == 0 ? 0
-             : static_cast<uint32_t>(n) * 31u + static_cast<unsigned char>(key[0]) * 7u +
-                   static_cast<unsigned char>(key[n - 1]) * 3u +
-                   static_cast<unsigned char>(key[n / 2]);
+  const uint32_t mix = n == 0 ? 0
+                              : static_cast<uint32_t>(n) * 31u +
+                                    static_cast<unsigned char>(key[0]) * 7u +
+                                    static_cast<unsigned char>(key[n - 1]) * 3u +
+                                    static_cast<unsigned char>(key[n / 2]);
   return uint64_t{1} << (mix & 63);
 }
 

@@ -3,8 +3,8 @@
 #include <pthread.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <atomic>
+#include <cstdlib>
 #include <optional>
 
 #include "absl/base/call_once.h"
@@ -12,8 +12,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "js/CompilationAndEvaluation.h"
 #include "js/Array.h"
+#include "js/CompilationAndEvaluation.h"
 #include "js/Conversions.h"
 #include "js/ErrorReport.h"
 #include "js/Exception.h"
@@ -37,8 +37,8 @@ constexpr const char kReturnSlot[] = "__convey_return__";
 // How often a running script's memory is checked.
 constexpr int64_t kMemoryPollNanos = 10'000'000;
 
-const JSClass kGlobalClass = {"global", JSCLASS_GLOBAL_FLAGS, &JS::DefaultGlobalClassOps,
-                               nullptr, nullptr, nullptr};
+const JSClass kGlobalClass = {
+    "global", JSCLASS_GLOBAL_FLAGS, &JS::DefaultGlobalClassOps, nullptr, nullptr, nullptr};
 
 void InitOnce() {
   static absl::once_flag once;
@@ -236,8 +236,8 @@ absl::Status Runner::Init(size_t heap_limit_bytes) {
   ScriptWatchdog::Get().Join(cx_);
 
   JS::RealmOptions options;
-  global_.emplace(cx_, JS_NewGlobalObject(cx_, &kGlobalClass, nullptr, JS::FireOnNewGlobalHook,
-                                          options));
+  global_.emplace(
+      cx_, JS_NewGlobalObject(cx_, &kGlobalClass, nullptr, JS::FireOnNewGlobalHook, options));
   if (global_->get() == nullptr) return failed("the global object");
   JSAutoRealm realm(cx_, *global_);
   // Every standard class now: the global is frozen below, so none could be
@@ -295,8 +295,7 @@ size_t Runner::HeapBytes() const {
   JS::RootedValue malloc_bytes(cx_);
   if (JS_GetProperty(cx_, info, "zone", &zone) && zone.isObject()) {
     JS::RootedObject zone_object(cx_, &zone.toObject());
-    if (JS_GetProperty(cx_, zone_object, "mallocBytes", &malloc_bytes) &&
-        malloc_bytes.isNumber()) {
+    if (JS_GetProperty(cx_, zone_object, "mallocBytes", &malloc_bytes) && malloc_bytes.isNumber()) {
       bytes += static_cast<size_t>(malloc_bytes.toNumber());
     }
   }
@@ -560,9 +559,10 @@ ScriptOutcome Runner::Run(const ScriptSource& source, absl::string_view data_jso
   }
   if (ok && (!result.isObject() || is_array || JS::IsCallable(&result.toObject()))) {
     outcome.kind = ScriptOutcome::Kind::kReturnFormat;
-    outcome.message = absl::StrCat(
-        "data must be an object when the code ends, not ",
-        is_array ? "an array" : result.isNull() ? "null" : JS::InformalValueTypeName(result));
+    outcome.message = absl::StrCat("data must be an object when the code ends, not ",
+                                   is_array          ? "an array"
+                                   : result.isNull() ? "null"
+                                                     : JS::InformalValueTypeName(result));
   } else if (ok) {
     JS::RootedObject no_replacer(cx_);
     ok = JS_Stringify(cx_, &result, no_replacer, JS::NullHandleValue, &AppendStringified,
@@ -599,8 +599,7 @@ ScriptOutcome Runner::Run(const ScriptSource& source, absl::string_view data_jso
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const ScriptSource>> ScriptSource::Check(
-    absl::string_view source) {
+absl::StatusOr<std::shared_ptr<const ScriptSource>> ScriptSource::Check(absl::string_view source) {
   static std::atomic<uint64_t> next_id{1};
   absl::StatusOr<Runner*> started = Runner::ForThisThread(ScriptLimits{});
   if (!started.ok()) return started.status();

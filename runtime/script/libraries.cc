@@ -1,8 +1,8 @@
 #include "runtime/script/libraries.h"
 
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "runtime/script/embedded_scripts.h"
 
 namespace convey {
@@ -16,8 +16,8 @@ const std::vector<ScriptLibrary>& Libraries() {
     // CryptoJS 3.1.2 as Debian packages it: one rollup per platform module.
     for (const char* name : {"sha1", "sha256", "sha512", "md5", "hmac-sha1", "hmac-md5",
                              "hmac-sha256", "aes", "tripledes", "rc4", "rabbit"}) {
-      libraries->push_back({name, {absl::StrCat("cryptojs/rollups/", name, ".js")}, Scope::kShared,
-                            "CryptoJS"});
+      libraries->push_back(
+          {name, {absl::StrCat("cryptojs/rollups/", name, ".js")}, Scope::kShared, "CryptoJS"});
     }
     libraries->push_back({"base64",
                           {"cryptojs/components/core.js", "cryptojs/components/enc-base64.js"},

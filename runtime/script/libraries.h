@@ -36,7 +36,7 @@ struct ScriptLibrary {
   std::string name;                // "sha1", "moment-timezone", ...
   std::vector<std::string> files;  // embedded script names, run in order
   Scope scope = Scope::kCaller;
-  std::string result_name;         // kCaller / kOwn: the global require returns
+  std::string result_name;  // kCaller / kOwn: the global require returns
 };
 
 // The library `require(argument)` names ("libs/sha1.js"), or null.

@@ -64,9 +64,8 @@ void ScriptWatchdog::Loop() {
       if (slot.next_ns <= now) {
         // Thread-safe by contract; the context cannot leave meanwhile (mu_).
         JS_RequestInterruptCallback(slot.cx);
-        slot.next_ns = slot.deadline_ns <= now
-                           ? kNever
-                           : std::min(slot.deadline_ns, now + slot.poll_ns);
+        slot.next_ns =
+            slot.deadline_ns <= now ? kNever : std::min(slot.deadline_ns, now + slot.poll_ns);
       }
       next = std::min(next, slot.next_ns);
     }

@@ -47,7 +47,7 @@ class ScriptWatchdog {
   // ThreadSanitizer, which then cannot see its locks.
   std::mutex mu_;
   std::condition_variable wake_;
-  std::vector<Slot> slots_;     // guarded by mu_
+  std::vector<Slot> slots_;        // guarded by mu_
   int64_t next_wake_ns_ = kNever;  // guarded by mu_
 };
 

@@ -129,8 +129,7 @@ bool ElementsEqual(element a, element b) {
 
 // Deep equality of two compact JSON texts of kind `kind` (the task's value
 // is always well-formed; the constant may not be).
-bool JsonEqual(const std::string& task_json, const std::string& constant_json,
-               element_type kind) {
+bool JsonEqual(const std::string& task_json, const std::string& constant_json, element_type kind) {
   thread_local simdjson::dom::parser task_parser;
   thread_local simdjson::dom::parser constant_parser;
   element task;
@@ -187,10 +186,9 @@ bool Compare(const Value& task_value, CompareFun fun, const Value& constant, Val
 }
 
 absl::StatusOr<CompareFun> ParseCompareFun(absl::string_view name) {
-  static constexpr CompareFun kAll[] = {CompareFun::kEq,       CompareFun::kNotEq,
-                                        CompareFun::kMore,     CompareFun::kLess,
-                                        CompareFun::kMoreOrEq, CompareFun::kLessOrEq,
-                                        CompareFun::kRegexp};
+  static constexpr CompareFun kAll[] = {
+      CompareFun::kEq,       CompareFun::kNotEq,    CompareFun::kMore,  CompareFun::kLess,
+      CompareFun::kMoreOrEq, CompareFun::kLessOrEq, CompareFun::kRegexp};
   for (CompareFun fun : kAll) {
     if (CompareFunName(fun) == name) return fun;
   }

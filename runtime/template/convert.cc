@@ -52,10 +52,9 @@ absl::Status ConvertError(const Value& value, Value::Type type, absl::string_vie
   constexpr size_t kShown = 100;
   std::string text = value.ToText();
   absl::string_view shown = absl::string_view(text).substr(0, kShown);
-  return absl::InvalidArgumentError(
-      absl::StrCat("cannot convert ", Value::TypeName(value.type()), " \"", shown,
-                   text.size() > kShown ? "...\" to " : "\" to ", Value::TypeName(type), ": ",
-                   why));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "cannot convert ", Value::TypeName(value.type()), " \"", shown,
+      text.size() > kShown ? "...\" to " : "\" to ", Value::TypeName(type), ": ", why));
 }
 
 // The grammar check of ParseNumberText; *integer when there is neither a
@@ -188,8 +187,7 @@ absl::StatusOr<Value> ConvertTo(const Value& value, Value::Type type) {
       if (value.type() == type) return value;
       const bool object = type == Value::Type::kObject;
       std::string compact;
-      if (value.type() != Value::Type::kString ||
-          !ParseContainer(value.text(), object, &compact)) {
+      if (value.type() != Value::Type::kString || !ParseContainer(value.text(), object, &compact)) {
         return ConvertError(value, type,
                             object ? "expected a JSON object" : "expected a JSON array");
       }
@@ -199,8 +197,7 @@ absl::StatusOr<Value> ConvertTo(const Value& value, Value::Type type) {
     case Value::Type::kNull:
       break;
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("no conversion to ", Value::TypeName(type)));
+  return absl::InvalidArgumentError(absl::StrCat("no conversion to ", Value::TypeName(type)));
 }
 
 }  // namespace internal

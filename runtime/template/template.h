@@ -60,8 +60,7 @@ class TemplateEnv {
 // counters and state-diagram tasks read as missing.
 class DocumentEnv : public TemplateEnv {
  public:
-  DocumentEnv(simdjson::dom::element document, absl::Time now)
-      : document_(document), now_(now) {}
+  DocumentEnv(simdjson::dom::element document, absl::Time now) : document_(document), now_(now) {}
   simdjson::dom::element data() override { return document_; }
   Value Root(absl::string_view) override { return Value::Missing(); }
   Value NodeField(absl::string_view, absl::string_view, absl::string_view) override {

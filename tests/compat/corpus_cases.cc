@@ -52,17 +52,15 @@ constexpr char kCheckoutForm[] =
     "&line_items[0][quantity]=1&customer=cus_NffrFeUfNV2Hib";
 constexpr char kStripeCustomer[] =
     R"({"id":"cus_NffrFeUfNV2Hib","object":"customer","email":"ada@example.com"})";
-constexpr char kStripeSession[] =
-    R"({"id":"cs_test_a1","object":"checkout.session",)"
-    R"("url":"https://checkout.stripe.com/c/pay/cs_test_a1"})";
+constexpr char kStripeSession[] = R"({"id":"cs_test_a1","object":"checkout.session",)"
+                                  R"("url":"https://checkout.stripe.com/c/pay/cs_test_a1"})";
 
 // Task data for 026, an API gateway wrapper: the request it got, the
 // process that handles it (053, which replies) and where the answer goes.
 std::string GatewayTask(const std::string& callback) {
-  return absl::StrCat(
-      R"({"PROC_ID":1758522,"first_name":"Ada","__callback_url":")", callback,
-      R"(","api_gateway":{"request":{"path":"/users","method":"POST",)"
-      R"("headers":{"App-Id":"app-1"},"body":{"first_name":"Ada"}}}})");
+  return absl::StrCat(R"({"PROC_ID":1758522,"first_name":"Ada","__callback_url":")", callback,
+                      R"(","api_gateway":{"request":{"path":"/users","method":"POST",)"
+                      R"("headers":{"App-Id":"app-1"},"body":{"first_name":"Ada"}}}})");
 }
 // What 026's second Code node keeps of the task for the answer: what the
 // call added, without the `_` keys and what the task came with.
@@ -70,9 +68,8 @@ constexpr char kGatewayAnswer[] =
     R"({"apiId":"{{WORKSPACE_ID}}:{{PROJECT_ID}}:{{ROOT_FOLDER_ID}}","status":"ok","user_id":13214})";
 
 // The actors 052 creates through kActorStubs.
-constexpr char kActors[] =
-    R"([{"id":"act-actor-0","title":"actor-0","formId":4211},)"
-    R"({"id":"act-actor-1","title":"actor-1","formId":4211}])";
+constexpr char kActors[] = R"([{"id":"act-actor-0","title":"actor-0","formId":4211},)"
+                           R"({"id":"act-actor-1","title":"actor-1","formId":4211}])";
 
 // Task data for 051 (its declared params) and the ops a local server
 // answers with.

@@ -27,9 +27,9 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "convey/engine.h"
 #include "convey/environment.h"
@@ -192,8 +192,8 @@ class RoutingTransport : public HttpTransport {
     }
     // The path starts at the first '/' after "scheme://".
     const size_t host = request.url.find("://");
-    const size_t path = host == std::string::npos ? std::string::npos
-                                                  : request.url.find('/', host + 3);
+    const size_t path =
+        host == std::string::npos ? std::string::npos : request.url.find('/', host + 3);
     request.url = base_ + (path == std::string::npos ? "/" : request.url.substr(path));
     real_->Send(std::move(request), std::move(done));
   }

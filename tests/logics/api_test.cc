@@ -275,11 +275,10 @@ TEST(ApiRequestTest, AUrlWithoutHttpSchemeFails) {
 }
 
 TEST(ApiRequestTest, FormBody) {
-  const std::string config = ApiLogic(
-      R"j("method":"POST","url":"https://x.test/f",)j"
-      R"j("content_type":"application/x-www-form-urlencoded",)j"
-      R"j("extra":{"a":"x y","b":"1+1","o":"{{o}}"},)j"
-      R"j("extra_type":{"a":"string","b":"string","o":"object"})j");
+  const std::string config = ApiLogic(R"j("method":"POST","url":"https://x.test/f",)j"
+                                      R"j("content_type":"application/x-www-form-urlencoded",)j"
+                                      R"j("extra":{"a":"x y","b":"1+1","o":"{{o}}"},)j"
+                                      R"j("extra_type":{"a":"string","b":"string","o":"object"})j");
   Sent sent = Send(config, R"j({"o":{"k":1}})j");
   EXPECT_EQ(sent.request.body, "a=x%20y&b=1%2B1&o=%7B%22k%22%3A1%7D");
   EXPECT_EQ(sent.request.url, "https://x.test/f");
@@ -302,9 +301,9 @@ TEST(ApiRequestTest, XmlBodyFromTheSingleRootKey) {
 }
 
 TEST(ApiRequestTest, XmlBodyErrorsAreBindErrors) {
-  const std::string two = ApiLogic(
-      R"j("method":"POST","url":"https://x.test/x","content_type":"application/xml",)j"
-      R"j("extra":{"a":"1","b":"2"},"extra_type":{"a":"string","b":"string"})j");
+  const std::string two =
+      ApiLogic(R"j("method":"POST","url":"https://x.test/x","content_type":"application/xml",)j"
+               R"j("extra":{"a":"1","b":"2"},"extra_type":{"a":"string","b":"string"})j");
   Sent sent = Send(two, "{}");
   ExpectFail(sent.result, true, "api_bind_error", "one root key");
 
@@ -462,11 +461,10 @@ TEST(ApiRequestTest, ClientCertificateAndThreads) {
       "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
       "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
   // The PEM as the file holds it: line breaks escaped; max_threads a string.
-  const std::string escaped =
-      R"j(-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n)j"
-      R"j(-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n)j";
-  Sent sent = Send(ApiLogic(R"j("method":"POST","url":"https://x.test/c","cert_pem":")j" +
-                            escaped + R"j(","max_threads":"11")j"),
+  const std::string escaped = R"j(-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n)j"
+                              R"j(-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n)j";
+  Sent sent = Send(ApiLogic(R"j("method":"POST","url":"https://x.test/c","cert_pem":")j" + escaped +
+                            R"j(","max_threads":"11")j"),
                    "{}");
   EXPECT_EQ(sent.request.client_cert_pem, pem);
   EXPECT_EQ(sent.max_in_flight, 11);
@@ -508,8 +506,8 @@ TEST(ApiDeployTest, ErrorsNameTheField) {
   EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST","content_type":"text/plain",)j" + url)),
               HasSubstr("content_type \"text/plain\""));
   FakeBuilder builder;  // no body: any content_type
-  EXPECT_TRUE(Build(ApiLogic(R"j("method":"GET","content_type":"text/plain",)j" + url), builder)
-                  .ok());
+  EXPECT_TRUE(
+      Build(ApiLogic(R"j("method":"GET","content_type":"text/plain",)j" + url), builder).ok());
 
   EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST","url":"https://x.test/{{a..b}}")j")),
               HasSubstr("url: "));
@@ -528,9 +526,8 @@ TEST(ApiDeployTest, ErrorsNameTheField) {
   EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST","extra_headers":{"X-A":"{{}}"},)j" + url)),
               HasSubstr("extra_headers \"X-A\""));
 
-  EXPECT_THAT(
-      DeployError(ApiLogic(R"j("method":"POST","format":"raw","raw_body":"{{}}",)j" + url)),
-      HasSubstr("raw_body: "));
+  EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST","format":"raw","raw_body":"{{}}",)j" + url)),
+              HasSubstr("raw_body: "));
 
   EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST","max_threads":-1,)j" + url)),
               HasSubstr("max_threads -1"));
@@ -576,8 +573,7 @@ TEST(ApiDeployTest, ErrorsAreLocated) {
   // A url that is not a string is reported by the reader, not as missing.
   EXPECT_THAT(DeployError(ApiLogic(R"j("url":5)j")), HasSubstr("logic.url: "));
   EXPECT_THAT(DeployError(ApiLogic(R"j("url":5)j")), ::testing::Not(HasSubstr("no url")));
-  EXPECT_THAT(DeployError(ApiLogic(R"j("send_sys":"yes",)j" + url)),
-              HasSubstr("logic.send_sys: "));
+  EXPECT_THAT(DeployError(ApiLogic(R"j("send_sys":"yes",)j" + url)), HasSubstr("logic.send_sys: "));
 }
 
 TEST(ApiDeployTest, MissingTypesAreWarnings) {
@@ -677,8 +673,7 @@ TEST(ApiResponseTest, AnEmptyBodyWritesNothing) {
   EXPECT_EQ(got.result.kind, LogicResult::Kind::kGoTo);
   EXPECT_EQ(got.writes,
             ErrorWrites("software", "api_no_valid_json", "the answer has no body", 201));
-  const std::string head =
-      ApiLogic(R"j("method":"HEAD","url":"https://x.test/","rfc_format":1)j");
+  const std::string head = ApiLogic(R"j("method":"HEAD","url":"https://x.test/","rfc_format":1)j");
   got = Receive(head, "{}", Answer(200, ""));
   EXPECT_EQ(got.result.kind, LogicResult::Kind::kNext);
 }

@@ -22,8 +22,8 @@
 #include "convey/http.h"
 #include "convey/logic.h"
 #include "logics/builtin.h"
-#include "runtime/template/template.h"
 #include "runtime/import/logic_config.h"
+#include "runtime/template/template.h"
 #include "simdjson.h"
 #include "tests/runtime/template/fake_env.h"
 
@@ -205,8 +205,8 @@ inline absl::StatusOr<std::unique_ptr<Logic>> Build(
   auto config_of = [&](absl::string_view json, absl::string_view logic_type,
                        std::string location) -> absl::StatusOr<std::unique_ptr<LogicConfig>> {
     builder.locations.push_back(std::move(location));
-    return internal::NewLogicConfig(
-        {"test.json", logic_type, json, builder.locations.back(), "n"}, &builder, &diagnostics);
+    return internal::NewLogicConfig({"test.json", logic_type, json, builder.locations.back(), "n"},
+                                    &builder, &diagnostics);
   };
   absl::StatusOr<std::unique_ptr<LogicConfig>> config = config_of(logic_json, type, "logic");
   if (!config.ok()) return config.status();
@@ -221,12 +221,11 @@ inline absl::StatusOr<std::unique_ptr<Logic>> Build(
     for (size_t j = 0; j < stub[i].size(); ++j) {
       simdjson::dom::parser step_parser;
       std::string_view step_type;
-      if (step_parser.parse(stub[i][j]).get_object()["type"].get(step_type) !=
-          simdjson::SUCCESS) {
+      if (step_parser.parse(stub[i][j]).get_object()["type"].get(step_type) != simdjson::SUCCESS) {
         step_type = {};
       }
-      absl::StatusOr<std::unique_ptr<LogicConfig>> step = config_of(
-          stub[i][j], std::string(step_type), absl::StrCat("stub[", i, "][", j, "]"));
+      absl::StatusOr<std::unique_ptr<LogicConfig>> step =
+          config_of(stub[i][j], std::string(step_type), absl::StrCat("stub[", i, "][", j, "]"));
       if (!step.ok()) return step.status();
       spec.stub.back().push_back(step->get());
       stub_configs.push_back(*std::move(step));
@@ -246,8 +245,8 @@ inline absl::StatusOr<std::unique_ptr<Logic>> Build(
     return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   }
   if (created.ok() && !errors.empty()) {
-    return absl::InternalError(absl::StrCat("the factory reported errors yet succeeded: ",
-                                            absl::StrJoin(errors, "\n")));
+    return absl::InternalError(
+        absl::StrCat("the factory reported errors yet succeeded: ", absl::StrJoin(errors, "\n")));
   }
   return created;
 }

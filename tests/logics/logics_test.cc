@@ -169,10 +169,10 @@ TEST(GoIfConstTest, SymbolicFunsAreReadWithAWarning) {
     const char* read_as;
     const char* data;
   };
-  for (const Case& c : {Case{"==", "eq", R"j({"n":5})j"}, Case{"!=", "not_eq", R"j({"n":4})j"},
-                        Case{">", "more", R"j({"n":6})j"}, Case{"<", "less", R"j({"n":4})j"},
-                        Case{">=", "more_or_eq", R"j({"n":5})j"},
-                        Case{"<=", "less_or_eq", R"j({"n":5})j"}}) {
+  for (const Case& c :
+       {Case{"==", "eq", R"j({"n":5})j"}, Case{"!=", "not_eq", R"j({"n":4})j"},
+        Case{">", "more", R"j({"n":6})j"}, Case{"<", "less", R"j({"n":4})j"},
+        Case{">=", "more_or_eq", R"j({"n":5})j"}, Case{"<=", "less_or_eq", R"j({"n":5})j"}}) {
     FakeBuilder builder;
     auto logic = Build(IfLogic("n", c.fun, "5", "number"), builder);
     ASSERT_TRUE(logic.ok()) << logic.status();
@@ -237,9 +237,9 @@ TEST(SetParamTest, WritesConvertedValues) {
 
 TEST(SetParamTest, AConversionFailureWritesNothing) {
   FakeBuilder builder;
-  auto logic = Build(
-      SetParamLogic(R"j({"ok":"1","bad":"{{s}}"})j", R"j({"ok":"number","bad":"number"})j"),
-      builder);
+  auto logic =
+      Build(SetParamLogic(R"j({"ok":"1","bad":"{{s}}"})j", R"j({"ok":"number","bad":"number"})j"),
+            builder);
   ASSERT_TRUE(logic.ok());
   FakeTask task(R"j({"s":"abc"})j");
   LogicResult result = (*logic)->Run(task);
@@ -250,9 +250,8 @@ TEST(SetParamTest, AConversionFailureWritesNothing) {
   EXPECT_EQ(result.description, "Param: bad, Value: abc, Try convert to: number");
   EXPECT_TRUE(task.writes.empty());
   for (const char* type : {"object", "array", "boolean"}) {
-    auto typed =
-        Build(SetParamLogic(R"j({"x":"{{s}}"})j", absl::StrCat(R"j({"x":")j", type, "\"}")),
-              builder);
+    auto typed = Build(
+        SetParamLogic(R"j({"x":"{{s}}"})j", absl::StrCat(R"j({"x":")j", type, "\"}")), builder);
     ASSERT_TRUE(typed.ok()) << typed.status();
     EXPECT_EQ((*typed)->Run(task).tag, "set_param_wrong_convert_param");
   }
@@ -330,8 +329,8 @@ TEST(ApiSumTest, DeployErrorsAreLocated) {
                          "logic.extra[2].value: "));
   // Nothing is declared for a logic that does not deploy.
   FakeBuilder builder;
-  EXPECT_FALSE(Build(R"j({"type":"api_sum","extra":[{"id":"a","value":1},{"value":2}]})j", builder)
-                   .ok());
+  EXPECT_FALSE(
+      Build(R"j({"type":"api_sum","extra":[{"id":"a","value":1},{"value":2}]})j", builder).ok());
   EXPECT_THAT(builder.sums, IsEmpty());
 }
 

@@ -42,8 +42,7 @@ std::string Json(const std::string& text) {
 }
 
 // The members `"<values_key>":{...},"<types_key>":{...}` of a typed map.
-std::string Typed(const std::string& values_key, const std::string& types_key,
-                  const Items& items) {
+std::string Typed(const std::string& values_key, const std::string& types_key, const Items& items) {
   std::string values;
   std::string types;
   for (const auto& [key, value, type] : items) {
@@ -263,8 +262,7 @@ TEST(ApiCopyTest, DeployErrorsNameTheField) {
 TEST(ApiCopyTest, DefaultsAndNumbers) {
   // No mode: create; conv_id as a JSON number; untyped data are strings.
   FakeBuilder builder;
-  auto logic =
-      MustBuild(R"j({"type":"api_copy","conv_id":42,"data":{"n":5}})j", builder);
+  auto logic = MustBuild(R"j({"type":"api_copy","conv_id":42,"data":{"n":5}})j", builder);
   ASSERT_NE(logic, nullptr);
   EXPECT_THAT(builder.referenced, ElementsAre(42));
   EXPECT_EQ(logic->error_family(), "copy_task");
@@ -283,10 +281,9 @@ TEST(ApiCopyTest, DefaultsAndNumbers) {
 
 TEST(ApiCopyModifyTest, MergesDataIntoTheTaskByRef) {
   FakeBuilder builder;
-  auto logic = MustBuild(
-      CopyLogic("42", "{{r}}", {{"answer", "{{a}}", kBoolean}}, "", "modify",
-                R"j(,"is_sync":true)j"),
-      builder);
+  auto logic = MustBuild(CopyLogic("42", "{{r}}", {{"answer", "{{a}}", kBoolean}}, "", "modify",
+                                   R"j(,"is_sync":true)j"),
+                         builder);
   ASSERT_NE(logic, nullptr);
   EXPECT_EQ(logic->error_family(), "modify_task");
   FakeTask task(R"j({"r":"order-1","a":"true"})j");
@@ -445,12 +442,12 @@ std::string ReplyStep(const std::string& fields) {
 }
 
 Stub CorpusStub(const std::string& reason = "stub error") {
-  return {{IfStep("{{mode}}", "error"),
-           ReplyStep(absl::StrCat(
-               R"j("mode":"key_value",)j",
-               Typed("res_data", "res_data_type", {{"status", "error", kString}}),
-               R"j(,"throw_exception":true,"exception_reason":)j", Json(reason)))},
-          {ReplyStep(R"j("mode":"keys","res_data":["stub_node_response"])j")}};
+  return {
+      {IfStep("{{mode}}", "error"),
+       ReplyStep(absl::StrCat(R"j("mode":"key_value",)j",
+                              Typed("res_data", "res_data_type", {{"status", "error", kString}}),
+                              R"j(,"throw_exception":true,"exception_reason":)j", Json(reason)))},
+      {ReplyStep(R"j("mode":"keys","res_data":["stub_node_response"])j")}};
 }
 
 constexpr NodeKind kStub = NodeKind::kStub;
@@ -486,10 +483,10 @@ TEST(ApiRpcStubTest, FirstMatchingBranchReplies) {
 
 TEST(ApiRpcStubTest, ConditionsAndRepliesReadTheDataThatWouldBeSent) {
   // Only `extra` is sent: the branch sees mode = the task's `m`, not its `mode`.
-  const Stub stub = {{IfStep("mode", "error"),
-                      ReplyStep(Typed("res_data", "res_data_type",
-                                      {{"echo", "{{mode}}-{{id}}", kString},
-                                       {"a\\.b", "{{id}}", kNumber}}))}};
+  const Stub stub = {
+      {IfStep("mode", "error"),
+       ReplyStep(Typed("res_data", "res_data_type",
+                       {{"echo", "{{mode}}-{{id}}", kString}, {"a\\.b", "{{id}}", kNumber}}))}};
   FakeBuilder builder;
   auto logic = MustBuild(RpcLogic("1", {{"mode", "{{m}}", kString}, {"id", "{{n}}", kNumber}}),
                          builder, kStub, stub);
@@ -661,28 +658,27 @@ TEST(ApiRpcReplyTest, KeysReplyTheirCurrentValues) {
 
 TEST(ApiRpcReplyTest, ExtraWhenThereIsNoResData) {
   FakeBuilder builder;
-  auto logic = MustBuild(
-      absl::StrCat(R"j({"type":"api_rpc_reply",)j",
-                   Typed("extra", "extra_type", {{"x", "{{v}}", kNumber}}), "}"),
-      builder);
+  auto logic = MustBuild(absl::StrCat(R"j({"type":"api_rpc_reply",)j",
+                                      Typed("extra", "extra_type", {{"x", "{{v}}", kNumber}}), "}"),
+                         builder);
   ASSERT_NE(logic, nullptr);
   FakeTask task(R"j({"v":"4"})j");
   EXPECT_EQ(logic->Run(task).kind, LogicResult::Kind::kNext);
   ASSERT_EQ(task.replies.size(), 1u);
   EXPECT_EQ(task.replies[0].json, R"j({"x":4})j");
-  EXPECT_THAT(DeployError(absl::StrCat(
-                  R"j({"type":"api_rpc_reply",)j",
-                  Typed("extra", "extra_type", {{"a..b", "1", kString}}), "}")),
-              StartsWith("logic.extra: extra key \"a..b\": "));
+  EXPECT_THAT(
+      DeployError(absl::StrCat(R"j({"type":"api_rpc_reply",)j",
+                               Typed("extra", "extra_type", {{"a..b", "1", kString}}), "}")),
+      StartsWith("logic.extra: extra key \"a..b\": "));
 }
 
 TEST(ApiRpcReplyTest, ThrowsWithItsReasonAndGoesOnWhenNotCalled) {
   FakeBuilder builder;
-  auto logic = MustBuild(
-      ReplyLogic("key_value", {{"status", "error", kString}},
-                 R"j(,"throw_exception":true,"exception_reason":"bad card {{card}}",)j"
-                 R"j("err_node_id":"err")j"),
-      builder);
+  auto logic =
+      MustBuild(ReplyLogic("key_value", {{"status", "error", kString}},
+                           R"j(,"throw_exception":true,"exception_reason":"bad card {{card}}",)j"
+                           R"j("err_node_id":"err")j"),
+                builder);
   ASSERT_NE(logic, nullptr);
   EXPECT_EQ(logic->error_node().index, 2u);
   FakeTask task(R"j({"card":"4149"})j");
@@ -693,9 +689,8 @@ TEST(ApiRpcReplyTest, ThrowsWithItsReasonAndGoesOnWhenNotCalled) {
   EXPECT_TRUE(task.replies[0].flag);
   EXPECT_EQ(task.replies[0].reason, "bad card 4149");
 
-  auto fail_logic =
-      MustBuild(ReplyLogic("key_value", {{"n", "{{x}}", kNumber}}, R"j(,"err_node_id":"err")j"),
-                builder);
+  auto fail_logic = MustBuild(
+      ReplyLogic("key_value", {{"n", "{{x}}", kNumber}}, R"j(,"err_node_id":"err")j"), builder);
   ASSERT_NE(fail_logic, nullptr);
   FakeTask bad(R"j({"x":"y"})j");
   ExpectFail(fail_logic->Run(bad), false, "rpc_reply_wrong_convert_param",
@@ -774,8 +769,8 @@ TEST(ApiQueueTest, ConversionFailureStopsTheTask) {
 // `order_by` is left out when empty.
 std::string GetTaskLogic(const std::string& conv_id, const std::string& node_id,
                          const std::string& order_by) {
-  return absl::StrCat(R"j({"type":"api_get_task","conv_id":)j", Json(conv_id),
-                      R"j(,"node_id":)j", Json(node_id),
+  return absl::StrCat(R"j({"type":"api_get_task","conv_id":)j", Json(conv_id), R"j(,"node_id":)j",
+                      Json(node_id),
                       order_by.empty() ? "" : absl::StrCat(R"j(,"order_by":)j", Json(order_by)),
                       R"j(,"err_node_id":"err"})j");
 }

@@ -32,13 +32,13 @@ std::string SemaphoreNodeJson(const std::string& id, Kind kind, const std::strin
 
 std::string TimeJson(const std::string& value, const std::string& dimension,
                      const std::string& to) {
-  return absl::StrCat("{\"type\":\"time\",\"value\":", value, ",\"dimension\":",
-                      Quote(dimension), ",\"to_node_id\":", Quote(to), "}");
+  return absl::StrCat("{\"type\":\"time\",\"value\":", value, ",\"dimension\":", Quote(dimension),
+                      ",\"to_node_id\":", Quote(to), "}");
 }
 
 std::string CountJson(const std::string& value, const std::string& esc) {
-  return absl::StrCat("{\"type\":\"count\",\"value\":", value,
-                      ",\"esc_node_id\":", Quote(esc), "}");
+  return absl::StrCat("{\"type\":\"count\",\"value\":", value, ",\"esc_node_id\":", Quote(esc),
+                      "}");
 }
 
 std::string GoJson(const std::string& to) {
@@ -56,8 +56,8 @@ std::string ProcessJson(int64_t conv_id, const std::vector<std::string>& nodes,
                         const std::string& title, const std::string& conv_type) {
   return absl::StrCat("{\"obj_type\":1,\"obj_id\":", conv_id, ",\"title\":", Quote(title),
                       ",\"conv_type\":", Quote(conv_type),
-                      ",\"status\":\"active\",\"scheme\":{\"nodes\":[",
-                      absl::StrJoin(nodes, ","), "]}}");
+                      ",\"status\":\"active\",\"scheme\":{\"nodes\":[", absl::StrJoin(nodes, ","),
+                      "]}}");
 }
 
 }  // namespace testing

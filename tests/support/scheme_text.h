@@ -23,8 +23,7 @@ std::string SemaphoreNodeJson(const std::string& id, Kind kind, const std::strin
 
 // {"type":"time","value":VALUE,"dimension":DIMENSION,"to_node_id":TO};
 // `value` is JSON text (a number or a quoted template).
-std::string TimeJson(const std::string& value, const std::string& dimension,
-                     const std::string& to);
+std::string TimeJson(const std::string& value, const std::string& dimension, const std::string& to);
 
 // {"type":"count","value":VALUE,"esc_node_id":ESC}; `value` is JSON text.
 std::string CountJson(const std::string& value, const std::string& esc);

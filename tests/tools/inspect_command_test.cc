@@ -33,13 +33,10 @@ constexpr char kDangling[] = "tests/testdata/bad/dangling_link.json";
 TEST(InspectCommand, SummarisesALoadedFile) {
   CommandResult run = Inspect({kValid});
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
-  EXPECT_THAT(run.out, HasSubstr(std::string(kValid) +
-                                 ": loaded, 1 process, 1 warning, 0 errors"));
-  EXPECT_THAT(run.out,
-              HasSubstr("process 4001 \"Legacy\" [process, active]: 4 nodes"));
-  EXPECT_THAT(run.out,
-              HasSubstr("logics: api 1, api_code 1, go 2, go_if_const 1, "
-                        "set_param 1"));
+  EXPECT_THAT(run.out, HasSubstr(std::string(kValid) + ": loaded, 1 process, 1 warning, 0 errors"));
+  EXPECT_THAT(run.out, HasSubstr("process 4001 \"Legacy\" [process, active]: 4 nodes"));
+  EXPECT_THAT(run.out, HasSubstr("logics: api 1, api_code 1, go 2, go_if_const 1, "
+                                 "set_param 1"));
   EXPECT_THAT(run.out, HasSubstr("semaphores: time 1"));
   // Code nodes run (JavaScript): nothing is unsupported.
   EXPECT_THAT(run.out, Not(HasSubstr("unsupported")));
@@ -58,11 +55,10 @@ TEST(InspectCommand, CodeThatDoesNotCompileIsALocatedLoadError) {
 TEST(InspectCommand, FailedFileExitsOneWithLocatedErrors) {
   CommandResult run = Inspect({kValid, kDangling});
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.out,
-              HasSubstr(std::string(kDangling) +
-                        ": [0].scheme.nodes[1].condition.logics[1]: "
-                        "go_if_const.to_node_id \"ffffffffffffffffffffffff\" "
-                        "names no node of process 1234"));
+  EXPECT_THAT(run.out, HasSubstr(std::string(kDangling) +
+                                 ": [0].scheme.nodes[1].condition.logics[1]: "
+                                 "go_if_const.to_node_id \"ffffffffffffffffffffffff\" "
+                                 "names no node of process 1234"));
 }
 
 TEST(InspectCommand, MissingFileIsAFailedLoad) {
@@ -108,8 +104,7 @@ TEST(InspectCommand, JsonIsOneObjectPerFile) {
   simdjson::dom::element second = parser.parse(objects[1]).value();
   EXPECT_EQ(second["ok"].get_bool().value(), false);
   simdjson::dom::element error = second["errors"].at(0).value();
-  EXPECT_EQ(error["location"].get_string().value(),
-            "[0].scheme.nodes[1].condition.logics[1]");
+  EXPECT_EQ(error["location"].get_string().value(), "[0].scheme.nodes[1].condition.logics[1]");
   EXPECT_EQ(error["node_id"].get_string().value(), "f00000000000000000000002");
 }
 

@@ -29,8 +29,7 @@ struct CommandResult {
   std::string err;
 };
 
-CommandResult RunConvey(const std::vector<std::string>& args,
-                        bool show_progress = false) {
+CommandResult RunConvey(const std::vector<std::string>& args, bool show_progress = false) {
   std::ostringstream out, err;
   const int code = RunRun(args, out, err, show_progress);
   return {code, out.str(), err.str()};
@@ -40,9 +39,7 @@ constexpr char kRoute[] = "tests/testdata/run/route.json";
 constexpr char kRouteTasks[] = "tests/testdata/run/route.tasks.jsonl";
 constexpr char kTwoProcesses[] = "tests/testdata/run/two_processes.json";
 
-std::string TempPath(const std::string& name) {
-  return ::testing::TempDir() + "/" + name;
-}
+std::string TempPath(const std::string& name) { return ::testing::TempDir() + "/" + name; }
 
 std::vector<std::string> ReadLines(const std::string& path) {
   std::ifstream in(path);
@@ -88,8 +85,7 @@ std::multimap<std::string, OutputTask> ReadOutput(const std::string& path) {
     task.node_title = std::string(node_title);
     task.data = simdjson::minify(data);
     EXPECT_EQ(task.obj_id.size(), 24u) << line;
-    EXPECT_TRUE(ref.empty() || tasks.count(std::string(ref)) == 0)
-        << "ref repeated: " << line;
+    EXPECT_TRUE(ref.empty() || tasks.count(std::string(ref)) == 0) << "ref repeated: " << line;
     tasks.emplace(std::string(ref), task);
   }
   return tasks;
@@ -110,14 +106,13 @@ std::string GetString(simdjson::dom::element element, const char* key) {
 // A summary's `waiting` nodes by title: tasks, then the count per reason
 // (callback, reply, queue, timer, no_exit, error, loop_stopped, other).
 // Fails the test when a node's id is not 24 characters.
-std::map<std::string, std::vector<int64_t>> Waiting(
-    simdjson::dom::element process) {
+std::map<std::string, std::vector<int64_t>> Waiting(simdjson::dom::element process) {
   std::map<std::string, std::vector<int64_t>> waiting;
   for (simdjson::dom::element node : process["waiting"].get_array()) {
     EXPECT_EQ(GetString(node, "node_id").size(), 24u);
     std::vector<int64_t>& counts = waiting[GetString(node, "title")];
-    for (const char* key : {"tasks", "callback", "reply", "queue", "timer",
-                            "no_exit", "error", "loop_stopped", "other"}) {
+    for (const char* key : {"tasks", "callback", "reply", "queue", "timer", "no_exit", "error",
+                            "loop_stopped", "other"}) {
       counts.push_back(GetInt(node, key));
     }
   }
@@ -125,8 +120,7 @@ std::map<std::string, std::vector<int64_t>> Waiting(
 }
 
 TEST(RunCommand, TextSummaryOfAnInputFile) {
-  CommandResult run =
-      RunConvey({kRoute, "--input", kRouteTasks, "--threads", "2"});
+  CommandResult run = RunConvey({kRoute, "--input", kRouteTasks, "--threads", "2"});
   // Four lines are refused; the other ten run.
   EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
   EXPECT_THAT(run.out, HasSubstr("process 5001 \"Route\": 10 tasks created\n"
@@ -149,23 +143,20 @@ TEST(RunCommand, TextSummaryOfAnInputFile) {
                                  "virtual time: 0d 0h 0m 0s (timers: 0 fired, "
                                  "0 pending)\n"
                                  "elapsed "));
-  EXPECT_THAT(run.out,
-              AllOf(HasSubstr(" tasks/s, "), HasSubstr(" node transitions/s\n"),
-                    Not(HasSubstr("timed out"))));
+  EXPECT_THAT(run.out, AllOf(HasSubstr(" tasks/s, "), HasSubstr(" node transitions/s\n"),
+                             Not(HasSubstr("timed out"))));
   const std::string file = kRouteTasks;
-  EXPECT_EQ(run.err,
-            file +
-                ":7: invalid JSON at column 13: The JSON document has an "
-                "improper structure: missing or superfluous commas, "
-                "braces, missing keys, etc.\n" +
-                file + ":8: a task must be a JSON object, not an array\n" +
-                file +
-                ":9: \"ref\" must be a string or a whole number, not "
-                "an array\n" +
-                // Line 6's task holds the ref, parked in Hold.
-                file +
-                ":14: the engine refused the task: a task with ref "
-                "\"d1\" is already active in process 5001\n");
+  EXPECT_EQ(run.err, file +
+                         ":7: invalid JSON at column 13: The JSON document has an "
+                         "improper structure: missing or superfluous commas, "
+                         "braces, missing keys, etc.\n" +
+                         file + ":8: a task must be a JSON object, not an array\n" + file +
+                         ":9: \"ref\" must be a string or a whole number, not "
+                         "an array\n" +
+                         // Line 6's task holds the ref, parked in Hold.
+                         file +
+                         ":14: the engine refused the task: a task with ref "
+                         "\"d1\" is already active in process 5001\n");
 }
 
 TEST(RunCommand, JsonSummaryHasTheSameCounts) {
@@ -201,8 +192,7 @@ TEST(RunCommand, JsonSummaryHasTheSameCounts) {
   double elapsed = 0, tasks_per_second = 0, transitions_per_second = 0;
   EXPECT_EQ(root["elapsed_seconds"].get(elapsed), simdjson::SUCCESS);
   EXPECT_EQ(root["tasks_per_second"].get(tasks_per_second), simdjson::SUCCESS);
-  EXPECT_EQ(root["transitions_per_second"].get(transitions_per_second),
-            simdjson::SUCCESS);
+  EXPECT_EQ(root["transitions_per_second"].get(transitions_per_second), simdjson::SUCCESS);
   EXPECT_GT(elapsed, 0);
   EXPECT_NEAR(tasks_per_second * elapsed, 10, 0.01);
   EXPECT_GT(transitions_per_second, tasks_per_second);
@@ -219,14 +209,12 @@ TEST(RunCommand, JsonSummaryHasTheSameCounts) {
     EXPECT_EQ(GetString(node, "node_id").size(), 24u);
     finished[GetString(node, "title")] = GetInt(node, "count");
   }
-  EXPECT_EQ(finished, (std::map<std::string, int64_t>{
-                          {"Done A", 2}, {"Done B", 3}, {"Other", 1}}));
+  EXPECT_EQ(finished, (std::map<std::string, int64_t>{{"Done A", 2}, {"Done B", 3}, {"Other", 1}}));
 
   EXPECT_EQ(Waiting(process),
-            (std::map<std::string, std::vector<int64_t>>{
-                {"Hold", {2, 0, 0, 0, 0, 2, 0, 0, 0}},
-                {"Compute", {1, 0, 0, 0, 0, 0, 1, 0, 0}},
-                {"Spin", {1, 0, 0, 0, 0, 0, 0, 1, 0}}}));
+            (std::map<std::string, std::vector<int64_t>>{{"Hold", {2, 0, 0, 0, 0, 2, 0, 0, 0}},
+                                                         {"Compute", {1, 0, 0, 0, 0, 0, 1, 0, 0}},
+                                                         {"Spin", {1, 0, 0, 0, 0, 0, 0, 1, 0}}}));
 
   std::map<std::string, double> sums;
   for (simdjson::dom::element sum : process["sums"].get_array()) {
@@ -237,14 +225,12 @@ TEST(RunCommand, JsonSummaryHasTheSameCounts) {
     EXPECT_EQ(sum["value"].get(value), simdjson::SUCCESS);
     sums[GetString(sum, "name")] = value;
   }
-  EXPECT_EQ(sums, (std::map<std::string, double>{{"a_count", 2},
-                                                 {"a_amount", 12.5}}));
+  EXPECT_EQ(sums, (std::map<std::string, double>{{"a_count", 2}, {"a_amount", 12.5}}));
 }
 
 TEST(RunCommand, OutputListsEveryTaskWhereItStopped) {
   const std::string output = TempPath("route_output.jsonl");
-  CommandResult run =
-      RunConvey({kRoute, "--input", kRouteTasks, "--output", output, "--json"});
+  CommandResult run = RunConvey({kRoute, "--input", kRouteTasks, "--output", output, "--json"});
   EXPECT_EQ(run.exit_code, 1) << run.err;
   std::multimap<std::string, OutputTask> tasks = ReadOutput(output);
   struct Expected {
@@ -277,15 +263,13 @@ TEST(RunCommand, OutputListsEveryTaskWhereItStopped) {
   }
   EXPECT_EQ(tasks.find("4")->second.node_id, "c00000000000000000000005");
   // The failed logic's error parameters are in the data.
-  EXPECT_THAT(tasks.find("12")->second.data,
-              HasSubstr("__conveyor_set_param_return_type_tag__"));
+  EXPECT_THAT(tasks.find("12")->second.data, HasSubstr("__conveyor_set_param_return_type_tag__"));
 }
 
 TEST(RunCommand, TasksAreCopiesOfData) {
   const std::string output = TempPath("copies.jsonl");
-  CommandResult run =
-      RunConvey({kRoute, "--tasks", "5", "--data", R"({"kind":"b","n":[1,2]})",
-                 "--output", output});
+  CommandResult run = RunConvey(
+      {kRoute, "--tasks", "5", "--data", R"({"kind":"b","n":[1,2]})", "--output", output});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.err, "");
   EXPECT_THAT(run.out, HasSubstr("process 5001 \"Route\": 5 tasks created\n"
@@ -325,8 +309,8 @@ TEST(RunCommand, ZeroTasksRunsNothing) {
 TEST(RunCommand, TasksCycleThroughTheInput) {
   const std::string output = TempPath("cycle.jsonl");
   // 11 lines parse; 22 tasks is two passes over them.
-  CommandResult run = RunConvey({kRoute, "--input", kRouteTasks, "--tasks",
-                                 "22", "--output", output, "--json"});
+  CommandResult run =
+      RunConvey({kRoute, "--input", kRouteTasks, "--tasks", "22", "--output", output, "--json"});
   EXPECT_EQ(run.exit_code, 1) << run.err;
   // Line 14 is refused on both passes: its ref clashes with line 6's.
   EXPECT_THAT(run.out, HasSubstr(R"("tasks_created":20,"input_errors":5,)"));
@@ -348,8 +332,7 @@ TEST(RunCommand, TasksCycleThroughTheInput) {
   EXPECT_EQ(tasks.count("15#3"), 0u);
 
   // Fewer tasks than lines: the first ones only.
-  run = RunConvey(
-      {kRoute, "--input", kRouteTasks, "--tasks", "3", "--output", output});
+  run = RunConvey({kRoute, "--input", kRouteTasks, "--tasks", "3", "--output", output});
   EXPECT_EQ(run.exit_code, 1);  // the bad lines are still reported
   tasks = ReadOutput(output);
   EXPECT_EQ(tasks.size(), 3u);
@@ -360,11 +343,10 @@ TEST(RunCommand, ChoosingAProcess) {
   CommandResult several = RunConvey({kTwoProcesses});
   EXPECT_EQ(several.exit_code, 2);
   EXPECT_THAT(several.err,
-              HasSubstr(std::string(kTwoProcesses) +
-                        " holds 3 processes; choose one with --conv:\n"
-                        "  --conv 6001  \"Sender\"\n"
-                        "  --conv 6002  \"Receiver\"\n"
-                        "  --conv 6003  \"Idle\"\n"));
+              HasSubstr(std::string(kTwoProcesses) + " holds 3 processes; choose one with --conv:\n"
+                                                     "  --conv 6001  \"Sender\"\n"
+                                                     "  --conv 6002  \"Receiver\"\n"
+                                                     "  --conv 6003  \"Idle\"\n"));
   EXPECT_EQ(several.out, "");
 
   CommandResult unknown = RunConvey({kTwoProcesses, "--conv", "6009"});
@@ -372,8 +354,7 @@ TEST(RunCommand, ChoosingAProcess) {
   EXPECT_THAT(unknown.err, HasSubstr("holds no process 6009; it holds:\n"
                                      "  --conv 6001  \"Sender\"\n"));
 
-  CommandResult idle =
-      RunConvey({kTwoProcesses, "--conv", "6003", "--tasks", "2"});
+  CommandResult idle = RunConvey({kTwoProcesses, "--conv", "6003", "--tasks", "2"});
   EXPECT_EQ(idle.exit_code, 0) << idle.err;
   EXPECT_EQ(idle.out.find("process 6003 \"Idle\": 2 tasks created\n"
                           "  finished:\n"
@@ -398,8 +379,8 @@ TEST(RunCommand, SummaryIncludesProcessesTheTasksReached) {
 
 TEST(RunCommand, TasksParkedInACallbackAreCounted) {
   const std::string output = TempPath("callback.jsonl");
-  CommandResult run = RunConvey({"tests/testdata/run/callback_forever.json",
-                                 "--tasks", "3", "--output", output});
+  CommandResult run =
+      RunConvey({"tests/testdata/run/callback_forever.json", "--tasks", "3", "--output", output});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.out, HasSubstr("  still in a node:\n"
                                  "         3  Wait for callback "
@@ -418,8 +399,7 @@ TEST(RunCommand, DeployWarningsAreShownCompactly) {
   const std::string file = "tests/testdata/run/warnings.json";
   CommandResult run = RunConvey({file, "--json"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
-  const std::string warning =
-      ": warning: no link leads to this node; tasks can never reach it";
+  const std::string warning = ": warning: no link leads to this node; tasks can never reach it";
   EXPECT_EQ(run.err, file + ": 5 deploy warnings (`convey inspect " + file +
                          "` lists them all)\n"
                          "  " +
@@ -451,12 +431,10 @@ TEST(RunCommand, SchemeThatDoesNotLoadExitsOneWithLocatedErrors) {
 }
 
 TEST(RunCommand, MissingInputFileExitsOne) {
-  CommandResult run =
-      RunConvey({kRoute, "--input", "tests/testdata/run/none.jsonl"});
+  CommandResult run = RunConvey({kRoute, "--input", "tests/testdata/run/none.jsonl"});
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_THAT(run.err,
-              HasSubstr("cannot open --input tests/testdata/run/none.jsonl: "
-                        "No such file or directory"));
+  EXPECT_THAT(run.err, HasSubstr("cannot open --input tests/testdata/run/none.jsonl: "
+                                 "No such file or directory"));
   EXPECT_EQ(run.out, "");
 }
 
@@ -475,8 +453,7 @@ TEST(RunCommand, UsageErrorsExitTwo) {
   } kCases[] = {
       {{}, "no scheme file given"},
       {{"--json"}, "no scheme file given"},
-      {{kRoute, "--clock", "bogus"},
-       "--clock wants virtual or real, not \"bogus\""},
+      {{kRoute, "--clock", "bogus"}, "--clock wants virtual or real, not \"bogus\""},
       {{kRoute, "--clock=Real"}, "--clock wants virtual or real, not \"Real\""},
       {{kRoute, "--clock"}, "--clock needs a value"},
       {{kRoute, "--clock", "real", "--clock=virtual"}, "--clock is given twice"},
@@ -485,23 +462,18 @@ TEST(RunCommand, UsageErrorsExitTwo) {
       {{kRoute, "--bogus=1"}, "unknown option --bogus"},
       {{kRoute, "--tasks"}, "--tasks needs a value"},
       {{kRoute, "--tasks", "--json"}, "--tasks needs a value"},
-      {{kRoute, "--tasks", "ten"},
-       "--tasks wants a whole number >= 0, not \"ten\""},
-      {{kRoute, "--tasks", "-1"},
-       "--tasks wants a whole number >= 0, not \"-1\""},
+      {{kRoute, "--tasks", "ten"}, "--tasks wants a whole number >= 0, not \"ten\""},
+      {{kRoute, "--tasks", "-1"}, "--tasks wants a whole number >= 0, not \"-1\""},
       {{kRoute, "--tasks", "+5"}, "--tasks wants a whole number"},
       {{kRoute, "--tasks", "1e3"}, "--tasks wants a whole number"},
-      {{kRoute, "--tasks", "99999999999999999999"},
-       "--tasks wants a whole number"},
+      {{kRoute, "--tasks", "99999999999999999999"}, "--tasks wants a whole number"},
       {{kRoute, "--tasks", "1", "--tasks", "2"}, "--tasks is given twice"},
       {{kRoute, "--conv", "0"}, "--conv wants a process id"},
       {{kRoute, "--conv", "x"}, "--conv wants a process id"},
-      {{kRoute, "--threads", "2000"},
-       "--threads wants a whole number from 0 to 1024"},
+      {{kRoute, "--threads", "2000"}, "--threads wants a whole number from 0 to 1024"},
       {{kRoute, "--timeout", "0"}, "--timeout wants a number of seconds > 0"},
       {{kRoute, "--timeout", "-3"}, "--timeout wants a number of seconds > 0"},
-      {{kRoute, "--timeout", "soon"},
-       "--timeout wants a number of seconds > 0"},
+      {{kRoute, "--timeout", "soon"}, "--timeout wants a number of seconds > 0"},
       {{kRoute, "--timeout", "nan"}, "--timeout wants a number of seconds > 0"},
       {{kRoute, "--timeout", "inf"}, "--timeout wants a number of seconds > 0"},
       {{kRoute, "--json=yes"}, "--json takes no value"},
@@ -517,8 +489,7 @@ TEST(RunCommand, UsageErrorsExitTwo) {
     CommandResult run = RunConvey(test.args);
     const std::string args = ::testing::PrintToString(test.args);
     EXPECT_EQ(run.exit_code, 2) << args;
-    EXPECT_THAT(run.err, HasSubstr(std::string("convey run: ") + test.message))
-        << args;
+    EXPECT_THAT(run.err, HasSubstr(std::string("convey run: ") + test.message)) << args;
     EXPECT_THAT(run.err, HasSubstr("usage: convey run FILE")) << args;
     EXPECT_EQ(run.out, "") << args;
   }
@@ -532,8 +503,7 @@ TEST(RunCommand, HelpGoesToStdout) {
 }
 
 TEST(RunCommand, ShortRunDrawsNoProgressLine) {
-  CommandResult run =
-      RunConvey({kRoute, "--tasks", "3"}, /*show_progress=*/true);
+  CommandResult run = RunConvey({kRoute, "--tasks", "3"}, /*show_progress=*/true);
   EXPECT_EQ(run.exit_code, 0);
   EXPECT_EQ(run.err, "");
 }
@@ -542,10 +512,9 @@ TEST(RunCommand, ShortRunDrawsNoProgressLine) {
 // timeout always comes first (here, while tasks are being created).
 TEST(RunCommand, TimeoutStopsARunThatWouldNotEnd) {
   const std::string output = TempPath("drop.jsonl");
-  CommandResult run =
-      RunConvey({"tests/testdata/run/drop.json", "--tasks", "1000000000000",
-                 "--timeout", "1.2", "--json", "--output", output},
-                /*show_progress=*/true);
+  CommandResult run = RunConvey({"tests/testdata/run/drop.json", "--tasks", "1000000000000",
+                                 "--timeout", "1.2", "--json", "--output", output},
+                                /*show_progress=*/true);
   EXPECT_EQ(run.exit_code, 3) << run.err;
   // The run lasted over a second: a progress line was drawn, then erased
   // before the message.
@@ -568,14 +537,13 @@ TEST(RunCommand, TimeoutStopsARunThatWouldNotEnd) {
   // Finished tasks are dropped (save_task false): only those still moving
   // when the engine stopped are listed.
   std::multimap<std::string, OutputTask> tasks = ReadOutput(output);
-  EXPECT_EQ(static_cast<int64_t>(tasks.size()),
-            created - GetInt(root, "tasks_finished"));
+  EXPECT_EQ(static_cast<int64_t>(tasks.size()), created - GetInt(root, "tasks_finished"));
   for (const auto& [ref, task] : tasks) {
     EXPECT_EQ(task.status, "processing") << ref;
   }
 
-  CommandResult text = RunConvey({"tests/testdata/run/drop.json", "--tasks",
-                                  "1000000000000", "--timeout", "0.2"});
+  CommandResult text =
+      RunConvey({"tests/testdata/run/drop.json", "--tasks", "1000000000000", "--timeout", "0.2"});
   EXPECT_EQ(text.exit_code, 3);
   EXPECT_THAT(text.out, HasSubstr("node transitions/s (timed out)\n"));
   EXPECT_THAT(text.err, AllOf(HasSubstr("convey run: timed out after 200ms "
@@ -587,8 +555,7 @@ TEST(RunCommand, TimeoutStopsARunThatWouldNotEnd) {
 // on the virtual clock time jumps from one timer to the next for ever, the
 // engine never goes idle, and the timeout ends the wait.
 TEST(RunCommand, TimeoutStopsWaitingForAProcessThatNeverEnds) {
-  CommandResult run = RunConvey(
-      {"tests/testdata/run/endless.json", "--timeout", "0.5", "--json"});
+  CommandResult run = RunConvey({"tests/testdata/run/endless.json", "--timeout", "0.5", "--json"});
   EXPECT_EQ(run.exit_code, 3) << run.err;
   simdjson::dom::parser parser;
   simdjson::dom::element root;
@@ -613,31 +580,28 @@ TEST(RunCommand, TimeoutStopsWaitingForAProcessThatNeverEnds) {
 // rejected, and big ones wait for a reviewer who never comes: an hour later,
 // on the virtual clock, the review's timer approves them.
 TEST(RunCommand, OrdersExample) {
-  CommandResult run =
-      RunConvey({"examples/orders.conv.json", "--input",
-                 "examples/orders.tasks.jsonl", "--tasks", "80"});
+  CommandResult run = RunConvey(
+      {"examples/orders.conv.json", "--input", "examples/orders.tasks.jsonl", "--tasks", "80"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_THAT(run.out,
-              HasSubstr("process 1001 \"Order routing\": 80 tasks created\n"
-                        "  finished:\n"
-                        "        20  Reviewed\n"
-                        "        40  Accepted\n"
-                        "        20  Bad input\n"
-                        "  sums:\n"
-                        "    Count big orders: big_orders = 20\n"
-                        "    Count big orders: big_total = 25000\n"
-                        "    Count small orders: small_orders = 40\n"
-                        "errors: 0 input, 0 tasks stopped by an error, 0 by "
-                        "the loop guard\n"
-                        "virtual time: 0d 1h 0m "));
+  EXPECT_THAT(run.out, HasSubstr("process 1001 \"Order routing\": 80 tasks created\n"
+                                 "  finished:\n"
+                                 "        20  Reviewed\n"
+                                 "        40  Accepted\n"
+                                 "        20  Bad input\n"
+                                 "  sums:\n"
+                                 "    Count big orders: big_orders = 20\n"
+                                 "    Count big orders: big_total = 25000\n"
+                                 "    Count small orders: small_orders = 40\n"
+                                 "errors: 0 input, 0 tasks stopped by an error, 0 by "
+                                 "the loop guard\n"
+                                 "virtual time: 0d 1h 0m "));
   EXPECT_THAT(run.out, HasSubstr(" (timers: 20 fired, 0 pending)\n"));
   EXPECT_THAT(run.out, Not(HasSubstr("still in a node")));
 
   // On the real clock the reviews would take an hour: the timeout ends the
   // wait with the big orders still waiting for their callback.
-  run = RunConvey({"examples/orders.conv.json", "--input",
-                   "examples/orders.tasks.jsonl", "--tasks", "80", "--clock",
-                   "real", "--timeout", "0.2"});
+  run = RunConvey({"examples/orders.conv.json", "--input", "examples/orders.tasks.jsonl", "--tasks",
+                   "80", "--clock", "real", "--timeout", "0.2"});
   EXPECT_EQ(run.exit_code, 3) << run.err;
   EXPECT_THAT(run.out, HasSubstr("  still in a node:\n"
                                  "        20  Manual review "
@@ -655,32 +619,27 @@ TEST(RunCommand, OrdersExample) {
 TEST(RunCommand, ApiExample) {
   convey::testing::LoopbackServer server;
   std::atomic<int> requests{0};
-  server.server().Get(
-      "/charge", [&requests](const httplib::Request& request,
-                             httplib::Response& response) {
-        requests.fetch_add(1);
-        // As nginx.conf: `default_type application/json` for all three.
-        const std::string card = request.get_param_value("card");
-        if (card == "expired") {
-          response.set_content(R"({"status":"declined","reason":"card expired"})",
-                               "application/json");
-        } else if (card == "flaky") {
-          response.status = 503;
-          response.set_content("<html><body>busy, try later</body></html>",
-                               "application/json");
-        } else {
-          response.set_content(
-              R"({"status":"approved","charge_id":"ch_)" +
-                  std::to_string(requests.load()) + R"("})",
-              "application/json");
-        }
-      });
+  server.server().Get("/charge", [&requests](const httplib::Request& request,
+                                             httplib::Response& response) {
+    requests.fetch_add(1);
+    // As nginx.conf: `default_type application/json` for all three.
+    const std::string card = request.get_param_value("card");
+    if (card == "expired") {
+      response.set_content(R"({"status":"declined","reason":"card expired"})", "application/json");
+    } else if (card == "flaky") {
+      response.status = 503;
+      response.set_content("<html><body>busy, try later</body></html>", "application/json");
+    } else {
+      response.set_content(
+          R"({"status":"approved","charge_id":"ch_)" + std::to_string(requests.load()) + R"("})",
+          "application/json");
+    }
+  });
   ASSERT_TRUE(server.Start().ok());
 
   std::ifstream in("examples/api/payments.conv.json");
   ASSERT_TRUE(in.is_open());
-  std::string scheme((std::istreambuf_iterator<char>(in)),
-                     std::istreambuf_iterator<char>());
+  std::string scheme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::string nginx = "http://127.0.0.1:18089/charge";
   const size_t at = scheme.find(nginx);
   ASSERT_NE(at, std::string::npos);
@@ -690,21 +649,19 @@ TEST(RunCommand, ApiExample) {
   std::ofstream(copy) << scheme;
 
   CommandResult run =
-      RunConvey({copy, "--input", "examples/api/payments.tasks.jsonl",
-                 "--tasks", "1000"});
+      RunConvey({copy, "--input", "examples/api/payments.tasks.jsonl", "--tasks", "1000"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   // The README's lines, but for elapsed.
-  EXPECT_THAT(run.out,
-              HasSubstr("process 2001 \"Card payment (api)\": 1000 tasks created\n"
-                        "  finished:\n"
-                        "       500  Approved\n"
-                        "       250  Declined\n"
-                        "       250  Charge error\n"
-                        "errors: 0 input, 0 tasks stopped by an error, 0 by "
-                        "the loop guard\n"
-                        "virtual time: 0d 0h 1m 30s (timers: 750 fired, 0 "
-                        "pending)\n"
-                        "elapsed "))
+  EXPECT_THAT(run.out, HasSubstr("process 2001 \"Card payment (api)\": 1000 tasks created\n"
+                                 "  finished:\n"
+                                 "       500  Approved\n"
+                                 "       250  Declined\n"
+                                 "       250  Charge error\n"
+                                 "errors: 0 input, 0 tasks stopped by an error, 0 by "
+                                 "the loop guard\n"
+                                 "virtual time: 0d 0h 1m 30s (timers: 750 fired, 0 "
+                                 "pending)\n"
+                                 "elapsed "))
       << run.err;
   EXPECT_THAT(run.out, Not(HasSubstr("still in a node")));
   // 750 approved or declined at once; 250 flaky, each called four times.
@@ -733,8 +690,8 @@ size_t Occurrences(const std::string& text, const std::string& needle) {
 // deployed together, the call is answered and no reference is unresolved.
 TEST(RunCommand, CallAcrossFiles) {
   const std::string output = TempPath("rpc.jsonl");
-  CommandResult run = RunConvey(
-      {kCaller, kCallee, "--conv", "7001", "--tasks", "2", "--output", output});
+  CommandResult run =
+      RunConvey({kCaller, kCallee, "--conv", "7001", "--tasks", "2", "--output", output});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.err, "");
   EXPECT_EQ(run.out.find("process 7001 \"Caller\": 2 tasks created\n"
@@ -755,21 +712,18 @@ TEST(RunCommand, CallAcrossFiles) {
     EXPECT_EQ(task.conv_id, 7001) << ref;
     EXPECT_EQ(task.status, "processed") << ref;
     EXPECT_EQ(task.node_title, "Got reply") << ref;
-    EXPECT_THAT(task.data, AllOf(HasSubstr(R"("answer":"pong")"),
-                                 HasSubstr(R"("echo":"ping")")))
+    EXPECT_THAT(task.data, AllOf(HasSubstr(R"("answer":"pong")"), HasSubstr(R"("echo":"ping")")))
         << ref;
   }
 
   // The order of the files does not matter: references are resolved once
   // all of them are deployed.
-  CommandResult reversed = RunConvey({kCallee, kCaller, "--conv=7001",
-                                      "--json"});
+  CommandResult reversed = RunConvey({kCallee, kCaller, "--conv=7001", "--json"});
   EXPECT_EQ(reversed.exit_code, 0) << reversed.err;
   EXPECT_EQ(reversed.err, "");
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  ASSERT_EQ(parser.parse(reversed.out).get(root), simdjson::SUCCESS)
-      << reversed.out;
+  ASSERT_EQ(parser.parse(reversed.out).get(root), simdjson::SUCCESS) << reversed.out;
   EXPECT_EQ(GetString(root, "file"), kCaller);
   simdjson::dom::array files;
   ASSERT_EQ(root["files"].get(files), simdjson::SUCCESS);
@@ -801,9 +755,9 @@ TEST(RunCommand, ATaskWaitingForAReplyIsCounted) {
   simdjson::dom::array processes;
   ASSERT_EQ(root["processes"].get(processes), simdjson::SUCCESS);
   ASSERT_EQ(processes.size(), 2u);
-  EXPECT_EQ(Waiting(processes.at(0).value_unsafe()),
-            (std::map<std::string, std::vector<int64_t>>{
-                {"Call callee", {1, 0, 1, 0, 0, 0, 0, 0, 0}}}));
+  EXPECT_EQ(
+      Waiting(processes.at(0).value_unsafe()),
+      (std::map<std::string, std::vector<int64_t>>{{"Call callee", {1, 0, 1, 0, 0, 0, 0, 0, 0}}}));
 }
 
 // Deployed alone (or with a file that does not hold 7002), the caller's
@@ -833,14 +787,13 @@ TEST(RunCommand, AnUnresolvedReferenceIsReportedOnce) {
 TEST(RunCommand, ChoosingAProcessAmongSeveralFiles) {
   CommandResult several = RunConvey({kRoute, kThirtyDays});
   EXPECT_EQ(several.exit_code, 2);
-  EXPECT_THAT(several.err,
-              HasSubstr("convey run: the files hold 2 processes; choose one "
-                        "with --conv:\n"
-                        "  --conv 5001  \"Route\"  (" +
-                        std::string(kRoute) +
-                        ")\n"
-                        "  --conv 7101  \"Long delay\"  (" +
-                        kThirtyDays + ")\n"));
+  EXPECT_THAT(several.err, HasSubstr("convey run: the files hold 2 processes; choose one "
+                                     "with --conv:\n"
+                                     "  --conv 5001  \"Route\"  (" +
+                                     std::string(kRoute) +
+                                     ")\n"
+                                     "  --conv 7101  \"Long delay\"  (" +
+                                     kThirtyDays + ")\n"));
   EXPECT_EQ(several.out, "");
 
   CommandResult unknown = RunConvey({kRoute, kThirtyDays, "--conv", "7001"});
@@ -857,8 +810,7 @@ TEST(RunCommand, ChoosingAProcessAmongSeveralFiles) {
                                    "  finished:\n"
                                    "         1  Done B\n"));
 
-  CommandResult missing =
-      RunConvey({kRoute, "tests/testdata/run/no_such_file.json"});
+  CommandResult missing = RunConvey({kRoute, "tests/testdata/run/no_such_file.json"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_THAT(missing.err, HasSubstr("tests/testdata/run/no_such_file.json"));
   EXPECT_EQ(missing.out, "");
@@ -869,11 +821,9 @@ TEST(RunCommand, ChoosingAProcessAmongSeveralFiles) {
 // created, so they all start, and wake, at the same virtual instant.
 TEST(RunCommand, VirtualClockRunsAThirtyDayDelayAtOnce) {
   const auto started = std::chrono::steady_clock::now();
-  CommandResult run = RunConvey(
-      {kThirtyDays, "--tasks", "200", "--threads", "2", "--json"});
-  const double wall = std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - started)
-                          .count();
+  CommandResult run = RunConvey({kThirtyDays, "--tasks", "200", "--threads", "2", "--json"});
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.err, "");
   EXPECT_LT(wall, 10);
@@ -904,8 +854,7 @@ TEST(RunCommand, VirtualClockRunsAThirtyDayDelayAtOnce) {
 
 // A timer on a node where tasks wait for a callback releases them.
 TEST(RunCommand, VirtualClockFiresTheTimerOfACallbackNode) {
-  CommandResult run =
-      RunConvey({"tests/testdata/run/callback.json", "--tasks", "3"});
+  CommandResult run = RunConvey({"tests/testdata/run/callback.json", "--tasks", "3"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.out, HasSubstr("process 8001 \"Callback\": 3 tasks created\n"
                                  "  finished:\n"
@@ -919,14 +868,11 @@ TEST(RunCommand, VirtualClockFiresTheTimerOfACallbackNode) {
 // On the real clock the run waits for the timer: about a second.
 TEST(RunCommand, RealClockWaitsForTimers) {
   const auto started = std::chrono::steady_clock::now();
-  CommandResult run =
-      RunConvey({kOneSecond, "--clock", "real", "--timeout", "5", "--json"});
-  const double wall = std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - started)
-                          .count();
+  CommandResult run = RunConvey({kOneSecond, "--clock", "real", "--timeout", "5", "--json"});
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   EXPECT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_THAT(run.err, HasSubstr(std::string(kOneSecond) +
-                                 ": 1 deploy warning\n"));
+  EXPECT_THAT(run.err, HasSubstr(std::string(kOneSecond) + ": 1 deploy warning\n"));
   EXPECT_THAT(run.err, HasSubstr("warning: a 1 s timer: "));
   EXPECT_GE(wall, 0.95);
   EXPECT_LT(wall, 3);
@@ -946,8 +892,7 @@ TEST(RunCommand, RealClockWaitsForTimers) {
 
 // Cut short, a real-clock run shows the task waiting for its timer.
 TEST(RunCommand, RealClockTimeoutLeavesATaskWaitingForItsTimer) {
-  CommandResult run =
-      RunConvey({kOneSecond, "--clock", "real", "--timeout", "0.3"});
+  CommandResult run = RunConvey({kOneSecond, "--clock", "real", "--timeout", "0.3"});
   EXPECT_EQ(run.exit_code, 3) << run.err;
   EXPECT_THAT(run.err, HasSubstr("convey run: timed out after 300ms waiting "
                                  "for the tasks to stop moving\n"));
@@ -961,8 +906,7 @@ TEST(RunCommand, RealClockTimeoutLeavesATaskWaitingForItsTimer) {
   // The same file on the virtual clock needs no wall time at all.
   CommandResult virtual_run = RunConvey({kOneSecond, "--timeout", "5"});
   EXPECT_EQ(virtual_run.exit_code, 0) << virtual_run.err;
-  EXPECT_THAT(virtual_run.out,
-              HasSubstr("virtual time: 0d 0h 0m 1"));
+  EXPECT_THAT(virtual_run.out, HasSubstr("virtual time: 0d 0h 0m 1"));
   EXPECT_THAT(virtual_run.out, HasSubstr(" (timers: 1 fired, 0 pending)\n"));
 }
 

@@ -119,8 +119,8 @@ TEST(RunEnv, VariablesFromFlagsAndAFile) {
   const std::string output = ::testing::TempDir() + "/env.jsonl";
   // --env overrides the file (LIMIT 100 rather than 1000), @ or not.
   CommandResult run = RunConvey({kVariables, "--env-file", env_file, "--env", "@LIMIT=100", "--env",
-                           "API_URL=https://pay.example.com", "--data", R"({"amount":150})",
-                           "--output", output, "--json"});
+                                 "API_URL=https://pay.example.com", "--data", R"({"amount":150})",
+                                 "--output", output, "--json"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.err, HasSubstr(": 1 deploy warning\n"));  // the repeated key only
   EXPECT_THAT(run.err, Not(HasSubstr("project variable")));
@@ -130,8 +130,8 @@ TEST(RunEnv, VariablesFromFlagsAndAFile) {
   EXPECT_EQ(ended.data, R"({"amount":150,"url":"https://pay.example.com/charge","max":250})");
 
   // The file alone: LIMIT 1000.
-  run = RunConvey({kVariables, "--env-file=" + env_file, "--data", R"({"amount":150})", "--output",
-             output});
+  run = RunConvey(
+      {kVariables, "--env-file=" + env_file, "--data", R"({"amount":150})", "--output", output});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(ReadOnlyTask(output).node_title, "Small");
   EXPECT_THAT(ReadOnlyTask(output).data, HasSubstr(R"("url":"https://file/charge")"));
@@ -192,16 +192,17 @@ TEST(RunEnv, RepeatedKeysInTaskData) {
   const std::string output = ::testing::TempDir() + "/repeated_out.jsonl";
   const std::string limits = R"(limits={"max":[0,7]})";
   // --data: the same value collapses once, for every task.
-  CommandResult run = RunConvey({kVariables, "--env", "LIMIT=10", "--env", limits, "--data",
-                           R"({"amount":150,"o":{"k":[1],"k":[1]},"amount":150})", "--output",
-                           output});
+  CommandResult run =
+      RunConvey({kVariables, "--env", "LIMIT=10", "--env", limits, "--data",
+                 R"({"amount":150,"o":{"k":[1],"k":[1]},"amount":150})", "--output", output});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(ReadOnlyTask(output).data, HasSubstr(R"({"amount":150,"o":{"k":[1]},"url")"));
 
   // --input: per line, also in the {"ref","data"} wrapper.
-  const std::string input = WriteFile(
-      "repeated.jsonl", "{\"ref\":\"a\",\"ref\":\"a\",\"data\":{\"amount\":150,\"amount\":150}}\n"
-                        "{\"amount\":1,\"amount\":2}\n");
+  const std::string input =
+      WriteFile("repeated.jsonl",
+                "{\"ref\":\"a\",\"ref\":\"a\",\"data\":{\"amount\":150,\"amount\":150}}\n"
+                "{\"amount\":1,\"amount\":2}\n");
   run = RunConvey(
       {kVariables, "--env", "LIMIT=10", "--env", limits, "--input", input, "--output", output});
   EXPECT_EQ(run.exit_code, 1);  // the second line
@@ -217,8 +218,9 @@ TEST(InspectEnv, NamesRepeatedKeysAndTheVariablesAProcessReads) {
   EXPECT_THAT(out.str(), HasSubstr(": loaded, 1 process, 4 warnings, 0 errors"));
   EXPECT_THAT(out.str(), HasSubstr("[0].conv_type: warning: repeated key, same value as at byte"));
   for (const char* name : {"@API_URL", "@limits", "@LIMIT"}) {
-    EXPECT_THAT(out.str(), HasSubstr(absl::StrCat("process 4001: warning: reads project variable \"",
-                                                  name, "\", which is not set")));
+    EXPECT_THAT(out.str(),
+                HasSubstr(absl::StrCat("process 4001: warning: reads project variable \"", name,
+                                       "\", which is not set")));
   }
 }
 

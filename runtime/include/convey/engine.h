@@ -128,7 +128,7 @@ enum class TaskStatus {
 absl::string_view TaskStatusName(TaskStatus status);
 
 struct DeployResult {
-  std::vector<int64_t> conv_ids;    // in file order
+  std::vector<int64_t> conv_ids;  // in file order
   std::vector<Diagnostic> warnings;
   // Constant conv_ids the file's logics send tasks to that no deployed
   // process has (yet): a task that gets there fails at run time.
@@ -196,10 +196,10 @@ struct EngineStats {
   int64_t tasks_finished = 0;
   int64_t tasks_errored = 0;
   int64_t tasks_loop_stopped = 0;
-  int64_t node_transitions = 0;  // entries into a node other than the start
-  int64_t tasks_queued = 0;      // waiting for a worker or running now
-  int64_t timers_pending = 0;    // time semaphores armed for parked tasks
-  int64_t timers_fired = 0;      // that moved their task
+  int64_t node_transitions = 0;         // entries into a node other than the start
+  int64_t tasks_queued = 0;             // waiting for a worker or running now
+  int64_t timers_pending = 0;           // time semaphores armed for parked tasks
+  int64_t timers_fired = 0;             // that moved their task
   std::vector<ProcessStats> processes;  // in deploy order
 };
 

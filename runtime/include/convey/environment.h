@@ -41,9 +41,7 @@ class ManualClock : public Clock {
   absl::Time Now() const override {
     return absl::FromUnixMicros(micros_.load(std::memory_order_acquire));
   }
-  void Set(absl::Time now) {
-    micros_.store(absl::ToUnixMicros(now), std::memory_order_release);
-  }
+  void Set(absl::Time now) { micros_.store(absl::ToUnixMicros(now), std::memory_order_release); }
   void Advance(absl::Duration d) {
     micros_.fetch_add(absl::ToInt64Microseconds(d), std::memory_order_acq_rel);
   }

@@ -51,19 +51,19 @@ struct SumHandle {
 
 // Why a task is not moving.
 enum class ParkReason {
-  kNone,          // moving or queued
-  kCallback,      // waits for a modify (api_callback)
-  kReply,         // waits for the process it called to reply (api_rpc)
-  kQueue,         // waits in a queue node for an api_get_task (api_queue)
-  kHttp,          // waits for the answer to its HTTP request (api)
-  kTimer,         // its node's logics ended without routing; the node's time
-                  // semaphore will move it (a delay node)
-  kNoExit,        // its node's logics ended without routing and nothing
-                  // will move it
-  kUnroutable,    // a link it must follow is empty in the file
-  kError,         // stopped by an error with no err_node_id
+  kNone,        // moving or queued
+  kCallback,    // waits for a modify (api_callback)
+  kReply,       // waits for the process it called to reply (api_rpc)
+  kQueue,       // waits in a queue node for an api_get_task (api_queue)
+  kHttp,        // waits for the answer to its HTTP request (api)
+  kTimer,       // its node's logics ended without routing; the node's time
+                // semaphore will move it (a delay node)
+  kNoExit,      // its node's logics ended without routing and nothing
+                // will move it
+  kUnroutable,  // a link it must follow is empty in the file
+  kError,       // stopped by an error with no err_node_id
   kLoopStopped,
-  kFinal,         // in a final node
+  kFinal,  // in a final node
 };
 absl::string_view ParkReasonName(ParkReason reason);
 
@@ -221,10 +221,10 @@ class LogicConfig {
 
 // The logic being deployed.
 struct LogicSpec {
-  absl::string_view type;     // "go_if_const", a host's own type, ...
+  absl::string_view type;  // "go_if_const", a host's own type, ...
   int64_t conv_id = 0;
   absl::string_view node_id;
-  int index = 0;              // position in the node's `logics`
+  int index = 0;  // position in the node's `logics`
   // The logic object as written in the file. Never null.
   LogicConfig* config = nullptr;
   NodeKind node_kind = NodeKind::kNormal;
@@ -319,8 +319,7 @@ class TaskContext {
   // answers this task; the logic then returns Park(ParkReason::kReply).
   // Besides StartTask's errors: ResourceExhausted when calls are nested
   // deeper than EngineOptions::max_rpc_depth (a cycle of calls).
-  virtual absl::StatusOr<std::string> CallProcess(int64_t conv_id,
-                                                  absl::string_view data_json) = 0;
+  virtual absl::StatusOr<std::string> CallProcess(int64_t conv_id, absl::string_view data_json) = 0;
 
   // Answers the task that called this one (CallProcess): `data_json` (an
   // object) is merged into it and it goes on; with `exception` it leaves by

@@ -97,10 +97,12 @@ std::string ApiScheme(const std::string& url) {
   return ProcessJson(
       kConv,
       {NodeJson("start", Kind::kStart, "[" + GoJson("call") + "]"),
-       NodeJson("call", Kind::kNormal,
-                absl::StrCat(R"j([{"type":"api","method":"GET","url":")j", url,
-                             R"j(","extra":{"n":"{{n}}"},"extra_type":{"n":"string"},"max_threads":5,"err_node_id":"failed"},)j",
-                             GoJson("done"), "]")),
+       NodeJson(
+           "call", Kind::kNormal,
+           absl::StrCat(
+               R"j([{"type":"api","method":"GET","url":")j", url,
+               R"j(","extra":{"n":"{{n}}"},"extra_type":{"n":"string"},"max_threads":5,"err_node_id":"failed"},)j",
+               GoJson("done"), "]")),
        NodeJson("done", Kind::kFinal, "[]"), NodeJson("failed", Kind::kFinal, "[]")});
 }
 
@@ -116,10 +118,14 @@ std::unique_ptr<Engine> Open(absl::Duration timeout = absl::Seconds(60)) {
 TEST(ApiEndToEndTest, TenThousandTasksNeverMoreThanFiveInFlight) {
   Server server;
   auto engine = Open();
-  ASSERT_TRUE(engine->Deploy("api.json", ApiScheme(absl::StrCat("http://127.0.0.1:", server.port(), "/echo"))).ok());
+  ASSERT_TRUE(
+      engine
+          ->Deploy("api.json", ApiScheme(absl::StrCat("http://127.0.0.1:", server.port(), "/echo")))
+          .ok());
   constexpr int kTasks = 10000;
   for (int i = 0; i < kTasks; ++i) {
-    ASSERT_TRUE(engine->CreateTask(kConv, absl::StrCat("r", i), absl::StrCat("{\"n\":\"v", i, "\"}")).ok());
+    ASSERT_TRUE(
+        engine->CreateTask(kConv, absl::StrCat("r", i), absl::StrCat("{\"n\":\"v", i, "\"}")).ok());
   }
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(300)).ok());
   absl::StatusOr<ProcessStats> stats = engine->StatsFor(kConv);
@@ -180,7 +186,8 @@ TEST(ApiEndToEndTest, FailuresTakeTheErrorExitWithThePlatformsTags) {
     absl::StatusOr<TaskSnapshot> task = engine->ShowTask(TaskKey::ByObjId(*id));
     ASSERT_TRUE(task.ok());
     EXPECT_EQ(task->node_id, "failed") << c.path;
-    EXPECT_EQ(Field(task->data, "__conveyor_api_return_type_tag__"), absl::StrCat("\"", c.tag, "\""))
+    EXPECT_EQ(Field(task->data, "__conveyor_api_return_type_tag__"),
+              absl::StrCat("\"", c.tag, "\""))
         << c.path << " " << task->data;
     EXPECT_NE(Field(task->data, "__conveyor_api_return_description__").find(c.description_part),
               std::string::npos)
@@ -196,7 +203,10 @@ TEST(ApiEndToEndTest, RefusedPrivateAddressWhenAsked) {
   options.api_refuse_private_addresses = true;
   absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(options);
   ASSERT_TRUE(engine.ok());
-  ASSERT_TRUE((*engine)->Deploy("api.json", ApiScheme(absl::StrCat("http://127.0.0.1:", server.port(), "/echo"))).ok());
+  ASSERT_TRUE(
+      (*engine)
+          ->Deploy("api.json", ApiScheme(absl::StrCat("http://127.0.0.1:", server.port(), "/echo")))
+          .ok());
   absl::StatusOr<std::string> id = (*engine)->CreateTask(kConv, "", R"({"n":"x"})");
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE((*engine)->WaitIdle(absl::Seconds(30)).ok());

@@ -128,8 +128,7 @@ TEST_F(CodeEngineTest, DataThatIsNoObjectIsAFormatError) {
   Deploy("data = [data.a];");
   TaskSnapshot task = RunTask(R"({"a":1,"retries":0})");
   EXPECT_EQ(task.node_id, "fail");
-  EXPECT_EQ(Field(task.data, "__conveyor_code_return_type_tag__"),
-            "\"code_return_format_error\"");
+  EXPECT_EQ(Field(task.data, "__conveyor_code_return_type_tag__"), "\"code_return_format_error\"");
   EXPECT_EQ(Field(task.data, "a"), "1");
 }
 
@@ -143,17 +142,18 @@ TEST_F(CodeEngineTest, DataPastTheTaskSizeLimitFailsTheLogic) {
 }
 
 TEST_F(CodeEngineTest, DeepDataIsRefused) {
-  Deploy("let o = {}; const root = o; for (let i = 0; i < 2000; i++) { o.a = {}; o = o.a; }"
-         "data.deep = root;");
+  Deploy(
+      "let o = {}; const root = o; for (let i = 0; i < 2000; i++) { o.a = {}; o = o.a; }"
+      "data.deep = root;");
   TaskSnapshot task = RunTask(R"({"retries":0})");
   EXPECT_EQ(task.node_id, "fail");
-  EXPECT_EQ(Field(task.data, "__conveyor_code_return_type_tag__"),
-            "\"code_return_format_error\"");
+  EXPECT_EQ(Field(task.data, "__conveyor_code_return_type_tag__"), "\"code_return_format_error\"");
 }
 
 TEST_F(CodeEngineTest, NothingOneTaskDoesIsSeenByTheNext) {
-  Deploy("data.seen = typeof leaked; leaked = 1; try { Object.prototype.x = 1; } catch (e) {}"
-         "data.proto = ({}).x === undefined;");
+  Deploy(
+      "data.seen = typeof leaked; leaked = 1; try { Object.prototype.x = 1; } catch (e) {}"
+      "data.proto = ({}).x === undefined;");
   for (int i = 0; i < 20; ++i) {
     TaskSnapshot task = RunTask(R"({"retries":0})");
     EXPECT_EQ(Field(task.data, "seen"), "\"undefined\"");

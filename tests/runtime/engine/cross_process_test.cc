@@ -79,11 +79,13 @@ std::string Caller(int64_t callee, const std::string& semaphores = "[]") {
   return ProcessJson(
       kCaller,
       {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("call"), "]")),
-       SemaphoreNodeJson("call", Kind::kNormal,
-                         absl::StrCat(R"j([{"type":"api_rpc","conv_id":)j", callee,
-                                      R"j(,"extra":{"x":"{{x}}"},"extra_type":{"x":"number"},"err_node_id":"failed"},)j",
-                                      GoJson("done"), "]"),
-                         semaphores),
+       SemaphoreNodeJson(
+           "call", Kind::kNormal,
+           absl::StrCat(
+               R"j([{"type":"api_rpc","conv_id":)j", callee,
+               R"j(,"extra":{"x":"{{x}}"},"extra_type":{"x":"number"},"err_node_id":"failed"},)j",
+               GoJson("done"), "]"),
+           semaphores),
        NodeJson("done", Kind::kFinal, "[]"), NodeJson("failed", Kind::kFinal, "[]"),
        NodeJson("timeout", Kind::kFinal, "[]")},
       "caller");
@@ -91,11 +93,12 @@ std::string Caller(int64_t callee, const std::string& semaphores = "[]") {
 
 // Callee: start -> `logics` (a reply, usually) -> end.
 std::string Callee(const std::string& logics) {
-  return ProcessJson(kCallee,
-                     {NodeJson("c_start", Kind::kStart, absl::StrCat("[", GoJson("work"), "]")),
-                      NodeJson("work", Kind::kNormal, absl::StrCat("[", logics, ",", GoJson("end"), "]")),
-                      NodeJson("end", Kind::kFinal, "[]")},
-                     "callee");
+  return ProcessJson(
+      kCallee,
+      {NodeJson("c_start", Kind::kStart, absl::StrCat("[", GoJson("work"), "]")),
+       NodeJson("work", Kind::kNormal, absl::StrCat("[", logics, ",", GoJson("end"), "]")),
+       NodeJson("end", Kind::kFinal, "[]")},
+      "callee");
 }
 
 const char kDoubleReply[] =
@@ -175,10 +178,12 @@ TEST_F(CrossProcessTest, ReplyToACallerThatWasDeletedIsDropped) {
 
 TEST_F(CrossProcessTest, CycleOfCallsEndsAtTheDepthLimit) {
   // 600 calls 601 calls 600 ... (corpus files 043 and 044).
-  Deploy(ProcessJson(600, {NodeJson("a1", Kind::kStart, absl::StrCat("[", GoJson("a2"), "]")),
-                           NodeJson("a2", Kind::kNormal, R"j([{"type":"api_rpc","conv_id":601}])j")}));
-  Deploy(ProcessJson(601, {NodeJson("b1", Kind::kStart, absl::StrCat("[", GoJson("b2"), "]")),
-                           NodeJson("b2", Kind::kNormal, R"j([{"type":"api_rpc","conv_id":600}])j")}));
+  Deploy(
+      ProcessJson(600, {NodeJson("a1", Kind::kStart, absl::StrCat("[", GoJson("a2"), "]")),
+                        NodeJson("a2", Kind::kNormal, R"j([{"type":"api_rpc","conv_id":601}])j")}));
+  Deploy(
+      ProcessJson(601, {NodeJson("b1", Kind::kStart, absl::StrCat("[", GoJson("b2"), "]")),
+                        NodeJson("b2", Kind::kNormal, R"j([{"type":"api_rpc","conv_id":600}])j")}));
   Run(600, "{}");
   EngineStats stats = engine_->Stats();
   EXPECT_EQ(stats.tasks_created, EngineOptions{}.max_rpc_depth + 1);
@@ -212,16 +217,19 @@ std::string Copier(const std::string& mode, const std::string& extra_fields = ""
   return ProcessJson(
       kCaller,
       {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("copy"), "]")),
-       NodeJson("copy", Kind::kNormal,
-                absl::StrCat(R"j([{"type":"api_copy","mode":")j", mode,
-                             R"j(","conv_id":2,"ref":"{{target}}","group":"all","data":{"origin":"copy"},"data_type":{"origin":"string"},"err_node_id":"failed")j",
-                             extra_fields, "},", GoJson("done"), "]")),
+       NodeJson(
+           "copy", Kind::kNormal,
+           absl::StrCat(
+               R"j([{"type":"api_copy","mode":")j", mode,
+               R"j(","conv_id":2,"ref":"{{target}}","group":"all","data":{"origin":"copy"},"data_type":{"origin":"string"},"err_node_id":"failed")j",
+               extra_fields, "},", GoJson("done"), "]")),
        NodeJson("done", Kind::kFinal, "[]"), NodeJson("failed", Kind::kFinal, "[]")});
 }
 
 TEST_F(CrossProcessTest, CopyCreatesATaskAndTheOriginalGoesOn) {
-  Deploy(ProcessJson(kCallee, {NodeJson("c_start", Kind::kStart, absl::StrCat("[", GoJson("wait"), "]")),
-                               NodeJson("wait", Kind::kNormal, R"([{"type":"api_callback"}])")}));
+  Deploy(ProcessJson(kCallee,
+                     {NodeJson("c_start", Kind::kStart, absl::StrCat("[", GoJson("wait"), "]")),
+                      NodeJson("wait", Kind::kNormal, R"([{"type":"api_callback"}])")}));
   Deploy(Copier("create"));
   TaskSnapshot task = Run(kCaller, R"({"target":"t-1","amount":5})", "orig");
   EXPECT_EQ(task.node_id, "done");
@@ -258,11 +266,14 @@ TEST_F(CrossProcessTest, CopyChainWithWaitingInBetweenIsNoLoop) {
   Deploy(ProcessJson(
       kCaller,
       {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("wait"), "]")),
-       SemaphoreNodeJson("wait", Kind::kNormal, "[]", absl::StrCat("[", TimeJson("1", "sec", "copy"), "]")),
-       NodeJson("copy", Kind::kNormal,
-                absl::StrCat(R"j([{"type":"go_if_const","to_node_id":"done","conditions":[{"param":"n","fun":"more_or_eq","const":"60","cast":"number"}]},)j",
-                             R"j({"type":"api_copy","mode":"create","conv_id":1,"ref":"","group":"","data":{"n":"$.math({{n}}+1)"},"data_type":{"n":"number"},"err_node_id":"failed"},)j",
-                             GoJson("done"), "]")),
+       SemaphoreNodeJson("wait", Kind::kNormal, "[]",
+                         absl::StrCat("[", TimeJson("1", "sec", "copy"), "]")),
+       NodeJson(
+           "copy", Kind::kNormal,
+           absl::StrCat(
+               R"j([{"type":"go_if_const","to_node_id":"done","conditions":[{"param":"n","fun":"more_or_eq","const":"60","cast":"number"}]},)j",
+               R"j({"type":"api_copy","mode":"create","conv_id":1,"ref":"","group":"","data":{"n":"$.math({{n}}+1)"},"data_type":{"n":"number"},"err_node_id":"failed"},)j",
+               GoJson("done"), "]")),
        NodeJson("done", Kind::kFinal, "[]"), NodeJson("failed", Kind::kFinal, "[]")}));
   Run(kCaller, R"({"n":0})");
   EngineStats stats = engine_->Stats();
@@ -281,10 +292,11 @@ TEST_F(CrossProcessTest, CopyIntoAProcessThatIsNotDeployedFails) {
 }
 
 TEST_F(CrossProcessTest, ModifyModeReleasesATaskWaitingInACallback) {
-  Deploy(ProcessJson(kCallee, {NodeJson("c_start", Kind::kStart, absl::StrCat("[", GoJson("wait"), "]")),
-                               NodeJson("wait", Kind::kNormal,
-                                        absl::StrCat(R"([{"type":"api_callback"},)", GoJson("released"), "]")),
-                               NodeJson("released", Kind::kFinal, "[]")}));
+  Deploy(ProcessJson(
+      kCallee, {NodeJson("c_start", Kind::kStart, absl::StrCat("[", GoJson("wait"), "]")),
+                NodeJson("wait", Kind::kNormal,
+                         absl::StrCat(R"([{"type":"api_callback"},)", GoJson("released"), "]")),
+                NodeJson("released", Kind::kFinal, "[]")}));
   Deploy(Copier("modify", R"j(,"is_sync":true)j"));
   absl::StatusOr<std::string> target = engine_->CreateTask(kCallee, "t-1", R"({"a":1})");
   ASSERT_TRUE(target.ok());
@@ -310,8 +322,9 @@ TEST_F(CrossProcessTest, ModifyModeReleasesATaskWaitingInACallback) {
 
 TEST_F(CrossProcessTest, SyncModifyOfATaskNotInACallbackFails) {
   // The target waits in a delay node, not in a callback.
-  Deploy(ProcessJson(kCallee, {NodeJson("c_start", Kind::kStart, absl::StrCat("[", GoJson("wait"), "]")),
-                               NodeJson("wait", Kind::kNormal, "[]")}));
+  Deploy(ProcessJson(kCallee,
+                     {NodeJson("c_start", Kind::kStart, absl::StrCat("[", GoJson("wait"), "]")),
+                      NodeJson("wait", Kind::kNormal, "[]")}));
   Deploy(Copier("modify", R"j(,"is_sync":true)j"));
   ASSERT_TRUE(engine_->CreateTask(kCallee, "t-1", "{}").ok());
   ASSERT_TRUE(engine_->WaitIdle(absl::Seconds(10)).ok());
@@ -332,18 +345,24 @@ TEST_F(CrossProcessTest, SyncModifyOfATaskNotInACallbackFails) {
 constexpr int64_t kQueueConv = 5;
 
 TEST_F(CrossProcessTest, QueuePullsOldestFirstAndReportsAnEmptyQueue) {
-  Deploy(ProcessJson(kQueueConv,
-                     {NodeJson("q_start", Kind::kStart, absl::StrCat("[", GoJson("queue"), "]")),
-                      NodeJson("queue", Kind::kNormal,
-                               absl::StrCat(R"j([{"type":"api_queue","data":{"queued_by":"q"},"data_type":{"queued_by":"string"}},)j",
-                                            GoJson("pulled"), "]")),
-                      NodeJson("pulled", Kind::kFinal, "[]")}));
-  Deploy(ProcessJson(kCaller,
-                     {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("get"), "]")),
-                      NodeJson("get", Kind::kNormal,
-                               absl::StrCat(R"j([{"type":"api_get_task","conv_id":5,"node_id":"queue","order_by":"ASC","err_node_id":"empty"},)j",
-                                            GoJson("got"), "]")),
-                      NodeJson("got", Kind::kFinal, "[]"), NodeJson("empty", Kind::kFinal, "[]")}));
+  Deploy(ProcessJson(
+      kQueueConv,
+      {NodeJson("q_start", Kind::kStart, absl::StrCat("[", GoJson("queue"), "]")),
+       NodeJson(
+           "queue", Kind::kNormal,
+           absl::StrCat(
+               R"j([{"type":"api_queue","data":{"queued_by":"q"},"data_type":{"queued_by":"string"}},)j",
+               GoJson("pulled"), "]")),
+       NodeJson("pulled", Kind::kFinal, "[]")}));
+  Deploy(ProcessJson(
+      kCaller,
+      {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("get"), "]")),
+       NodeJson(
+           "get", Kind::kNormal,
+           absl::StrCat(
+               R"j([{"type":"api_get_task","conv_id":5,"node_id":"queue","order_by":"ASC","err_node_id":"empty"},)j",
+               GoJson("got"), "]")),
+       NodeJson("got", Kind::kFinal, "[]"), NodeJson("empty", Kind::kFinal, "[]")}));
   TaskSnapshot first = Run(kQueueConv, R"({"n":1})");
   TaskSnapshot second = Run(kQueueConv, R"({"n":2})");
   EXPECT_EQ(first.park_reason, ParkReason::kQueue);
@@ -366,32 +385,40 @@ TEST_F(CrossProcessTest, QueuePullsOldestFirstAndReportsAnEmptyQueue) {
 }
 
 TEST_F(CrossProcessTest, QueuedTaskThatLeftByItsTimerIsNotPulled) {
-  Deploy(ProcessJson(kQueueConv,
-                     {NodeJson("q_start", Kind::kStart, absl::StrCat("[", GoJson("queue"), "]")),
-                      SemaphoreNodeJson("queue", Kind::kNormal,
-                                        absl::StrCat(R"j([{"type":"api_queue"},)j", GoJson("pulled"), "]"),
-                                        absl::StrCat("[", TimeJson("30", "sec", "expired"), "]")),
-                      NodeJson("pulled", Kind::kFinal, "[]"), NodeJson("expired", Kind::kFinal, "[]")}));
-  Deploy(ProcessJson(kCaller,
-                     {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("get"), "]")),
-                      NodeJson("get", Kind::kNormal,
-                               absl::StrCat(R"j([{"type":"api_get_task","conv_id":5,"node_id":"queue","err_node_id":"empty"},)j",
-                                            GoJson("got"), "]")),
-                      NodeJson("got", Kind::kFinal, "[]"), NodeJson("empty", Kind::kFinal, "[]")}));
+  Deploy(ProcessJson(
+      kQueueConv,
+      {NodeJson("q_start", Kind::kStart, absl::StrCat("[", GoJson("queue"), "]")),
+       SemaphoreNodeJson("queue", Kind::kNormal,
+                         absl::StrCat(R"j([{"type":"api_queue"},)j", GoJson("pulled"), "]"),
+                         absl::StrCat("[", TimeJson("30", "sec", "expired"), "]")),
+       NodeJson("pulled", Kind::kFinal, "[]"), NodeJson("expired", Kind::kFinal, "[]")}));
+  Deploy(ProcessJson(
+      kCaller,
+      {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("get"), "]")),
+       NodeJson(
+           "get", Kind::kNormal,
+           absl::StrCat(
+               R"j([{"type":"api_get_task","conv_id":5,"node_id":"queue","err_node_id":"empty"},)j",
+               GoJson("got"), "]")),
+       NodeJson("got", Kind::kFinal, "[]"), NodeJson("empty", Kind::kFinal, "[]")}));
   TaskSnapshot queued = Run(kQueueConv, "{}");
   EXPECT_EQ(queued.node_id, "expired");  // virtual time ran its timer
   EXPECT_EQ(Run(kCaller, "{}").node_id, "empty");
 }
 
 TEST_F(CrossProcessTest, GetTaskFromANodeThatIsNoQueue) {
-  Deploy(ProcessJson(kQueueConv, {NodeJson("q_start", Kind::kStart, absl::StrCat("[", GoJson("plain"), "]")),
-                                  NodeJson("plain", Kind::kNormal, "[]")}));
-  Deploy(ProcessJson(kCaller,
-                     {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("get"), "]")),
-                      NodeJson("get", Kind::kNormal,
-                               absl::StrCat(R"j([{"type":"api_get_task","conv_id":5,"node_id":"plain","err_node_id":"empty"},)j",
-                                            GoJson("got"), "]")),
-                      NodeJson("got", Kind::kFinal, "[]"), NodeJson("empty", Kind::kFinal, "[]")}));
+  Deploy(ProcessJson(kQueueConv,
+                     {NodeJson("q_start", Kind::kStart, absl::StrCat("[", GoJson("plain"), "]")),
+                      NodeJson("plain", Kind::kNormal, "[]")}));
+  Deploy(ProcessJson(
+      kCaller,
+      {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("get"), "]")),
+       NodeJson(
+           "get", Kind::kNormal,
+           absl::StrCat(
+               R"j([{"type":"api_get_task","conv_id":5,"node_id":"plain","err_node_id":"empty"},)j",
+               GoJson("got"), "]")),
+       NodeJson("got", Kind::kFinal, "[]"), NodeJson("empty", Kind::kFinal, "[]")}));
   TaskSnapshot task = Run(kCaller, "{}");
   EXPECT_EQ(task.node_id, "empty");
   EXPECT_EQ(Field(task.data, "__conveyor_queue_return_type_tag__"), "\"queue_wrong_logic\"");

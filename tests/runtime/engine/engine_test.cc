@@ -79,8 +79,8 @@ TEST(EngineTest, RoutesTasksToFinalNodes) {
   EXPECT_EQ(NodeNamed(*stats, "small").finished, 34);  // 0..99
   EXPECT_EQ(NodeNamed(*stats, "check").tasks, 0);
 
-  absl::StatusOr<TaskSnapshot> shown = engine->ShowTask(TaskKey::ByObjId(
-      *engine->CreateTask(kConv, "", R"j({"amount":"500"})j")));
+  absl::StatusOr<TaskSnapshot> shown =
+      engine->ShowTask(TaskKey::ByObjId(*engine->CreateTask(kConv, "", R"j({"amount":"500"})j")));
   ASSERT_TRUE(shown.ok());
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(30)).ok());
   shown = engine->ShowTask(TaskKey::ByObjId(shown->obj_id));
@@ -114,10 +114,11 @@ TEST(EngineTest, ObjIdsAreUniqueHex) {
 TEST(EngineTest, RefIsUniqueAmongActiveTasksAndFreedByFinal) {
   auto engine = OpenEngine();
   // start -> wait (no exit: the task stays).
-  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
-                                                   absl::StrCat("[", GoJson("wait"), "]")),
-                                          NodeJson("wait", Kind::kNormal, "[]"),
-                                          NodeJson("end", Kind::kFinal, "[]")}));
+  MustDeploy(
+      *engine,
+      ProcessJson(kConv,
+                  {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("wait"), "]")),
+                   NodeJson("wait", Kind::kNormal, "[]"), NodeJson("end", Kind::kFinal, "[]")}));
   ASSERT_TRUE(engine->CreateTask(kConv, "r1", "{}").ok());
   absl::StatusOr<std::string> duplicate = engine->CreateTask(kConv, "r1", "{}");
   EXPECT_EQ(duplicate.status().code(), absl::StatusCode::kAlreadyExists);
@@ -178,11 +179,11 @@ TEST(EngineTest, SetParamWritesTypedValues) {
       "extra":{"total":"$.math({{price}}*{{qty}})","who":"{{first}}_{{last}}","cfg":"{\"a\":1}","nested.x[1]":"7"},
       "extra_type":{"total":"number","who":"string","cfg":"object","nested.x[1]":"number"},
       "err_node_id":"err"},{"type":"go","to_node_id":"end"}])j";
-  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
-                                                   absl::StrCat("[", GoJson("set"), "]")),
-                                          NodeJson("set", Kind::kNormal, set),
-                                          NodeJson("err", Kind::kFinal, "[]"),
-                                          NodeJson("end", Kind::kFinal, "[]")}));
+  MustDeploy(
+      *engine,
+      ProcessJson(kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("set"), "]")),
+                          NodeJson("set", Kind::kNormal, set), NodeJson("err", Kind::kFinal, "[]"),
+                          NodeJson("end", Kind::kFinal, "[]")}));
   absl::StatusOr<std::string> id =
       engine->CreateTask(kConv, "", R"j({"price":2.5,"qty":4,"first":"Ann","last":"Lee"})j");
   ASSERT_TRUE(id.ok());
@@ -234,8 +235,7 @@ TEST(EngineTest, SetParamKeyThatIsNotAPathFailsWithWrongKey) {
     EXPECT_EQ(Field(task.data, "__conveyor_set_param_return_type_tag__"),
               "\"set_param_wrong_key\"");
     EXPECT_EQ(Field(task.data, "__conveyor_set_param_return_type_error__"), "\"software\"");
-    EXPECT_THAT(Field(task.data, "__conveyor_set_param_return_description__"),
-                HasSubstr("a..b"));
+    EXPECT_THAT(Field(task.data, "__conveyor_set_param_return_description__"), HasSubstr("a..b"));
     EXPECT_EQ(Field(task.data, "ok"), "<missing>");
     EXPECT_EQ(Field(task.data, "a"), "<missing>");
   }
@@ -249,11 +249,10 @@ TEST(EngineTest, SetParamKeyThatIsNotAPathFailsWithWrongKey) {
 TEST(EngineTest, EmptyLinkStopsTheTaskAsUnroutable) {
   auto engine = OpenEngine();
   absl::StatusOr<DeployResult> deployed = engine->Deploy(
-      "t.json", ProcessJson(kConv, {NodeJson("start", Kind::kStart,
-                                             absl::StrCat("[", GoJson("next"), "]")),
-                                    NodeJson("next", Kind::kNormal,
-                                             absl::StrCat("[", GoJson(""), "]")),
-                                    NodeJson("end", Kind::kFinal, "[]")}));
+      "t.json",
+      ProcessJson(kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("next"), "]")),
+                          NodeJson("next", Kind::kNormal, absl::StrCat("[", GoJson(""), "]")),
+                          NodeJson("end", Kind::kFinal, "[]")}));
   ASSERT_TRUE(deployed.ok()) << deployed.status();
   EXPECT_FALSE(deployed->warnings.empty());
   absl::StatusOr<std::string> id = engine->CreateTask(kConv, "r", R"j({"a":1})j");
@@ -280,12 +279,11 @@ TEST(EngineTest, NodeCountOfAFinalNodeIsTheTasksThatFinishedThere) {
       {"type":"go_if_const","to_node_id":"gone",
        "conditions":[{"param":"drop","const":"true","fun":"eq","cast":"boolean"}]},
       {"type":"go","to_node_id":"end"}])j";
-  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
-                                                   absl::StrCat("[", GoJson("read"), "]")),
-                                          NodeJson("read", Kind::kNormal, read),
-                                          NodeJson("end", Kind::kFinal, "[]"),
-                                          NodeJson("gone", Kind::kFinal, "[]",
-                                                   R"j({"save_task":false})j")}));
+  MustDeploy(*engine,
+             ProcessJson(
+                 kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("read"), "]")),
+                         NodeJson("read", Kind::kNormal, read), NodeJson("end", Kind::kFinal, "[]"),
+                         NodeJson("gone", Kind::kFinal, "[]", R"j({"save_task":false})j")}));
   std::vector<std::string> ids;
   for (int i = 0; i < 4; ++i) {  // one at a time: each sees the ones before
     absl::StatusOr<std::string> id =
@@ -330,10 +328,11 @@ TEST(EngineTest, ErrorWithoutErrNodeStopsTheTask) {
   auto engine = OpenEngine(options);
   std::string set = R"j([{"type":"set_param","extra":{"n":"{{x}}"},"extra_type":{"n":"number"}},
                         {"type":"go","to_node_id":"end"}])j";
-  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
-                                                   absl::StrCat("[", GoJson("set"), "]")),
-                                          NodeJson("set", Kind::kNormal, set),
-                                          NodeJson("end", Kind::kFinal, "[]")}));
+  MustDeploy(
+      *engine,
+      ProcessJson(kConv,
+                  {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("set"), "]")),
+                   NodeJson("set", Kind::kNormal, set), NodeJson("end", Kind::kFinal, "[]")}));
   absl::StatusOr<std::string> bad = engine->CreateTask(kConv, "bad", R"j({"x":"abc"})j");
   absl::StatusOr<std::string> good = engine->CreateTask(kConv, "good", R"j({"x":"12"})j");
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
@@ -357,14 +356,13 @@ TEST(EngineTest, LoopGuardStopsAndModifyResumes) {
   options.loop_limit = 5;
   auto engine = OpenEngine(options);
   // spin -> spin until "done" is set.
-  MustDeploy(*engine,
-             ProcessJson(kConv, {NodeJson("start", Kind::kStart,
-                                          absl::StrCat("[", GoJson("spin"), "]")),
-                                 NodeJson("spin", Kind::kNormal,
-                                          absl::StrCat("[", IfJson("done", "eq", "yes", "string",
-                                                                   "end"),
-                                                       ",", GoJson("spin"), "]")),
-                                 NodeJson("end", Kind::kFinal, "[]")}));
+  MustDeploy(
+      *engine,
+      ProcessJson(kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("spin"), "]")),
+                          NodeJson("spin", Kind::kNormal,
+                                   absl::StrCat("[", IfJson("done", "eq", "yes", "string", "end"),
+                                                ",", GoJson("spin"), "]")),
+                          NodeJson("end", Kind::kFinal, "[]")}));
   absl::StatusOr<std::string> id = engine->CreateTask(kConv, "loop", "{}");
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
   TaskSnapshot task = *engine->ShowTask(TaskKey::ByObjId(*id));
@@ -389,11 +387,11 @@ TEST(EngineTest, TaskSizeLimitFailsTheWritingLogic) {
   std::string set = R"j([{"type":"set_param","extra":{"copy":"{{blob}}{{blob}}"},
                          "extra_type":{"copy":"string"},"err_node_id":"err"},
                         {"type":"go","to_node_id":"end"}])j";
-  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
-                                                   absl::StrCat("[", GoJson("set"), "]")),
-                                          NodeJson("set", Kind::kNormal, set),
-                                          NodeJson("err", Kind::kFinal, "[]"),
-                                          NodeJson("end", Kind::kFinal, "[]")}));
+  MustDeploy(
+      *engine,
+      ProcessJson(kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("set"), "]")),
+                          NodeJson("set", Kind::kNormal, set), NodeJson("err", Kind::kFinal, "[]"),
+                          NodeJson("end", Kind::kFinal, "[]")}));
   absl::StatusOr<std::string> id =
       engine->CreateTask(kConv, "", absl::StrCat("{\"blob\":\"", std::string(80, 'b'), "\"}"));
   ASSERT_TRUE(id.ok());
@@ -430,11 +428,11 @@ TEST(EngineTest, SumsAccumulateAndReset) {
                         {"type":"go","to_node_id":"read"}])j";
   std::string read = R"j([{"type":"set_param","extra":{"seen":"{{node[sum].n}}"},
                           "extra_type":{"seen":"number"}},{"type":"go","to_node_id":"end"}])j";
-  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
-                                                   absl::StrCat("[", GoJson("sum"), "]")),
-                                          NodeJson("sum", Kind::kNormal, sum),
-                                          NodeJson("read", Kind::kNormal, read),
-                                          NodeJson("end", Kind::kFinal, "[]")}));
+  MustDeploy(*engine,
+             ProcessJson(
+                 kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("sum"), "]")),
+                         NodeJson("sum", Kind::kNormal, sum), NodeJson("read", Kind::kNormal, read),
+                         NodeJson("end", Kind::kFinal, "[]")}));
   for (int i = 1; i <= 200; ++i) {
     ASSERT_TRUE(engine->CreateTask(kConv, "", absl::StrCat("{\"amount\":", i, "}")).ok());
   }
@@ -462,13 +460,12 @@ TEST(EngineTest, UnsupportedLogicLeavesByErrNode) {
   auto engine = OpenEngine();
   std::string db = R"j([{"type":"db_call","err_node_id":"err"},{"type":"go","to_node_id":"end"}])j";
   absl::StatusOr<DeployResult> deployed = engine->Deploy(
-      "t.json", ProcessJson(kConv, {NodeJson("start", Kind::kStart,
-                                             absl::StrCat("[", GoJson("db"), "]")),
-                                    NodeJson("db", Kind::kNormal, db),
-                                    NodeJson("err", Kind::kEscalation,
-                                             absl::StrCat("[", GoJson("fail"), "]")),
-                                    NodeJson("fail", Kind::kFinal, "[]"),
-                                    NodeJson("end", Kind::kFinal, "[]")}));
+      "t.json",
+      ProcessJson(kConv,
+                  {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("db"), "]")),
+                   NodeJson("db", Kind::kNormal, db),
+                   NodeJson("err", Kind::kEscalation, absl::StrCat("[", GoJson("fail"), "]")),
+                   NodeJson("fail", Kind::kFinal, "[]"), NodeJson("end", Kind::kFinal, "[]")}));
   ASSERT_TRUE(deployed.ok()) << deployed.status();
   bool warned = false;
   for (const Diagnostic& warning : deployed->warnings) {
@@ -485,10 +482,10 @@ TEST(EngineTest, UnsupportedLogicLeavesByErrNode) {
 
 TEST(EngineTest, FinalNodeDropsTaskWhenSaveTaskIsFalse) {
   auto engine = OpenEngine();
-  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
-                                                   absl::StrCat("[", GoJson("end"), "]")),
-                                          NodeJson("end", Kind::kFinal, "[]",
-                                                   R"j({"save_task":false})j")}));
+  MustDeploy(
+      *engine,
+      ProcessJson(kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("end"), "]")),
+                          NodeJson("end", Kind::kFinal, "[]", R"j({"save_task":false})j")}));
   absl::StatusOr<std::string> id = engine->CreateTask(kConv, "x", "{}");
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
   EXPECT_EQ(engine->ShowTask(TaskKey::ByObjId(*id)).status().code(), absl::StatusCode::kNotFound);
@@ -497,9 +494,10 @@ TEST(EngineTest, FinalNodeDropsTaskWhenSaveTaskIsFalse) {
 
 TEST(EngineTest, DeleteChecksTheNode) {
   auto engine = OpenEngine();
-  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
-                                                   absl::StrCat("[", GoJson("wait"), "]")),
-                                          NodeJson("wait", Kind::kNormal, "[]")}));
+  MustDeploy(
+      *engine,
+      ProcessJson(kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("wait"), "]")),
+                          NodeJson("wait", Kind::kNormal, "[]")}));
   absl::StatusOr<std::string> id = engine->CreateTask(kConv, "d", "{}");
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
   EXPECT_EQ(engine->DeleteTask(TaskKey::ByObjId(*id), "start").code(),
@@ -571,15 +569,13 @@ TEST(EngineTest, ParkedTaskResumesOnModify) {
   auto engine = OpenEngine(options);
   std::string wait = R"j([{"type":"wait_here"},{"type":"go","to_node_id":"check"}])j";
   MustDeploy(*engine,
-             ProcessJson(kConv, {NodeJson("start", Kind::kStart,
-                                          absl::StrCat("[", GoJson("wait"), "]")),
-                                 NodeJson("wait", Kind::kNormal, wait),
-                                 NodeJson("check", Kind::kNormal,
-                                          absl::StrCat("[", IfJson("ok", "eq", "true", "boolean",
-                                                                   "yes"),
-                                                       ",", GoJson("no"), "]")),
-                                 NodeJson("yes", Kind::kFinal, "[]"),
-                                 NodeJson("no", Kind::kFinal, "[]")}));
+             ProcessJson(
+                 kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("wait"), "]")),
+                         NodeJson("wait", Kind::kNormal, wait),
+                         NodeJson("check", Kind::kNormal,
+                                  absl::StrCat("[", IfJson("ok", "eq", "true", "boolean", "yes"),
+                                               ",", GoJson("no"), "]")),
+                         NodeJson("yes", Kind::kFinal, "[]"), NodeJson("no", Kind::kFinal, "[]")}));
   ASSERT_TRUE(engine->CreateTask(kConv, "cb", R"j({"a":1})j").ok());
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
   EXPECT_EQ(engine->ShowTask(TaskKey::ByRef(kConv, "cb"))->park_reason, ParkReason::kCallback);
@@ -594,18 +590,19 @@ TEST(EngineTest, ApiCallbackWaitsForAModify) {
   auto engine = OpenEngine();
   std::string wait = R"j([{"type":"api_callback","is_sync":false,"obj_id_path":""},
                           {"type":"go","to_node_id":"end"}])j";
-  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
-                                                   absl::StrCat("[", GoJson("wait"), "]")),
-                                          NodeJson("wait", Kind::kNormal, wait),
-                                          NodeJson("end", Kind::kFinal, "[]")}));
+  MustDeploy(
+      *engine,
+      ProcessJson(kConv,
+                  {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("wait"), "]")),
+                   NodeJson("wait", Kind::kNormal, wait), NodeJson("end", Kind::kFinal, "[]")}));
   absl::StatusOr<std::string> id = engine->CreateTask(kConv, "order-1", R"j({"a":1})j");
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
   TaskSnapshot task = *engine->ShowTask(TaskKey::ByObjId(*id));
   EXPECT_EQ(task.node_id, "wait");
   EXPECT_EQ(task.park_reason, ParkReason::kCallback);
   // A show does not release it; a modify does, with its data merged.
-  ASSERT_TRUE(engine->ModifyTask(TaskKey::ByRef(kConv, "order-1"), R"j({"paid":true,"a":2})j")
-                  .ok());
+  ASSERT_TRUE(
+      engine->ModifyTask(TaskKey::ByRef(kConv, "order-1"), R"j({"paid":true,"a":2})j").ok());
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
   task = *engine->ShowTask(TaskKey::ByObjId(*id));
   EXPECT_EQ(task.node_id, "end");
@@ -649,9 +646,9 @@ TEST(EngineTest, DeployErrorsAreLocated) {
   EXPECT_THAT(bad.status().message(), HasSubstr("bad.json"));
   std::string bad_template = R"j([{"type":"set_param","extra":{"a":"{{}}"},
                                   "extra_type":{"a":"string"}},{"type":"go","to_node_id":"end"}])j";
-  bad = engine->Deploy("tpl.json", ProcessJson(kConv, {NodeJson("start", Kind::kStart,
-                                                                bad_template),
-                                                       NodeJson("end", Kind::kFinal, "[]")}));
+  bad =
+      engine->Deploy("tpl.json", ProcessJson(kConv, {NodeJson("start", Kind::kStart, bad_template),
+                                                     NodeJson("end", Kind::kFinal, "[]")}));
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(bad.status().message(), HasSubstr("node \"start\""));
   EXPECT_EQ(engine->CreateTask(kConv, "", "{}").status().code(), absl::StatusCode::kNotFound);
@@ -740,8 +737,14 @@ TEST(EngineTest, OpenRefusesBadOptionsNamingTheField) {
       {"api_default_max_threads", [](EngineOptions& o) { o.api_default_max_threads = -2; }},
       {"api_max_in_flight", [](EngineOptions& o) { o.api_max_in_flight = 0; }},
       {"api_max_in_flight", [](EngineOptions& o) { o.api_max_in_flight = -200; }},
-      {"variables", [](EngineOptions& o) { o.variables = {{"", "1"}}; }},
-      {"variables", [](EngineOptions& o) { o.variables = {{"A", "1"}, {"@A", "2"}}; }},
+      {"variables",
+       [](EngineOptions& o) {
+         o.variables = {{"", "1"}};
+       }},
+      {"variables",
+       [](EngineOptions& o) {
+         o.variables = {{"A", "1"}, {"@A", "2"}};
+       }},
   };
   for (const BadOption& bad : cases) {
     EngineOptions options;
@@ -751,9 +754,9 @@ TEST(EngineTest, OpenRefusesBadOptionsNamingTheField) {
     EXPECT_EQ(engine.status().code(), absl::StatusCode::kInvalidArgument) << engine.status();
     // "EngineOptions::FIELD is VALUE: why" (variables: "EngineOptions::variables: why").
     const std::string message(engine.status().message());
-    EXPECT_THAT(message, ::testing::StartsWith(absl::StrCat(
-                             "EngineOptions::", bad.field,
-                             bad.field == "variables" ? ": " : " is ")));
+    EXPECT_THAT(message,
+                ::testing::StartsWith(absl::StrCat("EngineOptions::", bad.field,
+                                                   bad.field == "variables" ? ": " : " is ")));
     if (bad.field != "variables") {
       EXPECT_THAT(message, HasSubstr(": must be"));
     }

@@ -2,6 +2,8 @@
 // thread, per-logic `max_in_flight` and the engine-wide cap hold and keep
 // the order, a request that waited too long for a slot expires, and an
 // answer for a task that has left (timer, delete) is dropped.
+#include "convey/http.h"
+
 #include <atomic>
 #include <deque>
 #include <memory>
@@ -13,7 +15,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "convey/engine.h"
-#include "convey/http.h"
 #include "gtest/gtest.h"
 #include "logics/builtin.h"
 #include "simdjson.h"
@@ -149,14 +150,14 @@ class HttpEngineTest : public ::testing::Test {
     // start -> a [fetch3] -> b [fetch1] -> done; errors -> failed.
     absl::StatusOr<DeployResult> deployed = engine_->Deploy(
         "http.json",
-        ProcessJson(kConv, {NodeJson("start", Kind::kStart, "[" + GoJson("a") + "]"),
-                            SemaphoreNodeJson("a", Kind::kNormal,
-                                              "[{\"type\":\"fetch3\"}," + GoJson("done") + "]",
-                                              fetch_semaphores),
-                            NodeJson("b", Kind::kNormal, "[{\"type\":\"fetch1\"}," + GoJson("done") + "]"),
-                            NodeJson("done", Kind::kFinal, "[]"),
-                            NodeJson("failed", Kind::kFinal, "[]"),
-                            NodeJson("late", Kind::kFinal, "[]")}));
+        ProcessJson(
+            kConv,
+            {NodeJson("start", Kind::kStart, "[" + GoJson("a") + "]"),
+             SemaphoreNodeJson("a", Kind::kNormal, "[{\"type\":\"fetch3\"}," + GoJson("done") + "]",
+                               fetch_semaphores),
+             NodeJson("b", Kind::kNormal, "[{\"type\":\"fetch1\"}," + GoJson("done") + "]"),
+             NodeJson("done", Kind::kFinal, "[]"), NodeJson("failed", Kind::kFinal, "[]"),
+             NodeJson("late", Kind::kFinal, "[]")}));
     ASSERT_TRUE(deployed.ok()) << deployed.status();
   }
 

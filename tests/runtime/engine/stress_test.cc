@@ -37,23 +37,23 @@ int64_t TaskCount() {
 // amount > 100 -> big: sum it, mark it, then kind "a" -> big_a else big_other.
 // otherwise -> small: doubled = amount*2; doubled < 50 -> tiny else small_end.
 std::string StressScheme() {
-  std::string big = R"j([{"type":"api_sum","extra":[{"id":"total","name":"total","value":"{{amount}}"}]},
+  std::string big =
+      R"j([{"type":"api_sum","extra":[{"id":"total","name":"total","value":"{{amount}}"}]},
       {"type":"set_param","extra":{"route":"big"},"extra_type":{"route":"string"}},)j" +
-                    IfJson("kind", "eq", "a", "string", "big_a") + "," + GoJson("big_other") + "]";
-  std::string small = R"j([{"type":"set_param","extra":{"route":"small","doubled":"$.math({{amount}}*2)"},
+      IfJson("kind", "eq", "a", "string", "big_a") + "," + GoJson("big_other") + "]";
+  std::string small =
+      R"j([{"type":"set_param","extra":{"route":"small","doubled":"$.math({{amount}}*2)"},
       "extra_type":{"route":"string","doubled":"number"},"err_node_id":"broken"},)j" +
-                      IfJson("doubled", "less", "50", "number", "tiny") + "," +
-                      GoJson("small_end") + "]";
+      IfJson("doubled", "less", "50", "number", "tiny") + "," + GoJson("small_end") + "]";
   return ProcessJson(
-      kConv,
-      {NodeJson("start", Kind::kStart, "[" + GoJson("classify") + "]"),
-       NodeJson("classify", Kind::kNormal,
-                "[" + IfJson("amount", "more", "100", "number", "big") + "," + GoJson("small") +
-                    "]"),
-       NodeJson("big", Kind::kNormal, big), NodeJson("small", Kind::kNormal, small),
-       NodeJson("big_a", Kind::kFinal, "[]"), NodeJson("big_other", Kind::kFinal, "[]"),
-       NodeJson("tiny", Kind::kFinal, "[]"), NodeJson("small_end", Kind::kFinal, "[]"),
-       NodeJson("broken", Kind::kFinal, "[]")});
+      kConv, {NodeJson("start", Kind::kStart, "[" + GoJson("classify") + "]"),
+              NodeJson("classify", Kind::kNormal,
+                       "[" + IfJson("amount", "more", "100", "number", "big") + "," +
+                           GoJson("small") + "]"),
+              NodeJson("big", Kind::kNormal, big), NodeJson("small", Kind::kNormal, small),
+              NodeJson("big_a", Kind::kFinal, "[]"), NodeJson("big_other", Kind::kFinal, "[]"),
+              NodeJson("tiny", Kind::kFinal, "[]"), NodeJson("small_end", Kind::kFinal, "[]"),
+              NodeJson("broken", Kind::kFinal, "[]")});
 }
 
 std::string Expected(int64_t amount, const std::string& kind) {

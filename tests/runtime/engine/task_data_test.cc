@@ -38,7 +38,7 @@ std::unique_ptr<Engine> OpenEngine() {
 // A repeated key "k" at one depth of task data.
 struct Shape {
   std::string name;
-  std::string path;                       // of "k", as a template reads it
+  std::string path;                         // of "k", as a template reads it
   std::string (*wrap)(const std::string&);  // members of k's object -> data
 };
 
@@ -73,10 +73,10 @@ std::string ReadingScheme(const std::string& path) {
       R"(}}"},"extra_type":{"copy":"number"}},)",
       R"({"type":"api_sum","extra":[{"id":"total","name":"total","value":"{{)", path, R"(}}"}]},)",
       IfJson(path, "eq", "5", "number", "five"), ",", GoJson("other"), "]");
-  return ProcessJson(kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("read"), "]")),
-                             NodeJson("read", Kind::kNormal, read),
-                             NodeJson("five", Kind::kFinal, "[]"),
-                             NodeJson("other", Kind::kFinal, "[]")});
+  return ProcessJson(kConv,
+                     {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("read"), "]")),
+                      NodeJson("read", Kind::kNormal, read), NodeJson("five", Kind::kFinal, "[]"),
+                      NodeJson("other", Kind::kFinal, "[]")});
 }
 
 TEST(TaskDataRepeatedKeys, CreateCollapsesSameValuesAtEveryDepth) {
@@ -107,9 +107,8 @@ TEST(TaskDataRepeatedKeys, CreateRefusesDifferentValuesAtEveryDepth) {
     absl::StatusOr<std::string> id = engine->CreateTask(kConv, "r", data);
     EXPECT_EQ(id.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(id.status().message(),
-              absl::StrCat("task data repeats the key \"k\" with different values (at ",
-                           shape.path, ", bytes ", data.find("\"k\""), " and ",
-                           data.rfind("\"k\""), ")"));
+              absl::StrCat("task data repeats the key \"k\" with different values (at ", shape.path,
+                           ", bytes ", data.find("\"k\""), " and ", data.rfind("\"k\""), ")"));
     EXPECT_EQ(engine->Stats().tasks_created, 0);
     // The ref was not taken.
     EXPECT_TRUE(engine->CreateTask(kConv, "r", shape.wrap(R"("k":5)")).ok());
@@ -118,9 +117,9 @@ TEST(TaskDataRepeatedKeys, CreateRefusesDifferentValuesAtEveryDepth) {
 
 // start -> wait (no exit): modify merges into a parked task.
 std::string WaitingScheme() {
-  return ProcessJson(kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("wait"), "]")),
-                             NodeJson("wait", Kind::kNormal, "[]"),
-                             NodeJson("end", Kind::kFinal, "[]")});
+  return ProcessJson(kConv,
+                     {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("wait"), "]")),
+                      NodeJson("wait", Kind::kNormal, "[]"), NodeJson("end", Kind::kFinal, "[]")});
 }
 
 TEST(TaskDataRepeatedKeys, ModifyFollowsTheSameRule) {
@@ -134,9 +133,9 @@ TEST(TaskDataRepeatedKeys, ModifyFollowsTheSameRule) {
     const std::string different = shape.wrap(R"("k":"x","k":"y")");
     absl::Status status = engine->ModifyTask(key, different);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_THAT(status.message(),
-                HasSubstr(absl::StrCat("repeats the key \"k\" with different values (at ",
-                                       shape.path)));
+    EXPECT_THAT(
+        status.message(),
+        HasSubstr(absl::StrCat("repeats the key \"k\" with different values (at ", shape.path)));
     EXPECT_EQ(engine->ShowTask(key)->data, R"({"a":1})");  // untouched
 
     ASSERT_TRUE(engine->ModifyTask(key, shape.wrap(R"("k":"x","k":"x")")).ok());
@@ -160,9 +159,9 @@ TEST(TaskDataRepeatedKeys, OpsCollapseSameValuesAndRefuseDifferentOnes) {
   auto engine = OpenEngine();
   ASSERT_TRUE(engine->Deploy("test.json", WaitingScheme()).ok());
   // Same value: the op's own keys and its data, at any depth.
-  std::string reply = HandleOps(*engine, 
-      R"({"ops":[{"type":"create","type":"create","obj":"task","conv_id":100,"ref":"a",)"
-      R"("data":{"o":[{"k":1,"k":1}],"o":[{"k":1}]}}]})");
+  std::string reply = HandleOps(
+      *engine, R"({"ops":[{"type":"create","type":"create","obj":"task","conv_id":100,"ref":"a",)"
+               R"("data":{"o":[{"k":1,"k":1}],"o":[{"k":1}]}}]})");
   EXPECT_THAT(reply, HasSubstr(R"("request_proc":"ok")")) << reply;
   EXPECT_THAT(reply, HasSubstr(R"("proc":"ok")")) << reply;
   EXPECT_EQ(engine->ShowTask(TaskKey::ByRef(kConv, "a"))->data, R"({"o":[{"k":1}]})");
@@ -171,9 +170,11 @@ TEST(TaskDataRepeatedKeys, OpsCollapseSameValuesAndRefuseDifferentOnes) {
       R"({"ops":[{"type":"modify","obj":"task","conv_id":100,"ref":"a","data":{"o":{"k":1,"k":2}}}]})";
   reply = HandleOps(*engine, body);
   EXPECT_THAT(reply, HasSubstr(R"("request_proc":"format_error")")) << reply;
-  EXPECT_THAT(reply, HasSubstr(absl::StrCat(
-                         R"(the body repeats the key \"k\" with different values (at ops[0].data.o.k, bytes )",
-                         body.find("\"k\""), " and ", body.rfind("\"k\""), ")")))
+  EXPECT_THAT(
+      reply,
+      HasSubstr(absl::StrCat(
+          R"(the body repeats the key \"k\" with different values (at ops[0].data.o.k, bytes )",
+          body.find("\"k\""), " and ", body.rfind("\"k\""), ")")))
       << reply;
   EXPECT_EQ(engine->ShowTask(TaskKey::ByRef(kConv, "a"))->data, R"({"o":[{"k":1}]})");
 }

@@ -43,11 +43,10 @@ std::unique_ptr<Engine> OpenEngine(EngineOptions options) {
 std::string Scheme(const std::string& extra, const std::string& types) {
   const std::string start = absl::StrCat(
       R"([{"type":"set_param","extra":)", extra, R"(,"extra_type":)", types, "},",
-      IfJson("amount", "more", "{{env_var[@LIMIT]}}", "number", "big"), ",", GoJson("small"),
-      "]");
-  return ProcessJson(kConv, {NodeJson("start", Kind::kStart, start),
-                             NodeJson("big", Kind::kFinal, "[]"),
-                             NodeJson("small", Kind::kFinal, "[]")});
+      IfJson("amount", "more", "{{env_var[@LIMIT]}}", "number", "big"), ",", GoJson("small"), "]");
+  return ProcessJson(kConv,
+                     {NodeJson("start", Kind::kStart, start), NodeJson("big", Kind::kFinal, "[]"),
+                      NodeJson("small", Kind::kFinal, "[]")});
 }
 
 std::vector<std::string> Messages(const std::vector<Diagnostic>& diagnostics) {
@@ -66,8 +65,8 @@ TaskSnapshot RunOne(Engine& engine, const std::string& data) {
 TEST(ProjectVariables, SetParamAndConditionsReadThem) {
   EngineOptions options;
   options.variables = {
-      {"@API_URL", "https://pay.example.com"},            // given with its @
-      {"LIMIT", "100"},                                    // and without
+      {"@API_URL", "https://pay.example.com"},              // given with its @
+      {"LIMIT", "100"},                                     // and without
       {"limits", R"( {"max":[10,{"p":250}],"on":true} )"},  // JSON
       {"12345", "by id"},
       {"raw", "{not json"},  // RAW text that looks like JSON
@@ -133,9 +132,8 @@ TEST(ProjectVariables, BadNamesAndValuesAreRefusedAtOpen) {
   EngineOptions options;
   options.variables = {{"J", R"({"a":1,"a":1})"}};
   auto engine = OpenEngine(options);
-  ASSERT_TRUE(engine->Deploy("test.json", Scheme(R"({"j":"{{env_var[@J]}}"})",
-                                                 R"({"j":"object"})"))
-                  .ok());
+  ASSERT_TRUE(
+      engine->Deploy("test.json", Scheme(R"({"j":"{{env_var[@J]}}"})", R"({"j":"object"})")).ok());
   EXPECT_EQ(Field(RunOne(*engine, "{}").data, "j"), R"({"a":1})");
 }
 
@@ -150,9 +148,9 @@ TEST(ProjectVariables, LookupAnswersWhatTheMapDoesNotHold) {
     return std::nullopt;
   };
   auto engine = OpenEngine(options);
-  absl::StatusOr<DeployResult> deployed =
-      engine->Deploy("test.json", Scheme(R"({"a":"{{env_var[@DYN].a[1]}}","u":"<{{env_var[@U]}}>"})",
-                                         R"({"a":"number","u":"string"})"));
+  absl::StatusOr<DeployResult> deployed = engine->Deploy(
+      "test.json", Scheme(R"({"a":"{{env_var[@DYN].a[1]}}","u":"<{{env_var[@U]}}>"})",
+                          R"({"a":"number","u":"string"})"));
   ASSERT_TRUE(deployed.ok()) << deployed.status();
   // Deploy asked about DYN and U (U unset: warned); not about LIMIT.
   ASSERT_EQ(deployed->warnings.size(), 1u);
@@ -176,10 +174,9 @@ TEST(ProjectVariables, DeployWarnsOnceAboutEachUnsetVariable) {
   const std::string second = R"([{"type":"set_param","extra":{"b":"{{env_var[MISSING]}}",
       "d":"{{env_var[777]}}"},"extra_type":{"b":"string","d":"string"}},
       {"type":"go","to_node_id":"end"}])";
-  const std::string scheme =
-      ProcessJson(kConv, {NodeJson("start", Kind::kStart, first),
-                          NodeJson("second", Kind::kNormal, second),
-                          NodeJson("end", Kind::kFinal, "[]")});
+  const std::string scheme = ProcessJson(
+      kConv, {NodeJson("start", Kind::kStart, first), NodeJson("second", Kind::kNormal, second),
+              NodeJson("end", Kind::kFinal, "[]")});
   absl::StatusOr<DeployResult> deployed = engine->Deploy("vars.json", scheme);
   ASSERT_TRUE(deployed.ok()) << deployed.status();
   std::vector<std::string> warned;
@@ -199,8 +196,8 @@ TEST(ProjectVariables, DeployWarnsOnceAboutEachUnsetVariable) {
   // Inspecting has no variables: each one read is named.
   SchemeReport report = InspectScheme("vars.json", scheme);
   ASSERT_TRUE(report.ok());
-  EXPECT_THAT(Messages(report.warnings), ElementsAre(HasSubstr("\"@SET\""), HasSubstr("\"@MISSING\""),
-                                     HasSubstr("\"777\"")));
+  EXPECT_THAT(Messages(report.warnings),
+              ElementsAre(HasSubstr("\"@SET\""), HasSubstr("\"@MISSING\""), HasSubstr("\"777\"")));
   // One variable, and a file that reads none.
   EXPECT_THAT(
       Messages(InspectScheme("plain.json", Scheme(R"({"a":"1"})", R"({"a":"string"})")).warnings),

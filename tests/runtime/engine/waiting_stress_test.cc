@@ -47,26 +47,25 @@ TEST(WaitingStressTest, TimersAndCallbacksMoveEveryTaskExactlyOnce) {
   absl::StatusOr<std::unique_ptr<Engine>> opened = Engine::Open(options);
   ASSERT_TRUE(opened.ok());
   Engine& engine = **opened;
-  ASSERT_TRUE(engine
-                  .Deploy("stress.json",
-                          ProcessJson(kConv,
-                                      {NodeJson("start", Kind::kStart, "[" + GoJson("hold") + "]"),
-                                       SemaphoreNodeJson("hold", Kind::kNormal,
-                                                         "[{\"type\":\"api_callback\"}," +
-                                                             GoJson("released") + "]",
-                                                         "[" + TimeJson("\"{{wake}}\"", "sec", "timeout") + "]"),
-                                       NodeJson("released", Kind::kFinal, "[]",
-                                                R"({"save_task":false})"),
-                                       NodeJson("timeout", Kind::kFinal, "[]",
-                                                R"({"save_task":false})")}))
-                  .ok());
+  ASSERT_TRUE(
+      engine
+          .Deploy("stress.json",
+                  ProcessJson(
+                      kConv,
+                      {NodeJson("start", Kind::kStart, "[" + GoJson("hold") + "]"),
+                       SemaphoreNodeJson("hold", Kind::kNormal,
+                                         "[{\"type\":\"api_callback\"}," + GoJson("released") + "]",
+                                         "[" + TimeJson("\"{{wake}}\"", "sec", "timeout") + "]"),
+                       NodeJson("released", Kind::kFinal, "[]", R"({"save_task":false})"),
+                       NodeJson("timeout", Kind::kFinal, "[]", R"({"save_task":false})")}))
+          .ok());
   // The first `released` tasks wake at +2000 s, after every modify; the
   // others spread over the first 1000 s.
   const int64_t base = absl::ToUnixSeconds(kStart);
   for (int64_t i = 0; i < tasks; ++i) {
     const int64_t wake = i < released ? base + 2000 : base + 1 + (i * 7919) % 1000;
-    absl::StatusOr<std::string> id = engine.CreateTask(
-        kConv, absl::StrCat("t", i), absl::StrCat("{\"wake\":", wake, "}"));
+    absl::StatusOr<std::string> id =
+        engine.CreateTask(kConv, absl::StrCat("t", i), absl::StrCat("{\"wake\":", wake, "}"));
     ASSERT_TRUE(id.ok()) << id.status();
     if (i % 65536 == 0) {
       ASSERT_TRUE(engine.WaitIdle(absl::Seconds(300)).ok());

@@ -19,8 +19,8 @@
 namespace convey {
 namespace {
 
-using ::convey::testing::Field;
 using ::convey::testing::CountJson;
+using ::convey::testing::Field;
 using ::convey::testing::GoJson;
 using ::convey::testing::IfJson;
 using ::convey::testing::Kind;
@@ -67,9 +67,10 @@ bool Eventually(Done done) {
 
 // start -> wait (no logics; time semaphore `timer` -> done) -> done.
 std::string DelayScheme(const std::string& timer) {
-  return ProcessJson(kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("wait"), "]")),
-                             SemaphoreNodeJson("wait", Kind::kNormal, "[]", absl::StrCat("[", timer, "]")),
-                             NodeJson("done", Kind::kFinal, "[]")});
+  return ProcessJson(kConv,
+                     {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("wait"), "]")),
+                      SemaphoreNodeJson("wait", Kind::kNormal, "[]", absl::StrCat("[", timer, "]")),
+                      NodeJson("done", Kind::kFinal, "[]")});
 }
 
 TEST(TimeSemaphoreTest, ThirtyDayDelayRunsAtOnceOnTheVirtualClock) {
@@ -93,8 +94,8 @@ TEST(TimeSemaphoreTest, ThirtyDayDelayRunsAtOnceOnTheVirtualClock) {
 }
 
 TEST(TimeSemaphoreTest, DimensionsScaleTheValue) {
-  for (const auto& [dimension, seconds] :
-       std::vector<std::pair<std::string, int64_t>>{{"sec", 45}, {"min", 45 * 60}, {"hour", 45 * 3600}}) {
+  for (const auto& [dimension, seconds] : std::vector<std::pair<std::string, int64_t>>{
+           {"sec", 45}, {"min", 45 * 60}, {"hour", 45 * 3600}}) {
     VirtualClock clock(kStart);
     auto engine = OpenEngine(&clock);
     MustDeploy(*engine, DelayScheme(TimeJson("45", dimension, "done")));
@@ -183,9 +184,10 @@ TEST(TimeSemaphoreTest, ParkReasonsAreCountedPerNode) {
   VirtualClock clock(kStart);
   auto engine = OpenEngine(&clock);
   // Without a semaphore a delay node holds its tasks for good.
-  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart,
-                                                   absl::StrCat("[", GoJson("stuck"), "]")),
-                                          NodeJson("stuck", Kind::kNormal, "[]")}));
+  MustDeploy(
+      *engine,
+      ProcessJson(kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("stuck"), "]")),
+                          NodeJson("stuck", Kind::kNormal, "[]")}));
   ASSERT_TRUE(engine->CreateTask(kConv, "", "{}").ok());
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
   absl::StatusOr<ProcessStats> stats = engine->StatsFor(kConv);
@@ -197,11 +199,12 @@ TEST(TimeSemaphoreTest, ParkReasonsAreCountedPerNode) {
 // start -> hold [api_callback, go -> released]; time 100 s -> timeout.
 std::string CallbackWithTimeoutScheme() {
   return ProcessJson(
-      kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("hold"), "]")),
-              SemaphoreNodeJson("hold", Kind::kNormal,
-                                absl::StrCat("[{\"type\":\"api_callback\"},", GoJson("released"), "]"),
-                                absl::StrCat("[", TimeJson("100", "sec", "timeout"), "]")),
-              NodeJson("released", Kind::kFinal, "[]"), NodeJson("timeout", Kind::kFinal, "[]")});
+      kConv,
+      {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("hold"), "]")),
+       SemaphoreNodeJson("hold", Kind::kNormal,
+                         absl::StrCat("[{\"type\":\"api_callback\"},", GoJson("released"), "]"),
+                         absl::StrCat("[", TimeJson("100", "sec", "timeout"), "]")),
+       NodeJson("released", Kind::kFinal, "[]"), NodeJson("timeout", Kind::kFinal, "[]")});
 }
 
 TEST(FirstTransitionWinsTest, ModifyBeforeTheTimerCancelsIt) {
@@ -277,15 +280,17 @@ TEST(FirstTransitionWinsTest, ReEntryRestartsTheTimer) {
   ManualClock clock(kStart);
   auto engine = OpenEngine(&clock);
   // hold: [api_callback, if again == 1 -> hold (itself), go -> released]; time 100 s.
-  MustDeploy(*engine,
-             ProcessJson(kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("hold"), "]")),
-                                 SemaphoreNodeJson("hold", Kind::kNormal,
-                                                   absl::StrCat("[{\"type\":\"api_callback\"},",
-                                                                IfJson("again", "eq", "1", "number", "hold"),
-                                                                ",", GoJson("released"), "]"),
-                                                   absl::StrCat("[", TimeJson("100", "sec", "timeout"), "]")),
-                                 NodeJson("released", Kind::kFinal, "[]"),
-                                 NodeJson("timeout", Kind::kFinal, "[]")}));
+  MustDeploy(
+      *engine,
+      ProcessJson(
+          kConv,
+          {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("hold"), "]")),
+           SemaphoreNodeJson("hold", Kind::kNormal,
+                             absl::StrCat("[{\"type\":\"api_callback\"},",
+                                          IfJson("again", "eq", "1", "number", "hold"), ",",
+                                          GoJson("released"), "]"),
+                             absl::StrCat("[", TimeJson("100", "sec", "timeout"), "]")),
+           NodeJson("released", Kind::kFinal, "[]"), NodeJson("timeout", Kind::kFinal, "[]")}));
   absl::StatusOr<std::string> id = engine->CreateTask(kConv, "r1", "{}");
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
@@ -340,8 +345,7 @@ class FlakyLogic : public Logic {
 
 class FlakyFactory : public LogicFactory {
  public:
-  FlakyFactory(int failures, std::vector<absl::Time>* calls)
-      : failures_(failures), calls_(calls) {}
+  FlakyFactory(int failures, std::vector<absl::Time>* calls) : failures_(failures), calls_(calls) {}
   absl::string_view type() const override { return "flaky"; }
   absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
                                                 LogicBuilder& builder) const override {
@@ -366,17 +370,18 @@ TEST(RetryPatternTest, RetriesHappenAtTheRightVirtualTimes) {
   auto engine = OpenEngine(&clock, &registry);
   MustDeploy(
       *engine,
-      ProcessJson(
-          kConv,
-          {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("call"), "]")),
-           NodeJson("call", Kind::kNormal, absl::StrCat("[{\"type\":\"flaky\"},", GoJson("ok"), "]")),
-           NodeJson("escalation", Kind::kEscalation,
-                    absl::StrCat("[", IfJson("__conveyor_api_return_type_error__", "eq", "hardware",
-                                             "string", "delay"),
-                                 ",", GoJson("failed"), "]")),
-           SemaphoreNodeJson("delay", Kind::kNormal, "[]",
-                             absl::StrCat("[", TimeJson("30", "sec", "call"), "]")),
-           NodeJson("ok", Kind::kFinal, "[]"), NodeJson("failed", Kind::kFinal, "[]")}));
+      ProcessJson(kConv,
+                  {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("call"), "]")),
+                   NodeJson("call", Kind::kNormal,
+                            absl::StrCat("[{\"type\":\"flaky\"},", GoJson("ok"), "]")),
+                   NodeJson("escalation", Kind::kEscalation,
+                            absl::StrCat("[",
+                                         IfJson("__conveyor_api_return_type_error__", "eq",
+                                                "hardware", "string", "delay"),
+                                         ",", GoJson("failed"), "]")),
+                   SemaphoreNodeJson("delay", Kind::kNormal, "[]",
+                                     absl::StrCat("[", TimeJson("30", "sec", "call"), "]")),
+                   NodeJson("ok", Kind::kFinal, "[]"), NodeJson("failed", Kind::kFinal, "[]")}));
   absl::StatusOr<std::string> id = engine->CreateTask(kConv, "", "{}");
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
@@ -394,14 +399,16 @@ TEST(RetryPatternTest, RetriesHappenAtTheRightVirtualTimes) {
 TEST(CountSemaphoreTest, SignalsWhenTheCountReachesAndLeavesTheThreshold) {
   VirtualClock clock(kStart);
   auto engine = OpenEngine(&clock);
-  MustDeploy(*engine,
-             ProcessJson(kConv,
-                         {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("hold"), "]")),
-                          SemaphoreNodeJson("hold", Kind::kNormal,
-                                            absl::StrCat("[{\"type\":\"api_callback\"},", GoJson("out"), "]"),
-                                            absl::StrCat("[", CountJson("\"3\"", "alert"), "]")),
-                          NodeJson("alert", Kind::kEscalation, absl::StrCat("[", GoJson("alerts"), "]")),
-                          NodeJson("out", Kind::kFinal, "[]"), NodeJson("alerts", Kind::kFinal, "[]")}));
+  MustDeploy(
+      *engine,
+      ProcessJson(
+          kConv,
+          {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("hold"), "]")),
+           SemaphoreNodeJson("hold", Kind::kNormal,
+                             absl::StrCat("[{\"type\":\"api_callback\"},", GoJson("out"), "]"),
+                             absl::StrCat("[", CountJson("\"3\"", "alert"), "]")),
+           NodeJson("alert", Kind::kEscalation, absl::StrCat("[", GoJson("alerts"), "]")),
+           NodeJson("out", Kind::kFinal, "[]"), NodeJson("alerts", Kind::kFinal, "[]")}));
   auto signals = [&] {
     std::vector<std::string> seen;
     engine->ForEachTask([&](const TaskSnapshot& task) {
@@ -410,10 +417,12 @@ TEST(CountSemaphoreTest, SignalsWhenTheCountReachesAndLeavesTheThreshold) {
     std::sort(seen.begin(), seen.end());
     return seen;
   };
-  for (int i = 0; i < 2; ++i) ASSERT_TRUE(engine->CreateTask(kConv, absl::StrCat("r", i), "{}").ok());
+  for (int i = 0; i < 2; ++i)
+    ASSERT_TRUE(engine->CreateTask(kConv, absl::StrCat("r", i), "{}").ok());
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
   EXPECT_TRUE(signals().empty());
-  for (int i = 2; i < 5; ++i) ASSERT_TRUE(engine->CreateTask(kConv, absl::StrCat("r", i), "{}").ok());
+  for (int i = 2; i < 5; ++i)
+    ASSERT_TRUE(engine->CreateTask(kConv, absl::StrCat("r", i), "{}").ok());
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
   EXPECT_THAT(signals(), ::testing::ElementsAre("\"true\""));  // edge-triggered: once
   // 5 -> 2 tasks: one "false" signal; the tasks in the node were never moved.
@@ -446,15 +455,14 @@ constexpr int64_t kStateConv = 300;
 // A state diagram: start -> state [api_callback, if status == "closed" ->
 // closed, go -> state (itself)].
 std::string StateDiagram() {
-  return ProcessJson(
-      kStateConv,
-      {NodeJson("s_start", Kind::kStart, absl::StrCat("[", GoJson("state"), "]")),
-       NodeJson("state", Kind::kNormal,
-                absl::StrCat("[{\"type\":\"api_callback\"},",
-                             IfJson("status", "eq", "closed", "string", "closed"), ",",
-                             GoJson("state"), "]")),
-       NodeJson("closed", Kind::kFinal, "[]")},
-      "store", "state");
+  return ProcessJson(kStateConv,
+                     {NodeJson("s_start", Kind::kStart, absl::StrCat("[", GoJson("state"), "]")),
+                      NodeJson("state", Kind::kNormal,
+                               absl::StrCat("[{\"type\":\"api_callback\"},",
+                                            IfJson("status", "eq", "closed", "string", "closed"),
+                                            ",", GoJson("state"), "]")),
+                      NodeJson("closed", Kind::kFinal, "[]")},
+                     "store", "state");
 }
 
 // A process that copies the state task's `status` (ref from the task's
@@ -462,11 +470,13 @@ std::string StateDiagram() {
 std::string Reader() {
   return ProcessJson(
       kConv,
-      {NodeJson("start", Kind::kStart,
-                absl::StrCat("[{\"type\":\"set_param\",\"extra\":{\"seen\":\"{{conv[300].ref[{{key}}].status}}\","
-                             "\"record\":\"{{conv[300].ref[{{key}}]}}\"},\"extra_type\":{\"seen\":\"string\","
-                             "\"record\":\"string\"}},",
-                             GoJson("done"), "]")),
+      {NodeJson(
+           "start", Kind::kStart,
+           absl::StrCat(
+               "[{\"type\":\"set_param\",\"extra\":{\"seen\":\"{{conv[300].ref[{{key}}].status}}\","
+               "\"record\":\"{{conv[300].ref[{{key}}]}}\"},\"extra_type\":{\"seen\":\"string\","
+               "\"record\":\"string\"}},",
+               GoJson("done"), "]")),
        NodeJson("done", Kind::kFinal, "[]")});
 }
 
@@ -475,7 +485,8 @@ TEST(StateDiagramTest, ModifyReevaluatesAndOtherProcessesReadTheState) {
   auto engine = OpenEngine(&clock);
   MustDeploy(*engine, StateDiagram());
   MustDeploy(*engine, Reader());
-  absl::StatusOr<std::string> state = engine->CreateTask(kStateConv, "acct-1", "{\"status\":\"open\"}");
+  absl::StatusOr<std::string> state =
+      engine->CreateTask(kStateConv, "acct-1", "{\"status\":\"open\"}");
   ASSERT_TRUE(state.ok());
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
   // Entering does not evaluate the conditions: it waits.
@@ -493,12 +504,14 @@ TEST(StateDiagramTest, ModifyReevaluatesAndOtherProcessesReadTheState) {
   EXPECT_EQ(Field(seen, "record"), R"("{\"status\":\"open\"}")");
 
   // A modify that matches no condition: back to the same state, new data readable.
-  ASSERT_TRUE(engine->ModifyTask(TaskKey::ByRef(kStateConv, "acct-1"), "{\"status\":\"frozen\"}").ok());
+  ASSERT_TRUE(
+      engine->ModifyTask(TaskKey::ByRef(kStateConv, "acct-1"), "{\"status\":\"frozen\"}").ok());
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
   EXPECT_EQ(Show(*engine, *state).node_id, "state");
   EXPECT_EQ(Field(read("acct-1"), "seen"), "\"frozen\"");
 
-  ASSERT_TRUE(engine->ModifyTask(TaskKey::ByRef(kStateConv, "acct-1"), "{\"status\":\"closed\"}").ok());
+  ASSERT_TRUE(
+      engine->ModifyTask(TaskKey::ByRef(kStateConv, "acct-1"), "{\"status\":\"closed\"}").ok());
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
   EXPECT_EQ(Show(*engine, *state).node_id, "closed");
   // Finished: no longer a state to read; an unknown ref reads as missing too.
@@ -509,9 +522,10 @@ TEST(StateDiagramTest, ModifyReevaluatesAndOtherProcessesReadTheState) {
 TEST(StateDiagramTest, TasksOfOrdinaryProcessesAreNotReadable) {
   VirtualClock clock(kStart);
   auto engine = OpenEngine(&clock);
-  MustDeploy(*engine, ProcessJson(kStateConv,
-                                  {NodeJson("s_start", Kind::kStart, absl::StrCat("[", GoJson("hold"), "]")),
-                                   NodeJson("hold", Kind::kNormal, "[{\"type\":\"api_callback\"}]")}));
+  MustDeploy(*engine,
+             ProcessJson(kStateConv,
+                         {NodeJson("s_start", Kind::kStart, absl::StrCat("[", GoJson("hold"), "]")),
+                          NodeJson("hold", Kind::kNormal, "[{\"type\":\"api_callback\"}]")}));
   MustDeploy(*engine, Reader());
   ASSERT_TRUE(engine->CreateTask(kStateConv, "acct-1", "{\"status\":\"open\"}").ok());
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());

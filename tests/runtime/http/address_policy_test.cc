@@ -78,8 +78,7 @@ TEST(AddressPolicyTest, FromSockaddr) {
   in.sin_family = AF_INET;
   in.sin_addr.s_addr = htonl(0x0a000001);  // 10.0.0.1
   IpAddress ip;
-  ASSERT_TRUE(
-      IpFromSockaddr(reinterpret_cast<sockaddr*>(&in), sizeof(in), &ip));
+  ASSERT_TRUE(IpFromSockaddr(reinterpret_cast<sockaddr*>(&in), sizeof(in), &ip));
   EXPECT_EQ(IpToString(ip), "10.0.0.1");
   EXPECT_STREQ(RefusedAddressKind(ip), "private");
   // Too short for its family.
@@ -88,8 +87,7 @@ TEST(AddressPolicyTest, FromSockaddr) {
   sockaddr_in6 in6 = {};
   in6.sin6_family = AF_INET6;
   ASSERT_EQ(inet_pton(AF_INET6, "::ffff:192.168.0.7", &in6.sin6_addr), 1);
-  ASSERT_TRUE(
-      IpFromSockaddr(reinterpret_cast<sockaddr*>(&in6), sizeof(in6), &ip));
+  ASSERT_TRUE(IpFromSockaddr(reinterpret_cast<sockaddr*>(&in6), sizeof(in6), &ip));
   EXPECT_EQ(IpToString(ip), "::ffff:192.168.0.7");
   EXPECT_STREQ(RefusedAddressKind(ip), "private");
 
@@ -113,8 +111,7 @@ TEST(AddressPolicyTest, CheckMessage) {
   EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(status.message(), HasSubstr("169.254.169.254, a cloud metadata"));
   ASSERT_TRUE(IpFromString("::", &ip));
-  EXPECT_THAT(CheckPublicAddress(ip).message(),
-              HasSubstr("::, an unspecified address"));
+  EXPECT_THAT(CheckPublicAddress(ip).message(), HasSubstr("::, an unspecified address"));
   ASSERT_TRUE(IpFromString("93.184.216.34", &ip));
   EXPECT_TRUE(CheckPublicAddress(ip).ok());
 }

@@ -58,8 +58,7 @@ class Results {
   // False when not every request has completed within `timeout`.
   bool Wait(std::chrono::seconds timeout = std::chrono::seconds(60)) {
     std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, timeout,
-                        [this] { return done_ == results_.size(); });
+    return cv_.wait_for(lock, timeout, [this] { return done_ == results_.size(); });
   }
 
   size_t done() {
@@ -76,16 +75,13 @@ class Results {
   size_t done_ = 0;
 };
 
-std::unique_ptr<HttpTransport> MakeTransport(
-    CurlTransportOptions options = {}) {
-  absl::StatusOr<std::unique_ptr<HttpTransport>> transport =
-      NewCurlTransport(options);
+std::unique_ptr<HttpTransport> MakeTransport(CurlTransportOptions options = {}) {
+  absl::StatusOr<std::unique_ptr<HttpTransport>> transport = NewCurlTransport(options);
   EXPECT_TRUE(transport.ok()) << transport.status();
   return transport.ok() ? std::move(*transport) : nullptr;
 }
 
-absl::StatusOr<HttpResponse> Fetch(HttpTransport& transport,
-                                   HttpRequest request) {
+absl::StatusOr<HttpResponse> Fetch(HttpTransport& transport, HttpRequest request) {
   Results results(1);
   transport.Send(std::move(request), results.Slot(0));
   if (!results.Wait()) return absl::InternalError("the test timed out");
@@ -133,8 +129,7 @@ class HangUpServer {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof(addr);
     if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
-        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0 &&
-        listen(fd_, 64) == 0) {
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0 && listen(fd_, 64) == 0) {
       port_ = ntohs(addr.sin_port);
     }
     thread_ = std::thread([this] { Serve(); });
@@ -212,10 +207,9 @@ class CurlTransportTest : public ::testing::Test {
     auto echo = [](const httplib::Request& req, httplib::Response& res) {
       res.set_header("X-Echo-Method", req.method);
       res.set_header("X-Echo-Header", req.get_header_value("X-Test"));
-      res.set_header("X-Echo-Content-Type",
-                     req.has_header("Content-Type")
-                         ? req.get_header_value("Content-Type")
-                         : "(none)");
+      res.set_header("X-Echo-Content-Type", req.has_header("Content-Type")
+                                                ? req.get_header_value("Content-Type")
+                                                : "(none)");
       res.set_header("X-Echo-Length", req.get_header_value("Content-Length"));
       res.set_content(absl::StrCat(req.method, " ", req.body), "text/plain");
     };
@@ -225,10 +219,9 @@ class CurlTransportTest : public ::testing::Test {
     s.Delete("/echo", echo);
     s.Patch("/echo", echo);
     s.Get("/query", [](const httplib::Request& req, httplib::Response& res) {
-      res.set_content(
-          absl::StrCat("a=", req.get_param_value("a"),
-                       " b=", req.get_param_value("b"), " target=", req.target),
-          "text/plain");
+      res.set_content(absl::StrCat("a=", req.get_param_value("a"), " b=", req.get_param_value("b"),
+                                   " target=", req.target),
+                      "text/plain");
     });
     s.Get("/headers", [](const httplib::Request&, httplib::Response& res) {
       res.headers.emplace("X-Multi", "one");
@@ -247,19 +240,18 @@ class CurlTransportTest : public ::testing::Test {
     });
     s.Get("/error", [](const httplib::Request&, httplib::Response& res) {
       res.status = 500;
-      res.set_content("<html><body>Internal trouble</body></html>",
-                      "text/html; charset=utf-8");
+      res.set_content("<html><body>Internal trouble</body></html>", "text/html; charset=utf-8");
     });
     s.Get("/stall", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_chunked_content_provider(
-          "text/plain", [this](size_t offset, httplib::DataSink& sink) {
-            if (offset == 0) {
-              const std::string part(1000, 'x');
-              return sink.write(part.data(), part.size());
-            }
-            stall_gate_.Wait(std::chrono::seconds(20));
-            return false;
-          });
+      res.set_chunked_content_provider("text/plain",
+                                       [this](size_t offset, httplib::DataSink& sink) {
+                                         if (offset == 0) {
+                                           const std::string part(1000, 'x');
+                                           return sink.write(part.data(), part.size());
+                                         }
+                                         stall_gate_.Wait(std::chrono::seconds(20));
+                                         return false;
+                                       });
     });
     s.Get("/hang", [this](const httplib::Request&, httplib::Response& res) {
       hang_started_++;
@@ -281,11 +273,10 @@ class CurlTransportTest : public ::testing::Test {
           return true;
         };
         if (chunked) {
-          res.set_chunked_content_provider(
-              "application/octet-stream",
-              [provide](size_t offset, httplib::DataSink& sink) {
-                return provide(offset, 0, sink);
-              });
+          res.set_chunked_content_provider("application/octet-stream",
+                                           [provide](size_t offset, httplib::DataSink& sink) {
+                                             return provide(offset, 0, sink);
+                                           });
         } else {
           res.set_content_provider(kSize, "application/octet-stream", provide);
         }
@@ -293,12 +284,10 @@ class CurlTransportTest : public ::testing::Test {
     };
     s.Get("/big", big(false));
     s.Get("/big-chunked", big(true));
-    s.Get("/redirect", [](const httplib::Request&, httplib::Response& res) {
-      res.set_redirect("/echo", 302);
-    });
-    s.Get("/loop", [](const httplib::Request&, httplib::Response& res) {
-      res.set_redirect("/loop", 302);
-    });
+    s.Get("/redirect",
+          [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/echo", 302); });
+    s.Get("/loop",
+          [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/loop", 302); });
     s.Get("/to-ftp", [](const httplib::Request&, httplib::Response& res) {
       res.set_redirect("ftp://127.0.0.1/file", 302);
     });
@@ -338,13 +327,10 @@ TEST_F(CurlTransportTest, MethodsSendBodyAndHeaders) {
     EXPECT_EQ(response->status, 200);
     EXPECT_EQ(response->body, absl::StrCat(method, " ", request.body));
     EXPECT_EQ(HeaderValue(*response, "x-echo-method"), method);
-    EXPECT_EQ(HeaderValue(*response, "x-echo-header"),
-              absl::StrCat("value-", method));
-    EXPECT_EQ(HeaderValue(*response, "x-echo-content-type"),
-              "application/json");
-    EXPECT_EQ(
-        HeaderValue(*response, "x-echo-length"),
-        request.method == "GET" ? "" : std::to_string(request.body.size()));
+    EXPECT_EQ(HeaderValue(*response, "x-echo-header"), absl::StrCat("value-", method));
+    EXPECT_EQ(HeaderValue(*response, "x-echo-content-type"), "application/json");
+    EXPECT_EQ(HeaderValue(*response, "x-echo-length"),
+              request.method == "GET" ? "" : std::to_string(request.body.size()));
     EXPECT_EQ(response->content_type, "text/plain");
     EXPECT_GT(response->elapsed, absl::ZeroDuration());
   }
@@ -389,20 +375,17 @@ TEST_F(CurlTransportTest, EmptyPostAndPutSendContentLengthZero) {
 
 TEST_F(CurlTransportTest, QueryString) {
   auto transport = MakeTransport();
-  absl::StatusOr<HttpResponse> response =
-      Fetch(*transport, Get(server_.Url("/query?a=1&b=x%20y")));
+  absl::StatusOr<HttpResponse> response = Fetch(*transport, Get(server_.Url("/query?a=1&b=x%20y")));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->body, "a=1 b=x y target=/query?a=1&b=x%20y");
 }
 
 TEST_F(CurlTransportTest, ResponseHeadersLowerCasedInOrder) {
   auto transport = MakeTransport();
-  absl::StatusOr<HttpResponse> response =
-      Fetch(*transport, Get(server_.Url("/headers")));
+  absl::StatusOr<HttpResponse> response = Fetch(*transport, Get(server_.Url("/headers")));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->content_type, "application/json");
-  EXPECT_EQ(HeaderValue(*response, "content-type"),
-            "Application/JSON; Charset=UTF-8");
+  EXPECT_EQ(HeaderValue(*response, "content-type"), "Application/JSON; Charset=UTF-8");
   EXPECT_EQ(HeaderValue(*response, "x-mixed-case"), "Value Kept");
   std::vector<std::string> multi;
   for (const auto& [name, value] : response->headers) {
@@ -415,8 +398,7 @@ TEST_F(CurlTransportTest, ResponseHeadersLowerCasedInOrder) {
 TEST_F(CurlTransportTest, KeepAliveReusesOneConnection) {
   auto transport = MakeTransport();
   for (int i = 0; i < 100; ++i) {
-    absl::StatusOr<HttpResponse> response =
-        Fetch(*transport, Get(server_.Url("/port")));
+    absl::StatusOr<HttpResponse> response = Fetch(*transport, Get(server_.Url("/port")));
     ASSERT_TRUE(response.ok()) << response.status();
     ASSERT_EQ(response->body, std::to_string(i + 1));
   }
@@ -451,8 +433,7 @@ TEST_F(CurlTransportTest, StalledBodyIsDeadlineExceeded) {
   auto start = Clock::now();
   absl::StatusOr<HttpResponse> response = Fetch(*transport, request);
   auto took = Clock::now() - start;
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded)
-      << response.status();
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded) << response.status();
   EXPECT_THAT(response.status().message(), HasSubstr("500ms"));
   EXPECT_GE(took, std::chrono::milliseconds(450));
   EXPECT_LT(took, std::chrono::seconds(5));
@@ -460,8 +441,7 @@ TEST_F(CurlTransportTest, StalledBodyIsDeadlineExceeded) {
 
 TEST_F(CurlTransportTest, ServerErrorIsAResponse) {
   auto transport = MakeTransport();
-  absl::StatusOr<HttpResponse> response =
-      Fetch(*transport, Get(server_.Url("/error")));
+  absl::StatusOr<HttpResponse> response = Fetch(*transport, Get(server_.Url("/error")));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->status, 500);
   EXPECT_EQ(response->body, "<html><body>Internal trouble</body></html>");
@@ -470,8 +450,7 @@ TEST_F(CurlTransportTest, ServerErrorIsAResponse) {
 
 TEST_F(CurlTransportTest, NotFoundIsAResponse) {
   auto transport = MakeTransport();
-  absl::StatusOr<HttpResponse> response =
-      Fetch(*transport, Get(server_.Url("/nothing-here")));
+  absl::StatusOr<HttpResponse> response = Fetch(*transport, Get(server_.Url("/nothing-here")));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->status, 404);
 }
@@ -480,10 +459,9 @@ TEST(CurlTransportFailureTest, HangUpWithoutAnswerIsUnavailable) {
   HangUpServer hang_up;
   ASSERT_GT(hang_up.port(), 0);
   auto transport = MakeTransport();
-  absl::StatusOr<HttpResponse> response = Fetch(
-      *transport, Get(absl::StrCat("http://127.0.0.1:", hang_up.port(), "/")));
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kUnavailable)
-      << response.status();
+  absl::StatusOr<HttpResponse> response =
+      Fetch(*transport, Get(absl::StrCat("http://127.0.0.1:", hang_up.port(), "/")));
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kUnavailable) << response.status();
   EXPECT_THAT(response.status().message(), HasSubstr("connection closed"));
   EXPECT_GE(hang_up.accepted(), 1);
 }
@@ -494,8 +472,7 @@ TEST(CurlTransportFailureTest, ClosedPortIsConnectionRefused) {
   auto transport = MakeTransport();
   absl::StatusOr<HttpResponse> response =
       Fetch(*transport, Get(absl::StrCat("http://127.0.0.1:", port, "/")));
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kUnavailable)
-      << response.status();
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kUnavailable) << response.status();
   EXPECT_THAT(response.status().message(), HasSubstr("connection refused"));
 }
 
@@ -508,18 +485,15 @@ TEST_F(CurlTransportTest, BodyOfExactlyTheCapIsAccepted) {
   EXPECT_EQ(response->body, "n=12345");
   request.max_response_bytes = 6;
   response = Fetch(*transport, request);
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted)
-      << response.status();
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted) << response.status();
   EXPECT_THAT(response.status().message(), HasSubstr("(6 bytes)"));
 }
 
 TEST_F(CurlTransportTest, BodyOverCapWithLengthIsResourceExhausted) {
   auto transport = MakeTransport();
   auto start = Clock::now();
-  absl::StatusOr<HttpResponse> response =
-      Fetch(*transport, Get(server_.Url("/big")));
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted)
-      << response.status();
+  absl::StatusOr<HttpResponse> response = Fetch(*transport, Get(server_.Url("/big")));
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted) << response.status();
   EXPECT_THAT(response.status().message(), HasSubstr("5242880"));
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
 }
@@ -527,10 +501,8 @@ TEST_F(CurlTransportTest, BodyOverCapWithLengthIsResourceExhausted) {
 TEST_F(CurlTransportTest, ChunkedBodyOverCapIsRefusedWhileArriving) {
   auto transport = MakeTransport();
   auto start = Clock::now();
-  absl::StatusOr<HttpResponse> response =
-      Fetch(*transport, Get(server_.Url("/big-chunked")));
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted)
-      << response.status();
+  absl::StatusOr<HttpResponse> response = Fetch(*transport, Get(server_.Url("/big-chunked")));
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted) << response.status();
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
   // The server could not send much more than the cap: the client stopped
   // reading (socket buffers hold a few MB at most).
@@ -548,9 +520,7 @@ TEST_F(CurlTransportTest, LargerCapReceivesWholeBody) {
     ASSERT_EQ(response->body.size(), size_t{100} << 20);
     for (size_t offset = 0; offset < response->body.size(); offset += kChunk) {
       size_t n = std::min(kChunk, response->body.size() - offset);
-      ASSERT_EQ(std::memcmp(response->body.data() + offset,
-                            Pattern().data() + offset % 26, n),
-                0)
+      ASSERT_EQ(std::memcmp(response->body.data() + offset, Pattern().data() + offset % 26, n), 0)
           << "at " << offset;
     }
   }
@@ -558,8 +528,7 @@ TEST_F(CurlTransportTest, LargerCapReceivesWholeBody) {
 
 TEST_F(CurlTransportTest, RedirectReturnedUnlessFollowed) {
   auto transport = MakeTransport();
-  absl::StatusOr<HttpResponse> response =
-      Fetch(*transport, Get(server_.Url("/redirect")));
+  absl::StatusOr<HttpResponse> response = Fetch(*transport, Get(server_.Url("/redirect")));
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->status, 302);
   EXPECT_EQ(HeaderValue(*response, "location"), "/echo");
@@ -580,8 +549,7 @@ TEST_F(CurlTransportTest, RedirectLoopStopsAfterTen) {
   HttpRequest request = Get(server_.Url("/loop"));
   request.follow_redirects = true;
   absl::StatusOr<HttpResponse> response = Fetch(*transport, request);
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kInternal)
-      << response.status();
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kInternal) << response.status();
   EXPECT_THAT(response.status().message(), HasSubstr("more than 10 redirects"));
 }
 
@@ -590,8 +558,7 @@ TEST_F(CurlTransportTest, RedirectToOtherProtocolIsRefused) {
   HttpRequest request = Get(server_.Url("/to-ftp"));
   request.follow_redirects = true;
   absl::StatusOr<HttpResponse> response = Fetch(*transport, request);
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument)
-      << response.status();
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument) << response.status();
 }
 
 TEST_F(CurlTransportTest, RefusesLoopbackAfterDns) {
@@ -599,15 +566,12 @@ TEST_F(CurlTransportTest, RefusesLoopbackAfterDns) {
   HttpRequest request = Get(server_.Url("/port"));
   request.refuse_private_addresses = true;
   absl::StatusOr<HttpResponse> response = Fetch(*transport, request);
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied)
-      << response.status();
-  EXPECT_THAT(response.status().message(),
-              HasSubstr("127.0.0.1, a loopback address"));
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied) << response.status();
+  EXPECT_THAT(response.status().message(), HasSubstr("127.0.0.1, a loopback address"));
 
   request.url = absl::StrCat("http://localhost:", server_.port(), "/port");
   response = Fetch(*transport, request);
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied)
-      << response.status();
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied) << response.status();
   EXPECT_THAT(response.status().message(), HasSubstr("loopback"));
 
   std::lock_guard<std::mutex> lock(mu_);
@@ -622,33 +586,28 @@ TEST_F(CurlTransportTest, RefusesLoopbackOnAPooledConnection) {
   HttpRequest request = Get(server_.Url("/port"));
   request.refuse_private_addresses = true;
   absl::StatusOr<HttpResponse> response = Fetch(*transport, request);
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied)
-      << response.status();
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied) << response.status();
   std::lock_guard<std::mutex> lock(mu_);
   EXPECT_EQ(requests_, 1);
 }
 
 TEST_F(CurlTransportTest, HttpsToPlainHttpPortFails) {
   auto transport = MakeTransport();
-  HttpRequest request =
-      Get(absl::StrCat("https://127.0.0.1:", server_.port(), "/echo"));
+  HttpRequest request = Get(absl::StrCat("https://127.0.0.1:", server_.port(), "/echo"));
   request.timeout = absl::Seconds(10);
   auto start = Clock::now();
   absl::StatusOr<HttpResponse> response = Fetch(*transport, request);
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kUnavailable)
-      << response.status();
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kUnavailable) << response.status();
   EXPECT_THAT(response.status().message(), HasSubstr("TLS"));
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
 }
 
 TEST_F(CurlTransportTest, MalformedClientCertificateIsInvalidArgument) {
   auto transport = MakeTransport();
-  HttpRequest request =
-      Get(absl::StrCat("https://127.0.0.1:", server_.port(), "/echo"));
+  HttpRequest request = Get(absl::StrCat("https://127.0.0.1:", server_.port(), "/echo"));
   request.client_cert_pem = "-----BEGIN CERTIFICATE-----\nnot base64\n";
   absl::StatusOr<HttpResponse> response = Fetch(*transport, request);
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument)
-      << response.status();
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument) << response.status();
   EXPECT_THAT(response.status().message(), HasSubstr("client certificate"));
 }
 
@@ -660,10 +619,9 @@ TEST(CurlTransportConcurrencyTest, TwoThousandConcurrentRequests) {
   server_options.threads = 32;
   server_options.keep_alive_max_count = 1;
   LoopbackServer server(server_options);
-  server.server().Get(
-      "/n/(\\d+)", [](const httplib::Request& req, httplib::Response& res) {
-        res.set_content(absl::StrCat("n=", req.matches[1].str()), "text/plain");
-      });
+  server.server().Get("/n/(\\d+)", [](const httplib::Request& req, httplib::Response& res) {
+    res.set_content(absl::StrCat("n=", req.matches[1].str()), "text/plain");
+  });
   ASSERT_TRUE(server.Start().ok());
   CurlTransportOptions options;
   options.io_threads = 2;
@@ -691,19 +649,16 @@ TEST_F(CurlTransportTest, ChainedSendFromDone) {
   std::function<void(absl::StatusOr<HttpResponse>)> next =
       [&](absl::StatusOr<HttpResponse> result) {
         std::lock_guard<std::mutex> lock(mu);
-        bodies.push_back(result.ok() ? result->body
-                                     : std::string(result.status().message()));
+        bodies.push_back(result.ok() ? result->body : std::string(result.status().message()));
         if (--remaining > 0) {
-          transport->Send(Get(server_.Url(absl::StrCat("/n/", remaining))),
-                          next);
+          transport->Send(Get(server_.Url(absl::StrCat("/n/", remaining))), next);
         } else {
           cv.notify_all();
         }
       };
   transport->Send(Get(server_.Url("/n/20")), next);
   std::unique_lock<std::mutex> lock(mu);
-  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30),
-                          [&] { return remaining == 0; }));
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return remaining == 0; }));
   ASSERT_EQ(bodies.size(), 20u);
   for (int i = 0; i < 20; ++i) EXPECT_EQ(bodies[i], absl::StrCat("n=", 20 - i));
 }
@@ -745,8 +700,7 @@ TEST_F(CurlTransportTest, DoneRunsOnAnotherThread) {
     cv.notify_all();
   });
   std::unique_lock<std::mutex> lock(mu);
-  ASSERT_TRUE(
-      cv.wait_for(lock, std::chrono::seconds(10), [&] { return called; }));
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return called; }));
   EXPECT_NE(caller, std::this_thread::get_id());
 }
 
@@ -761,42 +715,35 @@ TEST_F(CurlTransportTest, InvalidRequests) {
   std::vector<Case> cases;
   {
     HttpRequest r = Get("ftp://127.0.0.1/file");
-    cases.push_back({"scheme", r, absl::StatusCode::kInvalidArgument,
-                     "only http:// and https://"});
+    cases.push_back({"scheme", r, absl::StatusCode::kInvalidArgument, "only http:// and https://"});
   }
   {
     HttpRequest r = Get("http://exa mple.com/");
-    cases.push_back(
-        {"space", r, absl::StatusCode::kInvalidArgument, "malformed URL"});
+    cases.push_back({"space", r, absl::StatusCode::kInvalidArgument, "malformed URL"});
   }
   {
     HttpRequest r = Get("http://[::1/");
-    cases.push_back(
-        {"bracket", r, absl::StatusCode::kInvalidArgument, "malformed URL"});
+    cases.push_back({"bracket", r, absl::StatusCode::kInvalidArgument, "malformed URL"});
   }
   {
     HttpRequest r = Get(server_.Url("/echo"));
     r.method = "GE T";
-    cases.push_back({"method", r, absl::StatusCode::kInvalidArgument,
-                     "invalid HTTP method"});
+    cases.push_back({"method", r, absl::StatusCode::kInvalidArgument, "invalid HTTP method"});
   }
   {
     HttpRequest r = Get(server_.Url("/echo"));
     r.headers = {{"X-Bad", "a\r\nInjected: yes"}};
-    cases.push_back(
-        {"header value", r, absl::StatusCode::kInvalidArgument, "line break"});
+    cases.push_back({"header value", r, absl::StatusCode::kInvalidArgument, "line break"});
   }
   {
     HttpRequest r = Get(server_.Url("/echo"));
     r.headers = {{"Bad Name", "x"}};
-    cases.push_back({"header name", r, absl::StatusCode::kInvalidArgument,
-                     "invalid header name"});
+    cases.push_back({"header name", r, absl::StatusCode::kInvalidArgument, "invalid header name"});
   }
   {
     HttpRequest r = Get(server_.Url("/echo"));
     r.timeout = absl::ZeroDuration();
-    cases.push_back(
-        {"timeout", r, absl::StatusCode::kDeadlineExceeded, "no time left"});
+    cases.push_back({"timeout", r, absl::StatusCode::kDeadlineExceeded, "no time left"});
   }
   for (Case& c : cases) {
     SCOPED_TRACE(c.what);
@@ -811,12 +758,10 @@ TEST_F(CurlTransportTest, InvalidRequests) {
 TEST(CurlTransportOptionsTest, RejectsBadOptions) {
   CurlTransportOptions options;
   options.io_threads = 0;
-  EXPECT_EQ(NewCurlTransport(options).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(NewCurlTransport(options).status().code(), absl::StatusCode::kInvalidArgument);
   options.io_threads = 1;
   options.max_connections = 0;
-  EXPECT_EQ(NewCurlTransport(options).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(NewCurlTransport(options).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 // A redirect from an allowed address to a refused one. Every server here is
@@ -825,32 +770,28 @@ TEST(CurlTransportOptionsTest, RejectsBadOptions) {
 TEST(CurlTransportRedirectPolicyTest, RefusesRedirectToLoopback) {
   LoopbackServer target;
   std::atomic<int> target_requests{0};
-  target.server().Get("/target",
-                      [&](const httplib::Request&, httplib::Response& res) {
-                        ++target_requests;
-                        res.set_content("target", "text/plain");
-                      });
+  target.server().Get("/target", [&](const httplib::Request&, httplib::Response& res) {
+    ++target_requests;
+    res.set_content("target", "text/plain");
+  });
   ASSERT_TRUE(target.Start().ok());
 
   LoopbackServer::Options options;
   options.host = "127.0.0.2";
   LoopbackServer first(options);
-  first.server().Get("/hop",
-                     [&](const httplib::Request&, httplib::Response& res) {
-                       res.set_redirect(target.Url("/target"), 302);
-                     });
-  first.server().Get("/self",
-                     [&](const httplib::Request&, httplib::Response& res) {
-                       res.set_content("self", "text/plain");
-                     });
+  first.server().Get("/hop", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect(target.Url("/target"), 302);
+  });
+  first.server().Get("/self", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content("self", "text/plain");
+  });
   ASSERT_TRUE(first.Start().ok());
 
   internal::IpAddress exempt;
   ASSERT_TRUE(internal::IpFromString("127.0.0.2", &exempt));
   internal::CurlTransportInternals internals;
   internals.address_check = [exempt](const internal::IpAddress& ip) {
-    if (ip.family == exempt.family &&
-        std::memcmp(ip.bytes, exempt.bytes, 4) == 0) {
+    if (ip.family == exempt.family && std::memcmp(ip.bytes, exempt.bytes, 4) == 0) {
       return absl::OkStatus();
     }
     return internal::CheckPublicAddress(ip);
@@ -870,10 +811,8 @@ TEST(CurlTransportRedirectPolicyTest, RefusesRedirectToLoopback) {
   request.follow_redirects = true;
   request.refuse_private_addresses = true;
   response = Fetch(transport, request);
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied)
-      << response.status();
-  EXPECT_THAT(response.status().message(),
-              HasSubstr("127.0.0.1, a loopback address"));
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied) << response.status();
+  EXPECT_THAT(response.status().message(), HasSubstr("127.0.0.1, a loopback address"));
   EXPECT_EQ(target_requests, 0);
 
   // Without the check the redirect reaches the target ...
@@ -886,8 +825,7 @@ TEST(CurlTransportRedirectPolicyTest, RefusesRedirectToLoopback) {
   // ... and leaves a pooled connection there, which the check refuses too.
   request.refuse_private_addresses = true;
   response = Fetch(transport, request);
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied)
-      << response.status();
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kPermissionDenied) << response.status();
   EXPECT_EQ(target_requests, 1);
 }
 

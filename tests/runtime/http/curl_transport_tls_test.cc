@@ -47,8 +47,7 @@ bool AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* ext =
-      X509V3_EXT_conf_nid(nullptr, &ctx, nid, const_cast<char*>(value));
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, const_cast<char*>(value));
   if (ext == nullptr) return false;
   bool ok = X509_add_ext(cert, ext, -1) == 1;
   X509_EXTENSION_free(ext);
@@ -57,8 +56,7 @@ bool AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
 
 // A P-256 key and a certificate for `cn`, signed by `issuer` (self-signed
 // when null). `san`: a subjectAltName value, or null.
-Identity MakeIdentity(const char* cn, const Identity* issuer, bool ca,
-                      const char* san) {
+Identity MakeIdentity(const char* cn, const Identity* issuer, bool ca, const char* san) {
   static long serial = 1;
   Identity id;
   id.key.reset(EVP_EC_gen("P-256"));
@@ -70,17 +68,15 @@ Identity MakeIdentity(const char* cn, const Identity* issuer, bool ca,
   X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
   X509_set_pubkey(cert, id.key.get());
   X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(cn), -1, -1,
-                             0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn),
+                             -1, -1, 0);
   X509* issuer_cert = issuer != nullptr ? issuer->cert.get() : cert;
   EVP_PKEY* issuer_key = issuer != nullptr ? issuer->key.get() : id.key.get();
   X509_set_issuer_name(cert, X509_get_subject_name(issuer_cert));
-  EXPECT_TRUE(AddExtension(cert, issuer_cert, NID_basic_constraints,
-                           ca ? "critical,CA:TRUE" : "CA:FALSE"));
+  EXPECT_TRUE(
+      AddExtension(cert, issuer_cert, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE"));
   if (ca) {
-    EXPECT_TRUE(AddExtension(cert, issuer_cert, NID_key_usage,
-                             "critical,keyCertSign,cRLSign"));
+    EXPECT_TRUE(AddExtension(cert, issuer_cert, NID_key_usage, "critical,keyCertSign,cRLSign"));
   }
   if (san != nullptr) {
     EXPECT_TRUE(AddExtension(cert, issuer_cert, NID_subject_alt_name, san));
@@ -105,13 +101,11 @@ std::string CertPem(const Identity& id) {
 
 std::string KeyPem(const Identity& id) {
   BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(bio, id.key.get(), nullptr, nullptr, 0, nullptr,
-                           nullptr);
+  PEM_write_bio_PrivateKey(bio, id.key.get(), nullptr, nullptr, 0, nullptr, nullptr);
   return Drain(bio);
 }
 
-absl::StatusOr<HttpResponse> Fetch(HttpTransport& transport,
-                                   HttpRequest request) {
+absl::StatusOr<HttpResponse> Fetch(HttpTransport& transport, HttpRequest request) {
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;
@@ -138,8 +132,8 @@ class CurlTransportTlsTest : public ::testing::Test {
     // The server requires a client certificate signed by the CA.
     X509_STORE* client_cas = X509_STORE_new();
     X509_STORE_add_cert(client_cas, ca_.cert.get());
-    server_ = std::make_unique<httplib::SSLServer>(
-        server_id_.cert.get(), server_id_.key.get(), client_cas);
+    server_ = std::make_unique<httplib::SSLServer>(server_id_.cert.get(), server_id_.key.get(),
+                                                   client_cas);
     ASSERT_TRUE(server_->is_valid());
     server_->Get("/hello", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("hello over TLS", "text/plain");
@@ -187,8 +181,8 @@ TEST_F(CurlTransportTlsTest, ClientCertificateAndKeyInOnePem) {
   auto transport = TransportTrustingCa();
   ASSERT_NE(transport, nullptr);
   // Either order of the two blocks.
-  for (const std::string& pem : {CertPem(client_id_) + KeyPem(client_id_),
-                                 KeyPem(client_id_) + CertPem(client_id_)}) {
+  for (const std::string& pem :
+       {CertPem(client_id_) + KeyPem(client_id_), KeyPem(client_id_) + CertPem(client_id_)}) {
     HttpRequest request = Hello();
     request.client_cert_pem = pem;
     absl::StatusOr<HttpResponse> response = Fetch(*transport, request);
@@ -202,8 +196,7 @@ TEST_F(CurlTransportTlsTest, WithoutClientCertificateTheServerRefuses) {
   auto transport = TransportTrustingCa();
   ASSERT_NE(transport, nullptr);
   absl::StatusOr<HttpResponse> response = Fetch(*transport, Hello());
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kUnavailable)
-      << response.status();
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kUnavailable) << response.status();
 }
 
 TEST_F(CurlTransportTlsTest, ClientCertificateFromAnotherCaIsRefused) {
@@ -214,8 +207,7 @@ TEST_F(CurlTransportTlsTest, ClientCertificateFromAnotherCaIsRefused) {
   HttpRequest request = Hello();
   request.client_cert_pem = CertPem(stranger) + KeyPem(stranger);
   absl::StatusOr<HttpResponse> response = Fetch(*transport, request);
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kUnavailable)
-      << response.status();
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kUnavailable) << response.status();
 }
 
 TEST_F(CurlTransportTlsTest, KeyNotMatchingCertificateIsInvalidArgument) {
@@ -225,8 +217,7 @@ TEST_F(CurlTransportTlsTest, KeyNotMatchingCertificateIsInvalidArgument) {
   HttpRequest request = Hello();
   request.client_cert_pem = CertPem(client_id_) + KeyPem(other);
   absl::StatusOr<HttpResponse> response = Fetch(*transport, request);
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument)
-      << response.status();
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument) << response.status();
   EXPECT_THAT(response.status().message(), HasSubstr("client certificate"));
 }
 
@@ -237,8 +228,7 @@ TEST_F(CurlTransportTlsTest, UntrustedServerCertificateIsRefused) {
   HttpRequest request = Hello();
   request.client_cert_pem = CertPem(client_id_) + KeyPem(client_id_);
   absl::StatusOr<HttpResponse> response = Fetch(**transport, request);
-  ASSERT_EQ(response.status().code(), absl::StatusCode::kUnavailable)
-      << response.status();
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kUnavailable) << response.status();
   EXPECT_THAT(response.status().message(), HasSubstr("TLS"));
 }
 

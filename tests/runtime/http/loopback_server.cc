@@ -43,16 +43,14 @@ httplib::Server& LoopbackServer::server() { return *server_; }
 absl::Status LoopbackServer::Start() {
   port_ = server_->bind_to_any_port(options_.host);
   if (port_ < 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot bind a port on ", options_.host));
+    return absl::UnavailableError(absl::StrCat("cannot bind a port on ", options_.host));
   }
   // Linux lets listen() on a listening socket change its backlog.
   if (::listen(server_->listen_fd(), options_.backlog) != 0) {
     return absl::InternalError("listen() to widen the backlog failed");
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!server_->is_running()) {
     if (std::chrono::steady_clock::now() > deadline) {
       return absl::DeadlineExceededError("the server did not start");

@@ -95,13 +95,11 @@ TEST(Corpus, ImportSerialiseParseIsLossless) {
     ASSERT_TRUE(result.scheme().SerializeToString(&bytes)) << file;
     schema::Scheme parsed;
     ASSERT_TRUE(parsed.ParseFromString(bytes)) << file;
-    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
-        result.scheme(), parsed))
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(result.scheme(), parsed))
         << file;
     // Importing the same bytes twice gives the same scheme.
     ImportResult again = ImportScheme(file, ReadFile(file));
-    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
-        result.scheme(), again.scheme()))
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(result.scheme(), again.scheme()))
         << file;
   }
 }

@@ -124,8 +124,7 @@ TEST(ImporterShapes, FolderExportWithNestedFoldersAndDashboard) {
   EXPECT_TRUE(orders.ref_mask());
   ASSERT_EQ(orders.nodes_size(), 4);
   EXPECT_EQ(orders.nodes(0).kind(), schema::NODE_KIND_START);
-  EXPECT_EQ(orders.nodes(0).options().json(),
-            R"({"direct_url":true,"type_auth":"no_auth"})");
+  EXPECT_EQ(orders.nodes(0).options().json(), R"({"direct_url":true,"type_auth":"no_auth"})");
   // Logics are kept whole (editor-only keys too) for their factories.
   const schema::Logic& route = orders.nodes(1).logics(0);
   EXPECT_EQ(route.type(), "go_if_const");
@@ -162,8 +161,7 @@ TEST(ImporterShapes, SingleProcessObject) {
   ASSERT_EQ(wait.semaphores_size(), 2);
   EXPECT_EQ(wait.semaphores(0).time().absolute_template(), "{{wake_at}}");
   EXPECT_EQ(wait.semaphores(1).count().value(), 30);  // "30" as a string
-  EXPECT_EQ(wait.semaphores(1).count().esc_node_id(),
-            "c00000000000000000000004");
+  EXPECT_EQ(wait.semaphores(1).count().esc_node_id(), "c00000000000000000000004");
 }
 
 TEST(ImporterShapes, BareSchemeGetsSyntheticIdWithWarning) {
@@ -215,7 +213,7 @@ TEST(ImporterShapes, LegacyForms) {
   ImportResult result = Import(ReadTestData("import/legacy_forms.json"));
   ASSERT_TRUE(result.ok()) << AllText(result);
   const schema::Process& process = result.scheme().processes(0);
-  EXPECT_EQ(process.conv_id(), 4001);  // "4001"
+  EXPECT_EQ(process.conv_id(), 4001);                           // "4001"
   EXPECT_EQ(process.nodes(0).kind(), schema::NODE_KIND_START);  // "1"
   const schema::Node& node = process.nodes(1);
   // Each legacy logic is kept as written and its factory accepts it (the
@@ -228,8 +226,7 @@ TEST(ImporterShapes, LegacyForms) {
   EXPECT_THAT(flat.json(), Not(HasSubstr("conditions")));
   const schema::Logic& set = node.logics(1);
   EXPECT_EQ(set.type(), "set_param");
-  EXPECT_THAT(set.json(),
-              HasSubstr(R"("extra":"{\"AccountAlias\":\"\\\"Demo Account\\\"\"}")"));
+  EXPECT_THAT(set.json(), HasSubstr(R"("extra":"{\"AccountAlias\":\"\\\"Demo Account\\\"\"}")"));
   EXPECT_THAT(set.json(), HasSubstr(R"("err_node_id":"")"));
   EXPECT_EQ(node.logics(2).type(), "api");
   EXPECT_EQ(node.logics(2).json(),
@@ -243,8 +240,7 @@ TEST(ImporterShapes, LegacyForms) {
   EXPECT_EQ(delay.relative(), 600);
   EXPECT_EQ(delay.dimension(), schema::TIME_DIMENSION_SEC);
   // Platform rules broken by old exports are warnings.
-  EXPECT_THAT(Warnings(result),
-              Contains(At("[0].scheme.nodes[1]", "3 action logics")));
+  EXPECT_THAT(Warnings(result), Contains(At("[0].scheme.nodes[1]", "3 action logics")));
 }
 
 TEST(ImporterShapes, SymbolicFunIsReadWithWarning) {
@@ -256,12 +252,9 @@ TEST(ImporterShapes, SymbolicFunIsReadWithWarning) {
     {"id":"e","obj_type":2}]}})");
   ASSERT_TRUE(result.ok()) << AllText(result);
   // Kept as written; the go_if_const factory reads it, with a warning.
-  EXPECT_THAT(result.scheme().processes(0).nodes(0).logics(0).json(),
-              HasSubstr(R"("fun":"<=")"));
-  EXPECT_THAT(
-      Warnings(result),
-      Contains(At("scheme.nodes[0].condition.logics[0].conditions[0].fun",
-                  "go_if_const fun \"<=\" read as less_or_eq")));
+  EXPECT_THAT(result.scheme().processes(0).nodes(0).logics(0).json(), HasSubstr(R"("fun":"<=")"));
+  EXPECT_THAT(Warnings(result), Contains(At("scheme.nodes[0].condition.logics[0].conditions[0].fun",
+                                            "go_if_const fun \"<=\" read as less_or_eq")));
   EXPECT_THAT(Warnings(ImportScheme("test.json", R"({"obj_id":1,"scheme":{"nodes":[
     {"id":"s","obj_type":1,"condition":{"logics":[
       {"type":"go_if_const","to_node_id":"e","conditions":[
@@ -278,9 +271,8 @@ TEST(ImporterShapes, EmptyIdsInTemplatesGetSyntheticIds) {
   ASSERT_TRUE(result.ok()) << AllText(result);
   EXPECT_EQ(result.scheme().processes(0).nodes(0).id(), "unnamed_node_0");
   EXPECT_EQ(result.scheme().processes(0).nodes(1).id(), "unnamed_node_1");
-  EXPECT_THAT(Warnings(result),
-              Contains(At("scheme.nodes[0].condition.logics[0].to_node_id",
-                          "go.to_node_id is empty")));
+  EXPECT_THAT(Warnings(result), Contains(At("scheme.nodes[0].condition.logics[0].to_node_id",
+                                            "go.to_node_id is empty")));
 }
 
 // ---------------------------------------------------------------------------
@@ -289,8 +281,7 @@ TEST(ImporterShapes, EmptyIdsInTemplatesGetSyntheticIds) {
 TEST(ImporterBadInput, TrailingCommaHasByteOffset) {
   ImportResult result = Import(ReadTestData("bad/trailing_comma.json"));
   ASSERT_FALSE(result.ok());
-  EXPECT_THAT(Errors(result), Contains(At("byte 56 (line 2, column 55)",
-                                          "invalid JSON")));
+  EXPECT_THAT(Errors(result), Contains(At("byte 56 (line 2, column 55)", "invalid JSON")));
 }
 
 TEST(ImporterBadInput, SyntaxErrorsAreLocated) {
@@ -310,16 +301,14 @@ TEST(ImporterBadInput, SyntaxErrorsAreLocated) {
   };
   for (const Case& c : cases) {
     ImportResult result = Import(c.json);
-    EXPECT_THAT(Errors(result), Contains(At(c.location, c.message)))
-        << c.json << "\n"
-        << AllText(result);
+    EXPECT_THAT(Errors(result), Contains(At(c.location, c.message))) << c.json << "\n"
+                                                                     << AllText(result);
   }
 }
 
 TEST(ImporterBadInput, EmptyFile) {
   for (const std::string& json :
-       {ReadTestData("bad/empty.json"), std::string(" \n\t "),
-        std::string("\xEF\xBB\xBF")}) {
+       {ReadTestData("bad/empty.json"), std::string(" \n\t "), std::string("\xEF\xBB\xBF")}) {
     ImportResult result = Import(json);
     EXPECT_THAT(Errors(result), Contains(At("$", "the file is empty")));
   }
@@ -329,11 +318,9 @@ TEST(ImporterBadInput, TopLevelScalar) {
   EXPECT_THAT(Errors(Import(ReadTestData("bad/scalar.json"))),
               Contains(At("$", "the document is a number")));
   EXPECT_THAT(Errors(Import("null")), Contains(At("$", "the document is null")));
-  EXPECT_THAT(Errors(Import("\"x\"")),
-              Contains(At("$", "the document is a string")));
+  EXPECT_THAT(Errors(Import("\"x\"")), Contains(At("$", "the document is a string")));
   EXPECT_THAT(Errors(Import("[]")), Contains(At("$", "the array is empty")));
-  EXPECT_THAT(Errors(Import("[1]")),
-              Contains(At("[0]", "expected an object, found a number")));
+  EXPECT_THAT(Errors(Import("[1]")), Contains(At("[0]", "expected an object, found a number")));
 }
 
 TEST(ImporterBadInput, RepeatedKeyWithDifferentValuesFixture) {
@@ -387,8 +374,7 @@ TEST(ImporterRepeatedKeys, FourShapesAtEveryDepth) {
   const std::string kValue = "{}";
   const std::vector<Case> cases = {
       {"top level", RepeatScheme(R"(,"conv_type":"process")", "", "", "", kValue),
-       RepeatScheme(R"(,"conv_type":"state")", "", "", "", kValue), "[0].conv_type",
-       "conv_type"},
+       RepeatScheme(R"(,"conv_type":"state")", "", "", "", kValue), "[0].conv_type", "conv_type"},
       {"nested object", RepeatScheme("", R"(,"semaphors":[])", "", "", kValue),
        RepeatScheme("", R"(,"semaphors":null)", "", "", kValue),
        "[0].scheme.nodes[0].condition.semaphors", "semaphors"},
@@ -407,12 +393,12 @@ TEST(ImporterRepeatedKeys, FourShapesAtEveryDepth) {
       const size_t second = c.same.rfind(quoted);
       ImportResult result = Import(c.same);
       ASSERT_TRUE(result.ok()) << AllText(result);
-      EXPECT_THAT(Warnings(result),
-                  Contains(At(c.location,
-                              absl::StrCat("repeated key, same value as at byte ", first,
-                                           " (line 1, column ", first + 1,
-                                           "); the repeat at byte ", second,
-                                           " (line 1, column ", second + 1, ") is ignored"))))
+      EXPECT_THAT(
+          Warnings(result),
+          Contains(At(c.location,
+                      absl::StrCat("repeated key, same value as at byte ", first,
+                                   " (line 1, column ", first + 1, "); the repeat at byte ", second,
+                                   " (line 1, column ", second + 1, ") is ignored"))))
           << AllText(result);
       EXPECT_EQ(result.scheme().processes(0).nodes(0).title(), "S");
       const schema::Logic& logic = result.scheme().processes(0).nodes(0).logics(0);
@@ -444,9 +430,9 @@ TEST(ImporterRepeatedKeys, FourShapesAtEveryDepth) {
 std::string SameRepeat(const std::string& json, const std::string& quoted) {
   const size_t first = json.find(quoted);
   const size_t second = json.rfind(quoted);
-  return absl::StrCat("repeated key, same value as at byte ", first, " (line 1, column ",
-                      first + 1, "); the repeat at byte ", second, " (line 1, column ",
-                      second + 1, ") is ignored");
+  return absl::StrCat("repeated key, same value as at byte ", first, " (line 1, column ", first + 1,
+                      "); the repeat at byte ", second, " (line 1, column ", second + 1,
+                      ") is ignored");
 }
 
 std::string DifferentRepeat(const std::string& json, const std::string& quoted) {
@@ -463,8 +449,7 @@ TEST(ImporterRepeatedKeys, NestedInALogicValueTenLevelsDown) {
   // offsets, at the member's path, and keeps the logic's JSON collapsed, so
   // the set_param factory finds nothing more to report.
   const std::string key_path = "[0].scheme.nodes[0].condition.logics[0].extra.v.l1.l2.l3.l4.k";
-  const std::string same_json =
-      RepeatScheme("", "", "", "", DeepObject(4, R"("k":[1],"k":[1])"));
+  const std::string same_json = RepeatScheme("", "", "", "", DeepObject(4, R"("k":[1],"k":[1])"));
   ImportResult imported = ImportScheme("test.json", same_json);
   ASSERT_TRUE(imported.ok()) << AllText(imported);
   EXPECT_THAT(Warnings(imported), Contains(At(key_path, SameRepeat(same_json, "\"k\""))))
@@ -480,8 +465,7 @@ TEST(ImporterRepeatedKeys, NestedInALogicValueTenLevelsDown) {
       RepeatScheme("", "", "", "", DeepObject(4, R"("k":[1],"k":[2])"));
   ImportResult different = ImportScheme("test.json", different_json);
   EXPECT_FALSE(different.ok());
-  EXPECT_THAT(Errors(different),
-              Contains(At(key_path, DifferentRepeat(different_json, "\"k\""))))
+  EXPECT_THAT(Errors(different), Contains(At(key_path, DifferentRepeat(different_json, "\"k\""))))
       << AllText(different);
   // Kept with the first value.
   EXPECT_THAT(different.scheme().processes(0).nodes(0).logics(0).json(),
@@ -540,8 +524,8 @@ TEST(ImporterRepeatedKeys, InsideJsonHeldInAString) {
 }
 
 TEST(ImporterRepeatedKeys, ARepeatedThreeTimesIsReportedTwice) {
-  ImportResult result = Import(RepeatScheme(R"(,"conv_type":"process","conv_type":"process")",
-                                            "", "", "", "{}"));
+  ImportResult result =
+      Import(RepeatScheme(R"(,"conv_type":"process","conv_type":"process")", "", "", "", "{}"));
   ASSERT_TRUE(result.ok()) << AllText(result);
   int count = 0;
   for (const Diagnostic& d : Warnings(result)) count += d.location == "[0].conv_type";
@@ -590,23 +574,18 @@ TEST(ImporterBadInput, NestingDeeperThan64) {
   // Depth 64 is reached by the 60th '[' after the four enclosing levels.
   const size_t offset = prefix + 60;
   EXPECT_THAT(Errors(result),
-              Contains(AllOf(Field(&Diagnostic::location,
-                                   HasSubstr(absl::StrCat("byte ", offset))),
-                             Field(&Diagnostic::message,
-                                   HasSubstr("deeper than 64")))))
+              Contains(AllOf(Field(&Diagnostic::location, HasSubstr(absl::StrCat("byte ", offset))),
+                             Field(&Diagnostic::message, HasSubstr("deeper than 64")))))
       << AllText(result);
   // Exactly 64 levels is fine.
   std::string ok = "[" + std::string(63, '[') + std::string(63, ']') + "]";
-  EXPECT_THAT(Errors(Import(ok)), Not(Contains(Field(
-                                      &Diagnostic::message,
-                                      HasSubstr("deeper")))));
+  EXPECT_THAT(Errors(Import(ok)), Not(Contains(Field(&Diagnostic::message, HasSubstr("deeper")))));
 }
 
 TEST(ImporterBadInput, FileOverTheSizeLimitIsRefused) {
   ImportLimits limits;
   limits.max_file_size = 100;
-  ImportResult result =
-      Import(ReadTestData("import/folder_export.json"), limits);
+  ImportResult result = Import(ReadTestData("import/folder_export.json"), limits);
   EXPECT_THAT(Errors(result), Contains(At("$", "over the import limit")));
 }
 
@@ -618,9 +597,8 @@ TEST(ImporterBadInput, FiftyMegabyteFileLoads) {
   int count = 0;
   while (json.size() < (50u << 20)) {
     if (count > 0) json += ',';
-    absl::StrAppend(&json, R"({"obj_type":1,"obj_id":)", ++count,
-                    R"(,"title":")", std::string(400, 'x'), "\",",
-                    process.substr(1));
+    absl::StrAppend(&json, R"({"obj_type":1,"obj_id":)", ++count, R"(,"title":")",
+                    std::string(400, 'x'), "\",", process.substr(1));
   }
   json += ']';
   ImportResult result = Import(json);
@@ -665,30 +643,25 @@ TEST(ImporterWrongTypes, EveryStructuralFieldIsChecked) {
       {R"("obj_id":77)", R"("obj_id":"abc")", "obj_id", "must be an integer"},
       {R"("obj_id":77)", R"("obj_id":[77])", "obj_id", "must be an integer"},
       {R"("title":"T")", R"("title":5)", "title", "must be a string"},
-      {R"("status":"active")", R"("status":true)", "status",
-       "must be a string"},
-      {R"("conv_type":"process")", R"("conv_type":"queue")", "conv_type",
-       "is not \"process\""},
-      {R"("ref_mask":false)", R"("ref_mask":"maybe")", "ref_mask",
-       "must be a boolean"},
+      {R"("status":"active")", R"("status":true)", "status", "must be a string"},
+      {R"("conv_type":"process")", R"("conv_type":"queue")", "conv_type", "is not \"process\""},
+      {R"("ref_mask":false)", R"("ref_mask":"maybe")", "ref_mask", "must be a boolean"},
       {R"("params":[])", R"("params":{})", "params", "must be an array"},
       // Substitutions keep the JSON balanced by parking the original value
       // under an ignored key.
       {R"("scheme":{"nodes":[)", R"("scheme":[1],"s":{"nodes":[)", "scheme",
        "expected an object, found an array"},
-      {R"("scheme":{"nodes":[)", R"("scheme":{"nodes":{},"n":[)",
-       "scheme.nodes", "must be an array"},
-      {R"({"id":"s",)", R"(7,{"id":"s",)", "scheme.nodes[0]",
-       "expected an object, found a number"},
+      {R"("scheme":{"nodes":[)", R"("scheme":{"nodes":{},"n":[)", "scheme.nodes",
+       "must be an array"},
+      {R"({"id":"s",)", R"(7,{"id":"s",)", "scheme.nodes[0]", "expected an object, found a number"},
       {R"("id":"m")", R"("id":5)", "scheme.nodes[1].id", "must be a string"},
-      {R"("id":"m","obj_type":0)", R"("id":"m","obj_type":"x")",
-       "scheme.nodes[1].obj_type", "must be an integer"},
-      {R"("id":"m","obj_type":0)", R"("id":"m","obj_type":9)",
-       "scheme.nodes[1].obj_type", "is not 0 (normal)"},
-      {R"("options":null)", R"("options":"{not json")",
-       "scheme.nodes[0].options", "not valid JSON"},
-      {R"("options":null)", R"("options":[1])", "scheme.nodes[0].options",
-       "expected an object"},
+      {R"("id":"m","obj_type":0)", R"("id":"m","obj_type":"x")", "scheme.nodes[1].obj_type",
+       "must be an integer"},
+      {R"("id":"m","obj_type":0)", R"("id":"m","obj_type":9)", "scheme.nodes[1].obj_type",
+       "is not 0 (normal)"},
+      {R"("options":null)", R"("options":"{not json")", "scheme.nodes[0].options",
+       "not valid JSON"},
+      {R"("options":null)", R"("options":[1])", "scheme.nodes[0].options", "expected an object"},
       {R"("extra":"{}")", R"("extra":12)", "scheme.nodes[0].extra",
        "must be a string or an object"},
       {R"("title":"Mid",
@@ -701,8 +674,8 @@ TEST(ImporterWrongTypes, EveryStructuralFieldIsChecked) {
       {R"("condition":{"logics":[{"type":"go","to_node_id":"m"}])",
        R"("condition":{"logics":{"type":"go","to_node_id":"m"})",
        "scheme.nodes[0].condition.logics", "must be an array"},
-      {R"({"type":"go","to_node_id":"m"})", R"("go")",
-       "scheme.nodes[0].condition.logics[0]", "expected an object"},
+      {R"({"type":"go","to_node_id":"m"})", R"("go")", "scheme.nodes[0].condition.logics[0]",
+       "expected an object"},
       {R"({"type":"go","to_node_id":"m"})", R"({"type":1,"to_node_id":"m"})",
        "scheme.nodes[0].condition.logics[0].type", "must be a string"},
       {R"({"type":"go","to_node_id":"m"})", R"({"to_node_id":"m"})",
@@ -711,45 +684,38 @@ TEST(ImporterWrongTypes, EveryStructuralFieldIsChecked) {
        "scheme.nodes[0].condition.logics[0].to_node_id", "must be a string"},
       {R"({"type":"go","to_node_id":"m"})", R"({"type":"go"})",
        "scheme.nodes[0].condition.logics[0]", "go has no to_node_id"},
-      {R"("conditions":[)", R"("conditions":"none","c":[)",
-       logic + "[0].conditions", "must be an array"},
-      {R"({"param":"a",)", R"({)", logic + "[0].conditions[0]",
-       "has no param"},
-      {R"("fun":"eq")", R"("fun":["eq"])", logic + "[0].conditions[0].fun",
-       "must be a string"},
+      {R"("conditions":[)", R"("conditions":"none","c":[)", logic + "[0].conditions",
+       "must be an array"},
+      {R"({"param":"a",)", R"({)", logic + "[0].conditions[0]", "has no param"},
+      {R"("fun":"eq")", R"("fun":["eq"])", logic + "[0].conditions[0].fun", "must be a string"},
       {R"("fun":"eq")", R"("fun":"ne")", logic + "[0].conditions[0].fun",
        "\"ne\" is not one of eq"},
-      {R"("fun":"eq")", R"("fun":"not_in")",
-       logic + "[0].conditions[0].fun", "is not one of"},
-      {R"("cast":"string")", R"("cast":"int")",
-       logic + "[0].conditions[0].cast", "\"int\" is not string"},
+      {R"("fun":"eq")", R"("fun":"not_in")", logic + "[0].conditions[0].fun", "is not one of"},
+      {R"("cast":"string")", R"("cast":"int")", logic + "[0].conditions[0].cast",
+       "\"int\" is not string"},
       {R"("fun":"eq")", R"("fun":"regexp")", "", ""},  // "1" compiles
       {R"("const":"1","fun":"eq")", R"("const":"(a","fun":"regexp")",
        logic + "[0].conditions[0].fun", "does not compile"},
-      {R"("extra_type":{"k":"string"})", R"("extra_type":{"k":5})",
-       logic + "[1].extra_type.k", "must be a string"},
-      {R"("extra_type":{"k":"string"})", R"("extra_type":{"k":"text"})",
-       logic + "[1].extra_type.k", "\"text\" is not string"},
-      {R"("extra":{"k":"v"})", R"("extra":"[1,")", logic + "[1].extra",
-       "not valid JSON"},
+      {R"("extra_type":{"k":"string"})", R"("extra_type":{"k":5})", logic + "[1].extra_type.k",
+       "must be a string"},
+      {R"("extra_type":{"k":"string"})", R"("extra_type":{"k":"text"})", logic + "[1].extra_type.k",
+       "\"text\" is not string"},
+      {R"("extra":{"k":"v"})", R"("extra":"[1,")", logic + "[1].extra", "not valid JSON"},
       {R"("logics":[],"semaphors":[])", R"("logics":[],"semaphors":5)",
        "scheme.nodes[2].condition.semaphors", "must be an array"},
       {R"("value":60)", R"("value":"abc")", semaphore + "[0].value",
        "\"abc\" is neither a number nor a template"},
       {R"("value":60)", R"("value":[60])", semaphore + "[0].value",
        "must be a number or a template"},
-      {R"("value":60)", R"("value":-5)", semaphore + "[0].value",
-       "is negative"},
-      {R"("dimension":"sec")", R"("dimension":"week")",
-       semaphore + "[0].dimension", "is not sec, min, hour or day"},
+      {R"("value":60)", R"("value":-5)", semaphore + "[0].value", "is negative"},
+      {R"("dimension":"sec")", R"("dimension":"week")", semaphore + "[0].dimension",
+       "is not sec, min, hour or day"},
       {R"("type":"time")", R"("type":"clock")", semaphore + "[0].type",
        "is not \"time\" or \"count\""},
-      {R"("value":10)", R"("value":0)", semaphore + "[1].value",
-       "must be at least 1"},
-      {R"("value":10)", R"("value":"abc")", semaphore + "[1].value",
-       "must be an integer"},
-      {R"("esc_node_id":"e")", R"("esc_node_id":"nowhere")",
-       semaphore + "[1]", "names no node of process 77"},
+      {R"("value":10)", R"("value":0)", semaphore + "[1].value", "must be at least 1"},
+      {R"("value":10)", R"("value":"abc")", semaphore + "[1].value", "must be an integer"},
+      {R"("esc_node_id":"e")", R"("esc_node_id":"nowhere")", semaphore + "[1]",
+       "names no node of process 77"},
   };
   for (const Case& c : cases) {
     const std::string json = absl::StrReplaceAll(kBase, {{c.from, c.to}});
@@ -759,9 +725,8 @@ TEST(ImporterWrongTypes, EveryStructuralFieldIsChecked) {
       EXPECT_TRUE(result.ok()) << c.to << "\n" << AllText(result);
       continue;
     }
-    EXPECT_THAT(Errors(result), Contains(At(c.location, c.message)))
-        << c.to << "\n"
-        << AllText(result);
+    EXPECT_THAT(Errors(result), Contains(At(c.location, c.message))) << c.to << "\n"
+                                                                     << AllText(result);
   }
 }
 
@@ -781,16 +746,14 @@ TEST(ImporterGraph, DanglingLinkNamesTheProcess) {
 
 TEST(ImporterGraph, TwoStartNodes) {
   ImportResult result = Import(ReadTestData("bad/two_starts.json"));
-  EXPECT_THAT(Errors(result),
-              Contains(At("[0].scheme.nodes",
-                          "process 5 has 2 start nodes (obj_type 1), at "
-                          "[0].scheme.nodes[0], [0].scheme.nodes[1]")));
+  EXPECT_THAT(Errors(result), Contains(At("[0].scheme.nodes",
+                                          "process 5 has 2 start nodes (obj_type 1), at "
+                                          "[0].scheme.nodes[0], [0].scheme.nodes[1]")));
 }
 
 TEST(ImporterGraph, NoStartNode) {
   ImportResult result = Import(ReadTestData("bad/no_start.json"));
-  EXPECT_THAT(Errors(result),
-              Contains(At("[0].scheme.nodes", "process 6 has no start node")));
+  EXPECT_THAT(Errors(result), Contains(At("[0].scheme.nodes", "process 6 has no start node")));
 }
 
 TEST(ImporterGraph, DuplicateNodeIds) {
@@ -798,16 +761,14 @@ TEST(ImporterGraph, DuplicateNodeIds) {
     {"id":"s","obj_type":1,"condition":{"logics":[{"type":"go","to_node_id":"x"}]}},
     {"id":"x","obj_type":2},{"id":"x","obj_type":2}]}})");
   EXPECT_THAT(Errors(result),
-              Contains(At("scheme.nodes[2]",
-                          "duplicate node id \"x\" (also at scheme.nodes[1])")));
+              Contains(At("scheme.nodes[2]", "duplicate node id \"x\" (also at scheme.nodes[1])")));
 }
 
 TEST(ImporterGraph, DuplicateProcessIds) {
   ImportResult result = Import(R"([
     {"obj_type":1,"obj_id":3,"scheme":{"nodes":[{"id":"s","obj_type":1}]}},
     {"obj_type":1,"obj_id":3,"scheme":{"nodes":[{"id":"s","obj_type":1}]}}])");
-  EXPECT_THAT(Errors(result),
-              Contains(At("[1].obj_id", "process 3 appears more than once")));
+  EXPECT_THAT(Errors(result), Contains(At("[1].obj_id", "process 3 appears more than once")));
 }
 
 TEST(ImporterGraph, UnknownLogicTypeLoadsAsUnsupported) {
@@ -821,28 +782,24 @@ TEST(ImporterGraph, UnknownLogicTypeLoadsAsUnsupported) {
   EXPECT_EQ(logic.type(), "teleport");
   EXPECT_EQ(logic.location(), "scheme.nodes[0].condition.logics[0]");
   EXPECT_EQ(logic.json(), R"({"type":"teleport","where":"moon","err_node_id":"e"})");
-  EXPECT_THAT(Warnings(result),
-              Contains(At("scheme.nodes[0].condition.logics[0]",
-                          "logic type \"teleport\" is not supported")));
+  EXPECT_THAT(Warnings(result), Contains(At("scheme.nodes[0].condition.logics[0]",
+                                            "logic type \"teleport\" is not supported")));
 }
 
 TEST(ImporterGraph, UnsupportedLogicLinksAreChecked) {
   ImportResult result = Import(R"({"obj_id":9,"scheme":{"nodes":[
     {"id":"s","obj_type":1,"condition":{"logics":[
       {"type":"db_call","err_node_id":"gone"},{"type":"go","to_node_id":"s"}]}}]}})");
-  EXPECT_THAT(Errors(result),
-              Contains(At("scheme.nodes[0].condition.logics[0]",
-                          "db_call.err_node_id \"gone\" names no node")));
+  EXPECT_THAT(Errors(result), Contains(At("scheme.nodes[0].condition.logics[0]",
+                                          "db_call.err_node_id \"gone\" names no node")));
 }
 
 TEST(ImporterGraph, ShortStaticTimerIsAWarning) {
-  const std::string json =
-      absl::StrReplaceAll(kBase, {{R"("value":60)", R"("value":5)"}});
+  const std::string json = absl::StrReplaceAll(kBase, {{R"("value":60)", R"("value":5)"}});
   ImportResult result = Import(json);
   ASSERT_TRUE(result.ok()) << AllText(result);
   EXPECT_THAT(Warnings(result),
-              Contains(At("scheme.nodes[1].condition.semaphors[0].value",
-                          "under 30 s")));
+              Contains(At("scheme.nodes[1].condition.semaphors[0].value", "under 30 s")));
 }
 
 TEST(ImporterGraph, StubNodeBranches) {
@@ -886,10 +843,10 @@ TEST(ImporterGraph, UnreachableNodeIsWarnedAtCompile) {
   ASSERT_TRUE(result.ok()) << AllText(result);
   const std::vector<Diagnostic> warnings = Warnings(result);
   ASSERT_THAT(warnings, Contains(unreachable)) << AllText(result);
-  EXPECT_THAT(warnings, Contains(AllOf(
-                            At("scheme.nodes[1]",
-                               "no link leads to this node; tasks can never reach it"),
-                            Field(&Diagnostic::node_id, "x"))));
+  EXPECT_THAT(
+      warnings,
+      Contains(AllOf(At("scheme.nodes[1]", "no link leads to this node; tasks can never reach it"),
+                     Field(&Diagnostic::node_id, "x"))));
   int count = 0;
   for (const Diagnostic& d : warnings) count += absl::StrContains(d.message, "no link leads");
   EXPECT_EQ(count, 1) << AllText(result);
@@ -901,11 +858,11 @@ TEST(ImporterGraph, UnreachableNodeIsWarnedAtCompile) {
                     R"({"param":"a","const":"1","fun":"eq","cast":"string"}]},)"),
         std::string(R"({"type":"set_param","extra":{"a":"1"},"extra_type":{"a":"string"},)"
                     R"("err_node_id":"x"},)")}) {
-    const std::string linked = absl::StrReplaceAll(
-        lonely, {{R"("condition":{"logics":[{"type":"go","to_node_id":"e"}]}},
+    const std::string linked =
+        absl::StrReplaceAll(lonely, {{R"("condition":{"logics":[{"type":"go","to_node_id":"e"}]}},
     {"id":"x")",
-                  absl::StrCat(R"("condition":{"logics":[)", link,
-                               R"({"type":"go","to_node_id":"e"}]}},
+                                      absl::StrCat(R"("condition":{"logics":[)", link,
+                                                   R"({"type":"go","to_node_id":"e"}]}},
     {"id":"x")")}});
     ASSERT_NE(linked, lonely);
     ImportResult reached = Import(linked);
@@ -916,7 +873,8 @@ TEST(ImporterGraph, UnreachableNodeIsWarnedAtCompile) {
 
 TEST(ImporterLimits, DiagnosticsAreCapped) {
   // 3000 logic objects without a type: import errors, so compile never runs.
-  std::string json = R"({"obj_id":9,"scheme":{"nodes":[{"id":"s","obj_type":1,"condition":{"logics":[)";
+  std::string json =
+      R"({"obj_id":9,"scheme":{"nodes":[{"id":"s","obj_type":1,"condition":{"logics":[)";
   for (int i = 0; i < 3000; ++i) {
     absl::StrAppend(&json, i ? "," : "", R"({"to_node_id":"s"})");
   }
@@ -933,7 +891,8 @@ TEST(ImporterLimits, DiagnosticsAreCapped) {
 TEST(ImporterLimits, CompileDiagnosticsAreCapped) {
   // 3000 go logics to no node: the import is clean, each link is an error
   // at compile.
-  std::string json = R"({"obj_id":9,"scheme":{"nodes":[{"id":"s","obj_type":1,"condition":{"logics":[)";
+  std::string json =
+      R"({"obj_id":9,"scheme":{"nodes":[{"id":"s","obj_type":1,"condition":{"logics":[)";
   for (int i = 0; i < 3000; ++i) {
     absl::StrAppend(&json, i ? "," : "", R"({"type":"go","to_node_id":"nowhere"})");
   }
@@ -950,9 +909,8 @@ TEST(ImporterLimits, CompileDiagnosticsAreCapped) {
   ASSERT_FALSE(compiled.ok());
   EXPECT_EQ(compiled.status().code(), absl::StatusCode::kInvalidArgument);
   ASSERT_EQ(diagnostics.size(), 101u);
-  EXPECT_THAT(diagnostics[100],
-              At("scheme.nodes[0].condition.logics[99]",
-                 "go.to_node_id \"nowhere\" names no node of process 9"));
+  EXPECT_THAT(diagnostics[100], At("scheme.nodes[0].condition.logics[99]",
+                                   "go.to_node_id \"nowhere\" names no node of process 9"));
   const std::string message(compiled.status().message());
   EXPECT_THAT(message, HasSubstr("(2900 more errors not listed)")) << message.substr(0, 300);
   EXPECT_THAT(message, Not(HasSubstr("earlier")));

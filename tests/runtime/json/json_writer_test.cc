@@ -52,9 +52,7 @@ TEST(JsonWriter, DoublesRoundTrip) {
     json.Double(value);
     simdjson::dom::parser parser;
     double parsed;
-    ASSERT_EQ(parser.parse(json.str()).get_double().get(parsed),
-              simdjson::SUCCESS)
-        << json.str();
+    ASSERT_EQ(parser.parse(json.str()).get_double().get(parsed), simdjson::SUCCESS) << json.str();
     EXPECT_EQ(parsed, value) << json.str();
   }
   JsonWriter json;

@@ -101,8 +101,7 @@ TEST(FindRepeatedKeys, ValuesCompareAsWrittenAfterCollapsing) {
 }
 
 TEST(FindRepeatedKeys, PathsUseTheImporterNotation) {
-  std::vector<RepeatedKey> repeats =
-      Find(R"([{"odd key":[0,{"k.1":1,"k.1":1}]}])");
+  std::vector<RepeatedKey> repeats = Find(R"([{"odd key":[0,{"k.1":1,"k.1":1}]}])");
   ASSERT_EQ(repeats.size(), 1u);
   EXPECT_EQ(repeats[0].path, R"([0]["odd key"][1]["k.1"])");
   EXPECT_EQ(repeats[0].key, "k.1");

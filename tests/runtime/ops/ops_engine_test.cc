@@ -7,9 +7,9 @@
 #include "absl/time/time.h"
 #include "convey/engine.h"
 #include "convey/environment.h"
+#include "convey/ops.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "convey/ops.h"
 #include "simdjson.h"
 
 namespace convey {

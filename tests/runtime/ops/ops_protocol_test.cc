@@ -562,10 +562,10 @@ TEST_F(OpsProtocolTest, RepeatedKeysWithTheSameValueCollapse) {
                                 R"({"k":1,"k":1}}}}}}}}}})";
   const std::string deep = R"({"l1":{"l2":{"l3":{"l4":{"l5":{"l6":{"l7":{"l8":{"l9":)"
                            R"({"k":1}}}}}}}}}})";
-  const std::string op = absl::StrCat(
-      R"({"type":"create","obj":"task","conv_id":100,"type":"create","ref":"r",)",
-      R"("data":{"a":1,"a":1,"o":{"k":[1],"k":[1]},"arr":[{"k":"x","k":"x"}],"deep":)", deep_same,
-      "}}");
+  const std::string op =
+      absl::StrCat(R"({"type":"create","obj":"task","conv_id":100,"type":"create","ref":"r",)",
+                   R"("data":{"a":1,"a":1,"o":{"k":[1],"k":[1]},"arr":[{"k":"x","k":"x"}],"deep":)",
+                   deep_same, "}}");
   dom::element root = Run(absl::StrCat(R"({"ops":[)", op, R"(],"ops":[)", op, "]}"));
   EXPECT_EQ(Str(root["request_proc"]), "ok") << reply_;
   ASSERT_EQ(engine_.calls.size(), 1u) << reply_;  // one op: "ops" counted once
@@ -577,8 +577,7 @@ TEST_F(OpsProtocolTest, RepeatedKeysWithDifferentValuesAreAFormatError) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {R"({"type":"create","obj":"task","conv_id":100,"ref":"a","ref":"b"})", "ref"},
       {R"({"type":"create","obj":"task","conv_id":100,"data":{"k":1,"k":2}})", "data.k"},
-      {R"({"type":"create","obj":"task","conv_id":100,"data":{"o":{"k":1,"k":"1"}}})",
-       "data.o.k"},
+      {R"({"type":"create","obj":"task","conv_id":100,"data":{"o":{"k":1,"k":"1"}}})", "data.o.k"},
       {R"({"type":"create","obj":"task","conv_id":100,"data":{"arr":[0,{"k":1,"k":[1]}]}})",
        "data.arr[1].k"},
       {R"({"type":"create","obj":"task","conv_id":100,"data":{"l1":{"l2":{"l3":{"l4":{"l5":)"

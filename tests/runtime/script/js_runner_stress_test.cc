@@ -17,7 +17,8 @@ namespace {
 TEST(JsRunnerStressTest, ThreadsRunScriptsInParallel) {
   auto sum = ScriptSource::Check("data.total = data.price * data.qty; leaked = (typeof leaked);");
   auto loop = ScriptSource::Check("for (;;) {}");
-  auto sha = ScriptSource::Check("data.h = require('libs/sha1.js').SHA1(String(data.price)).toString();");
+  auto sha =
+      ScriptSource::Check("data.h = require('libs/sha1.js').SHA1(String(data.price)).toString();");
   ASSERT_TRUE(sum.ok() && loop.ok() && sha.ok());
   ScriptLimits limits;  // 1 s: a loaded machine still runs sha1 in time
   ScriptLimits short_limits;

@@ -16,7 +16,7 @@ namespace {
 using Kind = ScriptOutcome::Kind;
 
 ScriptOutcome Exec(const std::string& code, const std::string& data = "{}",
-                  ScriptLimits limits = ScriptLimits{}) {
+                   ScriptLimits limits = ScriptLimits{}) {
   auto source = ScriptSource::Check(code);
   EXPECT_TRUE(source.ok()) << source.status();
   if (!source.ok()) return ScriptOutcome{Kind::kError, "", source.status().ToString()};
@@ -52,7 +52,8 @@ TEST(JsRunnerTest, ModernSyntax) {
     let sum = [a, ...Object.values(rest)].map(x => x * 2).reduce((s, x) => s + x, 0);
     class Box { #v; constructor(v) { this.#v = v; } get v() { return this.#v; } }
     data.out = `${sum}:${new Box(7).v}:${data?.missing?.deep ?? 'none'}`;
-  )", R"({"a":1,"b":2,"c":3})"),
+  )",
+                 R"({"a":1,"b":2,"c":3})"),
             R"({"a":1,"b":2,"c":3,"out":"12:7:none"})");
 }
 
@@ -71,8 +72,8 @@ TEST(JsRunnerTest, TopLevelReturn) {
 }
 
 TEST(JsRunnerTest, DataThatIsNoObject) {
-  for (const char* code : {"data = 5;", "data = [1];", "data = null;", "data = 'x';",
-                           "data = function () {};"}) {
+  for (const char* code :
+       {"data = 5;", "data = [1];", "data = null;", "data = 'x';", "data = function () {};"}) {
     ScriptOutcome outcome = Exec(code, R"({"a":1})");
     EXPECT_EQ(outcome.kind, Kind::kReturnFormat) << code;
     EXPECT_NE(outcome.message.find("must be an object"), std::string::npos) << outcome.message;
@@ -108,11 +109,13 @@ TEST(JsRunnerTest, SyntaxErrorsAreLocated) {
 }
 
 TEST(JsRunnerTest, NoHostApis) {
-  EXPECT_EQ(Data("data.t = [typeof process, typeof setTimeout, typeof fetch, typeof "
-                 "WebAssembly, typeof SharedArrayBuffer, typeof print, typeof load];"),
-            R"({"t":["undefined","undefined","undefined","undefined","undefined","undefined","undefined"]})");
+  EXPECT_EQ(
+      Data("data.t = [typeof process, typeof setTimeout, typeof fetch, typeof "
+           "WebAssembly, typeof SharedArrayBuffer, typeof print, typeof load];"),
+      R"({"t":["undefined","undefined","undefined","undefined","undefined","undefined","undefined"]})");
   EXPECT_EQ(Data("console.log('ignored'); console.error(1); data.ok = 1;"), R"({"ok":1})");
-  for (const char* name : {"fs", "../x", "libs/../../etc/passwd", "libs/nope.js", "child_process"}) {
+  for (const char* name :
+       {"fs", "../x", "libs/../../etc/passwd", "libs/nope.js", "child_process"}) {
     ScriptOutcome outcome = Exec(absl::StrCat("require('", name, "');"));
     EXPECT_EQ(outcome.kind, Kind::kError) << name;
     EXPECT_NE(outcome.message.find("Cannot find module"), std::string::npos) << outcome.message;
@@ -142,13 +145,14 @@ TEST(JsRunnerTest, NothingLeaksIntoTheNextExecution) {
     data.done = true;
   )";
   EXPECT_EQ(Exec(pollute).kind, Kind::kOk);
-  EXPECT_EQ(Data(R"(
+  EXPECT_EQ(
+      Data(R"(
     data.t = [typeof leaked, typeof leakedVar, typeof leakedThis, typeof leakedGlobal,
               ({}).polluted, typeof [].map, JSON.parse('1'), Math.max(1, 2),
               typeof ''.trim, ({}).x, Object.getPrototypeOf(Array.prototype) === Object.prototype,
               Date.now() > 0, typeof require, RegExp.$1, RegExp.lastMatch];
   )"),
-            R"({"t":["undefined","undefined","undefined","undefined",null,"function",1,2,"function",null,true,true,"function","",""]})");
+      R"({"t":["undefined","undefined","undefined","undefined",null,"function",1,2,"function",null,true,true,"function","",""]})");
 }
 
 TEST(JsRunnerTest, OwnPropertiesShadowFrozenBuiltins) {
@@ -208,16 +212,18 @@ TEST(JsRunnerTest, DateLibraries) {
   EXPECT_EQ(Data("var moment = require('libs/moment.js');"
                  "data.d = moment.utc(0).add(1, 'day').format('YYYY-MM-DD');"),
             R"({"d":"1970-01-02"})");
-  EXPECT_EQ(Data("var moment = require('libs/moment-timezone.js');"
-                 "data.d = moment.utc('2024-07-01T12:00:00Z').tz('Europe/Kiev').format('HH:mm');"
-                 "data.w = moment.utc('2035-01-01T12:00:00Z').tz('America/New_York').format('HH:mm');"),
-            R"({"d":"15:00","w":"07:00"})");
+  EXPECT_EQ(
+      Data("var moment = require('libs/moment-timezone.js');"
+           "data.d = moment.utc('2024-07-01T12:00:00Z').tz('Europe/Kiev').format('HH:mm');"
+           "data.w = moment.utc('2035-01-01T12:00:00Z').tz('America/New_York').format('HH:mm');"),
+      R"({"d":"15:00","w":"07:00"})");
   EXPECT_EQ(Data("require('libs/dateutils.js');"
                  "data.d = fn_convertDate('2024-02-29', 'yyyy-MM-dd', 'dd/MM/yyyy');"
                  "data.today = fn_getDate(0, 'yyyy').length;"),
             R"({"d":"29/02/2024","today":4})");
-  ScriptOutcome bad = Exec("require('libs/dateutils.js'); fn_convertDate('2024-13-45', "
-                          "'yyyy-MM-dd', 'dd/MM/yyyy');");
+  ScriptOutcome bad = Exec(
+      "require('libs/dateutils.js'); fn_convertDate('2024-13-45', "
+      "'yyyy-MM-dd', 'dd/MM/yyyy');");
   EXPECT_EQ(bad.kind, Kind::kError);
   EXPECT_NE(bad.message.find("not a calendar date"), std::string::npos) << bad.message;
 }
@@ -236,10 +242,10 @@ TEST(JsRunnerTest, XRegExp) {
 TEST(JsRunnerTest, TimeLimitStopsRunawayScripts) {
   ScriptLimits limits;
   limits.time_limit = absl::Milliseconds(100);
-  for (const char* code : {"for (;;) {}", "while (true) { try { for (;;) {} } catch (e) {} }",
-                           "/(a+)+$/.test('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!');",
-                           "(async () => { for (;;) await null; })();",
-                           "data.x = {toJSON() { for (;;) {} }};"}) {
+  for (const char* code :
+       {"for (;;) {}", "while (true) { try { for (;;) {} } catch (e) {} }",
+        "/(a+)+$/.test('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!');",
+        "(async () => { for (;;) await null; })();", "data.x = {toJSON() { for (;;) {} }};"}) {
     const absl::Time start = absl::Now();
     ScriptOutcome outcome = Exec(code, "{}", limits);
     // SpiderMonkey's regexp engine may end a catastrophic pattern with

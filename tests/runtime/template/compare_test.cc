@@ -13,9 +13,8 @@ namespace {
 
 using Type = Value::Type;
 
-constexpr CompareFun kFuns[] = {CompareFun::kEq,       CompareFun::kNotEq,
-                                CompareFun::kMore,     CompareFun::kLess,
-                                CompareFun::kMoreOrEq, CompareFun::kLessOrEq};
+constexpr CompareFun kFuns[] = {CompareFun::kEq,   CompareFun::kNotEq,    CompareFun::kMore,
+                                CompareFun::kLess, CompareFun::kMoreOrEq, CompareFun::kLessOrEq};
 
 // Expected results in kFuns order.
 using Row = std::vector<bool>;
@@ -24,8 +23,8 @@ void ExpectRow(const Value& task, const Value& constant, Type cast, const Row& e
                const std::string& what) {
   for (size_t k = 0; k < expected.size(); ++k) {
     EXPECT_EQ(Compare(task, kFuns[k], constant, cast, nullptr), expected[k])
-        << what << ": " << CompareFunName(kFuns[k]) << " cast " << Value::TypeName(cast)
-        << " task " << task.ToJson() << " const " << constant.ToJson();
+        << what << ": " << CompareFunName(kFuns[k]) << " cast " << Value::TypeName(cast) << " task "
+        << task.ToJson() << " const " << constant.ToJson();
   }
 }
 
@@ -40,10 +39,10 @@ const Row kUnequalNoOrder = kOnlyNotEq;
 
 struct CastCase {
   Type cast;
-  Value task;            // a value of the cast's JSON type
-  Value match;           // a constant equal to it
+  Value task;   // a value of the cast's JSON type
+  Value match;  // a constant equal to it
   Row match_row;
-  Value mismatch;        // a constant not equal to it
+  Value mismatch;  // a constant not equal to it
   Row mismatch_row;
   Value wrong_type;      // a task value of another JSON type
   const char* pattern;   // a regexp that matches task's text
@@ -79,14 +78,12 @@ TEST(CompareTest, EveryFunCastAndCase) {
     // regexp: a search in the task value's text.
     EXPECT_TRUE(Compare(c.task, CompareFun::kRegexp, Value::String(c.pattern), c.cast, nullptr))
         << cast;
-    EXPECT_FALSE(
-        Compare(c.task, CompareFun::kRegexp, Value::String(c.no_match), c.cast, nullptr))
-        << cast;
-    EXPECT_FALSE(Compare(Value::Missing(), CompareFun::kRegexp, Value::String(".*"), c.cast,
-                         nullptr))
+    EXPECT_FALSE(Compare(c.task, CompareFun::kRegexp, Value::String(c.no_match), c.cast, nullptr))
         << cast;
     EXPECT_FALSE(
-        Compare(c.wrong_type, CompareFun::kRegexp, Value::String(".*"), c.cast, nullptr))
+        Compare(Value::Missing(), CompareFun::kRegexp, Value::String(".*"), c.cast, nullptr))
+        << cast;
+    EXPECT_FALSE(Compare(c.wrong_type, CompareFun::kRegexp, Value::String(".*"), c.cast, nullptr))
         << cast;
   }
 }
@@ -114,16 +111,15 @@ TEST(CompareTest, Numbers) {
 TEST(CompareTest, Strings) {
   ExpectRow(Value::String("abc"), Value::String("ab"), Type::kString, kAbove, "prefix");
   ExpectRow(Value::String("B"), Value::String("a"), Type::kString, kBelow, "uppercase first");
-  ExpectRow(Value::String("\xc3\xa9"), Value::String("z"), Type::kString, kAbove,
-            "unsigned bytes");
+  ExpectRow(Value::String("\xc3\xa9"), Value::String("z"), Type::kString, kAbove, "unsigned bytes");
   ExpectRow(Value::String(""), Value::String(""), Type::kString, kEqual, "empty");
   // not_eq "" means present and non-empty.
-  EXPECT_TRUE(Compare(Value::String("x"), CompareFun::kNotEq, Value::String(""), Type::kString,
-                      nullptr));
-  EXPECT_FALSE(Compare(Value::String(""), CompareFun::kNotEq, Value::String(""), Type::kString,
-                       nullptr));
-  EXPECT_FALSE(Compare(Value::Missing(), CompareFun::kNotEq, Value::String(""), Type::kString,
-                       nullptr));
+  EXPECT_TRUE(
+      Compare(Value::String("x"), CompareFun::kNotEq, Value::String(""), Type::kString, nullptr));
+  EXPECT_FALSE(
+      Compare(Value::String(""), CompareFun::kNotEq, Value::String(""), Type::kString, nullptr));
+  EXPECT_FALSE(
+      Compare(Value::Missing(), CompareFun::kNotEq, Value::String(""), Type::kString, nullptr));
   // A number constant compares by its text.
   ExpectRow(Value::String("10"), Value::Number(10), Type::kString, kEqual, "number constant");
   ExpectRow(Value::Number(10), Value::String("10"), Type::kString, kOnlyNotEq, "number 10");
@@ -133,8 +129,7 @@ TEST(CompareTest, Strings) {
 }
 
 TEST(CompareTest, Booleans) {
-  ExpectRow(Value::Boolean(false), Value::String("false"), Type::kBoolean, kEqualNoOrder,
-            "false");
+  ExpectRow(Value::Boolean(false), Value::String("false"), Type::kBoolean, kEqualNoOrder, "false");
   ExpectRow(Value::Boolean(false), Value::Boolean(false), Type::kBoolean, kEqualNoOrder,
             "typed constant");
   ExpectRow(Value::Boolean(true), Value::Boolean(false), Type::kBoolean, kUnequalNoOrder,
@@ -146,8 +141,8 @@ TEST(CompareTest, Booleans) {
 
 TEST(CompareTest, ObjectsAndArrays) {
   const Value object = Value::Object(R"({"a":{"x":[1,{"y":null}]},"b":"s","n":1})");
-  ExpectRow(object, Value::String(R"({"n":1.0,"b":"s","a":{"x":[1,{"y":null}]}})"),
-            Type::kObject, kEqualNoOrder, "deep, reordered, 1.0 == 1");
+  ExpectRow(object, Value::String(R"({"n":1.0,"b":"s","a":{"x":[1,{"y":null}]}})"), Type::kObject,
+            kEqualNoOrder, "deep, reordered, 1.0 == 1");
   ExpectRow(object, Value::String(R"({"a":{"x":[1,{"y":0}]},"b":"s","n":1})"), Type::kObject,
             kUnequalNoOrder, "deep difference");
   ExpectRow(object, Value::String(R"({"a":{"x":[1,{"y":null}]},"b":"s"})"), Type::kObject,
@@ -185,11 +180,11 @@ TEST(CompareTest, Regexp) {
   auto match = [](const Value& task, const char* pattern) {
     return Compare(task, CompareFun::kRegexp, Value::String(pattern), Type::kString, nullptr);
   };
-  EXPECT_TRUE(match(Value::String("hello world"), "o w"));   // unanchored
+  EXPECT_TRUE(match(Value::String("hello world"), "o w"));  // unanchored
   EXPECT_TRUE(match(Value::String("hello world"), "^hello"));
   EXPECT_FALSE(match(Value::String("hello world"), "^world"));
   EXPECT_TRUE(match(Value::String("abc123"), "\\d+$"));
-  EXPECT_FALSE(match(Value::String("abc"), "("));            // invalid: no match
+  EXPECT_FALSE(match(Value::String("abc"), "("));  // invalid: no match
   EXPECT_TRUE(match(Value::String(""), ""));
   EXPECT_TRUE(match(Value::String("caf\xc3\xa9"), "^caf.$"));  // UTF-8 aware
 
@@ -197,17 +192,16 @@ TEST(CompareTest, Regexp) {
   re2::RE2 compiled("^x");
   EXPECT_TRUE(Compare(Value::String("xyz"), CompareFun::kRegexp, Value::String("nope"),
                       Type::kString, &compiled));
-  EXPECT_FALSE(Compare(Value::String("yx"), CompareFun::kRegexp, Value::String("x"),
-                       Type::kString, &compiled));
+  EXPECT_FALSE(Compare(Value::String("yx"), CompareFun::kRegexp, Value::String("x"), Type::kString,
+                       &compiled));
   // regexp on a boolean matches "true"/"false".
   EXPECT_TRUE(Compare(Value::Boolean(false), CompareFun::kRegexp, Value::String("^false$"),
                       Type::kBoolean, nullptr));
 }
 
 TEST(CompareTest, Names) {
-  for (CompareFun fun : {CompareFun::kEq, CompareFun::kNotEq, CompareFun::kMore,
-                         CompareFun::kLess, CompareFun::kMoreOrEq, CompareFun::kLessOrEq,
-                         CompareFun::kRegexp}) {
+  for (CompareFun fun : {CompareFun::kEq, CompareFun::kNotEq, CompareFun::kMore, CompareFun::kLess,
+                         CompareFun::kMoreOrEq, CompareFun::kLessOrEq, CompareFun::kRegexp}) {
     absl::StatusOr<CompareFun> parsed = ParseCompareFun(CompareFunName(fun));
     ASSERT_TRUE(parsed.ok());
     EXPECT_EQ(*parsed, fun);

@@ -150,8 +150,8 @@ TEST(ConvertToTest, Boolean) {
 }
 
 TEST(ConvertToTest, ObjectAndArray) {
-  absl::StatusOr<Value> r = ConvertTo(Value::String(R"( {"a": 1, "b": [1.10, "x y"]} )"),
-                                      Type::kObject);
+  absl::StatusOr<Value> r =
+      ConvertTo(Value::String(R"( {"a": 1, "b": [1.10, "x y"]} )"), Type::kObject);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->type(), Type::kObject);
   EXPECT_EQ(r->text(), R"({"a":1,"b":[1.10,"x y"]})");  // numbers as written
@@ -189,8 +189,7 @@ TEST(ConvertToTest, LongValuesAreClippedInMessages) {
 }
 
 TEST(ConvertToTest, NoConversionToNullOrMissing) {
-  EXPECT_EQ(ConvertTo(Value::String("x"), Type::kNull).status().message(),
-            "no conversion to null");
+  EXPECT_EQ(ConvertTo(Value::String("x"), Type::kNull).status().message(), "no conversion to null");
   EXPECT_FALSE(ConvertTo(Value::String("x"), Type::kMissing).ok());
 }
 

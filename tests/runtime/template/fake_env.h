@@ -63,7 +63,7 @@ class FakeEnv : public TemplateEnv {
 
   // Public knobs.
   std::map<std::string, Value> root_fields;
-  std::map<std::string, Value> node_fields;   // "conv|node|field"
+  std::map<std::string, Value> node_fields;        // "conv|node|field"
   std::map<std::string, std::string> state_tasks;  // "conv|ref" -> JSON object
   std::map<std::string, std::string> env_vars;     // name -> JSON text
   absl::Time now = absl::FromUnixSeconds(0);
@@ -101,8 +101,7 @@ inline Value Eval(const std::string& text, TemplateEnv& env,
 }
 
 // The compile error's message ("" when it compiled).
-inline std::string CompileError(const std::string& text,
-                                TemplateMode mode = TemplateMode::kValue) {
+inline std::string CompileError(const std::string& text, TemplateMode mode = TemplateMode::kValue) {
   absl::StatusOr<std::unique_ptr<Template>> compiled = Template::Compile(text, mode);
   if (compiled.ok()) return "";
   EXPECT_EQ(compiled.status().code(), absl::StatusCode::kInvalidArgument);

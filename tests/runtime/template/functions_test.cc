@@ -56,7 +56,7 @@ TEST_F(FunctionsTest, Math) {
   EXPECT_EQ(Eval("$.math(10/4)", env_).text(), "2.5");
   EXPECT_EQ(Number("$.math(2*3+4)"), 10);
   EXPECT_EQ(Number("$.math(2*(3+4))"), 14);
-  EXPECT_EQ(Number("$.math(8/2/2)"), 2);   // left-associative
+  EXPECT_EQ(Number("$.math(8/2/2)"), 2);  // left-associative
   EXPECT_EQ(Number("$.math(8-2-2)"), 4);
   EXPECT_EQ(Number("$.math(--3)"), 3);
   EXPECT_EQ(Number("$.math(+3)"), 3);
@@ -386,8 +386,8 @@ TEST(ResolveTimeZoneTest, Direct) {
   EXPECT_EQ(offset("+14"), 14 * 3600);
   EXPECT_EQ(offset("Europe/Kiev"), 7200);
   EXPECT_EQ(offset("Etc/GMT+2"), -7200);  // IANA's POSIX-style sign
-  for (const char* bad : {"", "GMT+", "GMT+15", "GMT+2:75", "GMT*2", "+123456", "Nowhere/City",
-                          "GMT+2:3"}) {
+  for (const char* bad :
+       {"", "GMT+", "GMT+15", "GMT+2:75", "GMT*2", "+123456", "Nowhere/City", "GMT+2:3"}) {
     EXPECT_FALSE(internal::ResolveTimeZone(bad).ok()) << bad;
   }
 }

@@ -81,21 +81,21 @@ TEST_F(TemplateTest, Escapes) {
 }
 
 TEST_F(TemplateTest, DynamicIndexesAndKeys) {
-  EXPECT_EQ(Eval("{{arr[{{i}}]}}", env_).text(), "one");        // number index
-  EXPECT_EQ(Eval("{{arr[{{si}}]}}", env_).text(), "two");       // numeric string index
-  EXPECT_EQ(Eval("{{arr[{{idx[0]}}]}}", env_).text(), "two");   // nested path inside
-  EXPECT_EQ(Eval("{{a[{{key}}].c}}", env_).text(), "deep");     // [] on an object: a key
-  EXPECT_EQ(Eval("{{a.{{key}}.c}}", env_).text(), "deep");      // dynamic key segment
-  EXPECT_EQ(Eval("{{{{field}}}}", env_).text(), "Ann");         // the whole name
+  EXPECT_EQ(Eval("{{arr[{{i}}]}}", env_).text(), "one");              // number index
+  EXPECT_EQ(Eval("{{arr[{{si}}]}}", env_).text(), "two");             // numeric string index
+  EXPECT_EQ(Eval("{{arr[{{idx[0]}}]}}", env_).text(), "two");         // nested path inside
+  EXPECT_EQ(Eval("{{a[{{key}}].c}}", env_).text(), "deep");           // [] on an object: a key
+  EXPECT_EQ(Eval("{{a.{{key}}.c}}", env_).text(), "deep");            // dynamic key segment
+  EXPECT_EQ(Eval("{{{{field}}}}", env_).text(), "Ann");               // the whole name
   EXPECT_EQ(Eval(R"({{{{key}}r\[0\]}})", env_).text(), "bracketed");  // escapes still apply
   EXPECT_EQ(Eval("{{arr[$.math({{i}}+1)]}}", env_).text(), "two");
   EXPECT_EQ(Eval("{{a.list[{{i}}]}}", env_).type(), Value::Type::kNumber);
 
   EXPECT_TRUE(Eval("{{arr[{{missing}}]}}", env_).is_missing());
-  EXPECT_TRUE(Eval("{{arr[{{half}}]}}", env_).is_missing());    // not an integer
-  EXPECT_TRUE(Eval("{{arr[{{name}}]}}", env_).is_missing());    // not an index
+  EXPECT_TRUE(Eval("{{arr[{{half}}]}}", env_).is_missing());  // not an integer
+  EXPECT_TRUE(Eval("{{arr[{{name}}]}}", env_).is_missing());  // not an index
   EXPECT_TRUE(Eval("{{arr[{{neg}}]}}", env_).is_missing());
-  EXPECT_TRUE(Eval("{{amount[{{i}}]}}", env_).is_missing());    // not a container
+  EXPECT_TRUE(Eval("{{amount[{{i}}]}}", env_).is_missing());  // not a container
   EXPECT_EQ(Eval("x{{arr[{{i}}]}}y", env_).text(), "xoney");
 }
 
@@ -197,8 +197,7 @@ TEST_F(TemplateTest, StageVariables) {
     Value NodeField(absl::string_view c, absl::string_view n, absl::string_view f) override {
       return inner_->NodeField(c, n, f);
     }
-    Value StateTask(absl::string_view c, absl::string_view r,
-                    const internal::Path& p) override {
+    Value StateTask(absl::string_view c, absl::string_view r, const internal::Path& p) override {
       return inner_->StateTask(c, r, p);
     }
     absl::Time Now() override { return inner_->Now(); }
@@ -214,8 +213,8 @@ TEST_F(TemplateTest, StageVariables) {
 TEST_F(TemplateTest, ReservedWordsOnlyInTheirShapes) {
   FakeEnv env(R"({"root": {"x": 1}, "node": [7], "conv": "c", "env_var": 2})");
   env.root_fields["x"] = Value::String("meta");
-  EXPECT_EQ(Eval("{{root.x}}", env).text(), "meta");        // task metadata
-  EXPECT_EQ(Eval("{{root}}", env).text(), R"({"x":1})");    // a data field
+  EXPECT_EQ(Eval("{{root.x}}", env).text(), "meta");      // task metadata
+  EXPECT_EQ(Eval("{{root}}", env).text(), R"({"x":1})");  // a data field
   EXPECT_EQ(Eval("{{conv}}", env).text(), "c");
   EXPECT_EQ(Eval("{{env_var}}", env).number(), 2);
   EXPECT_EQ(Eval("{{node}}", env).text(), "[7]");
