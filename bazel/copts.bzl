@@ -21,5 +21,5 @@ def convey_logic(name, deps = []):
         hdrs = [name + ".h"],
         copts = CONVEY_COPTS,
         visibility = ["//logics:__pkg__", "//tests:__subpackages__"],
-        deps = ["//runtime:public_types"] + deps,
+        deps = ["//runtime:api_types_internal"] + deps,
     )

@@ -1,5 +1,6 @@
-// The built-in logic types, and the registry engines use by default.
-#include "logics/builtin.h"
+// The built-in logic types: RegisterBuiltinLogics and LogicRegistry::Global()
+// (declared in convey/logic.h), one line per type.
+#include "convey/logic.h"
 
 #include <cstdlib>
 
@@ -15,6 +16,7 @@
 #include "logics/go/go.h"
 #include "logics/go_if_const/go_if_const.h"
 #include "logics/set_param/set_param.h"
+#include "runtime/base/status_macros.h"
 
 namespace convey {
 
@@ -25,8 +27,7 @@ absl::Status RegisterBuiltinLogics(LogicRegistry& registry) {
         &logics::NewApiSumFactory, &logics::NewApiCallbackFactory, &logics::NewApiCopyFactory,
         &logics::NewApiRpcFactory, &logics::NewApiRpcReplyFactory, &logics::NewApiQueueFactory,
         &logics::NewApiGetTaskFactory, &logics::NewApiFactory, &logics::NewApiCodeFactory}) {
-    absl::Status status = registry.Register(make());
-    if (!status.ok()) return status;
+    CONVEY_RETURN_IF_ERROR(registry.Register(make()));
   }
   return absl::OkStatus();
 }

@@ -9,6 +9,7 @@
 #include "absl/strings/strip.h"
 #include "convey/logic.h"
 #include "convey/scheme.h"
+#include "runtime/base/status_macros.h"
 #include "runtime/engine/process.h"
 #include "runtime/engine/variables.h"
 #include "runtime/import/importer.h"
@@ -129,9 +130,8 @@ SchemeReport InspectScheme(absl::string_view file_name, absl::string_view json,
 
 absl::StatusOr<SchemeReport> InspectSchemeFile(const std::string& path,
                                                const ImportLimits& limits) {
-  absl::StatusOr<std::string> contents = internal::ReadSchemeFile(path);
-  if (!contents.ok()) return contents.status();
-  return InspectScheme(path, *contents, limits);
+  CONVEY_ASSIGN_OR_RETURN(std::string contents, internal::ReadSchemeFile(path));
+  return InspectScheme(path, contents, limits);
 }
 
 }  // namespace convey

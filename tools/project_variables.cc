@@ -10,7 +10,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "runtime/import/json_errors.h"
+#include "runtime/json/json_errors.h"
+#include "runtime/json/json_types.h"
 #include "runtime/json/repeated_keys.h"
 #include "simdjson.h"
 
@@ -21,24 +22,6 @@ namespace {
 absl::string_view WithoutAt(absl::string_view name) {
   absl::ConsumePrefix(&name, "@");
   return name;
-}
-
-absl::string_view TypeName(simdjson::dom::element_type type) {
-  using Type = simdjson::dom::element_type;
-  switch (type) {
-    case Type::ARRAY:
-      return "an array";
-    case Type::OBJECT:
-      return "an object";
-    case Type::STRING:
-      return "a string";
-    case Type::BOOL:
-      return "a boolean";
-    case Type::NULL_VALUE:
-      return "null";
-    default:
-      return "a number";
-  }
 }
 
 }  // namespace
@@ -67,7 +50,7 @@ std::optional<std::string> ReadVariablesFile(const std::string& path, Variables*
   }
   if (!root.is_object()) {
     return absl::StrCat(what, " must hold a JSON object of variable names to values, not ",
-                        TypeName(root.type()));
+                        internal::JsonTypeName(root.type()));
   }
   // The same rule as for any JSON convey reads: a name given twice with one
   // value counts once, with two values it is ambiguous.

@@ -11,34 +11,14 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "runtime/import/json_errors.h"
+#include "runtime/json/json_errors.h"
+#include "runtime/json/json_types.h"
 #include "runtime/json/repeated_keys.h"
 #include "simdjson.h"
 
 namespace convey {
 namespace tools {
 namespace {
-
-absl::string_view JsonTypeName(simdjson::dom::element_type type) {
-  using Type = simdjson::dom::element_type;
-  switch (type) {
-    case Type::ARRAY:
-      return "an array";
-    case Type::OBJECT:
-      return "an object";
-    case Type::INT64:
-    case Type::UINT64:
-    case Type::DOUBLE:
-      return "a number";
-    case Type::STRING:
-      return "a string";
-    case Type::BOOL:
-      return "a boolean";
-    case Type::NULL_VALUE:
-      return "null";
-  }
-  return "a value";
-}
 
 // Parses one JSON text. On failure returns why, with the column (1-based,
 // in bytes) when simdjson can tell where.
@@ -75,7 +55,7 @@ std::optional<std::string> ParseInputLine(simdjson::dom::parser& parser, absl::s
   }
   simdjson::dom::object object;
   if (root.get_object().get(object) != simdjson::SUCCESS) {
-    return absl::StrCat("a task must be a JSON object, not ", JsonTypeName(root.type()));
+    return absl::StrCat("a task must be a JSON object, not ", internal::JsonTypeName(root.type()));
   }
   bool wrapped = object.size() > 0;
   for (simdjson::dom::key_value_pair field : object) {
@@ -97,7 +77,7 @@ std::optional<std::string> ParseInputLine(simdjson::dom::parser& parser, absl::s
       task.ref = absl::StrCat(number);
     } else {
       return absl::StrCat("\"ref\" must be a string or a whole number, not ",
-                          JsonTypeName(ref.type()));
+                          internal::JsonTypeName(ref.type()));
     }
   }
   simdjson::dom::element data;
@@ -115,7 +95,7 @@ std::optional<std::string> ReadTaskData(const std::string& text, std::string* da
     return absl::StrCat("--data is ", *problem);
   }
   if (!root.is_object()) {
-    return absl::StrCat("--data must be a JSON object, not ", JsonTypeName(root.type()));
+    return absl::StrCat("--data must be a JSON object, not ", internal::JsonTypeName(root.type()));
   }
   if (!internal::HasRepeatedKeys(root)) {
     *data = text;

@@ -16,6 +16,7 @@
 #include "logics/api/response.h"
 #include "logics/api/xml.h"
 #include "logics/common/typed_values.h"
+#include "runtime/base/status_macros.h"
 #include "runtime/json/json_writer.h"
 #include "runtime/json/path.h"
 #include "runtime/template/template.h"
@@ -441,14 +442,7 @@ class ApiFactory : public LogicFactory {
       reader.Error("url", std::string(url.status().message()));
     }
 
-    absl::StatusOr<TypedValues> extra = TypedValues::Compile(source.extra, "extra", builder);
-    if (!extra.ok()) {
-      reader.Error("extra", std::string(extra.status().message()));
-    } else if (absl::Status keys = extra->CheckConstantKeys(); !keys.ok()) {
-      reader.Error("extra", std::string(keys.message()));
-    } else {
-      config.extra = *std::move(extra);
-    }
+    TypedValues::CompileObject(source.extra, "extra", "extra", reader, builder, &config.extra);
 
     if (config.body == BodyKind::kRaw) {
       absl::StatusOr<const Template*> raw =
@@ -523,9 +517,7 @@ class ApiFactory : public LogicFactory {
     config.err_node = source.err_node;
     if (reader.error_count() > 0) return reader.Failed();
 
-    absl::StatusOr<internal::Path> sys_path = internal::ParsePath("sys");
-    if (!sys_path.ok()) return sys_path.status();
-    config.sys_path = *std::move(sys_path);
+    CONVEY_ASSIGN_OR_RETURN(config.sys_path, internal::ParsePath("sys"));
     return std::unique_ptr<Logic>(new Api(std::move(config)));
   }
 };

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "openssl/evp.h"
+#include "runtime/base/status_macros.h"
 #include "runtime/json/json_writer.h"
 #include "runtime/template/template.h"
 
@@ -21,48 +22,10 @@ void AppendEscapedByte(unsigned char c, std::string* out) {
   out->push_back(kHexUpper[c & 0xF]);
 }
 
-// The template grammar's boundaries (runtime/template/template.cc), used
-// here only to find where each substitution starts and ends; the pieces are
-// then compiled by the template compiler itself.
-
-// "$.name(" at `at`: the name and the position of "(".
-bool FunctionAt(absl::string_view s, size_t at, absl::string_view* name, size_t* open) {
-  if (at + 2 >= s.size() || s[at] != '$' || s[at + 1] != '.') return false;
-  size_t i = at + 2;
-  while (i < s.size() && (absl::ascii_isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_')) {
-    ++i;
-  }
-  if (i == at + 2 || i >= s.size() || s[i] != '(') return false;
-  *name = s.substr(at + 2, i - at - 2);
-  *open = i;
-  return true;
-}
-
-// The ")" matching the "(" at `open`, skipping "{{...}}" groups and `\`
-// escapes; npos when unbalanced.
-size_t ParenEnd(absl::string_view s, size_t open) {
-  int depth = 1;
-  size_t i = open + 1;
-  while (i < s.size()) {
-    const char c = s[i];
-    if (c == '\\') {
-      i += 2;
-      continue;
-    }
-    if (c == '{' && i + 1 < s.size() && s[i + 1] == '{') {
-      const size_t close = ReferenceEnd(s, i + 2);
-      i = close == absl::string_view::npos ? i + 2 : close + 2;
-      continue;
-    }
-    if (c == '(') ++depth;
-    if (c == ')' && --depth == 0) return i;
-    ++i;
-  }
-  return absl::string_view::npos;
-}
-
 // The end of the substitution starting at `at` (exclusive), or npos when
-// none starts there.
+// none starts there: the template grammar's boundaries (template.h), used
+// here only to split the URL; the pieces are compiled by the template
+// compiler itself.
 size_t SubstitutionEnd(absl::string_view s, size_t at) {
   if (s[at] == '{' && at + 1 < s.size() && s[at + 1] == '{') {
     const size_t close = ReferenceEnd(s, at + 2);
@@ -116,8 +79,7 @@ void AppendUrlText(absl::string_view text, std::string* out) {
 
 absl::StatusOr<UrlTemplate> UrlTemplate::Compile(absl::string_view text, LogicBuilder& builder) {
   // The whole text first, so an error's byte offset is into what was written.
-  absl::StatusOr<std::unique_ptr<Template>> whole = Template::Compile(text, TemplateMode::kValue);
-  if (!whole.ok()) return whole.status();
+  CONVEY_RETURN_IF_ERROR(Template::Compile(text, TemplateMode::kValue).status());
 
   UrlTemplate url;
   std::string literal;
@@ -138,10 +100,9 @@ absl::StatusOr<UrlTemplate> UrlTemplate::Compile(absl::string_view text, LogicBu
       url.parts_.push_back(Part{std::move(literal), nullptr});
       literal.clear();
     }
-    absl::StatusOr<const Template*> value =
-        builder.CompileTemplate(text.substr(i, end - i), TemplateMode::kValue);
-    if (!value.ok()) return value.status();
-    url.parts_.push_back(Part{std::string(), *value});
+    CONVEY_ASSIGN_OR_RETURN(const Template* value,
+                            builder.CompileTemplate(text.substr(i, end - i), TemplateMode::kValue));
+    url.parts_.push_back(Part{std::string(), value});
     i = end;
   }
   if (!literal.empty()) url.parts_.push_back(Part{std::move(literal), nullptr});

@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "pugixml.hpp"
+#include "runtime/base/status_macros.h"
 #include "runtime/json/json_writer.h"
 #include "runtime/template/template.h"
 
@@ -91,12 +92,10 @@ absl::Status AddElement(pugi::xml_node parent, absl::string_view name, simdjson:
             if (item.type() == simdjson::dom::element_type::ARRAY) {
               return Refuse(item_where, "an array inside an array has no XML form");
             }
-            absl::Status status = AddElement(node, key, item, item_where, depth + 1);
-            if (!status.ok()) return status;
+            CONVEY_RETURN_IF_ERROR(AddElement(node, key, item, item_where, depth + 1));
           }
         } else {
-          absl::Status status = AddElement(node, key, field.value, field_where, depth + 1);
-          if (!status.ok()) return status;
+          CONVEY_RETURN_IF_ERROR(AddElement(node, key, field.value, field_where, depth + 1));
         }
       }
       break;
@@ -159,8 +158,7 @@ absl::Status AppendElement(pugi::xml_node node, int depth, JsonWriter* out) {
     out->Key(ValidUtf8(name));
     if (group.size() > 1) out->BeginArray();
     for (pugi::xml_node child : group) {
-      absl::Status status = AppendElement(child, depth + 1, out);
-      if (!status.ok()) return status;
+      CONVEY_RETURN_IF_ERROR(AppendElement(child, depth + 1, out));
     }
     if (group.size() > 1) out->EndArray();
   }
@@ -177,8 +175,7 @@ absl::Status JsonToXml(absl::string_view root_name, simdjson::dom::element value
   pugi::xml_node declaration = document.append_child(pugi::node_declaration);
   declaration.append_attribute("version").set_value("1.0");
   declaration.append_attribute("encoding").set_value("UTF-8");
-  absl::Status status = AddElement(document, root_name, value, std::string(root_name), 1);
-  if (!status.ok()) return status;
+  CONVEY_RETURN_IF_ERROR(AddElement(document, root_name, value, std::string(root_name), 1));
   out->clear();
   StringWriter writer(out);
   document.save(writer, "", pugi::format_raw, pugi::encoding_utf8);
@@ -199,8 +196,7 @@ absl::Status XmlToJson(absl::string_view xml, std::string* out) {
   if (root.empty()) return absl::InvalidArgumentError("no document element");
   JsonWriter writer;
   writer.BeginObject().Key(ValidUtf8(root.name()));
-  absl::Status status = AppendElement(root, 1, &writer);
-  if (!status.ok()) return status;
+  CONVEY_RETURN_IF_ERROR(AppendElement(root, 1, &writer));
   writer.EndObject();
   *out = writer.Release();
   return absl::OkStatus();

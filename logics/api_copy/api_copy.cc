@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "logics/common/target_process.h"
 #include "logics/common/typed_values.h"
+#include "runtime/import/located_reader.h"
 
 namespace convey {
 namespace logics {
@@ -154,8 +155,8 @@ class ApiCopyFactory : public LogicFactory {
     std::string mode = "create";
     reader.ReadString("mode", &mode);
     if (mode != "create" && mode != "modify") {
-      reader.Error("mode",
-                   absl::StrCat("api_copy mode ", Quote(mode), " is not \"create\" or \"modify\""));
+      reader.Error("mode", absl::StrCat("api_copy mode ", internal::Quote(mode),
+                                        " is not \"create\" or \"modify\""));
     }
     config.modify = mode == "modify";
     std::string conv_id;
@@ -185,14 +186,7 @@ class ApiCopyFactory : public LogicFactory {
     } else {
       reader.Error("ref", absl::StrCat("ref \"", ref, "\": ", ref_template.status().message()));
     }
-    absl::StatusOr<TypedValues> values = TypedValues::Compile(data, "data", builder);
-    if (!values.ok()) {
-      reader.Error("data", std::string(values.status().message()));
-    } else if (absl::Status keys = values->CheckConstantKeys(); !keys.ok()) {
-      reader.Error("data", std::string(keys.message()));
-    } else {
-      config.data = *std::move(values);
-    }
+    TypedValues::CompileObject(data, "data", "data", reader, builder, &config.data);
     if (reader.error_count() > 0) return reader.Failed();
     return std::unique_ptr<Logic>(new ApiCopy(std::move(config)));
   }

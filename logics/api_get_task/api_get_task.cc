@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "logics/common/target_process.h"
 #include "logics/common/typed_values.h"
+#include "runtime/import/located_reader.h"
 #include "runtime/task/write_set.h"
 #include "simdjson.h"
 
@@ -103,7 +104,8 @@ class ApiGetTaskFactory : public LogicFactory {
     config.ReadString("order_by", &order);
     order = absl::AsciiStrToUpper(order);
     if (order != "ASC" && order != "DESC") {
-      config.Error("order_by", absl::StrCat("order_by ", Quote(order), " is not ASC or DESC"));
+      config.Error("order_by",
+                   absl::StrCat("order_by ", internal::Quote(order), " is not ASC or DESC"));
     }
     const bool newest = order == "DESC";
     NodeHandle err_node;

@@ -48,16 +48,13 @@ class ApiQueueFactory : public LogicFactory {
     std::vector<TypedValueSpec> items;
     config.ReadTypedValues("data", "data_type", &items);
     if (config.error_count() > 0) return config.Failed();
-    absl::StatusOr<TypedValues> data = TypedValues::Compile(items, "data", builder);
-    if (!data.ok()) {
-      config.Error("data", std::string(data.status().message()));
-    } else if (absl::Status keys = data->CheckConstantKeys(); !keys.ok()) {
-      config.Error("data", std::string(keys.message()));
+    TypedValues data;
+    if (!TypedValues::CompileObject(items, "data", "data", config, builder, &data)) {
+      return config.Failed();
     }
-    if (config.error_count() > 0) return config.Failed();
     // Tasks wait in this node: api_get_task may take them from it.
     builder.DeclareQueue();
-    return std::unique_ptr<Logic>(new ApiQueue(*std::move(data)));
+    return std::unique_ptr<Logic>(new ApiQueue(std::move(data)));
   }
 };
 

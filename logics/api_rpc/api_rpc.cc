@@ -177,14 +177,7 @@ class ApiRpcFactory : public LogicFactory {
 
     // Compiled when read well; the stub branches are read either way.
     if (reader.error_count() == 0) {
-      absl::StatusOr<TypedValues> values = TypedValues::Compile(extra, "extra", builder);
-      if (!values.ok()) {
-        reader.Error("extra", std::string(values.status().message()));
-      } else if (absl::Status keys = values->CheckConstantKeys(); !keys.ok()) {
-        reader.Error("extra", std::string(keys.message()));
-      } else {
-        config.extra = *std::move(values);
-      }
+      TypedValues::CompileObject(extra, "extra", "extra", reader, builder, &config.extra);
     }
     if (!config.stub) {
       if (reader.error_count() == 0) {

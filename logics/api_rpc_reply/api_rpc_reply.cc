@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "logics/common/reply.h"
 #include "logics/common/typed_values.h"
+#include "runtime/base/status_macros.h"
 
 namespace convey {
 namespace logics {
@@ -45,10 +46,9 @@ class ApiRpcReplyFactory : public LogicFactory {
   absl::string_view type() const override { return "api_rpc_reply"; }
   absl::StatusOr<std::unique_ptr<Logic>> Create(const LogicSpec& spec,
                                                 LogicBuilder& builder) const override {
-    absl::StatusOr<Reply> reply = Reply::Read(*spec.config, "", builder);
-    if (!reply.ok()) return reply.status();
-    const NodeHandle err_node = reply->err_node();
-    return std::unique_ptr<Logic>(new ApiRpcReply(*std::move(reply), err_node));
+    CONVEY_ASSIGN_OR_RETURN(Reply reply, Reply::Read(*spec.config, "", builder));
+    const NodeHandle err_node = reply.err_node();
+    return std::unique_ptr<Logic>(new ApiRpcReply(std::move(reply), err_node));
   }
 };
 

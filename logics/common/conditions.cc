@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/import/located_reader.h"
 #include "runtime/json/path.h"
 #include "runtime/template/template.h"
 
@@ -116,21 +117,21 @@ void Conditions::ReadOne(LogicConfig& config, LogicBuilder& builder) {
     if (candidate.name == fun) found = &candidate;
   }
   if (found == nullptr) {
-    config.Error("fun", absl::StrCat("go_if_const fun ", Quote(fun),
+    config.Error("fun", absl::StrCat("go_if_const fun ", internal::Quote(fun),
                                      " is not one of eq, not_eq, more, less, more_or_eq, "
                                      "less_or_eq, regexp"));
     return;
   }
   condition.fun = found->fun;
   if (!found->canonical) {
-    config.Warning("fun", absl::StrCat("go_if_const fun ", Quote(fun), " read as ",
+    config.Warning("fun", absl::StrCat("go_if_const fun ", internal::Quote(fun), " read as ",
                                        CompareFunName(found->fun)));
   }
   if (condition.fun == CompareFun::kRegexp && !IsTemplate(value)) {
     re2::RE2 regex(value, re2::RE2::Quiet);
     if (!regex.ok()) {
-      config.Error("fun",
-                   absl::StrCat("regexp ", Quote(value), " does not compile: ", regex.error()));
+      config.Error("fun", absl::StrCat("regexp ", internal::Quote(value),
+                                       " does not compile: ", regex.error()));
       return;
     }
   }
@@ -164,8 +165,9 @@ void Conditions::ReadOne(LogicConfig& config, LogicBuilder& builder) {
     condition.regexp =
         std::make_unique<re2::RE2>(condition.value->constant().ToText(), re2::RE2::Quiet);
     if (!condition.regexp->ok()) {
-      config.Error("const", absl::StrCat("regexp ", Quote(condition.value->constant().ToText()),
-                                         " does not compile: ", condition.regexp->error()));
+      config.Error("const",
+                   absl::StrCat("regexp ", internal::Quote(condition.value->constant().ToText()),
+                                " does not compile: ", condition.regexp->error()));
       return;
     }
   }

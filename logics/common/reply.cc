@@ -3,6 +3,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/base/status_macros.h"
+#include "runtime/import/located_reader.h"
 #include "runtime/template/template.h"
 
 namespace convey {
@@ -37,7 +39,7 @@ absl::StatusOr<Reply> Reply::Read(LogicConfig& config, absl::string_view prefix,
   std::string mode = "key_value";
   config.ReadString("mode", &mode);
   if (mode != "key_value" && mode != "keys") {
-    config.Error("mode", absl::StrCat("api_rpc_reply mode ", Quote(mode),
+    config.Error("mode", absl::StrCat("api_rpc_reply mode ", internal::Quote(mode),
                                       " is not \"key_value\" or \"keys\""));
   }
   reply.keys_mode_ = mode == "keys";
@@ -66,9 +68,9 @@ absl::StatusOr<Reply> Reply::Read(LogicConfig& config, absl::string_view prefix,
       }
       const absl::string_view name(type_name.data(), type_name.size());
       if (!ParseValueType(name, &item.type)) {
-        config.Error(
-            "res_data_type",
-            absl::StrCat("type ", Quote(name), " is not string, number, boolean, object or array"));
+        config.Error("res_data_type",
+                     absl::StrCat("type ", internal::Quote(name),
+                                  " is not string, number, boolean, object or array"));
       }
     }
   } else if (has_res_data) {
@@ -95,14 +97,7 @@ absl::StatusOr<Reply> Reply::Read(LogicConfig& config, absl::string_view prefix,
       reply.keys_.push_back({item.key, *std::move(path), item.type});
     }
   } else {
-    absl::StatusOr<TypedValues> values = TypedValues::Compile(items, qualified, builder);
-    if (!values.ok()) {
-      config.Error(field, std::string(values.status().message()));
-    } else if (absl::Status keys = values->CheckConstantKeys(); !keys.ok()) {
-      config.Error(field, std::string(keys.message()));
-    } else {
-      reply.values_ = *std::move(values);
-    }
+    TypedValues::CompileObject(items, qualified, field, config, builder, &reply.values_);
   }
   absl::StatusOr<const Template*> compiled_reason =
       builder.CompileTemplate(reason, TemplateMode::kValue);
@@ -120,8 +115,7 @@ absl::Status Reply::Build(ValueSource& source, std::string* json) const {
   std::vector<TypedEntry> entries;
   if (!keys_mode_) {
     entries.reserve(values_.size());
-    absl::Status evaluated = values_.Evaluate(source, &entries);
-    if (!evaluated.ok()) return evaluated;
+    CONVEY_RETURN_IF_ERROR(values_.Evaluate(source, &entries));
     return BuildObject(entries, json);
   }
   entries.reserve(keys_.size());

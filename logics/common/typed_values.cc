@@ -60,6 +60,22 @@ absl::StatusOr<TypedValues> TypedValues::Compile(const std::vector<TypedValueSpe
   return compiled;
 }
 
+bool TypedValues::CompileObject(const std::vector<TypedValueSpec>& items, absl::string_view field,
+                                absl::string_view key, LogicConfig& config, LogicBuilder& builder,
+                                TypedValues* out) {
+  absl::StatusOr<TypedValues> values = Compile(items, field, builder);
+  if (!values.ok()) {
+    config.Error(key, std::string(values.status().message()));
+    return false;
+  }
+  if (absl::Status keys = values->CheckConstantKeys(); !keys.ok()) {
+    config.Error(key, std::string(keys.message()));
+    return false;
+  }
+  *out = *std::move(values);
+  return true;
+}
+
 absl::Status TypedValues::CheckConstantKeys() const {
   for (const Item& item : items_) {
     if (!item.key_status.ok()) {
@@ -130,12 +146,6 @@ absl::Status BuildObject(const std::vector<TypedEntry>& entries, std::string* ou
     return absl::OkStatus();
   }
   return BuildObject(EmptyObject(), "{}", entries, out);
-}
-
-std::string Quote(absl::string_view text) {
-  constexpr size_t kMaxShown = 80;
-  if (text.size() > kMaxShown) return absl::StrCat("\"", text.substr(0, kMaxShown), "...\"");
-  return absl::StrCat("\"", text, "\"");
 }
 
 std::string EscapeKey(absl::string_view key) {

@@ -89,6 +89,13 @@ class TypedValues {
   static absl::StatusOr<TypedValues> Compile(const std::vector<TypedValueSpec>& items,
                                              absl::string_view field, LogicBuilder& builder);
 
+  // Compile, then CheckConstantKeys, for logics that build objects: the
+  // first failure is reported as an error at `key` of `config`, and `*out`
+  // is left as it was; false then.
+  static bool CompileObject(const std::vector<TypedValueSpec>& items, absl::string_view field,
+                            absl::string_view key, LogicConfig& config, LogicBuilder& builder,
+                            TypedValues* out);
+
   // InvalidArgument naming the field and key for the first constant key that
   // is not a valid path. Logics that build objects call it at deploy;
   // set_param reports a bad key at run time (`set_param_wrong_key`).
@@ -129,10 +136,6 @@ absl::Status BuildObject(simdjson::dom::element base, absl::string_view base_tex
 
 // BuildObject over `{}`.
 absl::Status BuildObject(const std::vector<TypedEntry>& entries, std::string* out);
-
-// `text` in double quotes, cut at 80 bytes, as the importer quotes values
-// in its messages.
-std::string Quote(absl::string_view text);
 
 // `key` as a path of one key (`.`, `[`, `]` and `\` escaped), for writing a
 // top-level key through TaskContext::Set.

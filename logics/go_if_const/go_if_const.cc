@@ -4,6 +4,7 @@
 
 #include "logics/common/conditions.h"
 #include "logics/common/typed_values.h"
+#include "runtime/base/status_macros.h"
 
 namespace convey {
 namespace logics {
@@ -34,7 +35,7 @@ class GoIfConstFactory : public LogicFactory {
     config.ReadLink("to_node_id", /*required=*/true, &to);
     absl::StatusOr<Conditions> conditions = Conditions::Read(config, builder);
     if (config.error_count() > 0) return config.Failed();
-    if (!conditions.ok()) return conditions.status();
+    CONVEY_RETURN_IF_ERROR(conditions.status());
     return std::unique_ptr<Logic>(new GoIfConst(*std::move(conditions), to));
   }
 };

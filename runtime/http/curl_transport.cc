@@ -35,6 +35,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "convey/http.h"
+#include "runtime/base/status_macros.h"
 #include "runtime/http/address_policy.h"
 #include "runtime/http/curl_transport_internal.h"
 
@@ -311,9 +312,7 @@ class EasySetup {
 
 absl::Status Configure(Transfer* t) {
   const HttpRequest& request = t->request;
-  if (absl::Status status = ValidateRequest(request); !status.ok()) {
-    return status;
-  }
+  CONVEY_RETURN_IF_ERROR(ValidateRequest(request));
   if (request.timeout <= absl::ZeroDuration()) {
     return absl::DeadlineExceededError(absl::StrCat("no time left for the request (timeout ",
                                                     absl::FormatDuration(request.timeout), ")"));
@@ -696,11 +695,9 @@ absl::StatusOr<std::unique_ptr<HttpTransport>> NewCurlTransportWith(
   if (internals.address_check == nullptr) {
     return absl::InvalidArgumentError("the address check is empty");
   }
-  if (absl::Status status = GlobalInit(); !status.ok()) return status;
+  CONVEY_RETURN_IF_ERROR(GlobalInit());
   auto transport = std::make_unique<CurlTransport>(std::move(internals));
-  if (absl::Status status = transport->Init(options); !status.ok()) {
-    return status;
-  }
+  CONVEY_RETURN_IF_ERROR(transport->Init(options));
   return std::unique_ptr<HttpTransport>(std::move(transport));
 }
 

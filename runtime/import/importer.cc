@@ -17,8 +17,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "re2/re2.h"
-#include "runtime/import/json_errors.h"
 #include "runtime/import/located_reader.h"
+#include "runtime/json/json_errors.h"
 #include "runtime/json/repeated_keys.h"
 #include "simdjson.h"
 

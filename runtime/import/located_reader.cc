@@ -13,27 +13,6 @@ namespace convey {
 namespace internal {
 
 using simdjson::dom::element;
-using simdjson::dom::element_type;
-
-absl::string_view JsonTypeName(element_type type) {
-  switch (type) {
-    case element_type::ARRAY:
-      return "an array";
-    case element_type::OBJECT:
-      return "an object";
-    case element_type::INT64:
-    case element_type::UINT64:
-    case element_type::DOUBLE:
-      return "a number";
-    case element_type::STRING:
-      return "a string";
-    case element_type::BOOL:
-      return "a boolean";
-    case element_type::NULL_VALUE:
-      return "null";
-  }
-  return "a value";
-}
 
 bool IsTemplate(absl::string_view text) {
   return absl::StrContains(text, "{{") || absl::StartsWith(text, "$.");

@@ -26,19 +26,12 @@
 #include "absl/strings/string_view.h"
 #include "convey/logic.h"
 #include "convey/scheme.h"
+#include "runtime/json/json_types.h"
 #include "runtime/json/repeated_keys.h"
 #include "simdjson.h"
 
 namespace convey {
 namespace internal {
-
-// "an object", "a number", ...
-absl::string_view JsonTypeName(simdjson::dom::element_type type);
-
-// simdjson speaks std::string_view; Debian's Abseil has its own type.
-inline absl::string_view View(std::string_view text) {
-  return absl::string_view(text.data(), text.size());
-}
 
 // `{{...}}` or a `$.` function.
 bool IsTemplate(absl::string_view text);

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <string_view>
 
+#include "runtime/json/json_types.h"
+
 namespace convey {
 namespace internal {
 namespace {
@@ -42,8 +44,6 @@ void WriteDouble(Sink& sink, double value) {
   }
   sink.Advance(end);
 }
-
-absl::string_view View(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 void WriteObject(Sink& sink, simdjson::dom::object object) {
   char comma = 0;

@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/json/json_types.h"
 #include "runtime/json/json_writer.h"
 
 namespace convey {
@@ -22,10 +23,6 @@ namespace {
 constexpr size_t kLinearKeys = 16;
 // Deeper documents are refused by every parser convey configures.
 constexpr int kMaxDepth = 1024;
-
-absl::string_view View(std::string_view text) {
-  return absl::string_view(text.data(), text.size());
-}
 
 inline bool SameKey(absl::string_view a, absl::string_view b) {
   return a.size() == b.size() &&
@@ -82,24 +79,6 @@ bool HasRepeatedKeys(simdjson::dom::element element, int depth) {
   return false;
 }
 
-void AppendUtf8(uint32_t code_point, std::string* out) {
-  if (code_point < 0x80) {
-    out->push_back(static_cast<char>(code_point));
-  } else if (code_point < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (code_point >> 6)));
-    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  } else if (code_point < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (code_point >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (code_point >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((code_point >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
-  }
-}
-
 uint32_t Hex4(absl::string_view text, size_t at) {
   uint32_t value = 0;
   for (size_t i = at; i < at + 4 && i < text.size(); ++i) {
@@ -153,7 +132,7 @@ std::string Unescape(absl::string_view raw) {
             i += 6;
           }
         }
-        AppendUtf8(code_point, &out);
+        AppendUtf8CodePoint(code_point, &out);
         break;
       }
       default:

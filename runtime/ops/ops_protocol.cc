@@ -12,7 +12,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "runtime/import/json_errors.h"
+#include "runtime/json/json_errors.h"
+#include "runtime/json/json_types.h"
 #include "runtime/json/json_writer.h"
 #include "runtime/json/repeated_keys.h"
 #include "simdjson.h"
@@ -44,31 +45,6 @@ std::string Quoted(absl::string_view text) {
 }
 
 std::string ToJson(const dom::element& value) { return simdjson::to_string(value); }
-
-absl::string_view View(std::string_view text) {
-  return absl::string_view(text.data(), text.size());
-}
-
-// "an object", "a string", ... for descriptions.
-absl::string_view Describe(dom::element_type type) {
-  switch (type) {
-    case dom::element_type::OBJECT:
-      return "an object";
-    case dom::element_type::ARRAY:
-      return "an array";
-    case dom::element_type::STRING:
-      return "a string";
-    case dom::element_type::INT64:
-    case dom::element_type::UINT64:
-    case dom::element_type::DOUBLE:
-      return "a number";
-    case dom::element_type::BOOL:
-      return "a boolean";
-    case dom::element_type::NULL_VALUE:
-      return "null";
-  }
-  return "an unknown value";
-}
 
 bool IsNumber(dom::element_type type) {
   return type == dom::element_type::INT64 || type == dom::element_type::UINT64 ||
@@ -206,7 +182,7 @@ bool ReadConvId(const dom::element& value, int64_t* conv_id, OpReply* reply) {
     default:
       return reply->Fail(kError, kKey,
                          absl::StrCat("conv_id must be a number or a numeric string, got ",
-                                      Describe(value.type())));
+                                      JsonTypeName(value.type())));
   }
 }
 
@@ -233,7 +209,8 @@ bool ReadRef(const dom::element& value, std::string* ref, OpReply* reply) {
     return true;
   }
   return reply->Fail(
-      kError, kKey, absl::StrCat("ref must be a string or a number, got ", Describe(value.type())));
+      kError, kKey,
+      absl::StrCat("ref must be a string or a number, got ", JsonTypeName(value.type())));
 }
 
 // Reads an obj_id: 24 hex digits, as the engine makes them.
@@ -242,7 +219,7 @@ bool ReadObjId(const dom::element& value, std::string* obj_id, OpReply* reply) {
   std::string_view text;
   if (value.get(text) != simdjson::SUCCESS) {
     return reply->Fail(kError, kKey,
-                       absl::StrCat("obj_id must be a string, got ", Describe(value.type())));
+                       absl::StrCat("obj_id must be a string, got ", JsonTypeName(value.type())));
   }
   bool hex = text.size() == 24;
   for (char c : text) hex = hex && absl::ascii_isxdigit(static_cast<unsigned char>(c));
@@ -259,7 +236,7 @@ bool ReadNodeId(const dom::element& value, std::string* node_id, OpReply* reply)
   std::string_view text;
   if (value.get(text) != simdjson::SUCCESS) {
     return reply->Fail(kError, kKey,
-                       absl::StrCat("node_id must be a string, got ", Describe(value.type())));
+                       absl::StrCat("node_id must be a string, got ", JsonTypeName(value.type())));
   }
   if (text.empty()) return reply->Fail(kError, kKey, "node_id must not be empty");
   *node_id = std::string(text);
@@ -286,7 +263,7 @@ bool ReadData(const std::optional<dom::element>& value, std::string* json, OpRep
     return reply->Fail(kError, "data", "data must be a JSON object, got a non-empty array");
   }
   return reply->Fail(kError, "data",
-                     absl::StrCat("data must be a JSON object, got ", Describe(value->type())));
+                     absl::StrCat("data must be a JSON object, got ", JsonTypeName(value->type())));
 }
 
 // Reports an engine failure. NotFound of a task is `obj_id_not_found`; every
@@ -466,7 +443,8 @@ void RunDelete(Engine& engine, const OpFields& fields, OpReply* reply) {
 void RunOp(Engine& engine, const dom::element& op, OpReply* reply) {
   dom::object object;
   if (op.get(object) != simdjson::SUCCESS) {
-    reply->Fail(kError, "", absl::StrCat("an op must be a JSON object, got ", Describe(op.type())));
+    reply->Fail(kError, "",
+                absl::StrCat("an op must be a JSON object, got ", JsonTypeName(op.type())));
     return;
   }
   OpFields fields;
@@ -508,7 +486,7 @@ void RunOp(Engine& engine, const dom::element& op, OpReply* reply) {
   std::string_view type_name;
   if (fields.type->get(type_name) != simdjson::SUCCESS) {
     reply->Fail(kError, "type",
-                absl::StrCat("type must be a string, got ", Describe(fields.type->type())));
+                absl::StrCat("type must be a string, got ", JsonTypeName(fields.type->type())));
     return;
   }
   OpType type;
@@ -534,7 +512,7 @@ void RunOp(Engine& engine, const dom::element& op, OpReply* reply) {
   std::string_view obj;
   if (fields.obj->get(obj) != simdjson::SUCCESS) {
     reply->Fail(kError, "obj",
-                absl::StrCat("obj must be a string, got ", Describe(fields.obj->type())));
+                absl::StrCat("obj must be a string, got ", JsonTypeName(fields.obj->type())));
     return;
   }
   if (obj != "task") {
@@ -597,8 +575,8 @@ std::string HandleOps(Engine& engine, absl::string_view body) {
   }
   dom::object request;
   if (root.get(request) != simdjson::SUCCESS) {
-    return FormatError(absl::StrCat("the body must be a JSON object, got ", Describe(root.type()),
-                                    "; ", kExpected));
+    return FormatError(absl::StrCat("the body must be a JSON object, got ",
+                                    JsonTypeName(root.type()), "; ", kExpected));
   }
   std::optional<dom::element> ops_value;
   for (dom::key_value_pair field : request) {
@@ -607,7 +585,8 @@ std::string HandleOps(Engine& engine, absl::string_view body) {
   if (!ops_value) return FormatError(absl::StrCat("the body has no \"ops\"; ", kExpected));
   dom::array ops;
   if (ops_value->get(ops) != simdjson::SUCCESS) {
-    return FormatError(absl::StrCat("\"ops\" must be an array, got ", Describe(ops_value->type())));
+    return FormatError(
+        absl::StrCat("\"ops\" must be an array, got ", JsonTypeName(ops_value->type())));
   }
   const size_t count = ops.size();
   if (count == 0) return FormatError("\"ops\" is empty; give at least one op");

@@ -26,6 +26,8 @@
 #include "js/friend/JSMEnvironment.h"
 #include "jsapi.h"
 #include "jsfriendapi.h"
+#include "runtime/base/status_macros.h"
+#include "runtime/json/json_writer.h"
 #include "runtime/script/libraries.h"
 #include "runtime/script/watchdog.h"
 
@@ -81,21 +83,7 @@ void AppendUtf8(const char16_t* chars, size_t length, std::string* out) {
     } else if (c >= 0xD800 && c <= 0xDFFF) {
       c = 0xFFFD;  // a lone surrogate (JSON.stringify escapes them; defensive)
     }
-    if (c < 0x80) {
-      out->push_back(static_cast<char>(c));
-    } else if (c < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (c >> 6)));
-      out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    } else if (c < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (c >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (c >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    }
+    AppendUtf8CodePoint(c, out);
   }
 }
 
@@ -195,7 +183,7 @@ absl::StatusOr<Runner*> Runner::ForThisThread(const ScriptLimits& limits) {
   }
   this_thread_runner.reset();
   std::unique_ptr<Runner> runner(new Runner());
-  if (absl::Status status = runner->Init(limits.heap_limit_bytes); !status.ok()) return status;
+  CONVEY_RETURN_IF_ERROR(runner->Init(limits.heap_limit_bytes));
   this_thread_runner = std::move(runner);
   return this_thread_runner.get();
 }
@@ -601,9 +589,7 @@ ScriptOutcome Runner::Run(const ScriptSource& source, absl::string_view data_jso
 
 absl::StatusOr<std::shared_ptr<const ScriptSource>> ScriptSource::Check(absl::string_view source) {
   static std::atomic<uint64_t> next_id{1};
-  absl::StatusOr<Runner*> started = Runner::ForThisThread(ScriptLimits{});
-  if (!started.ok()) return started.status();
-  Runner* runner = *started;
+  CONVEY_ASSIGN_OR_RETURN(Runner* const runner, Runner::ForThisThread(ScriptLimits{}));
   bool wrapped = false;
   absl::Status status = runner->Check(source, false);
   // The platform runs code as a function body: a top-level `return` is
@@ -612,7 +598,7 @@ absl::StatusOr<std::shared_ptr<const ScriptSource>> ScriptSource::Check(absl::st
     wrapped = true;
     status = runner->Check(source, true);
   }
-  if (!status.ok()) return status;
+  CONVEY_RETURN_IF_ERROR(status);
   return std::shared_ptr<const ScriptSource>(
       new ScriptSource(std::string(source), wrapped, next_id.fetch_add(1)));
 }

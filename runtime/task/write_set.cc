@@ -19,12 +19,11 @@
 #include "absl/strings/string_view.h"
 #include "runtime/json/dom_writer.h"
 #include "runtime/json/json_scanner.h"
+#include "runtime/json/json_types.h"
 
 namespace convey {
 namespace internal {
 namespace {
-
-inline absl::string_view View(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 // Value::ToJson() without the temporary string.
 void WriteValue(Sink& sink, const Value& value) {

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "runtime/base/status_macros.h"
 #include "runtime/template/functions.h"
 
 namespace convey {
@@ -33,13 +34,44 @@ size_t ReferenceEnd(absl::string_view text, size_t body) {
   return absl::string_view::npos;
 }
 
+bool FunctionAt(absl::string_view text, size_t at, absl::string_view* name, size_t* open) {
+  if (at + 2 >= text.size() || text[at] != '$' || text[at + 1] != '.') return false;
+  size_t i = at + 2;
+  while (i < text.size() &&
+         (absl::ascii_isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_')) {
+    ++i;
+  }
+  if (i == at + 2 || i >= text.size() || text[i] != '(') return false;
+  *name = text.substr(at + 2, i - at - 2);
+  *open = i;
+  return true;
+}
+
+size_t ParenEnd(absl::string_view text, size_t open) {
+  int depth = 1;
+  size_t i = open + 1;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '\\') {
+      i += 2;
+      continue;
+    }
+    if (c == '{' && i + 1 < text.size() && text[i + 1] == '{') {
+      // An unclosed "{{" is text (see Parser::ParseSequence).
+      const size_t close = ReferenceEnd(text, i + 2);
+      i = close == absl::string_view::npos ? i + 2 : close + 2;
+      continue;
+    }
+    if (c == '(') ++depth;
+    if (c == ')' && --depth == 0) return i;
+    ++i;
+  }
+  return absl::string_view::npos;
+}
+
 namespace {
 
 constexpr int kMaxNesting = 16;
-
-bool IsIdentifierChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
-}
 
 std::string Unescape(absl::string_view text) {
   std::string out;
@@ -75,35 +107,11 @@ size_t Parser::FindReferenceEnd(size_t body, size_t end) const {
 }
 
 bool Parser::FunctionAt(size_t at, size_t end, absl::string_view* name, size_t* open) const {
-  if (at + 2 >= end || src_[at] != '$' || src_[at + 1] != '.') return false;
-  size_t i = at + 2;
-  while (i < end && IsIdentifierChar(src_[i])) ++i;
-  if (i == at + 2 || i >= end || src_[i] != '(') return false;
-  *name = src_.substr(at + 2, i - at - 2);
-  *open = i;
-  return true;
+  return internal::FunctionAt(src_.substr(0, end), at, name, open);
 }
 
 size_t Parser::FindParenEnd(size_t open, size_t end) const {
-  int depth = 1;
-  size_t i = open + 1;
-  while (i < end) {
-    char c = src_[i];
-    if (c == '\\') {
-      i += 2;
-      continue;
-    }
-    if (c == '{' && i + 1 < end && src_[i + 1] == '{') {
-      // An unclosed "{{" is text (see ParseSequence).
-      size_t close = FindReferenceEnd(i + 2, end);
-      i = close == absl::string_view::npos ? i + 2 : close + 2;
-      continue;
-    }
-    if (c == '(') ++depth;
-    if (c == ')' && --depth == 0) return i;
-    ++i;
-  }
-  return absl::string_view::npos;
+  return ParenEnd(src_.substr(0, end), open);
 }
 
 bool Parser::SkipGroup(size_t* i, size_t end, bool* skipped_any) const {
@@ -155,11 +163,10 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::ParseSequence(size_t begin, size_t
       if (depth + 1 > kMaxNesting) {
         return Error(i, absl::StrCat("nesting deeper than ", kMaxNesting, " levels"));
       }
-      absl::StatusOr<std::unique_ptr<Expr>> ref = Reference(i + 2, close, depth + 1);
-      if (!ref.ok()) return ref.status();
+      CONVEY_ASSIGN_OR_RETURN(std::unique_ptr<Expr> ref, Reference(i + 2, close, depth + 1));
       flush();
       Sequence::Part part;
-      part.expr = std::move(*ref);
+      part.expr = std::move(ref);
       parts.push_back(std::move(part));
       i = close + 2;
       continue;
@@ -168,11 +175,11 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::ParseSequence(size_t begin, size_t
     size_t open = 0;
     if (FunctionAt(i, end, &name, &open)) {
       size_t next = 0;
-      absl::StatusOr<std::unique_ptr<Expr>> call = Function(i, name, open, end, depth + 1, &next);
-      if (!call.ok()) return call.status();
+      CONVEY_ASSIGN_OR_RETURN(std::unique_ptr<Expr> call,
+                              Function(i, name, open, end, depth + 1, &next));
       flush();
       Sequence::Part part;
-      part.expr = std::move(*call);
+      part.expr = std::move(call);
       parts.push_back(std::move(part));
       i = next;
       continue;
@@ -248,10 +255,9 @@ absl::StatusOr<TextArg> Parser::Text(const RawSegment& segment, int depth) {
     arg.constant = Unescape(src_.substr(segment.begin, segment.end - segment.begin));
     return arg;
   }
-  absl::StatusOr<std::unique_ptr<Expr>> dynamic =
-      ParseSequence(segment.begin, segment.end, depth, /*path_text=*/true);
-  if (!dynamic.ok()) return dynamic.status();
-  arg.dynamic = std::move(*dynamic);
+  CONVEY_ASSIGN_OR_RETURN(std::unique_ptr<Expr> dynamic,
+                          ParseSequence(segment.begin, segment.end, depth, /*path_text=*/true));
+  arg.dynamic = std::move(dynamic);
   return arg;
 }
 
@@ -263,10 +269,9 @@ absl::StatusOr<std::vector<Step>> Parser::Steps(const std::vector<RawSegment>& s
     Step step;
     step.bracket = raw.bracket;
     if (raw.dynamic) {
-      absl::StatusOr<std::unique_ptr<Expr>> dynamic =
-          ParseSequence(raw.begin, raw.end, depth, /*path_text=*/true);
-      if (!dynamic.ok()) return dynamic.status();
-      step.dynamic = std::move(*dynamic);
+      CONVEY_ASSIGN_OR_RETURN(std::unique_ptr<Expr> dynamic,
+                              ParseSequence(raw.begin, raw.end, depth, /*path_text=*/true));
+      step.dynamic = std::move(dynamic);
     } else if (raw.bracket) {
       step.segment.is_index = true;
       if (!IndexOf(src_.substr(raw.begin, raw.end - raw.begin), &step.segment.index)) {
@@ -281,9 +286,7 @@ absl::StatusOr<std::vector<Step>> Parser::Steps(const std::vector<RawSegment>& s
 }
 
 absl::StatusOr<std::unique_ptr<Expr>> Parser::Reference(size_t begin, size_t end, int depth) {
-  absl::StatusOr<std::vector<RawSegment>> parsed = Segments(begin, end);
-  if (!parsed.ok()) return parsed.status();
-  const std::vector<RawSegment>& s = *parsed;
+  CONVEY_ASSIGN_OR_RETURN(const std::vector<RawSegment> s, Segments(begin, end));
   auto key_is = [&](size_t k, absl::string_view name) {
     return k < s.size() && !s[k].bracket && !s[k].dynamic &&
            src_.substr(s[k].begin, s[k].end - s[k].begin) == name;
@@ -294,49 +297,38 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::Reference(size_t begin, size_t end
   // The platform's reserved forms, recognised by their shape.
   if (key_is(0, "root") && key_at(1)) {
     if (s.size() != 2) return Error(s[2].begin, "root.<field> takes exactly one field");
-    absl::StatusOr<TextArg> field = Text(s[1], depth);
-    if (!field.ok()) return field.status();
-    return std::unique_ptr<Expr>(new RootRef(std::move(*field)));
+    CONVEY_ASSIGN_OR_RETURN(TextArg field, Text(s[1], depth));
+    return std::unique_ptr<Expr>(new RootRef(std::move(field)));
   }
   if (key_is(0, "node") && bracket_at(1)) {
     if (s.size() != 3 || !key_at(2)) return Error(begin, "expected node[ID].<field>");
-    absl::StatusOr<TextArg> node = Text(s[1], depth);
-    if (!node.ok()) return node.status();
-    absl::StatusOr<TextArg> field = Text(s[2], depth);
-    if (!field.ok()) return field.status();
-    return std::unique_ptr<Expr>(new NodeRef(TextArg(), std::move(*node), std::move(*field)));
+    CONVEY_ASSIGN_OR_RETURN(TextArg node, Text(s[1], depth));
+    CONVEY_ASSIGN_OR_RETURN(TextArg field, Text(s[2], depth));
+    return std::unique_ptr<Expr>(new NodeRef(TextArg(), std::move(node), std::move(field)));
   }
   if (key_is(0, "conv") && bracket_at(1)) {
-    absl::StatusOr<TextArg> conv = Text(s[1], depth);
-    if (!conv.ok()) return conv.status();
+    CONVEY_ASSIGN_OR_RETURN(TextArg conv, Text(s[1], depth));
     if (key_is(2, "node") && bracket_at(3)) {
       if (s.size() != 5 || !key_at(4)) {
         return Error(begin, "expected conv[ID].node[ID].<field>");
       }
-      absl::StatusOr<TextArg> node = Text(s[3], depth);
-      if (!node.ok()) return node.status();
-      absl::StatusOr<TextArg> field = Text(s[4], depth);
-      if (!field.ok()) return field.status();
-      return std::unique_ptr<Expr>(
-          new NodeRef(std::move(*conv), std::move(*node), std::move(*field)));
+      CONVEY_ASSIGN_OR_RETURN(TextArg node, Text(s[3], depth));
+      CONVEY_ASSIGN_OR_RETURN(TextArg field, Text(s[4], depth));
+      return std::unique_ptr<Expr>(new NodeRef(std::move(conv), std::move(node), std::move(field)));
     }
     if (key_is(2, "ref") && bracket_at(3)) {
-      absl::StatusOr<TextArg> ref = Text(s[3], depth);
-      if (!ref.ok()) return ref.status();
-      absl::StatusOr<std::vector<Step>> steps = Steps(s, 4, depth);
-      if (!steps.ok()) return steps.status();
+      CONVEY_ASSIGN_OR_RETURN(TextArg ref, Text(s[3], depth));
+      CONVEY_ASSIGN_OR_RETURN(std::vector<Step> steps, Steps(s, 4, depth));
       return std::unique_ptr<Expr>(
-          new StateRef(std::move(*conv), std::move(*ref), PathArg(std::move(*steps))));
+          new StateRef(std::move(conv), std::move(ref), PathArg(std::move(steps))));
     }
     return Error(begin, "expected conv[ID].node[ID].<field> or conv[ID].ref[REF]");
   }
   if (key_is(0, "env_var") && bracket_at(1)) {
-    absl::StatusOr<TextArg> name = Text(s[1], depth);
-    if (!name.ok()) return name.status();
-    absl::StatusOr<std::vector<Step>> steps = Steps(s, 2, depth);
-    if (!steps.ok()) return steps.status();
-    if (name->dynamic == nullptr) env_vars_.push_back(name->constant);
-    return std::unique_ptr<Expr>(new EnvVarRef(std::move(*name), PathArg(std::move(*steps))));
+    CONVEY_ASSIGN_OR_RETURN(TextArg name, Text(s[1], depth));
+    CONVEY_ASSIGN_OR_RETURN(std::vector<Step> steps, Steps(s, 2, depth));
+    if (name.dynamic == nullptr) env_vars_.push_back(name.constant);
+    return std::unique_ptr<Expr>(new EnvVarRef(std::move(name), PathArg(std::move(steps))));
   }
 
   bool dynamic = false;
@@ -347,9 +339,8 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::Reference(size_t begin, size_t end
     if (!path.ok()) return Error(begin, path.status().message());
     return std::unique_ptr<Expr>(new DataRef(std::move(*path)));
   }
-  absl::StatusOr<std::vector<Step>> steps = Steps(s, 0, depth);
-  if (!steps.ok()) return steps.status();
-  return std::unique_ptr<Expr>(new DynamicDataRef(std::move(*steps)));
+  CONVEY_ASSIGN_OR_RETURN(std::vector<Step> steps, Steps(s, 0, depth));
+  return std::unique_ptr<Expr>(new DynamicDataRef(std::move(steps)));
 }
 
 absl::StatusOr<std::unique_ptr<Expr>> Parser::Argument(size_t begin, size_t end, int depth) {
@@ -384,24 +375,22 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::Function(size_t at, absl::string_v
     size_t i = arg_begin;
     SkipSpaces(&i, arg_end);
     if (i == arg_end) return Error(open, "empty $.math()");
-    absl::StatusOr<std::unique_ptr<MathNode>> root = MathSum(&i, arg_end, depth);
-    if (!root.ok()) return root.status();
+    CONVEY_ASSIGN_OR_RETURN(std::unique_ptr<MathNode> root, MathSum(&i, arg_end, depth));
     SkipSpaces(&i, arg_end);
     if (i != arg_end) {
       return Error(i, absl::StrCat("unexpected '", src_.substr(i, 1), "' in $.math"));
     }
-    return std::unique_ptr<Expr>(new MathCall(std::move(*root)));
+    return std::unique_ptr<Expr>(new MathCall(std::move(root)));
   }
 
   if (name == "unixtime" || name == "date") {
     const TimeCall::Kind kind = name == "date" ? TimeCall::Kind::kDate : TimeCall::Kind::kUnixtime;
-    absl::StatusOr<std::unique_ptr<Expr>> format = Argument(arg_begin, arg_end, depth);
-    if (!format.ok()) return format.status();
-    if (*format != nullptr && !(*format)->ReadsEnv()) {
+    CONVEY_ASSIGN_OR_RETURN(std::unique_ptr<Expr> format, Argument(arg_begin, arg_end, depth));
+    if (format != nullptr && !format->ReadsEnv()) {
       // A constant format is checked now, against an arbitrary time.
       NoEnv no_env;
       std::string text;
-      (*format)->AppendText(no_env, &text);
+      format->AppendText(no_env, &text);
       absl::CivilSecond probe(2000, 1, 1, 0, 0, 0);
       absl::Status status = kind == TimeCall::Kind::kDate ? FormatDate(text, probe).status()
                                                           : UnixtimeFromText(text, probe).status();
@@ -421,14 +410,13 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::Function(size_t at, absl::string_v
         --ze;
       }
       if (zb == ze) return Error(tz_open, "empty .tz()");
-      absl::StatusOr<std::unique_ptr<Expr>> zone_expr = ParseSequence(zb, ze, depth);
-      if (!zone_expr.ok()) return zone_expr.status();
-      if ((*zone_expr)->ReadsEnv()) {
-        dynamic_zone = std::move(*zone_expr);
+      CONVEY_ASSIGN_OR_RETURN(std::unique_ptr<Expr> zone_expr, ParseSequence(zb, ze, depth));
+      if (zone_expr->ReadsEnv()) {
+        dynamic_zone = std::move(zone_expr);
       } else {
         NoEnv no_env;
         std::string zone_name;
-        (*zone_expr)->AppendText(no_env, &zone_name);
+        zone_expr->AppendText(no_env, &zone_name);
         absl::StatusOr<absl::TimeZone> resolved = ResolveTimeZone(zone_name);
         if (!resolved.ok()) return Error(zb, resolved.status().message());
         zone = *resolved;
@@ -436,7 +424,7 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::Function(size_t at, absl::string_v
       *next = tz_close + 1;
     }
     return std::unique_ptr<Expr>(
-        new TimeCall(kind, std::move(*format), zone, std::move(dynamic_zone)));
+        new TimeCall(kind, std::move(format), zone, std::move(dynamic_zone)));
   }
 
   if (name == "random") {
@@ -461,34 +449,32 @@ absl::StatusOr<std::unique_ptr<Expr>> Parser::Function(size_t at, absl::string_v
       SkipSpaces(&b, e);
       while (e > b && absl::ascii_isspace(static_cast<unsigned char>(src_[e - 1]))) --e;
       if (b == e) return Error(args[k].first, "$.random needs a bound");
-      absl::StatusOr<std::unique_ptr<Expr>> bound = ParseSequence(b, e, depth);
-      if (!bound.ok()) return bound.status();
-      if (!(*bound)->ReadsEnv()) {
+      CONVEY_ASSIGN_OR_RETURN(std::unique_ptr<Expr> bound, ParseSequence(b, e, depth));
+      if (!bound->ReadsEnv()) {
         NoEnv no_env;
         int64_t ignored = 0;
-        if (!IntegerOf((*bound)->Eval(no_env), &ignored)) {
+        if (!IntegerOf(bound->Eval(no_env), &ignored)) {
           return Error(b, "a $.random bound must be an integer");
         }
       }
-      bounds[k] = std::move(*bound);
+      bounds[k] = std::move(bound);
     }
     return std::unique_ptr<Expr>(new RandomCall(std::move(bounds[0]), std::move(bounds[1])));
   }
 
-  absl::StatusOr<std::unique_ptr<Expr>> arg = Argument(arg_begin, arg_end, depth);
-  if (!arg.ok()) return arg.status();
+  CONVEY_ASSIGN_OR_RETURN(std::unique_ptr<Expr> arg, Argument(arg_begin, arg_end, depth));
   if (name == "sha1" || name == "sha1_hex") {
-    return std::unique_ptr<Expr>(new DigestCall(&Sha1Hex, std::move(*arg)));
+    return std::unique_ptr<Expr>(new DigestCall(&Sha1Hex, std::move(arg)));
   }
-  if (name == "md5_hex") return std::unique_ptr<Expr>(new DigestCall(&Md5Hex, std::move(*arg)));
+  if (name == "md5_hex") return std::unique_ptr<Expr>(new DigestCall(&Md5Hex, std::move(arg)));
   if (name == "base64_encode") {
-    return std::unique_ptr<Expr>(new DigestCall(&Base64, std::move(*arg)));
+    return std::unique_ptr<Expr>(new DigestCall(&Base64, std::move(arg)));
   }
   Value::Type type = Value::Type::kString;
   if (name == "to_object") type = Value::Type::kObject;
   if (name == "to_array") type = Value::Type::kArray;
   if (name == "to_number") type = Value::Type::kNumber;
-  return std::unique_ptr<Expr>(new ConvertCall(type, std::move(*arg)));
+  return std::unique_ptr<Expr>(new ConvertCall(type, std::move(arg)));
 }
 
 // Sums are chains of products and products chains of unary terms; both
@@ -507,20 +493,17 @@ absl::StatusOr<std::unique_ptr<MathNode>> Parser::MathChain(size_t* i, size_t en
                                                             char first, MathNode::Op first_op,
                                                             char second, MathNode::Op second_op,
                                                             MathTerm term) {
-  absl::StatusOr<std::unique_ptr<MathNode>> lhs = (this->*term)(i, end, depth);
-  if (!lhs.ok()) return lhs;
-  std::unique_ptr<MathNode> node = std::move(*lhs);
+  CONVEY_ASSIGN_OR_RETURN(std::unique_ptr<MathNode> node, (this->*term)(i, end, depth));
   for (;;) {
     SkipSpaces(i, end);
     if (*i >= end || (src_[*i] != first && src_[*i] != second)) return node;
     MathNode::Op op = src_[*i] == first ? first_op : second_op;
     ++*i;
-    absl::StatusOr<std::unique_ptr<MathNode>> rhs = (this->*term)(i, end, depth);
-    if (!rhs.ok()) return rhs;
+    CONVEY_ASSIGN_OR_RETURN(std::unique_ptr<MathNode> rhs, (this->*term)(i, end, depth));
     auto combined = std::make_unique<MathNode>();
     combined->op = op;
     combined->lhs = std::move(node);
-    combined->rhs = std::move(*rhs);
+    combined->rhs = std::move(rhs);
     node = std::move(combined);
   }
 }
@@ -555,8 +538,7 @@ absl::StatusOr<std::unique_ptr<MathNode>> Parser::MathPrimary(size_t* i, size_t 
     }
     size_t open = *i;
     ++*i;
-    absl::StatusOr<std::unique_ptr<MathNode>> inner = MathSum(i, end, depth + 1);
-    if (!inner.ok()) return inner;
+    CONVEY_ASSIGN_OR_RETURN(std::unique_ptr<MathNode> inner, MathSum(i, end, depth + 1));
     SkipSpaces(i, end);
     if (*i >= end || src_[*i] != ')') return Error(open, "unclosed '(' in $.math");
     ++*i;
@@ -594,9 +576,8 @@ absl::StatusOr<std::unique_ptr<MathNode>> Parser::MathPrimary(size_t* i, size_t 
     if (depth + 1 > kMaxNesting) {
       return Error(*i, absl::StrCat("nesting deeper than ", kMaxNesting, " levels"));
     }
-    absl::StatusOr<std::unique_ptr<Expr>> ref = Reference(*i + 2, close, depth + 1);
-    if (!ref.ok()) return ref.status();
-    operand = std::move(*ref);
+    CONVEY_ASSIGN_OR_RETURN(std::unique_ptr<Expr> ref, Reference(*i + 2, close, depth + 1));
+    operand = std::move(ref);
     *i = close + 2;
   } else {
     absl::string_view name;
@@ -605,9 +586,9 @@ absl::StatusOr<std::unique_ptr<MathNode>> Parser::MathPrimary(size_t* i, size_t 
       return Error(*i, absl::StrCat("unexpected '", src_.substr(*i, 1), "' in $.math"));
     }
     size_t next = 0;
-    absl::StatusOr<std::unique_ptr<Expr>> call = Function(*i, name, open, end, depth + 1, &next);
-    if (!call.ok()) return call.status();
-    operand = std::move(*call);
+    CONVEY_ASSIGN_OR_RETURN(std::unique_ptr<Expr> call,
+                            Function(*i, name, open, end, depth + 1, &next));
+    operand = std::move(call);
     *i = next;
   }
   auto node = std::make_unique<MathNode>();

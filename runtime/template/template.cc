@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/base/status_macros.h"
 #include "runtime/template/expr.h"
 #include "runtime/template/parser.h"
 #include "runtime/template/reference_exprs.h"
@@ -35,20 +36,18 @@ absl::StatusOr<std::unique_ptr<Template>> Template::Compile(absl::string_view te
   internal::Parser parser(impl.source);
   if (mode == TemplateMode::kParam && !parser.HasSyntax(0, impl.source.size())) {
     // A bare parameter name is a path into the task.
-    absl::StatusOr<internal::Path> path = internal::ParsePath(impl.source);
-    if (!path.ok()) return path.status();
-    impl.root.reset(new internal::DataRef(std::move(*path)));
+    CONVEY_ASSIGN_OR_RETURN(internal::Path path, internal::ParsePath(impl.source));
+    impl.root.reset(new internal::DataRef(std::move(path)));
     return compiled;
   }
-  absl::StatusOr<std::unique_ptr<internal::Expr>> root =
-      parser.ParseSequence(0, impl.source.size(), 0);
-  if (!root.ok()) return root.status();
+  CONVEY_ASSIGN_OR_RETURN(std::unique_ptr<internal::Expr> root,
+                          parser.ParseSequence(0, impl.source.size(), 0));
   impl.env_vars = std::move(parser.env_vars());
-  if ((*root)->ReadsEnv()) {
-    impl.root = std::move(*root);
+  if (root->ReadsEnv()) {
+    impl.root = std::move(root);
   } else {
     internal::NoEnv no_env;
-    impl.constant = (*root)->Eval(no_env);
+    impl.constant = root->Eval(no_env);
   }
   return compiled;
 }

@@ -82,6 +82,13 @@ namespace internal {
 // nested "{{...}}" and `\` escapes; npos when there is none. For code that
 // splits template text the way the compiler does (the api logic's URLs).
 size_t ReferenceEnd(absl::string_view text, size_t body);
+
+// A "$.name(" call at `at` in `text`: its name and the position of "(".
+bool FunctionAt(absl::string_view text, size_t at, absl::string_view* name, size_t* open);
+
+// The ")" matching the "(" at `open` in `text`, skipping "{{...}}" groups
+// (an unclosed "{{" is text) and `\` escapes; npos when unbalanced.
+size_t ParenEnd(absl::string_view text, size_t open);
 }  // namespace internal
 
 class Template {

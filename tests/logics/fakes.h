@@ -21,7 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "convey/http.h"
 #include "convey/logic.h"
-#include "logics/builtin.h"
+#include "convey/logic.h"
 #include "runtime/import/logic_config.h"
 #include "runtime/template/template.h"
 #include "simdjson.h"
@@ -190,7 +190,7 @@ inline absl::StatusOr<std::unique_ptr<Logic>> Build(
     const std::vector<std::vector<std::string>>& stub = {}) {
   static LogicRegistry* registry = [] {
     auto* r = new LogicRegistry();
-    if (!logics::RegisterBuiltinLogics(*r).ok()) std::abort();
+    if (!RegisterBuiltinLogics(*r).ok()) std::abort();
     return r;
   }();
   // The type, read the way the importer reads it.

@@ -14,7 +14,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "logics/builtin.h"
+#include "convey/logic.h"
 #include "simdjson.h"
 #include "tests/support/json_field.h"
 #include "tests/support/scheme_text.h"
@@ -545,7 +545,7 @@ class HostFactory : public LogicFactory {
 
 std::unique_ptr<LogicRegistry> RegistryWithHostLogics(absl::Notification* release) {
   auto registry = std::make_unique<LogicRegistry>();
-  EXPECT_TRUE(logics::RegisterBuiltinLogics(*registry).ok());
+  EXPECT_TRUE(RegisterBuiltinLogics(*registry).ok());
   EXPECT_TRUE(registry->Register(std::make_unique<HostFactory>("wait_here", false, release)).ok());
   EXPECT_TRUE(registry->Register(std::make_unique<HostFactory>("block", true, release)).ok());
   return registry;
@@ -553,7 +553,7 @@ std::unique_ptr<LogicRegistry> RegistryWithHostLogics(absl::Notification* releas
 
 TEST(EngineTest, RegistryRefusesDuplicates) {
   LogicRegistry registry;
-  ASSERT_TRUE(logics::RegisterBuiltinLogics(registry).ok());
+  ASSERT_TRUE(RegisterBuiltinLogics(registry).ok());
   absl::Status again = registry.Register(std::make_unique<HostFactory>("go", false, nullptr));
   EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(registry.Register(nullptr).code(), absl::StatusCode::kInvalidArgument);

@@ -16,7 +16,7 @@
 #include "absl/time/clock.h"
 #include "convey/engine.h"
 #include "gtest/gtest.h"
-#include "logics/builtin.h"
+#include "convey/logic.h"
 #include "simdjson.h"
 #include "tests/support/json_field.h"
 #include "tests/support/scheme_text.h"
@@ -136,7 +136,7 @@ class FetchFactory : public LogicFactory {
 class HttpEngineTest : public ::testing::Test {
  protected:
   void Open(EngineOptions options, const std::string& fetch_semaphores = "[]") {
-    ASSERT_TRUE(logics::RegisterBuiltinLogics(registry_).ok());
+    ASSERT_TRUE(RegisterBuiltinLogics(registry_).ok());
     ASSERT_TRUE(registry_.Register(std::make_unique<FetchFactory>("fetch3", 3)).ok());
     ASSERT_TRUE(registry_.Register(std::make_unique<FetchFactory>("fetch1", 1)).ok());
     // One worker unless a test says otherwise: tasks then reach their

@@ -11,7 +11,7 @@
 #include "convey/engine.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "logics/builtin.h"
+#include "convey/logic.h"
 #include "simdjson.h"
 #include "tests/support/json_field.h"
 #include "tests/support/scheme_text.h"
@@ -364,7 +364,7 @@ class FlakyFactory : public LogicFactory {
 TEST(RetryPatternTest, RetriesHappenAtTheRightVirtualTimes) {
   std::vector<absl::Time> calls;  // one task, so one writer at a time
   LogicRegistry registry;
-  ASSERT_TRUE(logics::RegisterBuiltinLogics(registry).ok());
+  ASSERT_TRUE(RegisterBuiltinLogics(registry).ok());
   ASSERT_TRUE(registry.Register(std::make_unique<FlakyFactory>(2, &calls)).ok());
   VirtualClock clock(kStart);
   auto engine = OpenEngine(&clock, &registry);

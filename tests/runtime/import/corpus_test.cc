@@ -16,7 +16,7 @@
 #include "absl/strings/match.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "logics/builtin.h"
+#include "convey/logic.h"
 #include "runtime/engine/process.h"
 #include "runtime/import/importer.h"
 
@@ -56,7 +56,7 @@ TEST(Corpus, EveryValidFileLoads) {
   const std::vector<std::string> files = ListJson("valid");
   ASSERT_EQ(files.size(), 51u);
   LogicRegistry registry;
-  ASSERT_TRUE(logics::RegisterBuiltinLogics(registry).ok());
+  ASSERT_TRUE(RegisterBuiltinLogics(registry).ok());
   for (const std::string& file : files) {
     ImportResult result = ImportScheme(file, ReadFile(file));
     EXPECT_TRUE(result.ok()) << Describe(result);

@@ -15,7 +15,7 @@
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "logics/builtin.h"
+#include "convey/logic.h"
 #include "runtime/engine/process.h"
 
 namespace convey {
@@ -39,7 +39,7 @@ std::string ReadTestData(const std::string& name) {
 const LogicRegistry& BuiltinRegistry() {
   static const LogicRegistry* const registry = [] {
     auto* r = new LogicRegistry();
-    const absl::Status status = logics::RegisterBuiltinLogics(*r);
+    const absl::Status status = RegisterBuiltinLogics(*r);
     EXPECT_TRUE(status.ok()) << status;
     return r;
   }();

@@ -15,11 +15,13 @@
 #include "runtime/import/importer.h"
 #include "schema/process.pb.h"
 #include "tests/logics/fakes.h"
+#include "tests/support/status_matchers.h"
 
 namespace convey {
 namespace {
 
 using ::testing::ElementsAre;
+using testing::IsOk;
 using ::testing::Pair;
 
 constexpr char kDir[] = "external/shared_corpus/valid";
@@ -75,8 +77,8 @@ TEST(ApiCorpusTest, EveryApiCallDeploys) {
           ++api_logics;
           ProcessBuilder builder(process);
           absl::StatusOr<std::unique_ptr<Logic>> built = testing::Build(logic.json(), builder);
-          EXPECT_TRUE(built.ok()) << file << " node " << node.id() << " " << logic.location()
-                                  << ": " << built.status();
+          EXPECT_THAT(built, IsOk())
+              << file << " node " << node.id() << " " << logic.location() << ": " << built.status();
         }
       }
     }
@@ -103,7 +105,7 @@ TEST(ApiCorpusTest, StripeSampleRequests) {
   for (const auto& [process, logic] : calls) {
     ProcessBuilder builder(*process);
     absl::StatusOr<std::unique_ptr<Logic>> built = testing::Build(logic->json(), builder);
-    ASSERT_TRUE(built.ok()) << built.status();
+    ASSERT_THAT(built, IsOk());
     testing::FakeTask task(data);
     EXPECT_EQ((*built)->Run(task).kind, LogicResult::Kind::kPark);
     ASSERT_EQ(task.http_sent.size(), 1u);

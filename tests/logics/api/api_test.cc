@@ -10,16 +10,21 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/logics/fakes.h"
+#include "tests/logics/logic_testing.h"
+#include "tests/support/status_matchers.h"
 
 namespace convey {
 namespace {
 
 using testing::Build;
+using testing::DeployError;
 using ::testing::ElementsAre;
 using testing::FakeBuilder;
 using testing::FakeTask;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using testing::IsOk;
+using testing::MustBuild;
 using ::testing::Pair;
 
 constexpr uint32_t kErrNode = 2;
@@ -33,20 +38,6 @@ std::string ApiLogic(const std::string& fields, bool err_node = true) {
   if (!fields.empty()) json += "," + fields;
   if (err_node) json += R"j(,"err_node_id":"err")j";
   return json + "}";
-}
-
-std::unique_ptr<Logic> MustBuild(const std::string& config, FakeBuilder& builder) {
-  absl::StatusOr<std::unique_ptr<Logic>> logic = Build(config, builder);
-  EXPECT_TRUE(logic.ok()) << logic.status();
-  return logic.ok() ? *std::move(logic) : nullptr;
-}
-
-// The deploy error: "LOCATION: MESSAGE" per reported error.
-std::string DeployError(const std::string& config) {
-  FakeBuilder builder;
-  absl::StatusOr<std::unique_ptr<Logic>> logic = Build(config, builder);
-  EXPECT_FALSE(logic.ok()) << config;
-  return logic.ok() ? "" : std::string(logic.status().message());
 }
 
 std::unique_ptr<FakeTask> NewTask(const std::string& data) {
@@ -506,8 +497,8 @@ TEST(ApiDeployTest, ErrorsNameTheField) {
   EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST","content_type":"text/plain",)j" + url)),
               HasSubstr("content_type \"text/plain\""));
   FakeBuilder builder;  // no body: any content_type
-  EXPECT_TRUE(
-      Build(ApiLogic(R"j("method":"GET","content_type":"text/plain",)j" + url), builder).ok());
+  EXPECT_THAT(Build(ApiLogic(R"j("method":"GET","content_type":"text/plain",)j" + url), builder),
+              IsOk());
 
   EXPECT_THAT(DeployError(ApiLogic(R"j("method":"POST","url":"https://x.test/{{a..b}}")j")),
               HasSubstr("url: "));
@@ -595,7 +586,7 @@ TEST(ApiDeployTest, MissingTypesAreWarnings) {
 
 TEST(ApiDeployTest, RegisteredAsApi) {
   LogicRegistry registry;
-  ASSERT_TRUE(logics::RegisterBuiltinLogics(registry).ok());
+  ASSERT_THAT(RegisterBuiltinLogics(registry), IsOk());
   const LogicFactory* factory = registry.Find("api");
   ASSERT_NE(factory, nullptr);
   EXPECT_EQ(factory->type(), "api");

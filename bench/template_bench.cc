@@ -1,6 +1,6 @@
 // Per-task cost of template evaluation and comparison: the go_if_const hot
 // path evaluates one param per task. Run with
-//   bazel run --config=opt //tests/runtime/template:template_benchmark
+//   bazel run --config=opt //bench:template_bench
 #include <memory>
 #include <string>
 

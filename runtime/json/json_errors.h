@@ -4,8 +4,8 @@
 // path alone: it re-walks the document with simdjson On-Demand (which knows
 // where it stopped) and, for the failures simdjson detects before it can
 // walk (unclosed string, invalid UTF-8, nesting depth), scans the bytes.
-#ifndef CONVEY_RUNTIME_IMPORT_JSON_ERRORS_H_
-#define CONVEY_RUNTIME_IMPORT_JSON_ERRORS_H_
+#ifndef CONVEY_RUNTIME_JSON_JSON_ERRORS_H_
+#define CONVEY_RUNTIME_JSON_JSON_ERRORS_H_
 
 #include <cstddef>
 #include <optional>
@@ -33,4 +33,4 @@ std::string DescribeOffset(absl::string_view text, size_t offset);
 }  // namespace internal
 }  // namespace convey
 
-#endif  // CONVEY_RUNTIME_IMPORT_JSON_ERRORS_H_
+#endif  // CONVEY_RUNTIME_JSON_JSON_ERRORS_H_

@@ -1,4 +1,4 @@
-#include "runtime/import/json_errors.h"
+#include "runtime/json/json_errors.h"
 
 #include <cstdint>
 

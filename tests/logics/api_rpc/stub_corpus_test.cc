@@ -13,12 +13,14 @@
 #include "runtime/import/importer.h"
 #include "schema/process.pb.h"
 #include "tests/logics/fakes.h"
+#include "tests/support/status_matchers.h"
 
 namespace convey {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using testing::IsOk;
 
 constexpr char kFile[] =
     "external/shared_corpus/valid/036_corezoid_corezoid-ai-plugin_stubbed_api_rpc.json";
@@ -77,7 +79,7 @@ TEST(StubCorpusTest, BranchesOfTheRealExport) {
   ProcessBuilder builder(process);
   absl::StatusOr<std::unique_ptr<Logic>> logic =
       testing::Build(stub->logics(0).json(), builder, NodeKind::kStub, branches);
-  ASSERT_TRUE(logic.ok()) << logic.status();
+  ASSERT_THAT(logic, IsOk());
   EXPECT_THAT(builder.referenced, IsEmpty());  // conv_id 123456 is never called
   EXPECT_THAT(testing::Warnings(builder), IsEmpty());
 

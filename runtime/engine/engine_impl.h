@@ -1,0 +1,174 @@
+// EngineImpl: the engine behind convey/engine.h (private to the engine's
+// files, as LevelDB's db_impl.h).
+//
+// The engine itself (engine.cc) holds the process table, the run queue and
+// its worker threads, the task API (create, modify, show, delete), idle
+// waiting and closing. Its parts, each in its own file:
+//   step_machine.h    a task through its node's logics and routes (hot path)
+//   step_context.h    what a logic sees of its task; a worker's scratch state
+//   event_loop.h      the events thread: posted ops, timers, virtual time
+//   http_admission.h  api requests: in-flight caps, the waiting line, expiry
+//   task_store.h      tasks by obj_id and by ref; obj_ids
+//   statistics.h      task counts; node counters and sums read for the API
+//
+// Locking: `processes_mu_` (shared) guards the process table; `idle_mu_`
+// pairs with `idle_cv_` for WaitIdle; `close_mu_` serialises Close. The hot
+// path takes none: a task is owned through Task::state (compare-and-swap),
+// counters are atomics. Lock order, outer first: `close_mu_`, then a task
+// held through Task::state, then the parts' locks (event_loop.h: `mu_`
+// before `timers_mu_`); `processes_mu_`, `idle_mu_`, the task store's
+// shards, HTTP admission's locks and a queue node's lock are leaves.
+#ifndef CONVEY_RUNTIME_ENGINE_ENGINE_IMPL_H_
+#define CONVEY_RUNTIME_ENGINE_ENGINE_IMPL_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "concurrentqueue/blockingconcurrentqueue.h"
+#include "convey/engine.h"
+#include "convey/environment.h"
+#include "convey/logic.h"
+#include "runtime/engine/event_loop.h"
+#include "runtime/engine/http_admission.h"
+#include "runtime/engine/process.h"
+#include "runtime/engine/statistics.h"
+#include "runtime/engine/step_context.h"
+#include "runtime/engine/step_machine.h"
+#include "runtime/engine/task.h"
+#include "runtime/engine/task_store.h"
+#include "runtime/engine/variables.h"
+#include "simdjson.h"
+
+namespace convey {
+namespace internal {
+
+// Idle workers spin this many times before they sleep. Low, because on a
+// busy machine a spinning worker takes the core from the threads that create
+// tasks; waking a sleeping worker costs one futex call.
+struct RunQueueTraits : moodycamel::ConcurrentQueueDefaultTraits {
+  static const int MAX_SEMA_SPINS = 1000;
+};
+
+class EngineImpl : public Engine {
+ public:
+  EngineImpl(const EngineOptions& options, std::unique_ptr<ProjectVariables> variables);
+  ~EngineImpl() override;
+
+  absl::StatusOr<DeployResult> Deploy(absl::string_view file_name, absl::string_view json) override;
+  absl::StatusOr<DeployResult> DeployFile(const std::string& path) override;
+  absl::StatusOr<std::string> CreateTask(int64_t conv_id, absl::string_view ref,
+                                         absl::string_view data_json) override;
+  absl::Status ModifyTask(const TaskKey& key, absl::string_view data_json) override;
+  absl::StatusOr<TaskSnapshot> ShowTask(const TaskKey& key) override;
+  absl::Status DeleteTask(const TaskKey& key, absl::string_view node_id) override;
+  std::vector<Diagnostic> UnresolvedReferences() const override;
+  void HoldTime(bool hold) override;
+  absl::Status WaitIdle(absl::Duration timeout) override;
+  EngineStats Stats() const override;
+  absl::StatusOr<ProcessStats> StatsFor(int64_t conv_id) const override;
+  absl::Status ResetSum(int64_t conv_id, absl::string_view node_id,
+                        absl::string_view sum_id) override;
+  void ForEachTask(const std::function<void(const TaskSnapshot&)>& visit) override;
+  void Close() override;
+
+  void Start();
+
+  // For the engine's parts.
+  const EngineOptions& options() const { return options_; }
+  Clock* clock() const { return clock_; }
+  const ProjectVariables& variables() const { return *variables_; }
+  TaskStore& store() { return store_; }
+  EventLoop& events() { return events_; }
+  bool closed() const { return closed_.load(std::memory_order_acquire); }
+  const CompiledProcess* CurrentProcess(int64_t conv_id) const;
+  // Starts a task at `node` of `process`; `caller`: the api_rpc caller.
+  // `copy_depth`: for api_copy, the copying task's depth + 1.
+  absl::StatusOr<std::string> CreateTaskAt(const CompiledProcess* process, uint32_t node,
+                                           absl::string_view ref, absl::string_view data_json,
+                                           const Task* caller, uint32_t copy_depth = 0);
+  // Holds the task (Task::state kHeld or kHeldQueued), waiting for the
+  // activation that runs it to end.
+  void Acquire(Task* task);
+  // Lets go of a held task; `schedule`: queue it to run.
+  void Release(Task* task, bool schedule);
+  // Merges `patch` into the task's data. InvalidArgument when too large.
+  absl::Status MergeData(Task* task, simdjson::dom::element patch, simdjson::dom::parser& parser);
+
+  // Pending work (queue entries, running activations, posted ops, api
+  // requests): what WaitIdle waits for, and what stops virtual time.
+  void AddPending() { pending_.fetch_add(1, std::memory_order_acq_rel); }
+  void ActivationDone() {
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) NotifyIdleWaiters();
+  }
+  int64_t pending() const { return pending_.load(std::memory_order_acquire); }
+
+ private:
+  void WorkerLoop(Worker* worker);
+  void Enqueue(Task* task);
+  void NotifyIdleWaiters();
+  absl::Status CheckOpen() const {
+    if (closed_.load(std::memory_order_acquire)) {
+      return absl::FailedPreconditionError("the engine is closed");
+    }
+    return absl::OkStatus();
+  }
+
+  const EngineOptions options_;
+  Clock* const clock_;
+  Observer* const observer_;
+  const LogicRegistry* const registry_;
+  const int worker_count_;
+  const std::unique_ptr<ProjectVariables> variables_;
+
+  mutable std::shared_mutex processes_mu_;
+  // Every version ever deployed: tasks keep pointing at the one they started on.
+  std::vector<std::unique_ptr<CompiledProcess>> versions_;        // guarded by processes_mu_
+  absl::flat_hash_map<int64_t, const CompiledProcess*> current_;  // guarded by processes_mu_
+  std::vector<int64_t> deploy_order_;                             // guarded by processes_mu_
+
+  TaskStore store_;
+  Statistics statistics_;
+  EventLoop events_;
+  HttpAdmission http_;
+  StepMachine steps_;
+
+  moodycamel::BlockingConcurrentQueue<Task*, RunQueueTraits> queue_;
+  // Queue entries plus running activations: what WaitIdle waits for.
+  std::atomic<int64_t> pending_{0};
+  std::mutex idle_mu_;
+  std::condition_variable idle_cv_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> closed_{false};
+  std::mutex close_mu_;
+};
+
+// Parses `json` as task data: a JSON object (`[]` is taken as `{}`), stored
+// compact. InvalidArgument says why not. A key repeated with the same value,
+// at any depth, is collapsed to its first occurrence before anything reads
+// the data: `*collapsed` is then the compact text and `*doc` its document
+// (semantics A1); with a different value the data is refused.
+absl::Status ParseTaskData(simdjson::dom::parser& parser, absl::string_view json, size_t max_size,
+                           simdjson::dom::element* doc, std::string* collapsed);
+
+// NotFound: no process with `conv_id` is deployed.
+absl::Status NotDeployed(int64_t conv_id);
+
+}  // namespace internal
+}  // namespace convey
+
+#endif  // CONVEY_RUNTIME_ENGINE_ENGINE_IMPL_H_

@@ -1,0 +1,180 @@
+// StepContext: what a logic sees of the task it runs for (TaskContext,
+// convey/logic.h) and what its templates read (TemplateEnv); and Worker, the
+// scratch state of one worker thread.
+//
+// Apart from the step machine because it is the logics' side of the
+// contract: it collects a logic's effects (writes, a replacement of the data,
+// an HTTP request, a queue entry) for the step machine to apply, and forwards
+// what a logic asks of other tasks and processes to the engine.
+//
+// Locking: none of its own. One context lives on one worker's stack for one
+// activation, over a task that worker owns (Task::state kRunning); what it
+// asks of the engine takes the engine's locks (the process table, the task
+// store, a queue node's lock) one at a time, never waiting for a task
+// another worker runs.
+#ifndef CONVEY_RUNTIME_ENGINE_STEP_CONTEXT_H_
+#define CONVEY_RUNTIME_ENGINE_STEP_CONTEXT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "convey/http.h"
+#include "convey/logic.h"
+#include "runtime/engine/task.h"
+#include "runtime/json/path.h"
+#include "runtime/task/write_set.h"
+#include "runtime/template/template.h"
+#include "simdjson.h"
+
+namespace convey {
+namespace internal {
+
+class EngineImpl;
+
+// Scratch state of one worker thread.
+struct Worker {
+  int index = 0;
+  simdjson::dom::parser parser;
+  // For other tasks' data ({{conv[ID].ref[REF]}}): `parser` holds the
+  // running task's document.
+  simdjson::dom::parser side_parser;
+  int64_t now_micros = 0;  // the current activation's time
+  // Loop guard: entries per node index during the current activation,
+  // stamped with the activation's generation so nothing needs clearing.
+  std::vector<std::pair<uint32_t, uint32_t>> visits;
+  uint32_t generation = 0;
+  std::mt19937_64 random{std::random_device{}()};
+  std::string scratch;
+  alignas(64) std::atomic<int64_t> transitions{0};
+};
+
+// What a logic sees of its task; also what its templates read.
+class StepContext : public TaskContext, public TemplateEnv {
+ public:
+  StepContext(EngineImpl* engine, Worker* worker, Task* task, int64_t now_micros)
+      : engine_(engine), worker_(worker), task_(task), now_micros_(now_micros) {}
+
+  // TaskContext
+  int64_t conv_id() const override { return task_->process->conv_id; }
+  absl::string_view obj_id() const override { return task_->obj_id_view(); }
+  absl::string_view ref() const override { return task_->ref; }
+  absl::string_view node_id() const override { return task_->current_node().id; }
+  absl::Time now() const override;
+  int64_t now_micros() const { return now_micros_; }
+  absl::string_view data_json() override { return task_->data; }
+  simdjson::dom::element data() override {
+    if (!doc_valid_) {
+      // Task data is always a valid object (checked on the way in).
+      if (worker_->parser.parse(task_->data.data(), task_->data.size()).get(doc_) !=
+              simdjson::SUCCESS &&
+          worker_->parser.parse("{}", 2).get(doc_) != simdjson::SUCCESS) {
+        std::abort();  // cannot happen: both texts are valid JSON objects
+      }
+      doc_valid_ = true;
+    }
+    return doc_;
+  }
+  Value Evaluate(const Template& compiled) override { return compiled.Evaluate(*this); }
+  absl::Status Set(absl::string_view path, Value value) override {
+    absl::StatusOr<Path> parsed = ParsePath(path);
+    if (!parsed.ok()) return parsed.status();
+    writes_.push_back(Write{*std::move(parsed), std::move(value)});
+    return absl::OkStatus();
+  }
+  void AddToSum(SumHandle sum, double amount) override {
+    task_->current_node().sums[sum.index]->Add(amount, worker_->index);
+  }
+  absl::Status ReplaceData(std::string data_json) override {
+    simdjson::dom::element parsed;
+    if (worker_->parser.parse(data_json).get(parsed) != simdjson::SUCCESS || !parsed.is_object()) {
+      return absl::InvalidArgumentError(
+          "the new data is not a JSON object (or nests deeper than 1024 levels)");
+    }
+    // The document stays the task's: a DOM keeps no pointer into its text,
+    // so it is valid once the replacement becomes the task's data.
+    doc_ = parsed;
+    doc_valid_ = true;
+    replacement_ = std::move(data_json);
+    has_replacement_ = true;
+    return absl::OkStatus();
+  }
+  // ReplaceData was called: the new data, taken once.
+  bool TakeReplacement(std::string* data_json) {
+    if (!has_replacement_) return false;
+    has_replacement_ = false;
+    *data_json = std::move(replacement_);
+    return true;
+  }
+  absl::StatusOr<std::string> StartTask(int64_t conv_id, absl::string_view ref,
+                                        absl::string_view data_json) override;
+  absl::Status ModifyTask(int64_t conv_id, absl::string_view ref, absl::string_view data_json,
+                          bool only_if_waiting) override;
+  absl::StatusOr<std::string> CallProcess(int64_t conv_id, absl::string_view data_json) override;
+  bool Reply(absl::string_view data_json, bool exception, absl::string_view reason) override;
+  void EnterQueue(std::string extra_json) override {
+    entered_queue_ = true;
+    queue_extra_ = std::move(extra_json);
+  }
+  absl::StatusOr<QueuedTask> TakeQueued(int64_t conv_id, absl::string_view node_id,
+                                        bool newest) override;
+  void SendHttp(HttpRequest request, int max_in_flight) override {
+    http_request_ = std::make_unique<HttpRequest>(std::move(request));
+    http_max_in_flight_ = max_in_flight;
+  }
+  const absl::StatusOr<HttpResponse>* HttpResult() override { return task_->http_result.get(); }
+
+  // TemplateEnv
+  Value Root(absl::string_view field) override;
+  Value NodeField(absl::string_view conv_id, absl::string_view node_id,
+                  absl::string_view field) override;
+  Value StateTask(absl::string_view conv_id, absl::string_view ref, const Path& path) override;
+  Value EnvVar(absl::string_view name, const Path& path) override;
+  absl::Time Now() override { return now(); }
+  uint64_t Random() override { return worker_->random(); }
+
+  WriteSet& writes() { return writes_; }
+  // The task's data changed: the document must be parsed again.
+  void Invalidate() { doc_valid_ = false; }
+  // SendHttp was called: the request, taken once.
+  std::unique_ptr<HttpRequest> TakeHttpRequest(int* max_in_flight) {
+    *max_in_flight = http_max_in_flight_;
+    return std::move(http_request_);
+  }
+  // EnterQueue was called: the extra data, taken once.
+  bool TakeQueueEntry(std::string* extra) {
+    if (!entered_queue_) return false;
+    entered_queue_ = false;
+    *extra = std::move(queue_extra_);
+    return true;
+  }
+
+ private:
+  EngineImpl* engine_;
+  Worker* worker_;
+  Task* task_;
+  int64_t now_micros_;
+  bool doc_valid_ = false;
+  simdjson::dom::element doc_;
+  WriteSet writes_;
+  bool entered_queue_ = false;
+  std::string queue_extra_;
+  bool has_replacement_ = false;
+  std::string replacement_;
+  std::unique_ptr<HttpRequest> http_request_;
+  int http_max_in_flight_ = 0;
+};
+
+}  // namespace internal
+}  // namespace convey
+
+#endif  // CONVEY_RUNTIME_ENGINE_STEP_CONTEXT_H_

@@ -1,0 +1,354 @@
+// The step machine: a task's logics, routes, parks, stops and finishes (see
+// step_machine.h; no lock per step).
+#include "runtime/engine/step_machine.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "runtime/engine/engine_impl.h"
+#include "runtime/engine/event_loop.h"
+#include "runtime/engine/http_admission.h"
+#include "runtime/engine/statistics.h"
+#include "runtime/engine/task_store.h"
+#include "runtime/task/write_set.h"
+#include "runtime/template/expr.h"
+
+namespace convey {
+namespace internal {
+
+StepMachine::StepMachine(EngineImpl* engine, const EngineOptions& options, Clock* clock,
+                         Observer* observer, TaskStore& store, Statistics& statistics,
+                         EventLoop& events, HttpAdmission& http)
+    : engine_(engine),
+      options_(options),
+      clock_(clock),
+      observer_(observer),
+      store_(store),
+      statistics_(statistics),
+      events_(events),
+      http_(http) {}
+
+void StepMachine::RunActivation(Worker& worker, Task* task) {
+  std::shared_ptr<Task> dropped;  // keeps a dropped task alive until we let go
+  if (task->status != TaskStatus::kProcessing || task->park != ParkReason::kNone) {
+    // Deleted (or otherwise stopped) while it waited in the queue.
+    task->state.store(kIdle, std::memory_order_release);
+    return;
+  }
+  if (++worker.generation == 0) {
+    std::fill(worker.visits.begin(), worker.visits.end(), std::make_pair(0u, 0u));
+    worker.generation = 1;
+  }
+  const int64_t now_micros = absl::ToUnixMicros(clock_->Now());
+  worker.now_micros = now_micros;
+  task->change_micros = now_micros;
+  StepContext context(engine_, &worker, task, now_micros);
+  if (ApplyResume(worker, context, task)) RunNodes(worker, context, task, &dropped);
+  // A task that entered a queue becomes visible there only once it is idle,
+  // so that a puller never finds it still running.
+  std::string queue_extra;
+  const bool queued = context.TakeQueueEntry(&queue_extra) && task->park == ParkReason::kQueue;
+  NodeQueue* queue = queued ? task->current_node().queue.get() : nullptr;
+  NodeQueue::Entry entry;
+  if (queue != nullptr)
+    entry = {std::string(task->obj_id_view()), task->entry_seq, std::move(queue_extra)};
+  task->state.store(kIdle, std::memory_order_release);
+  if (queue != nullptr) {
+    std::lock_guard<std::mutex> lock(queue->mu);
+    queue->entries.push_back(std::move(entry));
+  }
+}
+
+bool StepMachine::ApplyResume(Worker& worker, StepContext& context, Task* task) {
+  const Resume resume = task->resume;
+  task->resume = Resume::kContinue;
+  if (resume == Resume::kTimer) {
+    return Enter(worker, task, task->current_node().time->target);
+  }
+  if (resume != Resume::kFail || task->failure == nullptr || task->next_logic == 0) return true;
+  // The logic the task waited in (api_rpc) fails now: the callee threw.
+  std::unique_ptr<ResumeFailure> failure = std::move(task->failure);
+  const Logic& logic = *task->current_node().logics[task->next_logic - 1];
+  LogicResult result =
+      LogicResult::Fail(logic.error_node(), false, failure->tag, failure->description);
+  WriteErrorParams(worker, context, task, failure->family, result);
+  if (!result.node.valid()) {
+    Stop(task, TaskStatus::kError, ParkReason::kError, result.tag, result.description);
+    return false;
+  }
+  return Enter(worker, task, result.node.index);
+}
+
+LogicResult StepMachine::SizeOverflow(const Logic& logic) const {
+  return LogicResult::Fail(
+      logic.error_node(), false, absl::StrCat(logic.error_family(), "_task_size_overflow_limit"),
+      absl::StrCat("Task size exceeds the limit of ", options_.max_task_size, " bytes"));
+}
+
+void StepMachine::RunNodes(Worker& worker, StepContext& context, Task* task,
+                           std::shared_ptr<Task>* dropped) {
+  for (;;) {
+    const CompiledNode& node = task->current_node();
+    if (node.is_final) {
+      Finish(worker, task, dropped);
+      return;
+    }
+    bool moved = false;
+    while (task->next_logic < node.logics.size()) {
+      const Logic& logic = *node.logics[task->next_logic];
+      LogicResult result = logic.Run(context);
+      task->http_result.reset();  // an api answer is read by one run only
+      std::string replacement;
+      if (context.TakeReplacement(&replacement)) {
+        if (result.kind != LogicResult::Kind::kFail &&
+            replacement.size() > options_.max_task_size) {
+          result = SizeOverflow(logic);
+        }
+        if (result.kind != LogicResult::Kind::kFail) {
+          task->data.swap(replacement);  // the context's document is already of it
+        } else {
+          context.Invalidate();  // the document was of the replacement
+        }
+      }
+      if (result.kind != LogicResult::Kind::kFail && !context.writes().empty() &&
+          !CommitWrites(worker, context, task)) {
+        result = SizeOverflow(logic);
+      }
+      context.writes().clear();
+      if (result.kind == LogicResult::Kind::kNext) {
+        ++task->next_logic;
+        continue;
+      }
+      if (result.kind == LogicResult::Kind::kPark) {
+        int max_in_flight = 0;
+        std::unique_ptr<HttpRequest> request = context.TakeHttpRequest(&max_in_flight);
+        if (result.park == ParkReason::kHttp) {
+          if (request == nullptr) {
+            result = LogicResult::Fail(logic.error_node(), true,
+                                       absl::StrCat(logic.error_family(), "_fatal_error"),
+                                       "the logic waited for an HTTP answer without a request");
+          } else {
+            // The same logic runs again with the answer.
+            ParkInNode(context, task, result.park);
+            http_.Dispatch(&logic, std::move(request), max_in_flight, *task);
+            return;
+          }
+        } else {
+          ++task->next_logic;
+          ParkInNode(context, task, result.park);
+          return;
+        }
+      }
+      if (result.kind == LogicResult::Kind::kFail) {
+        WriteErrorParams(worker, context, task,
+                         result.family.empty() ? logic.error_family() : result.family, result);
+        if (!result.node.valid()) {
+          Stop(task, TaskStatus::kError, ParkReason::kError, result.tag, result.description);
+          return;
+        }
+      } else if (!result.node.valid()) {  // kGoTo along an empty link
+        Stop(task, TaskStatus::kError, ParkReason::kUnroutable, "node_link_empty",
+             absl::StrCat("logics[", task->next_logic, "] (", logic.error_family(), ") of node \"",
+                          node.id, "\" has no target node in the scheme file"));
+        return;
+      }
+      moved = true;
+      if (!Enter(worker, task, result.node.index)) return;
+      break;
+    }
+    if (!moved) {
+      // The logics ended without routing: the task waits here (a delay
+      // node), for its timer if the node has one.
+      ParkInNode(context, task, node.time != nullptr ? ParkReason::kTimer : ParkReason::kNoExit);
+      return;
+    }
+  }
+}
+
+void StepMachine::ParkInNode(StepContext& context, Task* task, ParkReason reason) {
+  const bool timed = ArmTimer(context, task);
+  if (reason == ParkReason::kTimer && !timed) reason = ParkReason::kNoExit;
+  Park(task, reason);
+  task->copy_depth = 0;  // waiting breaks a chain of copies
+  if (reason == ParkReason::kCallback) {
+    task->callback_wait.store(task->entry_seq << 1, std::memory_order_release);
+  }
+  if (task->process->is_state_diagram()) {
+    std::atomic_store(&task->state_data, std::make_shared<const std::string>(task->data));
+  }
+}
+
+bool StepMachine::ArmTimer(StepContext& context, Task* task) {
+  const TimeSemaphore* time = task->current_node().time.get();
+  if (time == nullptr) return false;
+  if (task->timer_seq == task->entry_seq) return true;  // armed at entry already
+  const int64_t now = context.now_micros();
+  int64_t deadline;
+  if (time->absolute == nullptr) {
+    deadline = task->entry_micros + time->relative_micros;
+  } else {
+    // An absolute unix time (seconds). Not a number: no timer (the task
+    // stays, as with a node without one).
+    Value value = context.Evaluate(*time->absolute);
+    double seconds = 0;
+    if (!NumberOf(value, &seconds) || !std::isfinite(seconds)) return false;
+    const double micros = seconds * 1e6;
+    const double latest = static_cast<double>(now) + static_cast<double>(kMaxTimerMicros);
+    deadline = micros >= latest ? now + kMaxTimerMicros : static_cast<int64_t>(micros);
+  }
+  events_.ArmTimer(task, deadline);
+  return true;
+}
+
+void StepMachine::CheckCountEntered(const CompiledProcess& process, const CompiledNode& node) {
+  NodeCounters& counters = *node.counters;
+  if (counters.tasks.Read() < node.count.threshold ||
+      counters.count_alerted.load(std::memory_order_relaxed) ||
+      counters.count_alerted.exchange(true)) {
+    return;
+  }
+  // A new signal task; the tasks in the node stay where they are. A full
+  // run queue loses the signal rather than block a worker.
+  engine_->CreateTaskAt(&process, node.count.target, "", R"({"start":"true"})", nullptr)
+      .IgnoreError();
+}
+
+void StepMachine::CheckCountLeft(const CompiledProcess& process, const CompiledNode& node) {
+  NodeCounters& counters = *node.counters;
+  if (!counters.count_alerted.load(std::memory_order_relaxed) ||
+      counters.tasks.Read() >= node.count.threshold || !counters.count_alerted.exchange(false)) {
+    return;
+  }
+  engine_->CreateTaskAt(&process, node.count.target, "", R"({"start":"false"})", nullptr)
+      .IgnoreError();
+}
+
+void Unpark(Task* task) {
+  if (std::atomic<int64_t>* counter = ReasonCounter(task->current_node(), task->park)) {
+    counter->fetch_sub(1, std::memory_order_relaxed);
+  }
+  task->park = ParkReason::kNone;
+  task->status = TaskStatus::kProcessing;
+  task->callback_wait.store(0, std::memory_order_release);
+}
+
+bool StepMachine::CommitWrites(Worker& worker, StepContext& context, Task* task) {
+  worker.scratch.clear();
+  // Bounded: a write to `a[2000000000]` must fail, not pad gigabytes.
+  if (!ApplyWritesToTextWithin(task->data, context.data(), context.writes(), options_.max_task_size,
+                               &worker.scratch)) {
+    return false;
+  }
+  task->data.swap(worker.scratch);
+  context.Invalidate();
+  return true;
+}
+
+void StepMachine::WriteErrorParams(Worker& worker, StepContext& context, Task* task,
+                                   absl::string_view family, const LogicResult& result) {
+  WriteSet& writes = context.writes();
+  writes.clear();
+  auto add = [&writes, family](absl::string_view suffix, std::string value) {
+    PathSegment segment;
+    segment.key = absl::StrCat("__conveyor_", family, "_return_", suffix, "__");
+    Write write;
+    write.path.push_back(std::move(segment));
+    write.value = Value::String(std::move(value));
+    writes.push_back(std::move(write));
+  };
+  add("type_error", result.hardware ? "hardware" : "software");
+  add("type_tag", result.tag);
+  add("description", result.description);
+  worker.scratch.clear();
+  ApplyWritesToText(task->data, context.data(), writes, &worker.scratch);
+  task->data.swap(worker.scratch);
+  context.Invalidate();
+  writes.clear();
+}
+
+bool StepMachine::Enter(Worker& worker, Task* task, uint32_t target) {
+  const CompiledProcess& process = *task->process;
+  const CompiledNode& from = process.nodes[task->node];
+  const CompiledNode& to = process.nodes[target];
+  events_.CancelTimer(task);  // leaving the node (even for itself) ends its timer
+  from.counters->tasks.AddOwned(-1, worker.index);
+  if (from.count.threshold != 0) CheckCountLeft(process, from);
+  if (!to.is_final) to.counters->tasks.AddOwned(1, worker.index);
+  task->prev_node = task->node;
+  task->node = target;
+  task->next_logic = 0;
+  ++task->entry_seq;
+  task->entry_micros = worker.now_micros;
+  if (to.count.threshold != 0) CheckCountEntered(process, to);
+  // Only this worker writes its own counter.
+  worker.transitions.store(worker.transitions.load(std::memory_order_relaxed) + 1,
+                           std::memory_order_relaxed);
+  if (worker.visits.size() <= target) worker.visits.resize(process.nodes.size());
+  auto& visit = worker.visits[target];
+  if (visit.first != worker.generation) visit = {worker.generation, 0};
+  if (++visit.second > static_cast<uint32_t>(options_.loop_limit) && !to.is_final) {
+    Stop(task, TaskStatus::kLoopStopped, ParkReason::kLoopStopped, "loop_limit",
+         absl::StrCat("entered node \"", to.id, "\" more than ", options_.loop_limit,
+                      " times without waiting"));
+    return false;
+  }
+  return true;
+}
+
+void StepMachine::Park(Task* task, ParkReason reason) {
+  task->park = reason;
+  if (std::atomic<int64_t>* counter = ReasonCounter(task->current_node(), reason)) {
+    counter->fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void StepMachine::Stop(Task* task, TaskStatus status, ParkReason reason, absl::string_view tag,
+                       absl::string_view description) {
+  task->status = status;
+  Park(task, reason);
+  if (status == TaskStatus::kLoopStopped) {
+    statistics_.TaskLoopStopped();
+  } else {
+    statistics_.TaskErrored();
+  }
+  if (observer_ == nullptr) return;
+  TaskEvent event = EventOf(*task);
+  event.error_tag = tag;
+  event.error_description = description;
+  if (status == TaskStatus::kLoopStopped) {
+    observer_->OnTaskLoopStopped(event);
+  } else {
+    observer_->OnTaskError(event);
+  }
+}
+
+void StepMachine::Finish(Worker& worker, Task* task, std::shared_ptr<Task>* dropped) {
+  const CompiledNode& node = task->current_node();
+  task->status = TaskStatus::kProcessed;
+  task->park = ParkReason::kFinal;
+  node.counters->finished.AddOwned(1, worker.index);
+  statistics_.TaskFinished();
+  store_.EraseRef(task);
+  if (observer_ != nullptr) observer_->OnTaskFinished(EventOf(*task));
+  if (!node.save_task) store_.Drop(task, dropped);
+}
+
+TaskEvent StepMachine::EventOf(const Task& task) const {
+  TaskEvent event;
+  event.conv_id = task.process->conv_id;
+  event.obj_id = task.obj_id_view();
+  event.ref = task.ref;
+  event.node_id = task.current_node().id;
+  event.node_title = task.current_node().title;
+  event.data = task.data;
+  return event;
+}
+
+}  // namespace internal
+}  // namespace convey

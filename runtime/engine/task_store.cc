@@ -1,0 +1,124 @@
+// The task indexes and obj_ids (see task_store.h: 32 shards per index, one
+// leaf lock each).
+#include "runtime/engine/task_store.h"
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+namespace convey {
+namespace internal {
+
+TaskStore::TaskStore(Clock* clock) : clock_(clock) {
+  std::random_device random;
+  id_salt_ = random() & 0xffffffu;
+  next_id_.store((static_cast<uint64_t>(random()) << 20) & 0xffffffffffull);
+}
+
+std::array<char, 24> TaskStore::NewObjId() {
+  // 4 bytes of seconds, 3 bytes of per-engine salt, 5 bytes of counter: the
+  // counter alone keeps ids unique within an engine for 2^40 tasks.
+  const uint64_t seconds = static_cast<uint64_t>(absl::ToUnixSeconds(clock_->Now()));
+  const uint64_t counter = next_id_.fetch_add(1, std::memory_order_relaxed) & 0xffffffffffull;
+  const uint64_t high = ((seconds & 0xffffffffull) << 24) | id_salt_;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::array<char, 24> id;
+  for (int i = 0; i < 14; ++i) id[i] = kHex[(high >> (4 * (13 - i))) & 0xf];
+  for (int i = 0; i < 10; ++i) id[14 + i] = kHex[(counter >> (4 * (9 - i))) & 0xf];
+  return id;
+}
+
+absl::Status TaskStore::Add(const std::shared_ptr<Task>& task) {
+  const int64_t conv_id = task->process->conv_id;
+  if (!task->ref.empty()) {
+    RefShard& shard = RefShardFor(conv_id, task->ref);
+    std::lock_guard<std::mutex> lock(shard.mu);
+    auto inserted =
+        shard.tasks.try_emplace(std::make_pair(conv_id, absl::string_view(task->ref)), task);
+    if (!inserted.second) {
+      return absl::AlreadyExistsError(absl::StrCat("a task with ref \"", task->ref,
+                                                   "\" is already active in process ", conv_id));
+    }
+  }
+  {
+    ObjShard& shard = ObjShardFor(task->obj_id_view());
+    std::lock_guard<std::mutex> lock(shard.mu);
+    shard.tasks.emplace(task->obj_id_view(), task);
+  }
+  return absl::OkStatus();
+}
+
+std::shared_ptr<Task> TaskStore::Find(const TaskKey& key) {
+  if (!key.obj_id.empty()) {
+    ObjShard& shard = ObjShardFor(key.obj_id);
+    std::lock_guard<std::mutex> lock(shard.mu);
+    auto it = shard.tasks.find(absl::string_view(key.obj_id));
+    return it == shard.tasks.end() ? nullptr : it->second;
+  }
+  RefShard& shard = RefShardFor(key.conv_id, key.ref);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.tasks.find(std::make_pair(key.conv_id, absl::string_view(key.ref)));
+  return it == shard.tasks.end() ? nullptr : it->second;
+}
+
+void TaskStore::EraseRef(Task* task) {
+  if (task->ref.empty()) return;
+  RefShard& shard = RefShardFor(task->process->conv_id, task->ref);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.tasks.find(std::make_pair(task->process->conv_id, absl::string_view(task->ref)));
+  if (it != shard.tasks.end() && it->second.get() == task) shard.tasks.erase(it);
+}
+
+void TaskStore::Drop(Task* task, std::shared_ptr<Task>* dropped) {
+  ObjShard& shard = ObjShardFor(task->obj_id_view());
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.tasks.find(task->obj_id_view());
+  if (it != shard.tasks.end()) {
+    *dropped = std::move(it->second);
+    shard.tasks.erase(it);
+  }
+}
+
+void TaskStore::ForEach(const std::function<void(const std::shared_ptr<Task>&)>& visit) {
+  for (ObjShard& shard : obj_shards_) {
+    std::vector<std::shared_ptr<Task>> tasks;
+    {
+      std::lock_guard<std::mutex> lock(shard.mu);
+      tasks.reserve(shard.tasks.size());
+      for (const auto& entry : shard.tasks) tasks.push_back(entry.second);
+    }
+    for (const std::shared_ptr<Task>& task : tasks) visit(task);
+  }
+}
+
+absl::Status NotFoundFor(const TaskKey& key) {
+  if (!key.obj_id.empty()) {
+    return absl::NotFoundError(absl::StrCat("no task with obj_id \"", key.obj_id, "\""));
+  }
+  return absl::NotFoundError(
+      absl::StrCat("no active task with ref \"", key.ref, "\" in process ", key.conv_id));
+}
+
+TaskSnapshot SnapshotOf(const Task& task) {
+  TaskSnapshot snapshot;
+  snapshot.obj_id = std::string(task.obj_id_view());
+  snapshot.ref = task.ref;
+  snapshot.conv_id = task.process->conv_id;
+  snapshot.status = task.status;
+  snapshot.park_reason = task.park;
+  snapshot.node_id = task.current_node().id;
+  snapshot.node_title = task.current_node().title;
+  if (task.prev_node != NodeHandle::kNone) {
+    snapshot.node_prev_id = task.process->nodes[task.prev_node].id;
+  }
+  snapshot.create_time = absl::FromUnixMicros(task.create_micros);
+  snapshot.change_time = absl::FromUnixMicros(task.change_micros);
+  snapshot.data = task.data;
+  return snapshot;
+}
+
+}  // namespace internal
+}  // namespace convey

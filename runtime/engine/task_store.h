@@ -1,0 +1,99 @@
+// TaskStore: every task the engine knows, by obj_id and by (conv_id, ref),
+// and the obj_ids it hands out.
+//
+// Apart because it is the one part of the engine that a durable store would
+// replace, and because its locks are the only ones that API calls on a task
+// (show, modify, delete) and the events thread take to find it.
+//
+// Locking: each index is split into 32 shards, each with its own std::mutex
+// guarding its map; a call takes at most one shard lock at a time and calls
+// nothing while holding it (leaf locks). The store owns the tasks
+// (std::shared_ptr): a task taken out of the obj_id index lives on while a
+// caller holds a pointer to it. Finding a task does not hold it: callers take
+// ownership through Task::state (EngineImpl::Acquire).
+#ifndef CONVEY_RUNTIME_ENGINE_TASK_STORE_H_
+#define CONVEY_RUNTIME_ENGINE_TASK_STORE_H_
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "convey/engine.h"
+#include "convey/environment.h"
+#include "runtime/engine/task.h"
+
+namespace convey {
+namespace internal {
+
+class TaskStore {
+ public:
+  static constexpr size_t kShards = 32;
+
+  explicit TaskStore(Clock* clock);
+
+  // A new obj_id: 24 hex digits, unique within this engine.
+  std::array<char, 24> NewObjId();
+  // Makes a new task findable: by its ref (when it has one), then by its
+  // obj_id. AlreadyExists, and nothing added, when a task of its process
+  // with the same ref is still active.
+  absl::Status Add(const std::shared_ptr<Task>& task);
+  // The task, or null.
+  std::shared_ptr<Task> Find(const TaskKey& key);
+  // The task is no longer found by its ref (it finished or was deleted).
+  void EraseRef(Task* task);
+  // A task that finished in a node that does not save it: out of the obj_id
+  // index, into `*dropped` so that it lives until the caller lets go.
+  void Drop(Task* task, std::shared_ptr<Task>* dropped);
+  // Calls `visit` for every task, one shard at a time, outside the shard's
+  // lock.
+  void ForEach(const std::function<void(const std::shared_ptr<Task>&)>& visit);
+
+ private:
+  // std::mutex rather than absl::Mutex: the engine's locks must be visible to
+  // ThreadSanitizer, and Debian's prebuilt Abseil carries no TSan annotations.
+  struct ObjShard {
+    std::mutex mu;
+    absl::flat_hash_map<absl::string_view, std::shared_ptr<Task>> tasks;  // guarded by mu
+  };
+
+  struct RefShard {
+    std::mutex mu;
+    // Guarded by mu.
+    absl::flat_hash_map<std::pair<int64_t, absl::string_view>, std::shared_ptr<Task>> tasks;
+  };
+
+  ObjShard& ObjShardFor(absl::string_view obj_id) {
+    return obj_shards_[absl::Hash<absl::string_view>{}(obj_id) % kShards];
+  }
+  RefShard& RefShardFor(int64_t conv_id, absl::string_view ref) {
+    return ref_shards_[absl::Hash<std::pair<int64_t, absl::string_view>>{}(
+                           std::make_pair(conv_id, ref)) %
+                       kShards];
+  }
+
+  Clock* const clock_;
+  ObjShard obj_shards_[kShards];
+  RefShard ref_shards_[kShards];
+  std::atomic<uint64_t> next_id_;
+  uint32_t id_salt_;
+};
+
+// NotFound naming the key.
+absl::Status NotFoundFor(const TaskKey& key);
+
+// What the API shows of a task (held by the caller).
+TaskSnapshot SnapshotOf(const Task& task);
+
+}  // namespace internal
+}  // namespace convey
+
+#endif  // CONVEY_RUNTIME_ENGINE_TASK_STORE_H_
