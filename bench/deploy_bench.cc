@@ -5,42 +5,23 @@
 // end-to-end figure to compare across that change.
 //
 //   bazel run --config=opt //bench:deploy_bench
-#include <dirent.h>
 
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "bench/corpus.h"
 #include "benchmark/benchmark.h"
 #include "convey/engine.h"
 
 namespace {
 
-std::vector<std::string> LoadCorpus() {
-  const std::string dir = "external/shared_corpus/valid/";
-  std::vector<std::string> files;
-  if (DIR* handle = opendir(dir.c_str())) {
-    while (dirent* entry = readdir(handle)) {
-      const std::string name = entry->d_name;
-      if (!absl::EndsWith(name, ".json")) continue;
-      std::ifstream in(dir + name, std::ios::binary);
-      std::ostringstream contents;
-      contents << in.rdbuf();
-      files.push_back(contents.str());
-    }
-    closedir(handle);
-  }
-  return files;
-}
-
 // Deploys every corpus file into a fresh engine; engines are reopened every
 // 64 iterations (outside the timing) so that the versions deploys keep do
 // not pile up.
 void BM_DeployCorpus(benchmark::State& state) {
-  const std::vector<std::string> corpus = LoadCorpus();
+  const std::vector<std::string> corpus = convey::bench::LoadCorpus();
   if (corpus.empty()) return state.SkipWithError("no corpus (run from the workspace root)");
   size_t bytes = 0;
   for (const std::string& file : corpus) bytes += file.size();

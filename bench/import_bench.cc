@@ -15,6 +15,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "bench/corpus.h"
 #include "benchmark/benchmark.h"
 #include "runtime/import/importer.h"
 #include "simdjson.h"
@@ -22,25 +23,8 @@
 namespace convey {
 namespace {
 
-std::vector<std::string> LoadCorpus() {
-  const std::string dir = "external/shared_corpus/valid/";
-  std::vector<std::string> files;
-  if (DIR* handle = opendir(dir.c_str())) {
-    while (dirent* entry = readdir(handle)) {
-      const std::string name = entry->d_name;
-      if (!absl::EndsWith(name, ".json")) continue;
-      std::ifstream in(dir + name, std::ios::binary);
-      std::ostringstream contents;
-      contents << in.rdbuf();
-      files.push_back(contents.str());
-    }
-    closedir(handle);
-  }
-  return files;
-}
-
 const std::vector<std::string>& Corpus() {
-  static const auto* const corpus = new std::vector<std::string>(LoadCorpus());
+  static const auto* const corpus = new std::vector<std::string>(bench::LoadCorpus());
   return *corpus;
 }
 

@@ -21,7 +21,6 @@
 #include "absl/strings/str_join.h"
 #include "convey/http.h"
 #include "convey/logic.h"
-#include "convey/logic.h"
 #include "runtime/import/logic_config.h"
 #include "runtime/template/template.h"
 #include "simdjson.h"
@@ -32,11 +31,14 @@ namespace testing {
 
 class FakeBuilder : public LogicBuilder {
  public:
+  FakeBuilder() = default;
+  // The nodes of a real process, by position (corpus tests).
+  explicit FakeBuilder(std::vector<std::string> node_ids) : node_ids_(std::move(node_ids)) {}
+
   absl::StatusOr<NodeHandle> Node(absl::string_view id) override {
     if (id.empty()) return NodeHandle{};
-    const char* names[] = {"a", "b", "err"};
-    for (uint32_t i = 0; i < 3; ++i) {
-      if (id == names[i]) return NodeHandle{i};
+    for (uint32_t i = 0; i < node_ids_.size(); ++i) {
+      if (id == node_ids_[i]) return NodeHandle{i};
     }
     return absl::InvalidArgumentError(absl::StrCat("node \"", id, "\" is not a node"));
   }
@@ -68,6 +70,9 @@ class FakeBuilder : public LogicBuilder {
   // What the configs and Warn reported, errors and warnings.
   std::vector<Diagnostic> diagnostics;
   std::deque<std::string> locations;  // backing the configs' locations
+
+ private:
+  std::vector<std::string> node_ids_ = {"a", "b", "err"};
 };
 
 // One call to a TaskContext service, as the fake saw it.

@@ -26,21 +26,12 @@ using ::testing::Pair;
 
 constexpr char kDir[] = "external/shared_corpus/valid";
 
-// Resolves the ids of the imported process's nodes to their positions.
-class ProcessBuilder : public testing::FakeBuilder {
- public:
-  explicit ProcessBuilder(const schema::Process& process) : process_(process) {}
-  absl::StatusOr<NodeHandle> Node(absl::string_view id) override {
-    if (id.empty()) return NodeHandle{};
-    for (int i = 0; i < process_.nodes_size(); ++i) {
-      if (process_.nodes(i).id() == id) return NodeHandle{static_cast<uint32_t>(i)};
-    }
-    return absl::InvalidArgumentError(absl::StrCat("no node ", id));
-  }
-
- private:
-  const schema::Process& process_;
-};
+// A fake builder that knows the imported process's nodes.
+testing::FakeBuilder ProcessBuilderFor(const schema::Process& process) {
+  std::vector<std::string> ids;
+  for (const schema::Node& node : process.nodes()) ids.push_back(node.id());
+  return testing::FakeBuilder(std::move(ids));
+}
 
 std::vector<std::string> CorpusFiles() {
   std::vector<std::string> files;
@@ -75,7 +66,7 @@ TEST(ApiCorpusTest, EveryApiCallDeploys) {
         for (const schema::Logic& logic : node.logics()) {
           if (logic.type() != "api") continue;
           ++api_logics;
-          ProcessBuilder builder(process);
+          testing::FakeBuilder builder = ProcessBuilderFor(process);
           absl::StatusOr<std::unique_ptr<Logic>> built = testing::Build(logic.json(), builder);
           EXPECT_THAT(built, IsOk())
               << file << " node " << node.id() << " " << logic.location() << ": " << built.status();
@@ -103,7 +94,7 @@ TEST(ApiCorpusTest, StripeSampleRequests) {
       R"j({"url":"https://api.stripe.test","pathAndQuery":"/v1/checkout/sessions?expand[]=x",)j"
       R"j("secretKey":"sk_test_1","requestBody":"mode=payment&success_url=https%3A%2F%2Fa.test"})j";
   for (const auto& [process, logic] : calls) {
-    ProcessBuilder builder(*process);
+    testing::FakeBuilder builder = ProcessBuilderFor(*process);
     absl::StatusOr<std::unique_ptr<Logic>> built = testing::Build(logic->json(), builder);
     ASSERT_THAT(built, IsOk());
     testing::FakeTask task(data);

@@ -27,21 +27,12 @@ constexpr char kFile[] =
 constexpr char kStubNode[] = "bbbbbbbbbbbbbbbbbbbbbbbb";
 constexpr char kErrorNode[] = "dddddddddddddddddddddddd";
 
-// Resolves the ids of the imported process's nodes to their positions.
-class ProcessBuilder : public testing::FakeBuilder {
- public:
-  explicit ProcessBuilder(const schema::Process& process) : process_(process) {}
-  absl::StatusOr<NodeHandle> Node(absl::string_view id) override {
-    if (id.empty()) return NodeHandle{};
-    for (int i = 0; i < process_.nodes_size(); ++i) {
-      if (process_.nodes(i).id() == id) return NodeHandle{static_cast<uint32_t>(i)};
-    }
-    return absl::InvalidArgumentError(absl::StrCat("no node ", id));
-  }
-
- private:
-  const schema::Process& process_;
-};
+// A fake builder that knows the imported process's nodes.
+testing::FakeBuilder ProcessBuilderFor(const schema::Process& process) {
+  std::vector<std::string> ids;
+  for (const schema::Node& node : process.nodes()) ids.push_back(node.id());
+  return testing::FakeBuilder(std::move(ids));
+}
 
 TEST(StubCorpusTest, BranchesOfTheRealExport) {
   std::ifstream in(kFile, std::ios::binary);
@@ -76,7 +67,7 @@ TEST(StubCorpusTest, BranchesOfTheRealExport) {
   EXPECT_THAT(types, ElementsAre(ElementsAre("go_if_const", "api_rpc_reply"),
                                  ElementsAre("api_rpc_reply")));
 
-  ProcessBuilder builder(process);
+  testing::FakeBuilder builder = ProcessBuilderFor(process);
   absl::StatusOr<std::unique_ptr<Logic>> logic =
       testing::Build(stub->logics(0).json(), builder, NodeKind::kStub, branches);
   ASSERT_THAT(logic, IsOk());
