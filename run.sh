@@ -7,6 +7,7 @@
 #   ./run.sh inspect FILE.json...  `convey inspect FILE.json...`
 #   ./run.sh api                   starts a local payment API (nginx, examples/api/nginx.conf)
 #                                  and runs 1000 tasks through examples/api/payments.conv.json
+#                                  (with --allow-net=127.0.0.1/32: the API is on loopback)
 # See docs/cli.md for the options and the output.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -26,8 +27,10 @@ elif [ "$1" = "api" ]; then
     (exec 3<>/dev/tcp/127.0.0.1/18089) 2>/dev/null && break
     sleep 0.05
   done
+  # convey run refuses api calls to private and loopback addresses unless
+  # allowed: the local API is.
   bazel-bin/tools/convey run examples/api/payments.conv.json \
-    --input examples/api/payments.tasks.jsonl --tasks 1000
+    --input examples/api/payments.tasks.jsonl --tasks 1000 --allow-net=127.0.0.1/32
   exit
 elif [ "$1" != "run" ] && [ "$1" != "inspect" ]; then
   set -- run "$@"

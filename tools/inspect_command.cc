@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "convey/scheme.h"
+#include "runtime/base/quote.h"
 #include "runtime/json/json_writer.h"
 
 namespace convey {
@@ -95,7 +96,8 @@ void PrintReport(const SchemeReport& report, std::ostream& out) {
   if (report.ok()) {
     for (const ProcessSummary& process : report.processes) {
       out << "  process " << process.conv_id << (process.synthetic_conv_id ? " (synthetic id)" : "")
-          << " \"" << process.title << "\" [" << process.conv_type << ", " << process.status
+          << " " << internal::Quote(process.title, 200) << " [" << process.conv_type << ", "
+          << process.status
           << "]: " << process.node_count << " nodes\n";
       out << "    logics: "
           << (process.logic_counts.empty() ? "none" : JoinCounts(process.logic_counts)) << "\n";
@@ -103,7 +105,8 @@ void PrintReport(const SchemeReport& report, std::ostream& out) {
         out << "    semaphores: " << JoinCounts(process.semaphore_counts) << "\n";
       }
       for (const UnsupportedNode& node : process.unsupported_nodes) {
-        out << "    unsupported: node " << node.node_id << " \"" << node.title << "\" ("
+        out << "    unsupported: node " << internal::EscapeControl(node.node_id) << " "
+            << internal::Quote(node.title, 200) << " ("
             << absl::StrJoin(node.logic_types, ", ") << ")\n";
       }
     }

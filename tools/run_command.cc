@@ -361,11 +361,17 @@ Exit ReadVariables(const RunFlags& flags, Variables* variables, std::ostream& er
   return std::nullopt;
 }
 
-EngineOptions OptionsFor(const RunFlags& flags, VirtualClock* virtual_clock, Variables variables) {
+// `allowed_networks`: --allow-net's, resolved (ResolveAllowedNetworks).
+EngineOptions OptionsFor(const RunFlags& flags, VirtualClock* virtual_clock, Variables variables,
+                         std::vector<std::string> allowed_networks) {
   EngineOptions options;
   options.worker_threads = static_cast<int>(flags.threads.value_or(0));
   options.clock = flags.clock == ClockKind::kReal ? Clock::Real() : virtual_clock;
   options.variables = std::move(variables);
+  // The scheme files are not trusted: their api calls stay off private
+  // networks unless the command line allows them.
+  options.api_refuse_private_addresses = !flags.allow_private_net;
+  options.api_allowed_networks = std::move(allowed_networks);
   return options;
 }
 
@@ -507,11 +513,16 @@ int RunRun(const std::vector<std::string>& args, std::ostream& out, std::ostream
   }
   Variables variables;
   if (Exit exit = ReadVariables(flags, &variables, err)) return *exit;
+  std::vector<std::string> allowed_networks;
+  if (auto problem = ResolveAllowedNetworks(flags.allow_net, &allowed_networks)) {
+    return Failure(*problem, err);
+  }
 
   // Declared before the engine, which borrows it. Starting at the real time
   // keeps `$.unixtime` and task times plausible; only timers make it jump.
   VirtualClock virtual_clock(absl::Now());
-  const EngineOptions options = OptionsFor(flags, &virtual_clock, std::move(variables));
+  const EngineOptions options =
+      OptionsFor(flags, &virtual_clock, std::move(variables), std::move(allowed_networks));
   absl::StatusOr<std::unique_ptr<Engine>> opened = Engine::Open(options);
   if (!opened.ok()) {
     return Failure(absl::StrCat("cannot start the engine: ", opened.status().message()), err);

@@ -1,14 +1,22 @@
 // Parsing of `convey run`'s options (run_flags.h).
 #include "tools/run_flags.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <memory>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "runtime/http/address_policy.h"
 
 namespace convey {
 namespace tools {
@@ -20,6 +28,7 @@ const char kRunUsage[] =
     "[--output FILE.jsonl]\n"
     "                          [--json] [--timeout SEC] [--env NAME=VALUE]...\n"
     "                          [--env-file FILE.json]\n"
+    "                          [--allow-private-net | --allow-net NET,...]\n"
     "  Deploys the scheme FILEs into one engine, in order, creates tasks in "
     "one of\n"
     "  their processes, runs them until nothing can move (timers included) "
@@ -55,6 +64,13 @@ const char kRunUsage[] =
     "  --env-file FILE.json project variables: a JSON object of names to "
     "values;\n"
     "                       --env overrides it\n"
+    "  api calls to private, loopback, link-local, carrier-grade NAT, unspecified\n"
+    "  and cloud metadata addresses are refused (checked on the address connected\n"
+    "  to, after DNS and redirects), unless allowed:\n"
+    "  --allow-net NET,...  these networks (10.0.0.0/8, fd00::/8), addresses\n"
+    "                       (127.0.0.1, ::1) or hosts (resolved once, at start);\n"
+    "                       repeatable; other private addresses stay refused\n"
+    "  --allow-private-net  every address: the check is off (trusted files only)\n"
     "  exit status: 0 ok, 1 scheme, input or output error, 2 usage error,\n"
     "  3 timeout\n";
 
@@ -84,13 +100,99 @@ bool ParseSeconds(absl::string_view text, absl::Duration* value) {
   return true;
 }
 
+// A DNS name: dot-separated labels of letters, digits and hyphens (1-63
+// bytes, no hyphen at either end), at most 253 bytes, a trailing dot
+// allowed; the last label is not all digits (that would be an IPv4 form).
+bool IsHostName(absl::string_view text) {
+  if (absl::EndsWith(text, ".")) text.remove_suffix(1);
+  if (text.empty() || text.size() > 253) return false;
+  absl::string_view last;
+  for (absl::string_view label : absl::StrSplit(text, '.')) {
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    }
+    last = label;
+  }
+  return !std::all_of(last.begin(), last.end(),
+                      [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); });
+}
+
+// One --allow-net entry: a network or address, or a host name. Else the
+// usage problem.
+std::optional<std::string> CheckAllowNetEntry(const std::string& entry) {
+  if (entry.empty()) {
+    return "--allow-net has an empty entry (entries are separated by single commas)";
+  }
+  absl::StatusOr<internal::IpNetwork> network = internal::ParseIpNetwork(entry);
+  if (network.ok()) return std::nullopt;
+  // Text that reads as an address (digits and dots, or IPv6's colons) and
+  // does not parse is a mistake, not a host name.
+  const bool address_like = entry.find_first_of(":/[]") != std::string::npos ||
+                            std::all_of(entry.begin(), entry.end(), [](char c) {
+                              return absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '.';
+                            });
+  if (address_like || !IsHostName(entry)) {
+    return absl::StrCat("--allow-net \"", absl::CHexEscape(entry), "\": ",
+                        address_like ? network.status().message()
+                                     : "neither a network (10.0.0.0/8, fd00::/8), an address "
+                                       "(127.0.0.1, ::1) nor a host name");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::optional<std::string> ResolveAllowedNetworks(const std::vector<std::string>& entries,
+                                                  std::vector<std::string>* networks) {
+  auto add = [networks](const internal::IpNetwork& network) {
+    std::string text = internal::IpNetworkToString(network);
+    if (std::find(networks->begin(), networks->end(), text) == networks->end()) {
+      networks->push_back(std::move(text));
+    }
+  };
+  for (const std::string& entry : entries) {
+    absl::StatusOr<internal::IpNetwork> network = internal::ParseIpNetwork(entry);
+    if (network.ok()) {
+      add(*network);
+      continue;
+    }
+    addrinfo hints = {};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    const int code = getaddrinfo(entry.c_str(), nullptr, &hints, &found);
+    if (code != 0) {
+      return absl::StrCat("--allow-net: cannot resolve the host \"", absl::CHexEscape(entry),
+                          "\": ", gai_strerror(code));
+    }
+    std::unique_ptr<addrinfo, void (*)(addrinfo*)> owned(found, freeaddrinfo);
+    size_t added = 0;
+    for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+      internal::IpNetwork single;
+      if (!internal::IpFromSockaddr(a->ai_addr, a->ai_addrlen, &single.address)) continue;
+      // Parsed back so that an IPv4-mapped address becomes its IPv4 one.
+      absl::StatusOr<internal::IpNetwork> parsed =
+          internal::ParseIpNetwork(internal::IpToString(single.address));
+      if (!parsed.ok()) continue;
+      add(*parsed);
+      ++added;
+    }
+    if (added == 0) {
+      return absl::StrCat("--allow-net: the host \"", absl::CHexEscape(entry),
+                          "\" has no IPv4 or IPv6 address");
+    }
+  }
+  return std::nullopt;
+}
 
 std::optional<std::string> ParseRunFlags(const std::vector<std::string>& args, RunFlags& flags,
                                          bool& help) {
-  static const char* const kValueFlags[] = {"--conv",    "--tasks",   "--data",    "--input",
-                                            "--threads", "--output",  "--timeout", "--clock",
-                                            "--env",     "--env-file"};
+  static const char* const kValueFlags[] = {"--conv",    "--tasks",    "--data",     "--input",
+                                            "--threads", "--output",   "--timeout",  "--clock",
+                                            "--env",     "--env-file", "--allow-net"};
   std::vector<std::string> seen;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -112,14 +214,21 @@ std::optional<std::string> ParseRunFlags(const std::vector<std::string>& args, R
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
     }
-    // --env is repeatable; each variable once (ApplyVariableFlags).
-    if (name != "--env" && std::find(seen.begin(), seen.end(), name) != seen.end()) {
+    // --env is repeatable; each variable once (ApplyVariableFlags). So is
+    // --allow-net.
+    if (name != "--env" && name != "--allow-net" &&
+        std::find(seen.begin(), seen.end(), name) != seen.end()) {
       return absl::StrCat(name, " is given twice");
     }
     seen.push_back(name);
     if (name == "--json") {
       if (value) return "--json takes no value";
       flags.json = true;
+      continue;
+    }
+    if (name == "--allow-private-net") {
+      if (value) return "--allow-private-net takes no value";
+      flags.allow_private_net = true;
       continue;
     }
     if (std::find(std::begin(kValueFlags), std::end(kValueFlags), name) == std::end(kValueFlags)) {
@@ -181,6 +290,12 @@ std::optional<std::string> ParseRunFlags(const std::vector<std::string>& args, R
       flags.env.push_back(*value);
     } else if (name == "--env-file") {
       flags.env_file = *value;
+    } else if (name == "--allow-net") {
+      for (absl::string_view part : absl::StrSplit(*value, ',')) {
+        std::string entry(part);
+        if (auto problem = CheckAllowNetEntry(entry)) return problem;
+        flags.allow_net.push_back(std::move(entry));
+      }
     } else {
       flags.output = *value;
     }
@@ -188,6 +303,10 @@ std::optional<std::string> ParseRunFlags(const std::vector<std::string>& args, R
   if (flags.files.empty()) return "no scheme file given";
   if (flags.data && flags.input) {
     return "--data and --input both give the tasks' data; use one";
+  }
+  if (flags.allow_private_net && !flags.allow_net.empty()) {
+    return "--allow-private-net already allows every address; --allow-net with it allows "
+           "nothing more (use one)";
   }
   return std::nullopt;
 }

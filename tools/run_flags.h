@@ -37,12 +37,28 @@ struct RunFlags {
   std::optional<absl::Duration> timeout;
   std::vector<std::string> env;  // NAME=VALUE, in order
   std::optional<std::string> env_file;
+  // --allow-private-net: api calls may reach private, loopback, link-local
+  // and metadata addresses (EngineOptions::api_refuse_private_addresses
+  // off). Without it they are refused.
+  bool allow_private_net = false;
+  // --allow-net entries, every flag's comma-separated list in order: a
+  // network or address ("10.0.0.0/8", "127.0.0.1", "::1") as
+  // EngineOptions::api_allowed_networks takes it, or a host name.
+  std::vector<std::string> allow_net;
 };
 
 // Returns the usage error, or nullopt when `args` (the words after `run`)
 // are well formed. `help` is set when -h/--help was given.
 std::optional<std::string> ParseRunFlags(const std::vector<std::string>& args, RunFlags& flags,
                                          bool& help);
+
+// The networks for EngineOptions::api_allowed_networks from --allow-net's
+// entries (as ParseRunFlags checked them): a network as written, in its
+// canonical form; a host name resolved now, with the system's resolver,
+// each of its addresses as a single-address network ("10.1.2.3/32").
+// Returns the problem (a host that does not resolve), or nullopt.
+std::optional<std::string> ResolveAllowedNetworks(const std::vector<std::string>& entries,
+                                                  std::vector<std::string>* networks);
 
 }  // namespace tools
 }  // namespace convey

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "runtime/base/quote.h"
 #include "runtime/json/json_writer.h"
 
 namespace convey {
@@ -45,13 +46,16 @@ std::string FormatClockTime(absl::Duration time) {
 }
 
 std::string NodeLabel(const NodeStats& node) {
-  return node.title.empty() ? absl::StrCat("node ", node.node_id) : node.title;
+  return internal::EscapeControl(node.title.empty() ? absl::StrCat("node ", node.node_id)
+                                                   : node.title);
 }
 
 // With the id too: for nodes tasks wait in (titles repeat: "Wait",
 // "Delay"), and for final nodes that share a title.
 std::string WaitingLabel(const NodeStats& node) {
-  return node.title.empty() ? NodeLabel(node) : absl::StrCat(node.title, " [", node.node_id, "]");
+  return node.title.empty()
+             ? NodeLabel(node)
+             : internal::EscapeControl(absl::StrCat(node.title, " [", node.node_id, "]"));
 }
 
 // Why the tasks of a node are not moving, in the order they are printed.
@@ -86,9 +90,9 @@ double PerSecond(int64_t count, absl::Duration elapsed) {
 }
 
 std::string SumLabel(const SumStats& sum) {
-  if (sum.id.empty() || sum.id == sum.name) return sum.name;
-  if (sum.name.empty()) return sum.id;
-  return absl::StrCat(sum.name, " (id ", sum.id, ")");
+  if (sum.id.empty() || sum.id == sum.name) return internal::EscapeControl(sum.name);
+  if (sum.name.empty()) return internal::EscapeControl(sum.id);
+  return internal::EscapeControl(absl::StrCat(sum.name, " (id ", sum.id, ")"));
 }
 
 }  // namespace
@@ -107,7 +111,7 @@ void ChooseReportedProcesses(const std::map<int64_t, std::string>& deployed, Run
 void PrintSummaryText(const RunSummary& summary, std::ostream& out) {
   const auto count = [](int64_t n) { return absl::StrFormat("%10d", n); };
   for (const ProcessStats* process : summary.processes) {
-    out << "process " << process->conv_id << " \"" << process->title << "\"";
+    out << "process " << process->conv_id << " " << internal::Quote(process->title, 200);
     if (process->conv_id == summary.conv_id) {
       out << ": " << summary.tasks_created << " task" << (summary.tasks_created == 1 ? "" : "s")
           << " created";

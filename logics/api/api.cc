@@ -283,8 +283,7 @@ class Api : public Logic {
                                                       : task.Evaluate(*item.key).ToText();
       absl::StatusOr<internal::Path> path = internal::ParsePath(key);
       if (!path.ok()) {
-        return Software("api_wrong_convert_param",
-                        absl::StrCat("Param: ", key, ": ", path.status().message()));
+        return Software("api_wrong_convert_param", WrongKeyMessage(key, path.status()));
       }
       Value raw = item.value->Evaluate(env);
       if (item.type == Value::Type::kArray && raw.type() == Value::Type::kObject) {

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "logics/common/target_process.h"
 #include "logics/common/typed_values.h"
-#include "runtime/import/located_reader.h"
+#include "runtime/base/quote.h"
 
 namespace convey {
 namespace logics {

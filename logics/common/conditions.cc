@@ -5,7 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "runtime/import/located_reader.h"
+#include "runtime/base/quote.h"
 #include "runtime/json/path.h"
 #include "runtime/template/template.h"
 

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runtime/base/status_macros.h"
-#include "runtime/import/located_reader.h"
+#include "runtime/base/quote.h"
 #include "runtime/template/template.h"
 
 namespace convey {

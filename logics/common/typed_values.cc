@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/base/quote.h"
 #include "runtime/task/write_set.h"
 
 namespace convey {
@@ -103,6 +104,13 @@ absl::Status TypedValues::Evaluate(ValueSource& source, std::vector<TypedEntry>*
   return absl::OkStatus();
 }
 
+std::string WrongKeyMessage(absl::string_view key, const absl::Status& why) {
+  constexpr size_t kMaxShown = 120;
+  const bool cut = key.size() > kMaxShown;
+  return absl::StrCat("Param: ", internal::EscapeControl(key.substr(0, kMaxShown)),
+                      cut ? "...: " : ": ", why.message());
+}
+
 std::string ConvertFailure(absl::string_view key, const Value& value, Value::Type type) {
   return absl::StrCat("Param: ", key, ", Value: ", value.ToText(),
                       ", Try convert to: ", Value::TypeName(type));
@@ -119,8 +127,7 @@ absl::Status BuildObject(simdjson::dom::element base, absl::string_view base_tex
     } else {
       absl::StatusOr<internal::Path> path = internal::ParsePath(entry.key);
       if (!path.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("Param: ", entry.key, ": ", path.status().message()));
+        return absl::InvalidArgumentError(WrongKeyMessage(entry.key, path.status()));
       }
       write.path = *std::move(path);
     }

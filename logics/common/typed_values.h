@@ -122,6 +122,10 @@ class TypedValues {
   std::vector<Item> items_;
 };
 
+// "Param: KEY: why" for a key that is not a path; a hostile key (30 000
+// steps, control characters) is shown cut short and escaped.
+std::string WrongKeyMessage(absl::string_view key, const absl::Status& why);
+
 // The A5 description of a failed conversion.
 std::string ConvertFailure(absl::string_view key, const Value& value, Value::Type type);
 

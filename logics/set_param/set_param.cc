@@ -29,7 +29,7 @@ class SetParam : public Logic {
       absl::Status status = task.Set(result.key, std::move(result.value));
       if (!status.ok()) {
         return LogicResult::Fail(err_node_, false, "set_param_wrong_key",
-                                 absl::StrCat("Param: ", result.key, ": ", status.message()));
+                                 WrongKeyMessage(result.key, status));
       }
     }
     return LogicResult::Next();

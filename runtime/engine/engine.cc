@@ -16,10 +16,12 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "runtime/engine/engine_impl.h"
+#include "runtime/http/address_policy.h"
 #include "runtime/import/importer.h"
 #include "runtime/import/scheme_file.h"
 #include "runtime/json/repeated_keys.h"
@@ -328,12 +330,14 @@ void EngineImpl::Acquire(Task* task) {
 }
 
 void EngineImpl::Release(Task* task, bool schedule) {
-  const uint32_t state = task->state.load(std::memory_order_relaxed);
-  if (state == kHeldQueued) {
-    task->state.store(kQueued, std::memory_order_release);
-  } else if (state == kHeldDeferred) {
-    // A worker skipped the queue entry while we held the task; pending_
-    // still counts it.
+  uint32_t state = kHeldQueued;
+  // A worker may turn kHeldQueued into kHeldDeferred at any moment (it met
+  // the queue entry while we held the task), so that hand-over is a CAS: a
+  // plain store would overwrite the worker's mark and lose the entry.
+  if (task->state.compare_exchange_strong(state, kQueued, std::memory_order_acq_rel)) return;
+  if (state == kHeldDeferred) {
+    // The worker skipped the queue entry; pending_ still counts it. Nobody
+    // else changes kHeldDeferred, so a store is enough.
     task->state.store(kQueued, std::memory_order_release);
     Enqueue(task);
   } else if (schedule) {
@@ -599,6 +603,17 @@ absl::Status ValidateOptions(const EngineOptions& o) {
   if (o.api_max_in_flight < 1) {
     return bad("api_max_in_flight", o.api_max_in_flight,
                "must be at least 1 (else every api call would wait for a free slot forever)");
+  }
+  for (size_t i = 0; i < o.api_allowed_networks.size(); ++i) {
+    const std::string& entry = o.api_allowed_networks[i];
+    absl::StatusOr<internal::IpNetwork> network = internal::ParseIpNetwork(entry);
+    if (!network.ok()) {
+      return bad(absl::StrCat("api_allowed_networks[", i, "]"),
+                 absl::StrCat("\"", absl::CHexEscape(entry), "\""),
+                 absl::StrCat("must be an IPv4 or IPv6 network or single address "
+                              "(10.20.0.0/16, fd00::/8, 192.168.1.7, ::1): ",
+                              network.status().message()));
+    }
   }
   return absl::OkStatus();
 }

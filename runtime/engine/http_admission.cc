@@ -52,6 +52,9 @@ void HttpAdmission::Dispatch(const Logic* logic, std::unique_ptr<HttpRequest> re
   call.request.max_response_bytes = options_.api_max_response_bytes;
   call.request.follow_redirects = options_.api_follow_redirects;
   call.request.refuse_private_addresses = options_.api_refuse_private_addresses;
+  if (options_.api_refuse_private_addresses) {
+    call.request.allowed_networks = options_.api_allowed_networks;
+  }
   call.obj_id = std::string(task.obj_id_view());
   call.entry_seq = task.entry_seq;
   call.enqueued = absl::Now();  // waiting for a slot is real time, whatever the clock

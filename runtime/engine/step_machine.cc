@@ -17,7 +17,7 @@
 #include "runtime/engine/statistics.h"
 #include "runtime/engine/task_store.h"
 #include "runtime/task/write_set.h"
-#include "runtime/template/expr.h"
+#include "runtime/template/compare.h"
 
 namespace convey {
 namespace internal {
@@ -91,6 +91,12 @@ LogicResult StepMachine::SizeOverflow(const Logic& logic) const {
       absl::StrCat("Task size exceeds the limit of ", options_.max_task_size, " bytes"));
 }
 
+LogicResult StepMachine::DepthOverflow(const Logic& logic) const {
+  return LogicResult::Fail(
+      logic.error_node(), false, absl::StrCat(logic.error_family(), "_task_depth_overflow_limit"),
+      absl::StrCat("Task data would nest deeper than ", kMaxDataDepth, " levels"));
+}
+
 void StepMachine::RunNodes(Worker& worker, StepContext& context, Task* task,
                            std::shared_ptr<Task>* dropped) {
   for (;;) {
@@ -116,9 +122,12 @@ void StepMachine::RunNodes(Worker& worker, StepContext& context, Task* task,
           context.Invalidate();  // the document was of the replacement
         }
       }
-      if (result.kind != LogicResult::Kind::kFail && !context.writes().empty() &&
-          !CommitWrites(worker, context, task)) {
-        result = SizeOverflow(logic);
+      if (result.kind != LogicResult::Kind::kFail && !context.writes().empty()) {
+        if (!WritesFitDepth(context.writes())) {
+          result = DepthOverflow(logic);
+        } else if (!CommitWrites(worker, context, task)) {
+          result = SizeOverflow(logic);
+        }
       }
       context.writes().clear();
       if (result.kind == LogicResult::Kind::kNext) {

@@ -64,6 +64,7 @@ class StepMachine {
   bool CommitWrites(Worker& worker, StepContext& context, Task* task);
   // A logic's effect made the task larger than max_task_size.
   LogicResult SizeOverflow(const Logic& logic) const;
+  LogicResult DepthOverflow(const Logic& logic) const;
   void WriteErrorParams(Worker& worker, StepContext& context, Task* task, absl::string_view family,
                         const LogicResult& result);
   // Moves the task into `target`. False when the loop guard stopped it.

@@ -3,8 +3,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstring>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace convey {
@@ -51,6 +55,54 @@ const char* RefusedIpv6Kind(const uint8_t* b) {
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return "link-local";  // fe80::/10
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return "site-local";  // fec0::/10
   return nullptr;
+}
+
+const uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+bool IsMapped(const IpAddress& ip) {
+  return ip.family == AF_INET6 && std::memcmp(ip.bytes, kMappedPrefix, 12) == 0;
+}
+
+// ::ffff:a.b.c.d as a.b.c.d; any other address as it is.
+IpAddress Unmapped(const IpAddress& ip) {
+  if (!IsMapped(ip)) return ip;
+  IpAddress v4;
+  v4.family = AF_INET;
+  std::memcpy(v4.bytes, ip.bytes + 12, 4);
+  return v4;
+}
+
+int MaxPrefix(int family) { return family == AF_INET ? 32 : 128; }
+
+// Clears the bits of `ip` past the first `prefix_length`; true when one was
+// set.
+bool ClearHostBits(IpAddress* ip, int prefix_length) {
+  bool was_set = false;
+  const int bytes = ip->family == AF_INET ? 4 : 16;
+  for (int i = 0; i < bytes; ++i) {
+    const int keep = std::min(std::max(prefix_length - 8 * i, 0), 8);
+    const uint8_t mask = keep == 0 ? 0 : static_cast<uint8_t>(0xff << (8 - keep));
+    if ((ip->bytes[i] & ~mask) != 0) was_set = true;
+    ip->bytes[i] &= mask;
+  }
+  return was_set;
+}
+
+bool Contains(const IpNetwork& network, const IpAddress& ip) {
+  if (network.address.family != ip.family) return false;
+  IpAddress masked = ip;
+  ClearHostBits(&masked, network.prefix_length);
+  return std::memcmp(masked.bytes, network.address.bytes, 16) == 0;
+}
+
+// `text` quoted for a message; it comes from a URL or an option, so it is
+// escaped and cut.
+std::string QuoteText(absl::string_view text) {
+  constexpr size_t kMax = 100;
+  if (text.size() > kMax) {
+    return absl::StrCat("\"", absl::CHexEscape(text.substr(0, kMax)), "...\"");
+  }
+  return absl::StrCat("\"", absl::CHexEscape(text), "\"");
 }
 
 }  // namespace
@@ -112,13 +164,119 @@ const char* RefusedAddressKind(const IpAddress& ip) {
   return "unknown";
 }
 
-absl::Status CheckPublicAddress(const IpAddress& ip) {
+absl::Status CheckPublicAddress(const IpAddress& ip, absl::string_view host) {
   const char* kind = RefusedAddressKind(ip);
   if (kind == nullptr) return absl::OkStatus();
   const char* article = std::strchr("aeiou", kind[0]) != nullptr ? "an" : "a";
-  return absl::PermissionDeniedError(absl::StrCat("refused to connect to ", IpToString(ip), ", ",
-                                                  article, " ", kind,
-                                                  " address (refuse_private_addresses)"));
+  const std::string address = IpToString(ip);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  std::string for_host;
+  IpAddress host_ip;
+  const bool host_is_ip = IpFromString(host, &host_ip) && host_ip.family == ip.family &&
+                          std::memcmp(host_ip.bytes, ip.bytes, 16) == 0;
+  if (!host.empty() && !host_is_ip) {
+    for_host = absl::StrCat(" (host ", QuoteText(host), ")");
+  }
+  // The allow-list entry that lets exactly this address through.
+  IpNetwork single;
+  single.address = Unmapped(ip);
+  single.prefix_length = MaxPrefix(single.address.family);
+  return absl::PermissionDeniedError(
+      absl::StrCat("refused to connect to ", address, for_host, ", ", article, " ", kind,
+                   " address: api calls to private and local networks are refused (to allow it: "
+                   "EngineOptions::api_allowed_networks, or convey run --allow-net=",
+                   IpNetworkToString(single), ")"));
+}
+
+absl::StatusOr<IpNetwork> ParseIpNetwork(absl::string_view text) {
+  absl::string_view address = text;
+  absl::string_view prefix;
+  bool has_prefix = false;
+  if (const size_t slash = text.find('/'); slash != absl::string_view::npos) {
+    address = text.substr(0, slash);
+    prefix = text.substr(slash + 1);
+    has_prefix = true;
+  }
+  if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
+    address = address.substr(1, address.size() - 2);
+  }
+  if (address.empty()) return absl::InvalidArgumentError("no address");
+  if (address.find('%') != absl::string_view::npos) {
+    return absl::InvalidArgumentError("an address with a zone (%...) names no network");
+  }
+  IpNetwork network;
+  IpAddress& ip = network.address;
+  bool parsed = false;
+  if (address.size() < INET6_ADDRSTRLEN) {
+    const std::string copy(address);
+    if (inet_pton(AF_INET, copy.c_str(), ip.bytes) == 1) {
+      ip.family = AF_INET;
+      parsed = true;
+    } else if (inet_pton(AF_INET6, copy.c_str(), ip.bytes) == 1) {
+      ip.family = AF_INET6;
+      parsed = true;
+    }
+  }
+  if (!parsed) {
+    return absl::InvalidArgumentError(
+        "not an IPv4 address (a.b.c.d, four decimal numbers without leading zeros) or an "
+        "IPv6 address, with an optional /prefix (host names and short or numeric forms such "
+        "as 127.1 or 2130706433 are not taken)");
+  }
+  const int max = MaxPrefix(ip.family);
+  network.prefix_length = max;
+  if (has_prefix) {
+    int length = -1;
+    const bool digits = !prefix.empty() && prefix.size() <= 3 &&
+                        std::all_of(prefix.begin(), prefix.end(), [](char c) {
+                          return absl::ascii_isdigit(static_cast<unsigned char>(c));
+                        });
+    if (!digits || (prefix.size() > 1 && prefix[0] == '0') || !absl::SimpleAtoi(prefix, &length) ||
+        length > max) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the prefix length after / must be a whole number from 0 to ", max,
+                       " for an ", ip.family == AF_INET ? "IPv4" : "IPv6", " address"));
+    }
+    network.prefix_length = length;
+  }
+  if (ClearHostBits(&ip, network.prefix_length)) {
+    return absl::InvalidArgumentError(absl::StrCat("has bits set past the /", network.prefix_length,
+                                                   " prefix (did you mean ",
+                                                   IpNetworkToString(network), "?)"));
+  }
+  if (IsMapped(ip) && network.prefix_length >= 96) {
+    network.address = Unmapped(ip);
+    network.prefix_length -= 96;
+  }
+  return network;
+}
+
+absl::StatusOr<std::vector<IpNetwork>> ParseIpNetworks(const std::vector<std::string>& texts) {
+  std::vector<IpNetwork> networks;
+  networks.reserve(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    absl::StatusOr<IpNetwork> network = ParseIpNetwork(texts[i]);
+    if (!network.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("[", i, "] ", QuoteText(texts[i]), ": ", network.status().message()));
+    }
+    networks.push_back(*network);
+  }
+  return networks;
+}
+
+std::string IpNetworkToString(const IpNetwork& network) {
+  return absl::StrCat(IpToString(network.address), "/", network.prefix_length);
+}
+
+bool InNetworks(const std::vector<IpNetwork>& networks, const IpAddress& ip) {
+  const IpAddress unmapped = Unmapped(ip);
+  for (const IpNetwork& network : networks) {
+    if (Contains(network, ip) || Contains(network, unmapped)) return true;
+  }
+  return false;
 }
 
 }  // namespace internal

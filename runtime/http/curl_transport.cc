@@ -35,6 +35,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "convey/http.h"
+#include "runtime/base/quote.h"
 #include "runtime/base/status_macros.h"
 #include "runtime/http/address_policy.h"
 #include "runtime/http/curl_transport_internal.h"
@@ -54,12 +55,7 @@ constexpr size_t kMaxIdleEasyHandles = 64;
 // How much of a URL or header name an error message quotes.
 constexpr size_t kQuoteLimit = 200;
 
-std::string Quote(absl::string_view text) {
-  if (text.size() > kQuoteLimit) {
-    return absl::StrCat("\"", text.substr(0, kQuoteLimit), "...\"");
-  }
-  return absl::StrCat("\"", text, "\"");
-}
+std::string QuoteLong(absl::string_view text) { return Quote(text, kQuoteLimit); }
 
 // One request from Send to `done`.
 struct Transfer {
@@ -68,6 +64,8 @@ struct Transfer {
   Clock::time_point sent;
   // The check to apply to every address connected to; null: none.
   const AddressCheck* check = nullptr;
+  // Addresses the check is not asked about (request.allowed_networks).
+  std::vector<IpNetwork> allowed;
   // CA certificates trusted instead of the system's; null: the system's.
   const std::string* ca_pem = nullptr;
   CURL* easy = nullptr;
@@ -92,24 +90,25 @@ bool IsToken(absl::string_view text) {
 
 absl::Status ValidateRequest(const HttpRequest& request) {
   if (!IsToken(request.method)) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid HTTP method ", Quote(request.method)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid HTTP method ", QuoteLong(request.method)));
   }
   if (!absl::StartsWithIgnoreCase(request.url, "http://") &&
       !absl::StartsWithIgnoreCase(request.url, "https://")) {
-    return absl::InvalidArgumentError(absl::StrCat("unsupported URL ", Quote(request.url),
+    return absl::InvalidArgumentError(absl::StrCat("unsupported URL ", QuoteLong(request.url),
                                                    ": only http:// and https:// are allowed"));
   }
   if (request.url.find_first_of(std::string("\r\n\0 ", 4)) != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat("malformed URL ", Quote(request.url),
+    return absl::InvalidArgumentError(absl::StrCat("malformed URL ", QuoteLong(request.url),
                                                    ": contains a space or a control character"));
   }
   for (const auto& [name, value] : request.headers) {
     if (!IsToken(name)) {
-      return absl::InvalidArgumentError(absl::StrCat("invalid header name ", Quote(name)));
+      return absl::InvalidArgumentError(absl::StrCat("invalid header name ", QuoteLong(name)));
     }
     if (value.find_first_of(std::string("\r\n\0", 3)) != std::string::npos) {
       return absl::InvalidArgumentError(
-          absl::StrCat("header ", Quote(name), ": value contains a line break or NUL"));
+          absl::StrCat("header ", QuoteLong(name), ": value contains a line break or NUL"));
     }
   }
   return absl::OkStatus();
@@ -185,6 +184,30 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+// The host of the URL being fetched (the current redirect hop's), as written
+// there, without userinfo or port; empty when unknown. Points into libcurl's
+// copy of the URL: valid during the callback that asks.
+absl::string_view CurrentHost(const Transfer& t) {
+  char* url = nullptr;
+  if (curl_easy_getinfo(t.easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == nullptr) {
+    return "";
+  }
+  absl::string_view rest(url);
+  const size_t scheme = rest.find("://");
+  if (scheme == absl::string_view::npos) return "";
+  rest.remove_prefix(scheme + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (const size_t at = rest.rfind('@'); at != absl::string_view::npos) rest.remove_prefix(at + 1);
+  if (!rest.empty() && rest.front() == '[') return rest.substr(0, rest.find(']') + 1);
+  return rest.substr(0, rest.find(':'));
+}
+
+// The allow-list first, then the check.
+absl::Status CheckAddress(const Transfer& t, const IpAddress& ip) {
+  if (InNetworks(t.allowed, ip)) return absl::OkStatus();
+  return (*t.check)(ip, CurrentHost(t));
+}
+
 // CURLOPT_OPENSOCKETFUNCTION: every address libcurl is about to connect to,
 // after DNS and on every redirect hop, is checked before the socket exists.
 curl_socket_t OpenSocket(void* user, curlsocktype purpose, curl_sockaddr* address) {
@@ -196,7 +219,7 @@ curl_socket_t OpenSocket(void* user, curlsocktype purpose, curl_sockaddr* addres
         absl::PermissionDeniedError(absl::StrCat("refused to connect to an address of family ",
                                                  address->family, " (refuse_private_addresses)"));
   } else {
-    status = (*t->check)(ip);
+    status = CheckAddress(*t, ip);
   }
   if (!status.ok()) {
     if (t->refused.ok()) t->refused = std::move(status);
@@ -215,10 +238,10 @@ int BeforeRequest(void* user, char* primary_ip, char* local_ip, int primary_port
   absl::Status status;
   if (!IpFromString(primary_ip != nullptr ? primary_ip : "", &ip)) {
     status = absl::PermissionDeniedError(
-        absl::StrCat("refused to send to ", Quote(primary_ip != nullptr ? primary_ip : ""),
+        absl::StrCat("refused to send to ", QuoteLong(primary_ip != nullptr ? primary_ip : ""),
                      ": not an IP address (refuse_private_addresses)"));
   } else {
-    status = (*t->check)(ip);
+    status = CheckAddress(*t, ip);
   }
   if (status.ok()) return CURL_PREREQFUNC_OK;
   if (t->refused.ok()) t->refused = std::move(status);
@@ -268,7 +291,7 @@ absl::Status FailureStatus(const Transfer& t, CURLcode code, long os_errno) {
           "no complete answer within ", absl::FormatDuration(t.request.timeout), ": ", detail));
     case CURLE_URL_MALFORMAT:
       return absl::InvalidArgumentError(
-          absl::StrCat("malformed URL ", Quote(t.request.url), ": ", detail));
+          absl::StrCat("malformed URL ", QuoteLong(t.request.url), ": ", detail));
     case CURLE_UNSUPPORTED_PROTOCOL:
       return absl::InvalidArgumentError(
           absl::StrCat("unsupported protocol (only http and https): ", detail));
@@ -563,6 +586,13 @@ class IoThread {
   void Begin(std::unique_ptr<Transfer> t) {
     if (t->request.refuse_private_addresses) {
       t->check = &internals_->address_check;
+      absl::StatusOr<std::vector<IpNetwork>> allowed = ParseIpNetworks(t->request.allowed_networks);
+      if (!allowed.ok()) {
+        Complete(std::move(t), absl::InvalidArgumentError(
+                                   absl::StrCat("allowed_networks", allowed.status().message())));
+        return;
+      }
+      t->allowed = *std::move(allowed);
     }
     if (!internals_->ca_pem.empty()) t->ca_pem = &internals_->ca_pem;
     t->easy = TakeEasy();

@@ -126,22 +126,8 @@ std::string Importer::Location(LocationRef ref) const {
 
 bool Importer::ReadLink(const Fields& fields, absl::string_view logic_type, absl::string_view key,
                         bool required, std::string* out) {
-  if (!fields.FindSet(key)) {
-    if (required) Error(absl::StrCat(logic_type, " has no ", key));
-    return false;
-  }
   std::string target;
-  if (!ReadString(fields, key, &target)) return false;
-  if (target.empty()) {
-    // An empty err_node_id is how exports say "no error exit". An empty
-    // required link appears in vendor templates saved before they were
-    // wired; the platform loads them, so this is a warning.
-    if (required) {
-      PathScope scope(path(), key);
-      Warning(absl::StrCat(logic_type, ".", key, " is empty: a task reaching it stops there"));
-    }
-    return false;
-  }
+  if (!ReadLinkTarget(fields, logic_type, key, required, &target)) return false;
   *out = std::move(target);
   links_.push_back(PendingLink{SaveLocation(), node_index_, logic_type, key, out});
   return true;

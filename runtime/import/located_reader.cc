@@ -18,14 +18,6 @@ bool IsTemplate(absl::string_view text) {
   return absl::StrContains(text, "{{") || absl::StartsWith(text, "$.");
 }
 
-std::string Quote(absl::string_view text) {
-  constexpr size_t kMaxShown = 80;
-  if (text.size() > kMaxShown) {
-    return absl::StrCat("\"", text.substr(0, kMaxShown), "...\"");
-  }
-  return absl::StrCat("\"", text, "\"");
-}
-
 bool Fields::Add(absl::string_view key, element value) {
   if (index.empty()) {
     const uint64_t bit = KeyBit(key);
@@ -269,6 +261,22 @@ std::string LocatedReader::ScalarText(element value) {
   }
   if (value.is_null()) return "";
   return simdjson::minify(value);
+}
+
+bool LocatedReader::ReadLinkTarget(const Fields& fields, absl::string_view owner,
+                                   absl::string_view key, bool required, std::string* out) {
+  if (!fields.FindSet(key)) {
+    if (required) Error(absl::StrCat(owner, " has no ", key));
+    return false;
+  }
+  if (!ReadString(fields, key, out)) return false;
+  if (!out->empty()) return true;
+  // An empty err_node_id is how exports say "no error exit".
+  if (required) {
+    PathScope scope(path_, key);
+    Warning(absl::StrCat(owner, ".", key, " is empty: a task reaching it stops there"));
+  }
+  return false;
 }
 
 bool LocatedReader::ReadText(const Fields& fields, absl::string_view key, std::string* out) {

@@ -26,6 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "convey/logic.h"
 #include "convey/scheme.h"
+#include "runtime/base/quote.h"
 #include "runtime/json/json_types.h"
 #include "runtime/json/repeated_keys.h"
 #include "simdjson.h"
@@ -35,9 +36,6 @@ namespace internal {
 
 // `{{...}}` or a `$.` function.
 bool IsTemplate(absl::string_view text);
-
-// `text` in double quotes, cut at 80 bytes.
-std::string Quote(absl::string_view text);
 
 // The JSON path being visited, e.g. `[0].scheme.nodes[3].condition`, in the
 // notation of repeated_keys.h, so that paths the repeat scanner reports
@@ -166,6 +164,12 @@ class LocatedReader {
     return true;
   }
   bool ReadString(const Fields& fields, absl::string_view key, std::string* out);
+  // The node id a link (`to_node_id`, `err_node_id`, ...) of `owner` names.
+  // False when there is none: absent (an error when `required`), not a
+  // string (an error), or empty (a warning when `required`: vendor
+  // templates saved before they were wired load on the platform).
+  bool ReadLinkTarget(const Fields& fields, absl::string_view owner, absl::string_view key,
+                      bool required, std::string* out);
   // Any value as text: a string as it is, null as "", the rest compact.
   bool ReadText(const Fields& fields, absl::string_view key, std::string* out);
   bool ReadInt64(const Fields& fields, absl::string_view key, int64_t* out);

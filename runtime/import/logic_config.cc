@@ -87,23 +87,8 @@ class ObjectConfig : public LogicConfig {
   bool ReadLink(absl::string_view key, bool required, NodeHandle* out) override {
     Here here(this);
     *out = NodeHandle{};
-    if (!fields_.FindSet(key)) {
-      if (required) reader().Error(absl::StrCat(type(), " has no ", key));
-      return false;
-    }
     std::string target;
-    if (!reader().ReadString(fields_, key, &target)) return false;
-    PathScope scope(reader().path(), key);
-    if (target.empty()) {
-      // An empty err_node_id is how exports say "no error exit". An empty
-      // required link appears in vendor templates saved before they were
-      // wired; the platform loads them, so this is a warning.
-      if (required) {
-        reader().Warning(
-            absl::StrCat(type(), ".", key, " is empty: a task reaching it stops there"));
-      }
-      return false;
-    }
+    if (!reader().ReadLinkTarget(fields_, type(), key, required, &target)) return false;
     absl::StatusOr<NodeHandle> node = shared_->builder->Node(target);
     if (!node.ok()) {
       // Located at the object holding the link, as the importer locates a

@@ -2,13 +2,19 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/base/quote.h"
 
 namespace convey {
 namespace internal {
 namespace {
 
 absl::Status PathError(absl::string_view text, size_t at, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat("path \"", text, "\" at byte ", at, ": ", why));
+  return absl::InvalidArgumentError(
+      absl::StrCat("path ", Quote(text, 120), " at byte ", at, ": ", why));
+}
+
+absl::Status TooManySteps(absl::string_view text, size_t at) {
+  return PathError(text, at, absl::StrCat("more than ", kMaxPathSteps, " steps"));
 }
 
 }  // namespace
@@ -32,6 +38,7 @@ absl::StatusOr<Path> ParsePath(absl::string_view text) {
           !absl::SimpleAtoi(digits, &index) || index > 0x7fffffffu) {
         return PathError(text, i + 1, "an index must be a non-negative integer");
       }
+      if (path.size() == kMaxPathSteps) return TooManySteps(text, i);
       PathSegment segment;
       segment.is_index = true;
       segment.index = index;
@@ -51,6 +58,7 @@ absl::StatusOr<Path> ParsePath(absl::string_view text) {
     if (c == '.') return PathError(text, i, "empty key");
     if (c == ']') return PathError(text, i, "unmatched ']'");
     // A key: up to an unescaped '.' or '['.
+    if (path.size() == kMaxPathSteps) return TooManySteps(text, i);
     PathSegment segment;
     while (i < text.size() && text[i] != '.' && text[i] != '[') {
       if (text[i] == ']') return PathError(text, i, "unmatched ']'");

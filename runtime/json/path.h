@@ -25,9 +25,15 @@ struct PathSegment {
 
 using Path = absl::InlinedVector<PathSegment, 2>;
 
+// The most steps a path may have. Task data nests at most 1024 levels (the
+// depth simdjson parses); real exports use fewer than 10 steps, and the
+// bound keeps whatever walks a path (the write set's emitter recurses per
+// step) far from any stack limit.
+constexpr size_t kMaxPathSteps = 256;
+
 // InvalidArgument (saying where) for an empty text, an empty key (`a..b`,
 // `.a`), an unclosed or empty `[]`, an index that is not a non-negative
-// integer below 2^31, or a trailing `\`.
+// integer below 2^31, a trailing `\`, or more than kMaxPathSteps steps.
 absl::StatusOr<Path> ParsePath(absl::string_view text);
 
 // The path as written (with escapes), for messages.

@@ -466,6 +466,50 @@ bool AppendTopLevel(absl::string_view text, simdjson::dom::element doc, const Wr
 
 }  // namespace
 
+namespace {
+
+// The nesting of a JSON text (0 for a scalar), counted over brackets
+// outside strings.
+size_t NestingOf(absl::string_view text) {
+  size_t depth = 0;
+  size_t deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+}  // namespace
+
+bool WritesFitDepth(const WriteSet& writes, size_t max_depth) {
+  for (const Write& write : writes) {
+    const size_t steps = write.path.size();
+    if (steps > max_depth) return false;
+    const Value::Type type = write.value.type();
+    if (type != Value::Type::kObject && type != Value::Type::kArray) continue;
+    // Each level takes at least two bytes: most values cannot be deep
+    // enough to matter and are not scanned.
+    const absl::string_view text = write.value.text();
+    if (steps + text.size() / 2 <= max_depth) continue;
+    if (steps + NestingOf(text) > max_depth) return false;
+  }
+  return true;
+}
+
 bool ApplyWritesWithin(simdjson::dom::element doc, const WriteSet& writes, size_t max_bytes,
                        std::string* out) {
   Sink sink(out, max_bytes);

@@ -25,6 +25,16 @@ struct Write {
 
 using WriteSet = std::vector<Write>;
 
+// The deepest task data may nest: the depth simdjson parses. Data is
+// checked against it where it comes in (create, modify) and where logics
+// write (WritesFitDepth), so no task ever holds data it cannot parse again.
+constexpr size_t kMaxDataDepth = 1024;
+
+// False when some write would nest deeper than `max_depth` levels: its
+// path's steps plus the nesting of its value. The written-into document is
+// at most max_depth deep already (it parsed), so the result then fits.
+bool WritesFitDepth(const WriteSet& writes, size_t max_depth = kMaxDataDepth);
+
 // Appends the JSON text of `doc` (an object) with `writes` applied in order.
 // A write replaces the value at its path. Missing keys are added at the end
 // of their object; missing containers on the way are created (an object for

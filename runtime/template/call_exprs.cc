@@ -8,44 +8,71 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "runtime/template/compare.h"
 #include "runtime/template/functions.h"
 
 namespace convey {
 namespace internal {
 
+bool MathNode::ReadsEnv() const {
+  switch (op) {
+    case Op::kOperand:
+      return operand->ReadsEnv();
+    case Op::kNegate:
+      return first->ReadsEnv();
+    case Op::kChain:
+      if (first->ReadsEnv()) return true;
+      for (const Step& step : steps) {
+        if (step.term->ReadsEnv()) return true;
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
 bool MathNode::Eval(TemplateEnv& env, double* out) const {
-  double a = 0;
-  double b = 0;
   switch (op) {
     case Op::kNumber:
       *out = number;
       return true;
     case Op::kOperand:
       return NumberOf(operand->Eval(env), out);
-    case Op::kNegate:
-      if (!lhs->Eval(env, &a)) return false;
+    case Op::kNegate: {
+      double a = 0;
+      if (!first->Eval(env, &a)) return false;
       *out = -a;
       return true;
-    default:
-      break;
-  }
-  if (!lhs->Eval(env, &a) || !rhs->Eval(env, &b)) return false;
-  switch (op) {
-    case Op::kAdd:
-      *out = a + b;
-      break;
-    case Op::kSubtract:
-      *out = a - b;
-      break;
-    case Op::kMultiply:
-      *out = a * b;
+    }
+    case Op::kChain:
       break;
     default:
-      if (b == 0) return false;
-      *out = a / b;
-      break;
+      return false;  // a Step's op, never a node's
   }
-  return std::isfinite(*out);
+  double result = 0;
+  if (!first->Eval(env, &result)) return false;
+  for (const Step& step : steps) {
+    double b = 0;
+    if (!step.term->Eval(env, &b)) return false;
+    switch (step.op) {
+      case Op::kAdd:
+        result += b;
+        break;
+      case Op::kSubtract:
+        result -= b;
+        break;
+      case Op::kMultiply:
+        result *= b;
+        break;
+      default:
+        if (b == 0) return false;
+        result /= b;
+        break;
+    }
+    if (!std::isfinite(result)) return false;
+  }
+  *out = result;
+  return true;
 }
 
 Value MathCall::Eval(TemplateEnv& env) const {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -22,21 +23,27 @@
 namespace convey {
 namespace internal {
 
-// A node of the arithmetic inside `$.math(...)`.
+// A node of the arithmetic inside `$.math(...)`. A chain of one precedence
+// level (`1+2-3`, `2*x/4`) is one node with its terms in a vector, not a
+// left-leaning tree, so that evaluating, inspecting and destroying a chain of
+// 100 000 terms uses no stack per term: only parentheses and function calls
+// nest, and the parser bounds those (kMaxNesting).
 struct MathNode {
-  enum class Op { kNumber, kOperand, kAdd, kSubtract, kMultiply, kDivide, kNegate };
+  enum class Op { kNumber, kOperand, kNegate, kChain, kAdd, kSubtract, kMultiply, kDivide };
+  // One `op term` of a chain; op is kAdd, kSubtract, kMultiply or kDivide.
+  struct Step {
+    Op op;
+    std::unique_ptr<MathNode> term;
+  };
   Op op = Op::kNumber;
-  double number = 0;
-  std::unique_ptr<Expr> operand;
-  std::unique_ptr<MathNode> lhs;
-  std::unique_ptr<MathNode> rhs;
+  double number = 0;                // kNumber
+  std::unique_ptr<Expr> operand;    // kOperand
+  std::unique_ptr<MathNode> first;  // kNegate: the negated term; kChain: the first term
+  std::vector<Step> steps;          // kChain: applied to `first` left to right
 
-  bool ReadsEnv() const {
-    return (operand != nullptr && operand->ReadsEnv()) || (lhs != nullptr && lhs->ReadsEnv()) ||
-           (rhs != nullptr && rhs->ReadsEnv());
-  }
-
-  // False when an operand is not a number or a division is by zero.
+  bool ReadsEnv() const;
+  // False when an operand is not a number, a division is by zero or a
+  // result is not finite.
   bool Eval(TemplateEnv& env, double* out) const;
 };
 

@@ -49,6 +49,14 @@ absl::string_view CompareFunName(CompareFun fun);
 // otherwise.
 absl::StatusOr<Value::Type> ParseCast(absl::string_view name);
 
+// A number from a value: numbers as they are, strings by the strict number
+// grammar the comparisons use (`-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?`,
+// finite). False for anything else. Also read by the engine for absolute
+// time semaphores.
+namespace internal {
+bool NumberOf(const Value& value, double* out);
+}  // namespace internal
+
 }  // namespace convey
 
 #endif  // CONVEY_RUNTIME_TEMPLATE_COMPARE_H_

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/template/compare.h"
 #include "runtime/template/expr.h"
 #include "runtime/template/template.h"
 

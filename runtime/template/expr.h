@@ -60,10 +60,6 @@ struct TextArg {
   bool ReadsEnv() const { return dynamic != nullptr && dynamic->ReadsEnv(); }
 };
 
-// A number from a value: numbers as they are, strings by the strict number
-// grammar of ParseNumberText. False for anything else.
-bool NumberOf(const Value& value, double* out);
-
 // The strict number grammar shared by conversions, comparisons and
 // `$.math`: `-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?`, no surrounding
 // whitespace, no `+`, no hex, finite. Integers that fit int64 or uint64

@@ -494,17 +494,21 @@ absl::StatusOr<std::unique_ptr<MathNode>> Parser::MathChain(size_t* i, size_t en
                                                             char second, MathNode::Op second_op,
                                                             MathTerm term) {
   CONVEY_ASSIGN_OR_RETURN(std::unique_ptr<MathNode> node, (this->*term)(i, end, depth));
+  std::unique_ptr<MathNode> chain;
   for (;;) {
     SkipSpaces(i, end);
-    if (*i >= end || (src_[*i] != first && src_[*i] != second)) return node;
+    if (*i >= end || (src_[*i] != first && src_[*i] != second)) {
+      return chain != nullptr ? std::move(chain) : std::move(node);
+    }
+    if (chain == nullptr) {
+      chain = std::make_unique<MathNode>();
+      chain->op = MathNode::Op::kChain;
+      chain->first = std::move(node);
+    }
     MathNode::Op op = src_[*i] == first ? first_op : second_op;
     ++*i;
     CONVEY_ASSIGN_OR_RETURN(std::unique_ptr<MathNode> rhs, (this->*term)(i, end, depth));
-    auto combined = std::make_unique<MathNode>();
-    combined->op = op;
-    combined->lhs = std::move(node);
-    combined->rhs = std::move(rhs);
-    node = std::move(combined);
+    chain->steps.push_back(MathNode::Step{op, std::move(rhs)});
   }
 }
 
@@ -524,7 +528,7 @@ absl::StatusOr<std::unique_ptr<MathNode>> Parser::MathUnary(size_t* i, size_t en
   if (!primary.ok() || !negative) return primary;
   auto node = std::make_unique<MathNode>();
   node->op = MathNode::Op::kNegate;
-  node->lhs = std::move(*primary);
+  node->first = std::move(*primary);
   return node;
 }
 

@@ -1,5 +1,7 @@
 #include "tools/inspect_command.h"
 
+#include <cstdlib>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -59,6 +61,23 @@ TEST(InspectCommand, FailedFileExitsOneWithLocatedErrors) {
                                  ": [0].scheme.nodes[1].condition.logics[1]: "
                                  "go_if_const.to_node_id \"ffffffffffffffffffffffff\" "
                                  "names no node of process 1234"));
+}
+
+// Hostile input (issue 12, row 9): names from the file reach the terminal
+// escaped, so a title cannot clear the screen, set the terminal's title or
+// forge a line of the summary.
+TEST(InspectCommand, ControlCharactersInNamesAreEscaped) {
+  const std::string path = std::string(getenv("TEST_TMPDIR")) + "/hostile_titles.json";
+  std::ofstream(path) << R"([{"obj_type":1,"obj_id":77,"title":"\u001b[2J\nprocessed: 999",)"
+                      << R"("conv_type":"process","scheme":{"nodes":[)"
+                      << R"({"id":"s","obj_type":1,"title":"start","condition":{"logics":[)"
+                      << R"({"type":"go","to_node_id":"\u001b]0;owned\u0007"}]}}]}}])";
+  CommandResult run = Inspect({path});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.out, Not(HasSubstr("\x1b")));
+  EXPECT_THAT(run.out, Not(HasSubstr("\x07")));
+  EXPECT_THAT(run.out, Not(HasSubstr("\nprocessed: 999")));
+  EXPECT_THAT(run.out, HasSubstr(R"(go.to_node_id "\u001b]0;owned\u0007" names no node)"));
 }
 
 TEST(InspectCommand, MissingFileIsAFailedLoad) {

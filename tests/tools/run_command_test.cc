@@ -648,8 +648,10 @@ TEST(RunCommand, ApiExample) {
   const std::string copy = TempPath("payments.conv.json");
   std::ofstream(copy) << scheme;
 
-  CommandResult run =
-      RunConvey({copy, "--input", "examples/api/payments.tasks.jsonl", "--tasks", "1000"});
+  // run.sh passes --allow-net=127.0.0.1/32 too: convey run refuses private
+  // addresses unless allowed.
+  CommandResult run = RunConvey({copy, "--input", "examples/api/payments.tasks.jsonl", "--tasks",
+                                 "1000", "--allow-net=127.0.0.1/32"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   // The README's lines, but for elapsed.
   EXPECT_THAT(run.out, HasSubstr("process 2001 \"Card payment (api)\": 1000 tasks created\n"

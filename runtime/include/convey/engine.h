@@ -110,6 +110,14 @@ struct EngineOptions {
   // Off by default, for compatibility; hosts that run untrusted scheme files
   // should turn it on.
   bool api_refuse_private_addresses = false;
+  // With api_refuse_private_addresses: the networks api calls may still
+  // reach, each an IPv4 or IPv6 address in standard notation with an
+  // optional prefix length: "10.20.0.0/16", "192.168.1.7" (/32),
+  // "fd00:1::/32", "::1" (/128). No host names, no short IPv4 forms
+  // ("127.1"), no bits set past the prefix ("10.0.0.1/8"). Everything else
+  // private stays refused. Checked at Open either way; applied only while
+  // api_refuse_private_addresses is on.
+  std::vector<std::string> api_allowed_networks;
   // Requests in flight per api logic when its `max_threads` is 0 or absent,
   // and in the whole engine. Both at least 1 (with no slot, calls would
   // wait forever).

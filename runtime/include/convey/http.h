@@ -42,6 +42,10 @@ struct HttpRequest {
   // address, checked on the address actually connected to (after DNS, and
   // after every redirect): PermissionDenied.
   bool refuse_private_addresses = false;
+  // With refuse_private_addresses: networks still allowed, as
+  // EngineOptions::api_allowed_networks takes them ("10.1.0.0/16",
+  // "fd00::1"). A malformed entry fails the request (InvalidArgument).
+  std::vector<std::string> allowed_networks;
 };
 
 struct HttpResponse {
@@ -58,7 +62,9 @@ struct HttpResponse {
 //                     DNS failure: the message says which)
 //   DeadlineExceeded  no complete answer within the timeout
 //   ResourceExhausted the body exceeded max_response_bytes
-//   PermissionDenied  refuse_private_addresses refused the address
+//   PermissionDenied  refuse_private_addresses refused the address (one
+//                     allowed_networks does not hold); the message names
+//                     it and its kind
 //   InvalidArgument   a malformed URL or request
 //   Internal          anything else (the message says what)
 using HttpDone = std::function<void(absl::StatusOr<HttpResponse>)>;

@@ -35,7 +35,12 @@
 
 namespace convey {
 
-class Template;  // a compiled template; see LogicBuilder::CompileTemplate
+// A compiled template: an opaque handle, like leveldb::Snapshot. Logics get
+// one from LogicBuilder::CompileTemplate and pass it to
+// StepContext::Evaluate; the engine owns it for the process's life. Its
+// definition is internal on purpose, so the template compiler can change
+// without breaking host logics.
+class Template;
 
 // A node of the process being deployed, resolved once at load time.
 struct NodeHandle {

@@ -66,7 +66,7 @@ TEST(StressTest, EveryTaskEndsWhereItsDataSays) {
   EngineOptions options;
   options.max_queued_tasks = 50000;  // producers meet back-pressure
   absl::StatusOr<std::unique_ptr<Engine>> opened = Engine::Open(options);
-  ASSERT_TRUE(opened.ok());
+  ASSERT_TRUE(opened.ok()) << opened.status();
   Engine& engine = **opened;
   ASSERT_TRUE(engine.Deploy("stress.json", StressScheme()).ok());
 

@@ -790,11 +790,11 @@ TEST(CurlTransportRedirectPolicyTest, RefusesRedirectToLoopback) {
   internal::IpAddress exempt;
   ASSERT_TRUE(internal::IpFromString("127.0.0.2", &exempt));
   internal::CurlTransportInternals internals;
-  internals.address_check = [exempt](const internal::IpAddress& ip) {
+  internals.address_check = [exempt](const internal::IpAddress& ip, absl::string_view host) {
     if (ip.family == exempt.family && std::memcmp(ip.bytes, exempt.bytes, 4) == 0) {
       return absl::OkStatus();
     }
-    return internal::CheckPublicAddress(ip);
+    return internal::CheckPublicAddress(ip, host);
   };
   auto made = internal::NewCurlTransportWith({}, std::move(internals));
   ASSERT_TRUE(made.ok()) << made.status();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "simdjson.h"
 
@@ -102,8 +103,8 @@ TEST(ParsePath, ErrorsSayWhereAndWhy) {
       {"a[99999999999]",
        R"(path "a[99999999999]" at byte 2: an index must be a non-negative integer)"},
       {"a[{{i}}]", R"(path "a[{{i}}]" at byte 2: an index must be a non-negative integer)"},
-      {R"(a\)", R"(path "a\" at byte 1: trailing '\')"},
-      {R"(a.b\)", R"(path "a.b\" at byte 3: trailing '\')"},
+      {R"(a\)", R"(path "a\\" at byte 1: trailing '\')"},
+      {R"(a.b\)", R"(path "a.b\\" at byte 3: trailing '\')"},
       {"a]", R"(path "a]" at byte 1: unmatched ']')"},
       {"]", R"(path "]" at byte 0: unmatched ']')"},
       {"a.]", R"(path "a.]" at byte 2: unmatched ']')"},
@@ -200,6 +201,27 @@ TEST_F(FindPathTest, LeavesOutputAloneWhenAbsent) {
   simdjson::dom::element found = root_;
   EXPECT_FALSE(FindPath(root_, *path, &found));
   EXPECT_TRUE(found.is_object());
+}
+
+// Hostile input (issue 12, row 2): the steps of a path are bounded, and the
+// message quotes the path cut short with its control characters escaped.
+TEST(ParsePath, StepsAreBounded) {
+  std::string path = "k";
+  for (size_t i = 1; i < kMaxPathSteps; ++i) path += i % 2 ? "[0]" : ".k";
+  ASSERT_TRUE(ParsePath(path).ok());
+  EXPECT_EQ(ParsePath(path)->size(), kMaxPathSteps);
+  for (const std::string& extra : {std::string(".k"), std::string("[0]")}) {
+    absl::StatusOr<Path> parsed = ParsePath(path + extra);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ(parsed.status().message(),
+              absl::StrCat("path \"", path.substr(0, 120), "...\" at byte ",
+                           path.size() + (extra == ".k"), ": more than 256 steps"));
+  }
+  std::string huge = "k";
+  for (int i = 1; i < 30000; ++i) huge += ".k";
+  EXPECT_FALSE(ParsePath(huge).ok());
+  EXPECT_EQ(ParsePath("a\n\x1b[2J").status().message(),
+            "path \"a\\n\\u001b[2J\" at byte 3: unclosed '['");
 }
 
 }  // namespace

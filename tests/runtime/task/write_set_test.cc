@@ -512,9 +512,13 @@ TEST(ApplyWrites, DeepNesting) {
   for (int i = 99; i >= 0; --i) expected += i % 2 ? "}" : "]";
   expected += "}";
   EXPECT_EQ(Apply("{}", {{path, Value::Boolean(true)}}), expected);
-  // And a write at the bottom of the deep document.
+  // And a write at the bottom of a document as deep as a path may go.
+  doc.clear();
+  for (size_t i = 0; i < kMaxPathSteps; ++i) doc += i % 2 ? "[" : "{\"k\":";
+  doc += "1";
+  for (size_t i = kMaxPathSteps; i-- > 0;) doc += i % 2 ? "]" : "}";
   std::string deep_path = "k";
-  for (int i = 1; i < depth; ++i) deep_path += i % 2 ? "[0]" : ".k";
+  for (size_t i = 1; i < kMaxPathSteps; ++i) deep_path += i % 2 ? "[0]" : ".k";
   std::string deep_expected = doc;
   deep_expected.replace(deep_expected.find('1'), 1, "2");
   EXPECT_EQ(Apply(doc, {{deep_path, Int(2)}}), deep_expected);

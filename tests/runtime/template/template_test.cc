@@ -354,5 +354,34 @@ TEST(TemplateCompileTest, NestingIsBounded) {
   EXPECT_EQ(error, "template \"" + long_text.substr(0, 120) + "...\" at byte 300: empty '{{}}'");
 }
 
+// Hostile input (issue 12, row 1): a 140 KB chain of 70 000 terms used to
+// build a tree 70 000 levels deep and overflow the stack when evaluated,
+// inspected or destroyed; a chain is now one node.
+TEST(TemplateCompileTest, LongMathChainsUseNoStackPerTerm) {
+  FakeEnv env(R"({"one": 1, "two": "2"})");
+  constexpr int kTerms = 200000;
+  std::string constant = "$.math(1";
+  std::string dynamic = "$.math({{one}}";
+  std::string mixed = "$.math(2";
+  for (int k = 1; k < kTerms; ++k) {
+    constant += "+1";
+    dynamic += "+{{one}}";
+    mixed += k % 2 == 0 ? "*{{two}}/2" : "-1+1";
+  }
+  constant += ")";
+  dynamic += ")";
+  mixed += ")";
+  EXPECT_EQ(Eval(constant, env).number(), kTerms);
+  EXPECT_EQ(Eval(dynamic, env).number(), kTerms);
+  EXPECT_EQ(Eval(mixed, env).number(), 2);
+  // Left to right, one level at a time.
+  EXPECT_EQ(Eval("$.math(10-4-3)", env).number(), 3);
+  EXPECT_EQ(Eval("$.math(100/10/5*3)", env).number(), 6);
+  EXPECT_EQ(Eval("$.math(1+2*3-4/2)", env).number(), 5);
+  // A failure anywhere in the chain is a missing value.
+  EXPECT_EQ(Eval("$.math(1+1+1/0+1)", env).type(), Value::Type::kMissing);
+  EXPECT_EQ(Eval("$.math(1+{{none}}+1)", env).type(), Value::Type::kMissing);
+}
+
 }  // namespace
 }  // namespace convey
