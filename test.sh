@@ -3,7 +3,9 @@
 # "stress") again under ThreadSanitizer and AddressSanitizer+UBSan, and ends
 # with "N passed, N failed" counting test targets over the three runs.
 # With arguments (e.g. --config=asan), only `bazel test //... ARGS` runs.
-# CONVEY_SKIP_SANITIZERS=1 skips the two sanitizer runs.
+# CONVEY_SKIP_SANITIZERS=1 skips the two sanitizer runs. Then every fuzz
+# target runs for CONVEY_FUZZ_SECONDS (default 15) seconds under ASan+UBSan
+# (tests/fuzz/run.sh; CONVEY_SKIP_FUZZ=1 skips it); a finding fails the run.
 set -uo pipefail
 cd "$(dirname "$0")"
 tools/install-deps.sh || exit 1
@@ -22,10 +24,28 @@ if [ $# -eq 0 ] && [ "${CONVEY_SKIP_SANITIZERS:-0}" != 1 ]; then
   run --config=asan --test_tag_filters=stress //...
 fi
 
+fuzz_result=""
+if [ $# -eq 0 ] && [ "${CONVEY_SKIP_FUZZ:-0}" != 1 ]; then
+  tests/fuzz/run.sh "${CONVEY_FUZZ_SECONDS:-15}"
+  fuzz_rc=$?
+  if [ "$fuzz_rc" -ne 0 ]; then
+    status=$fuzz_rc
+    fuzz_result="fuzzing FAILED (tests/fuzz/run.sh exited $fuzz_rc)"
+  else
+    fuzz_result="fuzzing: every target ran clean"
+  fi
+fi
+
 passed=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log")
 failed=$(grep -cE '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|FLAKY|INCOMPLETE)' "$log")
+# The fuzz run counts as one target.
+case "$fuzz_result" in
+  *FAILED*) failed=$((failed + 1)) ;;
+  ?*) passed=$((passed + 1)) ;;
+esac
+[ -n "$fuzz_result" ] && echo "$fuzz_result"
 echo "$passed passed, $failed failed"
-if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && [ -z "$fuzz_result" ]; then
   echo "bazel exited with status $status before running every test" >&2
 fi
 exit "$status"

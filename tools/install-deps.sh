@@ -28,6 +28,8 @@ PACKAGES=(
   libjs-cryptojs          # Code nodes' require("libs/sha1.js") ... (embedded at build time)
   libjs-moment            # require("libs/moment.js"), moment-with-locales
   libjs-moment-timezone   # require("libs/moment-timezone.js")
+  clang                   # fuzz targets only (tests/fuzz/run.sh, --config=fuzz)
+  libclang-rt-14-dev      # libFuzzer and clang's sanitizer runtimes, for the same
 )
 
 missing=()

@@ -505,6 +505,12 @@ int RunRun(const std::vector<std::string>& args, std::ostream& out, std::ostream
     out << kRunUsage;
     return kExitOk;
   }
+  if (flags.output) {
+    std::vector<std::string> inputs = flags.files;
+    if (flags.input) inputs.push_back(*flags.input);
+    if (flags.env_file) inputs.push_back(*flags.env_file);
+    if (auto problem = OutputNamesAnInput(*flags.output, inputs)) return UsageError(*problem, err);
+  }
   std::string data = "{}";
   if (flags.data) {
     if (std::optional<std::string> usage = ReadTaskData(*flags.data, &data)) {

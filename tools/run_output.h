@@ -10,11 +10,20 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "convey/engine.h"
 
 namespace convey {
 namespace tools {
+
+// Why `output` must not be written: it is one of `inputs` (the scheme
+// files, --input, --env-file), compared by file identity so that another
+// spelling (`./t.jsonl`, a symlink, a hard link) is caught too. nullopt when
+// it is none of them. Checked before anything is opened for writing:
+// opening truncates.
+std::optional<std::string> OutputNamesAnInput(const std::string& output,
+                                              const std::vector<std::string>& inputs);
 
 // Opens (and truncates) `path` into `file`. Returns why it cannot, or
 // nullopt.

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "runtime/base/status_macros.h"
 #include "runtime/engine/engine_impl.h"
 #include "runtime/http/address_policy.h"
 #include "runtime/import/importer.h"
@@ -86,16 +88,27 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<ProjectVari
       http_(this, options_),
       steps_(this, options_, clock_, observer_, store_, statistics_, events_, http_) {}
 
-void EngineImpl::Start() {
+absl::Status EngineImpl::Start() {
   for (int i = 0; i < worker_count_; ++i) {
     auto worker = std::make_unique<Worker>();
     worker->index = i;
     workers_.push_back(std::move(worker));
   }
-  for (int i = 0; i < worker_count_; ++i) {
-    threads_.emplace_back([this, i] { WorkerLoop(workers_[i].get()); });
+  // The OS may refuse a thread (`--threads 1024` under a memory limit): an
+  // error naming how many started, never an uncaught std::system_error.
+  try {
+    for (int i = 0; i < worker_count_; ++i) {
+      threads_.emplace_back([this, i] { WorkerLoop(workers_[i].get()); });
+    }
+    events_.Start();
+  } catch (const std::system_error& e) {
+    const size_t started = threads_.size();
+    Close();  // joins the workers that started
+    return absl::ResourceExhaustedError(absl::StrCat("cannot start the engine's threads (", started,
+                                                     " of ", worker_count_,
+                                                     " workers started): ", e.what()));
   }
-  events_.Start();
+  return absl::OkStatus();
 }
 
 EngineImpl::~EngineImpl() { Close(); }
@@ -629,7 +642,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& option
                         absl::StrCat("EngineOptions::variables: ", variables.status().message()));
   }
   auto engine = std::make_unique<internal::EngineImpl>(options, *std::move(variables));
-  engine->Start();
+  CONVEY_RETURN_IF_ERROR(engine->Start());
   return std::unique_ptr<Engine>(std::move(engine));
 }
 

@@ -85,7 +85,9 @@ class EngineImpl : public Engine {
   void ForEachTask(const std::function<void(const TaskSnapshot&)>& visit) override;
   void Close() override;
 
-  void Start();
+  // Starts the workers and the events thread; ResourceExhausted (with
+  // every started thread joined) when the OS refuses one.
+  absl::Status Start();
 
   // For the engine's parts.
   const EngineOptions& options() const { return options_; }

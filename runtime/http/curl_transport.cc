@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -683,7 +684,14 @@ class CurlTransport : public HttpTransport {
             absl::StrCat("CURLMOPT_MAXCONNECTS: ", curl_multi_strerror(code)));
       }
     }
-    for (auto& thread : threads_) thread->Start();
+    // The OS may refuse a thread (limits, memory): an error, not an abort.
+    // The destructor joins the threads that did start.
+    try {
+      for (auto& thread : threads_) thread->Start();
+    } catch (const std::system_error& e) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("cannot start the HTTP transport's threads: ", e.what()));
+    }
     return absl::OkStatus();
   }
 

@@ -1,7 +1,10 @@
 #include "tools/run_command.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -444,6 +447,48 @@ TEST(RunCommand, UnwritableOutputExitsOneBeforeRunning) {
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.err, HasSubstr("cannot open --output " + output + ": "));
   EXPECT_EQ(run.out, "");
+}
+
+// Hostile input (issue 12, row 7): `--input t.jsonl --output t.jsonl` used
+// to truncate the input before reading it (0 tasks, exit 0), and naming the
+// scheme file as --output overwrote it. Any spelling of an input is refused
+// before anything is opened for writing.
+TEST(RunCommand, OutputThatNamesAnInputIsRefusedBeforeAnythingIsWritten) {
+  const std::string scheme = TempPath("own_scheme.json");
+  const std::string input = TempPath("own_input.jsonl");
+  const std::string env = TempPath("own.env");
+  const std::string link = TempPath("own_input_link.jsonl");
+  {
+    std::ifstream from(kRoute);
+    std::ofstream(scheme) << from.rdbuf();
+    std::ifstream tasks(kRouteTasks);
+    std::ofstream(input) << tasks.rdbuf();
+    std::ofstream(env) << "A=1\n";
+  }
+  std::remove(link.c_str());
+  ASSERT_EQ(::symlink(input.c_str(), link.c_str()), 0);
+  const std::vector<std::string> input_lines = ReadLines(input);
+  const std::vector<std::string> scheme_lines = ReadLines(scheme);
+  const struct {
+    std::vector<std::string> args;
+    std::string named;
+  } cases[] = {
+      {{scheme, "--input", input, "--output", input}, input},
+      {{scheme, "--input", input, "--output", link}, input},
+      {{scheme, "--input", input, "--output", TempPath("./own_input.jsonl")}, input},
+      {{scheme, "--output", scheme}, scheme},
+      {{scheme, "--env-file", env, "--output", env}, env},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args.back());
+    CommandResult run = RunConvey(c.args);
+    EXPECT_EQ(run.exit_code, 2);
+    EXPECT_THAT(run.err, HasSubstr("is the input file " + c.named));
+    EXPECT_EQ(run.out, "");
+  }
+  EXPECT_EQ(ReadLines(input), input_lines);
+  EXPECT_EQ(ReadLines(scheme), scheme_lines);
+  EXPECT_FALSE(input_lines.empty());
 }
 
 TEST(RunCommand, UsageErrorsExitTwo) {

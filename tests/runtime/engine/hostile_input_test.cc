@@ -1,9 +1,15 @@
 // Hostile process files and task data (issue 12): each case reproduces what
 // an attacker's input used to break (a crash, a hang, memory without
 // bound) and checks it is now refused or survived with a clear error.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "convey/engine.h"
 #include "gmock/gmock.h"
@@ -125,6 +131,37 @@ TEST(HostileInput, WritesThatWouldNestTooDeepFailTheLogic) {
   for (int k = 0; k < 1024 - 201; ++k) fits = absl::StrCat("[", fits, "]");
   task = RunOne(*engine, absl::StrCat(R"({"deep":)", fits, "}"));
   EXPECT_EQ(task.node_id, "end") << task.data.substr(0, 300);
+}
+
+// Row 5: when the OS refuses a thread (`--threads 1024` under a memory
+// limit), Open used to abort with an uncaught std::system_error. Run in a
+// child process whose address space is capped, so that the stacks of 1024
+// workers cannot be mapped.
+TEST(HostileInput, ThreadsTheOsRefusesAreAnErrorNotAnAbort) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "sanitizers reserve more address space than the cap allows";
+#endif
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    long pages = 0;
+    std::ifstream("/proc/self/statm") >> pages;
+    const rlim_t used = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE));
+    rlimit limit{used + (rlim_t{256} << 20), used + (rlim_t{256} << 20)};
+    if (setrlimit(RLIMIT_AS, &limit) != 0) _exit(3);
+    EngineOptions options;
+    options.worker_threads = 1024;
+    absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(options);
+    if (engine.ok()) _exit(1);
+    const bool named =
+        engine.status().code() == absl::StatusCode::kResourceExhausted &&
+        absl::StrContains(engine.status().message(), "cannot start the engine's threads");
+    _exit(named ? 0 : 2);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: Open succeeded; 2: another error; 3: no rlimit";
 }
 
 }  // namespace
