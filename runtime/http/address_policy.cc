@@ -7,9 +7,9 @@
 #include <cstring>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/base/quote.h"
 
 namespace convey {
 namespace internal {
@@ -95,16 +95,6 @@ bool Contains(const IpNetwork& network, const IpAddress& ip) {
   return std::memcmp(masked.bytes, network.address.bytes, 16) == 0;
 }
 
-// `text` quoted for a message; it comes from a URL or an option, so it is
-// escaped and cut.
-std::string QuoteText(absl::string_view text) {
-  constexpr size_t kMax = 100;
-  if (text.size() > kMax) {
-    return absl::StrCat("\"", absl::CHexEscape(text.substr(0, kMax)), "...\"");
-  }
-  return absl::StrCat("\"", absl::CHexEscape(text), "\"");
-}
-
 }  // namespace
 
 bool IpFromSockaddr(const sockaddr* addr, socklen_t len, IpAddress* ip) {
@@ -177,7 +167,7 @@ absl::Status CheckPublicAddress(const IpAddress& ip, absl::string_view host) {
   const bool host_is_ip = IpFromString(host, &host_ip) && host_ip.family == ip.family &&
                           std::memcmp(host_ip.bytes, ip.bytes, 16) == 0;
   if (!host.empty() && !host_is_ip) {
-    for_host = absl::StrCat(" (host ", QuoteText(host), ")");
+    for_host = absl::StrCat(" (host ", Quote(host, 100), ")");
   }
   // The allow-list entry that lets exactly this address through.
   IpNetwork single;
@@ -260,7 +250,7 @@ absl::StatusOr<std::vector<IpNetwork>> ParseIpNetworks(const std::vector<std::st
     absl::StatusOr<IpNetwork> network = ParseIpNetwork(texts[i]);
     if (!network.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("[", i, "] ", QuoteText(texts[i]), ": ", network.status().message()));
+          absl::StrCat("[", i, "] ", Quote(texts[i], 100), ": ", network.status().message()));
     }
     networks.push_back(*network);
   }
