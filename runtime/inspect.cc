@@ -130,7 +130,8 @@ SchemeReport InspectScheme(absl::string_view file_name, absl::string_view json,
 
 absl::StatusOr<SchemeReport> InspectSchemeFile(const std::string& path,
                                                const ImportLimits& limits) {
-  CONVEY_ASSIGN_OR_RETURN(std::string contents, internal::ReadSchemeFile(path));
+  CONVEY_ASSIGN_OR_RETURN(std::string contents,
+                          internal::ReadSchemeFile(path, limits.max_file_size));
   return InspectScheme(path, contents, limits);
 }
 

@@ -559,7 +559,9 @@ int RunRun(const std::vector<std::string>& args, std::ostream& out, std::ostream
   feed.data = &data;
   if (flags.input) {
     const auto report = [&problems](absl::string_view message) { problems.Report(message); };
-    if (auto problem = ReadInputFile(*flags.input, report, &inputs)) {
+    // Room for the {"ref":...,"data":...} wrapper and a long ref.
+    const size_t max_line_bytes = options.max_task_size + 4096;
+    if (auto problem = ReadInputFile(*flags.input, max_line_bytes, report, &inputs)) {
       return Failure(*problem, err);
     }
     feed.input_file = &*flags.input;

@@ -2,8 +2,9 @@
 #include "tools/run_input.h"
 
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <string_view>
 #include <utility>
 
@@ -71,10 +72,22 @@ std::optional<std::string> ParseInputLine(simdjson::dom::parser& parser, absl::s
   if (object.at_key("ref").get(ref) == simdjson::SUCCESS) {
     std::string_view text;
     int64_t number = 0;
+    uint64_t large = 0;
+    double real = 0;
     if (ref.get_string().get(text) == simdjson::SUCCESS) {
       task.ref = std::string(text);
     } else if (ref.get_int64().get(number) == simdjson::SUCCESS) {
       task.ref = absl::StrCat(number);
+    } else if (ref.get_uint64().get(large) == simdjson::SUCCESS) {
+      task.ref = absl::StrCat(large);
+    } else if (ref.get_double().get(real) == simdjson::SUCCESS) {
+      // 1e3 is the ref "1000"; 1.5, or a number past 2^53 (which a double
+      // does not hold exactly: 20 digits), names no ref for sure.
+      if (real != std::floor(real) || std::fabs(real) > 9007199254740992.0) {
+        return absl::StrCat("\"ref\" ", simdjson::minify(ref),
+                            " is not a whole number a double holds exactly; write it as a string");
+      }
+      task.ref = absl::StrCat(static_cast<int64_t>(real));
     } else {
       return absl::StrCat("\"ref\" must be a string or a whole number, not ",
                           internal::JsonTypeName(ref.type()));
@@ -110,20 +123,36 @@ std::optional<std::string> ReadTaskData(const std::string& text, std::string* da
   return std::nullopt;
 }
 
-std::optional<std::string> ReadInputFile(const std::string& path,
+std::optional<std::string> ReadInputFile(const std::string& path, size_t max_line_bytes,
                                          const std::function<void(absl::string_view)>& report,
                                          std::vector<InputTask>* tasks) {
-  std::ifstream in(path);
-  if (!in.is_open()) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
     return absl::StrCat("cannot open --input ", path, ": ", std::strerror(errno));
   }
   simdjson::dom::parser parser;
   std::string line;
   int64_t line_number = 0;
-  while (std::getline(in, line)) {
+  // A line longer than the limit is skipped without being held in memory:
+  // its bytes past the limit are counted, not kept.
+  size_t length = 0;
+  int c = 0;
+  while (c != EOF) {
+    line.clear();
+    length = 0;
+    while ((c = getc_unlocked(file)) != EOF && c != '\n') {
+      if (length++ < max_line_bytes) line.push_back(static_cast<char>(c));
+    }
+    if (c == EOF && length == 0) break;
     ++line_number;
+    if (length > max_line_bytes) {
+      report(absl::StrCat(path, ":", line_number, ": the line is ", length,
+                          " bytes, over the limit of ", max_line_bytes,
+                          " (the task size limit and 4 KiB for the ref)"));
+      continue;
+    }
     absl::string_view text = line;
-    if (line_number == 1) absl::ConsumePrefix(&text, "\xEF\xBB\xBF");
+    absl::ConsumePrefix(&text, "\xEF\xBB\xBF");
     text = absl::StripAsciiWhitespace(text);
     if (text.empty()) continue;
     InputTask task;
@@ -135,9 +164,10 @@ std::optional<std::string> ReadInputFile(const std::string& path,
     }
     tasks->push_back(std::move(task));
   }
-  if (in.bad() || (!in.eof() && in.fail())) {
-    return absl::StrCat("cannot read --input ", path, ": ", std::strerror(errno));
-  }
+  const bool failed = std::ferror(file) != 0;
+  const int code = errno;
+  std::fclose(file);
+  if (failed) return absl::StrCat("cannot read --input ", path, ": ", std::strerror(code));
   return std::nullopt;
 }
 

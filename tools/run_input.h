@@ -7,6 +7,7 @@
 #ifndef CONVEY_TOOLS_RUN_INPUT_H_
 #define CONVEY_TOOLS_RUN_INPUT_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -31,13 +32,16 @@ struct InputTask {
 std::optional<std::string> ReadTaskData(const std::string& text, std::string* data);
 
 // Reads the --input file at `path`: one task per non-empty line (a UTF-8
-// BOM on the first line and surrounding whitespace are ignored). A line is
+// BOM at the start of a line, as left by concatenated files, and
+// surrounding whitespace are ignored). A line is
 // `{"ref":...,"data":{...}}` when it is an object whose keys are only `ref`
 // and/or `data` and whose `data` (when present) is an object; any other
 // object is the task's data itself, and its ref is the line number. A bad
-// line is passed to `report` as "PATH:LINE: why" and skipped. Returns why
+// line, or one longer than `max_line_bytes` (which is never held in
+// memory whole), is passed to `report` as "PATH:LINE: why" and skipped.
+// Returns why
 // the file cannot be opened or read, or nullopt.
-std::optional<std::string> ReadInputFile(const std::string& path,
+std::optional<std::string> ReadInputFile(const std::string& path, size_t max_line_bytes,
                                          const std::function<void(absl::string_view)>& report,
                                          std::vector<InputTask>* tasks);
 

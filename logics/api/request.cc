@@ -26,20 +26,20 @@ void AppendEscapedByte(unsigned char c, std::string* out) {
 // none starts there: the template grammar's boundaries (template.h), used
 // here only to split the URL; the pieces are compiled by the template
 // compiler itself.
-size_t SubstitutionEnd(absl::string_view s, size_t at) {
+size_t SubstitutionEnd(absl::string_view s, const ReferenceEnds& ends, size_t at) {
   if (s[at] == '{' && at + 1 < s.size() && s[at + 1] == '{') {
-    const size_t close = ReferenceEnd(s, at + 2);
+    const size_t close = ends.Find(at + 2);
     return close == absl::string_view::npos ? close : close + 2;  // unclosed: text
   }
   absl::string_view name;
   size_t open = 0;
   if (!FunctionAt(s, at, &name, &open)) return absl::string_view::npos;
-  const size_t close = ParenEnd(s, open);
+  const size_t close = ends.ParenEnd(open);
   if (close == absl::string_view::npos) return s.size();  // the compiler refuses it first
   size_t end = close + 1;
   static constexpr absl::string_view kTz = ".tz(";
   if ((name == "unixtime" || name == "date") && s.substr(end, kTz.size()) == kTz) {
-    const size_t tz_close = ParenEnd(s, end + kTz.size() - 1);
+    const size_t tz_close = ends.ParenEnd(end + kTz.size() - 1);
     end = tz_close == absl::string_view::npos ? s.size() : tz_close + 1;
   }
   return end;
@@ -84,9 +84,10 @@ absl::StatusOr<UrlTemplate> UrlTemplate::Compile(absl::string_view text, LogicBu
   UrlTemplate url;
   std::string literal;
   bool first_substitution = true;
+  const ReferenceEnds ends(text);
   size_t i = 0;
   while (i < text.size()) {
-    const size_t end = SubstitutionEnd(text, i);
+    const size_t end = SubstitutionEnd(text, ends, i);
     if (end == absl::string_view::npos) {
       literal.push_back(text[i]);
       ++i;

@@ -6,6 +6,7 @@
 #include "logics/api/xml.h"
 #include "logics/common/typed_values.h"
 #include "runtime/json/json_writer.h"
+#include "runtime/json/repeated_keys.h"
 #include "runtime/template/template.h"
 #include "simdjson.h"
 
@@ -47,6 +48,23 @@ absl::string_view KindName(simdjson::dom::element_type type) {
     default:
       return "number";
   }
+}
+
+// Parses an answer's JSON `text` into `*root`. An answer holds one value per
+// key, as task data does (semantics A1): keys repeated with one value count
+// once (the text is collapsed into `*collapsed` and parsed from there); with
+// different values the answer is ambiguous: `*ambiguous` says where.
+simdjson::error_code ParseAnswer(simdjson::dom::parser& parser, absl::string_view text,
+                                 std::string* collapsed, simdjson::dom::element* root,
+                                 std::optional<std::string>* ambiguous) {
+  const simdjson::error_code error = parser.parse(text.data(), text.size()).get(*root);
+  if (error != simdjson::SUCCESS || !HasRepeatedKeys(*root)) return error;
+  const absl::Status status = CollapseRepeatedKeys(text, "the answer", collapsed);
+  if (!status.ok()) {
+    *ambiguous = std::string(status.message());
+    return simdjson::SUCCESS;
+  }
+  return parser.parse(*collapsed).get(*root);
 }
 
 std::optional<ApiFailure> MergeObject(simdjson::dom::object object, ApiWrites* out) {
@@ -97,8 +115,14 @@ ApiFailure TransportFailure(const absl::Status& status) {
 
 void ErrorBodyWrites(absl::string_view body, ApiWrites* out) {
   simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  std::string collapsed;
+  std::optional<std::string> ambiguous;
   simdjson::dom::object object;
-  if (parser.parse(body.data(), body.size()).get(object) != simdjson::SUCCESS) return;
+  if (ParseAnswer(parser, body, &collapsed, &root, &ambiguous) != simdjson::SUCCESS || ambiguous ||
+      root.get_object().get(object) != simdjson::SUCCESS) {
+    return;
+  }
   for (simdjson::dom::key_value_pair field : object) {
     if (field.key.empty()) continue;
     out->emplace_back(logics::EscapeKey(absl::string_view(field.key.data(), field.key.size())),
@@ -124,12 +148,15 @@ std::optional<ApiFailure> ReadBody(absl::string_view body, bool xml, bool body_r
   }
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  const simdjson::error_code error = parser.parse(json.data(), json.size()).get(root);
+  std::string collapsed;
+  std::optional<std::string> ambiguous;
+  const simdjson::error_code error = ParseAnswer(parser, json, &collapsed, &root, &ambiguous);
   if (error != simdjson::SUCCESS) {
     return Software("api_no_valid_json",
                     absl::StrCat("the body is not valid JSON (", simdjson::error_message(error),
                                  "): ", Excerpt(body)));
   }
+  if (ambiguous) return Software("api_bad_answer", *std::move(ambiguous));
   switch (root.type()) {
     case simdjson::dom::element_type::OBJECT: {
       simdjson::dom::object object;
@@ -149,12 +176,15 @@ std::optional<ApiFailure> ReadBody(absl::string_view body, bool xml, bool body_r
 std::optional<ApiFailure> ReadConveyorBody(absl::string_view body, ApiWrites* out) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  const simdjson::error_code error = parser.parse(body.data(), body.size()).get(root);
+  std::string collapsed;
+  std::optional<std::string> ambiguous;
+  const simdjson::error_code error = ParseAnswer(parser, body, &collapsed, &root, &ambiguous);
   if (error != simdjson::SUCCESS) {
     return Software("api_no_valid_json",
                     absl::StrCat("the body is not valid JSON (", simdjson::error_message(error),
                                  "): ", Excerpt(body)));
   }
+  if (ambiguous) return Software("api_bad_answer", *std::move(ambiguous));
   simdjson::dom::object reply;
   if (root.get_object().get(reply) != simdjson::SUCCESS) {
     return Software("api_no_request_proc", "the answer is not a JSON object");
@@ -203,10 +233,14 @@ std::string BodyDocument(absl::string_view body, bool xml) {
     std::string converted;
     if (XmlToJson(body, &converted).ok()) return converted;
   } else {
+    // An ambiguous body (a key repeated with different values) is text.
     simdjson::dom::parser parser;
     simdjson::dom::element root;
-    if (parser.parse(body.data(), body.size()).get(root) == simdjson::SUCCESS) {
-      return std::string(body);
+    std::string collapsed;
+    std::optional<std::string> ambiguous;
+    if (ParseAnswer(parser, body, &collapsed, &root, &ambiguous) == simdjson::SUCCESS &&
+        !ambiguous) {
+      return collapsed.empty() ? std::string(body) : collapsed;
     }
   }
   std::string text;

@@ -53,6 +53,10 @@ void ErrorBodyWrites(absl::string_view body, ApiWrites* out);
 // all-whitespace) body writes nothing unless `body_required`. Software
 // `api_no_valid_json` for a body that does not parse, or is a JSON string,
 // number, boolean or null.
+// Every reading of an answer holds one value per key, as task data does
+// (semantics A1): a key repeated with one value counts once; with two
+// values the answer is ambiguous: software `api_bad_answer` (the error body's
+// keys are then not written, and `{{body}}` reads the body as text).
 std::optional<ApiFailure> ReadBody(absl::string_view body, bool xml, bool body_required,
                                    ApiWrites* out);
 

@@ -182,7 +182,29 @@ absl::Status JsonToXml(absl::string_view root_name, simdjson::dom::element value
   return absl::OkStatus();
 }
 
+namespace {
+
+// Where `xml` holds a reference to the character 0 (`&#0;`, `&#x000;`),
+// which XML does not allow (it is no Char) and the parser would turn into a
+// NUL that silently ends the text it is in; npos when nowhere.
+size_t NulReference(absl::string_view xml) {
+  for (size_t at = xml.find("&#"); at != absl::string_view::npos; at = xml.find("&#", at + 2)) {
+    size_t i = at + 2;
+    if (i < xml.size() && (xml[i] == 'x' || xml[i] == 'X')) ++i;
+    const size_t digits = i;
+    while (i < xml.size() && xml[i] == '0') ++i;
+    if (i > digits && i < xml.size() && xml[i] == ';') return at;
+  }
+  return absl::string_view::npos;
+}
+
+}  // namespace
+
 absl::Status XmlToJson(absl::string_view xml, std::string* out) {
+  if (const size_t at = NulReference(xml); at != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a reference to the character 0, which XML does not allow, at byte ", at));
+  }
   pugi::xml_document document;
   // parse_default: no DOCTYPE processing, so no entity expansion beyond the
   // five predefined ones and character references (no external entities).

@@ -99,6 +99,8 @@ class ApiCopy : public Logic {
           return Software("not_unical_ref", status.message());
         case absl::StatusCode::kInvalidArgument:
           return Software("copy_task_size_overflow_limit", status.message());
+        case absl::StatusCode::kOutOfRange:  // max_tasks_per_tree, max_caused_tasks_per_process
+          return Software("copy_task_limit", status.message());
         default:  // ResourceExhausted (run queue full) and anything transient
           return Hardware("copy_task_fatal_error", status.message());
       }

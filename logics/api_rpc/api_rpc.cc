@@ -70,6 +70,8 @@ class ApiRpc : public Logic {
           return Software("rpc_task_fatal_error", status.message());
         case absl::StatusCode::kInvalidArgument:
           return Software("rpc_task_size_overflow", status.message());
+        case absl::StatusCode::kOutOfRange:  // max_tasks_per_tree, max_caused_tasks_per_process
+          return Software("rpc_task_limit", status.message());
         default:
           return LogicResult::Fail(c_.err_node, true, "rpc_task_fatal_error",
                                    std::string(status.message()));

@@ -39,7 +39,14 @@ class ApiSum : public Logic {
       }
       amounts.push_back(number->number());
     }
-    for (size_t i = 0; i < terms_.size(); ++i) task.AddToSum(terms_[i].sum, amounts[i]);
+    for (size_t i = 0; i < terms_.size(); ++i) {
+      if (!task.AddToSum(terms_[i].sum, amounts[i])) {
+        // The items before it stay added: a sum is no transaction.
+        return LogicResult::Fail(err_node_, false, "api_sum_overflow",
+                                 absl::StrCat("Param: ", terms_[i].label, ", Value: ", amounts[i],
+                                              ": the sum would pass the largest number"));
+      }
+    }
     return LogicResult::Next();
   }
   absl::string_view error_family() const override { return "api_sum"; }

@@ -228,7 +228,7 @@ absl::StatusOr<DeployResult> EngineImpl::Deploy(absl::string_view file_name,
 }
 
 absl::StatusOr<DeployResult> EngineImpl::DeployFile(const std::string& path) {
-  absl::StatusOr<std::string> contents = ReadSchemeFile(path);
+  absl::StatusOr<std::string> contents = ReadSchemeFile(path, options_.import_limits.max_file_size);
   if (!contents.ok()) return contents.status();
   return Deploy(path, *contents);
 }
@@ -242,17 +242,20 @@ absl::StatusOr<std::string> EngineImpl::CreateTask(int64_t conv_id, absl::string
   if (absl::Status open = CheckOpen(); !open.ok()) return open;
   const CompiledProcess* process = CurrentProcess(conv_id);
   if (process == nullptr) return NotDeployed(conv_id);
-  return CreateTaskAt(process, process->start, ref, data_json, nullptr);
+  return CreateTaskAt(process, process->start, ref, data_json);
 }
 
 absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* process, uint32_t node,
                                                      absl::string_view ref,
                                                      absl::string_view data_json,
-                                                     const Task* caller, uint32_t copy_depth) {
+                                                     TaskOrigin origin) {
   if (ref.size() > 255) {
     return absl::InvalidArgumentError(
         absl::StrCat("ref is ", ref.size(), " bytes; at most 255 are allowed"));
   }
+  const Task* caller = origin.call ? origin.cause : nullptr;
+  const uint32_t copy_depth =
+      origin.cause != nullptr && !origin.call ? origin.cause->copy_depth + 1 : 0;
   if (caller != nullptr && caller->rpc_depth >= static_cast<uint32_t>(options_.max_rpc_depth)) {
     return absl::ResourceExhaustedError(
         absl::StrCat("api_rpc calls are nested ", caller->rpc_depth + 1, " deep (max_rpc_depth ",
@@ -289,9 +292,24 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   if (absl::Status size = CheckSize(task->data.size(), options_.max_task_size); !size.ok()) {
     return size;
   }
+  // Counted last, after every other reason to refuse: a refused task takes
+  // back what it counted.
+  std::shared_ptr<std::atomic<int64_t>> tree;
+  if (origin.cause != nullptr) {
+    if (absl::Status bounded = CountCausedTask(*origin.cause, *process, &tree); !bounded.ok()) {
+      return bounded;
+    }
+  }
+  // Takes back what CountCausedTask counted for a task that is not made.
+  const auto uncount = [&tree, process] {
+    if (tree == nullptr) return;
+    tree->fetch_sub(1, std::memory_order_relaxed);
+    process->caused_live->fetch_sub(1, std::memory_order_relaxed);
+  };
   if (pending_.fetch_add(1, std::memory_order_acq_rel) >=
       static_cast<int64_t>(options_.max_queued_tasks)) {
     ActivationDone();
+    uncount();
     return absl::ResourceExhaustedError(absl::StrCat(
         "the run queue is full (", options_.max_queued_tasks, " tasks, max_queued_tasks)"));
   }
@@ -308,11 +326,17 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
     task->rpc_depth = caller->rpc_depth + 1;
   }
   task->copy_depth = copy_depth;
+  task->counted_as_caused = tree != nullptr;
+  task->tree = std::move(tree);
   // Queued before it becomes visible: an API call that finds it holds it
   // as kHeldQueued and leaves the queue entry to the worker.
   task->state.store(kQueued, std::memory_order_release);
   if (absl::Status added = store_.Add(task); !added.ok()) {
     ActivationDone();
+    if (task->counted_as_caused) {
+      tree = task->tree;
+      uncount();
+    }
     return added;
   }
   const CompiledNode& start = process->nodes[node];
@@ -322,6 +346,31 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   std::string obj_id(task->obj_id_view());
   Enqueue(task.get());
   return obj_id;
+}
+
+absl::Status EngineImpl::CountCausedTask(Task& cause, const CompiledProcess& process,
+                                         std::shared_ptr<std::atomic<int64_t>>* tree) {
+  // The worker running `cause` holds it: its tree is set here, once.
+  if (cause.tree == nullptr) cause.tree = std::make_shared<std::atomic<int64_t>>(0);
+  if (cause.tree->fetch_add(1, std::memory_order_relaxed) >=
+      static_cast<int64_t>(options_.max_tasks_per_tree)) {
+    cause.tree->fetch_sub(1, std::memory_order_relaxed);
+    return absl::OutOfRangeError(absl::StrCat(
+        "this task and the tasks it caused have started ", options_.max_tasks_per_tree,
+        " tasks with api_copy and api_rpc without a timer in between (max_tasks_per_tree): "
+        "copies or calls that multiply?"));
+  }
+  if (process.caused_live->fetch_add(1, std::memory_order_relaxed) >=
+      static_cast<int64_t>(options_.max_caused_tasks_per_process)) {
+    process.caused_live->fetch_sub(1, std::memory_order_relaxed);
+    cause.tree->fetch_sub(1, std::memory_order_relaxed);
+    return absl::OutOfRangeError(
+        absl::StrCat("process ", process.conv_id, " holds ", options_.max_caused_tasks_per_process,
+                     " unfinished tasks started by api_copy and api_rpc already "
+                     "(max_caused_tasks_per_process)"));
+  }
+  *tree = cause.tree;
+  return absl::OkStatus();
 }
 
 void EngineImpl::Acquire(Task* task) {
@@ -445,14 +494,17 @@ absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_i
       counter->fetch_sub(1, std::memory_order_relaxed);
     }
   }
+  const bool waited_for_http = task->park == ParkReason::kHttp;
+  if (waited_for_http) HttpWaitEnded(*task);  // its answer will be dropped
   task->callback_wait.store(0, std::memory_order_release);
   task->status = TaskStatus::kDeleted;
   task->park = ParkReason::kNone;
+  UncountCaused(task.get());
   task->change_micros = absl::ToUnixMicros(clock_->Now());
   store_.EraseRef(task.get());
   Release(task.get(), false);
-  // With a virtual clock, WaitIdle may have been waiting for that timer.
-  if (timed) NotifyIdleWaiters();
+  // WaitIdle may have been waiting for that timer (virtual clock) or answer.
+  if (timed || waited_for_http) NotifyIdleWaiters();
   return absl::OkStatus();
 }
 
@@ -468,7 +520,8 @@ void EngineImpl::ForEachTask(const std::function<void(const TaskSnapshot&)>& vis
 absl::Status EngineImpl::WaitIdle(absl::Duration timeout) {
   if (absl::Status open = CheckOpen(); !open.ok()) return open;
   auto idle = [this] {
-    return pending_.load(std::memory_order_acquire) == 0 && events_.TimersLetIdle();
+    return pending_.load(std::memory_order_acquire) == 0 &&
+           http_waits_.load(std::memory_order_acquire) == 0 && events_.TimersLetIdle();
   };
   std::unique_lock<std::mutex> lock(idle_mu_);
   bool reached;
@@ -481,7 +534,8 @@ absl::Status EngineImpl::WaitIdle(absl::Duration timeout) {
   if (!reached) {
     return absl::DeadlineExceededError(
         absl::StrCat("tasks still moving after ", absl::FormatDuration(timeout), " (",
-                     pending_.load(std::memory_order_relaxed), " queued or running)"));
+                     pending_.load(std::memory_order_relaxed), " queued or running, ",
+                     http_waits_.load(std::memory_order_relaxed), " waiting for HTTP answers)"));
   }
   return absl::OkStatus();
 }
@@ -598,6 +652,15 @@ absl::Status ValidateOptions(const EngineOptions& o) {
   if (o.max_rpc_depth < 1) {
     return bad("max_rpc_depth", o.max_rpc_depth,
                "must be at least 1 (else every api_rpc call would fail)");
+  }
+  constexpr uint64_t kMax63 = static_cast<uint64_t>(INT64_MAX);
+  if (o.max_tasks_per_tree < 1 || o.max_tasks_per_tree > kMax63) {
+    return bad("max_tasks_per_tree", o.max_tasks_per_tree,
+               "must be 1..2^63-1 (else no api_copy or api_rpc could start a task)");
+  }
+  if (o.max_caused_tasks_per_process < 1 || o.max_caused_tasks_per_process > kMax63) {
+    return bad("max_caused_tasks_per_process", o.max_caused_tasks_per_process,
+               "must be 1..2^63-1 (else no api_copy or api_rpc could start a task)");
   }
   if (o.api_timeout <= absl::ZeroDuration()) {
     return bad("api_timeout", absl::FormatDuration(o.api_timeout),

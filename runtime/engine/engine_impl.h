@@ -63,6 +63,14 @@ struct RunQueueTraits : moodycamel::ConcurrentQueueDefaultTraits {
   static const int MAX_SEMA_SPINS = 1000;
 };
 
+// Who starts a task: the host (no cause), or a logic of `cause`, which the
+// running worker holds: api_copy, or api_rpc (`call`: `cause` waits for the
+// reply).
+struct TaskOrigin {
+  Task* cause = nullptr;
+  bool call = false;
+};
+
 class EngineImpl : public Engine {
  public:
   EngineImpl(const EngineOptions& options, std::unique_ptr<ProjectVariables> variables);
@@ -97,11 +105,20 @@ class EngineImpl : public Engine {
   EventLoop& events() { return events_; }
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   const CompiledProcess* CurrentProcess(int64_t conv_id) const;
-  // Starts a task at `node` of `process`; `caller`: the api_rpc caller.
-  // `copy_depth`: for api_copy, the copying task's depth + 1.
+  // Starts a task at `node` of `process`. A task a logic causes is bounded:
+  // by the copy chain (loop_limit; ResourceExhausted), and by the tasks its
+  // tree and the target process hold (OutOfRange: logics fail with
+  // `<family>_task_limit`).
   absl::StatusOr<std::string> CreateTaskAt(const CompiledProcess* process, uint32_t node,
                                            absl::string_view ref, absl::string_view data_json,
-                                           const Task* caller, uint32_t copy_depth = 0);
+                                           TaskOrigin origin = TaskOrigin());
+  // A task that finishes or is deleted no longer counts toward its
+  // process's max_caused_tasks_per_process.
+  static void UncountCaused(Task* task) {
+    if (!task->counted_as_caused) return;
+    task->counted_as_caused = false;
+    task->process->caused_live->fetch_sub(1, std::memory_order_relaxed);
+  }
   // Holds the task (Task::state kHeld or kHeldQueued), waiting for the
   // activation that runs it to end.
   void Acquire(Task* task);
@@ -110,18 +127,41 @@ class EngineImpl : public Engine {
   // Merges `patch` into the task's data. InvalidArgument when too large.
   absl::Status MergeData(Task* task, simdjson::dom::element patch, simdjson::dom::parser& parser);
 
-  // Pending work (queue entries, running activations, posted ops, api
-  // requests): what WaitIdle waits for, and what stops virtual time.
+  // Pending work (queue entries, running activations, posted ops): what
+  // WaitIdle waits for, and what stops virtual time.
   void AddPending() { pending_.fetch_add(1, std::memory_order_acq_rel); }
   void ActivationDone() {
     if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) NotifyIdleWaiters();
   }
   int64_t pending() const { return pending_.load(std::memory_order_acquire); }
 
+  // Tasks parked in an api node until their request answers. WaitIdle waits
+  // for them too; a request whose task has left (timer, delete) is no
+  // longer waited for. Virtual time does not jump past an answer awaited;
+  // when the node has a time semaphore (`timed`), it runs on at real speed
+  // instead, so that the timer still fires on a request that does not
+  // answer. Ended by whoever moves the task out of the wait, holding it,
+  // before the pending token of that transition is dropped.
+  void HttpWaitBegan(const Task& task) { CountHttpWait(task, 1); }
+  void HttpWaitEnded(const Task& task) { CountHttpWait(task, -1); }
+  int64_t http_waits() const { return http_waits_.load(std::memory_order_acquire); }
+  int64_t timed_http_waits() const { return timed_http_waits_.load(std::memory_order_acquire); }
+
  private:
   void WorkerLoop(Worker* worker);
   void Enqueue(Task* task);
   void NotifyIdleWaiters();
+  void CountHttpWait(const Task& task, int64_t delta) {
+    if (task.current_node().time != nullptr) {
+      timed_http_waits_.fetch_add(delta, std::memory_order_acq_rel);
+    }
+    http_waits_.fetch_add(delta, std::memory_order_acq_rel);
+  }
+  // Counts a task `cause` starts in `process` against max_tasks_per_tree and
+  // max_caused_tasks_per_process; sets `*tree` to the tree's counter, which
+  // the new task shares. OutOfRange (nothing counted) past either.
+  absl::Status CountCausedTask(Task& cause, const CompiledProcess& process,
+                               std::shared_ptr<std::atomic<int64_t>>* tree);
   absl::Status CheckOpen() const {
     if (closed_.load(std::memory_order_acquire)) {
       return absl::FailedPreconditionError("the engine is closed");
@@ -151,6 +191,8 @@ class EngineImpl : public Engine {
   moodycamel::BlockingConcurrentQueue<Task*, RunQueueTraits> queue_;
   // Queue entries plus running activations: what WaitIdle waits for.
   std::atomic<int64_t> pending_{0};
+  std::atomic<int64_t> http_waits_{0};
+  std::atomic<int64_t> timed_http_waits_{0};
   std::mutex idle_mu_;
   std::condition_variable idle_cv_;
   std::vector<std::unique_ptr<Worker>> workers_;

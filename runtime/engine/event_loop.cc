@@ -2,6 +2,7 @@
 // for the locks: `mu_` before `timers_mu_`).
 #include "runtime/engine/event_loop.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 #include <vector>
@@ -105,13 +106,15 @@ void EventLoop::ApplyOp(PostedOp& op, simdjson::dom::parser& patch_parser,
     if (task == nullptr) return;
     engine_->Acquire(task.get());
     // First transition wins: an answer for an entry the task has left (its
-    // timer fired, it was deleted) is dropped.
+    // timer fired, it was deleted) is dropped. A closed engine applies
+    // nothing: the task stays counted as waiting for its answer.
     if (task->status != TaskStatus::kProcessing || task->park != ParkReason::kHttp ||
-        task->entry_seq != op.entry_seq) {
+        task->entry_seq != op.entry_seq || engine_->closed()) {
       engine_->Release(task.get(), false);
       return;
     }
     task->http_result = std::move(op.http_result);
+    engine_->HttpWaitEnded(*task);
     Unpark(task.get());
     engine_->Release(task.get(), true);
     return;
@@ -211,10 +214,23 @@ void EventLoop::Run() {
         const int64_t next = NextTimerLocked();
         if (next <= now) break;  // due timers
         if (next != INT64_MAX && jumps_ && !time_held_.load(std::memory_order_acquire) &&
-            engine_->pending() == 0) {
+            engine_->pending() == 0 && engine_->http_waits() == 0) {
           // Nothing can move before the next timer: go there.
           clock_->JumpTo(absl::FromUnixMicros(next));
           break;
+        }
+        if (next != INT64_MAX && jumps_ && !time_held_.load(std::memory_order_acquire) &&
+            engine_->pending() == 0 && engine_->timed_http_waits() > 0) {
+          // Only HTTP answers can move a task, and a node's timer waits
+          // on one: answers take real time, so virtual time passes at real
+          // speed until one comes or the next timer is due. Short slices:
+          // tasks created meanwhile stop it.
+          const absl::Time real_start = absl::Now();
+          const int64_t slice = std::min<int64_t>(next - now, 10000);
+          cv_.wait_for(lock, std::chrono::microseconds(slice));
+          const int64_t passed = absl::ToInt64Microseconds(absl::Now() - real_start);
+          clock_->JumpTo(absl::FromUnixMicros(std::min(next, now + std::max<int64_t>(passed, 0))));
+          continue;
         }
         if (next == INT64_MAX || jumps_) {
           cv_.wait(lock);
@@ -275,8 +291,10 @@ void EventLoop::FireTimer(const FiredTimer& fired) {
     std::lock_guard<std::mutex> lock(timers_mu_);
     task->timer_seq = 0;
   }
+  if (park == ParkReason::kHttp) engine_->HttpWaitEnded(*task);  // the answer will be dropped
   Unpark(task.get());
   task->resume = Resume::kTimer;
+  task->tree.reset();  // what it causes from here on is a new tree
   timers_fired_.fetch_add(1, std::memory_order_relaxed);
   engine_->Release(task.get(), true);
 }

@@ -58,9 +58,8 @@ void HttpAdmission::Dispatch(const Logic* logic, std::unique_ptr<HttpRequest> re
   call.obj_id = std::string(task.obj_id_view());
   call.entry_seq = task.entry_seq;
   call.enqueued = absl::Now();  // waiting for a slot is real time, whatever the clock
-  // Until its answer is applied the request is work in flight: WaitIdle
-  // waits for it, and virtual time does not jump past it.
-  engine_->AddPending();
+  // Until its answer is applied or its task leaves, WaitIdle waits for it.
+  engine_->HttpWaitBegan(task);
   std::vector<Call> to_start;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -157,7 +156,6 @@ void HttpAdmission::FinishCall(Slots* slots, std::string obj_id, uint64_t entry_
   op.entry_seq = entry_seq;
   op.http_result = std::make_unique<absl::StatusOr<HttpResponse>>(std::move(result));
   engine_->events().Post(std::move(op));
-  engine_->ActivationDone();  // the dispatch's pending token
 }
 
 }  // namespace internal

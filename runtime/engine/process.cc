@@ -1,9 +1,12 @@
 #include "runtime/engine/process.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "runtime/import/located_reader.h"
 #include "runtime/import/logic_config.h"
 
 namespace convey {
@@ -12,17 +15,30 @@ namespace internal {
 SumAccumulator::SumAccumulator(std::string id, std::string name, int stripes)
     : id_(std::move(id)), name_(std::move(name)), stripes_(new Stripe[stripes]), count_(stripes) {}
 
-void SumAccumulator::Add(double amount, int stripe) {
+bool SumAccumulator::Add(double amount, int stripe) {
   std::atomic<double>& slot = stripes_[stripe % count_].value;
   // The stripe is normally written by one thread only; the loop matters for
   // the shared stripe and for a concurrent Reset.
   double current = slot.load(std::memory_order_relaxed);
-  while (!slot.compare_exchange_weak(current, current + amount, std::memory_order_relaxed)) {
+  while (true) {
+    const double next = current + amount;
+    if (!std::isfinite(next)) return false;
+    // The total (the stripes' sum) can pass the largest double only once a
+    // stripe holds more than its share of it: only then is it read.
+    if (std::fabs(next) > std::numeric_limits<double>::max() / count_ &&
+        std::fabs(ReadWide() - current + next) > std::numeric_limits<double>::max()) {
+      return false;
+    }
+    if (slot.compare_exchange_weak(current, next, std::memory_order_relaxed)) return true;
   }
 }
 
-double SumAccumulator::Read() const {
-  double total = 0;
+double SumAccumulator::Read() const { return static_cast<double>(ReadWide()); }
+
+long double SumAccumulator::ReadWide() const {
+  // Wider than a double, so that stripes of opposite signs near the largest
+  // double add up whatever their order.
+  long double total = 0;
   for (int i = 0; i < count_; ++i) total += stripes_[i].value.load(std::memory_order_relaxed);
   return total;
 }
@@ -133,8 +149,14 @@ class ProcessBuilder : public LogicBuilder {
   }
 
   void Report(Diagnostic::Severity severity, std::string location, std::string message) {
-    if (severity == Diagnostic::Severity::kError) ++errors_;
-    if (diagnostics_->size() >= first_ + options_.max_diagnostics) return;
+    const bool error = severity == Diagnostic::Severity::kError;
+    if (error) ++errors_;
+    // Past the cap an error is still kept when no error is (as in
+    // LocatedReader::Report).
+    if (diagnostics_->size() >= first_ + options_.max_diagnostics &&
+        !(error && !HoldsError(*diagnostics_, first_))) {
+      return;
+    }
     Diagnostic diagnostic;
     diagnostic.severity = severity;
     diagnostic.file = process_->file;

@@ -27,13 +27,16 @@ namespace internal {
 class SumAccumulator {
  public:
   SumAccumulator(std::string id, std::string name, int stripes);
-  void Add(double amount, int stripe);
+  // False, with the sum unchanged, when the stripe or the total would pass
+  // the largest double.
+  bool Add(double amount, int stripe);
   double Read() const;
   void Reset();
   const std::string& id() const { return id_; }
   const std::string& name() const { return name_; }
 
  private:
+  long double ReadWide() const;
   struct alignas(64) Stripe {
     std::atomic<double> value{0};
   };
@@ -152,6 +155,9 @@ struct CompiledProcess {
   // Project variables its templates read (Template::env_var_names), in
   // compile order: (node id, name as written).
   std::vector<std::pair<std::string, std::string>> variables;
+  // Tasks that api_copy and api_rpc started here and that are still in the
+  // engine: not finished, not deleted (EngineOptions::max_caused_tasks_per_process).
+  std::unique_ptr<std::atomic<int64_t>> caused_live = std::make_unique<std::atomic<int64_t>>(0);
   bool is_state_diagram() const { return conv_type == schema::CONV_TYPE_STATE; }
 
   const CompiledNode* FindNode(absl::string_view id) const;

@@ -43,8 +43,7 @@ absl::StatusOr<std::string> StepContext::StartTask(int64_t conv_id, absl::string
                                                    absl::string_view data_json) {
   const CompiledProcess* process = engine_->CurrentProcess(conv_id);
   if (process == nullptr) return NotDeployed(conv_id);
-  return engine_->CreateTaskAt(process, process->start, ref, data_json, nullptr,
-                               task_->copy_depth + 1);
+  return engine_->CreateTaskAt(process, process->start, ref, data_json, TaskOrigin{task_, false});
 }
 
 absl::Status StepContext::ModifyTask(int64_t conv_id, absl::string_view ref,
@@ -55,7 +54,7 @@ absl::Status StepContext::ModifyTask(int64_t conv_id, absl::string_view ref,
 absl::StatusOr<std::string> StepContext::CallProcess(int64_t conv_id, absl::string_view data_json) {
   const CompiledProcess* process = engine_->CurrentProcess(conv_id);
   if (process == nullptr) return NotDeployed(conv_id);
-  return engine_->CreateTaskAt(process, process->start, "", data_json, task_);
+  return engine_->CreateTaskAt(process, process->start, "", data_json, TaskOrigin{task_, true});
 }
 
 bool StepContext::Reply(absl::string_view data_json, bool exception, absl::string_view reason) {

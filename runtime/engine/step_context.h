@@ -91,8 +91,8 @@ class StepContext : public TaskContext, public TemplateEnv {
     writes_.push_back(Write{*std::move(parsed), std::move(value)});
     return absl::OkStatus();
   }
-  void AddToSum(SumHandle sum, double amount) override {
-    task_->current_node().sums[sum.index]->Add(amount, worker_->index);
+  bool AddToSum(SumHandle sum, double amount) override {
+    return task_->current_node().sums[sum.index]->Add(amount, worker_->index);
   }
   absl::Status ReplaceData(std::string data_json) override {
     simdjson::dom::element parsed;

@@ -224,8 +224,7 @@ void StepMachine::CheckCountEntered(const CompiledProcess& process, const Compil
   }
   // A new signal task; the tasks in the node stay where they are. A full
   // run queue loses the signal rather than block a worker.
-  engine_->CreateTaskAt(&process, node.count.target, "", R"({"start":"true"})", nullptr)
-      .IgnoreError();
+  engine_->CreateTaskAt(&process, node.count.target, "", R"({"start":"true"})").IgnoreError();
 }
 
 void StepMachine::CheckCountLeft(const CompiledProcess& process, const CompiledNode& node) {
@@ -234,8 +233,7 @@ void StepMachine::CheckCountLeft(const CompiledProcess& process, const CompiledN
       counters.tasks.Read() >= node.count.threshold || !counters.count_alerted.exchange(false)) {
     return;
   }
-  engine_->CreateTaskAt(&process, node.count.target, "", R"({"start":"false"})", nullptr)
-      .IgnoreError();
+  engine_->CreateTaskAt(&process, node.count.target, "", R"({"start":"false"})").IgnoreError();
 }
 
 void Unpark(Task* task) {
@@ -341,6 +339,7 @@ void StepMachine::Finish(Worker& worker, Task* task, std::shared_ptr<Task>* drop
   const CompiledNode& node = task->current_node();
   task->status = TaskStatus::kProcessed;
   task->park = ParkReason::kFinal;
+  EngineImpl::UncountCaused(task);
   node.counters->finished.AddOwned(1, worker.index);
   statistics_.TaskFinished();
   store_.EraseRef(task);

@@ -102,6 +102,15 @@ struct Task {
   // api_copy copies above this task made without any of them waiting in
   // between; reset when the task parks. A chain beyond loop_limit is a loop.
   uint32_t copy_depth = 0;
+  // How many tasks its tree has started through api_copy and api_rpc: one
+  // counter shared by a task the host created and every task it caused in
+  // turn (EngineOptions::max_tasks_per_tree). A timer that moves a task
+  // starts a new tree there: time passed, so it is no burst. Null until
+  // the first.
+  std::shared_ptr<std::atomic<int64_t>> tree;
+  // Counted in its process's caused_live until it finishes or is deleted (a
+  // task stopped by an error still holds memory: it counts).
+  bool counted_as_caused = false;
   // State diagrams: the data as of the last park, readable by other tasks
   // through {{conv[ID].ref[REF]...}}; accessed with std::atomic_load/store.
   std::shared_ptr<const std::string> state_data;

@@ -48,6 +48,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr long kMaxRedirects = 10;
+// The header lines of one answer, all together. libcurl refuses a single
+// line over 100 KiB on its own (as "out of memory").
+constexpr size_t kMaxResponseHeaderBytes = 256 << 10;
 // curl_multi_poll returns earlier when libcurl has a timer due or when
 // woken; this only bounds how long a thread sleeps with nothing to do.
 constexpr int kPollTimeoutMs = 1000;
@@ -66,7 +69,7 @@ struct Transfer {
   // The check to apply to every address connected to; null: none.
   const AddressCheck* check = nullptr;
   // Addresses the check is not asked about (request.allowed_networks).
-  std::vector<IpNetwork> allowed;
+  std::shared_ptr<const std::vector<IpNetwork>> allowed;
   // CA certificates trusted instead of the system's; null: the system's.
   const std::string* ca_pem = nullptr;
   CURL* easy = nullptr;
@@ -74,6 +77,12 @@ struct Transfer {
   HttpResponse response;
   // The write callback refused the body for its size.
   bool too_large = false;
+  // Bytes of the current answer's header lines; the header callback stops
+  // the transfer past kMaxResponseHeaderBytes.
+  size_t header_bytes = 0;
+  bool headers_too_large = false;
+  // Between an answer's status line and the empty line ending its headers.
+  bool in_headers = false;
   // The first address the check refused.
   absl::Status refused;
   char error[CURL_ERROR_SIZE] = {};
@@ -159,12 +168,22 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   if (absl::StartsWith(line, "HTTP/")) {
     // A new response begins (after a redirect or a 1xx): only the last
     // one's headers and body are the answer.
+    t->header_bytes = 0;
+    t->in_headers = true;
     response.headers.clear();
     response.body.clear();
     response.content_type.clear();
     return n;
   }
-  if (line.empty()) return n;
+  t->header_bytes += n;
+  if (t->header_bytes > kMaxResponseHeaderBytes) {
+    t->headers_too_large = true;
+    return 0;  // CURLE_WRITE_ERROR: stops the transfer now.
+  }
+  if (line.empty()) {
+    t->in_headers = false;
+    return n;
+  }
   if ((line.front() == ' ' || line.front() == '\t')) {
     // Obsolete line folding continues the previous header's value.
     if (!response.headers.empty()) {
@@ -205,7 +224,7 @@ absl::string_view CurrentHost(const Transfer& t) {
 
 // The allow-list first, then the check.
 absl::Status CheckAddress(const Transfer& t, const IpAddress& ip) {
-  if (InNetworks(t.allowed, ip)) return absl::OkStatus();
+  if (t.allowed != nullptr && InNetworks(*t.allowed, ip)) return absl::OkStatus();
   return (*t.check)(ip, CurrentHost(t));
 }
 
@@ -264,6 +283,15 @@ absl::Status FailureStatus(const Transfer& t, CURLcode code, long os_errno) {
   if (t.too_large || code == CURLE_FILESIZE_EXCEEDED) {
     return absl::ResourceExhaustedError(absl::StrCat("response body exceeds max_response_bytes (",
                                                      t.request.max_response_bytes, " bytes)"));
+  }
+  // A header line over libcurl's own limit comes back as "out of memory"
+  // while the headers arrive; either way it is the server's answer that is
+  // too large, not the host.
+  if (t.headers_too_large || (code == CURLE_OUT_OF_MEMORY && t.in_headers)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("response headers exceed ",
+                     t.headers_too_large ? kMaxResponseHeaderBytes : CURL_MAX_HTTP_HEADER,
+                     " bytes (", Detail(t, code), ")"));
   }
   const std::string detail = Detail(t, code);
   switch (code) {
@@ -587,13 +615,20 @@ class IoThread {
   void Begin(std::unique_ptr<Transfer> t) {
     if (t->request.refuse_private_addresses) {
       t->check = &internals_->address_check;
-      absl::StatusOr<std::vector<IpNetwork>> allowed = ParseIpNetworks(t->request.allowed_networks);
-      if (!allowed.ok()) {
-        Complete(std::move(t), absl::InvalidArgumentError(
-                                   absl::StrCat("allowed_networks", allowed.status().message())));
-        return;
+      // Requests mostly bring the same list (the engine's option): it is
+      // parsed again only when it changes.
+      if (t->request.allowed_networks != allowed_text_) {
+        absl::StatusOr<std::vector<IpNetwork>> allowed =
+            ParseIpNetworks(t->request.allowed_networks);
+        if (!allowed.ok()) {
+          Complete(std::move(t), absl::InvalidArgumentError(
+                                     absl::StrCat("allowed_networks", allowed.status().message())));
+          return;
+        }
+        allowed_text_ = t->request.allowed_networks;
+        allowed_ = std::make_shared<const std::vector<IpNetwork>>(*std::move(allowed));
       }
-      t->allowed = *std::move(allowed);
+      t->allowed = allowed_;
     }
     if (!internals_->ca_pem.empty()) t->ca_pem = &internals_->ca_pem;
     t->easy = TakeEasy();
@@ -650,6 +685,11 @@ class IoThread {
   // Owned by the I/O thread.
   absl::flat_hash_map<CURL*, std::unique_ptr<Transfer>> active_;
   std::vector<CURL*> idle_easy_;
+  // The last allow-list parsed, as given and as parsed (shared by its
+  // transfers).
+  std::vector<std::string> allowed_text_;
+  std::shared_ptr<const std::vector<IpNetwork>> allowed_ =
+      std::make_shared<std::vector<IpNetwork>>();
 };
 
 thread_local IoThread* IoThread::current_ = nullptr;

@@ -225,7 +225,12 @@ void Importer::ImportTopLevel(element root) {
         }
       }
     }
-    if (index == 0) Error("the array is empty: no process to load");
+    if (index == 0) {
+      Error("the array is empty: no process to load");
+    } else if (result_.scheme().processes_size() == 0 && error_count() == 0) {
+      // Deploy needs a process; inspect says so too.
+      Error("the file holds no process: only folders or dashboards");
+    }
     return;
   }
   Fields fields;
@@ -241,6 +246,12 @@ void Importer::ImportTopLevel(element root) {
     PathScope scope(path(), "obj_type");
     Error(absl::StrCat("the document is an object with obj_type ", obj_type,
                        "; only a process (obj_type 1) can be loaded alone"));
+    return;
+  }
+  if (!fields.Find("obj_type") && !fields.Find("scheme")) {
+    Error(
+        "the object has neither obj_type nor scheme: expected an array of processes or a "
+        "process object");
     return;
   }
   const bool bare = !fields.Find("obj_type") && !fields.Find("obj_id") && !fields.Find("title");

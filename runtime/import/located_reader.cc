@@ -66,10 +66,18 @@ void LocatedReader::SetText(absl::string_view text) {
   line_starts_.clear();
 }
 
+bool HoldsError(const std::vector<Diagnostic>& diagnostics, size_t first) {
+  return std::any_of(diagnostics.begin() + static_cast<std::ptrdiff_t>(first), diagnostics.end(),
+                     [](const Diagnostic& d) { return d.is_error(); });
+}
+
 void LocatedReader::Report(Diagnostic::Severity severity, std::string location,
                            std::string message) {
-  if (severity == Diagnostic::Severity::kError) ++error_count_;
-  if (out_.size() >= max_diagnostics_) {
+  const bool error = severity == Diagnostic::Severity::kError;
+  if (error) ++error_count_;
+  // Past the cap an error is still kept when no error is: a file that fails
+  // says why, however many warnings came before.
+  if (out_.size() >= max_diagnostics_ && !(error && !HoldsError(out_, 0))) {
     ++dropped_;
     return;
   }
@@ -305,10 +313,16 @@ bool LocatedReader::ReadInt64(const Fields& fields, absl::string_view key, int64
     Error(absl::StrCat(key, " must be an integer, not the string ", Quote(View(text))));
     return false;
   }
+  // A whole number written as 1e3 counts; 0 written as a real (-0, 0.0,
+  // 1e-400, which underflows) does not: 0 would make an id synthetic.
   if (value->get_double().get(real) == simdjson::SUCCESS && real == std::floor(real) &&
-      std::fabs(real) < 9.0e18) {
+      std::fabs(real) < 9.0e18 && real != 0) {
     *out = static_cast<int64_t>(real);
     return true;
+  }
+  if (value->is_number()) {
+    Error(absl::StrCat(key, " must be an integer, not ", simdjson::minify(*value)));
+    return false;
   }
   Error(absl::StrCat(key, " must be an integer, not ", JsonTypeName(value->type())));
   return false;

@@ -37,6 +37,9 @@ namespace internal {
 // `{{...}}` or a `$.` function.
 bool IsTemplate(absl::string_view text);
 
+// Whether `diagnostics` holds an error from `first` on.
+bool HoldsError(const std::vector<Diagnostic>& diagnostics, size_t first);
+
 // The JSON path being visited, e.g. `[0].scheme.nodes[3].condition`, in the
 // notation of repeated_keys.h, so that paths the repeat scanner reports
 // compare equal to these.
@@ -113,8 +116,9 @@ struct Fields {
 
 class LocatedReader {
  public:
-  // Diagnostics go to `out`, at most `max_diagnostics` of them (the rest
-  // are counted in dropped()). JSON held in strings is parsed to at most
+  // Diagnostics go to `out`, at most `max_diagnostics` of them, and one
+  // error past them when `out` holds none (the rest are counted in
+  // dropped()). JSON held in strings is parsed to at most
   // `max_depth` levels.
   LocatedReader(absl::string_view file_name, int max_depth, size_t max_diagnostics,
                 std::vector<Diagnostic>* out);

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/base/quote.h"
 
 namespace convey {
 namespace internal {
@@ -133,6 +134,16 @@ std::optional<size_t> FirstInvalidUtf8(absl::string_view text) {
   return std::nullopt;
 }
 
+// The first byte JSON never allows raw: a control character other than the
+// whitespace between tokens (inside a string it must be escaped).
+std::optional<size_t> FirstRawControl(absl::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 && c != ' ' && c != '\t' && c != '\n' && c != '\r') return i;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string DescribeOffset(absl::string_view text, size_t offset) {
@@ -148,8 +159,10 @@ std::string DescribeOffset(absl::string_view text, size_t offset) {
   return absl::StrCat("byte ", offset, " (line ", line, ", column ", offset - line_start + 1, ")");
 }
 
-JsonErrorReport DescribeJsonError(const simdjson::padded_string_view& json,
-                                  simdjson::error_code error, int max_depth) {
+namespace {
+
+JsonErrorReport DescribeSimdjsonError(const simdjson::padded_string_view& json,
+                                      simdjson::error_code error, int max_depth) {
   const absl::string_view text(json.data(), json.length());
   JsonErrorReport report;
   switch (error) {
@@ -194,6 +207,24 @@ JsonErrorReport DescribeJsonError(const simdjson::padded_string_view& json,
     // parser's message says what it is.
   } else {
     report.reason = simdjson::error_message(walk_error);
+  }
+  return report;
+}
+
+}  // namespace
+
+JsonErrorReport DescribeJsonError(const simdjson::padded_string_view& json,
+                                  simdjson::error_code error, int max_depth) {
+  JsonErrorReport report = DescribeSimdjsonError(json, error, max_depth);
+  // simdjson's messages for a raw control character do not name it (a NUL
+  // even reads as an unclosed string).
+  const absl::string_view text(json.data(), json.length());
+  if (const std::optional<size_t> control = FirstRawControl(text);
+      control && (!report.offset || *control <= *report.offset)) {
+    report.offset = *control;
+    report.reason =
+        absl::StrCat("a raw control character ", EscapeControl(text.substr(*control, 1)),
+                     " (JSON allows it only escaped, inside a string)");
   }
   return report;
 }

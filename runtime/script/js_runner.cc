@@ -5,12 +5,15 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 
 #include "absl/base/call_once.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "js/Array.h"
 #include "js/CompilationAndEvaluation.h"
@@ -90,6 +93,48 @@ void AppendUtf8(const char16_t* chars, size_t length, std::string* out) {
 bool AppendStringified(const char16_t* chars, uint32_t length, void* out) {
   AppendUtf8(chars, length, static_cast<std::string*>(out));
   return true;
+}
+
+// JSON.stringify writes every number below 1e21 in plain digits, so 2e19
+// comes out as 20000000000000000000, an integer literal past 2^64 that the
+// JSON parser (64-bit integers) refuses. Such literals, outside strings, are
+// rewritten with the same digits in exponent form: 2e19, 1.8446744073709552e19.
+void SpellLongIntegersAsReals(std::string* json) {
+  std::string out;
+  bool changed = false;
+  size_t i = 0;
+  while (i < json->size()) {
+    const char c = (*json)[i];
+    if (c == '"') {  // a string, escapes included
+      size_t j = i + 1;
+      while (j < json->size() && (*json)[j] != '"') j += (*json)[j] == '\\' ? 2 : 1;
+      out.append(*json, i, j + 1 - i);
+      i = j + 1;
+      continue;
+    }
+    if (c != '-' && !absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    // A number: outside strings, only numbers hold digits or '-'.
+    size_t j = i;
+    while (j < json->size() && std::strchr("0123456789+-.eE", (*json)[j]) != nullptr) ++j;
+    absl::string_view number(json->data() + i, j - i);
+    const bool integer = number.find_first_of(".eE") == absl::string_view::npos;
+    const bool negative = absl::ConsumePrefix(&number, "-");
+    if (integer && number.size() > 19) {
+      const absl::string_view significant = number.substr(0, number.find_last_not_of('0') + 1);
+      absl::StrAppend(&out, negative ? "-" : "", significant.substr(0, 1),
+                      significant.size() > 1 ? "." : "", significant.substr(1), "e",
+                      number.size() - 1);
+      changed = true;
+    } else {
+      out.append(json->data() + i, j - i);
+    }
+    i = j;
+  }
+  if (changed) json->swap(out);
 }
 
 // "Error: boom (line 3, column 7)", from the pending exception (cleared).
@@ -555,6 +600,7 @@ ScriptOutcome Runner::Run(const ScriptSource& source, absl::string_view data_jso
     JS::RootedObject no_replacer(cx_);
     ok = JS_Stringify(cx_, &result, no_replacer, JS::NullHandleValue, &AppendStringified,
                       &outcome.data_json);
+    if (ok) SpellLongIntegersAsReals(&outcome.data_json);
   }
   ScriptWatchdog::Get().Disarm(cx_);
   deadline_ns_.store(ScriptWatchdog::kNever, std::memory_order_relaxed);

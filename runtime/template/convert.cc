@@ -2,11 +2,13 @@
 // conversions of semantics A5.
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/json/repeated_keys.h"
 #include "runtime/template/compare.h"
 #include "runtime/template/expr.h"
 #include "runtime/template/template.h"
@@ -30,22 +32,33 @@ Value UnsignedValue(uint64_t v) {
 bool IsDigit(char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); }
 
 // Parses `text` as JSON and, when it is an object (want_object) or an array,
-// stores its compact form. The original number texts are kept (minify only
-// drops whitespace), so large integers survive.
-bool ParseContainer(absl::string_view text, bool want_object, std::string* compact) {
+// stores its compact form; else returns why not. The original number texts
+// are kept (minify only drops whitespace), so large integers survive. A key
+// repeated with one value counts once; with two values the text is refused,
+// as in any task data (semantics A1).
+std::optional<std::string> ParseContainer(absl::string_view text, bool want_object,
+                                          std::string* compact) {
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element element;
-  if (parser.parse(text.data(), text.size(), true).get(element) != simdjson::SUCCESS) return false;
+  const char* expected = want_object ? "expected a JSON object" : "expected a JSON array";
+  if (parser.parse(text.data(), text.size(), true).get(element) != simdjson::SUCCESS) {
+    return expected;
+  }
   simdjson::dom::element_type want =
       want_object ? simdjson::dom::element_type::OBJECT : simdjson::dom::element_type::ARRAY;
-  if (element.type() != want) return false;
+  if (element.type() != want) return expected;
+  if (HasRepeatedKeys(element)) {
+    const absl::Status status = CollapseRepeatedKeys(text, "the text", compact);
+    if (!status.ok()) return std::string(status.message());
+    return std::nullopt;
+  }
   compact->resize(text.size());
   size_t length = 0;
   if (simdjson::minify(text.data(), text.size(), compact->data(), length) != simdjson::SUCCESS) {
-    return false;
+    return expected;
   }
   compact->resize(length);
-  return true;
+  return std::nullopt;
 }
 
 absl::Status ConvertError(const Value& value, Value::Type type, absl::string_view why) {
@@ -188,9 +201,12 @@ absl::StatusOr<Value> ConvertTo(const Value& value, Value::Type type) {
       if (value.type() == type) return value;
       const bool object = type == Value::Type::kObject;
       std::string compact;
-      if (value.type() != Value::Type::kString || !ParseContainer(value.text(), object, &compact)) {
+      if (value.type() != Value::Type::kString) {
         return ConvertError(value, type,
                             object ? "expected a JSON object" : "expected a JSON array");
+      }
+      if (std::optional<std::string> why = ParseContainer(value.text(), object, &compact)) {
+        return ConvertError(value, type, *why);
       }
       return object ? Value::Object(std::move(compact)) : Value::Array(std::move(compact));
     }

@@ -2,8 +2,10 @@
 // first, then `$.name(...)` calls and the `$.math` arithmetic grammar.
 #include "runtime/template/parser.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -47,7 +49,11 @@ bool FunctionAt(absl::string_view text, size_t at, absl::string_view* name, size
   return true;
 }
 
-size_t ParenEnd(absl::string_view text, size_t open) {
+namespace {
+
+// ParenEnd, with `reference_end(body)` saying where a "{{" closes.
+template <typename ReferenceEndFn>
+size_t ParenEndWith(absl::string_view text, size_t open, const ReferenceEndFn& reference_end) {
   int depth = 1;
   size_t i = open + 1;
   while (i < text.size()) {
@@ -58,7 +64,7 @@ size_t ParenEnd(absl::string_view text, size_t open) {
     }
     if (c == '{' && i + 1 < text.size() && text[i + 1] == '{') {
       // An unclosed "{{" is text (see Parser::ParseSequence).
-      const size_t close = ReferenceEnd(text, i + 2);
+      const size_t close = reference_end(i + 2);
       i = close == absl::string_view::npos ? i + 2 : close + 2;
       continue;
     }
@@ -67,6 +73,53 @@ size_t ParenEnd(absl::string_view text, size_t open) {
     ++i;
   }
   return absl::string_view::npos;
+}
+
+}  // namespace
+
+size_t ParenEnd(absl::string_view text, size_t open) {
+  return ParenEndWith(text, open, [text](size_t body) { return ReferenceEnd(text, body); });
+}
+
+ReferenceEnds::ReferenceEnds(absl::string_view text) : text_(text) {
+  // ReferenceEnd's tokens, read once from the start: a "{{" closes at the
+  // first "}}" where the depth counted from it returns to 0, which is the
+  // "}}" that pops it off a stack. A scan from a "{{" this pass met reads
+  // the same tokens, so the answers agree; Find falls back to a scan for
+  // any other position.
+  std::vector<size_t> open;
+  size_t i = 0;
+  while (i + 1 < text.size()) {
+    if (text[i] == '\\') {
+      i += 2;
+    } else if (text[i] == '{' && text[i + 1] == '{') {
+      open.push_back(i);
+      closes_[i] = absl::string_view::npos;
+      i += 2;
+    } else if (text[i] == '}' && text[i + 1] == '}') {
+      if (!open.empty()) {
+        closes_[open.back()] = i;
+        open.pop_back();
+      }
+      i += 2;
+    } else {
+      ++i;
+    }
+  }
+}
+
+size_t ReferenceEnds::Find(size_t body, size_t end) const {
+  end = std::min(end, text_.size());
+  auto it = body >= 2 ? closes_.find(body - 2) : closes_.end();
+  if (it == closes_.end()) return ReferenceEnd(text_.substr(0, end), body);
+  return it->second != absl::string_view::npos && it->second + 2 <= end ? it->second
+                                                                        : absl::string_view::npos;
+}
+
+size_t ReferenceEnds::ParenEnd(size_t open, size_t end) const {
+  end = std::min(end, text_.size());
+  return ParenEndWith(text_.substr(0, end), open,
+                      [this, end](size_t body) { return Find(body, end); });
 }
 
 namespace {
@@ -103,7 +156,7 @@ absl::Status Parser::Error(size_t at, absl::string_view why) const {
 }
 
 size_t Parser::FindReferenceEnd(size_t body, size_t end) const {
-  return ReferenceEnd(src_.substr(0, end), body);
+  return reference_ends_.Find(body, end);
 }
 
 bool Parser::FunctionAt(size_t at, size_t end, absl::string_view* name, size_t* open) const {
@@ -111,7 +164,7 @@ bool Parser::FunctionAt(size_t at, size_t end, absl::string_view* name, size_t* 
 }
 
 size_t Parser::FindParenEnd(size_t open, size_t end) const {
-  return ParenEnd(src_.substr(0, end), open);
+  return reference_ends_.ParenEnd(open, end);
 }
 
 bool Parser::SkipGroup(size_t* i, size_t end, bool* skipped_any) const {

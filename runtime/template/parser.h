@@ -47,7 +47,7 @@ class NoEnv : public TemplateEnv {
 class Parser {
  public:
   // `source` must outlive the parser.
-  explicit Parser(absl::string_view source) : src_(source) {}
+  explicit Parser(absl::string_view source) : src_(source), reference_ends_(source) {}
 
   // `path_text`: the text is a key or index inside a reference, where `\`
   // escapes the next character.
@@ -99,6 +99,7 @@ class Parser {
   absl::StatusOr<std::unique_ptr<MathNode>> MathPrimary(size_t* i, size_t end, int depth);
 
   absl::string_view src_;
+  const ReferenceEnds reference_ends_;
   std::vector<std::string> env_vars_;
 };
 

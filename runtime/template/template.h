@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -89,6 +90,24 @@ bool FunctionAt(absl::string_view text, size_t at, absl::string_view* name, size
 // The ")" matching the "(" at `open` in `text`, skipping "{{...}}" groups
 // (an unclosed "{{" is text) and `\` escapes; npos when unbalanced.
 size_t ParenEnd(absl::string_view text, size_t open);
+
+// ReferenceEnd and ParenEnd for many positions of one text: where each
+// "{{" closes is found once, in one pass, so that a text of many "{{" that
+// never close costs linear time, not quadratic (each ReferenceEnd of an
+// unclosed one scans to the end). `text` must outlive it.
+class ReferenceEnds {
+ public:
+  explicit ReferenceEnds(absl::string_view text);
+  // ReferenceEnd(text.substr(0, end), body).
+  size_t Find(size_t body, size_t end = absl::string_view::npos) const;
+  // ParenEnd(text.substr(0, end), open).
+  size_t ParenEnd(size_t open, size_t end = absl::string_view::npos) const;
+
+ private:
+  absl::string_view text_;
+  // Each "{{" the one pass met, by position: where it closes, or npos.
+  absl::flat_hash_map<size_t, size_t> closes_;
+};
 }  // namespace internal
 
 class Template {

@@ -16,6 +16,7 @@
 // loopback server (LocalHttp), which only the Engine run can reach. A case
 // may give project variables (`--env`, EngineOptions::variables).
 #include <algorithm>
+#include <cmath>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -284,7 +285,9 @@ TEST_P(CorpusRun, EngineRunsTheCaseToTheDocumentedEnd) {
     ended.push_back({task.conv_id, task.node_id, state, task.data});
   });
   ExpectOutcomes(c, ended, /*status_only=*/false);
-  EXPECT_EQ(clock.Now() - start, absl::Seconds(c.virtual_seconds));
+  // Virtual time passes at real speed while an api node with a timer waits
+  // for its answer (docs/engine.md): a few milliseconds of it.
+  EXPECT_EQ(absl::Floor(clock.Now() - start, absl::Seconds(1)), absl::Seconds(c.virtual_seconds));
   EngineStats stats = engine.Stats();
   EXPECT_EQ(stats.tasks_queued, 0);
   EXPECT_EQ(stats.timers_pending, 0);
@@ -330,7 +333,7 @@ TEST_P(CorpusRun, ConveyRunGivesTheSameEnd) {
   ASSERT_EQ(parser.parse(out.str()).get(summary), simdjson::SUCCESS) << out.str();
   double clock_seconds = -1;
   ASSERT_EQ(summary["clock_seconds"].get(clock_seconds), simdjson::SUCCESS) << out.str();
-  EXPECT_EQ(clock_seconds, static_cast<double>(c.virtual_seconds));
+  EXPECT_EQ(std::floor(clock_seconds), static_cast<double>(c.virtual_seconds));
   int64_t created = -1;
   ASSERT_EQ(summary["tasks_created"].get(created), simdjson::SUCCESS);
   EXPECT_EQ(created, static_cast<int64_t>(TaskData(c).size()));

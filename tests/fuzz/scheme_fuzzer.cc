@@ -59,23 +59,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(engine.ok(), "Engine::Open: %s", engine.status().ToString().c_str());
   absl::StatusOr<convey::DeployResult> deployed = (*engine)->Deploy("fuzz.json", json);
 
-  // Known bug scheme-no-process (tests/fuzz/findings/scheme_fuzzer): a file
-  // whose only entries are folders or dashboards (`[{"obj_type":0}]`)
-  // inspects as loading (0 processes, no error) while Deploy refuses it
-  // ("the file holds no process").
-  if (report.ok() && report.processes.empty() && !deployed.ok() &&
-      convey::fuzz::SkipKnownBug("scheme-no-process")) {
-    return 0;
-  }
-  // Known bug scheme-dropped-errors (tests/fuzz/findings/scheme_fuzzer): the
-  // diagnostics cap (ImportLimits::max_diagnostics) counts warnings and
-  // errors together, so once warnings fill it an error is dropped:
-  // InspectScheme then reports no error (SchemeReport::ok() is true) and
-  // Deploy refuses the file with an empty message.
-  if (report.ok() && report.dropped_diagnostics > 0 && !deployed.ok() &&
-      convey::fuzz::SkipKnownBug("scheme-dropped-errors")) {
-    return 0;
-  }
   FUZZ_CHECK(deployed.ok() == report.ok(),
              "InspectScheme says %s (%zu errors%s%s) but Deploy says %s",
              report.ok() ? "it loads" : "it does not load", report.errors.size(),
@@ -116,11 +99,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                    convey::ParkReasonName(task.park_reason).data(), task.data.c_str());
     }
     simdjson::dom::element_type type = simdjson::dom::element_type::NULL_VALUE;
-    FUZZ_CHECK(convey::fuzz::ParsesAsJson(task.data, &type) &&
-                   type == simdjson::dom::element_type::OBJECT,
-               "task %s (node %s) holds data that is not a JSON object simdjson parses "
-               "(%zu bytes): %.200s",
-               task.obj_id.c_str(), task.node_id.c_str(), task.data.size(), task.data.c_str());
+    FUZZ_CHECK(
+        convey::fuzz::ParsesAsJson(task.data, &type) && type == simdjson::dom::element_type::OBJECT,
+        "task %s (node %s) holds data that is not a JSON object simdjson parses "
+        "(%zu bytes): %.200s",
+        task.obj_id.c_str(), task.node_id.c_str(), task.data.size(), task.data.c_str());
   });
   (*engine)->Close();
   return 0;

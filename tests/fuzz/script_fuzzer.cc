@@ -4,9 +4,8 @@
 // Input: line 1 is a number picking one of kScripts (no number: script 0,
 // and the whole input is the data); the rest is the task's data: a JSON
 // object without repeated keys (what the engine hands a Code node), or
-// else any UTF-8 text, which crosses as the string {"text": "<input>"}. The script runs with small limits
-// (200 ms, 16 MiB).
-// Invariants:
+// else any UTF-8 text, which crosses as the string {"text": "<input>"}. The script runs with small
+// limits (200 ms, 16 MiB). Invariants:
 // - an outcome kOk holds a JSON object that simdjson parses (the engine
 //   parses it again, StepContext::ReplaceData), except where the script
 //   itself made a lone UTF-16 surrogate (written `\udXXX`, which simdjson
@@ -122,12 +121,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     simdjson::dom::parser out_parser;
     simdjson::dom::element out;
     const simdjson::error_code error = out_parser.parse(outcome.data_json).get(out);
-    // Known bug script-big-integer (tests/fuzz/findings/script_fuzzer): a
-    // number in [2^64, 1e21) comes back from JSON.stringify as a plain
-    // integer that simdjson refuses.
-    if (error == simdjson::NUMBER_ERROR && convey::fuzz::SkipKnownBug("script-big-integer")) {
-      return 0;
-    }
     FUZZ_CHECK((error == simdjson::SUCCESS && out.is_object()) ||
                    (error != simdjson::SUCCESS && HasLoneSurrogateEscape(outcome.data_json)),
                "script %d: kOk with data simdjson %s (%s): %.500s", index,

@@ -7,6 +7,7 @@
 #ifndef CONVEY_TESTS_LOGICS_FAKES_H_
 #define CONVEY_TESTS_LOGICS_FAKES_H_
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <deque>
@@ -113,8 +114,10 @@ class FakeTask : public TaskContext {
     writes.push_back(absl::StrCat(path, "=", value.ToJson()));
     return absl::OkStatus();
   }
-  void AddToSum(SumHandle sum, double amount) override {
+  bool AddToSum(SumHandle sum, double amount) override {
+    if (!std::isfinite(amount)) return false;
     adds.push_back(absl::StrCat(sum.index, "+", amount));
+    return true;
   }
 
   absl::StatusOr<std::string> StartTask(int64_t conv_id, absl::string_view ref,

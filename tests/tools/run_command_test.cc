@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -441,6 +442,29 @@ TEST(RunCommand, MissingInputFileExitsOne) {
   EXPECT_EQ(run.out, "");
 }
 
+// Hostile input (issue 12, rows 4 and 15): an --input line had no length
+// cap, and a BOM or NUL starting a later line was misreported.
+TEST(RunCommand, InputLinesAreBoundedAndLaterBomsIgnored) {
+  const std::string input = TempPath("bounded.jsonl");
+  {
+    std::ofstream out(input, std::ios::binary);
+    out << "{\"kind\":\"a\",\"pad\":\"" << std::string(200000, 'x') << "\"}\n";
+    out << "\xEF\xBB\xBF{\"kind\":\"b\"}\n";
+    out << std::string("\0{\"kind\":\"a\"}\n", 14);
+    out << "{\"kind\":\"b\"}";  // no newline at the end
+  }
+  CommandResult run = RunConvey({kRoute, "--input", input});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.out, HasSubstr("2 tasks created"));
+  EXPECT_EQ(run.err,
+            input +
+                ":1: the line is 200021 bytes, over the limit of 132096 (the task "
+                "size limit and 4 KiB for the ref)\n" +
+                input +
+                ":3: invalid JSON at column 1: a raw control character \\u0000 (JSON allows it "
+                "only escaped, inside a string)\n");
+}
+
 TEST(RunCommand, UnwritableOutputExitsOneBeforeRunning) {
   const std::string output = TempPath("no/such/folder/out.jsonl");
   CommandResult run = RunConvey({kRoute, "--output", output});
@@ -713,6 +737,36 @@ TEST(RunCommand, ApiExample) {
   EXPECT_THAT(run.out, Not(HasSubstr("still in a node")));
   // 750 approved or declined at once; 250 flaky, each called four times.
   EXPECT_EQ(requests.load(), 750 + 250 * 4);
+}
+
+// Hostile input (issue 12, row 11): after --timeout, a task waiting for an
+// HTTP answer was reported as `other`: closing the engine cancelled the
+// request, and the cancellation moved the task. It stays in `http`.
+TEST(RunCommand, TimeoutReportsTasksWaitingForAnswersAsHttp) {
+  convey::testing::LoopbackServer server;
+  std::atomic<bool> release{false};
+  server.server().Get("/charge", [&release](const httplib::Request&, httplib::Response& response) {
+    for (int i = 0; i < 1000 && !release.load(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    response.set_content("{}", "application/json");
+  });
+  ASSERT_TRUE(server.Start().ok());
+  std::ifstream in("examples/api/payments.conv.json");
+  std::string scheme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string nginx = "http://127.0.0.1:18089/charge";
+  const size_t at = scheme.find(nginx);
+  ASSERT_NE(at, std::string::npos);
+  scheme.replace(at, nginx.size(), server.Url("/charge"));
+  const std::string copy = TempPath("payments_hanging.conv.json");
+  std::ofstream(copy) << scheme;
+
+  CommandResult run = RunConvey({copy, "--tasks", "2", "--data", R"({"card":"ok","amount":1})",
+                                 "--timeout", "0.5", "--allow-net=127.0.0.1/32"});
+  release = true;
+  EXPECT_EQ(run.exit_code, 3) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("(2 http)\n")) << run.out;
+  EXPECT_THAT(run.out, Not(HasSubstr("other"))) << run.out;
 }
 
 // --- Several files, clocks and parked tasks ---

@@ -78,6 +78,19 @@ struct EngineOptions {
   // a cycle of calls between processes ends instead of growing forever.
   // At least 1.
   int max_rpc_depth = 32;
+  // Bounds on the tasks that api_copy and api_rpc start, so that a process
+  // copying itself twice per step, or calling itself twice per call, cannot
+  // multiply its tasks without end. A copy or call past either fails with
+  // `copy_task_limit` / `rpc_task_limit` (software). Each 1..2^63-1.
+  // - max_tasks_per_tree: tasks started by one tree: a task the host
+  //   created and every task it caused in turn. A timer that moves a task
+  //   starts a new tree (time passed: no burst), so a task that copies once
+  //   a minute for ever is never stopped.
+  // - max_caused_tasks_per_process: tasks started in one process that are
+  //   still in the engine (not finished, not deleted; a task stopped by an
+  //   error counts), whatever their trees: the memory they hold.
+  size_t max_tasks_per_tree = 100000;
+  size_t max_caused_tasks_per_process = 1000000;
 
   // Project variables (the platform's stage variables), read by
   // `{{env_var[@NAME]}}`, `{{env_var[@NAME].path}}` and `{{env_var[ID]}}`

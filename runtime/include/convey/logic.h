@@ -294,7 +294,9 @@ class TaskContext {
   // InvalidArgument for a malformed path.
   virtual absl::Status Set(absl::string_view path, Value value) = 0;
 
-  virtual void AddToSum(SumHandle sum, double amount) = 0;
+  // Adds `amount` to a node sum. False, with the sum unchanged, when the
+  // sum would pass the largest double (it would print as infinity).
+  virtual bool AddToSum(SumHandle sum, double amount) = 0;
 
   // The task's data becomes `data_json` (a JSON object) when the logic
   // returns Next or GoTo, replacing what Set recorded (a Code node's

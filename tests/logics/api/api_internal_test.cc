@@ -168,6 +168,19 @@ TEST(XmlToJsonTest, RefusesMalformedAndTooDeep) {
   EXPECT_THAT(ToJson(deep), HasSubstr("nested deeper than"));
 }
 
+// Hostile input (issue 12, row 15): `&#0;` became a NUL that silently cut
+// the text it was in. XML allows no such reference: the answer is refused.
+TEST(XmlToJsonTest, ReferenceToCharacterZeroIsRefused) {
+  std::string json;
+  for (const char* xml : {"<r>ab&#0;cd</r>", "<r a=\"&#x00;\"/>", "<r>&#X0000;</r>"}) {
+    absl::Status status = XmlToJson(xml, &json);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << xml;
+    EXPECT_THAT(std::string(status.message()), HasSubstr("reference to the character 0")) << xml;
+  }
+  ASSERT_TRUE(XmlToJson("<r>a&#10;b&#x41;&#0010;</r>", &json).ok());
+  EXPECT_EQ(json, R"({"r":"a\nbA\n"})");
+}
+
 TEST(ValidUtf8Test, ReplacesInvalidSequences) {
   EXPECT_EQ(ValidUtf8("plain \xC3\xA9 \xF0\x9F\x98\x80"), "plain \xC3\xA9 \xF0\x9F\x98\x80");
   EXPECT_EQ(ValidUtf8("a\xFF"
@@ -243,6 +256,34 @@ TEST(ReadBodyTest, WhatCannotBeMerged) {
   ASSERT_TRUE(failure);
   EXPECT_EQ(failure->tag, "api_bad_answer");
   EXPECT_THAT(writes, IsEmpty());
+}
+
+// Hostile input (issue 12, row 14): an answer with a key repeated used to
+// reach the task as it was, where templates read the first value and merges
+// the last. Answers follow the rule of task data: one value counts once,
+// two values are ambiguous.
+TEST(ReadBodyTest, RepeatedKeysFollowTheRuleOfTaskData) {
+  ApiWrites writes;
+  EXPECT_FALSE(ReadBody(R"j({"a":1,"o":{"k":[1],"k":[1]},"a":1})j", false, false, &writes));
+  ASSERT_EQ(writes.size(), 2u);
+  EXPECT_EQ(writes[0].first, "a");
+  EXPECT_EQ(writes[1].second.ToJson(), R"j({"k":[1]})j");
+  writes.clear();
+  std::optional<ApiFailure> failure = ReadBody(R"j({"o":{"k":1,"k":2}})j", false, false, &writes);
+  ASSERT_TRUE(failure);
+  EXPECT_FALSE(failure->hardware);
+  EXPECT_EQ(failure->tag, "api_bad_answer");
+  EXPECT_THAT(failure->description,
+              HasSubstr("the answer repeats the key \"k\" with different values"));
+  EXPECT_THAT(writes, IsEmpty());
+  failure = ReadConveyorBody(
+      R"j({"request_proc":"ok","ops":[{"proc":"ok","res_data":{"x":1,"x":2}}]})j", &writes);
+  ASSERT_TRUE(failure);
+  EXPECT_EQ(failure->tag, "api_bad_answer");
+  ErrorBodyWrites(R"j({"textError":"a","textError":"b"})j", &writes);
+  EXPECT_THAT(writes, IsEmpty());
+  EXPECT_EQ(BodyDocument(R"j({"a":1,"a":1})j", false), R"j({"a":1})j");
+  EXPECT_EQ(BodyDocument(R"j({"a":1,"a":2})j", false), R"j("{\"a\":1,\"a\":2}")j");
 }
 
 TEST(ReadConveyorBodyTest, OkAndEveryError) {

@@ -142,7 +142,9 @@ TEST(ApiCopyTest, StartTaskErrors) {
            {absl::InvalidArgumentError("200000 bytes"), false, "copy_task_size_overflow_limit",
             "200000 bytes"},
            {absl::ResourceExhaustedError("queue full"), true, "copy_task_fatal_error",
-            "queue full"}}) {
+            "queue full"},
+           {absl::OutOfRangeError("(max_tasks_per_tree)"), false, "copy_task_limit",
+            "(max_tasks_per_tree)"}}) {
     FakeTask task("{}");
     task.start_result = c.status;
     LogicResult result = logic->Run(task);

@@ -82,6 +82,8 @@ TEST(ApiRpcTest, Errors) {
                           "rpc_task_fatal_error", "calls nested deeper than 32"},
                          {absl::InvalidArgumentError("200000 bytes"), false,
                           "rpc_task_size_overflow", "200000 bytes"},
+                         {absl::OutOfRangeError("(max_tasks_per_tree)"), false, "rpc_task_limit",
+                          "(max_tasks_per_tree)"},
                          {absl::InternalError("broken"), true, "rpc_task_fatal_error", "broken"}}) {
     FakeTask task(R"j({"c":99,"n":1})j");
     task.call_result = c.status;

@@ -26,5 +26,19 @@ TEST(SumAccumulatorTest, ConcurrentAddsAndReset) {
   EXPECT_EQ(sum.Read(), -3);
 }
 
+// Hostile input (issue 12, row 15): a sum past the largest double printed
+// as inf (null in JSON) with no error. An add that would pass it, in its
+// stripe or in the total, is refused and changes nothing.
+TEST(SumAccumulatorTest, AddsThatWouldOverflowAreRefused) {
+  internal::SumAccumulator sum("id", "name", 3);
+  EXPECT_TRUE(sum.Add(1e308, 0));
+  EXPECT_FALSE(sum.Add(1e308, 0));  // the stripe
+  EXPECT_FALSE(sum.Add(1e308, 1));  // the total
+  EXPECT_EQ(sum.Read(), 1e308);
+  EXPECT_TRUE(sum.Add(-1e308, 2));
+  EXPECT_TRUE(sum.Add(1e308, 1));
+  EXPECT_EQ(sum.Read(), 1e308);
+}
+
 }  // namespace
 }  // namespace convey

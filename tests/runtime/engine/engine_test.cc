@@ -12,9 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "convey/logic.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "convey/logic.h"
 #include "simdjson.h"
 #include "tests/support/json_field.h"
 #include "tests/support/scheme_text.h"
@@ -729,6 +729,9 @@ TEST(EngineTest, OpenRefusesBadOptionsNamingTheField) {
        [](EngineOptions& o) { o.import_limits.max_diagnostics = 0; }},
       {"max_rpc_depth", [](EngineOptions& o) { o.max_rpc_depth = 0; }},
       {"max_rpc_depth", [](EngineOptions& o) { o.max_rpc_depth = -1; }},
+      {"max_tasks_per_tree", [](EngineOptions& o) { o.max_tasks_per_tree = 0; }},
+      {"max_caused_tasks_per_process",
+       [](EngineOptions& o) { o.max_caused_tasks_per_process = size_t{1} << 63; }},
       {"api_timeout", [](EngineOptions& o) { o.api_timeout = absl::ZeroDuration(); }},
       {"api_timeout", [](EngineOptions& o) { o.api_timeout = -absl::Seconds(1); }},
       {"api_timeout", [](EngineOptions& o) { o.api_timeout = -absl::InfiniteDuration(); }},
@@ -780,6 +783,8 @@ TEST(EngineTest, DefaultOptionsAndOptionsAtTheEdgeOfTheirRulesOpen) {
   low.import_limits.max_depth = 1;
   low.import_limits.max_diagnostics = 1;
   low.max_rpc_depth = 1;
+  low.max_tasks_per_tree = 1;
+  low.max_caused_tasks_per_process = 1;
   low.api_timeout = absl::Nanoseconds(1);
   low.api_max_response_bytes = 1;
   low.api_default_max_threads = 1;
@@ -794,6 +799,8 @@ TEST(EngineTest, DefaultOptionsAndOptionsAtTheEdgeOfTheirRulesOpen) {
   high.code_limits.time_limit = absl::Hours(24);
   high.code_limits.heap_limit_bytes = 0xFFFFFFFFu;
   high.max_queued_tasks = static_cast<size_t>(INT64_MAX);
+  high.max_tasks_per_tree = static_cast<size_t>(INT64_MAX);
+  high.max_caused_tasks_per_process = static_cast<size_t>(INT64_MAX);
   high.import_limits.max_file_size = 0xFFFFFFFFu;
   high.import_limits.max_depth = 1024;
   high.api_timeout = absl::InfiniteDuration();

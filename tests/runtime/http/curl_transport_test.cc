@@ -282,6 +282,17 @@ class CurlTransportTest : public ::testing::Test {
         }
       };
     };
+    // One 2 MB header line; 3000 lines of 100 bytes (300 KB together).
+    s.Get("/huge-header", [](const httplib::Request&, httplib::Response& res) {
+      res.set_header("X-Huge", std::string(size_t{2} << 20, 'h'));
+      res.set_content("{}", "application/json");
+    });
+    s.Get("/many-headers", [](const httplib::Request&, httplib::Response& res) {
+      for (int i = 0; i < 3000; ++i) {
+        res.set_header(absl::StrCat("X-Header-", i), std::string(80, 'm'));
+      }
+      res.set_content("{}", "application/json");
+    });
     s.Get("/big", big(false));
     s.Get("/big-chunked", big(true));
     s.Get("/redirect",
@@ -507,6 +518,21 @@ TEST_F(CurlTransportTest, ChunkedBodyOverCapIsRefusedWhileArriving) {
   // The server could not send much more than the cap: the client stopped
   // reading (socket buffers hold a few MB at most).
   EXPECT_LT(big_sent_.load(), size_t{40} << 20);
+}
+
+// Hostile input (issue 12, row 13): a 2 MB header was "out of memory", a
+// hardware error that the retry loops of real exports act on. Headers too
+// large are the answer's fault: ResourceExhausted, like a body.
+TEST_F(CurlTransportTest, HeadersOverTheCapAreResourceExhausted) {
+  auto transport = MakeTransport();
+  absl::StatusOr<HttpResponse> response = Fetch(*transport, Get(server_.Url("/huge-header")));
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted) << response.status();
+  EXPECT_THAT(response.status().message(), HasSubstr("response headers exceed 102400 bytes"));
+  response = Fetch(*transport, Get(server_.Url("/many-headers")));
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kResourceExhausted) << response.status();
+  EXPECT_THAT(response.status().message(), HasSubstr("response headers exceed 262144 bytes"));
+  response = Fetch(*transport, Get(server_.Url("/n/1")));
+  ASSERT_TRUE(response.ok()) << response.status();
 }
 
 TEST_F(CurlTransportTest, LargerCapReceivesWholeBody) {

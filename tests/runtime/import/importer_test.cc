@@ -13,9 +13,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "convey/logic.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "convey/logic.h"
 #include "runtime/engine/process.h"
 
 namespace convey {
@@ -24,8 +24,10 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::Contains;
+using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Not;
 
 std::string ReadTestData(const std::string& name) {
@@ -321,6 +323,63 @@ TEST(ImporterBadInput, TopLevelScalar) {
   EXPECT_THAT(Errors(Import("\"x\"")), Contains(At("$", "the document is a string")));
   EXPECT_THAT(Errors(Import("[]")), Contains(At("$", "the array is empty")));
   EXPECT_THAT(Errors(Import("[1]")), Contains(At("[0]", "expected an object, found a number")));
+}
+
+// Hostile input (issue 12, row 15, and fuzz findings 5 and 6): files that
+// loaded with a confusing message, or inspected as loading although Deploy
+// refused them.
+TEST(ImporterBadInput, WhatHoldsNoProcessIsAnError) {
+  // `{}` warned about a synthetic id, then said "process 0 has no scheme".
+  ImportResult empty_object = Import("{}");
+  EXPECT_THAT(Errors(empty_object), ElementsAre(At("$", "neither obj_type nor scheme")));
+  EXPECT_THAT(Warnings(empty_object), IsEmpty());
+  // Only folders and dashboards: inspect said "loaded", Deploy refused.
+  EXPECT_THAT(Errors(Import(R"([{"obj_type":0,"obj_id":5},{"obj_type":2}])")),
+              ElementsAre(At("$", "the file holds no process")));
+}
+
+TEST(ImporterBadInput, ObjIdZeroWrittenAsARealIsRefused) {
+  // 1e-400 (which underflows to 0) and 0.0 made the id synthetic, while
+  // 100.5 was refused as "not a number". -0 is the integer 0, like 0.
+  for (const std::string id : {"1e-400", "0.0", "100.5"}) {
+    SCOPED_TRACE(id);
+    ImportResult result = Import(
+        absl::StrCat(R"({"obj_type":1,"obj_id":)", id, R"(,"title":"t","scheme":{"nodes":[]}})"));
+    EXPECT_THAT(Errors(result), Contains(At("obj_id", "obj_id must be an integer, not ")))
+        << AllText(result);
+  }
+  EXPECT_THAT(AllText(Import(R"({"obj_type":1,"obj_id":100.5,"title":"t","scheme":{"nodes":[]}})")),
+              HasSubstr("obj_id must be an integer, not 100.5"));
+  ImportResult zero = Import(R"({"obj_type":1,"obj_id":-0,"title":"t","scheme":{"nodes":[]}})");
+  EXPECT_THAT(Warnings(zero), Contains(At("$", "synthetic conv_id"))) << AllText(zero);
+  ImportResult whole = Import(R"({"obj_type":1,"obj_id":1e3,"title":"t","scheme":{"nodes":[]}})");
+  ASSERT_EQ(whole.scheme().processes_size(), 1);
+  EXPECT_EQ(whole.scheme().processes(0).conv_id(), 1000);
+}
+
+TEST(ImporterBadInput, ARawControlCharacterIsLocatedToItsByte) {
+  // Located only as `$` before.
+  ImportResult result = Import(std::string("[{\"obj_type\":1,\"title\":\"a\0b\"}]", 31));
+  EXPECT_THAT(
+      Errors(result),
+      ElementsAre(AllOf(Field(&Diagnostic::location, HasSubstr("byte 25 (line 1, column 26)")),
+                        Field(&Diagnostic::message, HasSubstr("\\u0000")))))
+      << AllText(result);
+}
+
+// The diagnostics cap counted warnings and errors together: 1999 repeated
+// keys filled it and the file's one error was dropped, so inspect said
+// "loaded" and Deploy refused with an empty message. The first error is
+// kept past the cap.
+TEST(ImporterBadInput, AnErrorBehindTheDiagnosticsCapIsKept) {
+  std::string json = R"([{"obj_type":1,"obj_id":5)";
+  for (int i = 0; i < 2000; ++i) json += R"(,"title":"t")";
+  json += "}]";
+  ImportResult result = Import(json);
+  EXPECT_FALSE(result.ok());
+  EXPECT_THAT(Errors(result), ElementsAre(At("[0]", "process 5 has no scheme")))
+      << AllText(result).substr(0, 300);
+  EXPECT_EQ(result.diagnostics.size(), ImportLimits{}.max_diagnostics + 1);
 }
 
 TEST(ImporterBadInput, RepeatedKeyWithDifferentValuesFixture) {

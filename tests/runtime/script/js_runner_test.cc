@@ -46,6 +46,20 @@ TEST(JsRunnerTest, KeepsJsonTypes) {
             R"({"nan":null})");
 }
 
+// Fuzz finding script-big-integer (issue 12): numbers in [2^64, 1e21) came
+// back in plain digits (20000000000000000000), which the JSON parser
+// refuses, so the Code node failed with code_return_format_error. They come
+// back in exponent form, the same value; strings and smaller numbers as
+// they were.
+TEST(JsRunnerTest, IntegersPastTwoToTheSixtyFourComeBackParseable) {
+  EXPECT_EQ(Data("let unused = 1;", R"({"d":2e19,"u":18446744073709551615,"n":-3e20})"),
+            R"({"d":2e19,"u":1.8446744073709552e19,"n":-3e20})");
+  EXPECT_EQ(Data("data.x = 123456789012345678901; data.s = '20000000000000000000';"
+                 "data.f = 0.125; data.m = 9223372036854775807;"),
+            R"({"x":1.2345678901234568e20,"s":"20000000000000000000","f":0.125,)"
+            R"("m":9223372036854776000})");
+}
+
 TEST(JsRunnerTest, ModernSyntax) {
   EXPECT_EQ(Data(R"(
     const {a, ...rest} = data;

@@ -180,6 +180,18 @@ TEST(ConvertToTest, ObjectAndArray) {
             R"(cannot convert string "[1]" to object: expected a JSON object)");
   EXPECT_EQ(ConvertTo(Value::Missing(), Type::kArray).status().message(),
             R"(cannot convert missing "" to array: expected a JSON array)");
+
+  // A key repeated in the text: once with one value (issue 12, row 14),
+  // refused with two, as in task data.
+  r = ConvertTo(Value::String(R"({"a": 1, "a": 1, "b": [{"c":2,"c":2}]})"), Type::kObject);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->text(), R"({"a":1,"b":[{"c":2}]})");
+  r = ConvertTo(Value::String(R"([{"a":1,"a":2}])"), Type::kArray);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(std::string(r.status().message())
+                .find("the text repeats the key \"a\" with different values"),
+            std::string::npos)
+      << r.status();
 }
 
 TEST(ConvertToTest, LongValuesAreClippedInMessages) {
