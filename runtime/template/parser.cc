@@ -78,7 +78,9 @@ size_t ParenEndWith(absl::string_view text, size_t open, const ReferenceEndFn& r
 }  // namespace
 
 size_t ParenEnd(absl::string_view text, size_t open) {
-  return ParenEndWith(text, open, [text](size_t body) { return ReferenceEnd(text, body); });
+  // One pass for the "{{" it skips: scanning each to its end would be
+  // quadratic in the "{{" that never close.
+  return ReferenceEnds(text).ParenEnd(open);
 }
 
 ReferenceEnds::ReferenceEnds(absl::string_view text) : text_(text) {

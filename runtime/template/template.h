@@ -88,7 +88,8 @@ size_t ReferenceEnd(absl::string_view text, size_t body);
 bool FunctionAt(absl::string_view text, size_t at, absl::string_view* name, size_t* open);
 
 // The ")" matching the "(" at `open` in `text`, skipping "{{...}}" groups
-// (an unclosed "{{" is text) and `\` escapes; npos when unbalanced.
+// (an unclosed "{{" is text) and `\` escapes; npos when unbalanced. Linear
+// in the text (ReferenceEnds below, for many calls on one text).
 size_t ParenEnd(absl::string_view text, size_t open);
 
 // ReferenceEnd and ParenEnd for many positions of one text: where each

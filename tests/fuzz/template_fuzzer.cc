@@ -209,9 +209,12 @@ void RunTemplate(absl::string_view text, TemplateMode mode) {
 // would make long inputs quadratic here, not in the product).
 void CheckSplitters(absl::string_view text) {
   int budget = 64;
+  const convey::internal::ReferenceEnds ends(text);
   for (size_t at = text.find("{{"); at != absl::string_view::npos && budget-- > 0;
        at = text.find("{{", at + 1)) {
     const size_t end = convey::internal::ReferenceEnd(text, at + 2);
+    FUZZ_CHECK(ends.Find(at + 2) == end, "ReferenceEnds(%zu) = %zu, ReferenceEnd = %zu", at + 2,
+               ends.Find(at + 2), end);
     FUZZ_CHECK(end == absl::string_view::npos ||
                    (end >= at + 2 && end + 2 <= text.size() && text.substr(end, 2) == "}}"),
                "ReferenceEnd(%zu) = %zu in a text of %zu bytes", at + 2, end, text.size());
@@ -224,7 +227,7 @@ void CheckSplitters(absl::string_view text) {
     if (!convey::internal::FunctionAt(text, at, &name, &open)) continue;
     FUZZ_CHECK(open > at && open < text.size() && text[open] == '(',
                "FunctionAt(%zu): \"(\" at %zu in a text of %zu bytes", at, open, text.size());
-    const size_t close = convey::internal::ParenEnd(text, open);
+    const size_t close = ends.ParenEnd(open);
     FUZZ_CHECK(close == absl::string_view::npos ||
                    (close > open && close < text.size() && text[close] == ')'),
                "ParenEnd(%zu) = %zu in a text of %zu bytes", open, close, text.size());
