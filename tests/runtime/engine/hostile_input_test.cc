@@ -33,9 +33,9 @@ using ::testing::HasSubstr;
 
 constexpr int64_t kConv = 100;
 
-std::unique_ptr<Engine> OpenEngine() {
-  EngineOptions options;
-  options.worker_threads = 2;
+// An engine with `options`, two workers unless they say otherwise.
+std::unique_ptr<Engine> OpenEngine(EngineOptions options = {}) {
+  if (options.worker_threads == 0) options.worker_threads = 2;
   absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(options);
   EXPECT_TRUE(engine.ok()) << engine.status();
   return *std::move(engine);
@@ -223,13 +223,12 @@ TEST(HostileInput, ATimerStartsANewTree) {
   options.max_tasks_per_tree = 5;
   VirtualClock clock;
   options.clock = &clock;
-  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(options);
-  ASSERT_TRUE(engine.ok()) << engine.status();
+  std::unique_ptr<Engine> engine = OpenEngine(options);
   const std::string copy = absl::StrCat(
       R"({"type":"api_copy","mode":"create","conv_id":)", kConv,
       R"j(,"ref":"","data":{"n":"$.math({{n}}+1)"},"data_type":{"n":"number"},"err_node_id":"failed"})j");
   ASSERT_TRUE(
-      (*engine)
+      engine
           ->Deploy(
               "cron.json",
               ProcessJson(
@@ -242,24 +241,22 @@ TEST(HostileInput, ATimerStartsANewTree) {
                                          copy, ",", GoJson("end"), "]")),
                    NodeJson("end", Kind::kFinal, "[]"), NodeJson("failed", Kind::kNormal, "[]")}))
           .ok());
-  ASSERT_TRUE((*engine)->CreateTask(kConv, "", R"({"n":0})").ok());
-  ASSERT_TRUE((*engine)->WaitIdle(absl::Seconds(30)).ok());
-  EXPECT_EQ((*engine)->Stats().tasks_created, 31);
-  EXPECT_EQ(FailedTasks(**engine, kConv).count, 0);
+  ASSERT_TRUE(engine->CreateTask(kConv, "", R"({"n":0})").ok());
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(30)).ok());
+  EXPECT_EQ(engine->Stats().tasks_created, 31);
+  EXPECT_EQ(FailedTasks(*engine, kConv).count, 0);
 }
 
 // The same bound holds for calls: a process that calls itself twice per
 // call (nested up to max_rpc_depth, 2^32 calls in all) stops at the bound.
 TEST(HostileInput, CallsThatDoubleEveryCallStopAtTheTreeBound) {
   EngineOptions options;
-  options.worker_threads = 2;
   options.max_tasks_per_tree = 1000;
-  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(options);
-  ASSERT_TRUE(engine.ok()) << engine.status();
+  std::unique_ptr<Engine> engine = OpenEngine(options);
   const std::string call = absl::StrCat(R"({"type":"api_rpc","conv_id":)", kConv,
                                         R"(,"extra":{},"extra_type":{},"err_node_id":"reply"})");
   ASSERT_TRUE(
-      (*engine)
+      engine
           ->Deploy(
               "calls.json",
               ProcessJson(
@@ -273,11 +270,11 @@ TEST(HostileInput, CallsThatDoubleEveryCallStopAtTheTreeBound) {
                            GoJson("end") + "]"),
                    NodeJson("end", Kind::kFinal, "[]")}))
           .ok());
-  absl::StatusOr<std::string> root = (*engine)->CreateTask(kConv, "", "{}");
+  absl::StatusOr<std::string> root = engine->CreateTask(kConv, "", "{}");
   ASSERT_TRUE(root.ok());
-  ASSERT_TRUE((*engine)->WaitIdle(absl::Seconds(60)).ok());
-  EXPECT_EQ((*engine)->Stats().tasks_created, 1001);
-  absl::StatusOr<TaskSnapshot> done = (*engine)->ShowTask(TaskKey::ByObjId(*root));
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(60)).ok());
+  EXPECT_EQ(engine->Stats().tasks_created, 1001);
+  absl::StatusOr<TaskSnapshot> done = engine->ShowTask(TaskKey::ByObjId(*root));
   ASSERT_TRUE(done.ok());
   EXPECT_EQ(done->status, TaskStatus::kProcessed);
   EXPECT_EQ(Field(done->data, "__conveyor_rpc_return_type_tag__"), "\"rpc_task_limit\"");
@@ -287,33 +284,31 @@ TEST(HostileInput, CallsThatDoubleEveryCallStopAtTheTreeBound) {
 // any number of trees. Finishing or deleting one makes room.
 TEST(HostileInput, TasksCopiedIntoAProcessStopAtItsBound) {
   EngineOptions options;
-  options.worker_threads = 2;
   options.max_caused_tasks_per_process = 50;
-  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(options);
-  ASSERT_TRUE(engine.ok()) << engine.status();
+  std::unique_ptr<Engine> engine = OpenEngine(options);
   constexpr int64_t kHolder = 200;
   const std::string copy = absl::StrCat(R"({"type":"api_copy","mode":"create","conv_id":)", kHolder,
                                         R"(,"ref":"","data":{},"err_node_id":"failed"})");
-  ASSERT_TRUE((*engine)
+  ASSERT_TRUE(engine
                   ->Deploy("holder.json",
                            ProcessJson(kHolder,
                                        {NodeJson("start", Kind::kStart, "[" + GoJson("hold") + "]"),
                                         NodeJson("hold", Kind::kNormal, "[]")}))
                   .ok());
-  ASSERT_TRUE((*engine)->Deploy("copier.json", OneNodeScheme(copy)).ok());
-  for (int i = 0; i < 60; ++i) ASSERT_TRUE((*engine)->CreateTask(kConv, "", "{}").ok());
-  ASSERT_TRUE((*engine)->WaitIdle(absl::Seconds(30)).ok());
-  EXPECT_EQ((*engine)->StatsFor(kHolder)->nodes[1].tasks, 50);
-  EXPECT_EQ((*engine)->StatsFor(kConv)->nodes[3].finished, 10);  // "failed"
+  ASSERT_TRUE(engine->Deploy("copier.json", OneNodeScheme(copy)).ok());
+  for (int i = 0; i < 60; ++i) ASSERT_TRUE(engine->CreateTask(kConv, "", "{}").ok());
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(30)).ok());
+  EXPECT_EQ(engine->StatsFor(kHolder)->nodes[1].tasks, 50);
+  EXPECT_EQ(engine->StatsFor(kConv)->nodes[3].finished, 10);  // "failed"
   // One held task deleted: the next copy passes.
   std::string held;
-  (*engine)->ForEachTask([&held](const TaskSnapshot& task) {
+  engine->ForEachTask([&held](const TaskSnapshot& task) {
     if (task.conv_id == kHolder && held.empty()) held = task.obj_id;
   });
-  ASSERT_TRUE((*engine)->DeleteTask(TaskKey::ByObjId(held)).ok());
-  TaskSnapshot passed = RunOne(**engine, "{}");
+  ASSERT_TRUE(engine->DeleteTask(TaskKey::ByObjId(held)).ok());
+  TaskSnapshot passed = RunOne(*engine, "{}");
   EXPECT_EQ(passed.node_id, "end");
-  TaskSnapshot refused = RunOne(**engine, "{}");
+  TaskSnapshot refused = RunOne(*engine, "{}");
   EXPECT_EQ(refused.node_id, "failed");
   EXPECT_EQ(Field(refused.data, "__conveyor_copy_task_return_type_tag__"), "\"copy_task_limit\"");
   EXPECT_THAT(Field(refused.data, "__conveyor_copy_task_return_description__"),
