@@ -95,6 +95,13 @@ bool AppendStringified(const char16_t* chars, uint32_t length, void* out) {
   return true;
 }
 
+// Whether an integer literal's digits (sign apart) fit the JSON parser's
+// 64-bit integers: up to 2^63 below zero, 2^64-1 above.
+bool FitsParserIntegers(absl::string_view digits, bool negative) {
+  const absl::string_view max = negative ? "9223372036854775808" : "18446744073709551615";
+  return digits.size() < max.size() || (digits.size() == max.size() && digits <= max);
+}
+
 // JSON.stringify writes every number below 1e21 in plain digits, so 2e19
 // comes out as 20000000000000000000, an integer literal past 2^64 that the
 // JSON parser (64-bit integers) refuses. Such literals, outside strings, are
@@ -123,7 +130,7 @@ void SpellLongIntegersAsReals(std::string* json) {
     absl::string_view number(json->data() + i, j - i);
     const bool integer = number.find_first_of(".eE") == absl::string_view::npos;
     const bool negative = absl::ConsumePrefix(&number, "-");
-    if (integer && number.size() > 19) {
+    if (integer && !FitsParserIntegers(number, negative)) {
       const absl::string_view significant = number.substr(0, number.find_last_not_of('0') + 1);
       absl::StrAppend(&out, negative ? "-" : "", significant.substr(0, 1),
                       significant.size() > 1 ? "." : "", significant.substr(1), "e",

@@ -83,26 +83,22 @@ size_t ParenEnd(absl::string_view text, size_t open) {
   return ReferenceEnds(text).ParenEnd(open);
 }
 
-ReferenceEnds::ReferenceEnds(absl::string_view text) : text_(text) {
-  // ReferenceEnd's tokens, read once from the start: a "{{" closes at the
-  // first "}}" where the depth counted from it returns to 0, which is the
-  // "}}" that pops it off a stack. A scan from a "{{" this pass met reads
-  // the same tokens, so the answers agree; Find falls back to a scan for
-  // any other position.
-  std::vector<size_t> open;
+ReferenceEnds::ReferenceEnds(absl::string_view text)
+    : text_(text), depth_(text.size() + 1, kNotAToken) {
+  // ReferenceEnd's tokens ("\\x", "{{", "}}", any other byte), read once from
+  // the start, with the depth before each: +1 after "{{", -1 after "}}".
+  int32_t depth = 0;
   size_t i = 0;
-  while (i + 1 < text.size()) {
-    if (text[i] == '\\') {
+  while (i < text.size()) {
+    depth_[i] = depth;
+    if (i + 1 < text.size() && text[i] == '\\') {
       i += 2;
-    } else if (text[i] == '{' && text[i + 1] == '{') {
-      open.push_back(i);
-      closes_[i] = absl::string_view::npos;
+    } else if (i + 1 < text.size() && text[i] == '{' && text[i + 1] == '{') {
+      ++depth;
       i += 2;
-    } else if (text[i] == '}' && text[i + 1] == '}') {
-      if (!open.empty()) {
-        closes_[open.back()] = i;
-        open.pop_back();
-      }
+    } else if (i + 1 < text.size() && text[i] == '}' && text[i + 1] == '}') {
+      closes_at_depth_[depth].push_back(i);
+      --depth;
       i += 2;
     } else {
       ++i;
@@ -112,10 +108,33 @@ ReferenceEnds::ReferenceEnds(absl::string_view text) : text_(text) {
 
 size_t ReferenceEnds::Find(size_t body, size_t end) const {
   end = std::min(end, text_.size());
-  auto it = body >= 2 ? closes_.find(body - 2) : closes_.end();
-  if (it == closes_.end()) return ReferenceEnd(text_.substr(0, end), body);
-  return it->second != absl::string_view::npos && it->second + 2 <= end ? it->second
-                                                                        : absl::string_view::npos;
+  // ReferenceEnd's scan, until it reaches a token of the pass above (at
+  // once, for a "{{" that pass read, else after a few bytes: a scan from
+  // elsewhere, such as the "{{" of "\\{{", soon falls in step). From there
+  // the tokens are the pass's: the "}}" that brings `depth` to 0 is the first
+  // one after `i` whose depth before it is the depth at `i` + 1 - `depth`.
+  int32_t depth = 1;
+  size_t i = body;
+  while (i + 1 < end) {
+    if (depth_[i] != kNotAToken) {
+      auto list = closes_at_depth_.find(depth_[i] + 1 - depth);
+      if (list == closes_at_depth_.end()) return absl::string_view::npos;
+      auto close = std::lower_bound(list->second.begin(), list->second.end(), i);
+      return close != list->second.end() && *close + 1 < end ? *close : absl::string_view::npos;
+    }
+    if (text_[i] == '\\') {
+      i += 2;
+    } else if (text_[i] == '{' && text_[i + 1] == '{') {
+      ++depth;
+      i += 2;
+    } else if (text_[i] == '}' && text_[i + 1] == '}') {
+      if (--depth == 0) return i;
+      i += 2;
+    } else {
+      ++i;
+    }
+  }
+  return absl::string_view::npos;
 }
 
 size_t ReferenceEnds::ParenEnd(size_t open, size_t end) const {

@@ -92,10 +92,11 @@ bool FunctionAt(absl::string_view text, size_t at, absl::string_view* name, size
 // in the text (ReferenceEnds below, for many calls on one text).
 size_t ParenEnd(absl::string_view text, size_t open);
 
-// ReferenceEnd and ParenEnd for many positions of one text: where each
-// "{{" closes is found once, in one pass, so that a text of many "{{" that
-// never close costs linear time, not quadratic (each ReferenceEnd of an
-// unclosed one scans to the end). `text` must outlive it.
+// ReferenceEnd and ParenEnd for many positions of one text: one pass reads
+// the text's tokens and depths, after which finding where a "{{" closes is
+// a lookup, so that a text of many "{{" that never close costs linear time,
+// not quadratic (each ReferenceEnd of an unclosed one scans to the end).
+// `text` must outlive it.
 class ReferenceEnds {
  public:
   explicit ReferenceEnds(absl::string_view text);
@@ -105,9 +106,12 @@ class ReferenceEnds {
   size_t ParenEnd(size_t open, size_t end = absl::string_view::npos) const;
 
  private:
+  static constexpr int32_t kNotAToken = INT32_MIN;
   absl::string_view text_;
-  // Each "{{" the one pass met, by position: where it closes, or npos.
-  absl::flat_hash_map<size_t, size_t> closes_;
+  // Per byte: the depth before the token starting there, or kNotAToken.
+  std::vector<int32_t> depth_;
+  // The positions of the "}}" tokens, by the depth before them, in order.
+  absl::flat_hash_map<int32_t, std::vector<size_t>> closes_at_depth_;
 };
 }  // namespace internal
 

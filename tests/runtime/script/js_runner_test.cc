@@ -54,6 +54,9 @@ TEST(JsRunnerTest, KeepsJsonTypes) {
 TEST(JsRunnerTest, IntegersPastTwoToTheSixtyFourComeBackParseable) {
   EXPECT_EQ(Data("let unused = 1;", R"({"d":2e19,"u":18446744073709551615,"n":-3e20})"),
             R"({"d":2e19,"u":1.8446744073709552e19,"n":-3e20})");
+  // Below -2^63 in 19 digits (found by the script fuzzer); 1e19 fits.
+  EXPECT_EQ(Data("data.a = -9223372036854775999; data.b = 1e19; data.c = -9223372036854775808;"),
+            R"({"a":-9.223372036854776e18,"b":10000000000000000000,"c":-9.223372036854776e18})");
   EXPECT_EQ(Data("data.x = 123456789012345678901; data.s = '20000000000000000000';"
                  "data.f = 0.125; data.m = 9223372036854775807;"),
             R"({"x":1.2345678901234568e20,"s":"20000000000000000000","f":0.125,)"
