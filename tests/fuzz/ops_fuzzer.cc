@@ -25,41 +25,13 @@
 #include "simdjson.h"
 #include "tests/fuzz/engine_support.h"
 #include "tests/fuzz/fuzz_support.h"
+#include "tests/support/ops_processes.h"
 
 namespace {
 
-constexpr char kScheme[] = R"([
-  {"obj_type": 1, "obj_id": 1001, "title": "Pass", "status": "active", "conv_type": "process",
-   "scheme": {"nodes": [
-     {"id": "a00000000000000000000001", "obj_type": 1, "title": "Start",
-      "condition": {"logics": [{"type": "go", "to_node_id": "a00000000000000000000002"}],
-                    "semaphors": []}},
-     {"id": "a00000000000000000000002", "obj_type": 2, "title": "Done",
-      "options": {"save_task": true},
-      "condition": {"logics": [], "semaphors": []}}]}},
-  {"obj_type": 1, "obj_id": 1002, "title": "Hold", "status": "active", "conv_type": "process",
-   "scheme": {"nodes": [
-     {"id": "b00000000000000000000001", "obj_type": 1, "title": "Start",
-      "condition": {"logics": [{"type": "go", "to_node_id": "b00000000000000000000002"}],
-                    "semaphors": []}},
-     {"id": "b00000000000000000000002", "obj_type": 0, "title": "Hold",
-      "condition": {"logics": [], "semaphors": []}},
-     {"id": "b00000000000000000000003", "obj_type": 2, "title": "Done",
-      "options": {"save_task": true},
-      "condition": {"logics": [], "semaphors": []}}]}},
-  {"obj_type": 1, "obj_id": 1003, "title": "Callback", "status": "active", "conv_type": "state",
-   "scheme": {"nodes": [
-     {"id": "c00000000000000000000001", "obj_type": 1, "title": "Start",
-      "condition": {"logics": [{"type": "go", "to_node_id": "c00000000000000000000002"}],
-                    "semaphors": []}},
-     {"id": "c00000000000000000000002", "obj_type": 0, "title": "Wait",
-      "condition": {"logics": [{"type": "api_callback", "is_sync": false, "obj_id_path": ""},
-                               {"type": "go", "to_node_id": "c00000000000000000000003"}],
-                    "semaphors": []}},
-     {"id": "c00000000000000000000003", "obj_type": 2, "title": "Done",
-      "options": {"save_task": true},
-      "condition": {"logics": [], "semaphors": []}}]}}
-])";
+const std::string kScheme =
+    absl::StrCat("[", convey::testing::kOpsPassProcess, ",", convey::testing::kOpsHoldProcess, ",",
+                 convey::testing::kOpsCallbackProcess, "]");
 
 // The number of ops in a request that is an object with an `ops` array;
 // -1 otherwise.
@@ -107,8 +79,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                "a format_error without a description: %.500s", reply.c_str());
     FUZZ_CHECK(results.size() == 0, "a format_error with results: %.500s", reply.c_str());
   } else {
-    FUZZ_CHECK(request_proc == "ok", "request_proc \"%.*s\"",
-               static_cast<int>(request_proc.size()), request_proc.data());
+    FUZZ_CHECK(request_proc == "ok", "request_proc \"%.*s\"", static_cast<int>(request_proc.size()),
+               request_proc.data());
     const int64_t ops = RequestOps(body);
     FUZZ_CHECK(ops == static_cast<int64_t>(results.size()),
                "%lld ops in the request, %zu results: %.500s", static_cast<long long>(ops),
@@ -122,10 +94,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   engine.ForEachTask([](const convey::TaskSnapshot& task) {
     simdjson::dom::element_type type = simdjson::dom::element_type::NULL_VALUE;
-    FUZZ_CHECK(convey::fuzz::ParsesAsJson(task.data, &type) &&
-                   type == simdjson::dom::element_type::OBJECT,
-               "task %s holds data that is not a JSON object: %.300s", task.obj_id.c_str(),
-               task.data.c_str());
+    FUZZ_CHECK(
+        convey::fuzz::ParsesAsJson(task.data, &type) && type == simdjson::dom::element_type::OBJECT,
+        "task %s holds data that is not a JSON object: %.300s", task.obj_id.c_str(),
+        task.data.c_str());
   });
   engine.Close();
   return 0;

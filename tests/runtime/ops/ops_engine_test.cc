@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "simdjson.h"
+#include "tests/support/ops_processes.h"
 
 namespace convey {
 namespace {
@@ -23,26 +24,8 @@ constexpr int64_t kPassConvId = 1001;  // start -> final (save_task)
 constexpr int64_t kHoldConvId = 1002;  // start -> hold (parks) -> final
 constexpr char kHoldNode[] = "b00000000000000000000002";
 
-constexpr char kScheme[] = R"([
-  {"obj_type": 1, "obj_id": 1001, "title": "Pass", "status": "active", "conv_type": "process",
-   "scheme": {"nodes": [
-     {"id": "a00000000000000000000001", "obj_type": 1, "title": "Start",
-      "condition": {"logics": [{"type": "go", "to_node_id": "a00000000000000000000002"}],
-                    "semaphors": []}},
-     {"id": "a00000000000000000000002", "obj_type": 2, "title": "Done",
-      "options": {"save_task": true},
-      "condition": {"logics": [], "semaphors": []}}]}},
-  {"obj_type": 1, "obj_id": 1002, "title": "Hold", "status": "active", "conv_type": "process",
-   "scheme": {"nodes": [
-     {"id": "b00000000000000000000001", "obj_type": 1, "title": "Start",
-      "condition": {"logics": [{"type": "go", "to_node_id": "b00000000000000000000002"}],
-                    "semaphors": []}},
-     {"id": "b00000000000000000000002", "obj_type": 0, "title": "Hold",
-      "condition": {"logics": [], "semaphors": []}},
-     {"id": "b00000000000000000000003", "obj_type": 2, "title": "Done",
-      "options": {"save_task": true},
-      "condition": {"logics": [], "semaphors": []}}]}}
-])";
+const std::string kScheme =
+    absl::StrCat("[", convey::testing::kOpsPassProcess, ",", convey::testing::kOpsHoldProcess, "]");
 
 class OpsEngineTest : public ::testing::Test {
  protected:
