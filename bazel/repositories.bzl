@@ -173,6 +173,7 @@ exports_files(glob(["cryptojs/**/*.js", "moment/*.js", "moment-timezone/*.js"]))
             "pugixml": ["pugixml"],
             "gtest_main": ["gtest_main", "gmock"],
             "re2": ["re2"],
+            "rocksdb": ["rocksdb"],
             "simdjson": ["simdjson"],
         },
         defines = {

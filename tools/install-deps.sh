@@ -22,6 +22,7 @@ PACKAGES=(
   libjemalloc-dev         # the allocator of the convey binary and the engine benchmark
   libcurl4-openssl-dev    # the api logic's HTTP transport
   libpugixml-dev          # XML bodies of the api logic
+  librocksdb-dev          # the durable task store (runtime/store)
   libcpp-httplib-dev      # loopback HTTP servers in tests and the example (header-only)
   nginx-light             # the api benchmark's keep-alive server
   libmozjs-102-dev        # SpiderMonkey: Code nodes' JavaScript (runtime/script)

@@ -372,6 +372,11 @@ EngineOptions OptionsFor(const RunFlags& flags, VirtualClock* virtual_clock, Var
   // networks unless the command line allows them.
   options.api_refuse_private_addresses = !flags.allow_private_net;
   options.api_allowed_networks = std::move(allowed_networks);
+  if (flags.store) {
+    options.store_directory = *flags.store;
+    options.durability =
+        flags.durability.value_or("sync") == "async" ? Durability::kAsync : Durability::kSync;
+  }
   return options;
 }
 
@@ -534,6 +539,10 @@ int RunRun(const std::vector<std::string>& args, std::ostream& out, std::ostream
     return Failure(absl::StrCat("cannot start the engine: ", opened.status().message()), err);
   }
   Engine& engine = **opened;
+  if (const int64_t resumed = engine.Stats().tasks_recovered; resumed > 0) {
+    err << "convey run: resumed " << resumed << " task" << (resumed == 1 ? "" : "s") << " from "
+        << *flags.store << "\n";
+  }
   Deployed deployed;
   if (Exit exit = DeployFiles(engine, flags.files, &deployed, err)) {
     return *exit;

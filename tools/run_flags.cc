@@ -29,6 +29,7 @@ const char kRunUsage[] =
     "                          [--json] [--timeout SEC] [--env NAME=VALUE]...\n"
     "                          [--env-file FILE.json]\n"
     "                          [--allow-private-net | --allow-net NET,...]\n"
+    "                          [--store DIR [--durability sync|async]]\n"
     "  Deploys the scheme FILEs into one engine, in order, creates tasks in "
     "one of\n"
     "  their processes, runs them until nothing can move (timers included) "
@@ -64,6 +65,10 @@ const char kRunUsage[] =
     "  --env-file FILE.json project variables: a JSON object of names to "
     "values;\n"
     "                       --env overrides it\n"
+    "  --store DIR          keep the tasks in a durable store in DIR (made if new);\n"
+    "                       run again on DIR with --tasks 0 to resume what waits\n"
+    "  --durability MODE    with --store: sync (default; every create is synced to\n"
+    "                       disk before the next) or async (written, not synced)\n"
     "  api calls to private, loopback, link-local, carrier-grade NAT, unspecified\n"
     "  and cloud metadata addresses are refused (checked on the address connected\n"
     "  to, after DNS and redirects), unless allowed:\n"
@@ -190,9 +195,9 @@ std::optional<std::string> ResolveAllowedNetworks(const std::vector<std::string>
 
 std::optional<std::string> ParseRunFlags(const std::vector<std::string>& args, RunFlags& flags,
                                          bool& help) {
-  static const char* const kValueFlags[] = {"--conv",    "--tasks",    "--data",     "--input",
-                                            "--threads", "--output",   "--timeout",  "--clock",
-                                            "--env",     "--env-file", "--allow-net"};
+  static const char* const kValueFlags[] = {
+      "--conv",  "--tasks", "--data",     "--input",     "--threads", "--output",    "--timeout",
+      "--clock", "--env",   "--env-file", "--allow-net", "--store",   "--durability"};
   std::vector<std::string> seen;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -257,6 +262,14 @@ std::optional<std::string> ParseRunFlags(const std::vector<std::string>& args, R
         return absl::StrCat("--tasks wants a whole number >= 0, not \"", *value, "\"");
       }
       flags.tasks = n;
+    } else if (name == "--store") {
+      if (value->empty()) return "--store wants a directory";
+      flags.store = *value;
+    } else if (name == "--durability") {
+      if (*value != "sync" && *value != "async") {
+        return absl::StrCat("--durability wants sync or async, not \"", *value, "\"");
+      }
+      flags.durability = *value;
     } else if (name == "--threads") {
       int64_t n = 0;
       if (!ParseWholeNumber(*value, 0, 1024, &n)) {
@@ -308,6 +321,7 @@ std::optional<std::string> ParseRunFlags(const std::vector<std::string>& args, R
     return "--allow-private-net already allows every address; --allow-net with it allows "
            "nothing more (use one)";
   }
+  if (flags.durability && !flags.store) return "--durability needs --store DIR";
   return std::nullopt;
 }
 

@@ -45,6 +45,9 @@ struct RunFlags {
   // network or address ("10.0.0.0/8", "127.0.0.1", "::1") as
   // EngineOptions::api_allowed_networks takes it, or a host name.
   std::vector<std::string> allow_net;
+  // --store DIR: EngineOptions::store_directory; --durability sync|async.
+  std::optional<std::string> store;
+  std::optional<std::string> durability;
 };
 
 // Returns the usage error, or nullopt when `args` (the words after `run`)

@@ -75,7 +75,8 @@ absl::Status ParseTaskData(simdjson::dom::parser& parser, absl::string_view json
              : absl::InternalError("cannot parse task data once its repeated keys collapsed");
 }
 
-EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<ProjectVariables> variables)
+EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<ProjectVariables> variables,
+                       std::unique_ptr<Persistence> persistence)
     : options_(options),
       clock_(options.clock != nullptr ? options.clock : Clock::Real()),
       observer_(options.observer),
@@ -83,7 +84,8 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<ProjectVari
       worker_count_(options.worker_threads > 0 ? options.worker_threads
                                                : std::max(1u, std::thread::hardware_concurrency())),
       variables_(std::move(variables)),
-      store_(clock_),
+      persistence_(std::move(persistence)),
+      store_(clock_, persistence_ != nullptr ? persistence_->generation() : 0),
       events_(this, clock_),
       http_(this, options_),
       steps_(this, options_, clock_, observer_, store_, statistics_, events_, http_) {}
@@ -177,17 +179,15 @@ const CompiledProcess* EngineImpl::CurrentProcess(int64_t conv_id) const {
   return it == current_.end() ? nullptr : it->second;
 }
 
-absl::StatusOr<DeployResult> EngineImpl::Deploy(absl::string_view file_name,
-                                                absl::string_view json) {
-  if (absl::Status open = CheckOpen(); !open.ok()) return open;
+absl::StatusOr<std::vector<std::unique_ptr<CompiledProcess>>> EngineImpl::CompileScheme(
+    absl::string_view file_name, absl::string_view json, DeployResult* result) const {
   ImportResult imported = ImportScheme(file_name, json, options_.import_limits);
-  DeployResult result;
   std::vector<std::string> errors;
   for (const Diagnostic& diagnostic : imported.diagnostics) {
     if (diagnostic.is_error()) {
       errors.push_back(diagnostic.ToString());
     } else {
-      result.warnings.push_back(diagnostic);
+      result->warnings.push_back(diagnostic);
     }
   }
   if (!imported.ok()) {
@@ -202,35 +202,63 @@ absl::StatusOr<DeployResult> EngineImpl::Deploy(absl::string_view file_name,
     absl::StatusOr<std::unique_ptr<CompiledProcess>> one =
         CompileProcess(file_name, process, *registry_, compile, &diagnostics);
     if (!one.ok()) return one.status();
-    for (Diagnostic& warning : diagnostics) result.warnings.push_back(std::move(warning));
+    for (Diagnostic& warning : diagnostics) result->warnings.push_back(std::move(warning));
     for (Diagnostic& unset : UnsetVariableWarnings(file_name, **one, *variables_)) {
-      result.warnings.push_back(std::move(unset));
+      result->warnings.push_back(std::move(unset));
     }
-    result.conv_ids.push_back(process.conv_id());
+    result->conv_ids.push_back(process.conv_id());
     compiled.push_back(*std::move(one));
   }
   if (compiled.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(file_name, ": the file holds no process"));
   }
-  {
-    std::lock_guard<std::shared_mutex> lock(processes_mu_);
-    for (auto& process : compiled) {
-      const int64_t conv_id = process->conv_id;
-      if (!current_.contains(conv_id)) deploy_order_.push_back(conv_id);
-      current_[conv_id] = process.get();
-      versions_.push_back(std::move(process));
-    }
+  return compiled;
+}
+
+absl::StatusOr<DeployResult> EngineImpl::Deploy(absl::string_view file_name,
+                                                absl::string_view json) {
+  if (absl::Status open = CheckOpen(); !open.ok()) return open;
+  DeployResult result;
+  CONVEY_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<CompiledProcess>> compiled,
+                          CompileScheme(file_name, json, &result));
+  bool existing = false;
+  if (persistence_ != nullptr) {
+    CONVEY_RETURN_IF_ERROR(Catalogue(file_name, json, compiled, &existing, &result));
   }
+  if (!existing) Install(std::move(compiled));
   for (Diagnostic& unresolved : UnresolvedReferences()) {
     if (unresolved.file == file_name) result.unresolved_references.push_back(std::move(unresolved));
   }
   return result;
 }
 
+void EngineImpl::Install(std::vector<std::unique_ptr<CompiledProcess>> compiled) {
+  std::lock_guard<std::shared_mutex> lock(processes_mu_);
+  for (auto& process : compiled) {
+    const int64_t conv_id = process->conv_id;
+    if (!current_.contains(conv_id)) deploy_order_.push_back(conv_id);
+    current_[conv_id] = process.get();
+    versions_.push_back(std::move(process));
+  }
+}
+
+const CompiledProcess* EngineImpl::VersionOf(uint64_t version, int64_t conv_id) const {
+  std::shared_lock<std::shared_mutex> lock(processes_mu_);
+  for (const auto& process : versions_) {
+    if (process->version == version && process->conv_id == conv_id) return process.get();
+  }
+  return nullptr;
+}
+
 absl::StatusOr<DeployResult> EngineImpl::DeployFile(const std::string& path) {
   absl::StatusOr<std::string> contents = ReadSchemeFile(path, options_.import_limits.max_file_size);
   if (!contents.ok()) return contents.status();
   return Deploy(path, *contents);
+}
+
+absl::Status Finished(absl::string_view obj_id, absl::string_view node_id) {
+  return absl::FailedPreconditionError(absl::StrCat("task ", obj_id, obj_id.empty() ? "" : " ",
+                                                    "has finished (final node \"", node_id, "\")"));
 }
 
 absl::Status NotDeployed(int64_t conv_id) {
@@ -316,7 +344,11 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   task->process = process;
   task->node = node;
   task->ref = std::string(ref);
-  task->obj_id = store_.NewObjId();
+  // With a store, a task with a ref lives in the partition of its process
+  // and ref (Store: an engine owning it finds it there by ref alone).
+  task->obj_id = store_.NewObjId(persistence_ != nullptr && !ref.empty()
+                                     ? PartitionOf(process->conv_id, ref, 0)
+                                     : TaskStore::kAnyPartition);
   task->create_micros = task->change_micros = task->entry_micros =
       absl::ToUnixMicros(clock_->Now());
   if (caller != nullptr) {
@@ -329,19 +361,44 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   task->counted_as_caused = tree != nullptr;
   task->tree = tree;
   // Queued before it becomes visible: an API call that finds it holds it
-  // as kHeldQueued and leaves the queue entry to the worker.
-  task->state.store(kQueued, std::memory_order_release);
+  // as kHeldQueued and leaves the queue entry to the worker. A task a logic
+  // starts is held by that logic's worker until its cause is committed.
+  Worker* const starter = origin.worker;
+  task->state.store(starter != nullptr ? kHeld : kQueued, std::memory_order_release);
   if (absl::Status added = store_.Add(task); !added.ok()) {
     ActivationDone();
     uncount();
     return added;
+  }
+  CommitTicket ticket = 0;
+  if (persistence_ != nullptr && starter != nullptr) {
+    persistence_->AddPut(*task, true, &starter->effects.transition);
+  } else if (persistence_ != nullptr) {
+    Transition transition;
+    persistence_->AddPut(*task, true, &transition);
+    absl::StatusOr<CommitTicket> committed = persistence_->Commit(transition);
+    if (!committed.ok()) {
+      store_.EraseRef(task.get());
+      std::shared_ptr<Task> dropped;
+      store_.Drop(task.get(), &dropped);
+      ActivationDone();
+      uncount();
+      return committed.status();
+    }
+    ticket = *committed;
   }
   const CompiledNode& start = process->nodes[node];
   if (!start.is_final) start.counters->tasks.AddShared(1);
   if (start.count.threshold != 0) steps_.CheckCountEntered(*process, start);
   statistics_.TaskCreated();
   std::string obj_id(task->obj_id_view());
-  Enqueue(task.get());
+  if (starter != nullptr) {
+    starter->effects.started.push_back(task.get());
+  } else {
+    Enqueue(task.get());
+    // Acknowledged once durable (in sync mode: synced).
+    if (persistence_ != nullptr) CONVEY_RETURN_IF_ERROR(persistence_->WaitDurable(ticket));
+  }
   return obj_id;
 }
 
@@ -420,7 +477,12 @@ absl::Status EngineImpl::ModifyTask(const TaskKey& key, absl::string_view data_j
     return parsed;
   }
   std::shared_ptr<Task> task = store_.Find(key);
-  if (task == nullptr) return NotFoundFor(key);
+  if (task == nullptr) {
+    absl::StatusOr<schema::TaskRecord> archived = FindArchived(key);
+    if (!archived.ok()) return archived.status();
+    if (archived->status() == static_cast<int32_t>(TaskStatus::kDeleted)) return NotFoundFor(key);
+    return Finished(key.obj_id.empty() ? "" : key.obj_id, archived->node_id());
+  }
   Acquire(task.get());
   if (task->status == TaskStatus::kDeleted) {
     Release(task.get(), false);
@@ -428,9 +490,7 @@ absl::Status EngineImpl::ModifyTask(const TaskKey& key, absl::string_view data_j
   }
   if (task->status == TaskStatus::kProcessed) {
     Release(task.get(), false);
-    return absl::FailedPreconditionError(absl::StrCat("task ", task->obj_id_view(),
-                                                      " has finished (final node \"",
-                                                      task->current_node().id, "\")"));
+    return Finished(task->obj_id_view(), task->current_node().id);
   }
   if (absl::Status merged = MergeData(task.get(), patch, data_parser); !merged.ok()) {
     Release(task.get(), false);
@@ -438,8 +498,46 @@ absl::Status EngineImpl::ModifyTask(const TaskKey& key, absl::string_view data_j
   }
   const bool resume = task->park == ParkReason::kCallback || task->park == ParkReason::kLoopStopped;
   if (resume) Unpark(task.get());
+  absl::StatusOr<CommitTicket> ticket = CommitPut(*task);
   Release(task.get(), resume);
-  return absl::OkStatus();
+  if (!ticket.ok()) return ticket.status();
+  return persistence_ != nullptr ? persistence_->WaitDurable(*ticket) : absl::OkStatus();
+}
+
+absl::StatusOr<CommitTicket> EngineImpl::CommitPut(Task& task) {
+  if (persistence_ == nullptr) return 0;
+  Transition transition;
+  persistence_->AddPut(task, false, &transition);
+  return persistence_->Commit(transition);
+}
+
+absl::StatusOr<schema::TaskRecord> EngineImpl::FindArchived(const TaskKey& key) {
+  if (persistence_ == nullptr) return NotFoundFor(key);
+  absl::StatusOr<std::optional<schema::TaskRecord>> found = persistence_->FindArchived(key);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) return NotFoundFor(key);
+  return **std::move(found);
+}
+
+TaskSnapshot EngineImpl::SnapshotOfRecord(absl::string_view obj_id,
+                                          const schema::TaskRecord& record) const {
+  TaskSnapshot snapshot;
+  snapshot.obj_id = std::string(obj_id);
+  snapshot.ref = record.ref();
+  snapshot.conv_id = record.conv_id();
+  snapshot.status = static_cast<TaskStatus>(record.status());
+  snapshot.park_reason = static_cast<ParkReason>(record.park());
+  snapshot.node_id = record.node_id();
+  if (const CompiledProcess* process = VersionOf(record.version(), record.conv_id())) {
+    if (const CompiledNode* node = process->FindNode(record.node_id())) {
+      snapshot.node_title = node->title;
+    }
+  }
+  snapshot.node_prev_id = record.prev_node_id();
+  snapshot.create_time = absl::FromUnixMicros(record.create_micros());
+  snapshot.change_time = absl::FromUnixMicros(record.change_micros());
+  snapshot.data = record.data();
+  return snapshot;
 }
 
 absl::Status EngineImpl::MergeData(Task* task, simdjson::dom::element patch,
@@ -460,7 +558,13 @@ absl::Status EngineImpl::MergeData(Task* task, simdjson::dom::element patch,
 absl::StatusOr<TaskSnapshot> EngineImpl::ShowTask(const TaskKey& key) {
   if (absl::Status open = CheckOpen(); !open.ok()) return open;
   std::shared_ptr<Task> task = store_.Find(key);
-  if (task == nullptr) return NotFoundFor(key);
+  if (task == nullptr) {
+    // With a store, finished tasks are in its archive until the retention
+    // passes.
+    absl::StatusOr<schema::TaskRecord> archived = FindArchived(key);
+    if (!archived.ok()) return archived.status();
+    return SnapshotOfRecord(key.obj_id.empty() ? "" : key.obj_id, *archived);
+  }
   Acquire(task.get());
   TaskSnapshot snapshot = SnapshotOf(*task);
   Release(task.get(), false);
@@ -470,7 +574,12 @@ absl::StatusOr<TaskSnapshot> EngineImpl::ShowTask(const TaskKey& key) {
 absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_id) {
   if (absl::Status open = CheckOpen(); !open.ok()) return open;
   std::shared_ptr<Task> task = store_.Find(key);
-  if (task == nullptr) return NotFoundFor(key);
+  if (task == nullptr) {
+    absl::StatusOr<schema::TaskRecord> archived = FindArchived(key);
+    if (!archived.ok()) return archived.status();
+    if (archived->status() == static_cast<int32_t>(TaskStatus::kDeleted)) return NotFoundFor(key);
+    return Finished(key.obj_id, archived->node_id());
+  }
   Acquire(task.get());
   if (task->status == TaskStatus::kDeleted) {
     Release(task.get(), false);
@@ -499,10 +608,19 @@ absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_i
   UncountCaused(task.get());
   task->change_micros = absl::ToUnixMicros(clock_->Now());
   store_.EraseRef(task.get());
+  // Archived, like a finished task. It stays in memory too: the run queue
+  // may still hold it.
+  absl::StatusOr<CommitTicket> ticket = 0;
+  if (persistence_ != nullptr) {
+    Transition transition;
+    persistence_->AddEnd(*task, true, task->change_micros, &transition);
+    ticket = persistence_->Commit(transition);
+  }
   Release(task.get(), false);
   // WaitIdle may have been waiting for that timer (virtual clock) or answer.
   if (timed || waited_for_http) NotifyIdleWaiters();
-  return absl::OkStatus();
+  if (!ticket.ok()) return ticket.status();
+  return persistence_ != nullptr ? persistence_->WaitDurable(*ticket) : absl::OkStatus();
 }
 
 void EngineImpl::ForEachTask(const std::function<void(const TaskSnapshot&)>& visit) {
@@ -512,6 +630,17 @@ void EngineImpl::ForEachTask(const std::function<void(const TaskSnapshot&)>& vis
     Release(task.get(), false);
     visit(snapshot);
   });
+  if (persistence_ == nullptr) return;
+  // Then the archive, but for deleted tasks memory still holds. A failed
+  // read ends the walk: this call has no way to say so but stopping.
+  persistence_->store()
+      .ForEachArchived([this, &visit](absl::string_view obj_id, absl::string_view bytes) {
+        if (store_.Find(TaskKey::ByObjId(std::string(obj_id))) != nullptr) return;
+        schema::TaskRecord record;
+        if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return;
+        visit(SnapshotOfRecord(obj_id, record));
+      })
+      .IgnoreError();
 }
 
 absl::Status EngineImpl::WaitIdle(absl::Duration timeout) {
@@ -567,7 +696,12 @@ absl::Status EngineImpl::ResetSum(int64_t conv_id, absl::string_view node_id,
   if (process == nullptr) {
     return absl::NotFoundError(absl::StrCat("no process with conv_id ", conv_id, " is deployed"));
   }
-  return Statistics::ResetSum(*process, node_id, sum_id);
+  CONVEY_RETURN_IF_ERROR(Statistics::ResetSum(*process, node_id, sum_id));
+  if (persistence_ == nullptr) return absl::OkStatus();
+  Transition transition;
+  transition.sums.push_back(
+      SumChange{process->FindNode(node_id)->FindSum(sum_id)->store_key(), 0, true});
+  return persistence_->CommitDurably(transition);
 }
 
 void EngineImpl::HoldTime(bool hold) {
@@ -605,7 +739,13 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& option
     return absl::Status(variables.status().code(),
                         absl::StrCat("EngineOptions::variables: ", variables.status().message()));
   }
-  auto engine = std::make_unique<internal::EngineImpl>(options, *std::move(variables));
+  std::unique_ptr<internal::Persistence> persistence;
+  if (!options.store_directory.empty()) {
+    CONVEY_ASSIGN_OR_RETURN(persistence, internal::Persistence::Open(options));
+  }
+  auto engine = std::make_unique<internal::EngineImpl>(options, *std::move(variables),
+                                                       std::move(persistence));
+  if (engine->persistence() != nullptr) CONVEY_RETURN_IF_ERROR(engine->Recover());
   CONVEY_RETURN_IF_ERROR(engine->Start());
   return std::unique_ptr<Engine>(std::move(engine));
 }

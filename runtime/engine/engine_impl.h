@@ -44,6 +44,7 @@
 #include "convey/logic.h"
 #include "runtime/engine/event_loop.h"
 #include "runtime/engine/http_admission.h"
+#include "runtime/engine/persistence.h"
 #include "runtime/engine/process.h"
 #include "runtime/engine/statistics.h"
 #include "runtime/engine/step_context.h"
@@ -63,17 +64,21 @@ struct RunQueueTraits : moodycamel::ConcurrentQueueDefaultTraits {
   static const int MAX_SEMA_SPINS = 1000;
 };
 
-// Who starts a task: the host (no cause), or a logic of `cause`, which the
-// running worker holds: api_copy, or api_rpc (`call`: `cause` waits for the
-// reply).
+// Who starts a task: the host (no cause), or a logic of `cause`, which
+// `worker` runs: api_copy, or api_rpc (`call`: `cause` waits for the
+// reply). A task a logic starts is written with its cause's transition and
+// queued after it (ActivationEffects).
 struct TaskOrigin {
   Task* cause = nullptr;
   bool call = false;
+  Worker* worker = nullptr;
 };
 
 class EngineImpl : public Engine {
  public:
-  EngineImpl(const EngineOptions& options, std::unique_ptr<ProjectVariables> variables);
+  // `persistence`: the durable store, or null (in memory only).
+  EngineImpl(const EngineOptions& options, std::unique_ptr<ProjectVariables> variables,
+             std::unique_ptr<Persistence> persistence);
   ~EngineImpl() override;
 
   absl::StatusOr<DeployResult> Deploy(absl::string_view file_name, absl::string_view json) override;
@@ -96,6 +101,9 @@ class EngineImpl : public Engine {
   // Starts the workers and the events thread; ResourceExhausted (with
   // every started thread joined) when the OS refuses one.
   absl::Status Start();
+  // With a store, before Start: brings back the process versions, tasks,
+  // timers, queues, sums and messages the store holds (recovery.cc).
+  absl::Status Recover();
 
   // For the engine's parts.
   const EngineOptions& options() const { return options_; }
@@ -103,6 +111,9 @@ class EngineImpl : public Engine {
   const ProjectVariables& variables() const { return *variables_; }
   TaskStore& store() { return store_; }
   EventLoop& events() { return events_; }
+  // The durable store's side of the engine; null without a store.
+  Persistence* persistence() const { return persistence_.get(); }
+  void Enqueue(Task* task);
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   const CompiledProcess* CurrentProcess(int64_t conv_id) const;
   // Starts a task at `node` of `process`. A task a logic causes is bounded:
@@ -149,7 +160,6 @@ class EngineImpl : public Engine {
 
  private:
   void WorkerLoop(Worker* worker);
-  void Enqueue(Task* task);
   void NotifyIdleWaiters();
   void CountHttpWait(const Task& task, int64_t delta) {
     if (task.current_node().time != nullptr) {
@@ -166,8 +176,32 @@ class EngineImpl : public Engine {
     if (closed_.load(std::memory_order_acquire)) {
       return absl::FailedPreconditionError("the engine is closed");
     }
+    if (persistence_ != nullptr) return persistence_->failure();
     return absl::OkStatus();
   }
+  // Imports and compiles every process of a scheme file; InvalidArgument
+  // listing every error. Warnings and conv_ids go to `*result`.
+  absl::StatusOr<std::vector<std::unique_ptr<CompiledProcess>>> CompileScheme(
+      absl::string_view file_name, absl::string_view json, DeployResult* result) const;
+  // Makes the compiled processes of one scheme file current (processes_mu_
+  // not held).
+  void Install(std::vector<std::unique_ptr<CompiledProcess>> compiled);
+  // The process of `version` with `conv_id`, or null.
+  const CompiledProcess* VersionOf(uint64_t version, int64_t conv_id) const;
+  // With a store: gives the compiled processes of a new scheme file their
+  // catalog version, or finds the version that holds these very bytes
+  // (then `*existing` is set: the processes recovered for it). Warns when
+  // the file changed since the store took it.
+  absl::Status Catalogue(absl::string_view file_name, absl::string_view json,
+                         std::vector<std::unique_ptr<CompiledProcess>>& compiled, bool* existing,
+                         DeployResult* result);
+  // What ShowTask shows of an archived record.
+  TaskSnapshot SnapshotOfRecord(absl::string_view obj_id, const schema::TaskRecord& record) const;
+  // With a store, commits the task (held by the caller) as it is now; 0
+  // without one.
+  absl::StatusOr<CommitTicket> CommitPut(Task& task);
+  // An archived task for `key`, or NotFound.
+  absl::StatusOr<schema::TaskRecord> FindArchived(const TaskKey& key);
 
   const EngineOptions options_;
   Clock* const clock_;
@@ -175,6 +209,7 @@ class EngineImpl : public Engine {
   const LogicRegistry* const registry_;
   const int worker_count_;
   const std::unique_ptr<ProjectVariables> variables_;
+  const std::unique_ptr<Persistence> persistence_;
 
   mutable std::shared_mutex processes_mu_;
   // Every version ever deployed: tasks keep pointing at the one they started on.
@@ -208,6 +243,10 @@ class EngineImpl : public Engine {
 // (semantics A1); with a different value the data is refused.
 absl::Status ParseTaskData(simdjson::dom::parser& parser, absl::string_view json, size_t max_size,
                            simdjson::dom::element* doc, std::string* collapsed);
+
+// FailedPrecondition: the task (obj_id may be empty: found by ref) has
+// finished in `node_id`.
+absl::Status Finished(absl::string_view obj_id, absl::string_view node_id);
 
 // NotFound: no process with `conv_id` is deployed.
 absl::Status NotDeployed(int64_t conv_id);

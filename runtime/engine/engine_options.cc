@@ -89,6 +89,16 @@ absl::Status ValidateOptions(const EngineOptions& o) {
     return bad("api_max_in_flight", o.api_max_in_flight,
                "must be at least 1 (else every api call would wait for a free slot forever)");
   }
+  if (o.durability == Durability::kNone && !o.store_directory.empty()) {
+    return bad("durability", "kNone",
+               absl::StrCat("means no store, yet store_directory is \"",
+                            absl::CHexEscape(o.store_directory),
+                            "\" (leave it empty, or choose kAsync or kSync)"));
+  }
+  if (o.archive_retention <= absl::ZeroDuration()) {
+    return bad("archive_retention", absl::FormatDuration(o.archive_retention),
+               "must be more than 0 (absl::InfiniteDuration(): keep finished tasks for ever)");
+  }
   for (size_t i = 0; i < o.api_allowed_networks.size(); ++i) {
     const std::string& entry = o.api_allowed_networks[i];
     absl::StatusOr<IpNetwork> network = ParseIpNetwork(entry);

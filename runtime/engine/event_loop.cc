@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "runtime/engine/engine_impl.h"
+#include "runtime/engine/persistence.h"
 #include "runtime/engine/step_machine.h"
 #include "runtime/engine/task_store.h"
 
@@ -43,7 +44,7 @@ void EventLoop::Wake() {
   cv_.notify_one();
 }
 
-absl::Status EventLoop::PostModify(int64_t conv_id, absl::string_view ref,
+absl::Status EventLoop::PostModify(Worker& worker, int64_t conv_id, absl::string_view ref,
                                    absl::string_view data_json, bool only_if_waiting) {
   if (ref.empty()) return absl::InvalidArgumentError("no ref to find the task by");
   std::shared_ptr<Task> target = engine_->store().Find(TaskKey::ByRef(conv_id, std::string(ref)));
@@ -73,14 +74,17 @@ absl::Status EventLoop::PostModify(int64_t conv_id, absl::string_view ref,
     op.entry_seq = wait >> 1;
   }
   op.kind = PostedOp::Kind::kModify;
-  op.target = std::move(target);
   op.data = std::string(data_json);
-  Post(std::move(op));
+  if (Persistence* persistence = engine_->persistence()) {
+    persistence->AddMessage(&op, target->obj_id_view(), &worker.effects.transition);
+  }
+  op.target = std::move(target);
+  worker.effects.posts.push_back(std::move(op));
   return absl::OkStatus();
 }
 
-void EventLoop::PostReply(const Task& callee, absl::string_view data_json, bool exception,
-                          absl::string_view reason) {
+void EventLoop::PostReply(Worker& worker, const Task& callee, absl::string_view data_json,
+                          bool exception, absl::string_view reason) {
   PostedOp op;
   op.kind = PostedOp::Kind::kReply;
   op.caller_obj_id = callee.caller->obj_id;
@@ -88,7 +92,10 @@ void EventLoop::PostReply(const Task& callee, absl::string_view data_json, bool 
   op.data = std::string(data_json);
   op.exception = exception;
   op.reason = std::string(reason);
-  Post(std::move(op));
+  if (Persistence* persistence = engine_->persistence()) {
+    persistence->AddMessage(&op, op.caller_obj_id, &worker.effects.transition);
+  }
+  worker.effects.posts.push_back(std::move(op));
 }
 
 void EventLoop::Post(PostedOp op) {
@@ -119,26 +126,47 @@ void EventLoop::ApplyOp(PostedOp& op, simdjson::dom::parser& patch_parser,
     engine_->Release(task.get(), true);
     return;
   }
+  // A stored message is delivered once, whatever becomes of it: its
+  // deletion is committed with the change it makes, or alone when it makes
+  // none.
+  Persistence* persistence = engine_->persistence();
+  Transition transition;
+  if (persistence != nullptr) Persistence::AddDelivered(op, &transition);
+  const auto drop = [&] {
+    if (persistence != nullptr && !transition.empty())
+      persistence->Commit(transition).IgnoreError();
+  };
   simdjson::dom::element patch;
   std::string collapsed;
   if (!ParseTaskData(patch_parser, op.data, engine_->options().max_task_size, &patch, &collapsed)
            .ok()) {
+    drop();
     return;  // logics send objects they built; nothing to merge otherwise
   }
   std::shared_ptr<Task> task = op.kind == PostedOp::Kind::kModify
                                    ? std::move(op.target)
                                    : engine_->store().Find(TaskKey::ByObjId(op.caller_obj_id));
-  if (task == nullptr) return;  // the caller is gone: the reply is dropped
+  if (task == nullptr) {  // the caller is gone: the reply is dropped
+    drop();
+    return;
+  }
   engine_->Acquire(task.get());
+  // Changed: the task's new state is committed with the delivery, before
+  // it can move.
+  const auto release = [&](bool changed, bool schedule) {
+    if (persistence != nullptr && changed) persistence->AddPut(*task, false, &transition);
+    drop();
+    engine_->Release(task.get(), schedule);
+  };
   if (task->status == TaskStatus::kDeleted || task->status == TaskStatus::kProcessed) {
-    engine_->Release(task.get(), false);
+    release(false, false);
     return;
   }
   if (op.kind == PostedOp::Kind::kReply) {
     // First transition wins: only the entry that made the call takes it.
     if (task->park != ParkReason::kReply || task->entry_seq != op.entry_seq ||
         task->status != TaskStatus::kProcessing) {
-      engine_->Release(task.get(), false);
+      release(false, false);
       return;
     }
     if (!engine_->MergeData(task.get(), patch, data_parser).ok()) {
@@ -153,20 +181,20 @@ void EventLoop::ApplyOp(PostedOp& op, simdjson::dom::parser& patch_parser,
       task->resume = Resume::kFail;
     }
     Unpark(task.get());
-    engine_->Release(task.get(), true);
+    release(true, true);
     return;
   }
   // A modify merges wherever the task is; it releases the api_callback wait
   // it claimed (or any, when it claimed none).
   if (!engine_->MergeData(task.get(), patch, data_parser).ok()) {
-    engine_->Release(task.get(), false);  // too large: dropped, as the API would refuse it
+    release(false, false);  // too large: dropped, as the API would refuse it
     return;
   }
   const bool resume = (task->park == ParkReason::kCallback &&
                        (op.entry_seq == 0 || op.entry_seq == task->entry_seq)) ||
                       task->park == ParkReason::kLoopStopped;
   if (resume) Unpark(task.get());
-  engine_->Release(task.get(), resume);
+  release(true, resume);
 }
 
 void EventLoop::ArmTimer(Task* task, int64_t deadline) {
@@ -232,7 +260,11 @@ void EventLoop::Run() {
           clock_->JumpTo(absl::FromUnixMicros(std::min(next, now + std::max<int64_t>(passed, 0))));
           continue;
         }
-        if (next == INT64_MAX || jumps_) {
+        if (next == INT64_MAX && !jumps_ && engine_->persistence() != nullptr) {
+          // Nothing to wait for but the archive's purge, which comes due
+          // by itself.
+          if (cv_.wait_for(lock, std::chrono::seconds(60)) == std::cv_status::timeout) break;
+        } else if (next == INT64_MAX || jumps_) {
           cv_.wait(lock);
         } else if (real_clock_) {
           cv_.wait_until(lock, absl::ToChronoTime(absl::FromUnixMicros(next)));
@@ -251,6 +283,9 @@ void EventLoop::Run() {
     }
     ops.clear();
     FireDueTimers();
+    if (Persistence* persistence = engine_->persistence()) {
+      persistence->MaybePurge(absl::ToUnixMicros(clock_->Now()));
+    }
     engine_->ActivationDone();
   }
 }

@@ -40,6 +40,7 @@ namespace convey {
 namespace internal {
 
 class EngineImpl;
+struct Worker;
 
 // An event a logic sent to another task, applied by the events thread so
 // that no worker waits for a task another worker runs.
@@ -55,6 +56,11 @@ struct PostedOp {
   bool exception = false;
   std::string reason;
   std::unique_ptr<absl::StatusOr<HttpResponse>> http_result;  // kHttp
+  // With a durable store, kModify and kReply are messages in the store until
+  // applied (Persistence::AddMessage): their id (0: not stored) and the
+  // receiver's partition.
+  uint64_t message_id = 0;
+  uint32_t message_partition = 0;
 };
 
 class EventLoop {
@@ -69,12 +75,13 @@ class EventLoop {
 
   // Posts an op for the events thread; counted as pending work until applied.
   void Post(PostedOp op);
-  // api_copy: modifies the active task with `ref` (StepContext::ModifyTask).
+  // api_copy: a modify of the active task with `ref` (StepContext::ModifyTask),
+  // made by `worker`'s activation and posted once it is committed.
   // `only_if_waiting` (is_sync) claims its api_callback wait at once.
-  absl::Status PostModify(int64_t conv_id, absl::string_view ref, absl::string_view data_json,
-                          bool only_if_waiting);
-  // api_rpc_reply: the reply to the api_rpc that started `callee`.
-  void PostReply(const Task& callee, absl::string_view data_json, bool exception,
+  absl::Status PostModify(Worker& worker, int64_t conv_id, absl::string_view ref,
+                          absl::string_view data_json, bool only_if_waiting);
+  // api_rpc_reply: the reply to the api_rpc that started `callee`, as above.
+  void PostReply(Worker& worker, const Task& callee, absl::string_view data_json, bool exception,
                  absl::string_view reason);
 
   // Arms the task's timer (owned by the caller) for its current entry, and

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -34,6 +35,10 @@ class SumAccumulator {
   void Reset();
   const std::string& id() const { return id_; }
   const std::string& name() const { return name_; }
+  // With a durable store: where its total is kept (SumKey); set when the
+  // process gets its catalog version.
+  const std::string& store_key() const { return store_key_; }
+  void set_store_key(std::string key) { store_key_ = std::move(key); }
 
  private:
   long double ReadWide() const;
@@ -42,6 +47,7 @@ class SumAccumulator {
   };
   std::string id_;
   std::string name_;
+  std::string store_key_;
   std::unique_ptr<Stripe[]> stripes_;
   int count_;
 };
@@ -143,6 +149,9 @@ struct CompiledNode {
 
 struct CompiledProcess {
   int64_t conv_id = 0;
+  // With a durable store: the catalog version of the scheme file it came
+  // from (tasks record it, and recover onto it); 0 without a store.
+  uint64_t version = 0;
   std::string file;  // the scheme file it came from, for messages
   std::string title;
   schema::ConvType conv_type = schema::CONV_TYPE_PROCESS;

@@ -14,6 +14,7 @@ void Statistics::ReadTaskCounts(EngineStats* stats) const {
   stats->tasks_finished = finished_.load(std::memory_order_relaxed);
   stats->tasks_errored = errored_.load(std::memory_order_relaxed);
   stats->tasks_loop_stopped = loop_stopped_.load(std::memory_order_relaxed);
+  stats->tasks_recovered = recovered_.load(std::memory_order_relaxed);
 }
 
 ProcessStats Statistics::Of(const CompiledProcess& process) {

@@ -58,6 +58,7 @@ class Statistics {
   void TaskFinished() { finished_.fetch_add(1, std::memory_order_relaxed); }
   void TaskErrored() { errored_.fetch_add(1, std::memory_order_relaxed); }
   void TaskLoopStopped() { loop_stopped_.fetch_add(1, std::memory_order_relaxed); }
+  void TaskRecovered() { recovered_.fetch_add(1, std::memory_order_relaxed); }
 
   // Fills the tasks_* counts of `stats` (not tasks_queued).
   void ReadTaskCounts(EngineStats* stats) const;
@@ -74,6 +75,7 @@ class Statistics {
   std::atomic<int64_t> finished_{0};
   std::atomic<int64_t> errored_{0};
   std::atomic<int64_t> loop_stopped_{0};
+  std::atomic<int64_t> recovered_{0};
 };
 
 }  // namespace internal

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "runtime/engine/engine_impl.h"
 #include "runtime/engine/event_loop.h"
+#include "runtime/engine/persistence.h"
 #include "runtime/engine/step_machine.h"
 #include "runtime/engine/task_store.h"
 #include "runtime/engine/variables.h"
@@ -39,27 +40,40 @@ bool TryAcquireParked(Task* task) {
 
 absl::Time StepContext::now() const { return engine_->clock()->Now(); }
 
+bool StepContext::AddToSum(SumHandle sum, double amount) {
+  SumAccumulator& accumulator = *task_->current_node().sums[sum.index];
+  if (!accumulator.Add(amount, worker_->index)) return false;
+  // Written with this activation's transition: after a crash the step is
+  // replayed exactly when its addition was not kept.
+  if (engine_->persistence() != nullptr) {
+    worker_->effects.transition.sums.push_back(SumChange{accumulator.store_key(), amount, false});
+  }
+  return true;
+}
+
 absl::StatusOr<std::string> StepContext::StartTask(int64_t conv_id, absl::string_view ref,
                                                    absl::string_view data_json) {
   const CompiledProcess* process = engine_->CurrentProcess(conv_id);
   if (process == nullptr) return NotDeployed(conv_id);
-  return engine_->CreateTaskAt(process, process->start, ref, data_json, TaskOrigin{task_, false});
+  return engine_->CreateTaskAt(process, process->start, ref, data_json,
+                               TaskOrigin{task_, false, worker_});
 }
 
 absl::Status StepContext::ModifyTask(int64_t conv_id, absl::string_view ref,
                                      absl::string_view data_json, bool only_if_waiting) {
-  return engine_->events().PostModify(conv_id, ref, data_json, only_if_waiting);
+  return engine_->events().PostModify(*worker_, conv_id, ref, data_json, only_if_waiting);
 }
 
 absl::StatusOr<std::string> StepContext::CallProcess(int64_t conv_id, absl::string_view data_json) {
   const CompiledProcess* process = engine_->CurrentProcess(conv_id);
   if (process == nullptr) return NotDeployed(conv_id);
-  return engine_->CreateTaskAt(process, process->start, "", data_json, TaskOrigin{task_, true});
+  return engine_->CreateTaskAt(process, process->start, "", data_json,
+                               TaskOrigin{task_, true, worker_});
 }
 
 bool StepContext::Reply(absl::string_view data_json, bool exception, absl::string_view reason) {
   if (task_->caller == nullptr) return false;
-  engine_->events().PostReply(*task_, data_json, exception, reason);
+  engine_->events().PostReply(*worker_, *task_, data_json, exception, reason);
   return true;
 }
 
@@ -105,7 +119,11 @@ absl::StatusOr<QueuedTask> StepContext::TakeQueued(int64_t conv_id, absl::string
     taken.data_json = task->data;
     taken.extra_json = std::move(entry.extra_json);
     Unpark(task.get());
-    engine_->Release(task.get(), true);
+    // Runs once this activation is committed, its resume with it.
+    if (Persistence* persistence = engine_->persistence()) {
+      persistence->AddPut(*task, false, &worker_->effects.transition);
+    }
+    worker_->effects.resumed.push_back(std::move(task));
     return taken;
   }
 }

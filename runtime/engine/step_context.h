@@ -30,8 +30,10 @@
 #include "absl/time/time.h"
 #include "convey/http.h"
 #include "convey/logic.h"
+#include "runtime/engine/event_loop.h"
 #include "runtime/engine/task.h"
 #include "runtime/json/path.h"
+#include "runtime/store/store.h"
 #include "runtime/task/write_set.h"
 #include "runtime/template/template.h"
 #include "simdjson.h"
@@ -40,6 +42,19 @@ namespace convey {
 namespace internal {
 
 class EngineImpl;
+
+// What one activation did to other tasks, applied once its transition is
+// committed (docs/engine.md, "Durability"): a task it started, a task it
+// took from a queue or a message it sent must not move before the store
+// knows the activation that caused it, else a crash in between would keep
+// the effect and replay its cause. Held tasks are in Task::state kHeld,
+// owned by this worker until then.
+struct ActivationEffects {
+  Transition transition;                       // with a durable store
+  std::vector<Task*> started;                  // queued after the commit
+  std::vector<std::shared_ptr<Task>> resumed;  // released to run after it
+  std::vector<PostedOp> posts;                 // posted after it
+};
 
 // Scratch state of one worker thread.
 struct Worker {
@@ -55,6 +70,7 @@ struct Worker {
   uint32_t generation = 0;
   std::mt19937_64 random{std::random_device{}()};
   std::string scratch;
+  ActivationEffects effects;
   alignas(64) std::atomic<int64_t> transitions{0};
 };
 
@@ -91,9 +107,7 @@ class StepContext : public TaskContext, public TemplateEnv {
     writes_.push_back(Write{*std::move(parsed), std::move(value)});
     return absl::OkStatus();
   }
-  bool AddToSum(SumHandle sum, double amount) override {
-    return task_->current_node().sums[sum.index]->Add(amount, worker_->index);
-  }
+  bool AddToSum(SumHandle sum, double amount) override;
   absl::Status ReplaceData(std::string data_json) override {
     simdjson::dom::element parsed;
     if (worker_->parser.parse(data_json).get(parsed) != simdjson::SUCCESS || !parsed.is_object()) {

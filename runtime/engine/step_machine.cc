@@ -14,6 +14,7 @@
 #include "runtime/engine/engine_impl.h"
 #include "runtime/engine/event_loop.h"
 #include "runtime/engine/http_admission.h"
+#include "runtime/engine/persistence.h"
 #include "runtime/engine/statistics.h"
 #include "runtime/engine/task_store.h"
 #include "runtime/task/write_set.h"
@@ -49,12 +50,19 @@ void StepMachine::RunActivation(Worker& worker, Task* task) {
   worker.now_micros = now_micros;
   task->change_micros = now_micros;
   StepContext context(engine_, &worker, task, now_micros);
-  if (ApplyResume(worker, context, task)) RunNodes(worker, context, task, &dropped);
+  if (ApplyResume(worker, context, task)) RunNodes(worker, context, task);
   // A task that entered a queue becomes visible there only once it is idle,
   // so that a puller never finds it still running.
   std::string queue_extra;
   const bool queued = context.TakeQueueEntry(&queue_extra) && task->park == ParkReason::kQueue;
   NodeQueue* queue = queued ? task->current_node().queue.get() : nullptr;
+  CommitActivation(worker, task, queue != nullptr ? &queue_extra : nullptr);
+  // A finished task leaves memory when its node does not save it, or, with
+  // a store, once its archived record is written.
+  if (task->status == TaskStatus::kProcessed &&
+      (!task->current_node().save_task || engine_->persistence() != nullptr)) {
+    store_.Drop(task, &dropped);
+  }
   NodeQueue::Entry entry;
   if (queue != nullptr)
     entry = {std::string(task->obj_id_view()), task->entry_seq, std::move(queue_extra)};
@@ -63,6 +71,34 @@ void StepMachine::RunActivation(Worker& worker, Task* task) {
     std::lock_guard<std::mutex> lock(queue->mu);
     queue->entries.push_back(std::move(entry));
   }
+  ApplyEffects(worker.effects);
+}
+
+void StepMachine::CommitActivation(Worker& worker, Task* task, const std::string* queue_extra) {
+  Persistence* persistence = engine_->persistence();
+  if (persistence == nullptr) return;
+  Transition& transition = worker.effects.transition;
+  if (task->status == TaskStatus::kProcessed) {
+    persistence->AddEnd(*task, task->current_node().save_task, worker.now_micros, &transition);
+  } else {
+    persistence->AddPut(*task, false, &transition, queue_extra);
+  }
+  // A failed commit is kept by Persistence: the engine refuses new work,
+  // and this task goes on in memory.
+  persistence->Commit(transition).IgnoreError();
+  transition.clear();
+}
+
+void StepMachine::ApplyEffects(ActivationEffects& effects) {
+  for (Task* started : effects.started) {
+    started->state.store(kQueued, std::memory_order_release);
+    engine_->Enqueue(started);
+  }
+  effects.started.clear();
+  for (std::shared_ptr<Task>& resumed : effects.resumed) engine_->Release(resumed.get(), true);
+  effects.resumed.clear();
+  for (PostedOp& op : effects.posts) events_.Post(std::move(op));
+  effects.posts.clear();
 }
 
 bool StepMachine::ApplyResume(Worker& worker, StepContext& context, Task* task) {
@@ -97,12 +133,11 @@ LogicResult StepMachine::DepthOverflow(const Logic& logic) const {
       absl::StrCat("Task data would nest deeper than ", kMaxDataDepth, " levels"));
 }
 
-void StepMachine::RunNodes(Worker& worker, StepContext& context, Task* task,
-                           std::shared_ptr<Task>* dropped) {
+void StepMachine::RunNodes(Worker& worker, StepContext& context, Task* task) {
   for (;;) {
     const CompiledNode& node = task->current_node();
     if (node.is_final) {
-      Finish(worker, task, dropped);
+      Finish(worker, task);
       return;
     }
     bool moved = false;
@@ -335,7 +370,7 @@ void StepMachine::Stop(Task* task, TaskStatus status, ParkReason reason, absl::s
   }
 }
 
-void StepMachine::Finish(Worker& worker, Task* task, std::shared_ptr<Task>* dropped) {
+void StepMachine::Finish(Worker& worker, Task* task) {
   const CompiledNode& node = task->current_node();
   task->status = TaskStatus::kProcessed;
   task->park = ParkReason::kFinal;
@@ -344,7 +379,6 @@ void StepMachine::Finish(Worker& worker, Task* task, std::shared_ptr<Task>* drop
   statistics_.TaskFinished();
   store_.EraseRef(task);
   if (observer_ != nullptr) observer_->OnTaskFinished(EventOf(*task));
-  if (!node.save_task) store_.Drop(task, dropped);
 }
 
 TaskEvent StepMachine::EventOf(const Task& task) const {

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "absl/strings/string_view.h"
 #include "convey/engine.h"
@@ -50,7 +51,13 @@ class StepMachine {
  private:
   // Runs the task's current node and the ones it moves to until it parks,
   // stops or finishes.
-  void RunNodes(Worker& worker, StepContext& context, Task* task, std::shared_ptr<Task>* dropped);
+  void RunNodes(Worker& worker, StepContext& context, Task* task);
+  // With a store: commits the activation's transition (the task's new wait
+  // state and everything in worker.effects); `queue_extra`: the task enters
+  // its node's queue with it.
+  void CommitActivation(Worker& worker, Task* task, const std::string* queue_extra);
+  // Lets the activation's effects on other tasks happen, once committed.
+  void ApplyEffects(ActivationEffects& effects);
   // Handles what released the task (Task::resume). False when it stopped.
   bool ApplyResume(Worker& worker, StepContext& context, Task* task);
   // The task stays in its node for `reason`: counters, callback wait, timer,
@@ -70,7 +77,7 @@ class StepMachine {
   // Moves the task into `target`. False when the loop guard stopped it.
   bool Enter(Worker& worker, Task* task, uint32_t target);
   void Park(Task* task, ParkReason reason);
-  void Finish(Worker& worker, Task* task, std::shared_ptr<Task>* dropped);
+  void Finish(Worker& worker, Task* task);
   void Stop(Task* task, TaskStatus status, ParkReason reason, absl::string_view tag,
             absl::string_view description);
   TaskEvent EventOf(const Task& task) const;

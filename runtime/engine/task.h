@@ -92,6 +92,9 @@ struct Task {
   // engine's wheel only under the engine's timer mutex.
   TaskTimer timer;
   uint64_t timer_seq = 0;  // entry_seq the timer is armed for; 0: none
+  // With a durable store: the deadline its last written record armed (-1:
+  // none), so that the next write drops it from the timers index.
+  int64_t stored_timer_micros = -1;
   Resume resume = Resume::kContinue;
   std::unique_ptr<ResumeFailure> failure;  // with Resume::kFail
   std::unique_ptr<RpcCaller> caller;       // set when started by api_rpc

@@ -8,22 +8,25 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "runtime/store/store.h"
 
 namespace convey {
 namespace internal {
 
-TaskStore::TaskStore(Clock* clock) : clock_(clock) {
+TaskStore::TaskStore(Clock* clock, uint32_t generation) : clock_(clock) {
   std::random_device random;
-  id_salt_ = random() & 0xffffffu;
-  next_id_.store((static_cast<uint64_t>(random()) << 20) & 0xffffffffffull);
+  id_salt_ = generation != 0 ? generation & 0xffffu : random() & 0xffffu;
+  next_id_.store(generation != 0 ? 0 : (static_cast<uint64_t>(random()) << 20) & 0xffffffffffull);
 }
 
-std::array<char, 24> TaskStore::NewObjId() {
-  // 4 bytes of seconds, 3 bytes of per-engine salt, 5 bytes of counter: the
-  // counter alone keeps ids unique within an engine for 2^40 tasks.
+std::array<char, 24> TaskStore::NewObjId(uint32_t partition) {
+  // 4 bytes of seconds, 1 byte of partition, 2 bytes of per-engine salt (the
+  // store's generation), 5 bytes of counter: the counter alone keeps ids
+  // unique within a run for 2^40 tasks, the generation across 65536 runs.
   const uint64_t seconds = static_cast<uint64_t>(absl::ToUnixSeconds(clock_->Now()));
   const uint64_t counter = next_id_.fetch_add(1, std::memory_order_relaxed) & 0xffffffffffull;
-  const uint64_t high = ((seconds & 0xffffffffull) << 24) | id_salt_;
+  if (partition == kAnyPartition) partition = static_cast<uint32_t>(counter % kPartitions);
+  const uint64_t high = ((seconds & 0xffffffffull) << 24) | ((partition & 0xffu) << 16) | id_salt_;
   static constexpr char kHex[] = "0123456789abcdef";
   std::array<char, 24> id;
   for (int i = 0; i < 14; ++i) id[i] = kHex[(high >> (4 * (13 - i))) & 0xf];

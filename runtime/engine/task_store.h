@@ -38,10 +38,16 @@ class TaskStore {
  public:
   static constexpr size_t kShards = 32;
 
-  explicit TaskStore(Clock* clock);
+  // `generation`: the durable store's (Store::generation), which keeps
+  // obj_ids of different runs apart; 0 without a store (a random salt).
+  TaskStore(Clock* clock, uint32_t generation);
 
-  // A new obj_id: 24 hex digits, unique within this engine.
-  std::array<char, 24> NewObjId();
+  // A new obj_id: 24 hex digits, unique within this engine (and, with a
+  // store, among every run on it), carrying `partition` (digits 8-9; see
+  // PartitionOfObjId). Without a store any partition does: pass
+  // kAnyPartition.
+  static constexpr uint32_t kAnyPartition = ~0u;
+  std::array<char, 24> NewObjId(uint32_t partition);
   // Makes a new task findable: by its ref (when it has one), then by its
   // obj_id. AlreadyExists, and nothing added, when a task of its process
   // with the same ref is still active.

@@ -1014,3 +1014,96 @@ TEST(RunCommand, RealClockTimeoutLeavesATaskWaitingForItsTimer) {
 }  // namespace
 }  // namespace tools
 }  // namespace convey
+
+namespace convey {
+namespace tools {
+namespace {
+
+std::string FreshDirectory(const std::string& name) {
+  const std::string path = TempPath(name);
+  std::system(("rm -rf '" + path + "'").c_str());
+  return path;
+}
+
+// --store: a run cut short leaves its task in the store; a second run with
+// --tasks 0 resumes it, and its timer fires at the original deadline.
+TEST(RunCommand, StoreResumesATaskWaitingForItsTimer) {
+  const std::string store = FreshDirectory("store_timer");
+  CommandResult first =
+      RunConvey({kOneSecond, "--clock", "real", "--timeout", "0.3", "--store", store});
+  EXPECT_EQ(first.exit_code, 3) << first.err;
+  EXPECT_THAT(first.out, HasSubstr(" (timers: 0 fired, 1 pending)\n"));
+
+  const std::string output = TempPath("store_timer.jsonl");
+  CommandResult second = RunConvey({kOneSecond, "--clock", "real", "--tasks", "0", "--timeout", "5",
+                                    "--store", store, "--output", output});
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_THAT(second.err, HasSubstr("convey run: resumed 1 task from " + store + "\n"));
+  EXPECT_THAT(second.out, HasSubstr(" (timers: 1 fired, 0 pending)\n"));
+  std::multimap<std::string, OutputTask> tasks = ReadOutput(output);
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks.begin()->second.status, "processed");
+  EXPECT_EQ(tasks.begin()->second.node_title, "Done");
+}
+
+TEST(RunCommand, StoreKeepsTasksWaitingForACallbackWithTheirRefs) {
+  const std::string store = FreshDirectory("store_callback");
+  const std::string input = TempPath("store_callback_tasks.jsonl");
+  std::ofstream(input) << R"({"ref":"a","data":{"n":1}})"
+                          "\n"
+                          R"({"ref":"b","data":{"n":2}})"
+                          "\n";
+  CommandResult first = RunConvey({"tests/testdata/run/callback_forever.json", "--input", input,
+                                   "--store", store, "--durability", "async"});
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  const std::string output = TempPath("store_callback.jsonl");
+  CommandResult second = RunConvey({"tests/testdata/run/callback_forever.json", "--tasks", "0",
+                                    "--store", store, "--output", output});
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_THAT(second.err, HasSubstr("resumed 2 tasks"));
+  std::multimap<std::string, OutputTask> tasks = ReadOutput(output);
+  ASSERT_EQ(tasks.size(), 2u);
+  EXPECT_EQ(tasks.count("a"), 1u);
+  EXPECT_EQ(tasks.count("b"), 1u);
+  for (const auto& [ref, task] : tasks) EXPECT_EQ(task.node_title, "Wait for callback") << ref;
+  // Refs stay unique across runs.
+  CommandResult third =
+      RunConvey({"tests/testdata/run/callback_forever.json", "--input", input, "--store", store});
+  EXPECT_EQ(third.exit_code, 1) << third.err;
+  EXPECT_THAT(third.err, HasSubstr("already active"));
+}
+
+TEST(RunCommand, StoreSaysWhenTheFileChangedBetweenRuns) {
+  const std::string store = FreshDirectory("store_changed");
+  const std::string scheme = TempPath("store_changed.json");
+  std::string text;
+  {
+    std::ifstream in(kOneSecond);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::ofstream(scheme) << text;
+  CommandResult first =
+      RunConvey({scheme, "--clock", "real", "--timeout", "0.2", "--store", store});
+  EXPECT_EQ(first.exit_code, 3) << first.err;
+  std::ofstream(scheme, std::ios::trunc) << text << "\n";
+  CommandResult second =
+      RunConvey({scheme, "--clock", "real", "--tasks", "0", "--timeout", "5", "--store", store});
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_THAT(second.err, HasSubstr("the file changed since the store " + store));
+  EXPECT_THAT(second.out, HasSubstr(" (timers: 1 fired, 0 pending)\n"));
+}
+
+TEST(RunCommand, StoreThatIsNotADirectoryExitsOne) {
+  const std::string file = TempPath("store_file");
+  std::ofstream(file) << "x";
+  CommandResult run = RunConvey({kRoute, "--store", file});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.err, HasSubstr("cannot start the engine: store " + file + " is not a directory"));
+  CommandResult usage = RunConvey({kRoute, "--durability", "sync"});
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_THAT(usage.err, HasSubstr("--durability needs --store DIR"));
+}
+
+}  // namespace
+}  // namespace tools
+}  // namespace convey

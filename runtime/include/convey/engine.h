@@ -44,6 +44,10 @@
 
 namespace convey {
 
+// What a store (EngineOptions::store_directory) promises when a call
+// returns.
+enum class Durability { kNone, kAsync, kSync };
+
 // Engine::Open checks every field against the rule written on it and
 // refuses a value that breaks it with InvalidArgument naming the field
 // (`EngineOptions::api_max_in_flight is 0: must be at least 1 (...)`).
@@ -91,6 +95,28 @@ struct EngineOptions {
   //   error counts), whatever their trees: the memory they hold.
   size_t max_tasks_per_tree = 100000;
   size_t max_caused_tasks_per_process = 1000000;
+
+  // Durability (docs/engine.md, "Durability"). With `store_directory`
+  // set, the engine keeps its tasks in a RocksDB store there: every task is
+  // written when it is created and each time it parks, stops, is modified
+  // or finishes, and Open brings back what the directory holds (the process
+  // versions its tasks run on, parked tasks with their timers, sums,
+  // messages between tasks in flight; requests in flight are sent again).
+  // A directory that holds something else, or a store of an incompatible
+  // version, is refused at Open (FailedPrecondition). Empty: in memory
+  // only, as before.
+  std::string store_directory;
+  // kNone (no store: requires an empty store_directory); kAsync: a call
+  // returns once its change is in the store's log (a killed process loses
+  // nothing; a machine that loses power loses what the OS had not written);
+  // kSync (the default with a store): CreateTask, ModifyTask, DeleteTask
+  // and ResetSum return once their change is synced to disk; concurrent
+  // callers share one sync.
+  Durability durability = Durability::kSync;
+  // With a store: finished and deleted tasks stay findable (ShowTask by
+  // obj_id or ref, ForEachTask) this long after they end, then are purged.
+  // The platform keeps about a month. More than 0.
+  absl::Duration archive_retention = absl::Hours(24 * 30);
 
   // Project variables (the platform's stage variables), read by
   // `{{env_var[@NAME]}}`, `{{env_var[@NAME].path}}` and `{{env_var[ID]}}`
@@ -217,6 +243,7 @@ struct EngineStats {
   int64_t tasks_finished = 0;
   int64_t tasks_errored = 0;
   int64_t tasks_loop_stopped = 0;
+  int64_t tasks_recovered = 0;          // brought back from the store at Open
   int64_t node_transitions = 0;         // entries into a node other than the start
   int64_t tasks_queued = 0;             // waiting for a worker or running now
   int64_t timers_pending = 0;           // time semaphores armed for parked tasks

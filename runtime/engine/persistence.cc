@@ -1,0 +1,286 @@
+// Records, transitions, the catalog and the archive (persistence.h).
+#include "runtime/engine/persistence.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "runtime/engine/event_loop.h"
+#include "runtime/store/rocksdb_store.h"
+
+namespace convey {
+namespace internal {
+namespace {
+
+// Archived tasks dropped per purge: a purge never holds the events thread
+// long; the rest go at the next one.
+constexpr size_t kPurgeBatch = 10000;
+constexpr int64_t kPurgeEveryMicros = 60 * 1000000LL;
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+}  // namespace
+
+Partition PartitionOfObjId(absl::string_view obj_id) {
+  if (obj_id.size() != 24) return kPartitions;
+  const int high = HexDigit(obj_id[8]);
+  const int low = HexDigit(obj_id[9]);
+  if (high < 0 || low < 0) return kPartitions;
+  const Partition partition = static_cast<Partition>(high * 16 + low);
+  return partition < kPartitions ? partition : kPartitions;
+}
+
+absl::StatusOr<std::unique_ptr<Persistence>> Persistence::Open(const EngineOptions& options) {
+  RocksDbStoreOptions store_options;
+  store_options.directory = options.store_directory;
+  store_options.sync = options.durability == Durability::kSync;
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenRocksDbStore(store_options);
+  if (!store.ok()) return store.status();
+  std::unique_ptr<Persistence> persistence(new Persistence(*std::move(store), options));
+  absl::StatusOr<std::vector<StoredScheme>> schemes = persistence->store_->LoadCatalog();
+  if (!schemes.ok()) return schemes.status();
+  for (const StoredScheme& stored : *schemes) {
+    schema::SchemeVersionRecord record;
+    if (!record.ParseFromString(stored.record)) {
+      return absl::DataLossError(absl::StrCat("store ", options.store_directory,
+                                              ": scheme version ", stored.version,
+                                              " in the catalog cannot be read"));
+    }
+    CatalogEntry entry;
+    entry.version = stored.version;
+    entry.file_name = record.file_name();
+    entry.json = record.json();
+    entry.conv_ids.assign(record.conv_ids().begin(), record.conv_ids().end());
+    persistence->catalog_.push_back(std::move(entry));
+  }
+  return persistence;
+}
+
+Persistence::Persistence(std::unique_ptr<Store> store, const EngineOptions& options)
+    : store_(std::move(store)),
+      directory_(options.store_directory),
+      sync_(options.durability == Durability::kSync),
+      retention_(options.archive_retention) {
+  // Message ids of different runs never meet: the generation leads.
+  next_message_.store((static_cast<uint64_t>(store_->generation()) << 40) | 1);
+}
+
+std::vector<CatalogEntry> Persistence::Catalog() {
+  std::lock_guard<std::mutex> lock(catalog_mu_);
+  return catalog_;
+}
+
+uint64_t Persistence::FindScheme(absl::string_view json) {
+  std::lock_guard<std::mutex> lock(catalog_mu_);
+  for (const CatalogEntry& entry : catalog_) {
+    if (entry.json == json) return entry.version;
+  }
+  return 0;
+}
+
+uint64_t Persistence::ChangedFile(absl::string_view file_name, absl::string_view json) {
+  std::lock_guard<std::mutex> lock(catalog_mu_);
+  for (auto it = catalog_.rbegin(); it != catalog_.rend(); ++it) {
+    if (it->file_name == file_name) return it->json == json ? 0 : it->version;
+  }
+  return 0;
+}
+
+absl::StatusOr<uint64_t> Persistence::AddScheme(absl::string_view file_name, absl::string_view json,
+                                                const std::vector<int64_t>& conv_ids,
+                                                int64_t now_micros) {
+  schema::SchemeVersionRecord record;
+  record.set_file_name(std::string(file_name));
+  record.set_json(std::string(json));
+  record.set_deployed_micros(now_micros);
+  for (int64_t conv_id : conv_ids) record.add_conv_ids(conv_id);
+  std::string bytes;
+  record.SerializeToString(&bytes);
+  absl::StatusOr<uint64_t> version = store_->AddScheme(bytes);
+  if (!version.ok()) return version.status();
+  CatalogEntry entry;
+  entry.version = *version;
+  entry.file_name = std::string(file_name);
+  entry.json = std::string(json);
+  entry.conv_ids = conv_ids;
+  std::lock_guard<std::mutex> lock(catalog_mu_);
+  catalog_.push_back(std::move(entry));
+  return *version;
+}
+
+schema::TaskRecord RecordOf(const Task& task) {
+  schema::TaskRecord record;
+  const CompiledProcess& process = *task.process;
+  record.set_conv_id(process.conv_id);
+  record.set_version(process.version);
+  record.set_ref(task.ref);
+  record.set_node_id(task.current_node().id);
+  if (task.prev_node != NodeHandle::kNone)
+    record.set_prev_node_id(process.nodes[task.prev_node].id);
+  record.set_next_logic(task.next_logic);
+  record.set_status(static_cast<int32_t>(task.status));
+  record.set_park(static_cast<int32_t>(task.park));
+  record.set_data(task.data);
+  record.set_create_micros(task.create_micros);
+  record.set_change_micros(task.change_micros);
+  record.set_entry_micros(task.entry_micros);
+  record.set_entry_seq(task.entry_seq);
+  record.set_timer_micros(task.timer_seq != 0 ? task.timer.deadline_micros : -1);
+  if (task.caller != nullptr) {
+    record.set_caller_obj_id(task.caller->obj_id);
+    record.set_caller_entry_seq(task.caller->entry_seq);
+  }
+  record.set_rpc_depth(task.rpc_depth);
+  if (task.resume == Resume::kFail && task.failure != nullptr) {
+    record.set_resume(static_cast<int32_t>(Resume::kFail));
+    record.set_failure_family(task.failure->family);
+    record.set_failure_tag(task.failure->tag);
+    record.set_failure_description(task.failure->description);
+  }
+  return record;
+}
+
+std::string Persistence::Serialize(const schema::TaskRecord& record) {
+  std::string bytes;
+  record.SerializeToString(&bytes);
+  return bytes;
+}
+
+void Persistence::AddPut(Task& task, bool created, Transition* transition,
+                         const std::string* queue_extra) {
+  schema::TaskRecord record = RecordOf(task);
+  if (task.park == ParkReason::kQueue) {
+    // In a queue node: its entry is written with it (found in the node's
+    // queue unless the caller has it still in hand).
+    record.set_in_queue(true);
+    if (queue_extra != nullptr) {
+      record.set_queue_extra(*queue_extra);
+    } else if (NodeQueue* queue = task.current_node().queue.get()) {
+      std::lock_guard<std::mutex> lock(queue->mu);
+      for (const NodeQueue::Entry& entry : queue->entries) {
+        if (entry.entry_seq == task.entry_seq && entry.obj_id == task.obj_id_view()) {
+          record.set_queue_extra(entry.extra_json);
+          break;
+        }
+      }
+    }
+  }
+  TaskPut put;
+  put.obj_id = std::string(task.obj_id_view());
+  put.partition = PartitionOfObjId(put.obj_id);
+  put.record = Serialize(record);
+  put.conv_id = task.process->conv_id;
+  if (created) put.new_ref = task.ref;
+  put.timer_micros = record.timer_micros();
+  put.old_timer_micros = task.stored_timer_micros;
+  task.stored_timer_micros = put.timer_micros;
+  transition->puts.push_back(std::move(put));
+}
+
+void Persistence::AddEnd(Task& task, bool archive, int64_t end_micros, Transition* transition) {
+  schema::TaskRecord record = RecordOf(task);
+  record.set_timer_micros(-1);
+  record.set_end_micros(end_micros);
+  TaskEnd end;
+  end.obj_id = std::string(task.obj_id_view());
+  end.partition = PartitionOfObjId(end.obj_id);
+  end.record = Serialize(record);
+  end.archive = archive;
+  end.end_micros = end_micros;
+  end.old_timer_micros = task.stored_timer_micros;
+  task.stored_timer_micros = -1;
+  transition->ends.push_back(std::move(end));
+}
+
+void Persistence::AddMessage(PostedOp* op, absl::string_view target_obj_id,
+                             Transition* transition) {
+  schema::MessageRecord record;
+  record.set_kind(op->kind == PostedOp::Kind::kReply ? schema::MessageRecord::REPLY
+                                                     : schema::MessageRecord::MODIFY);
+  record.set_target_obj_id(std::string(target_obj_id));
+  record.set_entry_seq(op->entry_seq);
+  record.set_data(op->data);
+  record.set_exception(op->exception);
+  record.set_reason(op->reason);
+  op->message_id = next_message_.fetch_add(1, std::memory_order_relaxed);
+  op->message_partition = PartitionOfObjId(target_obj_id);
+  MessagePut put;
+  put.partition = op->message_partition;
+  put.id = op->message_id;
+  record.SerializeToString(&put.record);
+  transition->messages.push_back(std::move(put));
+}
+
+void Persistence::AddDelivered(const PostedOp& op, Transition* transition) {
+  if (op.message_id == 0) return;
+  transition->delivered.push_back(MessageDone{op.message_partition, op.message_id});
+}
+
+absl::StatusOr<CommitTicket> Persistence::Commit(const Transition& transition) {
+  absl::StatusOr<CommitTicket> ticket = store_->Commit(transition);
+  if (!ticket.ok()) {
+    std::lock_guard<std::mutex> lock(failure_mu_);
+    if (failure_.ok()) {
+      failure_ = absl::Status(
+          ticket.status().code(),
+          absl::StrCat("the store ", directory_, " failed a write; the engine takes no more work: ",
+                       ticket.status().message()));
+    }
+  }
+  return ticket;
+}
+
+absl::Status Persistence::CommitDurably(const Transition& transition) {
+  absl::StatusOr<CommitTicket> ticket = Commit(transition);
+  if (!ticket.ok()) return ticket.status();
+  return store_->WaitDurable(*ticket);
+}
+
+absl::Status Persistence::failure() const {
+  std::lock_guard<std::mutex> lock(failure_mu_);
+  return failure_;
+}
+
+absl::StatusOr<std::optional<schema::TaskRecord>> Persistence::FindArchived(const TaskKey& key) {
+  std::string obj_id = key.obj_id;
+  if (obj_id.empty()) {
+    absl::StatusOr<std::optional<std::string>> found =
+        store_->FindRef(PartitionOf(key.conv_id, key.ref, 0), key.conv_id, key.ref);
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) return std::optional<schema::TaskRecord>();
+    obj_id = **found;
+  }
+  const Partition partition = PartitionOfObjId(obj_id);
+  if (partition >= kPartitions) return std::optional<schema::TaskRecord>();
+  absl::StatusOr<std::optional<std::string>> bytes = store_->FindArchived(partition, obj_id);
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return std::optional<schema::TaskRecord>();
+  schema::TaskRecord record;
+  if (!record.ParseFromString(**bytes)) {
+    return absl::DataLossError(absl::StrCat("store ", directory_, ": the archived record of task ",
+                                            obj_id, " cannot be read"));
+  }
+  if (!key.obj_id.empty() || (record.conv_id() == key.conv_id && record.ref() == key.ref)) {
+    return std::optional<schema::TaskRecord>(std::move(record));
+  }
+  return std::optional<schema::TaskRecord>();
+}
+
+void Persistence::MaybePurge(int64_t now_micros) {
+  int64_t due = next_purge_micros_.load(std::memory_order_relaxed);
+  if (now_micros < due ||
+      !next_purge_micros_.compare_exchange_strong(due, now_micros + kPurgeEveryMicros)) {
+    return;
+  }
+  if (retention_ == absl::InfiniteDuration()) return;
+  const int64_t before = now_micros - absl::ToInt64Microseconds(retention_);
+  // A failed purge is tried again at the next one; nothing is lost by it.
+  store_->PurgeArchive(before, kPurgeBatch).IgnoreError();
+}
+
+}  // namespace internal
+}  // namespace convey

@@ -1,0 +1,251 @@
+// The engine and its durable store: the catalog of scheme versions at
+// deploy, and recovery at Open (docs/engine.md, "Durability").
+//
+// Recovery runs before the engine's threads start, so it takes no task
+// ownership: every task it makes is its own until Start.
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "runtime/base/status_macros.h"
+#include "runtime/engine/engine_impl.h"
+#include "runtime/engine/persistence.h"
+
+namespace convey {
+namespace internal {
+namespace {
+
+// Gives a process its catalog version, and its sums their keys in the store.
+void AssignVersion(CompiledProcess& process, uint64_t version) {
+  process.version = version;
+  for (const CompiledNode& node : process.nodes) {
+    for (size_t i = 0; i < node.sums.size(); ++i) {
+      SumAccumulator& sum = *node.sums[i];
+      sum.set_store_key(
+          SumKey(version, process.conv_id, node.id, absl::StrCat(i, ":", sum.id(), sum.name())));
+    }
+  }
+}
+
+// A queue node's entry as recovered: entries go back oldest first.
+struct RecoveredEntry {
+  int64_t entry_micros = 0;
+  NodeQueue* queue = nullptr;
+  NodeQueue::Entry entry;
+};
+
+}  // namespace
+
+absl::Status EngineImpl::Catalogue(absl::string_view file_name, absl::string_view json,
+                                   std::vector<std::unique_ptr<CompiledProcess>>& compiled,
+                                   bool* existing, DeployResult* result) {
+  *existing = false;
+  if (const uint64_t version = persistence_->FindScheme(json); version != 0) {
+    // The very bytes the store holds (recovered at Open, or deployed before
+    // in this run): its processes, which stored tasks run on, become
+    // current again.
+    std::vector<const CompiledProcess*> stored;
+    for (const auto& process : compiled) {
+      const CompiledProcess* found = VersionOf(version, process->conv_id);
+      if (found == nullptr) break;
+      stored.push_back(found);
+    }
+    if (stored.size() == compiled.size()) {
+      std::lock_guard<std::shared_mutex> lock(processes_mu_);
+      for (const CompiledProcess* process : stored) {
+        if (!current_.contains(process->conv_id)) deploy_order_.push_back(process->conv_id);
+        current_[process->conv_id] = process;
+      }
+      *existing = true;
+      return absl::OkStatus();
+    }
+    for (auto& process : compiled) AssignVersion(*process, version);
+    return absl::OkStatus();
+  }
+  if (const uint64_t changed = persistence_->ChangedFile(file_name, json); changed != 0) {
+    Diagnostic warning;
+    warning.severity = Diagnostic::Severity::kWarning;
+    warning.file = std::string(file_name);
+    warning.message = absl::StrCat(
+        "the file changed since the store ", persistence_->directory(), " took it (version ",
+        changed, "): tasks stored on that version go on with it; new tasks run on this one");
+    result->warnings.push_back(std::move(warning));
+  }
+  CONVEY_ASSIGN_OR_RETURN(const uint64_t version,
+                          persistence_->AddScheme(file_name, json, result->conv_ids,
+                                                  absl::ToUnixMicros(clock_->Now())));
+  for (auto& process : compiled) AssignVersion(*process, version);
+  return absl::OkStatus();
+}
+
+absl::Status EngineImpl::Recover() {
+  const std::string& directory = persistence_->directory();
+  // 1. Every scheme version, compiled again: tasks resume on theirs.
+  for (const CatalogEntry& entry : persistence_->Catalog()) {
+    DeployResult ignored;
+    absl::StatusOr<std::vector<std::unique_ptr<CompiledProcess>>> compiled =
+        CompileScheme(entry.file_name, entry.json, &ignored);
+    if (!compiled.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "store ", directory, ": version ", entry.version, " (", entry.file_name,
+          ") no longer deploys, so its tasks cannot resume: ", compiled.status().message()));
+    }
+    for (auto& process : *compiled) AssignVersion(*process, entry.version);
+    Install(*std::move(compiled));
+  }
+
+  // 2. Sums.
+  absl::flat_hash_map<std::string, SumAccumulator*> sums;
+  {
+    std::shared_lock<std::shared_mutex> lock(processes_mu_);
+    for (const auto& process : versions_) {
+      for (const CompiledNode& node : process->nodes) {
+        for (const auto& sum : node.sums) sums[sum->store_key()] = sum.get();
+      }
+    }
+  }
+  CONVEY_RETURN_IF_ERROR(persistence_->store().LoadSums([&](absl::string_view key, double total) {
+    auto it = sums.find(key);
+    if (it != sums.end()) it->second->Add(total, worker_count_);
+  }));
+
+  // 3. Tasks, partition by partition; then queue entries and messages.
+  std::vector<Task*> runnable;
+  std::vector<RecoveredEntry> queued;
+  std::vector<PostedOp> messages;
+  for (Partition partition : persistence_->store().OwnedPartitions()) {
+    PartitionContents contents;
+    CONVEY_RETURN_IF_ERROR(persistence_->store().LoadPartition(partition, &contents));
+    for (auto& [obj_id, bytes] : contents.tasks) {
+      schema::TaskRecord record;
+      const auto damaged = [&](absl::string_view why) {
+        return absl::DataLossError(
+            absl::StrCat("store ", directory, ": task ", obj_id, " cannot resume: ", why));
+      };
+      if (obj_id.size() != 24 || !record.ParseFromString(bytes)) {
+        return damaged("its record cannot be read");
+      }
+      const CompiledProcess* process = VersionOf(record.version(), record.conv_id());
+      if (process == nullptr) {
+        return damaged(absl::StrCat("it runs on version ", record.version(), " of process ",
+                                    record.conv_id(), ", which the catalog does not hold"));
+      }
+      auto node = process->node_by_id.find(record.node_id());
+      if (node == process->node_by_id.end()) {
+        return damaged(
+            absl::StrCat("process ", record.conv_id(), " has no node \"", record.node_id(), "\""));
+      }
+      auto task = std::make_shared<Task>();
+      std::copy(obj_id.begin(), obj_id.end(), task->obj_id.begin());
+      task->process = process;
+      task->node = node->second;
+      if (!record.prev_node_id().empty()) {
+        auto prev = process->node_by_id.find(record.prev_node_id());
+        if (prev != process->node_by_id.end()) task->prev_node = prev->second;
+      }
+      task->next_logic = record.next_logic();
+      task->ref = record.ref();
+      task->data = record.data();
+      task->create_micros = record.create_micros();
+      task->change_micros = record.change_micros();
+      task->entry_micros = record.entry_micros();
+      task->entry_seq = record.entry_seq();
+      task->rpc_depth = record.rpc_depth();
+      if (!record.caller_obj_id().empty()) {
+        task->caller = std::make_unique<RpcCaller>();
+        task->caller->obj_id = record.caller_obj_id();
+        task->caller->entry_seq = record.caller_entry_seq();
+      }
+      if (record.resume() == static_cast<int32_t>(Resume::kFail)) {
+        task->resume = Resume::kFail;
+        task->failure = std::make_unique<ResumeFailure>(ResumeFailure{
+            record.failure_family(), record.failure_tag(), record.failure_description()});
+      }
+      const auto status = static_cast<TaskStatus>(record.status());
+      const auto park = static_cast<ParkReason>(record.park());
+      // Moving, or waiting for an HTTP answer that died with the process:
+      // it runs again (the request is sent again: at least once).
+      const bool runs = status == TaskStatus::kProcessing &&
+                        (park == ParkReason::kNone || park == ParkReason::kHttp);
+      task->status = runs ? TaskStatus::kProcessing : status;
+      task->park = runs ? ParkReason::kNone : park;
+      task->state.store(runs ? kQueued : kIdle, std::memory_order_relaxed);
+      if (absl::Status added = store_.Add(task); !added.ok()) return damaged(added.message());
+      const CompiledNode& at = task->current_node();
+      if (!at.is_final) at.counters->tasks.AddShared(1);
+      if (std::atomic<int64_t>* counter = ReasonCounter(at, task->park)) {
+        counter->fetch_add(1, std::memory_order_relaxed);
+      }
+      if (task->park == ParkReason::kCallback) {
+        task->callback_wait.store(task->entry_seq << 1, std::memory_order_relaxed);
+      }
+      if (process->is_state_diagram() && !runs) {
+        task->state_data = std::make_shared<const std::string>(task->data);
+      }
+      // The original deadline: one that passed while the engine was down
+      // fires at once, once.
+      if (record.timer_micros() >= 0) {
+        events_.ArmTimer(task.get(), record.timer_micros());
+        task->stored_timer_micros = record.timer_micros();
+      }
+      if (record.in_queue() && at.queue != nullptr && task->park == ParkReason::kQueue) {
+        queued.push_back(
+            {task->entry_micros,
+             at.queue.get(),
+             {std::string(task->obj_id_view()), task->entry_seq, record.queue_extra()}});
+      }
+      if (runs) runnable.push_back(task.get());
+      statistics_.TaskRecovered();
+    }
+    for (auto& [id, bytes] : contents.messages) {
+      schema::MessageRecord record;
+      if (!record.ParseFromString(bytes)) {
+        return absl::DataLossError(
+            absl::StrCat("store ", directory, ": message ", id, " cannot be read"));
+      }
+      PostedOp op;
+      op.kind = record.kind() == schema::MessageRecord::REPLY ? PostedOp::Kind::kReply
+                                                              : PostedOp::Kind::kModify;
+      if (op.kind == PostedOp::Kind::kModify) {
+        op.target = store_.Find(TaskKey::ByObjId(record.target_obj_id()));
+      } else {
+        op.caller_obj_id = record.target_obj_id();
+      }
+      op.entry_seq = record.entry_seq();
+      op.data = record.data();
+      op.exception = record.exception();
+      op.reason = record.reason();
+      op.message_id = id;
+      op.message_partition = partition;
+      messages.push_back(std::move(op));
+    }
+  }
+  std::sort(queued.begin(), queued.end(), [](const RecoveredEntry& a, const RecoveredEntry& b) {
+    return a.entry_micros < b.entry_micros;
+  });
+  for (RecoveredEntry& entry : queued) {
+    std::lock_guard<std::mutex> lock(entry.queue->mu);
+    entry.queue->entries.push_back(std::move(entry.entry));
+  }
+  // Messages before tasks run: a reply a recovered caller waits for is
+  // already in the events thread's hands when it starts.
+  std::sort(messages.begin(), messages.end(),
+            [](const PostedOp& a, const PostedOp& b) { return a.message_id < b.message_id; });
+  for (PostedOp& op : messages) events_.Post(std::move(op));
+  for (Task* task : runnable) {
+    AddPending();
+    Enqueue(task);
+  }
+  persistence_->MaybePurge(absl::ToUnixMicros(clock_->Now()));
+  return absl::OkStatus();
+}
+
+}  // namespace internal
+}  // namespace convey

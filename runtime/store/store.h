@@ -1,0 +1,170 @@
+// Store: where the engine keeps what must survive a crash (docs/engine.md,
+// "Durability"). The engine's only view of it; RocksDB (rocksdb_store.h) is
+// the backend today.
+//
+// Shaped for a shared database with several engines, each owning some
+// partitions of the tasks: every task belongs to a partition (chosen from its
+// process and ref, carried in its obj_id); every call names partitions; a
+// commit is one whole transition of one task (with everything it changed in
+// other tasks, sums and messages) and may fail with "ownership lost"
+// (Aborted) when another engine took the partition; partitions are loaded
+// and unloaded while the engine runs. Scheme versions live in their own
+// catalog. Nothing here assumes a local directory.
+//
+// Thread safety: every call may come from any thread. Commits of one task
+// are made by whoever holds the task, so they never race; the store keeps
+// the order in which commits return.
+#ifndef CONVEY_RUNTIME_STORE_STORE_H_
+#define CONVEY_RUNTIME_STORE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace convey {
+namespace internal {
+
+using Partition = uint32_t;
+// Fixed for a store's life (its format records it).
+constexpr Partition kPartitions = 64;
+
+// A task written whole at a wait state (create, park, stop, modify).
+struct TaskPut {
+  Partition partition = 0;
+  std::string obj_id;
+  std::string record;  // a serialised schema::TaskRecord
+  // New tasks with a ref: the ref index points at them from now on.
+  int64_t conv_id = 0;
+  std::string new_ref;
+  // Timers by due time: the deadline armed now (-1: none) and the one the
+  // previous record of this task armed (-1: none), which is dropped.
+  int64_t timer_micros = -1;
+  int64_t old_timer_micros = -1;
+};
+
+// A task that left the engine: finished or deleted. Archived (findable by
+// obj_id and ref until the retention passes) unless `archive` is false.
+struct TaskEnd {
+  Partition partition = 0;
+  std::string obj_id;
+  std::string record;  // the final schema::TaskRecord (archived)
+  bool archive = true;
+  int64_t end_micros = 0;
+  int64_t old_timer_micros = -1;
+};
+
+// A message to another task (schema::MessageRecord), or its delivery.
+struct MessagePut {
+  Partition partition = 0;  // the receiver's
+  uint64_t id = 0;
+  std::string record;
+};
+struct MessageDone {
+  Partition partition = 0;
+  uint64_t id = 0;
+};
+
+// A change to a sum node's total (api_sum): `amount` added, or set to zero.
+struct SumChange {
+  std::string key;  // SumKey()
+  double amount = 0;
+  bool reset = false;
+};
+
+// One atomic write: what one transition of one task changed.
+struct Transition {
+  std::vector<TaskPut> puts;
+  std::vector<TaskEnd> ends;
+  std::vector<MessagePut> messages;
+  std::vector<MessageDone> delivered;
+  std::vector<SumChange> sums;
+  bool empty() const {
+    return puts.empty() && ends.empty() && messages.empty() && delivered.empty() && sums.empty();
+  }
+  void clear() {
+    puts.clear();
+    ends.clear();
+    messages.clear();
+    delivered.clear();
+    sums.clear();
+  }
+};
+
+// Where a sum lives: a process version's node and sum id.
+std::string SumKey(uint64_t version, int64_t conv_id, absl::string_view node_id,
+                   absl::string_view sum_id);
+
+// One deployed scheme file (schema::SchemeVersionRecord) and its number.
+struct StoredScheme {
+  uint64_t version = 0;
+  std::string record;
+};
+
+// What a partition holds when it is loaded.
+struct PartitionContents {
+  std::vector<std::pair<std::string, std::string>> tasks;  // obj_id, TaskRecord
+  std::vector<std::pair<uint64_t, std::string>> messages;  // id, MessageRecord, oldest first
+};
+
+// Commits return a ticket; WaitDurable(ticket) returns once that commit is
+// as durable as the store's mode makes it (synced to disk, in `sync` mode).
+using CommitTicket = uint64_t;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // A number that grows by one every time the store is opened: obj_ids and
+  // message ids made in different runs never meet.
+  virtual uint32_t generation() const = 0;
+
+  // The scheme catalog, oldest first; a new version is durable on return.
+  virtual absl::StatusOr<std::vector<StoredScheme>> LoadCatalog() = 0;
+  virtual absl::StatusOr<uint64_t> AddScheme(const std::string& record) = 0;
+
+  // The partitions this engine owns (RocksDB: all of them).
+  virtual std::vector<Partition> OwnedPartitions() = 0;
+  virtual absl::Status LoadPartition(Partition partition, PartitionContents* contents) = 0;
+  // The engine stops using the partition (it is no longer written here).
+  virtual void UnloadPartition(Partition partition) = 0;
+
+  // Sums by SumKey().
+  virtual absl::Status LoadSums(
+      const std::function<void(absl::string_view key, double)>& visit) = 0;
+
+  // Writes the transition atomically. Aborted ("ownership lost") when a
+  // partition it names is not owned; other errors when the write failed
+  // (nothing of it is written).
+  virtual absl::StatusOr<CommitTicket> Commit(const Transition& transition) = 0;
+  // Returns once the commit is durable (group commit: many callers share one
+  // sync). Immediate in `async` mode.
+  virtual absl::Status WaitDurable(CommitTicket ticket) = 0;
+
+  // The archive: finished and deleted tasks until their retention passes.
+  virtual absl::StatusOr<std::optional<std::string>> FindArchived(Partition partition,
+                                                                  absl::string_view obj_id) = 0;
+  // The obj_id last given `ref` in `conv_id`, if the index still has it.
+  virtual absl::StatusOr<std::optional<std::string>> FindRef(Partition partition, int64_t conv_id,
+                                                             absl::string_view ref) = 0;
+  virtual absl::Status ForEachArchived(
+      const std::function<void(absl::string_view obj_id, absl::string_view record)>& visit) = 0;
+  // Drops archived tasks that ended before `before_micros`, at most `limit`;
+  // how many it dropped.
+  virtual absl::StatusOr<size_t> PurgeArchive(int64_t before_micros, size_t limit) = 0;
+};
+
+// The partition of a task: from its process and ref, or, without a ref,
+// from `fallback` (any well-spread number).
+Partition PartitionOf(int64_t conv_id, absl::string_view ref, uint64_t fallback);
+
+}  // namespace internal
+}  // namespace convey
+
+#endif  // CONVEY_RUNTIME_STORE_STORE_H_
