@@ -367,6 +367,9 @@ EngineOptions OptionsFor(const RunFlags& flags, VirtualClock* virtual_clock, Var
   EngineOptions options;
   options.worker_threads = static_cast<int>(flags.threads.value_or(0));
   options.clock = flags.clock == ClockKind::kReal ? Clock::Real() : virtual_clock;
+  // Time starts once the tasks are created (RunTasks): a store's recovered
+  // timers wait for them.
+  options.hold_time = true;
   options.variables = std::move(variables);
   // The scheme files are not trusted: their api calls stay off private
   // networks unless the command line allows them.

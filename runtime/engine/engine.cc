@@ -91,6 +91,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<ProjectVari
       steps_(this, options_, clock_, observer_, store_, statistics_, events_, http_) {}
 
 absl::Status EngineImpl::Start() {
+  events_.set_time_held(options_.hold_time);
   for (int i = 0; i < worker_count_; ++i) {
     auto worker = std::make_unique<Worker>();
     worker->index = i;
@@ -127,6 +128,8 @@ void EngineImpl::Close() {
   // waited for (each request ends within its timeout).
   http_.Close();
   events_.Stop();
+  // Last: the events thread commits the messages it applies.
+  if (persistence_ != nullptr) persistence_->Stop();
 }
 
 void EngineImpl::WorkerLoop(Worker* worker) {
@@ -376,7 +379,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   } else if (persistence_ != nullptr) {
     Transition transition;
     persistence_->AddPut(*task, true, &transition);
-    absl::StatusOr<CommitTicket> committed = persistence_->Commit(transition);
+    absl::StatusOr<CommitTicket> committed = persistence_->Commit(std::move(transition), true);
     if (!committed.ok()) {
       store_.EraseRef(task.get());
       std::shared_ptr<Task> dropped;
@@ -396,10 +399,44 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
     starter->effects.started.push_back(task.get());
   } else {
     Enqueue(task.get());
-    // Acknowledged once durable (in sync mode: synced).
-    if (persistence_ != nullptr) CONVEY_RETURN_IF_ERROR(persistence_->WaitDurable(ticket));
+    // Acknowledged once durable (in sync mode: synced), or with its batch.
+    if (origin.batch_ticket != nullptr) {
+      *origin.batch_ticket = ticket;
+    } else if (persistence_ != nullptr) {
+      CONVEY_RETURN_IF_ERROR(persistence_->Acknowledge(ticket));
+    }
   }
   return obj_id;
+}
+
+std::vector<absl::StatusOr<std::string>> EngineImpl::CreateTasks(
+    int64_t conv_id, const std::vector<NewTask>& tasks) {
+  std::vector<absl::StatusOr<std::string>> results;
+  results.reserve(tasks.size());
+  absl::Status open = CheckOpen();
+  const CompiledProcess* process = open.ok() ? CurrentProcess(conv_id) : nullptr;
+  if (open.ok() && process == nullptr) open = NotDeployed(conv_id);
+  if (!open.ok()) {
+    results.assign(tasks.size(), open);
+    return results;
+  }
+  CommitTicket last = 0;
+  for (const NewTask& one : tasks) {
+    CommitTicket ticket = 0;
+    TaskOrigin origin;
+    origin.batch_ticket = &ticket;
+    results.push_back(CreateTaskAt(process, process->start, one.ref, one.data_json, origin));
+    last = std::max(last, ticket);
+  }
+  // One acknowledgement for the batch: every ticket up to the last.
+  if (persistence_ != nullptr && last != 0) {
+    if (absl::Status acknowledged = persistence_->Acknowledge(last); !acknowledged.ok()) {
+      for (absl::StatusOr<std::string>& result : results) {
+        if (result.ok()) result = acknowledged;
+      }
+    }
+  }
+  return results;
 }
 
 absl::Status EngineImpl::CountCausedTask(Task& cause, const CompiledProcess& process,
@@ -478,10 +515,11 @@ absl::Status EngineImpl::ModifyTask(const TaskKey& key, absl::string_view data_j
   }
   std::shared_ptr<Task> task = store_.Find(key);
   if (task == nullptr) {
-    absl::StatusOr<schema::TaskRecord> archived = FindArchived(key);
+    std::string obj_id;
+    absl::StatusOr<schema::TaskRecord> archived = FindArchived(key, &obj_id);
     if (!archived.ok()) return archived.status();
     if (archived->status() == static_cast<int32_t>(TaskStatus::kDeleted)) return NotFoundFor(key);
-    return Finished(key.obj_id.empty() ? "" : key.obj_id, archived->node_id());
+    return Finished(obj_id, archived->node_id());
   }
   Acquire(task.get());
   if (task->status == TaskStatus::kDeleted) {
@@ -501,19 +539,20 @@ absl::Status EngineImpl::ModifyTask(const TaskKey& key, absl::string_view data_j
   absl::StatusOr<CommitTicket> ticket = CommitPut(*task);
   Release(task.get(), resume);
   if (!ticket.ok()) return ticket.status();
-  return persistence_ != nullptr ? persistence_->WaitDurable(*ticket) : absl::OkStatus();
+  return persistence_ != nullptr ? persistence_->Acknowledge(*ticket) : absl::OkStatus();
 }
 
 absl::StatusOr<CommitTicket> EngineImpl::CommitPut(Task& task) {
   if (persistence_ == nullptr) return 0;
   Transition transition;
   persistence_->AddPut(task, false, &transition);
-  return persistence_->Commit(transition);
+  return persistence_->Commit(std::move(transition), true);
 }
 
-absl::StatusOr<schema::TaskRecord> EngineImpl::FindArchived(const TaskKey& key) {
+absl::StatusOr<schema::TaskRecord> EngineImpl::FindArchived(const TaskKey& key,
+                                                            std::string* obj_id) {
   if (persistence_ == nullptr) return NotFoundFor(key);
-  absl::StatusOr<std::optional<schema::TaskRecord>> found = persistence_->FindArchived(key);
+  absl::StatusOr<std::optional<schema::TaskRecord>> found = persistence_->FindArchived(key, obj_id);
   if (!found.ok()) return found.status();
   if (!found->has_value()) return NotFoundFor(key);
   return **std::move(found);
@@ -561,9 +600,10 @@ absl::StatusOr<TaskSnapshot> EngineImpl::ShowTask(const TaskKey& key) {
   if (task == nullptr) {
     // With a store, finished tasks are in its archive until the retention
     // passes.
-    absl::StatusOr<schema::TaskRecord> archived = FindArchived(key);
+    std::string obj_id;
+    absl::StatusOr<schema::TaskRecord> archived = FindArchived(key, &obj_id);
     if (!archived.ok()) return archived.status();
-    return SnapshotOfRecord(key.obj_id.empty() ? "" : key.obj_id, *archived);
+    return SnapshotOfRecord(obj_id, *archived);
   }
   Acquire(task.get());
   TaskSnapshot snapshot = SnapshotOf(*task);
@@ -575,10 +615,11 @@ absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_i
   if (absl::Status open = CheckOpen(); !open.ok()) return open;
   std::shared_ptr<Task> task = store_.Find(key);
   if (task == nullptr) {
-    absl::StatusOr<schema::TaskRecord> archived = FindArchived(key);
+    std::string obj_id;
+    absl::StatusOr<schema::TaskRecord> archived = FindArchived(key, &obj_id);
     if (!archived.ok()) return archived.status();
     if (archived->status() == static_cast<int32_t>(TaskStatus::kDeleted)) return NotFoundFor(key);
-    return Finished(key.obj_id, archived->node_id());
+    return Finished(obj_id, archived->node_id());
   }
   Acquire(task.get());
   if (task->status == TaskStatus::kDeleted) {
@@ -614,13 +655,13 @@ absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_i
   if (persistence_ != nullptr) {
     Transition transition;
     persistence_->AddEnd(*task, true, task->change_micros, &transition);
-    ticket = persistence_->Commit(transition);
+    ticket = persistence_->Commit(std::move(transition), true);
   }
   Release(task.get(), false);
   // WaitIdle may have been waiting for that timer (virtual clock) or answer.
   if (timed || waited_for_http) NotifyIdleWaiters();
   if (!ticket.ok()) return ticket.status();
-  return persistence_ != nullptr ? persistence_->WaitDurable(*ticket) : absl::OkStatus();
+  return persistence_ != nullptr ? persistence_->Acknowledge(*ticket) : absl::OkStatus();
 }
 
 void EngineImpl::ForEachTask(const std::function<void(const TaskSnapshot&)>& visit) {
@@ -630,9 +671,10 @@ void EngineImpl::ForEachTask(const std::function<void(const TaskSnapshot&)>& vis
     Release(task.get(), false);
     visit(snapshot);
   });
-  if (persistence_ == nullptr) return;
-  // Then the archive, but for deleted tasks memory still holds. A failed
-  // read ends the walk: this call has no way to say so but stopping.
+  // Then the archive (once what is queued for it is written), but for
+  // deleted tasks memory still holds. A failed read ends the walk: this call
+  // has no way to say so but stopping.
+  if (persistence_ == nullptr || !persistence_->Flush().ok()) return;
   persistence_->store()
       .ForEachArchived([this, &visit](absl::string_view obj_id, absl::string_view bytes) {
         if (store_.Find(TaskKey::ByObjId(std::string(obj_id))) != nullptr) return;
@@ -701,7 +743,7 @@ absl::Status EngineImpl::ResetSum(int64_t conv_id, absl::string_view node_id,
   Transition transition;
   transition.sums.push_back(
       SumChange{process->FindNode(node_id)->FindSum(sum_id)->store_key(), 0, true});
-  return persistence_->CommitDurably(transition);
+  return persistence_->CommitAndAcknowledge(std::move(transition));
 }
 
 void EngineImpl::HoldTime(bool hold) {

@@ -72,6 +72,9 @@ struct TaskOrigin {
   Task* cause = nullptr;
   bool call = false;
   Worker* worker = nullptr;
+  // A host's batch (CreateTasks): the create is not acknowledged on its
+  // own; its commit ticket is left here for the batch to acknowledge.
+  CommitTicket* batch_ticket = nullptr;
 };
 
 class EngineImpl : public Engine {
@@ -85,6 +88,8 @@ class EngineImpl : public Engine {
   absl::StatusOr<DeployResult> DeployFile(const std::string& path) override;
   absl::StatusOr<std::string> CreateTask(int64_t conv_id, absl::string_view ref,
                                          absl::string_view data_json) override;
+  std::vector<absl::StatusOr<std::string>> CreateTasks(int64_t conv_id,
+                                                       const std::vector<NewTask>& tasks) override;
   absl::Status ModifyTask(const TaskKey& key, absl::string_view data_json) override;
   absl::StatusOr<TaskSnapshot> ShowTask(const TaskKey& key) override;
   absl::Status DeleteTask(const TaskKey& key, absl::string_view node_id) override;
@@ -200,8 +205,8 @@ class EngineImpl : public Engine {
   // With a store, commits the task (held by the caller) as it is now; 0
   // without one.
   absl::StatusOr<CommitTicket> CommitPut(Task& task);
-  // An archived task for `key`, or NotFound.
-  absl::StatusOr<schema::TaskRecord> FindArchived(const TaskKey& key);
+  // An archived task for `key` (its obj_id in `*obj_id`), or NotFound.
+  absl::StatusOr<schema::TaskRecord> FindArchived(const TaskKey& key, std::string* obj_id);
 
   const EngineOptions options_;
   Clock* const clock_;
@@ -244,8 +249,7 @@ class EngineImpl : public Engine {
 absl::Status ParseTaskData(simdjson::dom::parser& parser, absl::string_view json, size_t max_size,
                            simdjson::dom::element* doc, std::string* collapsed);
 
-// FailedPrecondition: the task (obj_id may be empty: found by ref) has
-// finished in `node_id`.
+// FailedPrecondition: the task has finished in `node_id`.
 absl::Status Finished(absl::string_view obj_id, absl::string_view node_id);
 
 // NotFound: no process with `conv_id` is deployed.

@@ -133,8 +133,9 @@ void EventLoop::ApplyOp(PostedOp& op, simdjson::dom::parser& patch_parser,
   Transition transition;
   if (persistence != nullptr) Persistence::AddDelivered(op, &transition);
   const auto drop = [&] {
-    if (persistence != nullptr && !transition.empty())
-      persistence->Commit(transition).IgnoreError();
+    if (persistence != nullptr && !transition.empty()) {
+      persistence->Commit(std::move(transition), false).IgnoreError();
+    }
   };
   simdjson::dom::element patch;
   std::string collapsed;

@@ -1,6 +1,7 @@
 // Records, transitions, the catalog and the archive (persistence.h).
 #include "runtime/engine/persistence.h"
 
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +17,12 @@ namespace {
 // long; the rest go at the next one.
 constexpr size_t kPurgeBatch = 10000;
 constexpr int64_t kPurgeEveryMicros = 60 * 1000000LL;
+// Transitions queued before producers wait for the writer.
+constexpr size_t kMaxQueued = 65536;
+// The writer thread writes at once when this many wait, else after
+// gathering for kGatherMicros.
+constexpr size_t kWriteGroup = 512;
+constexpr int64_t kGatherMicros = 1000;
 
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -67,6 +74,7 @@ Persistence::Persistence(std::unique_ptr<Store> store, const EngineOptions& opti
       retention_(options.archive_retention) {
   // Message ids of different runs never meet: the generation leads.
   next_message_.store((static_cast<uint64_t>(store_->generation()) << 40) | 1);
+  writer_ = std::thread([this] { WriterLoop(); });
 }
 
 std::vector<CatalogEntry> Persistence::Catalog() {
@@ -220,24 +228,134 @@ void Persistence::AddDelivered(const PostedOp& op, Transition* transition) {
   transition->delivered.push_back(MessageDone{op.message_partition, op.message_id});
 }
 
-absl::StatusOr<CommitTicket> Persistence::Commit(const Transition& transition) {
-  absl::StatusOr<CommitTicket> ticket = store_->Commit(transition);
-  if (!ticket.ok()) {
-    std::lock_guard<std::mutex> lock(failure_mu_);
-    if (failure_.ok()) {
-      failure_ = absl::Status(
-          ticket.status().code(),
-          absl::StrCat("the store ", directory_, " failed a write; the engine takes no more work: ",
-                       ticket.status().message()));
-    }
+absl::StatusOr<CommitTicket> Persistence::Commit(Transition transition, bool acknowledged) {
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  // Bounded: producers faster than the disk wait here (back-pressure).
+  while (queue_.size() >= kMaxQueued && !stopped_) {
+    ++room_waiters_;
+    room_cv_.wait(lock);
+    --room_waiters_;
   }
+  if (stopped_) return absl::FailedPreconditionError("the engine is closed");
+  if (absl::Status failed = failure(); !failed.ok()) return failed;
+  queue_.push_back(std::move(transition));
+  const CommitTicket ticket = ++queued_;
+  if (acknowledged && sync_) sync_wanted_ = ticket;
+  // A host writes in Acknowledge, where it waits anyway. The rest is
+  // written by the writer thread, in groups: woken when it sleeps with
+  // nothing to do, or when a full group waits.
+  if (!acknowledged && (writer_idle_ || queue_.size() == kWriteGroup)) writer_cv_.notify_one();
   return ticket;
 }
 
-absl::Status Persistence::CommitDurably(const Transition& transition) {
-  absl::StatusOr<CommitTicket> ticket = Commit(transition);
+void Persistence::WriterLoop() {
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  while (!stopped_) {
+    if (queue_.empty() || writing_) {
+      writer_idle_ = true;
+      writer_cv_.wait(lock);
+      writer_idle_ = false;
+      continue;
+    }
+    // Let a group gather, for at most kGatherMicros: transitions nobody
+    // waits for lose nothing by it (a crash replays what was not written).
+    if (queue_.size() < kWriteGroup) {
+      writer_cv_.wait_for(lock, std::chrono::microseconds(kGatherMicros));
+    }
+    if (!writing_ && !queue_.empty() && !stopped_) WriteQueued(lock);
+  }
+}
+
+void Persistence::WriteQueued(std::unique_lock<std::mutex>& lock) {
+  writing_ = true;
+  std::vector<Transition> group;
+  while (!queue_.empty()) {
+    group.swap(queue_);
+    const CommitTicket last = queued_;
+    const bool sync = sync_wanted_ > synced_;
+    if (room_waiters_ > 0) room_cv_.notify_all();
+    lock.unlock();
+    absl::Status written = store_->Commit(group, sync);
+    group.clear();
+    if (!written.ok()) Fail(written);
+    lock.lock();
+    if (!written.ok()) break;
+    written_ = last;
+    if (sync) synced_ = last;
+    if (waiters_ > 0) written_cv_.notify_all();
+  }
+  writing_ = false;
+  if (waiters_ > 0) written_cv_.notify_all();
+}
+
+absl::Status Persistence::Acknowledge(CommitTicket ticket) {
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  const auto done = [&] { return written_ >= ticket && (!sync_ || synced_ >= ticket); };
+  while (!done() && failure().ok()) {
+    if (!writing_) {
+      // Every group holding an acknowledged ticket is synced, so an empty
+      // queue means done; anything else would spin.
+      if (queue_.empty()) return absl::InternalError("a commit was lost before it was written");
+      WriteQueued(lock);
+      continue;
+    }
+    // The writer's group may not hold this ticket: wait for it, then look
+    // again (take over if nobody writes by then).
+    ++waiters_;
+    written_cv_.wait(lock);
+    --waiters_;
+  }
+  return done() ? absl::OkStatus() : failure();
+}
+
+absl::Status Persistence::CommitAndAcknowledge(Transition transition) {
+  absl::StatusOr<CommitTicket> ticket = Commit(std::move(transition), true);
   if (!ticket.ok()) return ticket.status();
-  return store_->WaitDurable(*ticket);
+  return Acknowledge(*ticket);
+}
+
+absl::Status Persistence::Flush() {
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  const CommitTicket last = queued_;
+  while (written_ < last && failure().ok()) {
+    if (!writing_) {
+      if (queue_.empty()) return absl::InternalError("a commit was lost before it was written");
+      WriteQueued(lock);
+      continue;
+    }
+    ++waiters_;
+    written_cv_.wait(lock);
+    --waiters_;
+  }
+  return failure();
+}
+
+void Persistence::Stop() {
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  if (stopped_) return;
+  stopped_ = true;
+  writer_cv_.notify_all();
+  lock.unlock();
+  if (writer_.joinable()) writer_.join();
+  lock.lock();
+  while (writing_) {
+    ++waiters_;
+    written_cv_.wait(lock);
+    --waiters_;
+  }
+  if (failure().ok()) WriteQueued(lock);
+  room_cv_.notify_all();
+}
+
+Persistence::~Persistence() { Stop(); }
+
+void Persistence::Fail(const absl::Status& status) {
+  std::lock_guard<std::mutex> lock(failure_mu_);
+  if (!failure_.ok()) return;
+  failure_ = absl::Status(
+      status.code(),
+      absl::StrCat("the store ", directory_,
+                   " failed a write; the engine takes no more work: ", status.message()));
 }
 
 absl::Status Persistence::failure() const {
@@ -245,8 +363,12 @@ absl::Status Persistence::failure() const {
   return failure_;
 }
 
-absl::StatusOr<std::optional<schema::TaskRecord>> Persistence::FindArchived(const TaskKey& key) {
-  std::string obj_id = key.obj_id;
+absl::StatusOr<std::optional<schema::TaskRecord>> Persistence::FindArchived(
+    const TaskKey& key, std::string* found_obj_id) {
+  // A task that just finished may still be on its way to the archive.
+  if (absl::Status flushed = Flush(); !flushed.ok()) return flushed;
+  std::string& obj_id = *found_obj_id;
+  obj_id = key.obj_id;
   if (obj_id.empty()) {
     absl::StatusOr<std::optional<std::string>> found =
         store_->FindRef(PartitionOf(key.conv_id, key.ref, 0), key.conv_id, key.ref);

@@ -7,18 +7,33 @@
 // is written then, and how, is here. Null in EngineImpl when the engine has
 // no store: nothing else changes then.
 //
-// Locking: `catalog_mu_` guards the catalog copy (a leaf). Commits take no
-// lock of ours: the store orders them, and each task's commits are made by
-// whoever holds the task (Task::state).
+// Group commit: a transition is queued, and whoever writes takes
+// everything queued as one group (one store write, at most one sync), in
+// queue order, until the queue is empty. A host that waits for its
+// transition (Acknowledge) writes itself when nobody else does (leader and
+// followers, as RocksDB's own write path); transitions nobody waits for
+// (workers', the events thread's) are written by a writer thread in groups
+// of up to kWriteGroup or after at most 1 ms, so that a worker neither
+// waits for the disk nor wakes a thread per task (on a virtual machine a
+// wake-up costs more than a write). Order is all crash consistency needs: a task's transitions are
+// queued by whoever holds the task, and an effect on another task (a task started, a message) is
+// queued before that task can move, so what survives a crash is always a
+// prefix of what happened.
+//
+// Locking: `queue_mu_` guards the queue and the counts of written and
+// synced transitions; `catalog_mu_` the catalog copy; `failure_mu_` the
+// first failure. All are leaves.
 #ifndef CONVEY_RUNTIME_ENGINE_PERSISTENCE_H_
 #define CONVEY_RUNTIME_ENGINE_PERSISTENCE_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -33,6 +48,9 @@ namespace convey {
 namespace internal {
 
 struct PostedOp;
+
+// A transition's place in the commit queue (1, 2, ...).
+using CommitTicket = uint64_t;
 
 // One scheme file in the catalog.
 struct CatalogEntry {
@@ -76,25 +94,43 @@ class Persistence {
   // A message applied (or dropped: its receiver is gone).
   static void AddDelivered(const PostedOp& op, Transition* transition);
 
-  // Commits; a failed commit is kept (`failure()`) and returned.
-  absl::StatusOr<CommitTicket> Commit(const Transition& transition);
-  // Commits and, in sync mode, waits until it is synced.
-  absl::Status CommitDurably(const Transition& transition);
-  absl::Status WaitDurable(CommitTicket ticket) { return store_->WaitDurable(ticket); }
+  // Queues the transition (and writes the queue, unless `acknowledged` or
+  // someone writes already); its ticket. `acknowledged`: a
+  // host will wait for it, so in sync mode its group is synced.
+  // FailedPrecondition-like errors once a write has failed (failure()).
+  absl::StatusOr<CommitTicket> Commit(Transition transition, bool acknowledged);
+  // Returns once the ticket's transition is written (and synced, in sync
+  // mode, when it was queued `acknowledged`); the write's error if it failed.
+  absl::Status Acknowledge(CommitTicket ticket);
+  // Commit(acknowledged) then Acknowledge.
+  absl::Status CommitAndAcknowledge(Transition transition);
+  // Returns once everything queued so far is written (reads of the store
+  // then see it).
+  absl::Status Flush();
+  // Writes what is queued; later commits are refused. Idempotent.
+  void Stop();
   // The first commit that failed, if any: the engine refuses new work then
   // (its memory and its store no longer agree).
   absl::Status failure() const;
 
-  // Archived tasks (finished or deleted), by obj_id or by the ref they had.
-  absl::StatusOr<std::optional<schema::TaskRecord>> FindArchived(const TaskKey& key);
+  // Archived tasks (finished or deleted), by obj_id or by the ref they had;
+  // `*obj_id` is the task's.
+  absl::StatusOr<std::optional<schema::TaskRecord>> FindArchived(const TaskKey& key,
+                                                                 std::string* obj_id);
   // Drops archived tasks older than the retention, a bounded batch per call,
   // at most once a minute of `now_micros`.
   void MaybePurge(int64_t now_micros);
 
   static std::string Serialize(const schema::TaskRecord& record);
+  ~Persistence();
 
  private:
   Persistence(std::unique_ptr<Store> store, const EngineOptions& options);
+  // Writes groups until the queue is empty; `lock` (on queue_mu_) is held
+  // on entry and exit, released while writing. Called with writing_ set.
+  void WriteQueued(std::unique_lock<std::mutex>& lock);
+  void WriterLoop();
+  void Fail(const absl::Status& status);
 
   std::unique_ptr<Store> store_;
   const std::string directory_;
@@ -105,6 +141,22 @@ class Persistence {
 
   mutable std::mutex failure_mu_;
   absl::Status failure_;  // guarded by failure_mu_
+
+  std::mutex queue_mu_;
+  std::condition_variable room_cv_;     // producers wait for room
+  std::condition_variable written_cv_;  // Acknowledge and Flush wait
+  std::vector<Transition> queue_;       // guarded by queue_mu_
+  uint64_t queued_ = 0;                 // guarded by queue_mu_: tickets handed out
+  uint64_t written_ = 0;                // guarded by queue_mu_: written up to
+  uint64_t synced_ = 0;                 // guarded by queue_mu_: synced up to
+  uint64_t sync_wanted_ = 0;            // guarded by queue_mu_: an acknowledged ticket
+  bool writing_ = false;                // guarded by queue_mu_: a leader writes
+  int waiters_ = 0;                     // guarded by queue_mu_: on written_cv_
+  int room_waiters_ = 0;                // guarded by queue_mu_: on room_cv_
+  bool stopped_ = false;                // guarded by queue_mu_
+  std::condition_variable writer_cv_;   // the writer thread waits
+  bool writer_idle_ = false;            // guarded by queue_mu_
+  std::thread writer_;
 
   std::mutex catalog_mu_;
   std::vector<CatalogEntry> catalog_;  // guarded by catalog_mu_

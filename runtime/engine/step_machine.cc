@@ -85,8 +85,8 @@ void StepMachine::CommitActivation(Worker& worker, Task* task, const std::string
   }
   // A failed commit is kept by Persistence: the engine refuses new work,
   // and this task goes on in memory.
-  persistence->Commit(transition).IgnoreError();
-  transition.clear();
+  persistence->Commit(std::move(transition), false).IgnoreError();
+  transition.clear();  // moved from: empty it for the next activation
 }
 
 void StepMachine::ApplyEffects(ActivationEffects& effects) {

@@ -13,9 +13,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/db.h"
+#include "rocksdb/memtablerep.h"
 #include "rocksdb/merge_operator.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
@@ -200,11 +202,20 @@ class RocksDbStore : public Store {
         }
       }
     }
+    // One writer at a time (the engine groups its commits), which the
+    // vector memtable below needs.
+    db_options.allow_concurrent_memtable_write = false;
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
     for (size_t family = 0; family < kFamilies; ++family) {
       rocksdb::ColumnFamilyOptions options;
       options.write_buffer_size = 16 << 20;
       if (family == kSums) options.merge_operator = std::make_shared<AddDoubles>();
+      // Written on every transition, read only when a partition loads: an
+      // unsorted memtable (sorted when flushed) makes each write an append
+      // instead of a skip-list insert.
+      if (family == kTasks || family == kTimers || family == kMessages) {
+        options.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+      }
       families.emplace_back(kFamilyNames[family], options);
     }
     rocksdb::DB* db = nullptr;
@@ -269,80 +280,32 @@ class RocksDbStore : public Store {
     });
   }
 
-  absl::StatusOr<CommitTicket> Commit(const Transition& transition) override {
+  absl::Status Commit(const std::vector<Transition>& group, bool sync) override {
     rocksdb::WriteBatch batch;
-    for (const TaskPut& put : transition.puts) {
-      if (put.partition >= kPartitions) return NotOwned(put.partition);
-      if (put.old_timer_micros >= 0 && put.old_timer_micros != put.timer_micros) {
-        Check(batch.Delete(handles_[kTimers],
-                           TimerKey(put.partition, put.old_timer_micros, put.obj_id)));
-      }
-      if (put.timer_micros >= 0 && put.old_timer_micros != put.timer_micros) {
-        Check(batch.Put(handles_[kTimers], TimerKey(put.partition, put.timer_micros, put.obj_id),
-                        ""));
-      }
-      if (!put.new_ref.empty()) {
-        Check(batch.Put(handles_[kRefs], RefKey(put.partition, put.conv_id, put.new_ref),
-                        put.obj_id));
-      }
-      Check(batch.Put(handles_[kTasks], TaskKey(put.partition, put.obj_id), put.record));
-    }
-    for (const TaskEnd& end : transition.ends) {
-      if (end.partition >= kPartitions) return NotOwned(end.partition);
-      if (end.old_timer_micros >= 0) {
-        Check(batch.Delete(handles_[kTimers],
-                           TimerKey(end.partition, end.old_timer_micros, end.obj_id)));
-      }
-      Check(batch.Delete(handles_[kTasks], TaskKey(end.partition, end.obj_id)));
-      if (end.archive) {
-        Check(batch.Put(handles_[kArchive], TaskKey(end.partition, end.obj_id), end.record));
-        Check(batch.Put(handles_[kArchiveByTime],
-                        ByTimeKey(end.end_micros, end.partition, end.obj_id), ""));
+    // A group's sum changes collapse to one write per sum.
+    absl::flat_hash_map<absl::string_view, SumTotal> sums;
+    for (const Transition& transition : group) {
+      CONVEY_RETURN_IF_ERROR(Add(transition, &batch));
+      for (const SumChange& sum : transition.sums) {
+        SumTotal& total = sums[sum.key];
+        if (sum.reset) total = SumTotal{true, 0};
+        total.amount += sum.amount;
       }
     }
-    for (const MessagePut& message : transition.messages) {
-      if (message.partition >= kPartitions) return NotOwned(message.partition);
-      Check(batch.Put(handles_[kMessages], MessageKey(message.partition, message.id),
-                      message.record));
-    }
-    for (const MessageDone& done : transition.delivered) {
-      Check(batch.Delete(handles_[kMessages], MessageKey(done.partition, done.id)));
-    }
-    for (const SumChange& sum : transition.sums) {
-      if (sum.reset) {
-        Check(batch.Put(handles_[kSums], sum.key, DoubleBytes(0)));
+    for (const auto& [key, total] : sums) {
+      rocksdb::Slice slice(key.data(), key.size());
+      if (total.reset) {
+        Check(batch.Put(handles_[kSums], slice, DoubleBytes(total.amount)));
       } else {
-        Check(batch.Merge(handles_[kSums], sum.key, DoubleBytes(sum.amount)));
+        Check(batch.Merge(handles_[kSums], slice, DoubleBytes(total.amount)));
       }
     }
-    KillPoint("commit.before");
-    rocksdb::Status written = db_->Write(rocksdb::WriteOptions(), &batch);
-    if (!written.ok()) return FromRocks(written, "writing a task transition");
-    KillPoint("commit.after");
-    return db_->GetLatestSequenceNumber();
-  }
-
-  absl::Status WaitDurable(CommitTicket ticket) override {
-    if (!sync_) return absl::OkStatus();
-    std::unique_lock<std::mutex> lock(sync_mu_);
-    while (synced_ < ticket) {
-      if (syncing_) {
-        sync_cv_.wait(lock);
-        continue;
-      }
-      // This caller syncs for everyone written so far (group commit).
-      syncing_ = true;
-      const uint64_t target = db_->GetLatestSequenceNumber();
-      lock.unlock();
-      KillPoint("sync.before");
-      rocksdb::Status synced = db_->SyncWAL();
-      KillPoint("sync.after");
-      lock.lock();
-      syncing_ = false;
-      if (synced.ok() && target > synced_) synced_ = target;
-      sync_cv_.notify_all();
-      if (!synced.ok()) return FromRocks(synced, "syncing the store's log");
-    }
+    rocksdb::WriteOptions options;
+    options.sync = sync;
+    KillPoint(sync ? "sync.before" : "commit.before");
+    rocksdb::Status written = db_->Write(options, &batch);
+    if (!written.ok()) return FromRocks(written, "writing task transitions");
+    KillPoint(sync ? "sync.after" : "commit.after");
     return absl::OkStatus();
   }
 
@@ -389,6 +352,55 @@ class RocksDbStore : public Store {
  private:
   // WriteBatch calls fail only on sizes far past any task (4 GiB).
   static void Check(const rocksdb::Status& status) { status.PermitUncheckedError(); }
+
+  // A sum's change over a group: set to `amount` (reset, then additions),
+  // or `amount` added.
+  struct SumTotal {
+    bool reset = false;
+    double amount = 0;
+  };
+
+  // One transition's keys but its sums, added to `batch`.
+  absl::Status Add(const Transition& transition, rocksdb::WriteBatch* batch) {
+    for (const TaskPut& put : transition.puts) {
+      if (put.partition >= kPartitions) return NotOwned(put.partition);
+      if (put.old_timer_micros >= 0 && put.old_timer_micros != put.timer_micros) {
+        Check(batch->Delete(handles_[kTimers],
+                            TimerKey(put.partition, put.old_timer_micros, put.obj_id)));
+      }
+      if (put.timer_micros >= 0 && put.old_timer_micros != put.timer_micros) {
+        Check(batch->Put(handles_[kTimers], TimerKey(put.partition, put.timer_micros, put.obj_id),
+                         ""));
+      }
+      if (!put.new_ref.empty()) {
+        Check(batch->Put(handles_[kRefs], RefKey(put.partition, put.conv_id, put.new_ref),
+                         put.obj_id));
+      }
+      Check(batch->Put(handles_[kTasks], TaskKey(put.partition, put.obj_id), put.record));
+    }
+    for (const TaskEnd& end : transition.ends) {
+      if (end.partition >= kPartitions) return NotOwned(end.partition);
+      if (end.old_timer_micros >= 0) {
+        Check(batch->Delete(handles_[kTimers],
+                            TimerKey(end.partition, end.old_timer_micros, end.obj_id)));
+      }
+      Check(batch->Delete(handles_[kTasks], TaskKey(end.partition, end.obj_id)));
+      if (end.archive) {
+        Check(batch->Put(handles_[kArchive], TaskKey(end.partition, end.obj_id), end.record));
+        Check(batch->Put(handles_[kArchiveByTime],
+                         ByTimeKey(end.end_micros, end.partition, end.obj_id), ""));
+      }
+    }
+    for (const MessagePut& message : transition.messages) {
+      if (message.partition >= kPartitions) return NotOwned(message.partition);
+      Check(batch->Put(handles_[kMessages], MessageKey(message.partition, message.id),
+                       message.record));
+    }
+    for (const MessageDone& done : transition.delivered) {
+      Check(batch->Delete(handles_[kMessages], MessageKey(done.partition, done.id)));
+    }
+    return absl::OkStatus();
+  }
 
   static absl::Status NotOwned(Partition partition) {
     return absl::AbortedError(
@@ -470,11 +482,6 @@ class RocksDbStore : public Store {
 
   std::mutex catalog_mu_;
   uint64_t next_version_ = 0;  // guarded by catalog_mu_; 0: not read yet
-
-  std::mutex sync_mu_;
-  std::condition_variable sync_cv_;
-  uint64_t synced_ = 0;   // guarded by sync_mu_: every commit up to it is synced
-  bool syncing_ = false;  // guarded by sync_mu_
 };
 
 }  // namespace

@@ -14,10 +14,9 @@
 // and in the default family: the format, the partition count, the
 // generation.
 //
-// Durability: every commit is one WriteBatch written to the write-ahead log
-// before it returns (a killed process loses nothing written); in `sync` mode
-// WaitDurable then syncs the log, one sync for every commit made meanwhile
-// (group commit).
+// Durability: every commit (a group of transitions) is one WriteBatch in
+// the write-ahead log before it returns, so a killed process loses nothing
+// committed; a `sync` commit is also synced to disk.
 #ifndef CONVEY_RUNTIME_STORE_ROCKSDB_STORE_H_
 #define CONVEY_RUNTIME_STORE_ROCKSDB_STORE_H_
 
@@ -32,7 +31,8 @@ namespace internal {
 
 struct RocksDbStoreOptions {
   std::string directory;
-  // WaitDurable syncs the log (true) or returns at once (false: `async`).
+  // Scheme versions are synced to disk as they are added (true), or only
+  // written (false: `async`).
   bool sync = true;
 };
 

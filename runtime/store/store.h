@@ -11,9 +11,9 @@
 // and unloaded while the engine runs. Scheme versions live in their own
 // catalog. Nothing here assumes a local directory.
 //
-// Thread safety: every call may come from any thread. Commits of one task
-// are made by whoever holds the task, so they never race; the store keeps
-// the order in which commits return.
+// Thread safety: every call may come from any thread; the engine commits
+// from one thread (engine/persistence.h), in the order transitions
+// happened.
 #ifndef CONVEY_RUNTIME_STORE_STORE_H_
 #define CONVEY_RUNTIME_STORE_STORE_H_
 
@@ -113,10 +113,6 @@ struct PartitionContents {
   std::vector<std::pair<uint64_t, std::string>> messages;  // id, MessageRecord, oldest first
 };
 
-// Commits return a ticket; WaitDurable(ticket) returns once that commit is
-// as durable as the store's mode makes it (synced to disk, in `sync` mode).
-using CommitTicket = uint64_t;
-
 class Store {
  public:
   virtual ~Store() = default;
@@ -139,13 +135,13 @@ class Store {
   virtual absl::Status LoadSums(
       const std::function<void(absl::string_view key, double)>& visit) = 0;
 
-  // Writes the transition atomically. Aborted ("ownership lost") when a
+  // Writes a group of transitions, in order, atomically; `sync`: synced
+  // to disk before it returns (else written to the store's log: a killed
+  // process loses nothing of it). Aborted ("ownership lost") when a
   // partition it names is not owned; other errors when the write failed
-  // (nothing of it is written).
-  virtual absl::StatusOr<CommitTicket> Commit(const Transition& transition) = 0;
-  // Returns once the commit is durable (group commit: many callers share one
-  // sync). Immediate in `async` mode.
-  virtual absl::Status WaitDurable(CommitTicket ticket) = 0;
+  // (nothing of it is written). Callers group transitions (group commit,
+  // engine/persistence.h); a group fails or succeeds whole.
+  virtual absl::Status Commit(const std::vector<Transition>& group, bool sync) = 0;
 
   // The archive: finished and deleted tasks until their retention passes.
   virtual absl::StatusOr<std::optional<std::string>> FindArchived(Partition partition,

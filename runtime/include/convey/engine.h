@@ -12,8 +12,10 @@
 // Observer for that).
 //
 // Ownership: Open returns the engine; destroying it (or Close) stops the
-// workers and drops every task. Options' clock and observer are borrowed and
-// must outlive the engine.
+// workers and drops every task in memory; with a store
+// (EngineOptions::store_directory) they stay there, and the next Open on it
+// brings them back. Options' clock and observer are borrowed and must
+// outlive the engine.
 //
 // Errors: absl::Status codes are fixed: a bad scheme, task data or operation
 // is InvalidArgument (the message says where and why); an unknown process or
@@ -60,6 +62,10 @@ struct EngineOptions {
   Observer* observer = nullptr;
   // Not owned. Null: LogicRegistry::Global().
   const LogicRegistry* registry = nullptr;
+  // Starts as HoldTime(true): with a virtual clock, time does not jump
+  // until the host lets it (HoldTime(false)), e.g. to look at the tasks a
+  // store brought back before their timers fire.
+  bool hold_time = false;
   // Largest task data, in bytes of JSON text. A create above it is refused;
   // a logic whose writes would exceed it fails with
   // `<family>_task_size_overflow_limit`. 2 (`{}`) .. 2^32-1 (the JSON
@@ -208,6 +214,12 @@ struct TaskSnapshot {
   std::string data;  // a JSON object
 };
 
+// One task for Engine::CreateTasks.
+struct NewTask {
+  std::string ref;  // may be empty
+  std::string data_json;
+};
+
 struct SumStats {
   std::string id;
   std::string name;
@@ -273,10 +285,18 @@ class Engine {
   // the key and its path. Returns the new task's obj_id.
   virtual absl::StatusOr<std::string> CreateTask(int64_t conv_id, absl::string_view ref,
                                                  absl::string_view data_json) = 0;
+  // Creates many tasks in one process, each exactly as CreateTask would (one
+  // refused does not stop the others), and acknowledges them together: with
+  // a store, one write and one sync for the whole batch instead of one per
+  // task. Returns, in order, each task's obj_id or why it was refused.
+  virtual std::vector<absl::StatusOr<std::string>> CreateTasks(
+      int64_t conv_id, const std::vector<NewTask>& tasks) = 0;
   // Merges the top-level keys of `data_json` into the task's data (repeated
   // keys as in CreateTask). A task parked by a logic (api_callback) or
   // stopped by the loop guard resumes.
   virtual absl::Status ModifyTask(const TaskKey& key, absl::string_view data_json) = 0;
+  // With a store, also a task that finished or was deleted, while archived
+  // (EngineOptions::archive_retention); by ref, the last task that had it.
   virtual absl::StatusOr<TaskSnapshot> ShowTask(const TaskKey& key) = 0;
   // Deletes the task; when `node_id` is not empty, only if it is there
   // (FailedPrecondition otherwise).

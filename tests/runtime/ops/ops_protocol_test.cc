@@ -70,6 +70,12 @@ class FakeEngine : public Engine {
     return absl::UnimplementedError("not used by the ops protocol");
   }
 
+  std::vector<absl::StatusOr<std::string>> CreateTasks(int64_t,
+                                                       const std::vector<NewTask>& tasks) override {
+    return std::vector<absl::StatusOr<std::string>>(
+        tasks.size(), absl::UnimplementedError("not used by the ops protocol"));
+  }
+
   absl::StatusOr<std::string> CreateTask(int64_t conv_id, absl::string_view ref,
                                          absl::string_view data_json) override {
     calls.push_back({"create", conv_id, std::string(ref), "", std::string(data_json), ""});
