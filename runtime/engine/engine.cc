@@ -1,5 +1,6 @@
-// The engine: the process table, the run queue and its workers, the task API
-// (create, modify, show, delete), idle waiting and closing; Engine::Open.
+// The engine: the run queue and its workers, the task API (create, modify,
+// show, delete), idle waiting and closing; Engine::Open. (The process table
+// is deploy.cc's; the store's side durability.cc's.)
 //
 // What the engine's parts do and which locks they take is in engine_impl.h
 // (the map of the parts) and at the top of each part's header. Here:
@@ -180,83 +181,6 @@ const CompiledProcess* EngineImpl::CurrentProcess(int64_t conv_id) const {
   std::shared_lock<std::shared_mutex> lock(processes_mu_);
   auto it = current_.find(conv_id);
   return it == current_.end() ? nullptr : it->second;
-}
-
-absl::StatusOr<std::vector<std::unique_ptr<CompiledProcess>>> EngineImpl::CompileScheme(
-    absl::string_view file_name, absl::string_view json, DeployResult* result) const {
-  ImportResult imported = ImportScheme(file_name, json, options_.import_limits);
-  std::vector<std::string> errors;
-  for (const Diagnostic& diagnostic : imported.diagnostics) {
-    if (diagnostic.is_error()) {
-      errors.push_back(diagnostic.ToString());
-    } else {
-      result->warnings.push_back(diagnostic);
-    }
-  }
-  if (!imported.ok()) {
-    return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
-  }
-  std::vector<std::unique_ptr<CompiledProcess>> compiled;
-  CompileOptions compile;
-  compile.sum_stripes = worker_count_ + 1;
-  compile.code_limits = options_.code_limits;
-  for (const schema::Process& process : imported.scheme().processes()) {
-    std::vector<Diagnostic> diagnostics;
-    absl::StatusOr<std::unique_ptr<CompiledProcess>> one =
-        CompileProcess(file_name, process, *registry_, compile, &diagnostics);
-    if (!one.ok()) return one.status();
-    for (Diagnostic& warning : diagnostics) result->warnings.push_back(std::move(warning));
-    for (Diagnostic& unset : UnsetVariableWarnings(file_name, **one, *variables_)) {
-      result->warnings.push_back(std::move(unset));
-    }
-    result->conv_ids.push_back(process.conv_id());
-    compiled.push_back(*std::move(one));
-  }
-  if (compiled.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(file_name, ": the file holds no process"));
-  }
-  return compiled;
-}
-
-absl::StatusOr<DeployResult> EngineImpl::Deploy(absl::string_view file_name,
-                                                absl::string_view json) {
-  if (absl::Status open = CheckOpen(); !open.ok()) return open;
-  DeployResult result;
-  CONVEY_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<CompiledProcess>> compiled,
-                          CompileScheme(file_name, json, &result));
-  bool existing = false;
-  if (persistence_ != nullptr) {
-    CONVEY_RETURN_IF_ERROR(Catalogue(file_name, json, compiled, &existing, &result));
-  }
-  if (!existing) Install(std::move(compiled));
-  for (Diagnostic& unresolved : UnresolvedReferences()) {
-    if (unresolved.file == file_name) result.unresolved_references.push_back(std::move(unresolved));
-  }
-  return result;
-}
-
-void EngineImpl::Install(std::vector<std::unique_ptr<CompiledProcess>> compiled) {
-  std::lock_guard<std::shared_mutex> lock(processes_mu_);
-  for (auto& process : compiled) {
-    const int64_t conv_id = process->conv_id;
-    if (!current_.contains(conv_id)) deploy_order_.push_back(conv_id);
-    current_[conv_id] = process.get();
-    versions_.push_back(std::move(process));
-  }
-}
-
-const CompiledProcess* EngineImpl::VersionOf(uint64_t version, int64_t conv_id) const {
-  std::shared_lock<std::shared_mutex> lock(processes_mu_);
-  for (const auto& process : versions_) {
-    if (process->version == version && process->conv_id == conv_id) return process.get();
-  }
-  return nullptr;
-}
-
-absl::StatusOr<DeployResult> EngineImpl::DeployFile(const std::string& path) {
-  absl::StatusOr<std::string> contents = ReadSchemeFile(path, options_.import_limits.max_file_size);
-  if (!contents.ok()) return contents.status();
-  return Deploy(path, *contents);
 }
 
 absl::Status Finished(absl::string_view obj_id, absl::string_view node_id) {
@@ -542,43 +466,6 @@ absl::Status EngineImpl::ModifyTask(const TaskKey& key, absl::string_view data_j
   return persistence_ != nullptr ? persistence_->Acknowledge(*ticket) : absl::OkStatus();
 }
 
-absl::StatusOr<CommitTicket> EngineImpl::CommitPut(Task& task) {
-  if (persistence_ == nullptr) return 0;
-  Transition transition;
-  persistence_->AddPut(task, false, &transition);
-  return persistence_->Commit(std::move(transition), true);
-}
-
-absl::StatusOr<schema::TaskRecord> EngineImpl::FindArchived(const TaskKey& key,
-                                                            std::string* obj_id) {
-  if (persistence_ == nullptr) return NotFoundFor(key);
-  absl::StatusOr<std::optional<schema::TaskRecord>> found = persistence_->FindArchived(key, obj_id);
-  if (!found.ok()) return found.status();
-  if (!found->has_value()) return NotFoundFor(key);
-  return **std::move(found);
-}
-
-TaskSnapshot EngineImpl::SnapshotOfRecord(absl::string_view obj_id,
-                                          const schema::TaskRecord& record) const {
-  TaskSnapshot snapshot;
-  snapshot.obj_id = std::string(obj_id);
-  snapshot.ref = record.ref();
-  snapshot.conv_id = record.conv_id();
-  snapshot.status = static_cast<TaskStatus>(record.status());
-  snapshot.park_reason = static_cast<ParkReason>(record.park());
-  snapshot.node_id = record.node_id();
-  if (const CompiledProcess* process = VersionOf(record.version(), record.conv_id())) {
-    if (const CompiledNode* node = process->FindNode(record.node_id())) {
-      snapshot.node_title = node->title;
-    }
-  }
-  snapshot.node_prev_id = record.prev_node_id();
-  snapshot.create_time = absl::FromUnixMicros(record.create_micros());
-  snapshot.change_time = absl::FromUnixMicros(record.change_micros());
-  snapshot.data = record.data();
-  return snapshot;
-}
-
 absl::Status EngineImpl::MergeData(Task* task, simdjson::dom::element patch,
                                    simdjson::dom::parser& parser) {
   simdjson::dom::element data;
@@ -749,26 +636,6 @@ absl::Status EngineImpl::ResetSum(int64_t conv_id, absl::string_view node_id,
 void EngineImpl::HoldTime(bool hold) {
   events_.set_time_held(hold);
   if (!hold) NotifyIdleWaiters();  // the events thread may jump now
-}
-
-std::vector<Diagnostic> EngineImpl::UnresolvedReferences() const {
-  std::shared_lock<std::shared_mutex> lock(processes_mu_);
-  std::vector<Diagnostic> unresolved;
-  for (int64_t conv_id : deploy_order_) {
-    const CompiledProcess& process = *current_.at(conv_id);
-    for (const auto& [node_id, target] : process.references) {
-      if (current_.contains(target)) continue;
-      Diagnostic diagnostic;
-      diagnostic.severity = Diagnostic::Severity::kWarning;
-      diagnostic.file = process.file;
-      diagnostic.location = absl::StrCat("process ", conv_id);
-      diagnostic.node_id = node_id;
-      diagnostic.message = absl::StrCat("sends tasks to process ", target,
-                                        ", which is not deployed: they fail there");
-      unresolved.push_back(std::move(diagnostic));
-    }
-  }
-  return unresolved;
 }
 
 }  // namespace internal

@@ -1,15 +1,18 @@
 // EngineImpl: the engine behind convey/engine.h (private to the engine's
 // files, as LevelDB's db_impl.h).
 //
-// The engine itself (engine.cc) holds the process table, the run queue and
-// its worker threads, the task API (create, modify, show, delete), idle
-// waiting and closing. Its parts, each in its own file:
+// The engine itself (engine.cc) holds the run queue and its worker
+// threads, the task API (create, modify, show, delete), idle waiting and
+// closing; deploy.cc the process table; durability.cc what the engine does
+// with its store (the catalog, recovery, the archive). Its parts, each in
+// its own file:
 //   step_machine.h    a task through its node's logics and routes (hot path)
 //   step_context.h    what a logic sees of its task; a worker's scratch state
 //   event_loop.h      the events thread: posted ops, timers, virtual time
 //   http_admission.h  api requests: in-flight caps, the waiting line, expiry
 //   task_store.h      tasks by obj_id and by ref; obj_ids
 //   statistics.h      task counts; node counters and sums read for the API
+//   persistence.h     records, transitions and group commit to the store
 //
 // Locking: `processes_mu_` (shared) guards the process table; `idle_mu_`
 // pairs with `idle_cv_` for WaitIdle; `close_mu_` serialises Close. The hot
@@ -17,7 +20,10 @@
 // counters are atomics. Lock order, outer first: `close_mu_`, then a task
 // held through Task::state, then the parts' locks (event_loop.h: `mu_`
 // before `timers_mu_`); `processes_mu_`, `idle_mu_`, the task store's
-// shards, HTTP admission's locks and a queue node's lock are leaves.
+// shards, HTTP admission's locks, a queue node's lock and persistence's
+// locks are leaves (a commit is queued while its task is held, and may wait
+// there only for room in the queue, which the writer frees without taking
+// any task).
 #ifndef CONVEY_RUNTIME_ENGINE_ENGINE_IMPL_H_
 #define CONVEY_RUNTIME_ENGINE_ENGINE_IMPL_H_
 
@@ -107,7 +113,7 @@ class EngineImpl : public Engine {
   // every started thread joined) when the OS refuses one.
   absl::Status Start();
   // With a store, before Start: brings back the process versions, tasks,
-  // timers, queues, sums and messages the store holds (recovery.cc).
+  // timers, queues, sums and messages the store holds (durability.cc).
   absl::Status Recover();
 
   // For the engine's parts.

@@ -1,5 +1,6 @@
-// The engine and its durable store: the catalog of scheme versions at
-// deploy, and recovery at Open (docs/engine.md, "Durability").
+// The engine and its durable store (docs/engine.md, "Durability"): the
+// catalog of scheme versions at deploy, recovery at Open, commits of API
+// changes and reads of the archive.
 //
 // Recovery runs before the engine's threads start, so it takes no task
 // ownership: every task it makes is its own until Start.
@@ -83,6 +84,43 @@ absl::Status EngineImpl::Catalogue(absl::string_view file_name, absl::string_vie
                                                   absl::ToUnixMicros(clock_->Now())));
   for (auto& process : compiled) AssignVersion(*process, version);
   return absl::OkStatus();
+}
+
+absl::StatusOr<CommitTicket> EngineImpl::CommitPut(Task& task) {
+  if (persistence_ == nullptr) return 0;
+  Transition transition;
+  persistence_->AddPut(task, false, &transition);
+  return persistence_->Commit(std::move(transition), true);
+}
+
+absl::StatusOr<schema::TaskRecord> EngineImpl::FindArchived(const TaskKey& key,
+                                                            std::string* obj_id) {
+  if (persistence_ == nullptr) return NotFoundFor(key);
+  absl::StatusOr<std::optional<schema::TaskRecord>> found = persistence_->FindArchived(key, obj_id);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) return NotFoundFor(key);
+  return **std::move(found);
+}
+
+TaskSnapshot EngineImpl::SnapshotOfRecord(absl::string_view obj_id,
+                                          const schema::TaskRecord& record) const {
+  TaskSnapshot snapshot;
+  snapshot.obj_id = std::string(obj_id);
+  snapshot.ref = record.ref();
+  snapshot.conv_id = record.conv_id();
+  snapshot.status = static_cast<TaskStatus>(record.status());
+  snapshot.park_reason = static_cast<ParkReason>(record.park());
+  snapshot.node_id = record.node_id();
+  if (const CompiledProcess* process = VersionOf(record.version(), record.conv_id())) {
+    if (const CompiledNode* node = process->FindNode(record.node_id())) {
+      snapshot.node_title = node->title;
+    }
+  }
+  snapshot.node_prev_id = record.prev_node_id();
+  snapshot.create_time = absl::FromUnixMicros(record.create_micros());
+  snapshot.change_time = absl::FromUnixMicros(record.change_micros());
+  snapshot.data = record.data();
+  return snapshot;
 }
 
 absl::Status EngineImpl::Recover() {
