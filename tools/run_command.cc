@@ -55,6 +55,8 @@ constexpr absl::Duration kProgressPeriod = absl::Milliseconds(250);
 // Back-off while the engine's run queue is full.
 constexpr absl::Duration kFirstBackoff = absl::Microseconds(200);
 constexpr absl::Duration kMaxBackoff = absl::Milliseconds(50);
+// Tasks per Engine::CreateTasks call.
+constexpr size_t kCreateBatch = 256;
 // How often pending timers of a real clock are checked once nothing else
 // moves: well under the platform's one-second timer precision.
 constexpr absl::Duration kTimerPoll = absl::Milliseconds(10);
@@ -130,30 +132,6 @@ class Progress {
   bool drawn_ = false;
 };
 
-enum class CreateOutcome { kCreated, kRefused, kTimedOut };
-
-// Creates one task, waiting while the run queue is full: a task is never
-// dropped for lack of room, only when the engine refuses it or the deadline
-// passes.
-CreateOutcome CreateOne(Engine& engine, int64_t conv_id, absl::string_view ref,
-                        absl::string_view data, absl::Time deadline, Progress& progress,
-                        int64_t created, std::string* problem) {
-  absl::Duration backoff = kFirstBackoff;
-  while (true) {
-    absl::StatusOr<std::string> obj_id = engine.CreateTask(conv_id, ref, data);
-    if (obj_id.ok()) return CreateOutcome::kCreated;
-    if (!absl::IsResourceExhausted(obj_id.status())) {
-      *problem = std::string(obj_id.status().message());
-      return CreateOutcome::kRefused;
-    }
-    const absl::Time now = absl::Now();
-    if (now >= deadline) return CreateOutcome::kTimedOut;
-    absl::SleepFor(std::min(backoff, deadline - now));
-    backoff = std::min(backoff * 2, kMaxBackoff);
-    progress.Tick(engine, created);
-  }
-}
-
 // Where the tasks' data and refs come from: --data (`inputs` null) or the
 // parsed --input lines.
 struct TaskFeed {
@@ -192,33 +170,55 @@ struct RunState {
   absl::Duration clock_time;
 };
 
-// Creates `count` tasks (fewer when the deadline passes first). Refused
-// tasks are reported and counted as problems.
-void CreateTasks(Engine& engine, int64_t conv_id, const TaskFeed& feed, int64_t count,
-                 absl::Time deadline, Progress& progress, ProblemLog& problems, RunState& state) {
+// Creates `count` tasks (fewer when the deadline passes first), kCreateBatch
+// at a time (Engine::CreateTasks: with --store, one acknowledgement and one
+// sync per batch). Refused tasks are reported and counted as problems; a
+// task refused because the run queue is full is tried again after a pause:
+// a task is never dropped for lack of room, only when the engine refuses it
+// or the deadline passes.
+void CreateAllTasks(Engine& engine, int64_t conv_id, const TaskFeed& feed, int64_t count,
+                    absl::Time deadline, Progress& progress, ProblemLog& problems,
+                    RunState& state) {
   // No line to cycle through: the bad lines were reported already.
   if (feed.inputs != nullptr && feed.inputs->empty()) return;
-  std::string ref, problem;
+  std::vector<NewTask> batch;
+  std::vector<int64_t> where;  // each batch entry's feed index
+  std::string ref;
   absl::string_view task_data;
-  for (int64_t i = 0; i < count && !state.timed_out; ++i) {
-    feed.Get(i, ref, task_data);
-    switch (
-        CreateOne(engine, conv_id, ref, task_data, deadline, progress, state.created, &problem)) {
-      case CreateOutcome::kCreated:
+  absl::Duration backoff = kFirstBackoff;
+  int64_t next = 0;
+  while ((next < count || !batch.empty()) && !state.timed_out) {
+    for (; next < count && batch.size() < kCreateBatch; ++next) {
+      feed.Get(next, ref, task_data);
+      batch.push_back(NewTask{ref, std::string(task_data)});
+      where.push_back(next);
+    }
+    std::vector<absl::StatusOr<std::string>> results = engine.CreateTasks(conv_id, batch);
+    std::vector<NewTask> again;
+    std::vector<int64_t> again_where;
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (results[i].ok()) {
         ++state.created;
-        break;
-      case CreateOutcome::kRefused:
-        problems.Report(absl::StrCat(feed.Where(i), ": the engine refused the task: ", problem));
-        break;
-      case CreateOutcome::kTimedOut:
-        state.timed_out = true;
-        break;
+      } else if (absl::IsResourceExhausted(results[i].status())) {
+        again.push_back(std::move(batch[i]));
+        again_where.push_back(where[i]);
+      } else {
+        problems.Report(absl::StrCat(feed.Where(where[i]), ": the engine refused the task: ",
+                                     results[i].status().message()));
+      }
     }
-    // Reading the clock per task would cost more than creating one.
-    if ((i & 255) == 255) {
-      state.timed_out = state.timed_out || absl::Now() >= deadline;
-      progress.Tick(engine, state.created);
+    batch.swap(again);
+    where.swap(again_where);
+    const absl::Time now = absl::Now();
+    if (now >= deadline) {
+      state.timed_out = true;
+    } else if (!batch.empty()) {  // the run queue is full: let it drain
+      absl::SleepFor(std::min(backoff, deadline - now));
+      backoff = std::min(backoff * 2, kMaxBackoff);
+    } else {
+      backoff = kFirstBackoff;
     }
+    progress.Tick(engine, state.created);
   }
 }
 
@@ -456,7 +456,7 @@ Exit RunTasks(Engine& engine, const RunFlags& flags, int64_t conv_id, const Task
   // creates, and the tasks would start (and wake) days apart in virtual
   // time, by how much depending on thread scheduling.
   engine.HoldTime(true);
-  CreateTasks(engine, conv_id, feed, to_create, deadline, progress, problems, state);
+  CreateAllTasks(engine, conv_id, feed, to_create, deadline, progress, problems, state);
   const bool timed_out_creating = state.timed_out;
   engine.HoldTime(false);
   if (!state.timed_out) {

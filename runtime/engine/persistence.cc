@@ -182,6 +182,7 @@ void Persistence::AddPut(Task& task, bool created, Transition* transition,
   put.partition = PartitionOfObjId(put.obj_id);
   put.record = Serialize(record);
   put.conv_id = task.process->conv_id;
+  put.created = created;
   if (created) put.new_ref = task.ref;
   put.timer_micros = record.timer_micros();
   put.old_timer_micros = task.stored_timer_micros;
@@ -275,6 +276,7 @@ void Persistence::WriteQueued(std::unique_lock<std::mutex>& lock) {
     const bool sync = sync_wanted_ > synced_;
     if (room_waiters_ > 0) room_cv_.notify_all();
     lock.unlock();
+    CoalesceGroup(group);
     absl::Status written = store_->Commit(group, sync);
     group.clear();
     if (!written.ok()) Fail(written);

@@ -364,6 +364,11 @@ class RocksDbStore : public Store {
   absl::Status Add(const Transition& transition, rocksdb::WriteBatch* batch) {
     for (const TaskPut& put : transition.puts) {
       if (put.partition >= kPartitions) return NotOwned(put.partition);
+      if (put.only_ref) {
+        Check(batch->Put(handles_[kRefs], RefKey(put.partition, put.conv_id, put.new_ref),
+                         put.obj_id));
+        continue;
+      }
       if (put.old_timer_micros >= 0 && put.old_timer_micros != put.timer_micros) {
         Check(batch->Delete(handles_[kTimers],
                             TimerKey(put.partition, put.old_timer_micros, put.obj_id)));
@@ -384,7 +389,7 @@ class RocksDbStore : public Store {
         Check(batch->Delete(handles_[kTimers],
                             TimerKey(end.partition, end.old_timer_micros, end.obj_id)));
       }
-      Check(batch->Delete(handles_[kTasks], TaskKey(end.partition, end.obj_id)));
+      if (end.stored) Check(batch->Delete(handles_[kTasks], TaskKey(end.partition, end.obj_id)));
       if (end.archive) {
         Check(batch->Put(handles_[kArchive], TaskKey(end.partition, end.obj_id), end.record));
         Check(batch->Put(handles_[kArchiveByTime],

@@ -1,6 +1,9 @@
 // Partitions and sum keys (store.h).
 #include "runtime/store/store.h"
 
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 
 namespace convey {
@@ -18,6 +21,43 @@ uint64_t Fnv1a(absl::string_view bytes, uint64_t hash = 14695981039346656037ull)
 }
 
 }  // namespace
+
+void CoalesceGroup(std::vector<Transition>& group) {
+  // The puts each task has in the group, in order, while none touched a
+  // timer.
+  struct Puts {
+    bool timed = false;
+    std::vector<TaskPut*> puts;
+  };
+  absl::flat_hash_map<absl::string_view, Puts> by_task;
+  bool dropped = false;
+  for (Transition& transition : group) {
+    for (TaskPut& put : transition.puts) {
+      Puts& puts = by_task[put.obj_id];
+      if (put.timer_micros >= 0 || put.old_timer_micros >= 0) puts.timed = true;
+      puts.puts.push_back(&put);
+    }
+    for (TaskEnd& end : transition.ends) {
+      auto it = by_task.find(end.obj_id);
+      if (it == by_task.end() || it->second.timed || end.old_timer_micros >= 0) continue;
+      for (TaskPut* put : it->second.puts) {
+        if (put->created) end.stored = false;
+        // A ref stays findable where the task is archived.
+        put->only_ref = end.archive && !put->new_ref.empty();
+        if (!put->only_ref) put->obj_id.clear();  // dropped below
+        put->record.clear();
+        dropped = true;
+      }
+      by_task.erase(it);
+    }
+  }
+  if (!dropped) return;
+  for (Transition& transition : group) {
+    transition.puts.erase(std::remove_if(transition.puts.begin(), transition.puts.end(),
+                                         [](const TaskPut& put) { return put.obj_id.empty(); }),
+                          transition.puts.end());
+  }
+}
 
 std::string SumKey(uint64_t version, int64_t conv_id, absl::string_view node_id,
                    absl::string_view sum_id) {

@@ -47,6 +47,11 @@ struct TaskPut {
   // previous record of this task armed (-1: none), which is dropped.
   int64_t timer_micros = -1;
   int64_t old_timer_micros = -1;
+  // The task's first record (it was created by this transition).
+  bool created = false;
+  // Only `new_ref` is written: the record was superseded within its group
+  // (CoalesceGroup).
+  bool only_ref = false;
 };
 
 // A task that left the engine: finished or deleted. Archived (findable by
@@ -58,6 +63,9 @@ struct TaskEnd {
   bool archive = true;
   int64_t end_micros = 0;
   int64_t old_timer_micros = -1;
+  // False when no record of the task was ever written (it was created and
+  // ended within one group): nothing to delete.
+  bool stored = true;
 };
 
 // A message to another task (schema::MessageRecord), or its delivery.
@@ -96,6 +104,14 @@ struct Transition {
     sums.clear();
   }
 };
+
+// Within a group of transitions about to be written together, a task
+// written and then ended needs only its end: its earlier records in the
+// group are dropped (a created task that ends in the same group is never
+// written at all, only its archive record if it has one). Records with
+// timers are left alone. Shrinks the write, changes nothing a reader of the
+// store can see once the group is written.
+void CoalesceGroup(std::vector<Transition>& group);
 
 // Where a sum lives: a process version's node and sum id.
 std::string SumKey(uint64_t version, int64_t conv_id, absl::string_view node_id,
