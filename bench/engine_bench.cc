@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/pipeline.h"
 #include "benchmark/benchmark.h"
 #include "convey/engine.h"
 #include "runtime/engine/process.h"
@@ -44,35 +45,6 @@ std::unique_ptr<Engine> OpenWith(int workers, size_t max_queued, const std::stri
   return *std::move(engine);
 }
 
-// A ~320-byte task; `amount` decides the route.
-std::string TaskData(int i) {
-  return absl::StrCat(
-      R"j({"amount":)j", i % 200, R"j(,"currency":"UAH","customer":{"id":"c-)j", 100000 + i,
-      R"j(","name":"Olena Kovalenko","segment":"retail"},"card":"4149********1234",)j",
-      R"j("items":[{"sku":"A-100","qty":2},{"sku":"B-200","qty":1}],"channel":"mobile",)j",
-      R"j("created_at":"2026-11-23T10:15:00Z","note":"deliver after 18:00, call first",)j",
-      R"j("flags":{"vip":false,"fraud_check":true},"source":"bench"})j");
-}
-
-// start -> check (amount > 100, number) -> sum (api_sum) | mark (set_param) -> final.
-std::string PipelineScheme() {
-  return ProcessJson(
-      kConv,
-      {NodeJson("start", Kind::kStart, "[" + GoJson("check") + "]"),
-       NodeJson(
-           "check", Kind::kNormal,
-           "[" + IfJson("amount", "more", "100", "number", "sum") + "," + GoJson("mark") + "]"),
-       NodeJson(
-           "sum", Kind::kNormal,
-           R"j([{"type":"api_sum","extra":[{"id":"total","name":"total","value":"{{amount}}"}]},)j" +
-               GoJson("done") + "]"),
-       NodeJson(
-           "mark", Kind::kNormal,
-           R"j([{"type":"set_param","extra":{"route":"small"},"extra_type":{"route":"string"}},)j" +
-               GoJson("done") + "]"),
-       NodeJson("done", Kind::kFinal, "[]", R"j({"save_task":false})j")});
-}
-
 // Creates `count` tasks, retrying when the run queue is full, then waits.
 void RunTasks(Engine& engine, int count, const std::vector<std::string>& data) {
   for (int i = 0; i < count; ++i) {
@@ -88,14 +60,14 @@ void RunTasks(Engine& engine, int count, const std::vector<std::string>& data) {
 
 std::vector<std::string> SampleData() {
   std::vector<std::string> data;
-  for (int i = 0; i < 1000; ++i) data.push_back(TaskData(i));
+  for (int i = 0; i < 1000; ++i) data.push_back(bench::PipelineTaskData(i));
   return data;
 }
 
 // Arg 0: tasks per iteration; arg 1: most tasks in flight (queued or running).
 void BM_Pipeline(benchmark::State& state) {
   const int tasks = static_cast<int>(state.range(0));
-  auto engine = OpenWith(2, static_cast<size_t>(state.range(1)), PipelineScheme());
+  auto engine = OpenWith(2, static_cast<size_t>(state.range(1)), bench::PipelineScheme(kConv));
   const std::vector<std::string> data = SampleData();
   for (auto _ : state) RunTasks(*engine, tasks, data);
   state.SetItemsProcessed(state.iterations() * tasks);

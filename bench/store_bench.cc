@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/pipeline.h"
 #include "benchmark/benchmark.h"
 #include "convey/engine.h"
 #include "tests/support/scheme_text.h"
@@ -29,7 +30,6 @@ namespace convey {
 namespace {
 
 using ::convey::testing::GoJson;
-using ::convey::testing::IfJson;
 using ::convey::testing::Kind;
 using ::convey::testing::NodeJson;
 using ::convey::testing::ProcessJson;
@@ -77,35 +77,6 @@ void MustDeploy(Engine& engine, const std::string& scheme) {
   if (!deployed.ok()) Die(deployed.status());
 }
 
-// engine_bench's pipeline (B1): start -> check -> sum | mark -> done, with
-// the same ~320-byte task.
-std::string PipelineScheme() {
-  return ProcessJson(
-      kConv,
-      {NodeJson("start", Kind::kStart, "[" + GoJson("check") + "]"),
-       NodeJson(
-           "check", Kind::kNormal,
-           "[" + IfJson("amount", "more", "100", "number", "sum") + "," + GoJson("mark") + "]"),
-       NodeJson(
-           "sum", Kind::kNormal,
-           R"j([{"type":"api_sum","extra":[{"id":"total","name":"total","value":"{{amount}}"}]},)j" +
-               GoJson("done") + "]"),
-       NodeJson(
-           "mark", Kind::kNormal,
-           R"j([{"type":"set_param","extra":{"route":"small"},"extra_type":{"route":"string"}},)j" +
-               GoJson("done") + "]"),
-       NodeJson("done", Kind::kFinal, "[]", R"j({"save_task":false})j")});
-}
-
-std::string TaskData(int i) {
-  return absl::StrCat(
-      R"j({"amount":)j", i % 200, R"j(,"currency":"UAH","customer":{"id":"c-)j", 100000 + i,
-      R"j(","name":"Olena Kovalenko","segment":"retail"},"card":"4149********1234",)j",
-      R"j("items":[{"sku":"A-100","qty":2},{"sku":"B-200","qty":1}],"channel":"mobile",)j",
-      R"j("created_at":"2026-11-23T10:15:00Z","note":"deliver after 18:00, call first",)j",
-      R"j("flags":{"vip":false,"fraud_check":true},"source":"bench"})j");
-}
-
 // Arg 0: mode (0 none, 1 async, 2 sync); arg 1: tasks; arg 2: creating
 // threads (sync mode acknowledges a create only once synced, so one thread
 // waits for every sync; many share them); arg 3: tasks per CreateTasks
@@ -117,9 +88,9 @@ void BM_PipelineStored(benchmark::State& state) {
   const int batch = static_cast<int>(state.range(3));
   const std::string directory = StoreDirectory("pipeline");
   auto engine = OpenStored(mode, directory);
-  MustDeploy(*engine, PipelineScheme());
+  MustDeploy(*engine, bench::PipelineScheme(kConv));
   std::vector<std::string> data;
-  for (int i = 0; i < 1000; ++i) data.push_back(TaskData(i));
+  for (int i = 0; i < 1000; ++i) data.push_back(bench::PipelineTaskData(i));
   const uint64_t bytes_before = mode > 0 ? DirectoryBytes(directory) : 0;
   std::vector<int64_t> latencies_ns;
   for (auto _ : state) {
@@ -174,6 +145,7 @@ BENCHMARK(BM_PipelineStored)
     ->ArgNames({"mode", "tasks", "creators", "batch"})
     ->Args({0, 200000, 1, 1})
     ->Args({0, 200000, 1, 1000})
+    ->Args({1, 2000, 1, 1})
     ->Args({1, 200000, 1, 1})
     ->Args({1, 200000, 1, 1000})
     ->Args({2, 2000, 1, 1})

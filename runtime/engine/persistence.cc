@@ -2,6 +2,7 @@
 #include "runtime/engine/persistence.h"
 
 #include <chrono>
+#include <functional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -200,6 +201,8 @@ void Persistence::AddEnd(Task& task, bool archive, int64_t end_micros, Transitio
   end.record = Serialize(record);
   end.archive = archive;
   end.end_micros = end_micros;
+  end.conv_id = task.process->conv_id;
+  end.ref = task.ref;
   end.old_timer_micros = task.stored_timer_micros;
   task.stored_timer_micros = -1;
   transition->ends.push_back(std::move(end));
@@ -290,9 +293,8 @@ void Persistence::WriteQueued(std::unique_lock<std::mutex>& lock) {
   if (waiters_ > 0) written_cv_.notify_all();
 }
 
-absl::Status Persistence::Acknowledge(CommitTicket ticket) {
-  std::unique_lock<std::mutex> lock(queue_mu_);
-  const auto done = [&] { return written_ >= ticket && (!sync_ || synced_ >= ticket); };
+absl::Status Persistence::WaitWritten(std::unique_lock<std::mutex>& lock,
+                                      const std::function<bool()>& done) {
   while (!done() && failure().ok()) {
     if (!writing_) {
       // Every group holding an acknowledged ticket is synced, so an empty
@@ -301,13 +303,18 @@ absl::Status Persistence::Acknowledge(CommitTicket ticket) {
       WriteQueued(lock);
       continue;
     }
-    // The writer's group may not hold this ticket: wait for it, then look
-    // again (take over if nobody writes by then).
+    // The writer's group may not hold what we wait for: wait for it, then
+    // look again (and take over if nobody writes by then).
     ++waiters_;
     written_cv_.wait(lock);
     --waiters_;
   }
   return done() ? absl::OkStatus() : failure();
+}
+
+absl::Status Persistence::Acknowledge(CommitTicket ticket) {
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  return WaitWritten(lock, [&] { return written_ >= ticket && (!sync_ || synced_ >= ticket); });
 }
 
 absl::Status Persistence::CommitAndAcknowledge(Transition transition) {
@@ -319,17 +326,7 @@ absl::Status Persistence::CommitAndAcknowledge(Transition transition) {
 absl::Status Persistence::Flush() {
   std::unique_lock<std::mutex> lock(queue_mu_);
   const CommitTicket last = queued_;
-  while (written_ < last && failure().ok()) {
-    if (!writing_) {
-      if (queue_.empty()) return absl::InternalError("a commit was lost before it was written");
-      WriteQueued(lock);
-      continue;
-    }
-    ++waiters_;
-    written_cv_.wait(lock);
-    --waiters_;
-  }
-  return failure();
+  return WaitWritten(lock, [&] { return written_ >= last; });
 }
 
 void Persistence::Stop() {

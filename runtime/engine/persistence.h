@@ -29,6 +29,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -129,6 +130,9 @@ class Persistence {
   // Writes groups until the queue is empty; `lock` (on queue_mu_) is held
   // on entry and exit, released while writing. Called with writing_ set.
   void WriteQueued(std::unique_lock<std::mutex>& lock);
+  // Waits under `lock` until `done()` holds or a write failed, writing the
+  // queue itself whenever nobody does.
+  absl::Status WaitWritten(std::unique_lock<std::mutex>& lock, const std::function<bool()>& done);
   void WriterLoop();
   void Fail(const absl::Status& status);
 

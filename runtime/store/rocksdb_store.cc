@@ -340,6 +340,13 @@ class RocksDbStore : public Store {
       const absl::string_view obj_id = key.substr(9);
       Check(batch.Delete(handles_[kArchiveByTime], it->key()));
       Check(batch.Delete(handles_[kArchive], TaskKey(partition, obj_id)));
+      if (!it->value().empty()) {
+        // The ref index entry, unless a later task took the ref.
+        absl::StatusOr<std::optional<std::string>> named = Get(kRefs, it->value().ToString());
+        if (named.ok() && named->has_value() && **named == obj_id) {
+          Check(batch.Delete(handles_[kRefs], it->value()));
+        }
+      }
       ++purged;
     }
     if (!it->status().ok()) return FromRocks(it->status(), "reading the archive");
@@ -392,8 +399,10 @@ class RocksDbStore : public Store {
       if (end.stored) Check(batch->Delete(handles_[kTasks], TaskKey(end.partition, end.obj_id)));
       if (end.archive) {
         Check(batch->Put(handles_[kArchive], TaskKey(end.partition, end.obj_id), end.record));
+        // Its ref's index key, for the purge.
         Check(batch->Put(handles_[kArchiveByTime],
-                         ByTimeKey(end.end_micros, end.partition, end.obj_id), ""));
+                         ByTimeKey(end.end_micros, end.partition, end.obj_id),
+                         end.ref.empty() ? "" : RefKey(end.partition, end.conv_id, end.ref)));
       }
     }
     for (const MessagePut& message : transition.messages) {

@@ -66,6 +66,10 @@ struct TaskEnd {
   // False when no record of the task was ever written (it was created and
   // ended within one group): nothing to delete.
   bool stored = true;
+  // Its ref (may be empty): when the archived record is purged, the ref
+  // index entry goes too, if it still names this task.
+  int64_t conv_id = 0;
+  std::string ref;
 };
 
 // A message to another task (schema::MessageRecord), or its delivery.

@@ -40,8 +40,11 @@ TaskPut Put(const std::string& obj_id, const std::string& record, bool created =
   return put;
 }
 
-TaskEnd End(const std::string& obj_id, const std::string& record, bool archive) {
+TaskEnd End(const std::string& obj_id, const std::string& record, bool archive,
+            const std::string& ref = "") {
   TaskEnd end;
+  end.conv_id = 7;
+  end.ref = ref;
   end.partition = 3;
   end.obj_id = obj_id;
   end.record = record;
@@ -84,7 +87,7 @@ TEST(RocksDbStoreTest, AnEndMovesTheTaskToTheArchiveUntilItIsPurged) {
   first.puts.push_back(Put("a", "parked", true, "ref-a"));
   ASSERT_TRUE(store->Commit({first}, false).ok());
   Transition second;
-  second.ends.push_back(End("a", "final", true));
+  second.ends.push_back(End("a", "final", true, "ref-a"));
   ASSERT_TRUE(store->Commit({second}, false).ok());
   EXPECT_TRUE(Tasks(*store, 3).empty());
   EXPECT_EQ(store->FindArchived(3, "a")->value_or(""), "final");
@@ -94,6 +97,7 @@ TEST(RocksDbStoreTest, AnEndMovesTheTaskToTheArchiveUntilItIsPurged) {
   purged = store->PurgeArchive(1001, 10);
   EXPECT_EQ(*purged, 1u);
   EXPECT_FALSE(store->FindArchived(3, "a")->has_value());
+  EXPECT_FALSE(store->FindRef(3, 7, "ref-a")->has_value());  // its ref went with it
 }
 
 TEST(RocksDbStoreTest, SumsAddUpAndReset) {
