@@ -192,13 +192,15 @@ void Persistence::AddPut(Task& task, bool created, Transition* transition,
 }
 
 void Persistence::AddEnd(Task& task, bool archive, int64_t end_micros, Transition* transition) {
-  schema::TaskRecord record = RecordOf(task);
-  record.set_timer_micros(-1);
-  record.set_end_micros(end_micros);
   TaskEnd end;
+  if (archive) {  // else nobody reads the final record
+    schema::TaskRecord record = RecordOf(task);
+    record.set_timer_micros(-1);
+    record.set_end_micros(end_micros);
+    end.record = Serialize(record);
+  }
   end.obj_id = std::string(task.obj_id_view());
   end.partition = PartitionOfObjId(end.obj_id);
-  end.record = Serialize(record);
   end.archive = archive;
   end.end_micros = end_micros;
   end.conv_id = task.process->conv_id;
