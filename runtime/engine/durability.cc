@@ -35,9 +35,8 @@ void AssignVersion(CompiledProcess& process, uint64_t version) {
   }
 }
 
-// A queue node's entry as recovered: entries go back oldest first.
+// A queue node's entry as recovered: entries go back in arrival order.
 struct RecoveredEntry {
-  int64_t entry_micros = 0;
   NodeQueue* queue = nullptr;
   NodeQueue::Entry entry;
 };
@@ -234,10 +233,9 @@ absl::Status EngineImpl::Recover() {
         task->stored_timer_micros = record.timer_micros();
       }
       if (record.in_queue() && at.queue != nullptr && task->park == ParkReason::kQueue) {
-        queued.push_back(
-            {task->entry_micros,
-             at.queue.get(),
-             {std::string(task->obj_id_view()), task->entry_seq, record.queue_extra()}});
+        queued.push_back({at.queue.get(),
+                          {std::string(task->obj_id_view()), task->entry_seq, record.queue_extra(),
+                           record.queue_seq()}});
       }
       if (runs) runnable.push_back(task.get());
       statistics_.TaskRecovered();
@@ -265,9 +263,10 @@ absl::Status EngineImpl::Recover() {
       messages.push_back(std::move(op));
     }
   }
-  std::sort(queued.begin(), queued.end(), [](const RecoveredEntry& a, const RecoveredEntry& b) {
-    return a.entry_micros < b.entry_micros;
-  });
+  std::stable_sort(
+      queued.begin(), queued.end(),
+      [](const RecoveredEntry& a, const RecoveredEntry& b) { return a.entry.seq < b.entry.seq; });
+  if (!queued.empty()) persistence_->ResumeQueueSeq(queued.back().entry.seq + 1);
   for (RecoveredEntry& entry : queued) {
     std::lock_guard<std::mutex> lock(entry.queue->mu);
     entry.queue->entries.push_back(std::move(entry.entry));

@@ -287,11 +287,12 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   task->copy_depth = copy_depth;
   task->counted_as_caused = tree != nullptr;
   task->tree = tree;
-  // Queued before it becomes visible: an API call that finds it holds it
-  // as kHeldQueued and leaves the queue entry to the worker. A task a logic
-  // starts is held by that logic's worker until its cause is committed.
+  // Held by this thread from the moment it is visible until its create is
+  // queued for the store (and, for a task a worker's activation starts,
+  // until that activation is), so that nothing else touches it before: an
+  // API call that finds it waits in Acquire.
   Worker* const starter = origin.worker;
-  task->state.store(starter != nullptr ? kHeld : kQueued, std::memory_order_release);
+  task->state.store(kHeld, std::memory_order_release);
   if (absl::Status added = store_.Add(task); !added.ok()) {
     ActivationDone();
     uncount();
@@ -308,6 +309,9 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
       store_.EraseRef(task.get());
       std::shared_ptr<Task> dropped;
       store_.Drop(task.get(), &dropped);
+      // Whoever found it meanwhile waits to hold it: it finds it deleted.
+      task->status = TaskStatus::kDeleted;
+      task->state.store(kIdle, std::memory_order_release);
       ActivationDone();
       uncount();
       return committed.status();
@@ -316,12 +320,13 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   }
   const CompiledNode& start = process->nodes[node];
   if (!start.is_final) start.counters->tasks.AddShared(1);
-  if (start.count.threshold != 0) steps_.CheckCountEntered(*process, start);
+  if (start.count.threshold != 0) steps_.CheckCountEntered(*process, start, starter);
   statistics_.TaskCreated();
   std::string obj_id(task->obj_id_view());
   if (starter != nullptr) {
     starter->effects.started.push_back(task.get());
   } else {
+    task->state.store(kQueued, std::memory_order_release);
     Enqueue(task.get());
     // Acknowledged once durable (in sync mode: synced), or with its batch.
     if (origin.batch_ticket != nullptr) {
@@ -523,7 +528,7 @@ absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_i
   events_.CancelTimer(task.get());
   if (!node.is_final) {
     node.counters->tasks.AddShared(-1);
-    if (node.count.threshold != 0) steps_.CheckCountLeft(*task->process, node);
+    if (node.count.threshold != 0) steps_.CheckCountLeft(*task->process, node, nullptr);
     if (std::atomic<int64_t>* counter = ReasonCounter(node, task->park)) {
       counter->fetch_sub(1, std::memory_order_relaxed);
     }
@@ -535,15 +540,15 @@ absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_i
   task->park = ParkReason::kNone;
   UncountCaused(task.get());
   task->change_micros = absl::ToUnixMicros(clock_->Now());
-  store_.EraseRef(task.get());
   // Archived, like a finished task. It stays in memory too: the run queue
-  // may still hold it.
+  // may still hold it. Its ref is free once its end is queued.
   absl::StatusOr<CommitTicket> ticket = 0;
   if (persistence_ != nullptr) {
     Transition transition;
     persistence_->AddEnd(*task, true, task->change_micros, &transition);
     ticket = persistence_->Commit(std::move(transition), true);
   }
+  store_.EraseRef(task.get());
   Release(task.get(), false);
   // WaitIdle may have been waiting for that timer (virtual clock) or answer.
   if (timed || waited_for_http) NotifyIdleWaiters();

@@ -160,19 +160,21 @@ std::string Persistence::Serialize(const schema::TaskRecord& record) {
 }
 
 void Persistence::AddPut(Task& task, bool created, Transition* transition,
-                         const std::string* queue_extra) {
+                         const NodeQueue::Entry* queue_entry) {
   schema::TaskRecord record = RecordOf(task);
   if (task.park == ParkReason::kQueue) {
     // In a queue node: its entry is written with it (found in the node's
     // queue unless the caller has it still in hand).
     record.set_in_queue(true);
-    if (queue_extra != nullptr) {
-      record.set_queue_extra(*queue_extra);
+    if (queue_entry != nullptr) {
+      record.set_queue_extra(queue_entry->extra_json);
+      record.set_queue_seq(queue_entry->seq);
     } else if (NodeQueue* queue = task.current_node().queue.get()) {
       std::lock_guard<std::mutex> lock(queue->mu);
       for (const NodeQueue::Entry& entry : queue->entries) {
         if (entry.entry_seq == task.entry_seq && entry.obj_id == task.obj_id_view()) {
           record.set_queue_extra(entry.extra_json);
+          record.set_queue_seq(entry.seq);
           break;
         }
       }
@@ -237,7 +239,7 @@ void Persistence::AddDelivered(const PostedOp& op, Transition* transition) {
 absl::StatusOr<CommitTicket> Persistence::Commit(Transition transition, bool acknowledged) {
   std::unique_lock<std::mutex> lock(queue_mu_);
   // Bounded: producers faster than the disk wait here (back-pressure).
-  while (queue_.size() >= kMaxQueued && !stopped_) {
+  while (queue_.size() >= kMaxQueued && !stopped_ && failure().ok()) {
     ++room_waiters_;
     room_cv_.wait(lock);
     --room_waiters_;
@@ -256,7 +258,9 @@ absl::StatusOr<CommitTicket> Persistence::Commit(Transition transition, bool ack
 
 void Persistence::WriterLoop() {
   std::unique_lock<std::mutex> lock(queue_mu_);
-  while (!stopped_) {
+  // After a failed write nothing more is written: what is in the store
+  // stays a prefix of what happened.
+  while (!stopped_ && failure().ok()) {
     if (queue_.empty() || writing_) {
       writer_idle_ = true;
       writer_cv_.wait(lock);
@@ -268,14 +272,14 @@ void Persistence::WriterLoop() {
     if (queue_.size() < kWriteGroup) {
       writer_cv_.wait_for(lock, std::chrono::microseconds(kGatherMicros));
     }
-    if (!writing_ && !queue_.empty() && !stopped_) WriteQueued(lock);
+    if (!writing_ && !queue_.empty() && !stopped_ && failure().ok()) WriteQueued(lock);
   }
 }
 
 void Persistence::WriteQueued(std::unique_lock<std::mutex>& lock) {
   writing_ = true;
   std::vector<Transition> group;
-  while (!queue_.empty()) {
+  while (!queue_.empty() && failure().ok()) {
     group.swap(queue_);
     const CommitTicket last = queued_;
     const bool sync = sync_wanted_ > synced_;
@@ -286,7 +290,10 @@ void Persistence::WriteQueued(std::unique_lock<std::mutex>& lock) {
     group.clear();
     if (!written.ok()) Fail(written);
     lock.lock();
-    if (!written.ok()) break;
+    if (!written.ok()) {
+      room_cv_.notify_all();  // producers waiting for room get the failure
+      break;
+    }
     written_ = last;
     if (sync) synced_ = last;
     if (waiters_ > 0) written_cv_.notify_all();
@@ -297,6 +304,8 @@ void Persistence::WriteQueued(std::unique_lock<std::mutex>& lock) {
 
 absl::Status Persistence::WaitWritten(std::unique_lock<std::mutex>& lock,
                                       const std::function<bool()>& done) {
+  // Tickets are written in order and nothing after a failure, so a ticket
+  // counted as written was.
   while (!done() && failure().ok()) {
     if (!writing_) {
       // Every group holding an acknowledged ticket is synced, so an empty
@@ -401,8 +410,22 @@ void Persistence::MaybePurge(int64_t now_micros) {
   }
   if (retention_ == absl::InfiniteDuration()) return;
   const int64_t before = now_micros - absl::ToInt64Microseconds(retention_);
-  // A failed purge is tried again at the next one; nothing is lost by it.
+  // Between two writes, as one (the purge reads the ref index it edits);
+  // a failed purge is tried again at the next one: nothing is lost by it.
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  while (writing_) {
+    ++waiters_;
+    written_cv_.wait(lock);
+    --waiters_;
+  }
+  if (stopped_) return;
+  writing_ = true;
+  lock.unlock();
   store_->PurgeArchive(before, kPurgeBatch).IgnoreError();
+  lock.lock();
+  writing_ = false;
+  if (waiters_ > 0) written_cv_.notify_all();
+  if (writer_idle_ && !queue_.empty()) writer_cv_.notify_one();
 }
 
 }  // namespace internal

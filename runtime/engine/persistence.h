@@ -82,10 +82,15 @@ class Persistence {
                                      const std::vector<int64_t>& conv_ids, int64_t now_micros);
 
   // Adds the task (held by the caller) as it is now to `transition`;
-  // `created`: its first record (the ref index gains it). A task waiting in
-  // a queue node passes its entry's extra data.
+  // `created`: its first record (the ref index gains it). A task entering a
+  // queue node passes its entry (else it is looked up in the node's queue).
   void AddPut(Task& task, bool created, Transition* transition,
-              const std::string* queue_extra = nullptr);
+              const NodeQueue::Entry* queue_entry = nullptr);
+  // The order of queue entries across the engine, kept in their records so
+  // that recovery puts them back in that order.
+  uint64_t NextQueueSeq() { return next_queue_seq_.fetch_add(1, std::memory_order_relaxed); }
+  // Recovery: entries made from now on come after `next - 1`.
+  void ResumeQueueSeq(uint64_t next) { next_queue_seq_.store(next, std::memory_order_relaxed); }
   // The task left: finished (archived unless its node does not save tasks)
   // or deleted (archived).
   void AddEnd(Task& task, bool archive, int64_t end_micros, Transition* transition);
@@ -142,6 +147,7 @@ class Persistence {
   const absl::Duration retention_;
   std::atomic<uint64_t> next_message_{1};
   std::atomic<int64_t> next_purge_micros_{0};
+  std::atomic<uint64_t> next_queue_seq_{1};
 
   mutable std::mutex failure_mu_;
   absl::Status failure_;  // guarded by failure_mu_

@@ -107,6 +107,7 @@ struct NodeQueue {
     std::string obj_id;
     uint64_t entry_seq = 0;
     std::string extra_json;
+    uint64_t seq = 0;  // with a store: its place in arrival order (recovery)
   };
   std::mutex mu;
   std::deque<Entry> entries;  // guarded by mu

@@ -56,16 +56,23 @@ void StepMachine::RunActivation(Worker& worker, Task* task) {
   std::string queue_extra;
   const bool queued = context.TakeQueueEntry(&queue_extra) && task->park == ParkReason::kQueue;
   NodeQueue* queue = queued ? task->current_node().queue.get() : nullptr;
-  CommitActivation(worker, task, queue != nullptr ? &queue_extra : nullptr);
-  // A finished task leaves memory when its node does not save it, or, with
-  // a store, once its archived record is written.
-  if (task->status == TaskStatus::kProcessed &&
-      (!task->current_node().save_task || engine_->persistence() != nullptr)) {
-    store_.Drop(task, &dropped);
-  }
   NodeQueue::Entry entry;
-  if (queue != nullptr)
+  if (queue != nullptr) {
     entry = {std::string(task->obj_id_view()), task->entry_seq, std::move(queue_extra)};
+    if (Persistence* persistence = engine_->persistence()) entry.seq = persistence->NextQueueSeq();
+  }
+  CommitActivation(worker, task, queue != nullptr ? &entry : nullptr);
+  if (task->status == TaskStatus::kProcessed) {
+    // Once its end is queued for the store: a ref taken by a new task is
+    // never also held by this one at its last written state.
+    store_.EraseRef(task);
+    if (observer_ != nullptr) observer_->OnTaskFinished(EventOf(*task));
+    // It leaves memory when its node does not save it, or, with a store,
+    // for its archive.
+    if (!task->current_node().save_task || engine_->persistence() != nullptr) {
+      store_.Drop(task, &dropped);
+    }
+  }
   task->state.store(kIdle, std::memory_order_release);
   if (queue != nullptr) {
     std::lock_guard<std::mutex> lock(queue->mu);
@@ -74,14 +81,15 @@ void StepMachine::RunActivation(Worker& worker, Task* task) {
   ApplyEffects(worker.effects);
 }
 
-void StepMachine::CommitActivation(Worker& worker, Task* task, const std::string* queue_extra) {
+void StepMachine::CommitActivation(Worker& worker, Task* task,
+                                   const NodeQueue::Entry* queue_entry) {
   Persistence* persistence = engine_->persistence();
   if (persistence == nullptr) return;
   Transition& transition = worker.effects.transition;
   if (task->status == TaskStatus::kProcessed) {
     persistence->AddEnd(*task, task->current_node().save_task, worker.now_micros, &transition);
   } else {
-    persistence->AddPut(*task, false, &transition, queue_extra);
+    persistence->AddPut(*task, false, &transition, queue_entry);
   }
   // A failed commit is kept by Persistence: the engine refuses new work,
   // and this task goes on in memory.
@@ -250,7 +258,20 @@ bool StepMachine::ArmTimer(StepContext& context, Task* task) {
   return true;
 }
 
-void StepMachine::CheckCountEntered(const CompiledProcess& process, const CompiledNode& node) {
+namespace {
+
+// A count semaphore's signal task: started by no task, but, from a worker,
+// written with that worker's activation (so a replayed step signals once).
+TaskOrigin SignalOrigin(Worker* worker) {
+  TaskOrigin origin;
+  origin.worker = worker;
+  return origin;
+}
+
+}  // namespace
+
+void StepMachine::CheckCountEntered(const CompiledProcess& process, const CompiledNode& node,
+                                    Worker* worker) {
   NodeCounters& counters = *node.counters;
   if (counters.tasks.Read() < node.count.threshold ||
       counters.count_alerted.load(std::memory_order_relaxed) ||
@@ -259,16 +280,21 @@ void StepMachine::CheckCountEntered(const CompiledProcess& process, const Compil
   }
   // A new signal task; the tasks in the node stay where they are. A full
   // run queue loses the signal rather than block a worker.
-  engine_->CreateTaskAt(&process, node.count.target, "", R"({"start":"true"})").IgnoreError();
+  engine_
+      ->CreateTaskAt(&process, node.count.target, "", R"({"start":"true"})", SignalOrigin(worker))
+      .IgnoreError();
 }
 
-void StepMachine::CheckCountLeft(const CompiledProcess& process, const CompiledNode& node) {
+void StepMachine::CheckCountLeft(const CompiledProcess& process, const CompiledNode& node,
+                                 Worker* worker) {
   NodeCounters& counters = *node.counters;
   if (!counters.count_alerted.load(std::memory_order_relaxed) ||
       counters.tasks.Read() >= node.count.threshold || !counters.count_alerted.exchange(false)) {
     return;
   }
-  engine_->CreateTaskAt(&process, node.count.target, "", R"({"start":"false"})").IgnoreError();
+  engine_
+      ->CreateTaskAt(&process, node.count.target, "", R"({"start":"false"})", SignalOrigin(worker))
+      .IgnoreError();
 }
 
 void Unpark(Task* task) {
@@ -320,14 +346,14 @@ bool StepMachine::Enter(Worker& worker, Task* task, uint32_t target) {
   const CompiledNode& to = process.nodes[target];
   events_.CancelTimer(task);  // leaving the node (even for itself) ends its timer
   from.counters->tasks.AddOwned(-1, worker.index);
-  if (from.count.threshold != 0) CheckCountLeft(process, from);
+  if (from.count.threshold != 0) CheckCountLeft(process, from, &worker);
   if (!to.is_final) to.counters->tasks.AddOwned(1, worker.index);
   task->prev_node = task->node;
   task->node = target;
   task->next_logic = 0;
   ++task->entry_seq;
   task->entry_micros = worker.now_micros;
-  if (to.count.threshold != 0) CheckCountEntered(process, to);
+  if (to.count.threshold != 0) CheckCountEntered(process, to, &worker);
   // Only this worker writes its own counter.
   worker.transitions.store(worker.transitions.load(std::memory_order_relaxed) + 1,
                            std::memory_order_relaxed);
@@ -377,8 +403,8 @@ void StepMachine::Finish(Worker& worker, Task* task) {
   EngineImpl::UncountCaused(task);
   node.counters->finished.AddOwned(1, worker.index);
   statistics_.TaskFinished();
-  store_.EraseRef(task);
-  if (observer_ != nullptr) observer_->OnTaskFinished(EventOf(*task));
+  // Its ref and the observer's event come once its end is committed
+  // (RunActivation).
 }
 
 TaskEvent StepMachine::EventOf(const Task& task) const {

@@ -44,18 +44,19 @@ class StepMachine {
   // Runs one activation of `task`, which `worker` owns (kRunning); leaves it
   // kIdle.
   void RunActivation(Worker& worker, Task* task);
-  // Count semaphore edges after the node's live count changed.
-  void CheckCountEntered(const CompiledProcess& process, const CompiledNode& node);
-  void CheckCountLeft(const CompiledProcess& process, const CompiledNode& node);
+  // Count semaphore edges after the node's live count changed; `worker`:
+  // the worker whose activation changed it, else null.
+  void CheckCountEntered(const CompiledProcess& process, const CompiledNode& node, Worker* worker);
+  void CheckCountLeft(const CompiledProcess& process, const CompiledNode& node, Worker* worker);
 
  private:
   // Runs the task's current node and the ones it moves to until it parks,
   // stops or finishes.
   void RunNodes(Worker& worker, StepContext& context, Task* task);
   // With a store: commits the activation's transition (the task's new wait
-  // state and everything in worker.effects); `queue_extra`: the task enters
+  // state and everything in worker.effects); `queue_entry`: the task enters
   // its node's queue with it.
-  void CommitActivation(Worker& worker, Task* task, const std::string* queue_extra);
+  void CommitActivation(Worker& worker, Task* task, const NodeQueue::Entry* queue_entry);
   // Lets the activation's effects on other tasks happen, once committed.
   void ApplyEffects(ActivationEffects& effects);
   // Handles what released the task (Task::resume). False when it stopped.

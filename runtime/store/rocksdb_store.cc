@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/db.h"
@@ -479,8 +480,10 @@ class RocksDbStore : public Store {
     }
     std::string generation;
     uint32_t previous = 0;
-    if (db_->Get(rocksdb::ReadOptions(), meta, kGenerationKey, &generation).ok()) {
-      absl::SimpleAtoi(generation, &previous);
+    if (db_->Get(rocksdb::ReadOptions(), meta, kGenerationKey, &generation).ok() &&
+        !absl::SimpleAtoi(generation, &previous)) {
+      return absl::DataLossError(absl::StrCat("store ", directory_, ": its generation record \"",
+                                              absl::CHexEscape(generation), "\" is damaged"));
     }
     generation_ = previous + 1;
     rocksdb::Status written = db_->Put(synced, meta, kGenerationKey, absl::StrCat(generation_));
