@@ -160,7 +160,10 @@ absl::Status EngineImpl::Recover() {
   for (Partition partition : persistence_->store().OwnedPartitions()) {
     PartitionContents contents;
     CONVEY_RETURN_IF_ERROR(persistence_->store().LoadPartition(partition, &contents));
-    for (auto& [obj_id, bytes] : contents.tasks) {
+    for (const auto& stored : contents.tasks) {
+      // Named, not a structured binding: C++17 lambdas cannot capture those.
+      const std::string& obj_id = stored.first;
+      const std::string& bytes = stored.second;
       schema::TaskRecord record;
       const auto damaged = [&](absl::string_view why) {
         return absl::DataLossError(
