@@ -101,6 +101,14 @@ absl::StatusOr<schema::TaskRecord> EngineImpl::FindArchived(const TaskKey& key,
   return **std::move(found);
 }
 
+absl::Status EngineImpl::RefuseArchived(const TaskKey& key) {
+  std::string obj_id;
+  absl::StatusOr<schema::TaskRecord> archived = FindArchived(key, &obj_id);
+  if (!archived.ok()) return archived.status();
+  if (archived->status() == static_cast<int32_t>(TaskStatus::kDeleted)) return NotFoundFor(key);
+  return Finished(obj_id, archived->node_id());
+}
+
 TaskSnapshot EngineImpl::SnapshotOfRecord(absl::string_view obj_id,
                                           const schema::TaskRecord& record) const {
   TaskSnapshot snapshot;

@@ -444,11 +444,7 @@ absl::Status EngineImpl::ModifyTask(const TaskKey& key, absl::string_view data_j
   }
   std::shared_ptr<Task> task = store_.Find(key);
   if (task == nullptr) {
-    std::string obj_id;
-    absl::StatusOr<schema::TaskRecord> archived = FindArchived(key, &obj_id);
-    if (!archived.ok()) return archived.status();
-    if (archived->status() == static_cast<int32_t>(TaskStatus::kDeleted)) return NotFoundFor(key);
-    return Finished(obj_id, archived->node_id());
+    return RefuseArchived(key);
   }
   Acquire(task.get());
   if (task->status == TaskStatus::kDeleted) {
@@ -507,11 +503,7 @@ absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_i
   if (absl::Status open = CheckOpen(); !open.ok()) return open;
   std::shared_ptr<Task> task = store_.Find(key);
   if (task == nullptr) {
-    std::string obj_id;
-    absl::StatusOr<schema::TaskRecord> archived = FindArchived(key, &obj_id);
-    if (!archived.ok()) return archived.status();
-    if (archived->status() == static_cast<int32_t>(TaskStatus::kDeleted)) return NotFoundFor(key);
-    return Finished(obj_id, archived->node_id());
+    return RefuseArchived(key);
   }
   Acquire(task.get());
   if (task->status == TaskStatus::kDeleted) {

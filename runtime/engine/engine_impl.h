@@ -211,6 +211,9 @@ class EngineImpl : public Engine {
   // With a store, commits the task (held by the caller) as it is now; 0
   // without one.
   absl::StatusOr<CommitTicket> CommitPut(Task& task);
+  // Why a task found only in the archive (or nowhere) cannot be modified or
+  // deleted: NotFound, or FailedPrecondition for a finished one.
+  absl::Status RefuseArchived(const TaskKey& key);
   // An archived task for `key` (its obj_id in `*obj_id`), or NotFound.
   absl::StatusOr<schema::TaskRecord> FindArchived(const TaskKey& key, std::string* obj_id);
 
