@@ -169,6 +169,7 @@ exports_files(glob(["cryptojs/**/*.js", "moment/*.js", "moment-timezone/*.js"]))
             "curl": ["libcurl"],
             "gtest": ["gtest", "gmock"],
             "jemalloc": ["jemalloc"],
+            "microhttpd": ["libmicrohttpd"],
             "mozjs": ["mozjs-102"],
             "pugixml": ["pugixml"],
             "gtest_main": ["gtest_main", "gmock"],

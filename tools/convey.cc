@@ -7,6 +7,7 @@
 
 #include "tools/inspect_command.h"
 #include "tools/run_command.h"
+#include "tools/serve_command.h"
 
 namespace {
 
@@ -16,7 +17,9 @@ constexpr char kUsage[] =
     "  inspect FILE... [--json]   load scheme files and report what they hold\n"
     "  run FILE... [options]      deploy scheme files, run tasks through one of\n"
     "                             their processes and summarise where they ended\n"
-    "                             (convey run --help)\n";
+    "                             (convey run --help)\n"
+    "  serve [FILE...] [options]  serve the platform's task API over HTTP\n"
+    "                             (convey serve --help)\n";
 
 }  // namespace
 
@@ -33,6 +36,9 @@ int main(int argc, char** argv) {
   if (command == "run") {
     return convey::tools::RunRun(args, std::cout, std::cerr,
                                  /*show_progress=*/isatty(STDERR_FILENO) == 1);
+  }
+  if (command == "serve") {
+    return convey::tools::RunServe(args, std::cout, std::cerr);
   }
   if (command == "-h" || command == "--help" || command == "help") {
     std::cout << kUsage;

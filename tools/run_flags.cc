@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "runtime/http/address_policy.h"
+#include "tools/flag_values.h"
 
 namespace convey {
 namespace tools {
@@ -82,73 +83,6 @@ const char kRunUsage[] =
 absl::string_view ClockName(ClockKind kind) {
   return kind == ClockKind::kVirtual ? "virtual" : "real";
 }
-
-namespace {
-
-// Digits only: SimpleAtoi alone would also take "+5" and " 5".
-bool ParseWholeNumber(absl::string_view text, int64_t min, int64_t max, int64_t* value) {
-  if (text.empty() || text.size() > 19) return false;
-  for (char c : text) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
-  }
-  return absl::SimpleAtoi(text, value) && *value >= min && *value <= max;
-}
-
-bool ParseSeconds(absl::string_view text, absl::Duration* value) {
-  double seconds = 0;
-  if (text.empty() || absl::ascii_isspace(static_cast<unsigned char>(text[0])) ||
-      !absl::SimpleAtod(text, &seconds) || !std::isfinite(seconds) || seconds <= 0 ||
-      seconds > 1e9) {
-    return false;
-  }
-  *value = absl::Seconds(seconds);
-  return true;
-}
-
-// A DNS name: dot-separated labels of letters, digits and hyphens (1-63
-// bytes, no hyphen at either end), at most 253 bytes, a trailing dot
-// allowed; the last label is not all digits (that would be an IPv4 form).
-bool IsHostName(absl::string_view text) {
-  if (absl::EndsWith(text, ".")) text.remove_suffix(1);
-  if (text.empty() || text.size() > 253) return false;
-  absl::string_view last;
-  for (absl::string_view label : absl::StrSplit(text, '.')) {
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
-      return false;
-    }
-    for (char c : label) {
-      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
-    }
-    last = label;
-  }
-  return !std::all_of(last.begin(), last.end(),
-                      [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); });
-}
-
-// One --allow-net entry: a network or address, or a host name. Else the
-// usage problem.
-std::optional<std::string> CheckAllowNetEntry(const std::string& entry) {
-  if (entry.empty()) {
-    return "--allow-net has an empty entry (entries are separated by single commas)";
-  }
-  absl::StatusOr<internal::IpNetwork> network = internal::ParseIpNetwork(entry);
-  if (network.ok()) return std::nullopt;
-  // Text that reads as an address (digits and dots, or IPv6's colons) and
-  // does not parse is a mistake, not a host name.
-  const bool address_like = entry.find_first_of(":/[]") != std::string::npos ||
-                            std::all_of(entry.begin(), entry.end(), [](char c) {
-                              return absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '.';
-                            });
-  if (address_like || !IsHostName(entry)) {
-    return absl::StrCat("--allow-net \"", absl::CHexEscape(entry), "\": ",
-                        address_like ? network.status().message()
-                                     : "neither a network (10.0.0.0/8, fd00::/8), an address "
-                                       "(127.0.0.1, ::1) nor a host name");
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 std::optional<std::string> ResolveAllowedNetworks(const std::vector<std::string>& entries,
                                                   std::vector<std::string>* networks) {

@@ -320,6 +320,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   }
   const CompiledNode& start = process->nodes[node];
   if (!start.is_final) start.counters->tasks.AddShared(1);
+  start.counters->created.AddShared(1);
   if (start.count.threshold != 0) steps_.CheckCountEntered(*process, start, starter);
   statistics_.TaskCreated();
   std::string obj_id(task->obj_id_view());

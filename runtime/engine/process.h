@@ -83,9 +83,10 @@ class StripedCounter {
 // they are striped per worker; the park counters change only when a task
 // parks or resumes.
 struct NodeCounters {
-  explicit NodeCounters(int stripes) : tasks(stripes), finished(stripes) {}
+  explicit NodeCounters(int stripes) : tasks(stripes), finished(stripes), created(stripes) {}
   StripedCounter tasks;     // tasks in the node (not for final nodes)
   StripedCounter finished;  // final nodes: tasks that ended here
+  StripedCounter created;   // the start node: tasks created in the process
   // Tasks here that are not moving, per reason.
   std::atomic<int64_t> callback{0};
   std::atomic<int64_t> reply{0};

@@ -21,6 +21,7 @@ ProcessStats Statistics::Of(const CompiledProcess& process) {
   ProcessStats stats;
   stats.conv_id = process.conv_id;
   stats.title = process.title;
+  stats.created = process.nodes[process.start].counters->created.Read();
   for (const CompiledNode& node : process.nodes) {
     NodeStats n;
     n.node_id = node.id;

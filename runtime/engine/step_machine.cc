@@ -415,6 +415,7 @@ TaskEvent StepMachine::EventOf(const Task& task) const {
   event.node_id = task.current_node().id;
   event.node_title = task.current_node().title;
   event.data = task.data;
+  event.create_time = absl::FromUnixMicros(task.create_micros);
   return event;
 }
 

@@ -494,14 +494,15 @@ void RunOp(Engine& engine, const dom::element& op, OpReply* reply) {
     type = OpType::kCreate;
   } else if (type_name == "modify") {
     type = OpType::kModify;
-  } else if (type_name == "show") {
+  } else if (type_name == "show" || type_name == "get") {
+    // Clients in the wild read a task with "get" as well as "show".
     type = OpType::kShow;
   } else if (type_name == "delete") {
     type = OpType::kDelete;
   } else {
     reply->Fail(kError, "type",
                 absl::StrCat("unknown type ", Quoted(View(type_name)),
-                             "; expected create, modify, show or delete"));
+                             "; expected create, modify, show (or get) or delete"));
     return;
   }
 
@@ -538,6 +539,25 @@ void RunOp(Engine& engine, const dom::element& op, OpReply* reply) {
 }
 
 }  // namespace
+
+std::string CreateFromDirectUrl(Engine& engine, int64_t conv_id, absl::string_view ref,
+                                absl::string_view data_json) {
+  OpReply reply;
+  reply.set_obj("task");
+  absl::StatusOr<std::string> obj_id = engine.CreateTask(conv_id, ref, data_json);
+  if (obj_id.ok()) {
+    reply.AddStringOrNull("ref", ref);
+    reply.AddString("obj_id", *obj_id);
+  } else {
+    FailFromStatus(obj_id.status(), OpType::kCreate, &reply);
+  }
+  JsonWriter out;
+  out.BeginObject().Key("request_proc").String(kOk).Key("ops").BeginArray();
+  reply.WriteTo(out);
+  out.EndArray().EndObject();
+  return out.Release();
+}
+
 }  // namespace internal
 
 std::string HandleOps(Engine& engine, absl::string_view body) {

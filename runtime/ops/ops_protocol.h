@@ -3,6 +3,7 @@
 #define CONVEY_RUNTIME_OPS_OPS_PROTOCOL_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -18,6 +19,12 @@ inline constexpr int kOpsMaxDepth = 64;
 inline constexpr size_t kOpsMaxOps = 10000;
 // Longest `ref`, in bytes (Corezoid: 1-255).
 inline constexpr size_t kOpsMaxRefSize = 255;
+
+// A create that did not come as an op (`convey serve`'s direct URL: the
+// body is the task's data): runs it and answers as HandleOps would answer
+// a request holding just that create, failures described the same way.
+std::string CreateFromDirectUrl(Engine& engine, int64_t conv_id, absl::string_view ref,
+                                absl::string_view data_json);
 
 }  // namespace internal
 }  // namespace convey

@@ -247,6 +247,7 @@ struct NodeStats {
 struct ProcessStats {
   int64_t conv_id = 0;
   std::string title;
+  int64_t created = 0;  // tasks created in this version of the process since Open
   std::vector<NodeStats> nodes;  // in file order
 };
 

@@ -71,6 +71,9 @@ struct TaskEvent {
   absl::string_view node_id;
   absl::string_view node_title;
   absl::string_view data;  // the task's data, a JSON object
+  // When the task was created (the engine clock's time), e.g. to measure how
+  // long tasks take from create to final node.
+  absl::Time create_time;
   // For OnTaskError: the error's tag (`..._type_tag__`) and description.
   absl::string_view error_tag;
   absl::string_view error_description;

@@ -370,6 +370,14 @@ TEST_F(OpsProtocolTest, ShowByRef) {
   EXPECT_EQ(Str(result["obj_id"]), obj_id) << reply_;
 }
 
+TEST_F(OpsProtocolTest, GetIsShow) {
+  const std::string obj_id = engine_.AddTask(kConvId, "order-8", R"({"a":1})");
+  dom::element result = RunOne(R"({"type":"get","obj":"task","conv_id":100,"ref":"order-8"})");
+  EXPECT_EQ(Str(result["proc"]), "ok") << reply_;
+  EXPECT_EQ(Str(result["obj_id"]), obj_id) << reply_;
+  EXPECT_EQ(Str(result["status"]), "processing") << reply_;
+}
+
 TEST_F(OpsProtocolTest, StatusNamesMatchTheEngineWords) {
   EXPECT_EQ(TaskStatusName(TaskStatus::kProcessing), "processing");
   EXPECT_EQ(TaskStatusName(TaskStatus::kProcessed), "processed");
@@ -662,7 +670,7 @@ TEST_F(OpsProtocolTest, BadOpsAreErrors) {
       {R"({"obj":"task","conv_id":100})", "type", "the op has no type"},
       {R"({"type":1,"obj":"task"})", "type", "type must be a string, got a number"},
       {R"({"type":"step_next","obj":"task"})", "type",
-       "unknown type \"step_next\"; expected create, modify, show or delete"},
+       "unknown type \"step_next\"; expected create, modify, show (or get) or delete"},
       {R"({"type":"create","conv_id":100})", "obj", "the op has no obj (expected \"task\")"},
       {R"({"type":"create","obj":["task"],"conv_id":100})", "obj",
        "obj must be a string, got an array"},
