@@ -92,6 +92,7 @@ std::vector<absl::Duration> SendAll(const std::string& url, const std::string& b
         slot.curl, CURLOPT_WRITEFUNCTION,
         +[](char*, size_t size, size_t count, void*) { return size * count; });
     curl_easy_setopt(slot.curl, CURLOPT_PRIVATE, &slot);
+    curl_easy_setopt(slot.curl, CURLOPT_NOSIGNAL, 1L);  // no sigaction per request
     slot.started = absl::Now();
     curl_multi_add_handle(multi, slot.curl);
     ++started;

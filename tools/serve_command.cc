@@ -111,15 +111,14 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     err << "convey serve: resumed " << resumed << " task" << (resumed == 1 ? "" : "s") << " from "
         << *flags.store << "\n";
   }
+  serve::ApiService service(engine, std::move(service_options), &metrics);
   for (const std::string& file : flags.files) {
-    absl::StatusOr<DeployResult> deployed = engine.DeployFile(file);
+    absl::StatusOr<DeployResult> deployed = service.DeployFile(file);
     if (!deployed.ok()) return Failure(deployed.status().message(), err);
     for (const Diagnostic& warning : deployed->warnings) {
       err << file << ": warning: " << warning.message << "\n";
     }
   }
-
-  serve::ApiService service(engine, std::move(service_options), &metrics);
   serve::HttpServerOptions server_options;
   server_options.host = flags.host;
   server_options.port = flags.port;

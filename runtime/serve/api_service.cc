@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -12,7 +14,9 @@
 #include "runtime/base/quote.h"
 #include "runtime/json/json_writer.h"
 #include "runtime/ops/ops_protocol.h"
+#include "runtime/serve/multipart.h"
 #include "runtime/serve/signature.h"
+#include "simdjson.h"
 
 namespace convey::serve {
 namespace {
@@ -45,11 +49,29 @@ const std::string* QueryValue(const ServeRequest& request, absl::string_view nam
   return nullptr;
 }
 
+// Request bytes quoted in a refusal (a path, a header) need not be UTF-8;
+// the answer must be: bytes of an invalid text from 0x80 up are written as
+// \xNN.
+std::string ValidUtf8(absl::string_view text) {
+  if (simdjson::validate_utf8(text.data(), text.size())) return std::string(text);
+  std::string out;
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x80) {
+      out.push_back(c);
+    } else {
+      absl::StrAppend(&out, "\\x", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 ApiService::ApiService(Engine& engine, ApiServiceOptions options, ServeMetrics* metrics)
     : engine_(engine),
       options_(std::move(options)),
+      object_ops_(guarded_, catalog_, downloads_,
+                  [this](int64_t conv_id) { return DirectUrlHash(conv_id); }),
       limiter_(options_.rate_limit),
       metrics_(metrics) {}
 
@@ -59,12 +81,24 @@ ServeResponse ApiService::Refusal(int status, absl::string_view tag, absl::strin
       .Key("request_proc")
       .String(tag)
       .Key("description")
-      .String(why)
+      .String(ValidUtf8(why))
       .Key("ops")
       .BeginArray()
       .EndArray()
       .EndObject();
   return Answer(Route::kUnknown, status, out.Release());
+}
+
+absl::StatusOr<DeployResult> ApiService::DeployFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return engine_.DeployFile(path);  // its error names the file
+  std::ostringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<DeployResult> deployed = engine_.Deploy(path, text.str());
+  if (deployed.ok()) {
+    if (absl::Status added = catalog_.AddFile(text.str()); !added.ok()) return added;
+  }
+  return deployed;
 }
 
 std::string ApiService::DirectUrlHash(int64_t conv_id) const {
@@ -104,6 +138,23 @@ ServeResponse ApiService::Handle(const ServeRequest& request) {
   std::vector<absl::string_view> parts = absl::StrSplit(path, '/');
   // A trailing slash is tolerated.
   if (parts.size() > 1 && parts.back().empty()) parts.pop_back();
+  const bool api_v2 = parts.size() >= 4 && parts[0].empty() && parts[1] == "api" && parts[2] == "2";
+  if (api_v2 && parts[3] == "download" && parts.size() == 6 && parts[4] == "user_downloads") {
+    if (request.method != "GET") return MethodNotAllowed(Route::kDownload, request.method, "GET");
+    return Download(parts[5]);
+  }
+  if (api_v2 && parts[3] == "download" && parts.size() == 7) {
+    if (request.method != "POST") return MethodNotAllowed(Route::kDownload, request.method, "POST");
+    ServeResponse response = Ops(request, parts[4], parts[5], parts[6]);
+    response.route = Route::kDownload;
+    return response;
+  }
+  if (api_v2 && parts[3] == "upload" && parts.size() == 7) {
+    if (request.method != "POST") return MethodNotAllowed(Route::kUpload, request.method, "POST");
+    ServeResponse response = Upload(request, parts[4], parts[5], parts[6]);
+    response.route = Route::kUpload;
+    return response;
+  }
   const bool api_json = parts.size() >= 4 && parts[0].empty() && parts[1] == "api" &&
                         (parts[2] == "1" || parts[2] == "2") && parts[3] == "json";
   if (api_json && (parts.size() == 4 || parts.size() == 7)) {
@@ -141,7 +192,12 @@ ServeResponse ApiService::Ops(const ServeRequest& request, absl::string_view log
   std::vector<std::pair<std::string, std::string>> headers;
   if (auto refused = Limit(login, &headers)) return *std::move(refused);
 
-  std::string reply = HandleOps(engine_, request.body);
+  std::string reply =
+      ObjectOps::MayHoldObjectOps(request.body)
+          ? object_ops_.Handle(
+                request.body,
+                absl::StrCat("http://", request.host.empty() ? "127.0.0.1" : request.host))
+          : HandleOps(guarded_, request.body);
   // HandleOps answers a body it cannot read as a request with a
   // format_error and no ops: that is the client's fault (400).
   const bool format_error = absl::StartsWith(reply, R"({"request_proc":"format_error")");
@@ -230,6 +286,55 @@ ServeResponse ApiService::DirectUrl(const ServeRequest& request, absl::string_vi
       internal::CreateFromDirectUrl(engine_, conv_id, ref == nullptr ? "" : *ref, request.body));
   response.headers = std::move(headers);
   return response;
+}
+
+ServeResponse ApiService::Upload(const ServeRequest& request, absl::string_view login,
+                                 absl::string_view unixtime, absl::string_view signature) {
+  absl::StatusOr<std::vector<FormPart>> parts = ParseMultipart(request.content_type, request.body);
+  if (!parts.ok()) return Refusal(400, "format_error", parts.status().message());
+  // Signed as seed 000's recipe signs (the parts' header lines and
+  // contents); a client signing the raw body is accepted too.
+  const std::string signed_text = SignedFormText(*parts);
+  std::optional<ServeResponse> refused =
+      Authenticate(login, unixtime, signature, signed_text, false);
+  if (refused && Authenticate(login, unixtime, signature, request.body, false)) {
+    return *std::move(refused);
+  }
+  std::vector<std::pair<std::string, std::string>> headers;
+  if ((refused = Limit(login, &headers))) return *std::move(refused);
+  const FormPart* scheme = nullptr;
+  absl::string_view type, obj;
+  for (const FormPart& part : *parts) {
+    if (part.name == "scheme") scheme = &part;
+    if (part.name == "type") type = part.content;
+    if (part.name == "obj") obj = part.content;
+  }
+  if (type != "create" || obj != "obj_scheme") {
+    return Refusal(400, "format_error",
+                   "an upload needs the form fields type=create and obj=obj_scheme");
+  }
+  if (scheme == nullptr) {
+    return Refusal(400, "format_error", "an upload needs the file in the form field \"scheme\"");
+  }
+  const std::string file_name =
+      scheme->filename.empty() ? std::string("upload.json") : std::string(scheme->filename);
+  ServeResponse response =
+      Answer(Route::kUpload, 200,
+             absl::StrCat("{\"request_proc\":\"ok\",\"ops\":[",
+                          object_ops_.ImportResult(scheme->content, file_name, ""), "]}"));
+  response.headers = std::move(headers);
+  return response;
+}
+
+ServeResponse ApiService::Download(absl::string_view file) {
+  std::string json;
+  if (!downloads_.Get(file, &json)) {
+    ServeResponse response =
+        Refusal(404, "error", "no such download (links made by get obj_scheme last one hour)");
+    response.route = Route::kDownload;
+    return response;
+  }
+  return Answer(Route::kDownload, 200, std::move(json));
 }
 
 }  // namespace convey::serve

@@ -6,7 +6,13 @@
 //   POST /api/{1,2}/json/{login}/{unixtime}/{signature}   ops, signed in the URL
 //   POST /api/{1,2}/json                                   ops, signed in headers
 //   POST /api/1/json/public/{conv_id}/{hash}               direct URL: body = data
+//   POST /api/2/download/{login}/{unixtime}/{signature}    ops (as /json)
+//   GET  /api/2/download/user_downloads/{file}             an export made by
+//                                                          `get obj_scheme` async
+//   POST /api/2/upload/{login}/{unixtime}/{signature}      multipart: import an export
 //   GET  /healthz  /readyz  /metrics
+// Ops on other objects than tasks (API v2: conv, node, commit, obj_scheme)
+// run through ObjectOps over a ProcessCatalog of the served processes.
 // Refusals use the platform's whole-request shape
 // `{"request_proc":"<tag>","description":"<why>","ops":[]}` with an HTTP
 // status that fits (400, 401, 404, 405, 413, 429, 503).
@@ -20,10 +26,14 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "convey/engine.h"
 #include "runtime/serve/api_keys.h"
+#include "runtime/serve/guarded_engine.h"
+#include "runtime/serve/object_ops.h"
+#include "runtime/serve/process_catalog.h"
 #include "runtime/serve/rate_limiter.h"
 #include "runtime/serve/serve_metrics.h"
 
@@ -37,6 +47,7 @@ struct ServeRequest {
   const std::vector<std::pair<std::string, std::string>>* query = nullptr;
   absl::string_view body;
   absl::string_view content_type;
+  absl::string_view host;  // the Host header, for download URLs
   // Header signing (the platform's newer SDKs).
   absl::string_view api_login;      // X-API-Login
   absl::string_view api_timestamp;  // X-API-Timestamp
@@ -83,11 +94,18 @@ class ApiService {
   // The direct-URL hash of a process (empty when direct URLs are off).
   std::string DirectUrlHash(int64_t conv_id) const;
 
+  // Deploys a scheme file and makes its processes editable and exportable
+  // over API v2.
+  absl::StatusOr<DeployResult> DeployFile(const std::string& path);
+
  private:
   ServeResponse Ops(const ServeRequest& request, absl::string_view login_segment,
                     absl::string_view time_segment, absl::string_view signature_segment);
   ServeResponse DirectUrl(const ServeRequest& request, absl::string_view conv_segment,
                           absl::string_view hash_segment);
+  ServeResponse Upload(const ServeRequest& request, absl::string_view login,
+                       absl::string_view unixtime, absl::string_view signature);
+  ServeResponse Download(absl::string_view file);
   // Checks a signed request's login, time and signature: a refusal, or
   // nullopt when it may go on.
   std::optional<ServeResponse> Authenticate(absl::string_view login, absl::string_view unixtime,
@@ -100,6 +118,10 @@ class ApiService {
 
   Engine& engine_;
   const ApiServiceOptions options_;
+  ProcessCatalog catalog_;
+  GuardedEngine guarded_{engine_, catalog_};
+  Downloads downloads_;
+  ObjectOps object_ops_;
   RateLimiter limiter_;
   ServeMetrics* const metrics_;
   std::atomic<bool> draining_{false};

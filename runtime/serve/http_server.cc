@@ -45,6 +45,7 @@ struct Request {
   std::string method;
   std::string path;
   std::string content_type;
+  std::string host;
   std::string api_login;
   std::string api_timestamp;
   std::string api_signature;
@@ -278,6 +279,7 @@ MHD_Result MhdServer::Begin(MHD_Connection* mhd, const char* url, const char* me
     return value == nullptr ? std::string() : std::string(value);
   };
   request->content_type = header("Content-Type");
+  request->host = header("Host");
   request->api_login = header("X-API-Login");
   request->api_timestamp = header("X-API-Timestamp");
   request->api_signature = header("X-API-Signature");
@@ -316,6 +318,7 @@ MHD_Result MhdServer::Finish(Request* request) {
     call.query = &request->query;
     call.body = request->body;
     call.content_type = request->content_type;
+    call.host = request->host;
     call.api_login = request->api_login;
     call.api_timestamp = request->api_timestamp;
     call.api_signature = request->api_signature;

@@ -46,7 +46,7 @@ cd "$ROOT"
 max_len() {
   case "$1" in
     scheme_fuzzer) echo 32768 ;;   # the shared corpus' files are up to ~25 KB
-    task_data_fuzzer | ops_fuzzer | api_answer_fuzzer) echo 8192 ;;
+    task_data_fuzzer | ops_fuzzer | api_answer_fuzzer | serve_fuzzer) echo 8192 ;;
     *) echo 4096 ;;
   esac
 }

@@ -70,11 +70,16 @@ class FakeEngine : public Engine {
     return absl::UnimplementedError("not used by the ops protocol");
   }
 
-  std::vector<absl::StatusOr<std::string>> CreateTasks(int64_t,
+  // As the engine's: each task as CreateTask would, in order.
+  std::vector<absl::StatusOr<std::string>> CreateTasks(int64_t conv_id,
                                                        const std::vector<NewTask>& tasks) override {
-    return std::vector<absl::StatusOr<std::string>>(
-        tasks.size(), absl::UnimplementedError("not used by the ops protocol"));
+    ++batches;
+    std::vector<absl::StatusOr<std::string>> results;
+    for (const NewTask& task : tasks)
+      results.push_back(CreateTask(conv_id, task.ref, task.data_json));
+    return results;
   }
+  int batches = 0;
 
   absl::StatusOr<std::string> CreateTask(int64_t conv_id, absl::string_view ref,
                                          absl::string_view data_json) override {
@@ -368,6 +373,26 @@ TEST_F(OpsProtocolTest, ShowByRef) {
   const std::string obj_id = engine_.AddTask(kConvId, "order-7", R"({})");
   dom::element result = RunOne(R"({"type":"show","obj":"task","conv_id":100,"ref":"order-7"})");
   EXPECT_EQ(Str(result["obj_id"]), obj_id) << reply_;
+}
+
+TEST_F(OpsProtocolTest, ConsecutiveCreatesRunAsOneBatchInRequestOrder) {
+  const std::string reply = HandleOps(engine_, R"({"ops":[
+      {"type":"create","obj":"task","conv_id":100,"ref":"b1"},
+      {"type":"create","obj":"task","conv_id":100,"ref":"b1"},
+      {"type":"create","obj":"task","conv_id":100,"ref":"b2"},
+      {"type":"show","obj":"task","conv_id":100,"ref":"b2"},
+      {"type":"create","obj":"task","conv_id":100,"ref":"b3"}]})");
+  dom::element root;
+  ASSERT_EQ(parser_.parse(reply).get(root), simdjson::SUCCESS) << reply;
+  EXPECT_EQ(Str(root["ops"].at(0)["proc"]), "ok") << reply;
+  EXPECT_EQ(Str(root["ops"].at(1)["proc"]), "error") << reply;
+  EXPECT_EQ(Str(root["ops"].at(1)["key"]), "ref") << reply;
+  EXPECT_EQ(Str(root["ops"].at(2)["proc"]), "ok") << reply;
+  // The show comes after the creates before it have run.
+  EXPECT_EQ(Str(root["ops"].at(3)["proc"]), "ok") << reply;
+  EXPECT_EQ(Str(root["ops"].at(3)["obj_id"]), Str(root["ops"].at(2)["obj_id"])) << reply;
+  EXPECT_EQ(Str(root["ops"].at(4)["proc"]), "ok") << reply;
+  EXPECT_EQ(engine_.batches, 1);  // b1, b1, b2; b3 alone
 }
 
 TEST_F(OpsProtocolTest, GetIsShow) {

@@ -223,6 +223,15 @@ TEST_F(ApiServiceTest, UnknownPathsAndWrongMethods) {
   EXPECT_EQ(post_health.status, 405);
 }
 
+TEST_F(ApiServiceTest, RefusalsQuoteBytesThatAreNotUtf8) {
+  ServeResponse response = Post(
+      "/r\x82"
+      "adyz",
+      "");
+  EXPECT_EQ(response.status, 404);
+  EXPECT_THAT(Field(response.body, "/description"), HasSubstr("/r\\x82adyz"));
+}
+
 TEST_F(ApiServiceTest, HealthReadinessAndDrain) {
   ServeRequest request;
   request.method = "GET";
