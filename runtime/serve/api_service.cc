@@ -281,6 +281,14 @@ ServeResponse ApiService::DirectUrl(const ServeRequest& request, absl::string_vi
     return *std::move(refused);
   }
   const std::string* ref = QueryValue(request, "ref");
+  // The ops protocol's rule for refs (its JSON is UTF-8 by construction; a
+  // query's %-escapes can make anything).
+  if (ref != nullptr && (ref->size() > internal::kOpsMaxRefSize ||
+                         !simdjson::validate_utf8(ref->data(), ref->size()))) {
+    return Refusal(400, "error",
+                   absl::StrCat("the ref query parameter must be UTF-8 text of at most ",
+                                internal::kOpsMaxRefSize, " bytes"));
+  }
   ServeResponse response = Answer(
       Route::kDirectUrl, 200,
       internal::CreateFromDirectUrl(engine_, conv_id, ref == nullptr ? "" : *ref, request.body));

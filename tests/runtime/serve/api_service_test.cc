@@ -323,6 +323,17 @@ TEST_F(ApiServiceTest, DirectUrlCreatesATaskFromTheBody) {
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(Field(response.body, "/ops/0/proc"), "error") << response.body;
 
+  // A ref that is not UTF-8 (a query's %-escapes can make one), or too long.
+  const std::vector<std::pair<std::string, std::string>> bad_ref = {{"ref", "form%2\x82" "1"}};
+  request.query = &bad_ref;
+  response = service_->Handle(request);
+  EXPECT_EQ(response.status, 400);
+  EXPECT_THAT(Field(response.body, "/description"), HasSubstr("must be UTF-8 text"));
+  const std::vector<std::pair<std::string, std::string>> long_ref = {{"ref", std::string(256, 'r')}};
+  request.query = &long_ref;
+  EXPECT_EQ(service_->Handle(request).status, 400);
+  request.query = nullptr;
+
   path = "/api/1/json/public/1002/0000000000000000000000000000000000000000";
   request.path = path;
   EXPECT_EQ(service_->Handle(request).status, 401);
