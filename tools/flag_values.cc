@@ -78,5 +78,52 @@ std::optional<std::string> CheckAllowNetEntry(const std::string& entry) {
   return std::nullopt;
 }
 
+std::optional<std::string> SplitCommandLine(const std::vector<std::string>& args,
+                                            const std::vector<absl::string_view>& value_flags,
+                                            const std::vector<absl::string_view>& switches,
+                                            const std::vector<absl::string_view>& repeatable,
+                                            CommandLine* line) {
+  auto listed = [](const std::vector<absl::string_view>& list, absl::string_view name) {
+    return std::find(list.begin(), list.end(), name) != list.end();
+  };
+  std::vector<std::string> seen;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-h" || arg == "--help") {
+      line->help = true;
+      return std::nullopt;
+    }
+    if (!absl::StartsWith(arg, "--")) {
+      if (absl::StartsWith(arg, "-") && arg != "-") return absl::StrCat("unknown option ", arg);
+      line->positional.push_back(arg);
+      continue;
+    }
+    std::string name = arg;
+    std::optional<std::string> value;
+    if (const size_t eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    }
+    if (!listed(repeatable, name) && std::find(seen.begin(), seen.end(), name) != seen.end()) {
+      return absl::StrCat(name, " is given twice");
+    }
+    seen.push_back(name);
+    if (listed(switches, name)) {
+      if (value) return absl::StrCat(name, " takes no value");
+      line->options.emplace_back(name, "");
+      continue;
+    }
+    if (!listed(value_flags, name)) return absl::StrCat("unknown option ", name);
+    if (!value) {
+      if (i + 1 >= args.size() || absl::StartsWith(args[i + 1], "--")) {
+        return absl::StrCat(name, " needs a value");
+      }
+      value = args[++i];
+    }
+    line->options.emplace_back(name, *value);
+  }
+  return std::nullopt;
+}
+
 }  // namespace tools
 }  // namespace convey

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -25,6 +27,24 @@ bool IsHostName(absl::string_view text);
 // One --allow-net entry: a network or address, or a host name. Else the
 // usage problem.
 std::optional<std::string> CheckAllowNetEntry(const std::string& entry);
+
+// The words of a command line, sorted: positional ones (files; "-" too) and
+// options, "--name=value" or "--name value" for `value_flags`, bare for
+// `switches` (their value is empty). Returns the usage error (an unknown
+// option, a value missing or given to a switch, an option given twice that
+// is not in `repeatable`), or nullopt; `help` is set, and nothing else
+// read, at -h/--help. A value is never taken from a following "--" word:
+// `--tasks --json` is a missing value, not a bad number.
+struct CommandLine {
+  std::vector<std::string> positional;
+  std::vector<std::pair<std::string, std::string>> options;  // in order
+  bool help = false;
+};
+std::optional<std::string> SplitCommandLine(const std::vector<std::string>& args,
+                                            const std::vector<absl::string_view>& value_flags,
+                                            const std::vector<absl::string_view>& switches,
+                                            const std::vector<absl::string_view>& repeatable,
+                                            CommandLine* line);
 
 }  // namespace tools
 }  // namespace convey

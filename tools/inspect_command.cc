@@ -97,8 +97,7 @@ void PrintReport(const SchemeReport& report, std::ostream& out) {
     for (const ProcessSummary& process : report.processes) {
       out << "  process " << process.conv_id << (process.synthetic_conv_id ? " (synthetic id)" : "")
           << " " << internal::Quote(process.title, 200) << " [" << process.conv_type << ", "
-          << process.status
-          << "]: " << process.node_count << " nodes\n";
+          << process.status << "]: " << process.node_count << " nodes\n";
       out << "    logics: "
           << (process.logic_counts.empty() ? "none" : JoinCounts(process.logic_counts)) << "\n";
       if (!process.semaphore_counts.empty()) {
@@ -106,8 +105,8 @@ void PrintReport(const SchemeReport& report, std::ostream& out) {
       }
       for (const UnsupportedNode& node : process.unsupported_nodes) {
         out << "    unsupported: node " << internal::EscapeControl(node.node_id) << " "
-            << internal::Quote(node.title, 200) << " ("
-            << absl::StrJoin(node.logic_types, ", ") << ")\n";
+            << internal::Quote(node.title, 200) << " (" << absl::StrJoin(node.logic_types, ", ")
+            << ")\n";
       }
     }
   }

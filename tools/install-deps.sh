@@ -25,7 +25,9 @@ PACKAGES=(
   librocksdb-dev          # the durable task store (runtime/store)
   libcpp-httplib-dev      # loopback HTTP servers in tests and the example (header-only)
   libmicrohttpd-dev       # convey serve's HTTP server (runtime/serve)
-  wrk                     # convey serve's benchmark (bench/serve_bench.sh)
+  wrk                     # convey serve's benchmark (bench/serve_wrk.sh)
+  curl                    # seed 000's recipes against convey serve (tests/tools)
+  openssl                 # their signatures
   nginx-light             # the api benchmark's keep-alive server
   libmozjs-102-dev        # SpiderMonkey: Code nodes' JavaScript (runtime/script)
   libjs-cryptojs          # Code nodes' require("libs/sha1.js") ... (embedded at build time)

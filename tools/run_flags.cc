@@ -129,57 +129,31 @@ std::optional<std::string> ResolveAllowedNetworks(const std::vector<std::string>
 
 std::optional<std::string> ParseRunFlags(const std::vector<std::string>& args, RunFlags& flags,
                                          bool& help) {
-  static const char* const kValueFlags[] = {
-      "--conv",  "--tasks", "--data",     "--input",     "--threads", "--output",    "--timeout",
-      "--clock", "--env",   "--env-file", "--allow-net", "--store",   "--durability"};
-  std::vector<std::string> seen;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      help = true;
-      return std::nullopt;
-    }
-    if (!absl::StartsWith(arg, "--")) {
-      if (absl::StartsWith(arg, "-") && arg != "-") {
-        return absl::StrCat("unknown option ", arg);
-      }
-      flags.files.push_back(arg);
-      continue;
-    }
-    // "--flag=value" or "--flag value".
-    std::string name = arg;
-    std::optional<std::string> value;
-    if (const size_t eq = arg.find('='); eq != std::string::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    }
-    // --env is repeatable; each variable once (ApplyVariableFlags). So is
-    // --allow-net.
-    if (name != "--env" && name != "--allow-net" &&
-        std::find(seen.begin(), seen.end(), name) != seen.end()) {
-      return absl::StrCat(name, " is given twice");
-    }
-    seen.push_back(name);
+  CommandLine line;
+  // --env is repeatable; each variable once (ApplyVariableFlags). So is
+  // --allow-net.
+  if (auto usage = SplitCommandLine(
+          args,
+          {"--conv", "--tasks", "--data", "--input", "--threads", "--output", "--timeout",
+           "--clock", "--env", "--env-file", "--allow-net", "--store", "--durability"},
+          {"--json", "--allow-private-net"}, {"--env", "--allow-net"}, &line)) {
+    return usage;
+  }
+  if (line.help) {
+    help = true;
+    return std::nullopt;
+  }
+  flags.files = line.positional;
+  for (const auto& option : line.options) {
+    const std::string& name = option.first;
+    const std::string* value = &option.second;
     if (name == "--json") {
-      if (value) return "--json takes no value";
       flags.json = true;
       continue;
     }
     if (name == "--allow-private-net") {
-      if (value) return "--allow-private-net takes no value";
       flags.allow_private_net = true;
       continue;
-    }
-    if (std::find(std::begin(kValueFlags), std::end(kValueFlags), name) == std::end(kValueFlags)) {
-      return absl::StrCat("unknown option ", name);
-    }
-    if (!value) {
-      // A following option is not taken as the value: `--tasks --json` is a
-      // missing value, not a bad number.
-      if (i + 1 >= args.size() || absl::StartsWith(args[i + 1], "--")) {
-        return absl::StrCat(name, " needs a value");
-      }
-      value = args[++i];
     }
     if (name == "--conv") {
       int64_t id = 0;

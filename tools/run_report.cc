@@ -47,7 +47,7 @@ std::string FormatClockTime(absl::Duration time) {
 
 std::string NodeLabel(const NodeStats& node) {
   return internal::EscapeControl(node.title.empty() ? absl::StrCat("node ", node.node_id)
-                                                   : node.title);
+                                                    : node.title);
 }
 
 // With the id too: for nodes tasks wait in (titles repeat: "Wait",

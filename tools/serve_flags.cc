@@ -69,50 +69,29 @@ bool ParseListenAddress(const std::string& text, std::string* host, int* port) {
 
 std::optional<std::string> ParseServeFlags(const std::vector<std::string>& args, ServeFlags& flags,
                                            bool& help) {
-  static const char* const kRepeatable[] = {"--api-key", "--api-keys", "--env", "--allow-net"};
-  static const char* const kValueFlags[] = {
-      "--listen",         "--api-key",          "--api-keys",
-      "--store",          "--durability",       "--env",
-      "--env-file",       "--allow-net",        "--threads",
-      "--io-threads",     "--handler-threads",  "--rate-limit",
-      "--rate-burst",     "--signature-window", "--direct-url-secret",
-      "--max-body-bytes", "--max-connections",  "--header-timeout",
-      "--body-timeout",   "--drain-timeout"};
-  std::vector<std::string> seen;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      help = true;
-      return std::nullopt;
-    }
-    if (!absl::StartsWith(arg, "-") || arg == "-") {
-      flags.files.push_back(arg);
-      continue;
-    }
-    std::string name = arg;
-    std::optional<std::string> value;
-    if (const size_t eq = arg.find('='); eq != std::string::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    }
-    if (std::find(std::begin(kRepeatable), std::end(kRepeatable), name) == std::end(kRepeatable) &&
-        std::find(seen.begin(), seen.end(), name) != seen.end()) {
-      return absl::StrCat(name, " is given twice");
-    }
-    seen.push_back(name);
+  CommandLine line;
+  if (auto usage = SplitCommandLine(
+          args, {"--listen",         "--api-key",          "--api-keys",
+                 "--store",          "--durability",       "--env",
+                 "--env-file",       "--allow-net",        "--threads",
+                 "--io-threads",     "--handler-threads",  "--rate-limit",
+                 "--rate-burst",     "--signature-window", "--direct-url-secret",
+                 "--max-body-bytes", "--max-connections",  "--header-timeout",
+                 "--body-timeout",   "--drain-timeout"},
+          {"--allow-private-net"}, {"--api-key", "--api-keys", "--env", "--allow-net"}, &line)) {
+    return usage;
+  }
+  if (line.help) {
+    help = true;
+    return std::nullopt;
+  }
+  flags.files = line.positional;
+  for (const auto& option : line.options) {
+    const std::string& name = option.first;
+    const std::string* value = &option.second;
     if (name == "--allow-private-net") {
-      if (value) return "--allow-private-net takes no value";
       flags.allow_private_net = true;
       continue;
-    }
-    if (std::find(std::begin(kValueFlags), std::end(kValueFlags), name) == std::end(kValueFlags)) {
-      return absl::StrCat("unknown option ", name);
-    }
-    if (!value) {
-      if (i + 1 >= args.size() || absl::StartsWith(args[i + 1], "--")) {
-        return absl::StrCat(name, " needs a value");
-      }
-      value = args[++i];
     }
     auto whole = [&](int64_t min, int64_t max, int64_t* out) -> std::optional<std::string> {
       if (ParseWholeNumber(*value, min, max, out)) return std::nullopt;

@@ -9,19 +9,20 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 
 namespace convey::serve {
 namespace {
@@ -57,7 +58,9 @@ struct Request {
   ServeResponse response;  // filled by the pool before it resumes
 };
 
-// Runs blocking handlers off the I/O threads.
+// Runs blocking handlers off the I/O threads. (std::mutex, as everywhere
+// in convey's threads: Debian's Abseil is not built for ThreadSanitizer,
+// which would not see absl::Mutex's ordering.)
 class HandlerPool {
  public:
   explicit HandlerPool(int threads) {
@@ -65,14 +68,18 @@ class HandlerPool {
   }
   ~HandlerPool() {
     {
-      absl::MutexLock lock(&mutex_);
+      std::lock_guard<std::mutex> lock(mutex_);
       stopping_ = true;
     }
+    ready_.notify_all();
     for (std::thread& thread : threads_) thread.join();
   }
   void Submit(std::function<void()> job) {
-    absl::MutexLock lock(&mutex_);
-    jobs_.push_back(std::move(job));
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      jobs_.push_back(std::move(job));
+    }
+    ready_.notify_one();
   }
 
  private:
@@ -80,9 +87,8 @@ class HandlerPool {
     for (;;) {
       std::function<void()> job;
       {
-        absl::MutexLock lock(&mutex_);
-        mutex_.Await(absl::Condition(
-            +[](HandlerPool* pool) { return pool->stopping_ || !pool->jobs_.empty(); }, this));
+        std::unique_lock<std::mutex> lock(mutex_);
+        ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
         if (jobs_.empty()) return;  // stopping, nothing left
         job = std::move(jobs_.front());
         jobs_.pop_front();
@@ -91,9 +97,10 @@ class HandlerPool {
     }
   }
 
-  absl::Mutex mutex_;
-  std::deque<std::function<void()>> jobs_ ABSL_GUARDED_BY(mutex_);
-  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> jobs_;  // guarded by mutex_
+  bool stopping_ = false;                   // guarded by mutex_
   std::vector<std::thread> threads_;
 };
 
@@ -133,9 +140,10 @@ class MhdServer : public HttpServer {
   std::atomic<bool> draining_{false};
   bool drained_ = false;
 
-  absl::Mutex mutex_;
-  absl::flat_hash_set<Connection*> connections_ ABSL_GUARDED_BY(mutex_);
-  bool stop_watch_ ABSL_GUARDED_BY(mutex_) = false;
+  std::mutex mutex_;
+  std::condition_variable stop_;
+  absl::flat_hash_set<Connection*> connections_;  // guarded by mutex_
+  bool stop_watch_ = false;                       // guarded by mutex_
   std::thread watchdog_;
 };
 
@@ -220,7 +228,7 @@ void MhdServer::OnConnection(void* self, MHD_Connection* mhd, void** socket_cont
     connection->deadline_micros.store(NowMicros() +
                                       absl::ToInt64Microseconds(server->options_.header_timeout));
     *socket_context = connection;
-    absl::MutexLock lock(&server->mutex_);
+    std::lock_guard<std::mutex> lock(server->mutex_);
     server->connections_.insert(connection);
   } else {
     auto* connection = static_cast<Connection*>(*socket_context);
@@ -228,7 +236,7 @@ void MhdServer::OnConnection(void* self, MHD_Connection* mhd, void** socket_cont
     {
       // Under the lock: the watchdog never shuts down a socket MHD is about
       // to close (and another connection could reuse).
-      absl::MutexLock lock(&server->mutex_);
+      std::lock_guard<std::mutex> lock(server->mutex_);
       server->connections_.erase(connection);
     }
     delete connection;
@@ -369,8 +377,8 @@ void MhdServer::Watch() {
   const absl::Duration tick =
       std::clamp(std::min(options_.header_timeout, options_.body_timeout) / 4,
                  absl::Milliseconds(10), absl::Milliseconds(250));
-  absl::MutexLock lock(&mutex_);
-  while (!mutex_.AwaitWithTimeout(absl::Condition(&stop_watch_), tick)) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stop_.wait_for(lock, absl::ToChronoMicroseconds(tick), [this] { return stop_watch_; })) {
     const int64_t now = NowMicros();
     const bool draining = draining_.load(std::memory_order_relaxed);
     for (Connection* connection : connections_) {
@@ -399,7 +407,7 @@ int MhdServer::Drain(absl::Duration deadline) {
     const absl::Time until = absl::Now() + deadline;
     for (;;) {
       {
-        absl::MutexLock lock(&mutex_);
+        std::lock_guard<std::mutex> lock(mutex_);
         if (connections_.empty()) break;
       }
       if (absl::Now() >= until) break;
@@ -408,10 +416,11 @@ int MhdServer::Drain(absl::Duration deadline) {
   }
   int left = 0;
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     left = static_cast<int>(connections_.size());
     stop_watch_ = true;
   }
+  stop_.notify_all();
   if (watchdog_.joinable()) watchdog_.join();
   pool_.reset();  // finishes handlers in flight; they resume their connections
   if (daemon_ != nullptr) MHD_stop_daemon(daemon_);

@@ -123,7 +123,7 @@ std::string Downloads::Add(std::string json, absl::Duration ttl) {
   std::string name = "conv_";
   for (unsigned char byte : random) absl::StrAppend(&name, absl::Hex(byte, absl::kZeroPad2));
   name += ".json";
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   const absl::Time now = absl::Now();
   absl::erase_if(files_, [now](const auto& entry) { return entry.second.expires < now; });
   files_[name] = File{std::move(json), now + ttl};
@@ -131,7 +131,7 @@ std::string Downloads::Add(std::string json, absl::Duration ttl) {
 }
 
 bool Downloads::Get(absl::string_view name, std::string* json) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   auto it = files_.find(name);
   if (it == files_.end() || it->second.expires < absl::Now()) return false;
   *json = it->second.json;

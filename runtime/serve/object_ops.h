@@ -12,14 +12,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "convey/engine.h"
 #include "runtime/serve/process_catalog.h"
@@ -39,8 +38,8 @@ class Downloads {
     std::string json;
     absl::Time expires;
   };
-  absl::Mutex mutex_;
-  absl::flat_hash_map<std::string, File> files_ ABSL_GUARDED_BY(mutex_);
+  std::mutex mutex_;
+  absl::flat_hash_map<std::string, File> files_;
 };
 
 class ObjectOps {

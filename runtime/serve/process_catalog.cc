@@ -159,7 +159,7 @@ absl::Status ProcessCatalog::AddFile(absl::string_view json) {
   } else if (root.get(object) == simdjson::SUCCESS && IsProcess(object)) {
     processes.push_back(object);
   }
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   for (dom::object process : processes) {
     ProcessDraft draft;
     draft.conv_id = ConvIdOf(process);
@@ -220,7 +220,7 @@ std::string ProcessCatalog::NewNodeId() {
 }
 
 int64_t ProcessCatalog::CreateProcess(RawMembers members, bool with_nodes) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   const int64_t conv_id =
       processes_.empty() ? 1000 : std::max<int64_t>(1000, processes_.rbegin()->first + 1);
   ProcessDraft& draft = processes_[conv_id];
@@ -251,7 +251,7 @@ int64_t ProcessCatalog::CreateProcess(RawMembers members, bool with_nodes) {
 }
 
 absl::Status ProcessCatalog::ModifyProcess(int64_t conv_id, const RawMembers& changes) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   absl::StatusOr<ProcessDraft*> process = Live(conv_id);
   if (!process.ok()) return process.status();
   for (const auto& [key, json] : changes) SetMember(&(*process)->members, key, json);
@@ -259,7 +259,7 @@ absl::Status ProcessCatalog::ModifyProcess(int64_t conv_id, const RawMembers& ch
 }
 
 absl::Status ProcessCatalog::DeleteProcess(int64_t conv_id) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   absl::StatusOr<ProcessDraft*> process = Live(conv_id);
   if (!process.ok()) return process.status();
   (*process)->deleted = true;
@@ -267,7 +267,7 @@ absl::Status ProcessCatalog::DeleteProcess(int64_t conv_id) {
 }
 
 absl::Status ProcessCatalog::RestoreProcess(int64_t conv_id) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   ProcessDraft* process = Find(conv_id);
   if (process == nullptr || !process->deleted) {
     return absl::NotFoundError("Deleted object with id does not exist");
@@ -277,18 +277,18 @@ absl::Status ProcessCatalog::RestoreProcess(int64_t conv_id) {
 }
 
 bool ProcessCatalog::IsDeleted(int64_t conv_id) const {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   const ProcessDraft* process = Find(conv_id);
   return process != nullptr && process->deleted;
 }
 
 bool ProcessCatalog::Knows(int64_t conv_id) const {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   return Find(conv_id) != nullptr;
 }
 
 absl::StatusOr<std::string> ProcessCatalog::CreateNode(int64_t conv_id, RawMembers members) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   absl::StatusOr<ProcessDraft*> process = Live(conv_id);
   if (!process.ok()) return process.status();
   NodeDraft node;
@@ -301,7 +301,7 @@ absl::StatusOr<std::string> ProcessCatalog::CreateNode(int64_t conv_id, RawMembe
 absl::Status ProcessCatalog::ModifyNode(int64_t conv_id, absl::string_view node_id,
                                         const RawMembers& changes, absl::string_view logics,
                                         absl::string_view semaphors) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   absl::StatusOr<ProcessDraft*> process = Live(conv_id);
   if (!process.ok()) return process.status();
   for (NodeDraft& node : (*process)->nodes) {
@@ -316,7 +316,7 @@ absl::Status ProcessCatalog::ModifyNode(int64_t conv_id, absl::string_view node_
 }
 
 absl::Status ProcessCatalog::DeleteNode(int64_t conv_id, absl::string_view node_id) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   absl::StatusOr<ProcessDraft*> process = Live(conv_id);
   if (!process.ok()) return process.status();
   for (NodeDraft& node : (*process)->nodes) {
@@ -330,7 +330,7 @@ absl::Status ProcessCatalog::DeleteNode(int64_t conv_id, absl::string_view node_
 }
 
 absl::Status ProcessCatalog::RestoreNode(int64_t conv_id, absl::string_view node_id) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   absl::StatusOr<ProcessDraft*> process = Live(conv_id);
   if (!process.ok()) return process.status();
   for (NodeDraft& node : (*process)->nodes) {
@@ -343,7 +343,7 @@ absl::Status ProcessCatalog::RestoreNode(int64_t conv_id, absl::string_view node
 }
 
 absl::StatusOr<std::string> ProcessCatalog::Export(int64_t conv_id) const {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   const ProcessDraft* process = Find(conv_id);
   if (process == nullptr || process->deleted) {
     return absl::NotFoundError(absl::StrCat("process ", conv_id, " does not exist"));
@@ -352,7 +352,7 @@ absl::StatusOr<std::string> ProcessCatalog::Export(int64_t conv_id) const {
 }
 
 void ProcessCatalog::MarkCommitted(int64_t conv_id) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   if (ProcessDraft* process = Find(conv_id)) process->committed = true;
 }
 

@@ -17,15 +17,14 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "simdjson.h"
 
 namespace convey::serve {
@@ -81,14 +80,14 @@ class ProcessCatalog {
   void MarkCommitted(int64_t conv_id);
 
  private:
-  ProcessDraft* Find(int64_t conv_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  const ProcessDraft* Find(int64_t conv_id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  absl::StatusOr<ProcessDraft*> Live(int64_t conv_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  std::string NewNodeId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  ProcessDraft* Find(int64_t conv_id);
+  const ProcessDraft* Find(int64_t conv_id) const;
+  absl::StatusOr<ProcessDraft*> Live(int64_t conv_id);
+  std::string NewNodeId();
 
-  mutable absl::Mutex mutex_;
-  std::map<int64_t, ProcessDraft> processes_ ABSL_GUARDED_BY(mutex_);
-  uint64_t node_counter_ ABSL_GUARDED_BY(mutex_) = 0;
+  mutable std::mutex mutex_;
+  std::map<int64_t, ProcessDraft> processes_;
+  uint64_t node_counter_ = 0;
 };
 
 // Sets `key` to `json` in `members` (replacing, or appending).

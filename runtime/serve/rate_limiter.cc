@@ -25,7 +25,7 @@ RateDecision RateLimiter::Take(absl::string_view login, absl::Time now) {
   decision.limit = limit_.burst;
   double tokens;
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     auto [it, inserted] = buckets_.try_emplace(login, Bucket{capacity, now});
     Bucket& bucket = it->second;
     if (!inserted && now > bucket.updated) {

@@ -11,12 +11,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace convey::serve {
@@ -48,8 +47,8 @@ class RateLimiter {
     absl::Time updated;
   };
   const RateLimit limit_;
-  absl::Mutex mutex_;
-  absl::flat_hash_map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(mutex_);
+  std::mutex mutex_;
+  absl::flat_hash_map<std::string, Bucket> buckets_;
 };
 
 }  // namespace convey::serve

@@ -123,7 +123,7 @@ void ServeMetrics::RecordApiCall(const absl::StatusOr<HttpResponse>& result,
 }
 
 void ServeMetrics::CountEnd(const TaskEvent& event, int64_t ProcessCounts::*field) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   ++(ends_[event.conv_id].*field);
 }
 
@@ -134,7 +134,7 @@ void ServeMetrics::OnTaskFinished(const TaskEvent& event) {
 
 void ServeMetrics::OnTaskError(const TaskEvent& event) {
   CountEnd(event, &ProcessCounts::errored);
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   auto key = std::make_pair(event.conv_id, std::string(event.error_tag));
   auto it = error_tags_.find(key);
   if (it != error_tags_.end()) {
@@ -211,7 +211,7 @@ std::string ServeMetrics::Render(Engine& engine, absl::string_view state) const 
   out += finished_nodes;
 
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     Header(&out, "convey_process_tasks_ended_total", "counter",
            "Tasks of a process that finished, stopped on an error or were stopped by the loop "
            "guard since the server started.");

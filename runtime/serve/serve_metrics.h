@@ -20,11 +20,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "convey/engine.h"
 #include "convey/environment.h"
@@ -97,9 +96,9 @@ class ServeMetrics : public Observer {
       "2xx", "3xx", "4xx", "5xx", "unavailable", "timeout", "too_large", "refused", "other"};
   std::array<std::atomic<int64_t>, kApiOutcomes.size()> api_calls_{};
 
-  mutable absl::Mutex mutex_;
-  std::map<int64_t, ProcessCounts> ends_ ABSL_GUARDED_BY(mutex_);
-  std::map<std::pair<int64_t, std::string>, int64_t> error_tags_ ABSL_GUARDED_BY(mutex_);
+  mutable std::mutex mutex_;
+  std::map<int64_t, ProcessCounts> ends_;
+  std::map<std::pair<int64_t, std::string>, int64_t> error_tags_;
 };
 
 // Counts every call of `inner` in `metrics`. Both are borrowed.
