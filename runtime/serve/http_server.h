@@ -6,8 +6,8 @@
 // - keep-alive; at most `max_connections` open at once (more wait in the
 //   kernel's backlog until one closes);
 // - a request head larger than `max_header_bytes` is refused (431), a body
-//   larger than `max_body_bytes` too (413, as soon as Content-Length or the
-//   bytes received say so);
+//   larger than `max_body_bytes` too (413; from the moment Content-Length
+//   or the bytes received say so, the rest is read and dropped, not held);
 // - slow clients cannot hold a connection: a request's head must arrive
 //   within `header_timeout` of the connection opening or of its previous
 //   answer (so idle keep-alive connections close then too), and its body
