@@ -16,6 +16,7 @@
 #include "runtime/json/json_types.h"
 #include "runtime/json/json_writer.h"
 #include "runtime/json/repeated_keys.h"
+#include "runtime/ops/op_reply.h"
 #include "simdjson.h"
 
 namespace convey {
@@ -66,56 +67,6 @@ std::string FormatError(absl::string_view why) {
 }
 
 enum class OpType { kCreate, kModify, kShow, kDelete };
-
-// One op's result. Fields are collected as raw JSON because `proc` comes
-// before them in the reply but is only known once the op has run.
-class OpReply {
- public:
-  void set_id_json(std::string json) { id_json_ = std::move(json); }
-  void set_obj(std::string obj) { obj_ = std::move(obj); }
-
-  // Marks the op failed with `proc` and a description; `key` names the field
-  // at fault, if any. Returns false so that readers can `return Fail(...)`.
-  bool Fail(absl::string_view proc, absl::string_view key, absl::string_view description) {
-    proc_ = std::string(proc);
-    fields_.clear();
-    AddString("description", description);
-    if (!key.empty()) AddString("key", key);
-    return false;
-  }
-
-  void AddString(absl::string_view key, absl::string_view value) {
-    std::string json;
-    AppendJsonString(&json, value);
-    AddRaw(key, std::move(json));
-  }
-  // An empty value is written as null (a task without ref, a start node).
-  void AddStringOrNull(absl::string_view key, absl::string_view value) {
-    if (value.empty()) {
-      AddRaw(key, "null");
-    } else {
-      AddString(key, value);
-    }
-  }
-  void AddRaw(absl::string_view key, std::string json) {
-    fields_.emplace_back(std::string(key), std::move(json));
-  }
-
-  void WriteTo(JsonWriter& out) const {
-    out.BeginObject();
-    if (id_json_) out.Key("id").Raw(*id_json_);
-    out.Key("proc").String(proc_);
-    if (obj_) out.Key("obj").String(*obj_);
-    for (const auto& [key, json] : fields_) out.Key(key).Raw(json);
-    out.EndObject();
-  }
-
- private:
-  std::optional<std::string> id_json_;
-  std::optional<std::string> obj_;
-  std::string proc_{kOk};
-  std::vector<std::pair<std::string, std::string>> fields_;
-};
 
 // The keys of an op that convey reads. Others (company_id, ...) are ignored.
 struct OpFields {
@@ -583,13 +534,9 @@ std::string CreateFromDirectUrl(Engine& engine, int64_t conv_id, absl::string_vi
                                 absl::string_view data_json) {
   OpReply reply;
   reply.set_obj("task");
-  absl::StatusOr<std::string> obj_id = engine.CreateTask(conv_id, ref, data_json);
-  if (obj_id.ok()) {
-    reply.AddStringOrNull("ref", ref);
-    reply.AddString("obj_id", *obj_id);
-  } else {
-    FailFromStatus(obj_id.status(), OpType::kCreate, &reply);
-  }
+  CreateBatch batch(engine);
+  batch.Add(conv_id, std::string(ref), std::string(data_json), &reply);
+  batch.Flush();
   JsonWriter out;
   out.BeginObject().Key("request_proc").String(kOk).Key("ops").BeginArray();
   reply.WriteTo(out);

@@ -15,6 +15,7 @@
 #include "runtime/base/status_macros.h"
 #include "runtime/json/json_types.h"
 #include "runtime/json/json_writer.h"
+#include "runtime/ops/op_reply.h"
 #include "simdjson.h"
 
 namespace convey::serve {
@@ -24,44 +25,29 @@ namespace dom = simdjson::dom;
 using internal::AppendJsonString;
 using internal::View;
 
-std::string Compact(const dom::element& value) { return simdjson::to_string(value); }
-
 std::string JsonString(absl::string_view text) {
   std::string out;
   AppendJsonString(&out, text);
   return out;
 }
 
-// One op's result: `id` (echoed), `proc`, `obj`, then fields.
-class Result {
+// An op's result with its id and obj echoed (as HandleOps echoes them).
+class Result : public internal::OpReply {
  public:
   explicit Result(const dom::object& op) {
     dom::element id;
-    if (op["id"].get(id) == simdjson::SUCCESS) id_ = Compact(id);
+    if (op["id"].get(id) == simdjson::SUCCESS) set_id_json(CompactJson(id));
     std::string_view obj;
-    if (op["obj"].get(obj) == simdjson::SUCCESS) obj_ = std::string(obj);
+    if (op["obj"].get(obj) == simdjson::SUCCESS) set_obj(std::string(obj));
   }
-  void Add(absl::string_view key, std::string json) { SetMember(&fields_, key, std::move(json)); }
-  void Fail(absl::string_view description) {
-    proc_ = "error";
-    fields_.clear();
-    Add("description", JsonString(description));
-  }
+  void Add(absl::string_view key, std::string json) { AddRaw(key, std::move(json)); }
+  void Fail(absl::string_view description) { OpReply::Fail("error", "", description); }
   void Fail(const absl::Status& status) { Fail(status.message()); }
   std::string Json() const {
-    std::string out = "{";
-    if (id_) absl::StrAppend(&out, "\"id\":", *id_, ",");
-    absl::StrAppend(&out, "\"proc\":", JsonString(proc_));
-    if (obj_) absl::StrAppend(&out, ",\"obj\":", JsonString(*obj_));
-    for (const auto& [key, json] : fields_) absl::StrAppend(&out, ",", JsonString(key), ":", json);
-    return out + "}";
+    internal::JsonWriter out;
+    WriteTo(out);
+    return out.Release();
   }
-
- private:
-  std::optional<std::string> id_;
-  std::optional<std::string> obj_;
-  std::string proc_ = "ok";
-  RawMembers fields_;
 };
 
 std::optional<int64_t> IntField(const dom::object& op, const char* key) {
@@ -86,7 +72,7 @@ RawMembers ProcessChanges(const dom::object& op) {
   for (const char* key : {"title", "description", "folder_id", "conv_type", "status", "params"}) {
     dom::element value;
     if (op[key].get(value) != simdjson::SUCCESS) continue;
-    std::string json = Compact(value);
+    std::string json = CompactJson(value);
     // The platform's old status word; the importer reads both.
     if (std::string_view(key) == "status" && json == "\"actived\"") json = "\"active\"";
     SetMember(&changes, key == std::string_view("folder_id") ? "parent_id" : key, std::move(json));
@@ -98,19 +84,20 @@ RawMembers NodeChanges(const dom::object& op) {
   RawMembers changes;
   for (const char* key : {"obj_type", "title", "description"}) {
     dom::element value;
-    if (op[key].get(value) == simdjson::SUCCESS) SetMember(&changes, key, Compact(value));
+    if (op[key].get(value) == simdjson::SUCCESS) SetMember(&changes, key, CompactJson(value));
   }
   dom::array position;
   if (op["position"].get(position) == simdjson::SUCCESS && position.size() == 2) {
-    SetMember(&changes, "x", Compact(position.at(0).value_unsafe()));
-    SetMember(&changes, "y", Compact(position.at(1).value_unsafe()));
+    SetMember(&changes, "x", CompactJson(position.at(0).value_unsafe()));
+    SetMember(&changes, "y", CompactJson(position.at(1).value_unsafe()));
   }
   dom::element extra;
   if (op["extra"].get(extra) == simdjson::SUCCESS) {
     // The platform exports a node's extra as JSON in a string.
     std::string_view text;
-    SetMember(&changes, "extra",
-              extra.get(text) == simdjson::SUCCESS ? Compact(extra) : JsonString(Compact(extra)));
+    SetMember(
+        &changes, "extra",
+        extra.get(text) == simdjson::SUCCESS ? CompactJson(extra) : JsonString(CompactJson(extra)));
   }
   return changes;
 }
@@ -191,7 +178,7 @@ std::string ObjectOps::Handle(absl::string_view body, absl::string_view download
     const bool parsed = reply_parser.parse(reply).get(answer) == simdjson::SUCCESS;
     if (parsed && answer["ops"].get(replies) == simdjson::SUCCESS &&
         replies.size() == task_ops.size()) {
-      for (dom::element one : replies) results.push_back(Compact(one));
+      for (dom::element one : replies) results.push_back(CompactJson(one));
     } else {
       // A format_error of the task ops alone (a key repeated with different
       // values): each gets it.
@@ -209,13 +196,13 @@ std::string ObjectOps::Handle(absl::string_view body, absl::string_view download
   for (dom::element element : ops) {
     dom::object op;
     if (element.get(op) != simdjson::SUCCESS) {
-      task_ops.push_back(Compact(element));  // HandleOps describes it
+      task_ops.push_back(CompactJson(element));  // HandleOps describes it
       continue;
     }
     const std::string type = StringField(op, "type");
     const std::string obj = StringField(op, "obj");
     if (obj != "conv" && obj != "node" && obj != "commit" && obj != "obj_scheme") {
-      task_ops.push_back(Compact(element));
+      task_ops.push_back(CompactJson(element));
       continue;
     }
     flush_tasks();
@@ -256,7 +243,8 @@ std::string ObjectOps::Handle(absl::string_view body, absl::string_view download
     } else if (obj == "node") {
       const std::string node_id = StringField(op, "obj_id");
       dom::element version;
-      if (op["version"].get(version) == simdjson::SUCCESS) result.Add("version", Compact(version));
+      if (op["version"].get(version) == simdjson::SUCCESS)
+        result.Add("version", CompactJson(version));
       if (!conv_id) {
         result.Fail(absl::StrCat(type, " node needs conv_id"));
       } else if (type == "create") {
@@ -269,11 +257,11 @@ std::string ObjectOps::Handle(absl::string_view body, absl::string_view download
       } else if (type == "modify" || type == "delete" || type == "restore") {
         dom::element logics, semaphors;
         const std::string logics_json =
-            op["logics"].get(logics) == simdjson::SUCCESS && logics.is_array() ? Compact(logics)
+            op["logics"].get(logics) == simdjson::SUCCESS && logics.is_array() ? CompactJson(logics)
                                                                                : "";
         const std::string semaphors_json =
             op["semaphors"].get(semaphors) == simdjson::SUCCESS && semaphors.is_array()
-                ? Compact(semaphors)
+                ? CompactJson(semaphors)
                 : "";
         absl::Status status = type == "modify"
                                   ? catalog_.ModifyNode(*conv_id, node_id, NodeChanges(op),
@@ -291,7 +279,8 @@ std::string ObjectOps::Handle(absl::string_view body, absl::string_view download
       }
     } else if (obj == "commit") {
       dom::element version;
-      if (op["version"].get(version) == simdjson::SUCCESS) result.Add("version", Compact(version));
+      if (op["version"].get(version) == simdjson::SUCCESS)
+        result.Add("version", CompactJson(version));
       if (type != "confirm") {
         result.Fail("a commit is {\"type\":\"confirm\",\"obj\":\"commit\",\"conv_id\":...}");
       } else if (!conv_id) {
@@ -314,7 +303,7 @@ std::string ObjectOps::Handle(absl::string_view body, absl::string_view download
       } else {
         std::string_view text;
         const std::string json =
-            scheme.get(text) == simdjson::SUCCESS ? std::string(text) : Compact(scheme);
+            scheme.get(text) == simdjson::SUCCESS ? std::string(text) : CompactJson(scheme);
         absl::StatusOr<std::vector<int64_t>> imported = Import(json, "upload.json");
         if (!imported.ok()) {
           result.Fail(imported.status());

@@ -8,14 +8,13 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "runtime/json/json_types.h"
+#include "runtime/json/json_writer.h"
 
 namespace convey::serve {
 namespace {
 
 namespace dom = simdjson::dom;
 using internal::View;
-
-std::string Compact(const dom::element& value) { return simdjson::to_string(value); }
 
 bool IsProcess(dom::object object) {
   int64_t obj_type = -1;
@@ -56,15 +55,15 @@ NodeDraft NodeFrom(dom::object node) {
       if (member.value.get(condition) != simdjson::SUCCESS) continue;
       for (dom::key_value_pair part : condition) {
         if (part.key == "logics") {
-          draft.logics = Compact(part.value);
+          draft.logics = CompactJson(part.value);
         } else if (part.key == "semaphors") {
-          draft.semaphors = Compact(part.value);
+          draft.semaphors = CompactJson(part.value);
         } else {
-          SetMember(&draft.condition_members, View(part.key), Compact(part.value));
+          SetMember(&draft.condition_members, View(part.key), CompactJson(part.value));
         }
       }
     } else {
-      SetMember(&draft.members, key, Compact(member.value));
+      SetMember(&draft.members, key, CompactJson(member.value));
     }
   }
   return draft;
@@ -73,19 +72,8 @@ NodeDraft NodeFrom(dom::object node) {
 void WriteMembers(const RawMembers& members, std::string* out) {
   for (const auto& [key, json] : members) {
     out->push_back(',');
-    std::string quoted;
-    // Keys come from parsed JSON or from convey's own names: escape anyway.
-    quoted.push_back('"');
-    for (char c : key) {
-      if (c == '"' || c == '\\') quoted.push_back('\\');
-      if (static_cast<unsigned char>(c) < 0x20) {
-        absl::StrAppendFormat(&quoted, "\\u%04x", static_cast<int>(static_cast<unsigned char>(c)));
-        continue;
-      }
-      quoted.push_back(c);
-    }
-    quoted.push_back('"');
-    absl::StrAppend(out, quoted, ":", json);
+    internal::AppendJsonString(out, key);
+    absl::StrAppend(out, ":", json);
   }
 }
 
@@ -117,6 +105,8 @@ std::string Render(const ProcessDraft& process) {
 
 }  // namespace
 
+std::string CompactJson(const simdjson::dom::element& value) { return simdjson::to_string(value); }
+
 void SetMember(RawMembers* members, absl::string_view key, std::string json) {
   for (auto& [name, value] : *members) {
     if (name == key) {
@@ -137,7 +127,7 @@ const std::string* GetMember(const RawMembers& members, absl::string_view key) {
 RawMembers MembersOf(dom::object object) {
   RawMembers members;
   for (dom::key_value_pair member : object)
-    SetMember(&members, View(member.key), Compact(member.value));
+    SetMember(&members, View(member.key), CompactJson(member.value));
   return members;
 }
 
@@ -168,7 +158,7 @@ absl::Status ProcessCatalog::AddFile(absl::string_view json) {
     for (dom::key_value_pair member : process) {
       if (member.key == "obj_id") continue;
       if (member.key != "scheme") {
-        SetMember(&draft.members, View(member.key), Compact(member.value));
+        SetMember(&draft.members, View(member.key), CompactJson(member.value));
         continue;
       }
       dom::object scheme;
@@ -183,7 +173,7 @@ absl::Status ProcessCatalog::AddFile(absl::string_view json) {
             }
           }
         } else if (part.key != "nodes") {
-          SetMember(&draft.scheme_members, View(part.key), Compact(part.value));
+          SetMember(&draft.scheme_members, View(part.key), CompactJson(part.value));
         }
       }
     }

@@ -94,6 +94,8 @@ class ProcessCatalog {
 void SetMember(RawMembers* members, absl::string_view key, std::string json);
 // The compact JSON of `key`, or null.
 const std::string* GetMember(const RawMembers& members, absl::string_view key);
+// A JSON value as compact text.
+std::string CompactJson(const simdjson::dom::element& value);
 // The members of a JSON object.
 RawMembers MembersOf(simdjson::dom::object object);
 
