@@ -1,4 +1,4 @@
-// Names of the engine's public enums (convey/engine.h).
+// Names of the engine's public enums (convey/engine.h, convey/environment.h).
 #include "convey/engine.h"
 
 namespace convey {
@@ -43,6 +43,18 @@ absl::string_view ParkReasonName(ParkReason reason) {
       return "loop_stopped";
     case ParkReason::kFinal:
       return "final";
+  }
+  return "unknown";
+}
+
+absl::string_view LogSeverityName(LogSeverity severity) {
+  switch (severity) {
+    case LogSeverity::kInfo:
+      return "info";
+    case LogSeverity::kWarning:
+      return "warning";
+    case LogSeverity::kError:
+      return "error";
   }
   return "unknown";
 }

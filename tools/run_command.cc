@@ -470,7 +470,7 @@ Exit RunTasks(Engine& engine, const RunFlags& flags, int64_t conv_id, const Task
   progress.Clear();
   problems.Finish();
   if (state.timed_out) {
-    engine.Close();
+    engine.Close().IgnoreError();  // at once: what is left is reported below
     err << "convey run: timed out after " << absl::FormatDuration(*flags.timeout);
     if (timed_out_creating) {
       err << " while creating tasks (" << state.created << " of " << to_create << " created)\n";

@@ -156,7 +156,11 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   service.StartDraining();
   const int cut = (*server)->Drain(flags.drain_timeout);
   server->reset();
-  engine.Close();
+  // What the server accepted runs on until it parks, within the same
+  // deadline; the rest stays at its node (in the store, with --store).
+  if (absl::Status closed = engine.Close(flags.drain_timeout); !closed.ok()) {
+    err << "convey serve: " << closed.message() << "\n";
+  }
   err << "convey serve: stopped";
   if (cut > 0)
     err << " (" << cut << " connection" << (cut == 1 ? "" : "s") << " cut at the deadline)";

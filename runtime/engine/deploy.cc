@@ -57,7 +57,7 @@ absl::StatusOr<std::vector<std::unique_ptr<CompiledProcess>>> EngineImpl::Compil
 
 absl::StatusOr<DeployResult> EngineImpl::Deploy(absl::string_view file_name,
                                                 absl::string_view json) {
-  if (absl::Status open = CheckOpen(); !open.ok()) return open;
+  if (absl::Status open = CheckIntake(); !open.ok()) return open;
   DeployResult result;
   CONVEY_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<CompiledProcess>> compiled,
                           CompileScheme(file_name, json, &result));

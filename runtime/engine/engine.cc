@@ -107,7 +107,7 @@ absl::Status EngineImpl::Start() {
     events_.Start();
   } catch (const std::system_error& e) {
     const size_t started = threads_.size();
-    Close();  // joins the workers that started
+    Close(absl::ZeroDuration()).IgnoreError();  // joins the workers that started
     return absl::ResourceExhaustedError(absl::StrCat("cannot start the engine's threads (", started,
                                                      " of ", worker_count_,
                                                      " workers started): ", e.what()));
@@ -115,25 +115,96 @@ absl::Status EngineImpl::Start() {
   return absl::OkStatus();
 }
 
-EngineImpl::~EngineImpl() { Close(); }
+EngineImpl::~EngineImpl() { Close(absl::ZeroDuration()).IgnoreError(); }
 
-void EngineImpl::Close() {
+absl::Status EngineImpl::CheckNotEngineThread(absl::string_view call) const {
+  if (CurrentEngineThread() != this) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(call, " called from a logic or an observer, on one of the engine's own "
+                         "threads: it would wait for itself"));
+}
+
+absl::Status EngineImpl::CheckNotRunning(const Task& task, absl::string_view call) const {
+  if (RunningTask() != &task) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(call, " of task ", task.obj_id_view(),
+                   " called from a logic or an observer while that task runs: it would wait "
+                   "for itself (a logic changes its own task through its TaskContext)"));
+}
+
+std::string EngineImpl::DescribeLeftOver() const {
+  int64_t parked = 0;
+  {
+    std::shared_lock<std::shared_mutex> lock(processes_mu_);
+    for (const auto& version : versions_) {
+      for (const CompiledNode& node : version->nodes) {
+        if (!node.is_final) parked += node.counters->tasks.Read();
+      }
+    }
+  }
+  const int64_t moving = pending_.load(std::memory_order_acquire);
+  const int64_t http = http_waits_.load(std::memory_order_acquire);
+  parked -= std::min(parked, moving + http);
+  return absl::StrCat(moving, " tasks queued or moving, ", http,
+                      " waiting for an HTTP answer, ", parked, " parked",
+                      persistence_ != nullptr
+                          ? " (kept in the store: the next Open resumes them)"
+                          : " (in memory only: dropped with the engine)");
+}
+
+absl::Status EngineImpl::Close(absl::Duration timeout) {
+  CONVEY_RETURN_IF_ERROR(CheckNotEngineThread("Engine::Close"));
   std::lock_guard<std::mutex> lock(close_mu_);
-  if (closed_.exchange(true)) return;
-  // One null entry per worker wakes it up to exit.
+  if (closed_.load(std::memory_order_acquire)) return absl::OkStatus();
+  // 1. No new work from the host.
+  closing_.store(true, std::memory_order_release);
+  // 2. Drain what moves. Timers do not fire meanwhile (virtual time held);
+  // a host's real clock may still fire one, which only moves a task on.
+  events_.set_time_held(true);
+  const auto drained = [this] {
+    return pending_.load(std::memory_order_acquire) == 0 &&
+           http_waits_.load(std::memory_order_acquire) == 0;
+  };
+  const absl::Time deadline = timeout == absl::InfiniteDuration()
+                                  ? absl::InfiniteFuture()
+                                  : absl::Now() + std::max(timeout, absl::ZeroDuration());
+  bool idle = drained();
+  if (!idle && !threads_.empty()) {
+    std::unique_lock<std::mutex> idle_lock(idle_mu_);
+    while (!(idle = drained())) {
+      const absl::Time now = absl::Now();
+      if (now >= deadline) break;
+      // Woken by NotifyIdleWaiters; polled too, since an HTTP answer that
+      // leaves its task parked elsewhere wakes no one.
+      idle_cv_.wait_for(idle_lock, absl::ToChronoMilliseconds(
+                                       std::min(deadline - now, absl::Milliseconds(10))));
+    }
+  }
+  const std::string left = DescribeLeftOver();
+  // 3. Stop. One null entry per worker wakes it up to exit.
+  closed_.store(true, std::memory_order_release);
   for (size_t i = 0; i < threads_.size(); ++i) queue_.enqueue(nullptr);
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
-  // No request may call back into a destroyed engine: the built-in
-  // transport completes what it holds when destroyed; a host's transport is
-  // waited for (each request ends within its timeout).
-  http_.Close();
+  // No answer may reach a destroyed engine: the built-in transport completes
+  // what it holds when destroyed; a host's transport is waited for until the
+  // deadline, then its answers are dropped.
+  http_.Close(deadline);
   events_.Stop();
+  watchers_.CancelAll(absl::CancelledError(
+      absl::StrCat("the engine closed before the task ended",
+                   persistence_ != nullptr ? " (it stays in the store: the next Open resumes it)"
+                                           : "")));
   // Last: the events thread commits the messages it applies.
   if (persistence_ != nullptr) persistence_->Stop();
+  Log(idle ? LogSeverity::kInfo : LogSeverity::kWarning, absl::StrCat("closed: ", left));
+  if (idle) return absl::OkStatus();
+  return absl::DeadlineExceededError(
+      absl::StrCat("Close did not drain within ", absl::FormatDuration(timeout), ": ", left));
 }
 
 void EngineImpl::WorkerLoop(Worker* worker) {
+  SetCurrentEngineThread(this);
   moodycamel::ConsumerToken token(queue_);
   Task* task = nullptr;
   for (;;) {
@@ -194,10 +265,22 @@ absl::Status NotDeployed(int64_t conv_id) {
 
 absl::StatusOr<std::string> EngineImpl::CreateTask(int64_t conv_id, absl::string_view ref,
                                                    absl::string_view data_json) {
-  if (absl::Status open = CheckOpen(); !open.ok()) return open;
+  if (absl::Status open = CheckIntake(); !open.ok()) return open;
   const CompiledProcess* process = CurrentProcess(conv_id);
   if (process == nullptr) return NotDeployed(conv_id);
   return CreateTaskAt(process, process->start, ref, data_json);
+}
+
+absl::StatusOr<TaskHandle> EngineImpl::Submit(int64_t conv_id, absl::string_view ref,
+                                              absl::string_view data_json) {
+  if (absl::Status open = CheckIntake(); !open.ok()) return open;
+  const CompiledProcess* process = CurrentProcess(conv_id);
+  if (process == nullptr) return NotDeployed(conv_id);
+  std::shared_ptr<TaskCompletion> completion;
+  TaskOrigin origin;
+  origin.completion = &completion;
+  CONVEY_RETURN_IF_ERROR(CreateTaskAt(process, process->start, ref, data_json, origin).status());
+  return TaskCompletion::NewHandle(std::move(completion));
 }
 
 absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* process, uint32_t node,
@@ -323,10 +406,15 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   start.counters->created.AddShared(1);
   if (start.count.threshold != 0) steps_.CheckCountEntered(*process, start, starter);
   statistics_.TaskCreated();
+  if (steps_.Wants(Observer::kCreated)) steps_.Notify(&Observer::OnTaskCreated, *task);
   std::string obj_id(task->obj_id_view());
   if (starter != nullptr) {
     starter->effects.started.push_back(task.get());
   } else {
+    if (origin.completion != nullptr) {
+      *origin.completion = std::make_shared<TaskCompletion>(this, obj_id);
+      watchers_.Watch(task.get(), *origin.completion);
+    }
     task->state.store(kQueued, std::memory_order_release);
     Enqueue(task.get());
     // Acknowledged once durable (in sync mode: synced), or with its batch.
@@ -343,7 +431,7 @@ std::vector<absl::StatusOr<std::string>> EngineImpl::CreateTasks(
     int64_t conv_id, const std::vector<NewTask>& tasks) {
   std::vector<absl::StatusOr<std::string>> results;
   results.reserve(tasks.size());
-  absl::Status open = CheckOpen();
+  absl::Status open = CheckIntake();
   const CompiledProcess* process = open.ok() ? CurrentProcess(conv_id) : nullptr;
   if (open.ok() && process == nullptr) open = NotDeployed(conv_id);
   if (!open.ok()) {
@@ -433,7 +521,7 @@ void EngineImpl::Release(Task* task, bool schedule) {
 }
 
 absl::Status EngineImpl::ModifyTask(const TaskKey& key, absl::string_view data_json) {
-  if (absl::Status open = CheckOpen(); !open.ok()) return open;
+  if (absl::Status open = CheckIntake(); !open.ok()) return open;
   thread_local simdjson::dom::parser patch_parser;
   thread_local simdjson::dom::parser data_parser;
   thread_local std::string collapsed;
@@ -447,6 +535,7 @@ absl::Status EngineImpl::ModifyTask(const TaskKey& key, absl::string_view data_j
   if (task == nullptr) {
     return RefuseArchived(key);
   }
+  CONVEY_RETURN_IF_ERROR(CheckNotRunning(*task, "Engine::ModifyTask"));
   Acquire(task.get());
   if (task->status == TaskStatus::kDeleted) {
     Release(task.get(), false);
@@ -494,6 +583,7 @@ absl::StatusOr<TaskSnapshot> EngineImpl::ShowTask(const TaskKey& key) {
     if (!archived.ok()) return archived.status();
     return SnapshotOfRecord(obj_id, *archived);
   }
+  CONVEY_RETURN_IF_ERROR(CheckNotRunning(*task, "Engine::ShowTask"));
   Acquire(task.get());
   TaskSnapshot snapshot = SnapshotOf(*task);
   Release(task.get(), false);
@@ -501,11 +591,12 @@ absl::StatusOr<TaskSnapshot> EngineImpl::ShowTask(const TaskKey& key) {
 }
 
 absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_id) {
-  if (absl::Status open = CheckOpen(); !open.ok()) return open;
+  if (absl::Status open = CheckIntake(); !open.ok()) return open;
   std::shared_ptr<Task> task = store_.Find(key);
   if (task == nullptr) {
     return RefuseArchived(key);
   }
+  CONVEY_RETURN_IF_ERROR(CheckNotRunning(*task, "Engine::DeleteTask"));
   Acquire(task.get());
   if (task->status == TaskStatus::kDeleted) {
     Release(task.get(), false);
@@ -542,6 +633,8 @@ absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_i
     ticket = persistence_->Commit(std::move(transition), true);
   }
   store_.EraseRef(task.get());
+  if (steps_.Wants(Observer::kDeleted)) steps_.Notify(&Observer::OnTaskDeleted, *task);
+  watchers_.Ended(*task);
   Release(task.get(), false);
   // WaitIdle may have been waiting for that timer (virtual clock) or answer.
   if (timed || waited_for_http) NotifyIdleWaiters();
@@ -551,6 +644,7 @@ absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_i
 
 void EngineImpl::ForEachTask(const std::function<void(const TaskSnapshot&)>& visit) {
   store_.ForEach([this, &visit](const std::shared_ptr<Task>& task) {
+    if (task.get() == RunningTask()) return;  // its own worker calls: it would wait for itself
     Acquire(task.get());
     TaskSnapshot snapshot = SnapshotOf(*task);
     Release(task.get(), false);
@@ -558,20 +652,31 @@ void EngineImpl::ForEachTask(const std::function<void(const TaskSnapshot&)>& vis
   });
   // Then the archive (once what is queued for it is written), but for
   // deleted tasks memory still holds. A failed read ends the walk: this call
-  // has no way to say so but stopping.
-  if (persistence_ == nullptr || !persistence_->Flush().ok()) return;
-  persistence_->store()
-      .ForEachArchived([this, &visit](absl::string_view obj_id, absl::string_view bytes) {
-        if (store_.Find(TaskKey::ByObjId(std::string(obj_id))) != nullptr) return;
-        schema::TaskRecord record;
-        if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return;
-        visit(SnapshotOfRecord(obj_id, record));
-      })
-      .IgnoreError();
+  // has no way to say so but stopping, and the logger.
+  if (persistence_ == nullptr) return;
+  absl::Status read = persistence_->Flush();
+  if (read.ok()) {
+    read = persistence_->store().ForEachArchived(
+        [this, &visit](absl::string_view obj_id, absl::string_view bytes) {
+          if (store_.Find(TaskKey::ByObjId(std::string(obj_id))) != nullptr) return;
+          schema::TaskRecord record;
+          if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+            Log(LogSeverity::kError,
+                absl::StrCat("ForEachTask: archived task ", obj_id, " does not parse; skipped"));
+            return;
+          }
+          visit(SnapshotOfRecord(obj_id, record));
+        });
+  }
+  if (!read.ok()) {
+    Log(LogSeverity::kError,
+        absl::StrCat("ForEachTask stopped before the end of the archive: ", read.message()));
+  }
 }
 
 absl::Status EngineImpl::WaitIdle(absl::Duration timeout) {
   if (absl::Status open = CheckOpen(); !open.ok()) return open;
+  CONVEY_RETURN_IF_ERROR(CheckNotEngineThread("Engine::WaitIdle"));
   auto idle = [this] {
     return pending_.load(std::memory_order_acquire) == 0 &&
            http_waits_.load(std::memory_order_acquire) == 0 && events_.TimersLetIdle();

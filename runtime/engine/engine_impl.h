@@ -56,6 +56,7 @@
 #include "runtime/engine/step_context.h"
 #include "runtime/engine/step_machine.h"
 #include "runtime/engine/task.h"
+#include "runtime/engine/task_completion.h"
 #include "runtime/engine/task_store.h"
 #include "runtime/engine/variables.h"
 #include "simdjson.h"
@@ -81,6 +82,8 @@ struct TaskOrigin {
   // A host's batch (CreateTasks): the create is not acknowledged on its
   // own; its commit ticket is left here for the batch to acknowledge.
   CommitTicket* batch_ticket = nullptr;
+  // Submit: the handle's state is made here, before the task can run.
+  std::shared_ptr<TaskCompletion>* completion = nullptr;
 };
 
 class EngineImpl : public Engine {
@@ -96,6 +99,8 @@ class EngineImpl : public Engine {
                                          absl::string_view data_json) override;
   std::vector<absl::StatusOr<std::string>> CreateTasks(int64_t conv_id,
                                                        const std::vector<NewTask>& tasks) override;
+  absl::StatusOr<TaskHandle> Submit(int64_t conv_id, absl::string_view ref,
+                                    absl::string_view data_json) override;
   absl::Status ModifyTask(const TaskKey& key, absl::string_view data_json) override;
   absl::StatusOr<TaskSnapshot> ShowTask(const TaskKey& key) override;
   absl::Status DeleteTask(const TaskKey& key, absl::string_view node_id) override;
@@ -107,7 +112,7 @@ class EngineImpl : public Engine {
   absl::Status ResetSum(int64_t conv_id, absl::string_view node_id,
                         absl::string_view sum_id) override;
   void ForEachTask(const std::function<void(const TaskSnapshot&)>& visit) override;
-  void Close() override;
+  absl::Status Close(absl::Duration timeout) override;
 
   // Starts the workers and the events thread; ResourceExhausted (with
   // every started thread joined) when the OS refuses one.
@@ -118,6 +123,11 @@ class EngineImpl : public Engine {
 
   // For the engine's parts.
   const EngineOptions& options() const { return options_; }
+  // Tells EngineOptions::logger, if any.
+  void Log(LogSeverity severity, absl::string_view message) const {
+    if (options_.logger) options_.logger(severity, message);
+  }
+  TaskWatchers& watchers() { return watchers_; }
   Clock* clock() const { return clock_; }
   const ProjectVariables& variables() const { return *variables_; }
   TaskStore& store() { return store_; }
@@ -190,6 +200,21 @@ class EngineImpl : public Engine {
     if (persistence_ != nullptr) return persistence_->failure();
     return absl::OkStatus();
   }
+  // CheckOpen, and refuses new work (creates, modifies, deletes, deploys)
+  // once Close has begun.
+  absl::Status CheckIntake() const {
+    if (closing_.load(std::memory_order_acquire) && !closed_.load(std::memory_order_acquire)) {
+      return absl::FailedPreconditionError("the engine is closing");
+    }
+    return CheckOpen();
+  }
+  // FailedPrecondition when the caller is one of this engine's threads
+  // (a logic or an observer), where `call` would wait for itself.
+  absl::Status CheckNotEngineThread(absl::string_view call) const;
+  // The same for a call about `task` made by the worker running it.
+  absl::Status CheckNotRunning(const Task& task, absl::string_view call) const;
+  // What Close leaves: a sentence for its status and the logger.
+  std::string DescribeLeftOver() const;
   // Imports and compiles every process of a scheme file; InvalidArgument
   // listing every error. Warnings and conv_ids go to `*result`.
   absl::StatusOr<std::vector<std::unique_ptr<CompiledProcess>>> CompileScheme(
@@ -246,6 +271,8 @@ class EngineImpl : public Engine {
   std::condition_variable idle_cv_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
+  TaskWatchers watchers_;
+  std::atomic<bool> closing_{false};  // Close has begun: no new work
   std::atomic<bool> closed_{false};
   std::mutex close_mu_;
 };

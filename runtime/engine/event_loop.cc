@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "runtime/engine/engine_impl.h"
+#include "runtime/engine/task_completion.h"
 #include "runtime/engine/persistence.h"
 #include "runtime/engine/step_machine.h"
 #include "runtime/engine/task_store.h"
@@ -227,6 +228,7 @@ int64_t EventLoop::NextTimerLocked() {
 }
 
 void EventLoop::Run() {
+  SetCurrentEngineThread(engine_);
   simdjson::dom::parser patch_parser;
   simdjson::dom::parser data_parser;
   std::deque<PostedOp> ops;

@@ -13,9 +13,11 @@ namespace convey {
 namespace internal {
 
 HttpAdmission::HttpAdmission(EngineImpl* engine, const EngineOptions& options)
-    : engine_(engine), options_(options) {}
+    : engine_(engine), options_(options), gate_(std::make_shared<Gate>()) {
+  gate_->admission = this;
+}
 
-void HttpAdmission::Close() {
+void HttpAdmission::Close(absl::Time deadline) {
   {
     std::unique_ptr<HttpTransport> transport;
     {
@@ -24,9 +26,12 @@ void HttpAdmission::Close() {
       transport_error_ = absl::UnavailableError("the engine is closed");
     }
   }
-  while (outstanding_.load(std::memory_order_acquire) > 0) {
+  while (outstanding_.load(std::memory_order_acquire) > 0 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(1));
   }
+  // Waits for the callbacks running now; the rest find the gate shut.
+  std::unique_lock<std::shared_mutex> lock(gate_->mu);
+  gate_->admission = nullptr;
 }
 
 HttpTransport* HttpAdmission::Transport(absl::Status* error) {
@@ -129,9 +134,11 @@ void HttpAdmission::StartCalls(std::vector<Call> calls) {
     Slots* slots = call.slots;
     std::string obj_id = std::move(call.obj_id);
     const uint64_t entry_seq = call.entry_seq;
-    transport->Send(std::move(call.request), [this, slots, obj_id = std::move(obj_id),
+    transport->Send(std::move(call.request), [gate = gate_, slots, obj_id = std::move(obj_id),
                                               entry_seq](absl::StatusOr<HttpResponse> result) {
-      OnDone(slots, obj_id, entry_seq, std::move(result));
+      std::shared_lock<std::shared_mutex> lock(gate->mu);
+      if (gate->admission == nullptr) return;  // the engine closed without this answer
+      gate->admission->OnDone(slots, obj_id, entry_seq, std::move(result));
     });
   }
 }

@@ -12,7 +12,8 @@
 // `transport_mu_` guards the built-in transport and why it could not be made.
 // Neither is held while the other is taken, nor while a request is sent or an
 // op posted (leaf locks). `outstanding_` counts requests the transport holds,
-// so that Close waits for them.
+// so that Close waits for them, until its deadline; then the `gate_` shuts
+// and answers that come later are dropped without touching the engine.
 #ifndef CONVEY_RUNTIME_ENGINE_HTTP_ADMISSION_H_
 #define CONVEY_RUNTIME_ENGINE_HTTP_ADMISSION_H_
 
@@ -21,6 +22,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -49,8 +51,8 @@ class HttpAdmission {
                 const Task& task);
   // The engine closes: no transport is made any more, the built-in one is
   // destroyed (it completes what it holds), and requests a host's transport
-  // holds are waited for (each ends within its timeout).
-  void Close();
+  // holds are waited for until `deadline`; later answers are dropped.
+  void Close(absl::Time deadline);
 
  private:
   // One api request and the task entry waiting for it.
@@ -94,6 +96,14 @@ class HttpAdmission {
   std::deque<Call> ready_;               // guarded by mu_: admitted, waiting for the engine cap
   int in_flight_ = 0;                    // guarded by mu_
   std::atomic<int64_t> outstanding_{0};  // sent to the transport, not answered
+
+  // What a transport's `done` callback reaches the engine through: null
+  // once Close stopped waiting. Callbacks hold `mu` shared while they run.
+  struct Gate {
+    std::shared_mutex mu;
+    HttpAdmission* admission = nullptr;  // guarded by mu
+  };
+  const std::shared_ptr<Gate> gate_;
 
   std::mutex transport_mu_;
   std::unique_ptr<HttpTransport> own_transport_;  // guarded by transport_mu_

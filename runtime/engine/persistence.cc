@@ -72,7 +72,8 @@ Persistence::Persistence(std::unique_ptr<Store> store, const EngineOptions& opti
     : store_(std::move(store)),
       directory_(options.store_directory),
       sync_(options.durability == Durability::kSync),
-      retention_(options.archive_retention) {
+      retention_(options.archive_retention),
+      logger_(options.logger) {
   // Message ids of different runs never meet: the generation leads.
   next_message_.store((static_cast<uint64_t>(store_->generation()) << 40) | 1);
   writer_ = std::thread([this] { WriterLoop(); });
@@ -360,12 +361,15 @@ void Persistence::Stop() {
 Persistence::~Persistence() { Stop(); }
 
 void Persistence::Fail(const absl::Status& status) {
-  std::lock_guard<std::mutex> lock(failure_mu_);
-  if (!failure_.ok()) return;
-  failure_ = absl::Status(
-      status.code(),
-      absl::StrCat("the store ", directory_,
-                   " failed a write; the engine takes no more work: ", status.message()));
+  {
+    std::lock_guard<std::mutex> lock(failure_mu_);
+    if (!failure_.ok()) return;
+    failure_ = absl::Status(
+        status.code(),
+        absl::StrCat("the store ", directory_,
+                     " failed a write; the engine takes no more work: ", status.message()));
+  }
+  if (logger_) logger_(LogSeverity::kError, failure().message());
 }
 
 absl::Status Persistence::failure() const {
@@ -421,7 +425,11 @@ void Persistence::MaybePurge(int64_t now_micros) {
   if (stopped_) return;
   writing_ = true;
   lock.unlock();
-  store_->PurgeArchive(before, kPurgeBatch).IgnoreError();
+  if (auto purged = store_->PurgeArchive(before, kPurgeBatch); !purged.ok() && logger_) {
+    logger_(LogSeverity::kWarning,
+            absl::StrCat("purging the archive of ", directory_,
+                         " failed (tried again at the next purge): ", purged.status().message()));
+  }
   lock.lock();
   writing_ = false;
   if (waiters_ > 0) written_cv_.notify_all();

@@ -145,6 +145,9 @@ class Persistence {
   const std::string directory_;
   const bool sync_;
   const absl::Duration retention_;
+  // EngineOptions::logger: told of the first failed write and of failed
+  // purges (which nothing else reports).
+  const std::function<void(LogSeverity, absl::string_view)> logger_;
   std::atomic<uint64_t> next_message_{1};
   std::atomic<int64_t> next_purge_micros_{0};
   std::atomic<uint64_t> next_queue_seq_{1};

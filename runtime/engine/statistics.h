@@ -59,6 +59,7 @@ class Statistics {
   void TaskErrored() { errored_.fetch_add(1, std::memory_order_relaxed); }
   void TaskLoopStopped() { loop_stopped_.fetch_add(1, std::memory_order_relaxed); }
   void TaskRecovered() { recovered_.fetch_add(1, std::memory_order_relaxed); }
+  int64_t recovered() const { return recovered_.load(std::memory_order_relaxed); }
 
   // Fills the tasks_* counts of `stats` (not tasks_queued).
   void ReadTaskCounts(EngineStats* stats) const;

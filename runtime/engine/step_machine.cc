@@ -16,6 +16,7 @@
 #include "runtime/engine/http_admission.h"
 #include "runtime/engine/persistence.h"
 #include "runtime/engine/statistics.h"
+#include "runtime/engine/task_completion.h"
 #include "runtime/engine/task_store.h"
 #include "runtime/task/write_set.h"
 #include "runtime/template/compare.h"
@@ -30,6 +31,7 @@ StepMachine::StepMachine(EngineImpl* engine, const EngineOptions& options, Clock
       options_(options),
       clock_(clock),
       observer_(observer),
+      observed_(observer != nullptr ? observer->events() : 0),
       store_(store),
       statistics_(statistics),
       events_(events),
@@ -50,6 +52,18 @@ void StepMachine::RunActivation(Worker& worker, Task* task) {
   worker.now_micros = now_micros;
   task->change_micros = now_micros;
   StepContext context(engine_, &worker, task, now_micros);
+  SetRunningTask(task);
+  if (task->unparked_from != 0) {
+    const auto waited = static_cast<ParkReason>(task->unparked_from);
+    task->unparked_from = 0;
+    if (Wants(Observer::kResumed)) {
+      Notify(&Observer::OnTaskResumed, *task, [waited](TaskEvent& e) { e.park_reason = waited; });
+    }
+    if (task->http_result != nullptr && Wants(Observer::kHttpAnswered)) {
+      Notify(&Observer::OnHttpAnswered, *task,
+             [task](TaskEvent& e) { e.http_response = task->http_result.get(); });
+    }
+  }
   if (ApplyResume(worker, context, task)) RunNodes(worker, context, task);
   // A task that entered a queue becomes visible there only once it is idle,
   // so that a puller never finds it still running.
@@ -66,13 +80,18 @@ void StepMachine::RunActivation(Worker& worker, Task* task) {
     // Once its end is queued for the store: a ref taken by a new task is
     // never also held by this one at its last written state.
     store_.EraseRef(task);
-    if (observer_ != nullptr) observer_->OnTaskFinished(EventOf(*task));
+    if (Wants(Observer::kFinished)) Notify(&Observer::OnTaskFinished, *task);
+    engine_->watchers().Ended(*task);
     // It leaves memory when its node does not save it, or, with a store,
     // for its archive.
     if (!task->current_node().save_task || engine_->persistence() != nullptr) {
       store_.Drop(task, &dropped);
     }
   }
+  if (task->status == TaskStatus::kError || task->status == TaskStatus::kLoopStopped) {
+    engine_->watchers().Ended(*task);
+  }
+  SetRunningTask(nullptr);
   task->state.store(kIdle, std::memory_order_release);
   if (queue != nullptr) {
     std::lock_guard<std::mutex> lock(queue->mu);
@@ -113,6 +132,7 @@ bool StepMachine::ApplyResume(Worker& worker, StepContext& context, Task* task) 
   const Resume resume = task->resume;
   task->resume = Resume::kContinue;
   if (resume == Resume::kTimer) {
+    if (Wants(Observer::kTimerFired)) Notify(&Observer::OnTimerFired, *task);
     return Enter(worker, task, task->current_node().time->target);
   }
   if (resume != Resume::kFail || task->failure == nullptr || task->next_logic == 0) return true;
@@ -188,6 +208,10 @@ void StepMachine::RunNodes(Worker& worker, StepContext& context, Task* task) {
           } else {
             // The same logic runs again with the answer.
             ParkInNode(context, task, result.park);
+            if (Wants(Observer::kHttpSent)) {
+              Notify(&Observer::OnHttpSent, *task,
+                     [&request](TaskEvent& e) { e.http_request = request.get(); });
+            }
             http_.Dispatch(&logic, std::move(request), max_in_flight, *task);
             return;
           }
@@ -233,6 +257,9 @@ void StepMachine::ParkInNode(StepContext& context, Task* task, ParkReason reason
   }
   if (task->process->is_state_diagram()) {
     std::atomic_store(&task->state_data, std::make_shared<const std::string>(task->data));
+  }
+  if (Wants(Observer::kParked)) {
+    Notify(&Observer::OnTaskParked, *task, [reason](TaskEvent& e) { e.park_reason = reason; });
   }
 }
 
@@ -280,9 +307,7 @@ void StepMachine::CheckCountEntered(const CompiledProcess& process, const Compil
   }
   // A new signal task; the tasks in the node stay where they are. A full
   // run queue loses the signal rather than block a worker.
-  engine_
-      ->CreateTaskAt(&process, node.count.target, "", R"({"start":"true"})", SignalOrigin(worker))
-      .IgnoreError();
+  SignalCount(process, node, true, worker);
 }
 
 void StepMachine::CheckCountLeft(const CompiledProcess& process, const CompiledNode& node,
@@ -292,15 +317,28 @@ void StepMachine::CheckCountLeft(const CompiledProcess& process, const CompiledN
       counters.tasks.Read() >= node.count.threshold || !counters.count_alerted.exchange(false)) {
     return;
   }
-  engine_
-      ->CreateTaskAt(&process, node.count.target, "", R"({"start":"false"})", SignalOrigin(worker))
-      .IgnoreError();
+  SignalCount(process, node, false, worker);
+}
+
+void StepMachine::SignalCount(const CompiledProcess& process, const CompiledNode& node, bool start,
+                              Worker* worker) {
+  absl::StatusOr<std::string> signal =
+      engine_->CreateTaskAt(&process, node.count.target, "",
+                            start ? R"({"start":"true"})" : R"({"start":"false"})",
+                            SignalOrigin(worker));
+  if (!signal.ok()) {
+    engine_->Log(LogSeverity::kWarning,
+                 absl::StrCat("process ", process.conv_id, ", node \"", node.id,
+                              "\": the count semaphore's signal task (start ",
+                              start ? "true" : "false", ") was lost: ", signal.status().message()));
+  }
 }
 
 void Unpark(Task* task) {
   if (std::atomic<int64_t>* counter = ReasonCounter(task->current_node(), task->park)) {
     counter->fetch_sub(1, std::memory_order_relaxed);
   }
+  task->unparked_from = static_cast<uint8_t>(task->park);
   task->park = ParkReason::kNone;
   task->status = TaskStatus::kProcessing;
   task->callback_wait.store(0, std::memory_order_release);
@@ -360,6 +398,9 @@ bool StepMachine::Enter(Worker& worker, Task* task, uint32_t target) {
   if (worker.visits.size() <= target) worker.visits.resize(process.nodes.size());
   auto& visit = worker.visits[target];
   if (visit.first != worker.generation) visit = {worker.generation, 0};
+  if (Wants(Observer::kNodeEntered)) {
+    Notify(&Observer::OnNodeEntered, *task, [&from](TaskEvent& e) { e.prev_node_id = from.id; });
+  }
   if (++visit.second > static_cast<uint32_t>(options_.loop_limit) && !to.is_final) {
     Stop(task, TaskStatus::kLoopStopped, ParkReason::kLoopStopped, "loop_limit",
          absl::StrCat("entered node \"", to.id, "\" more than ", options_.loop_limit,
@@ -385,15 +426,13 @@ void StepMachine::Stop(Task* task, TaskStatus status, ParkReason reason, absl::s
   } else {
     statistics_.TaskErrored();
   }
-  if (observer_ == nullptr) return;
-  TaskEvent event = EventOf(*task);
-  event.error_tag = tag;
-  event.error_description = description;
-  if (status == TaskStatus::kLoopStopped) {
-    observer_->OnTaskLoopStopped(event);
-  } else {
-    observer_->OnTaskError(event);
-  }
+  const bool loop = status == TaskStatus::kLoopStopped;
+  if (!Wants(loop ? Observer::kLoopStopped : Observer::kError)) return;
+  Notify(loop ? &Observer::OnTaskLoopStopped : &Observer::OnTaskError, *task,
+         [tag, description](TaskEvent& e) {
+           e.error_tag = tag;
+           e.error_description = description;
+         });
 }
 
 void StepMachine::Finish(Worker& worker, Task* task) {
@@ -416,6 +455,7 @@ TaskEvent StepMachine::EventOf(const Task& task) const {
   event.node_title = task.current_node().title;
   event.data = task.data;
   event.create_time = absl::FromUnixMicros(task.create_micros);
+  event.time = absl::FromUnixMicros(task.change_micros);
   return event;
 }
 

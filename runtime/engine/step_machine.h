@@ -49,6 +49,21 @@ class StepMachine {
   void CheckCountEntered(const CompiledProcess& process, const CompiledNode& node, Worker* worker);
   void CheckCountLeft(const CompiledProcess& process, const CompiledNode& node, Worker* worker);
 
+  // Whether the observer wants `event` (Observer::Event bits): false
+  // without one, so an engine without an observer builds no event.
+  bool Wants(uint32_t event) const { return (observed_ & event) != 0; }
+  // The observer's event for `task` (held by the caller), filled in by
+  // `fill` before `callback` gets it.
+  template <typename Fill>
+  void Notify(void (Observer::*callback)(const TaskEvent&), const Task& task, Fill fill) const {
+    TaskEvent event = EventOf(task);
+    fill(event);
+    (observer_->*callback)(event);
+  }
+  void Notify(void (Observer::*callback)(const TaskEvent&), const Task& task) const {
+    Notify(callback, task, [](TaskEvent&) {});
+  }
+
  private:
   // Runs the task's current node and the ones it moves to until it parks,
   // stops or finishes.
@@ -82,11 +97,15 @@ class StepMachine {
   void Stop(Task* task, TaskStatus status, ParkReason reason, absl::string_view tag,
             absl::string_view description);
   TaskEvent EventOf(const Task& task) const;
+  // Starts a count semaphore's signal task; a lost one is logged.
+  void SignalCount(const CompiledProcess& process, const CompiledNode& node, bool start,
+                   Worker* worker);
 
   EngineImpl* const engine_;
   const EngineOptions& options_;
   Clock* const clock_;
   Observer* const observer_;
+  const uint32_t observed_;  // observer_->events(), 0 without one
   TaskStore& store_;
   Statistics& statistics_;
   EventLoop& events_;

@@ -96,6 +96,9 @@ struct Task {
   // none), so that the next write drops it from the timers index.
   int64_t stored_timer_micros = -1;
   Resume resume = Resume::kContinue;
+  // The ParkReason that Unpark cleared (0: none), for the next activation
+  // to tell the observer what the task had waited for. In Resume's padding.
+  uint8_t unparked_from = 0;
   std::unique_ptr<ResumeFailure> failure;  // with Resume::kFail
   std::unique_ptr<RpcCaller> caller;       // set when started by api_rpc
   // The answer to the api request the task waited for, for the logic's

@@ -39,6 +39,11 @@ class GuardedEngine : public Engine {
     }
     return engine_.CreateTasks(conv_id, tasks);
   }
+  absl::StatusOr<TaskHandle> Submit(int64_t conv_id, absl::string_view ref,
+                                    absl::string_view data_json) override {
+    if (catalog_.IsDeleted(conv_id)) return Deleted(conv_id);
+    return engine_.Submit(conv_id, ref, data_json);
+  }
   absl::Status ModifyTask(const TaskKey& key, absl::string_view data_json) override {
     return engine_.ModifyTask(key, data_json);
   }
@@ -64,7 +69,7 @@ class GuardedEngine : public Engine {
   void ForEachTask(const std::function<void(const TaskSnapshot&)>& visit) override {
     engine_.ForEachTask(visit);
   }
-  void Close() override { engine_.Close(); }
+  absl::Status Close(absl::Duration timeout) override { return engine_.Close(timeout); }
 
  private:
   static absl::Status Deleted(int64_t conv_id) {

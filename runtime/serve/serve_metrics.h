@@ -68,6 +68,7 @@ class ServeMetrics : public Observer {
   void RecordApiCall(const absl::StatusOr<HttpResponse>& result, absl::Duration duration);
 
   // Observer: tasks that stop moving.
+  uint32_t events() const override { return kFinished | kError | kLoopStopped; }
   void OnTaskFinished(const TaskEvent& event) override;
   void OnTaskError(const TaskEvent& event) override;
   void OnTaskLoopStopped(const TaskEvent& event) override;

@@ -148,7 +148,7 @@ int Main(int argc, char** argv) {
     cv.notify_all();
   }
   for (std::thread& thread : threads) thread.join();
-  (*engine)->Close();
+  (*engine)->Close().IgnoreError();
   return 0;
 }
 

@@ -42,7 +42,7 @@ class HostLogicTest : public ::testing::Test {
   }
   void TearDown() override {
     desk_.Stop();
-    if (engine_ != nullptr) engine_->Close();
+    if (engine_ != nullptr) engine_->Close().IgnoreError();
   }
 
   // The deploy error for the example with `from` replaced by `to`.

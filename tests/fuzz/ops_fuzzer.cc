@@ -99,6 +99,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         "task %s holds data that is not a JSON object: %.300s", task.obj_id.c_str(),
         task.data.c_str());
   });
-  engine.Close();
+  engine.Close().IgnoreError();
   return 0;
 }

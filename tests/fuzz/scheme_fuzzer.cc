@@ -105,6 +105,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         "(%zu bytes): %.200s",
         task.obj_id.c_str(), task.node_id.c_str(), task.data.size(), task.data.c_str());
   });
-  (*engine)->Close();
+  (*engine)->Close().IgnoreError();
   return 0;
 }

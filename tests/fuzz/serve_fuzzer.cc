@@ -128,6 +128,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(engine.Stats().tasks_created == tasks_before, "a refused request created tasks");
     }
   }
-  engine.Close();
+  engine.Close().IgnoreError();
   return 0;
 }

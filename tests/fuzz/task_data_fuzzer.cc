@@ -208,7 +208,7 @@ void CheckEngine(absl::string_view base_text, const std::vector<std::string>& pa
     FUZZ_CHECK(task.data.size() <= kMaxTaskSize, "task holds %zu bytes, more than %zu",
                task.data.size(), kMaxTaskSize);
   });
-  (*engine)->Close();
+  (*engine)->Close().IgnoreError();
 }
 
 }  // namespace

@@ -8,20 +8,29 @@
 //
 // Thread safety: every method may be called from any thread, concurrently.
 // Tasks run on the engine's own worker threads; a call returns once its
-// effect is recorded, not when the task has moved (use WaitIdle or an
-// Observer for that).
+// effect is recorded, not when the task has moved (wait on a TaskHandle from
+// Submit, or use WaitIdle or an Observer for that).
+//
+// Blocking: each method says whether it blocks. Calls about one task wait
+// while a worker runs that task (a bounded number of steps). From a logic's
+// Run or an Observer callback (both run on the engine's threads), the calls
+// that would wait for the caller itself fail fast with FailedPrecondition
+// instead of hanging: WaitIdle, Close, TaskHandle::Wait on a task not yet
+// ended, and ShowTask / ModifyTask / DeleteTask of the task being run.
+// Calls about other tasks, and creates, are allowed there.
 //
 // Ownership: Open returns the engine; destroying it (or Close) stops the
 // workers and drops every task in memory; with a store
 // (EngineOptions::store_directory) they stay there, and the next Open on it
-// brings them back. Options' clock and observer are borrowed and must
-// outlive the engine.
+// brings them back. Options' clock, observer, registry and transport are
+// borrowed and must outlive the engine.
 //
 // Errors: absl::Status codes are fixed: a bad scheme, task data or operation
 // is InvalidArgument (the message says where and why); an unknown process or
 // task is NotFound; a duplicate ref is AlreadyExists; a full run queue is
-// ResourceExhausted (retry later); a call after Close is FailedPrecondition;
-// WaitIdle past its timeout is DeadlineExceeded. A failure never affects any
+// ResourceExhausted (retry later); a call after Close (or during it) is
+// FailedPrecondition, and so is a call that would wait for its own caller;
+// a wait past its timeout is DeadlineExceeded. A failure never affects any
 // other task.
 #ifndef CONVEY_ENGINE_H_
 #define CONVEY_ENGINE_H_
@@ -41,10 +50,21 @@
 #include "absl/time/time.h"
 #include "convey/environment.h"
 #include "convey/http.h"
-#include "convey/logic.h"
+#include "convey/limits.h"
 #include "convey/scheme.h"
 
 namespace convey {
+
+class LogicRegistry;  // convey/logic.h: only plugin authors need it whole
+
+namespace internal {
+class TaskCompletion;
+}  // namespace internal
+
+// How much a message given to EngineOptions::logger matters.
+enum class LogSeverity { kInfo, kWarning, kError };
+// "info", "warning", "error".
+absl::string_view LogSeverityName(LogSeverity severity);
 
 // What a store (EngineOptions::store_directory) promises when a call
 // returns.
@@ -60,6 +80,12 @@ struct EngineOptions {
   Clock* clock = nullptr;
   // Not owned. Null: no events.
   Observer* observer = nullptr;
+  // What the engine has to say that no call returns: a store write that
+  // failed (the engine then refuses new work), an archive purge that
+  // failed, a count semaphore's signal lost to a full run queue, tasks
+  // recovered at Open, what Close left behind. Called from any engine
+  // thread, concurrently; must be thread-safe and quick. Null: dropped.
+  std::function<void(LogSeverity severity, absl::string_view message)> logger;
   // Not owned. Null: LogicRegistry::Global().
   const LogicRegistry* registry = nullptr;
   // Starts as HoldTime(true): with a virtual clock, time does not jump
@@ -214,6 +240,40 @@ struct TaskSnapshot {
   std::string data;  // a JSON object
 };
 
+// A task the host started with Engine::Submit, to wait on or be told about
+// when it ends: it reaches a final node (status kProcessed), stops on an
+// error with no err_node_id (kError) or on the loop guard (kLoopStopped), or
+// is deleted (kDeleted). The result is the task as it was then. A stopped
+// task that a modify resumes later has ended once for its handle.
+//
+// A cheap, copyable reference (copies share one state); it may outlive the
+// engine. Thread-safe. When the engine closes before the task ends, the
+// result is Cancelled (with a store, the task itself comes back at the next
+// Open, without its handle).
+class TaskHandle {
+ public:
+  TaskHandle() = default;  // refers to no task: Wait is FailedPrecondition
+
+  // The task's obj_id; empty for a default-constructed handle.
+  const std::string& obj_id() const;
+  // True once the task has ended (or the engine closed).
+  bool done() const;
+  // Blocks until the task ends or `timeout` passes (DeadlineExceeded; the
+  // task goes on). FailedPrecondition from a logic or an observer of the
+  // same engine while the task has not ended (it could wait for itself).
+  absl::StatusOr<TaskSnapshot> Wait(absl::Duration timeout = absl::InfiniteDuration()) const;
+  // Calls `done` exactly once with what Wait returns: at once, on this
+  // thread, when the task has already ended; else on the engine thread that
+  // ends it (a worker, the thread of a DeleteTask, or of Close). Like an
+  // Observer callback, it must be quick and must not block.
+  void OnDone(std::function<void(const absl::StatusOr<TaskSnapshot>&)> done) const;
+
+ private:
+  friend class internal::TaskCompletion;
+  explicit TaskHandle(std::shared_ptr<internal::TaskCompletion> state) : state_(std::move(state)) {}
+  std::shared_ptr<internal::TaskCompletion> state_;
+};
+
 // One task for Engine::CreateTasks.
 struct NewTask {
   std::string ref;  // may be empty
@@ -292,6 +352,13 @@ class Engine {
   // task. Returns, in order, each task's obj_id or why it was refused.
   virtual std::vector<absl::StatusOr<std::string>> CreateTasks(
       int64_t conv_id, const std::vector<NewTask>& tasks) = 0;
+  // Creates a task as CreateTask does and returns a handle that completes
+  // when it ends: "run this task and give me its result". Costs one small
+  // allocation and a table entry until the task ends; tasks created with
+  // CreateTask pay nothing for it. Does not block (with a store in sync
+  // mode, it waits for its create's sync, as CreateTask).
+  virtual absl::StatusOr<TaskHandle> Submit(int64_t conv_id, absl::string_view ref,
+                                            absl::string_view data_json) = 0;
   // Merges the top-level keys of `data_json` into the task's data (repeated
   // keys as in CreateTask). A task parked by a logic (api_callback) or
   // stopped by the loop guard resumes.
@@ -316,7 +383,8 @@ class Engine {
   // Blocks until no task is queued or moving and no event (a reply, a
   // modify sent by a logic) is in flight; parked tasks do not count. With a
   // virtual clock (Clock::JumpTo), also until no timer is pending: time
-  // jumps to each next timer until none is left.
+  // jumps to each next timer until none is left. FailedPrecondition from a
+  // logic or an observer (it would wait for itself).
   virtual absl::Status WaitIdle(absl::Duration timeout = absl::InfiniteDuration()) = 0;
 
   virtual EngineStats Stats() const = 0;
@@ -326,11 +394,29 @@ class Engine {
                                 absl::string_view sum_id) = 0;
 
   // Calls `visit` for every task the engine holds (moving, parked, stopped or
-  // archived), one at a time, from the calling thread.
+  // archived), one at a time, from the calling thread. Blocks while a
+  // worker runs a task it reaches; from a logic or an observer, the task
+  // being run is skipped.
   virtual void ForEachTask(const std::function<void(const TaskSnapshot&)>& visit) = 0;
 
-  // Stops the workers; queued tasks stay where they are. Idempotent.
-  virtual void Close() = 0;
+  // Shuts the engine down, within `timeout`:
+  //  1. intake stops: creates, modifies, deletes and deploys are refused
+  //     (FailedPrecondition), from now on;
+  //  2. the tasks that are queued or moving run on until they park, stop or
+  //     finish, and answers to HTTP requests in flight are awaited, until
+  //     `timeout`; virtual time is held (no timer jumps);
+  //  3. the workers stop; requests still in flight are abandoned (their
+  //     answers are dropped), handles not yet done complete as Cancelled,
+  //     and the store is closed.
+  // The default, zero, stops at once, as destroying the engine does: what
+  // is queued stays queued. OK when nothing was left moving;
+  // DeadlineExceeded saying how many tasks were still queued or moving and
+  // how many requests in flight when time ran out (they stay at their
+  // nodes: with a store, the next Open resumes them, re-sending those
+  // requests). Either way the engine is closed, and the logger is told what
+  // was left, parked tasks included. Blocks; FailedPrecondition from a logic
+  // or an observer. A second call returns OK at once.
+  virtual absl::Status Close(absl::Duration timeout = absl::ZeroDuration()) = 0;
 };
 
 }  // namespace convey

@@ -2,19 +2,21 @@
 //
 // Contract: both are owned by the host and must outlive the engine they are
 // given to. A Clock is called from any thread at any time; an Observer's
-// methods run on the engine's worker threads, concurrently, and must not block
-// for long (they delay every task behind them). From a callback, do not call
-// WaitIdle, nor ShowTask / ModifyTask / DeleteTask / ForEachTask on the task
-// the event is about: each waits for that task's worker, which is the caller.
-// Creating tasks and calls about other tasks are allowed.
+// methods run on the engine's threads, concurrently, and must not block for
+// long (they delay every task behind them). From a callback, WaitIdle, Close,
+// and ShowTask / ModifyTask / DeleteTask of the task the event is about fail
+// with FailedPrecondition (each would wait for its own caller); creating
+// tasks and calls about other tasks are allowed.
 #ifndef CONVEY_ENVIRONMENT_H_
 #define CONVEY_ENVIRONMENT_H_
 
 #include <atomic>
 #include <cstdint>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "convey/http.h"
 
 namespace convey {
 
@@ -62,8 +64,26 @@ class VirtualClock : public ManualClock {
   }
 };
 
-// One task at the moment an event happened. The views are valid only during
-// the callback.
+// Why a task is not moving.
+enum class ParkReason {
+  kNone,        // moving or queued
+  kCallback,    // waits for a modify (api_callback)
+  kReply,       // waits for the process it called to reply (api_rpc)
+  kQueue,       // waits in a queue node for an api_get_task (api_queue)
+  kHttp,        // waits for the answer to its HTTP request (api)
+  kTimer,       // its node's logics ended without routing; the node's time
+                // semaphore will move it (a delay node)
+  kNoExit,      // its node's logics ended without routing and nothing
+                // will move it
+  kUnroutable,  // a link it must follow is empty in the file
+  kError,       // stopped by an error with no err_node_id
+  kLoopStopped,
+  kFinal,  // in a final node
+};
+absl::string_view ParkReasonName(ParkReason reason);
+
+// One task at the moment an event happened. The views and pointers are
+// valid only during the callback.
 struct TaskEvent {
   int64_t conv_id = 0;
   absl::string_view obj_id;
@@ -74,15 +94,74 @@ struct TaskEvent {
   // When the task was created (the engine clock's time), e.g. to measure how
   // long tasks take from create to final node.
   absl::Time create_time;
-  // For OnTaskError: the error's tag (`..._type_tag__`) and description.
+  // When the event happened (the engine clock's time).
+  absl::Time time;
+  // OnNodeEntered: the node it came from.
+  absl::string_view prev_node_id;
+  // OnTaskParked: why it stopped moving; OnTaskResumed: what it had waited
+  // for (kTimer also for a time semaphore that fired, see OnTimerFired).
+  ParkReason park_reason = ParkReason::kNone;
+  // For OnTaskError and OnTaskLoopStopped: the error's tag
+  // (`..._type_tag__`) and description.
   absl::string_view error_tag;
   absl::string_view error_description;
+  // OnHttpSent: the request (the engine's timeout and limits applied).
+  const HttpRequest* http_request = nullptr;
+  // OnHttpAnswered: the answer, or why there is none.
+  const absl::StatusOr<HttpResponse>* http_response = nullptr;
 };
 
-// Hears about tasks that stop moving. Default implementations do nothing.
+// Hears what happens to tasks. Default implementations do nothing.
+//
+// Cost: with no observer the engine builds no event. An observer says which
+// events it wants (`events()`, read once at Engine::Open); the others are
+// never built, so an observer of finished tasks does not slow every node
+// transition.
+//
+// Threads: events come from the thread that makes them happen (a worker,
+// or the thread of a create, modify or delete), concurrently; the events of
+// one task come in order. See the contract at the top of this file for
+// what a callback may call.
 class Observer {
  public:
+  // Bits of events().
+  enum Event : uint32_t {
+    kCreated = 1u << 0,
+    kNodeEntered = 1u << 1,
+    kParked = 1u << 2,
+    kResumed = 1u << 3,
+    kHttpSent = 1u << 4,
+    kHttpAnswered = 1u << 5,
+    kTimerFired = 1u << 6,
+    kFinished = 1u << 7,
+    kError = 1u << 8,
+    kLoopStopped = 1u << 9,
+    kDeleted = 1u << 10,
+    kAllEvents = (1u << 11) - 1,
+  };
+
   virtual ~Observer() = default;
+  // The events this observer wants (a mask of Event bits).
+  virtual uint32_t events() const { return kAllEvents; }
+
+  // A task was created at its process's start node (by the host or by a
+  // logic: api_copy, api_rpc, a count semaphore).
+  virtual void OnTaskCreated(const TaskEvent& event) {}
+  // The task entered a node other than its start (node_id; prev_node_id is
+  // where it came from). A final node is entered, then OnTaskFinished.
+  virtual void OnNodeEntered(const TaskEvent& event) {}
+  // The task stopped moving and waits in its node (park_reason: kCallback,
+  // kReply, kQueue, kHttp, kTimer or kNoExit).
+  virtual void OnTaskParked(const TaskEvent& event) {}
+  // A parked or loop-stopped task moves again (park_reason: what it had
+  // waited for), before its next step runs.
+  virtual void OnTaskResumed(const TaskEvent& event) {}
+  // An api logic sent a request (or queued it for a free slot).
+  virtual void OnHttpSent(const TaskEvent& event) {}
+  // The answer (or failure) of the task's request, as its logic reads it.
+  virtual void OnHttpAnswered(const TaskEvent& event) {}
+  // The node's time semaphore moved the task (to the node named next).
+  virtual void OnTimerFired(const TaskEvent& event) {}
   // The task reached a final node (archived or dropped).
   virtual void OnTaskFinished(const TaskEvent& event) {}
   // A logic failed and had no err_node_id: the task stopped with status
@@ -90,6 +169,8 @@ class Observer {
   virtual void OnTaskError(const TaskEvent& event) {}
   // The loop guard stopped the task (status `loop_stopped`).
   virtual void OnTaskLoopStopped(const TaskEvent& event) {}
+  // The host (or the ops protocol) deleted the task.
+  virtual void OnTaskDeleted(const TaskEvent& event) {}
 };
 
 }  // namespace convey

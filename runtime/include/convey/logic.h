@@ -29,7 +29,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "convey/environment.h"
 #include "convey/http.h"
+#include "convey/limits.h"
 #include "convey/value.h"
 #include "simdjson.h"
 
@@ -53,24 +55,6 @@ struct NodeHandle {
 struct SumHandle {
   uint32_t index = 0;
 };
-
-// Why a task is not moving.
-enum class ParkReason {
-  kNone,        // moving or queued
-  kCallback,    // waits for a modify (api_callback)
-  kReply,       // waits for the process it called to reply (api_rpc)
-  kQueue,       // waits in a queue node for an api_get_task (api_queue)
-  kHttp,        // waits for the answer to its HTTP request (api)
-  kTimer,       // its node's logics ended without routing; the node's time
-                // semaphore will move it (a delay node)
-  kNoExit,      // its node's logics ended without routing and nothing
-                // will move it
-  kUnroutable,  // a link it must follow is empty in the file
-  kError,       // stopped by an error with no err_node_id
-  kLoopStopped,
-  kFinal,  // in a final node
-};
-absl::string_view ParkReasonName(ParkReason reason);
 
 // What a logic decided for its task.
 struct LogicResult {
@@ -117,16 +101,6 @@ struct LogicResult {
     r.description = std::move(description);
     return r;
   }
-};
-
-// Limits of one execution of a Code node (`api_code`):
-// EngineOptions::code_limits.
-struct CodeLimits {
-  // Past it the script is stopped: `hardware`, `code_timeout`.
-  absl::Duration time_limit = absl::Seconds(1);
-  // The JavaScript heap of a worker (objects and what they hold); past it
-  // the script is stopped: `hardware`, `code_memory_limit`.
-  size_t heap_limit_bytes = size_t{64} << 20;
 };
 
 // Where a template's bare text is read from.

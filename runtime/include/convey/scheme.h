@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "convey/limits.h"
 
 namespace convey {
 
@@ -71,15 +72,6 @@ struct SchemeReport {
   size_t dropped_diagnostics = 0;
 
   bool ok() const { return errors.empty(); }
-};
-
-struct ImportLimits {
-  // Larger inputs are refused with a located error before parsing.
-  size_t max_file_size = size_t{512} << 20;
-  // Objects and arrays nested deeper than this are refused.
-  int max_depth = 64;
-  // Diagnostics kept per file; the rest are only counted.
-  size_t max_diagnostics = 1000;
 };
 
 // Imports `json` (the bytes of a scheme file; `file_name` is used in

@@ -268,7 +268,7 @@ TEST(ApiAddressPolicyTest, OpenRefusesAMalformedAllowedNetworkNamingIt) {
            {}, {"0.0.0.0/0", "::/0"}, {"127.0.0.1", "::1", "[fd00::]/8", "::ffff:10.0.0.0/104"}}) {
     absl::StatusOr<std::unique_ptr<Engine>> opened = Engine::Open(Refusing(good));
     ASSERT_TRUE(opened.ok()) << opened.status();
-    (*opened)->Close();
+    (*opened)->Close().IgnoreError();
   }
 }
 

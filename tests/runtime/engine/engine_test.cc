@@ -657,8 +657,8 @@ TEST(EngineTest, DeployErrorsAreLocated) {
 TEST(EngineTest, ClosedEngineRefusesCalls) {
   auto engine = OpenEngine();
   MustDeploy(*engine, RoutingScheme());
-  engine->Close();
-  engine->Close();
+  EXPECT_TRUE(engine->Close().ok());
+  EXPECT_TRUE(engine->Close().ok());
   EXPECT_EQ(engine->CreateTask(kConv, "", "{}").status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
@@ -674,7 +674,7 @@ TEST(EngineTest, CloseLeavesQueuedTasksWhereTheyAre) {
   MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart, block),
                                           NodeJson("end", Kind::kFinal, "[]")}));
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(engine->CreateTask(kConv, "", "{}").ok());
-  std::thread closer([&engine] { engine->Close(); });
+  std::thread closer([&engine] { engine->Close().IgnoreError(); });
   absl::SleepFor(absl::Milliseconds(20));
   release.Notify();  // the running task finishes; the other 99 must not run
   closer.join();
@@ -770,7 +770,7 @@ TEST(EngineTest, OpenRefusesBadOptionsNamingTheField) {
 TEST(EngineTest, DefaultOptionsAndOptionsAtTheEdgeOfTheirRulesOpen) {
   absl::StatusOr<std::unique_ptr<Engine>> defaults = Engine::Open(EngineOptions{});
   ASSERT_TRUE(defaults.ok()) << defaults.status();
-  (*defaults)->Close();
+  EXPECT_TRUE((*defaults)->Close().ok());
 
   EngineOptions low;
   low.worker_threads = 1;
@@ -791,7 +791,7 @@ TEST(EngineTest, DefaultOptionsAndOptionsAtTheEdgeOfTheirRulesOpen) {
   low.api_max_in_flight = 1;
   absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(low);
   ASSERT_TRUE(engine.ok()) << engine.status();
-  (*engine)->Close();
+  EXPECT_TRUE((*engine)->Close().ok());
 
   EngineOptions high;
   high.worker_threads = 2;  // 1024 is allowed too; not started here

@@ -136,7 +136,10 @@ class FakeEngine : public Engine {
     return absl::UnimplementedError("not used by the ops protocol");
   }
   void ForEachTask(const std::function<void(const TaskSnapshot&)>&) override {}
-  void Close() override {}
+  absl::Status Close(absl::Duration) override { return absl::OkStatus(); }
+  absl::StatusOr<TaskHandle> Submit(int64_t, absl::string_view, absl::string_view) override {
+    return absl::UnimplementedError("not used by the ops protocol");
+  }
 
  private:
   static std::optional<absl::Status> Take(std::optional<absl::Status>& slot) {

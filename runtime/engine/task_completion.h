@@ -1,0 +1,95 @@
+// Task handles (Engine::Submit): the state a TaskHandle shares with the
+// engine, the table of tasks being watched, and which engine the calling
+// thread works for (so that calls which would wait for their own caller
+// fail fast).
+//
+// Cheap when unused: the engine asks TaskWatchers only when a task ends, and
+// then only reads one atomic counter unless some task is watched.
+//
+// Locking: a TaskCompletion's `mu_` and the table's `mu_` are leaves; the
+// table never calls a completion while holding its lock.
+#ifndef CONVEY_RUNTIME_ENGINE_TASK_COMPLETION_H_
+#define CONVEY_RUNTIME_ENGINE_TASK_COMPLETION_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "convey/engine.h"
+
+namespace convey {
+namespace internal {
+
+struct Task;
+
+// The engine whose worker (or events) thread is the caller, or null on a
+// host thread. Set for the life of those threads.
+const void* CurrentEngineThread();
+void SetCurrentEngineThread(const void* engine);
+// The task the calling worker is running (its logics and the observer
+// calls of its activation), or null.
+const Task* RunningTask();
+void SetRunningTask(const Task* task);
+
+// What a TaskHandle refers to.
+class TaskCompletion {
+ public:
+  TaskCompletion(const void* engine, std::string obj_id)
+      : engine_(engine), obj_id_(std::move(obj_id)) {}
+
+  static TaskHandle NewHandle(std::shared_ptr<TaskCompletion> state) {
+    return TaskHandle(std::move(state));
+  }
+
+  const std::string& obj_id() const { return obj_id_; }
+  bool done() const;
+  // The first call wins; later ones are ignored. Runs the callbacks on the
+  // calling thread, outside the lock.
+  void Complete(absl::StatusOr<TaskSnapshot> result);
+  absl::StatusOr<TaskSnapshot> Wait(absl::Duration timeout);
+  void OnDone(std::function<void(const absl::StatusOr<TaskSnapshot>&)> done);
+
+ private:
+  const void* const engine_;
+  const std::string obj_id_;
+  mutable std::mutex mu_;
+  std::condition_variable done_cv_;
+  bool done_ = false;                         // guarded by mu_
+  absl::StatusOr<TaskSnapshot> result_;       // guarded by mu_; set once
+  std::vector<std::function<void(const absl::StatusOr<TaskSnapshot>&)>> callbacks_;  // mu_
+};
+
+// The tasks some handle waits for.
+class TaskWatchers {
+ public:
+  // Watches `task`, which the caller holds and which has not started
+  // running yet.
+  void Watch(const Task* task, std::shared_ptr<TaskCompletion> completion);
+  // `task` (held by the caller) has ended: completes its handle with it as
+  // it is now. Reads one atomic when nothing is watched.
+  void Ended(const Task& task) {
+    if (watched_.load(std::memory_order_acquire) == 0) return;
+    EndedSlow(task);
+  }
+  // The engine closes: every handle not yet done completes with `status`.
+  void CancelAll(const absl::Status& status);
+
+ private:
+  void EndedSlow(const Task& task);
+
+  std::atomic<int64_t> watched_{0};
+  std::mutex mu_;
+  absl::flat_hash_map<const Task*, std::shared_ptr<TaskCompletion>> by_task_;  // guarded by mu_
+};
+
+}  // namespace internal
+}  // namespace convey
+
+#endif  // CONVEY_RUNTIME_ENGINE_TASK_COMPLETION_H_

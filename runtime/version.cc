@@ -1,0 +1,8 @@
+// The library's version (convey/version.h).
+#include "convey/version.h"
+
+namespace convey {
+
+const char* Version() { return CONVEY_VERSION_STRING; }
+
+}  // namespace convey
