@@ -17,7 +17,7 @@ constexpr char kTask[] =
     R"("customer":{"name":"Ann","tier":"gold","tags":["x","y"]},"items":[{"sku":"p1","qty":2}],)"
     R"("created":1706741130,"note":"quick brown fox"})";
 
-class BenchEnv : public TemplateEnv {
+class BenchEnv : public internal::TemplateEnv {
  public:
   BenchEnv() {
     if (parser_.parse(std::string(kTask)).get(root_) != simdjson::SUCCESS) std::abort();
@@ -67,7 +67,7 @@ void BM_ParamAndCompareNumber(benchmark::State& state) {
   std::unique_ptr<Template> param = *Template::Compile("amount", TemplateMode::kParam);
   std::unique_ptr<Template> constant = *Template::Compile("100", TemplateMode::kValue);
   for (auto _ : state) {
-    bool more = Compare(param->Evaluate(env), CompareFun::kMore, constant->constant(),
+    bool more = Compare(param->Evaluate(env), internal::CompareFun::kMore, constant->constant(),
                         Value::Type::kNumber, nullptr);
     benchmark::DoNotOptimize(more);
   }

@@ -1,8 +1,6 @@
 // The C API (convey/c.h) over the C++ engine: options, the engine, task
 // handles, events and the logger, with every result copied into memory the
 // caller frees with convey_free.
-#include "convey/c.h"
-
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -17,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "convey/c.h"
 #include "convey/engine.h"
 #include "convey/environment.h"
 #include "convey/ops.h"
@@ -130,9 +129,7 @@ class CallbackObserver : public convey::Observer {
   void OnTaskParked(const convey::TaskEvent& e) override { Send(CONVEY_EVENT_PARKED, e); }
   void OnTaskResumed(const convey::TaskEvent& e) override { Send(CONVEY_EVENT_RESUMED, e); }
   void OnHttpSent(const convey::TaskEvent& e) override { Send(CONVEY_EVENT_HTTP_SENT, e); }
-  void OnHttpAnswered(const convey::TaskEvent& e) override {
-    Send(CONVEY_EVENT_HTTP_ANSWERED, e);
-  }
+  void OnHttpAnswered(const convey::TaskEvent& e) override { Send(CONVEY_EVENT_HTTP_ANSWERED, e); }
   void OnTimerFired(const convey::TaskEvent& e) override { Send(CONVEY_EVENT_TIMER_FIRED, e); }
   void OnTaskFinished(const convey::TaskEvent& e) override { Send(CONVEY_EVENT_FINISHED, e); }
   void OnTaskError(const convey::TaskEvent& e) override { Send(CONVEY_EVENT_ERROR, e); }
@@ -212,12 +209,23 @@ const char* convey_version(void) { return convey::Version(); }
 void convey_free(void* pointer) { std::free(pointer); }
 
 const char* convey_code_name(convey_code code) {
-  static const char* const kNames[] = {
-      "ok",        "cancelled",         "unknown",           "invalid_argument",
-      "deadline_exceeded", "not_found", "already_exists",    "permission_denied",
-      "resource_exhausted", "failed_precondition", "aborted", "out_of_range",
-      "unimplemented", "internal",      "unavailable",       "data_loss",
-      "unauthenticated"};
+  static const char* const kNames[] = {"ok",
+                                       "cancelled",
+                                       "unknown",
+                                       "invalid_argument",
+                                       "deadline_exceeded",
+                                       "not_found",
+                                       "already_exists",
+                                       "permission_denied",
+                                       "resource_exhausted",
+                                       "failed_precondition",
+                                       "aborted",
+                                       "out_of_range",
+                                       "unimplemented",
+                                       "internal",
+                                       "unavailable",
+                                       "data_loss",
+                                       "unauthenticated"};
   if (code < 0 || code >= static_cast<int>(sizeof(kNames) / sizeof(kNames[0]))) return "unknown";
   return kNames[code];
 }
@@ -250,7 +258,7 @@ void convey_options_set_store(convey_options* options, const char* directory, in
   if (options == nullptr) return;
   options->options.store_directory = std::string(TextOf(directory));
   options->options.durability = options->options.store_directory.empty() ? convey::Durability::kNone
-                                : sync != 0 ? convey::Durability::kSync
+                                : sync != 0                              ? convey::Durability::kSync
                                             : convey::Durability::kAsync;
 }
 
@@ -274,8 +282,8 @@ void convey_options_set_api_refuse_private(convey_options* options, int refuse,
   }
 }
 
-void convey_options_set_event_callback(convey_options* options, uint32_t mask,
-                                       convey_event_fn fn, void* user) {
+void convey_options_set_event_callback(convey_options* options, uint32_t mask, convey_event_fn fn,
+                                       void* user) {
   if (options == nullptr) return;
   options->event_mask = fn != nullptr ? mask : 0;
   options->event_fn = fn;
@@ -343,7 +351,8 @@ convey_code Deployed(const absl::StatusOr<convey::DeployResult>& result, int64_t
   if (warnings != nullptr && !(result->warnings.empty() && result->unresolved_references.empty())) {
     std::string text;
     for (const auto* list : {&result->warnings, &result->unresolved_references}) {
-      for (const convey::Diagnostic& warning : *list) absl::StrAppend(&text, warning.ToString(), "\n");
+      for (const convey::Diagnostic& warning : *list)
+        absl::StrAppend(&text, warning.ToString(), "\n");
     }
     *warnings = CopyOut(text);
   }
@@ -359,9 +368,8 @@ convey_code convey_deploy_file(convey_engine* engine, const char* path, int64_t*
                   error);
 }
 
-convey_code convey_deploy(convey_engine* engine, const char* name, const char* json,
-                          size_t length, int64_t** conv_ids, size_t* count, char** warnings,
-                          char** error) {
+convey_code convey_deploy(convey_engine* engine, const char* name, const char* json, size_t length,
+                          int64_t** conv_ids, size_t* count, char** warnings, char** error) {
   if (engine == nullptr) return Fail(NullEngine(), error);
   return Deployed(engine->engine->Deploy(TextOf(name), absl::string_view(json, length)), conv_ids,
                   count, warnings, error);
@@ -419,7 +427,8 @@ convey_code convey_show_task(convey_engine* engine, int64_t conv_id, const char*
                              const char* obj_id, char** result, char** error) {
   if (engine == nullptr) return Fail(NullEngine(), error);
   if (result != nullptr) *result = nullptr;
-  absl::StatusOr<convey::TaskSnapshot> shown = engine->engine->ShowTask(KeyOf(conv_id, ref, obj_id));
+  absl::StatusOr<convey::TaskSnapshot> shown =
+      engine->engine->ShowTask(KeyOf(conv_id, ref, obj_id));
   if (!shown.ok()) return Fail(shown.status(), error);
   if (result != nullptr) *result = CopyOut(SnapshotJson(*shown));
   return Done(absl::OkStatus(), error);
@@ -507,9 +516,9 @@ char* convey_handle_ops(convey_engine* engine, const char* body, size_t length) 
   if (engine == nullptr) {
     return CopyOut(R"({"request_proc":"error","description":"the engine is NULL","ops":[]})");
   }
-  return CopyOut(convey::HandleOps(*engine->engine,
-                                   absl::string_view(body == nullptr ? "" : body,
-                                                     body == nullptr ? 0 : length)));
+  return CopyOut(convey::HandleOps(
+      *engine->engine,
+      absl::string_view(body == nullptr ? "" : body, body == nullptr ? 0 : length)));
 }
 
 }  // extern "C"

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "convey/version.h"
 #include "tools/inspect_command.h"
 #include "tools/run_command.h"
 #include "tools/serve_command.h"
@@ -19,7 +20,8 @@ constexpr char kUsage[] =
     "                             their processes and summarise where they ended\n"
     "                             (convey run --help)\n"
     "  serve [FILE...] [options]  serve the platform's task API over HTTP\n"
-    "                             (convey serve --help)\n";
+    "                             (convey serve --help)\n"
+    "  --version                  print the version\n";
 
 }  // namespace
 
@@ -39,6 +41,10 @@ int main(int argc, char** argv) {
   }
   if (command == "serve") {
     return convey::tools::RunServe(args, std::cout, std::cerr);
+  }
+  if (command == "--version" || command == "version") {
+    std::cout << "convey " << convey::Version() << "\n";
+    return 0;
   }
   if (command == "-h" || command == "--help" || command == "help") {
     std::cout << kUsage;

@@ -33,6 +33,9 @@ PACKAGES=(
   libjs-cryptojs          # Code nodes' require("libs/sha1.js") ... (embedded at build time)
   libjs-moment            # require("libs/moment.js"), moment-with-locales
   libjs-moment-timezone   # require("libs/moment-timezone.js")
+  cmake                   # the install test builds examples/host with find_package(convey)
+  python3                 # the install test runs examples/python (ctypes)
+  binutils                # nm and readelf: the install test checks libconvey.so's symbols
   clang                   # fuzz targets only (tests/fuzz/run.sh, --config=fuzz)
   libclang-rt-14-dev      # libFuzzer and clang's sanitizer runtimes, for the same
 )

@@ -1,4 +1,5 @@
-// A host program: deploy the example process, run 100 000 tasks, print the sums.
+// A host program: deploy the example process, run 100 000 tasks, print the
+// sums; then run one more task and wait for its result.
 #include <cstdio>
 #include <string>
 
@@ -24,4 +25,14 @@ int main(int argc, char** argv) {
   for (const convey::NodeStats& node : stats.nodes)
     for (const convey::SumStats& sum : node.sums)
       std::printf("%s: %s = %.0f\n", node.title.c_str(), sum.name.c_str(), sum.value);
+
+  // Run one task and wait for its result.
+  auto handle = (*engine)->Submit(conv_id, "one-more", R"({"price":4,"qty":5})");
+  if (!handle.ok()) return std::fprintf(stderr, "%s\n", handle.status().ToString().c_str()), 1;
+  auto result = handle->Wait(absl::Seconds(10));
+  if (!result.ok()) return std::fprintf(stderr, "%s\n", result.status().ToString().c_str()), 1;
+  std::printf("one-more: %s in \"%s\" with %s\n",
+              std::string(convey::TaskStatusName(result->status)).c_str(),
+              result->node_title.c_str(), result->data.c_str());
+  return (*engine)->Close(absl::Seconds(10)).ok() ? 0 : 1;
 }

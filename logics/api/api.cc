@@ -277,7 +277,7 @@ class Api : public Logic {
     if (parser.parse(document).get(root) != simdjson::SUCCESS) {
       return Hardware("api_fatal_error", "the answer document is not JSON");
     }
-    DocumentEnv env(root, task.now());
+    internal::DocumentEnv env(root, task.now());
     for (const ResponseItem& item : c_.response) {
       const std::string key = item.key->is_constant() ? item.key->constant().ToText()
                                                       : task.Evaluate(*item.key).ToText();

@@ -90,7 +90,7 @@ class ApiRpc : public Logic {
     if (sent_parser.parse(sent_json).get(sent) != simdjson::SUCCESS) {
       return Software("rpc_task_fatal_error", "stub mode: the data to send is not JSON");
     }
-    DocumentEnv env(sent, task.now());
+    internal::DocumentEnv env(sent, task.now());
     EnvValueSource source(env);
     const StubBranch* chosen = nullptr;
     for (const StubBranch& branch : c_.branches) {

@@ -21,25 +21,25 @@ bool IsTemplate(absl::string_view text) {
 
 struct FunName {
   absl::string_view name;
-  CompareFun fun;
+  internal::CompareFun fun;
   bool canonical;
 };
 constexpr FunName kFuns[] = {
-    {"eq", CompareFun::kEq, true},
-    {"not_eq", CompareFun::kNotEq, true},
-    {"more", CompareFun::kMore, true},
-    {"less", CompareFun::kLess, true},
-    {"more_or_eq", CompareFun::kMoreOrEq, true},
-    {"less_or_eq", CompareFun::kLessOrEq, true},
-    {"regexp", CompareFun::kRegexp, true},
+    {"eq", internal::CompareFun::kEq, true},
+    {"not_eq", internal::CompareFun::kNotEq, true},
+    {"more", internal::CompareFun::kMore, true},
+    {"less", internal::CompareFun::kLess, true},
+    {"more_or_eq", internal::CompareFun::kMoreOrEq, true},
+    {"less_or_eq", internal::CompareFun::kLessOrEq, true},
+    {"regexp", internal::CompareFun::kRegexp, true},
     // Symbolic spellings found in hand-written exports; unambiguous, so
     // accepted with a warning.
-    {"==", CompareFun::kEq, false},
-    {"!=", CompareFun::kNotEq, false},
-    {">", CompareFun::kMore, false},
-    {"<", CompareFun::kLess, false},
-    {">=", CompareFun::kMoreOrEq, false},
-    {"<=", CompareFun::kLessOrEq, false},
+    {"==", internal::CompareFun::kEq, false},
+    {"!=", internal::CompareFun::kNotEq, false},
+    {">", internal::CompareFun::kMore, false},
+    {"<", internal::CompareFun::kLess, false},
+    {">=", internal::CompareFun::kMoreOrEq, false},
+    {"<=", internal::CompareFun::kLessOrEq, false},
 };
 
 }  // namespace
@@ -52,23 +52,23 @@ bool Conditions::CompareNumberAt(ValueSource& source, const Compiled& condition)
   if (!internal::FindPath(source.data(), *condition.numeric_path, &element)) return false;
   double value;
   if (element.get_double().get(value) != simdjson::SUCCESS) {
-    return condition.fun == CompareFun::kNotEq;  // another JSON type: not equal
+    return condition.fun == internal::CompareFun::kNotEq;  // another JSON type: not equal
   }
   const double constant = condition.constant.number();
   switch (condition.fun) {
-    case CompareFun::kEq:
+    case internal::CompareFun::kEq:
       return value == constant;
-    case CompareFun::kNotEq:
+    case internal::CompareFun::kNotEq:
       return value != constant;
-    case CompareFun::kMore:
+    case internal::CompareFun::kMore:
       return value > constant;
-    case CompareFun::kLess:
+    case internal::CompareFun::kLess:
       return value < constant;
-    case CompareFun::kMoreOrEq:
+    case internal::CompareFun::kMoreOrEq:
       return value >= constant;
-    case CompareFun::kLessOrEq:
+    case internal::CompareFun::kLessOrEq:
       return value <= constant;
-    case CompareFun::kRegexp:
+    case internal::CompareFun::kRegexp:
       break;
   }
   return false;
@@ -125,9 +125,9 @@ void Conditions::ReadOne(LogicConfig& config, LogicBuilder& builder) {
   condition.fun = found->fun;
   if (!found->canonical) {
     config.Warning("fun", absl::StrCat("go_if_const fun ", internal::Quote(fun), " read as ",
-                                       CompareFunName(found->fun)));
+                                       internal::CompareFunName(found->fun)));
   }
-  if (condition.fun == CompareFun::kRegexp && !IsTemplate(value)) {
+  if (condition.fun == internal::CompareFun::kRegexp && !IsTemplate(value)) {
     re2::RE2 regex(value, re2::RE2::Quiet);
     if (!regex.ok()) {
       config.Error("fun", absl::StrCat("regexp ", internal::Quote(value),
@@ -157,11 +157,11 @@ void Conditions::ReadOne(LogicConfig& config, LogicBuilder& builder) {
       if (number.ok()) condition.constant = *std::move(number);
     }
   }
-  if (condition.cast == Value::Type::kNumber && condition.fun != CompareFun::kRegexp &&
+  if (condition.cast == Value::Type::kNumber && condition.fun != internal::CompareFun::kRegexp &&
       condition.constant.type() == Value::Type::kNumber) {
     condition.numeric_path = condition.param->data_path();
   }
-  if (condition.fun == CompareFun::kRegexp && condition.value->is_constant()) {
+  if (condition.fun == internal::CompareFun::kRegexp && condition.value->is_constant()) {
     condition.regexp =
         std::make_unique<re2::RE2>(condition.value->constant().ToText(), re2::RE2::Quiet);
     if (!condition.regexp->ok()) {

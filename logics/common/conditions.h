@@ -52,7 +52,7 @@ class Conditions {
   struct Compiled {
     const Template* param = nullptr;
     const Template* value = nullptr;
-    CompareFun fun = CompareFun::kEq;
+    internal::CompareFun fun = internal::CompareFun::kEq;
     Value::Type cast = Value::Type::kString;
     // The constant `const`, converted once to a number when cast is number.
     Value constant;

@@ -54,12 +54,12 @@ class TaskValueSource : public ValueSource {
 // Any TemplateEnv (stub mode: the data that would have been sent).
 class EnvValueSource : public ValueSource {
  public:
-  explicit EnvValueSource(TemplateEnv& env) : env_(env) {}
+  explicit EnvValueSource(internal::TemplateEnv& env) : env_(env) {}
   simdjson::dom::element data() override { return env_.data(); }
   Value Evaluate(const Template& compiled) override { return compiled.Evaluate(env_); }
 
  private:
-  TemplateEnv& env_;
+  internal::TemplateEnv& env_;
 };
 
 // One evaluated entry, its value converted to the declared type.

@@ -292,9 +292,9 @@ absl::Status EngineImpl::Recover() {
     Enqueue(task);
   }
   persistence_->MaybePurge(absl::ToUnixMicros(clock_->Now()));
-  Log(LogSeverity::kInfo, absl::StrCat("recovered ", statistics_.recovered(), " tasks and ",
-                                       messages.size(), " messages from ",
-                                       options_.store_directory));
+  Log(LogSeverity::kInfo,
+      absl::StrCat("recovered ", statistics_.recovered(), " tasks and ", messages.size(),
+                   " messages from ", options_.store_directory));
   return absl::OkStatus();
 }
 

@@ -120,8 +120,9 @@ EngineImpl::~EngineImpl() { Close(absl::ZeroDuration()).IgnoreError(); }
 absl::Status EngineImpl::CheckNotEngineThread(absl::string_view call) const {
   if (CurrentEngineThread() != this) return absl::OkStatus();
   return absl::FailedPreconditionError(
-      absl::StrCat(call, " called from a logic or an observer, on one of the engine's own "
-                         "threads: it would wait for itself"));
+      absl::StrCat(call,
+                   " called from a logic or an observer, on one of the engine's own "
+                   "threads: it would wait for itself"));
 }
 
 absl::Status EngineImpl::CheckNotRunning(const Task& task, absl::string_view call) const {
@@ -145,11 +146,10 @@ std::string EngineImpl::DescribeLeftOver() const {
   const int64_t moving = pending_.load(std::memory_order_acquire);
   const int64_t http = http_waits_.load(std::memory_order_acquire);
   parked -= std::min(parked, moving + http);
-  return absl::StrCat(moving, " tasks queued or moving, ", http,
-                      " waiting for an HTTP answer, ", parked, " parked",
-                      persistence_ != nullptr
-                          ? " (kept in the store: the next Open resumes them)"
-                          : " (in memory only: dropped with the engine)");
+  return absl::StrCat(moving, " tasks queued or moving, ", http, " waiting for an HTTP answer, ",
+                      parked, " parked",
+                      persistence_ != nullptr ? " (kept in the store: the next Open resumes them)"
+                                              : " (in memory only: dropped with the engine)");
 }
 
 absl::Status EngineImpl::Close(absl::Duration timeout) {
@@ -176,8 +176,8 @@ absl::Status EngineImpl::Close(absl::Duration timeout) {
       if (now >= deadline) break;
       // Woken by NotifyIdleWaiters; polled too, since an HTTP answer that
       // leaves its task parked elsewhere wakes no one.
-      idle_cv_.wait_for(idle_lock, absl::ToChronoMilliseconds(
-                                       std::min(deadline - now, absl::Milliseconds(10))));
+      idle_cv_.wait_for(
+          idle_lock, absl::ToChronoMilliseconds(std::min(deadline - now, absl::Milliseconds(10))));
     }
   }
   const std::string left = DescribeLeftOver();
@@ -191,10 +191,9 @@ absl::Status EngineImpl::Close(absl::Duration timeout) {
   // deadline, then its answers are dropped.
   http_.Close(deadline);
   events_.Stop();
-  watchers_.CancelAll(absl::CancelledError(
-      absl::StrCat("the engine closed before the task ended",
-                   persistence_ != nullptr ? " (it stays in the store: the next Open resumes it)"
-                                           : "")));
+  watchers_.CancelAll(absl::CancelledError(absl::StrCat(
+      "the engine closed before the task ended",
+      persistence_ != nullptr ? " (it stays in the store: the next Open resumes it)" : "")));
   // Last: the events thread commits the messages it applies.
   if (persistence_ != nullptr) persistence_->Stop();
   Log(idle ? LogSeverity::kInfo : LogSeverity::kWarning, absl::StrCat("closed: ", left));
@@ -574,7 +573,7 @@ absl::Status EngineImpl::MergeData(Task* task, simdjson::dom::element patch,
 
 absl::StatusOr<TaskSnapshot> EngineImpl::ShowTask(const TaskKey& key) {
   if (absl::Status open = CheckOpen(); !open.ok()) return open;
-  std::shared_ptr<Task> task = store_.Find(key);
+  std::shared_ptr<Task> task = store_.Find(key, /*ended=*/true);
   if (task == nullptr) {
     // With a store, finished tasks are in its archive until the retention
     // passes.
@@ -632,7 +631,7 @@ absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_i
     persistence_->AddEnd(*task, true, task->change_micros, &transition);
     ticket = persistence_->Commit(std::move(transition), true);
   }
-  store_.EraseRef(task.get());
+  store_.EraseRef(task.get(), /*keep=*/persistence_ == nullptr);
   if (steps_.Wants(Observer::kDeleted)) steps_.Notify(&Observer::OnTaskDeleted, *task);
   watchers_.Ended(*task);
   Release(task.get(), false);

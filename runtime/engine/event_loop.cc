@@ -11,9 +11,9 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "runtime/engine/engine_impl.h"
-#include "runtime/engine/task_completion.h"
 #include "runtime/engine/persistence.h"
 #include "runtime/engine/step_machine.h"
+#include "runtime/engine/task_completion.h"
 #include "runtime/engine/task_store.h"
 
 namespace convey {

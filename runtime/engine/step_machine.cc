@@ -78,15 +78,15 @@ void StepMachine::RunActivation(Worker& worker, Task* task) {
   CommitActivation(worker, task, queue != nullptr ? &entry : nullptr);
   if (task->status == TaskStatus::kProcessed) {
     // Once its end is queued for the store: a ref taken by a new task is
-    // never also held by this one at its last written state.
-    store_.EraseRef(task);
+    // never also held by this one at its last written state. Kept in
+    // memory (no store, saved), it stays findable by ref (ShowTask).
+    const bool kept = task->current_node().save_task && engine_->persistence() == nullptr;
+    store_.EraseRef(task, kept);
     if (Wants(Observer::kFinished)) Notify(&Observer::OnTaskFinished, *task);
     engine_->watchers().Ended(*task);
     // It leaves memory when its node does not save it, or, with a store,
     // for its archive.
-    if (!task->current_node().save_task || engine_->persistence() != nullptr) {
-      store_.Drop(task, &dropped);
-    }
+    if (!kept) store_.Drop(task, &dropped);
   }
   if (task->status == TaskStatus::kError || task->status == TaskStatus::kLoopStopped) {
     engine_->watchers().Ended(*task);
@@ -322,10 +322,9 @@ void StepMachine::CheckCountLeft(const CompiledProcess& process, const CompiledN
 
 void StepMachine::SignalCount(const CompiledProcess& process, const CompiledNode& node, bool start,
                               Worker* worker) {
-  absl::StatusOr<std::string> signal =
-      engine_->CreateTaskAt(&process, node.count.target, "",
-                            start ? R"({"start":"true"})" : R"({"start":"false"})",
-                            SignalOrigin(worker));
+  absl::StatusOr<std::string> signal = engine_->CreateTaskAt(
+      &process, node.count.target, "", start ? R"({"start":"true"})" : R"({"start":"false"})",
+      SignalOrigin(worker));
   if (!signal.ok()) {
     engine_->Log(LogSeverity::kWarning,
                  absl::StrCat("process ", process.conv_id, ", node \"", node.id,

@@ -52,11 +52,10 @@ absl::StatusOr<TaskSnapshot> TaskCompletion::Wait(absl::Duration timeout) {
     done_cv_.wait(lock, [this] { return done_; });
     return result_;
   }
-  const auto deadline =
-      std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
+  const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
   if (!done_cv_.wait_until(lock, deadline, [this] { return done_; })) {
-    return absl::DeadlineExceededError(absl::StrCat("task ", obj_id_, " has not ended within ",
-                                                    absl::FormatDuration(timeout)));
+    return absl::DeadlineExceededError(
+        absl::StrCat("task ", obj_id_, " has not ended within ", absl::FormatDuration(timeout)));
   }
   return result_;
 }

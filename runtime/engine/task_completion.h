@@ -61,8 +61,8 @@ class TaskCompletion {
   const std::string obj_id_;
   mutable std::mutex mu_;
   std::condition_variable done_cv_;
-  bool done_ = false;                         // guarded by mu_
-  absl::StatusOr<TaskSnapshot> result_;       // guarded by mu_; set once
+  bool done_ = false;                    // guarded by mu_
+  absl::StatusOr<TaskSnapshot> result_;  // guarded by mu_; set once
   std::vector<std::function<void(const absl::StatusOr<TaskSnapshot>&)>> callbacks_;  // mu_
 };
 

@@ -54,7 +54,7 @@ absl::Status TaskStore::Add(const std::shared_ptr<Task>& task) {
   return absl::OkStatus();
 }
 
-std::shared_ptr<Task> TaskStore::Find(const TaskKey& key) {
+std::shared_ptr<Task> TaskStore::Find(const TaskKey& key, bool ended) {
   if (!key.obj_id.empty()) {
     ObjShard& shard = ObjShardFor(key.obj_id);
     std::lock_guard<std::mutex> lock(shard.mu);
@@ -62,17 +62,29 @@ std::shared_ptr<Task> TaskStore::Find(const TaskKey& key) {
     return it == shard.tasks.end() ? nullptr : it->second;
   }
   RefShard& shard = RefShardFor(key.conv_id, key.ref);
+  const auto ref = std::make_pair(key.conv_id, absl::string_view(key.ref));
   std::lock_guard<std::mutex> lock(shard.mu);
-  auto it = shard.tasks.find(std::make_pair(key.conv_id, absl::string_view(key.ref)));
-  return it == shard.tasks.end() ? nullptr : it->second;
+  auto it = shard.tasks.find(ref);
+  if (it != shard.tasks.end()) return it->second;
+  if (!ended) return nullptr;
+  it = shard.ended.find(ref);
+  return it == shard.ended.end() ? nullptr : it->second;
 }
 
-void TaskStore::EraseRef(Task* task) {
+void TaskStore::EraseRef(Task* task, bool keep) {
   if (task->ref.empty()) return;
   RefShard& shard = RefShardFor(task->process->conv_id, task->ref);
   std::lock_guard<std::mutex> lock(shard.mu);
   auto it = shard.tasks.find(std::make_pair(task->process->conv_id, absl::string_view(task->ref)));
-  if (it != shard.tasks.end() && it->second.get() == task) shard.tasks.erase(it);
+  if (it == shard.tasks.end() || it->second.get() != task) return;
+  std::shared_ptr<Task> ended = std::move(it->second);
+  shard.tasks.erase(it);
+  if (!keep) return;
+  // Keyed by the newest ended task's own ref: erase first, since the old
+  // key's view points into the task it replaces.
+  const auto key = std::make_pair(task->process->conv_id, absl::string_view(ended->ref));
+  shard.ended.erase(key);
+  shard.ended.emplace(key, std::move(ended));
 }
 
 void TaskStore::Drop(Task* task, std::shared_ptr<Task>* dropped) {

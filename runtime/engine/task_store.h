@@ -52,10 +52,13 @@ class TaskStore {
   // obj_id. AlreadyExists, and nothing added, when a task of its process
   // with the same ref is still active.
   absl::Status Add(const std::shared_ptr<Task>& task);
-  // The task, or null.
-  std::shared_ptr<Task> Find(const TaskKey& key);
-  // The task is no longer found by its ref (it finished or was deleted).
-  void EraseRef(Task* task);
+  // The task, or null. By ref: the active task, or with `ended`, else the
+  // last one that had the ref and ended in memory (EraseRef's `keep`).
+  std::shared_ptr<Task> Find(const TaskKey& key, bool ended = false);
+  // The task is no longer active under its ref (it finished or was
+  // deleted). `keep`: it stays in memory, so Find(key, true) still finds it
+  // by ref until another task with the ref ends.
+  void EraseRef(Task* task, bool keep = false);
   // A task that finished in a node that does not save it: out of the obj_id
   // index, into `*dropped` so that it lives until the caller lets go.
   void Drop(Task* task, std::shared_ptr<Task>* dropped);
@@ -73,8 +76,9 @@ class TaskStore {
 
   struct RefShard {
     std::mutex mu;
-    // Guarded by mu.
+    // Guarded by mu: active tasks, and the last ended one per ref.
     absl::flat_hash_map<std::pair<int64_t, absl::string_view>, std::shared_ptr<Task>> tasks;
+    absl::flat_hash_map<std::pair<int64_t, absl::string_view>, std::shared_ptr<Task>> ended;
   };
 
   ObjShard& ObjShardFor(absl::string_view obj_id) {

@@ -31,7 +31,7 @@ bool MathNode::ReadsEnv() const {
   }
 }
 
-bool MathNode::Eval(TemplateEnv& env, double* out) const {
+bool MathNode::Eval(internal::TemplateEnv& env, double* out) const {
   switch (op) {
     case Op::kNumber:
       *out = number;
@@ -75,13 +75,13 @@ bool MathNode::Eval(TemplateEnv& env, double* out) const {
   return true;
 }
 
-Value MathCall::Eval(TemplateEnv& env) const {
+Value MathCall::Eval(internal::TemplateEnv& env) const {
   double result = 0;
   if (!root_->Eval(env, &result)) return Value::Missing();
   return Value::Number(result == 0 ? 0 : result);  // no "-0"
 }
 
-Value TimeCall::Eval(TemplateEnv& env) const {
+Value TimeCall::Eval(internal::TemplateEnv& env) const {
   absl::TimeZone zone = zone_;
   if (dynamic_zone_ != nullptr) {
     std::string name;
@@ -132,7 +132,7 @@ bool IntegerOf(const Value& value, int64_t* out) {
   return true;
 }
 
-Value RandomCall::Eval(TemplateEnv& env) const {
+Value RandomCall::Eval(internal::TemplateEnv& env) const {
   int64_t a = 0;
   if (!IntegerOf(first_->Eval(env), &a)) return Value::Missing();
   int64_t lo = 0;
@@ -153,13 +153,13 @@ Value RandomCall::Eval(TemplateEnv& env) const {
   return Value::NumberText(static_cast<double>(r), absl::StrCat(r));
 }
 
-Value DigestCall::Eval(TemplateEnv& env) const {
+Value DigestCall::Eval(internal::TemplateEnv& env) const {
   std::string input;
   if (arg_ != nullptr) arg_->AppendText(env, &input);
   return Value::String(function_(input));
 }
 
-Value ConvertCall::Eval(TemplateEnv& env) const {
+Value ConvertCall::Eval(internal::TemplateEnv& env) const {
   Value input = arg_ != nullptr ? arg_->Eval(env) : Value::String("");
   absl::StatusOr<Value> converted = ConvertTo(input, type_);
   if (!converted.ok()) return Value::Missing();

@@ -44,14 +44,14 @@ struct MathNode {
   bool ReadsEnv() const;
   // False when an operand is not a number, a division is by zero or a
   // result is not finite.
-  bool Eval(TemplateEnv& env, double* out) const;
+  bool Eval(internal::TemplateEnv& env, double* out) const;
 };
 
 // `$.math(...)`.
 class MathCall : public Expr {
  public:
   explicit MathCall(std::unique_ptr<MathNode> root) : root_(std::move(root)) {}
-  Value Eval(TemplateEnv& env) const override;
+  Value Eval(internal::TemplateEnv& env) const override;
   bool ReadsEnv() const override { return root_->ReadsEnv(); }
 
  private:
@@ -68,7 +68,7 @@ class TimeCall : public Expr {
         format_(std::move(format)),
         zone_(zone),
         dynamic_zone_(std::move(dynamic_zone)) {}
-  Value Eval(TemplateEnv& env) const override;
+  Value Eval(internal::TemplateEnv& env) const override;
   bool ReadsEnv() const override { return true; }
 
  private:
@@ -87,7 +87,7 @@ class RandomCall : public Expr {
  public:
   RandomCall(std::unique_ptr<Expr> first, std::unique_ptr<Expr> second)
       : first_(std::move(first)), second_(std::move(second)) {}
-  Value Eval(TemplateEnv& env) const override;
+  Value Eval(internal::TemplateEnv& env) const override;
   bool ReadsEnv() const override { return true; }
 
  private:
@@ -102,7 +102,7 @@ class DigestCall : public Expr {
   using Function = std::string (*)(absl::string_view);
   DigestCall(Function function, std::unique_ptr<Expr> arg)
       : function_(function), arg_(std::move(arg)) {}
-  Value Eval(TemplateEnv& env) const override;
+  Value Eval(internal::TemplateEnv& env) const override;
   bool ReadsEnv() const override { return arg_ != nullptr && arg_->ReadsEnv(); }
 
  private:
@@ -115,7 +115,7 @@ class DigestCall : public Expr {
 class ConvertCall : public Expr {
  public:
   ConvertCall(Value::Type type, std::unique_ptr<Expr> arg) : type_(type), arg_(std::move(arg)) {}
-  Value Eval(TemplateEnv& env) const override;
+  Value Eval(internal::TemplateEnv& env) const override;
   bool ReadsEnv() const override { return arg_ != nullptr && arg_->ReadsEnv(); }
 
  private:

@@ -9,6 +9,7 @@
 #include "simdjson.h"
 
 namespace convey {
+namespace internal {
 namespace {
 
 using simdjson::dom::element;
@@ -228,4 +229,5 @@ absl::StatusOr<Value::Type> ParseCast(absl::string_view name) {
       "unknown cast \"", name, "\" (expected string, number, boolean, object or array)"));
 }
 
+}  // namespace internal
 }  // namespace convey

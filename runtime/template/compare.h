@@ -34,6 +34,7 @@ class RE2;
 }
 
 namespace convey {
+namespace internal {
 
 enum class CompareFun { kEq, kNotEq, kMore, kLess, kMoreOrEq, kLessOrEq, kRegexp };
 
@@ -53,8 +54,8 @@ absl::StatusOr<Value::Type> ParseCast(absl::string_view name);
 // grammar the comparisons use (`-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?`,
 // finite). False for anything else. Also read by the engine for absolute
 // time semaphores.
-namespace internal {
 bool NumberOf(const Value& value, double* out);
+
 }  // namespace internal
 
 }  // namespace convey

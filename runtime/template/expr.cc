@@ -9,7 +9,7 @@
 namespace convey {
 namespace internal {
 
-void Expr::AppendText(TemplateEnv& env, std::string* out) const {
+void Expr::AppendText(internal::TemplateEnv& env, std::string* out) const {
   Value v = Eval(env);
   if (v.type() == Value::Type::kNull) {
     out->append("null");
@@ -24,14 +24,14 @@ Sequence::Sequence(std::vector<Part> parts) : parts_(std::move(parts)) {
   }
 }
 
-Value Sequence::Eval(TemplateEnv& env) const {
+Value Sequence::Eval(internal::TemplateEnv& env) const {
   if (parts_.size() == 1 && parts_[0].expr != nullptr) return parts_[0].expr->Eval(env);
   std::string out;
   AppendText(env, &out);
   return Value::String(std::move(out));
 }
 
-void Sequence::AppendText(TemplateEnv& env, std::string* out) const {
+void Sequence::AppendText(internal::TemplateEnv& env, std::string* out) const {
   for (const Part& part : parts_) {
     if (part.expr == nullptr) {
       out->append(part.literal);
@@ -41,7 +41,7 @@ void Sequence::AppendText(TemplateEnv& env, std::string* out) const {
   }
 }
 
-bool TextArg::Get(TemplateEnv& env, std::string* scratch, absl::string_view* out) const {
+bool TextArg::Get(internal::TemplateEnv& env, std::string* scratch, absl::string_view* out) const {
   if (dynamic == nullptr) {
     *out = constant;
     return true;

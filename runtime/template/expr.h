@@ -19,10 +19,10 @@ namespace internal {
 class Expr {
  public:
   virtual ~Expr() = default;
-  virtual Value Eval(TemplateEnv& env) const = 0;
+  virtual Value Eval(internal::TemplateEnv& env) const = 0;
   // Appends the result as it reads inside a larger string (Value::ToText).
   // Overridden where that can skip building a Value.
-  virtual void AppendText(TemplateEnv& env, std::string* out) const;
+  virtual void AppendText(internal::TemplateEnv& env, std::string* out) const;
   // False when the result depends on the template text alone, so it can be
   // computed once at compile time.
   virtual bool ReadsEnv() const = 0;
@@ -40,8 +40,8 @@ class Sequence : public Expr {
   };
 
   explicit Sequence(std::vector<Part> parts);
-  Value Eval(TemplateEnv& env) const override;
-  void AppendText(TemplateEnv& env, std::string* out) const override;
+  Value Eval(internal::TemplateEnv& env) const override;
+  void AppendText(internal::TemplateEnv& env, std::string* out) const override;
   bool ReadsEnv() const override { return reads_env_; }
 
  private:
@@ -56,7 +56,7 @@ struct TextArg {
 
   // The text (in `constant` or in `scratch`); false when a dynamic part
   // evaluates to missing or to "".
-  bool Get(TemplateEnv& env, std::string* scratch, absl::string_view* out) const;
+  bool Get(internal::TemplateEnv& env, std::string* scratch, absl::string_view* out) const;
   bool ReadsEnv() const { return dynamic != nullptr && dynamic->ReadsEnv(); }
 };
 

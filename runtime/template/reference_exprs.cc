@@ -51,29 +51,29 @@ bool AnyDynamic(const std::vector<Step>& steps) {
 
 }  // namespace
 
-Value DataRef::Eval(TemplateEnv& env) const {
+Value DataRef::Eval(internal::TemplateEnv& env) const {
   simdjson::dom::element element;
   if (!FindPath(env.data(), path_, &element)) return Value::Missing();
   return ValueFromElement(element);
 }
 
-void DataRef::AppendText(TemplateEnv& env, std::string* out) const {
+void DataRef::AppendText(internal::TemplateEnv& env, std::string* out) const {
   simdjson::dom::element element;
   if (FindPath(env.data(), path_, &element)) AppendElementText(element, out);
 }
 
-Value DynamicDataRef::Eval(TemplateEnv& env) const {
+Value DynamicDataRef::Eval(internal::TemplateEnv& env) const {
   simdjson::dom::element element;
   if (!Find(env, &element)) return Value::Missing();
   return ValueFromElement(element);
 }
 
-void DynamicDataRef::AppendText(TemplateEnv& env, std::string* out) const {
+void DynamicDataRef::AppendText(internal::TemplateEnv& env, std::string* out) const {
   simdjson::dom::element element;
   if (Find(env, &element)) AppendElementText(element, out);
 }
 
-bool DynamicDataRef::Find(TemplateEnv& env, simdjson::dom::element* out) const {
+bool DynamicDataRef::Find(internal::TemplateEnv& env, simdjson::dom::element* out) const {
   simdjson::dom::element current = env.data();
   std::string text;
   for (const Step& step : steps_) {
@@ -113,7 +113,7 @@ PathArg::PathArg(std::vector<Step> steps) : dynamic_(AnyDynamic(steps)) {
   }
 }
 
-bool PathArg::Get(TemplateEnv& env, Path* scratch, const Path** out) const {
+bool PathArg::Get(internal::TemplateEnv& env, Path* scratch, const Path** out) const {
   if (!dynamic_) {
     *out = &path_;
     return true;
@@ -137,14 +137,14 @@ bool PathArg::Get(TemplateEnv& env, Path* scratch, const Path** out) const {
   return true;
 }
 
-Value RootRef::Eval(TemplateEnv& env) const {
+Value RootRef::Eval(internal::TemplateEnv& env) const {
   std::string scratch;
   absl::string_view field;
   if (!field_.Get(env, &scratch, &field)) return Value::Missing();
   return env.Root(field);
 }
 
-Value NodeRef::Eval(TemplateEnv& env) const {
+Value NodeRef::Eval(internal::TemplateEnv& env) const {
   std::string scratch[3];
   absl::string_view conv;
   absl::string_view node;
@@ -158,7 +158,7 @@ Value NodeRef::Eval(TemplateEnv& env) const {
   return env.NodeField(conv, node, field);
 }
 
-Value StateRef::Eval(TemplateEnv& env) const {
+Value StateRef::Eval(internal::TemplateEnv& env) const {
   std::string scratch[2];
   absl::string_view conv;
   absl::string_view ref;
@@ -171,7 +171,7 @@ Value StateRef::Eval(TemplateEnv& env) const {
   return env.StateTask(conv, ref, *path);
 }
 
-Value EnvVarRef::Eval(TemplateEnv& env) const {
+Value EnvVarRef::Eval(internal::TemplateEnv& env) const {
   std::string scratch;
   absl::string_view name;
   Path path_scratch;

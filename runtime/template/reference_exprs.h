@@ -37,8 +37,8 @@ bool IndexOf(absl::string_view text, uint32_t* index);
 class DataRef : public Expr {
  public:
   explicit DataRef(Path path) : path_(std::move(path)) {}
-  Value Eval(TemplateEnv& env) const override;
-  void AppendText(TemplateEnv& env, std::string* out) const override;
+  Value Eval(internal::TemplateEnv& env) const override;
+  void AppendText(internal::TemplateEnv& env, std::string* out) const override;
   bool ReadsEnv() const override { return true; }
   const Path* data_path() const override { return &path_; }
 
@@ -51,12 +51,12 @@ class DataRef : public Expr {
 class DynamicDataRef : public Expr {
  public:
   explicit DynamicDataRef(std::vector<Step> steps) : steps_(std::move(steps)) {}
-  Value Eval(TemplateEnv& env) const override;
-  void AppendText(TemplateEnv& env, std::string* out) const override;
+  Value Eval(internal::TemplateEnv& env) const override;
+  void AppendText(internal::TemplateEnv& env, std::string* out) const override;
   bool ReadsEnv() const override { return true; }
 
  private:
-  bool Find(TemplateEnv& env, simdjson::dom::element* out) const;
+  bool Find(internal::TemplateEnv& env, simdjson::dom::element* out) const;
 
   std::vector<Step> steps_;
 };
@@ -70,7 +70,7 @@ class PathArg {
   explicit PathArg(std::vector<Step> steps);
   // The path (`*out` points at the constant one or at `scratch`); false
   // when a dynamic step evaluates to nothing.
-  bool Get(TemplateEnv& env, Path* scratch, const Path** out) const;
+  bool Get(internal::TemplateEnv& env, Path* scratch, const Path** out) const;
 
  private:
   bool dynamic_ = false;
@@ -82,7 +82,7 @@ class PathArg {
 class RootRef : public Expr {
  public:
   explicit RootRef(TextArg field) : field_(std::move(field)) {}
-  Value Eval(TemplateEnv& env) const override;
+  Value Eval(internal::TemplateEnv& env) const override;
   bool ReadsEnv() const override { return true; }
 
  private:
@@ -94,7 +94,7 @@ class NodeRef : public Expr {
  public:
   NodeRef(TextArg conv, TextArg node, TextArg field)
       : conv_(std::move(conv)), node_(std::move(node)), field_(std::move(field)) {}
-  Value Eval(TemplateEnv& env) const override;
+  Value Eval(internal::TemplateEnv& env) const override;
   bool ReadsEnv() const override { return true; }
 
  private:
@@ -108,7 +108,7 @@ class StateRef : public Expr {
  public:
   StateRef(TextArg conv, TextArg ref, PathArg path)
       : conv_(std::move(conv)), ref_(std::move(ref)), path_(std::move(path)) {}
-  Value Eval(TemplateEnv& env) const override;
+  Value Eval(internal::TemplateEnv& env) const override;
   bool ReadsEnv() const override { return true; }
 
  private:
@@ -121,7 +121,7 @@ class StateRef : public Expr {
 class EnvVarRef : public Expr {
  public:
   EnvVarRef(TextArg name, PathArg path) : name_(std::move(name)), path_(std::move(path)) {}
-  Value Eval(TemplateEnv& env) const override;
+  Value Eval(internal::TemplateEnv& env) const override;
   bool ReadsEnv() const override { return true; }
 
  private:

@@ -52,7 +52,7 @@ absl::StatusOr<std::unique_ptr<Template>> Template::Compile(absl::string_view te
   return compiled;
 }
 
-Value Template::Evaluate(TemplateEnv& env) const {
+Value Template::Evaluate(internal::TemplateEnv& env) const {
   if (impl_->root == nullptr) return impl_->constant;
   return impl_->root->Eval(env);
 }
@@ -65,7 +65,7 @@ const std::string& Template::source() const { return impl_->source; }
 
 const std::vector<std::string>& Template::env_var_names() const { return impl_->env_vars; }
 
-uint64_t DocumentEnv::Random() {
+uint64_t internal::DocumentEnv::Random() {
   thread_local std::mt19937_64 generator{std::random_device{}()};
   return generator();
 }

@@ -27,6 +27,7 @@
 #include "simdjson.h"
 
 namespace convey {
+namespace internal {
 
 // What a template can read. Implemented by the engine per task (and by
 // tests).
@@ -78,7 +79,6 @@ class DocumentEnv : public TemplateEnv {
   absl::Time now_;
 };
 
-namespace internal {
 // The "}}" closing a "{{" whose body starts at `body` in `text`, honouring
 // nested "{{...}}" and `\` escapes; npos when there is none. For code that
 // splits template text the way the compiler does (the api logic's URLs).
@@ -128,7 +128,7 @@ class Template {
                                                            TemplateMode mode);
   ~Template();
 
-  Value Evaluate(TemplateEnv& env) const;
+  Value Evaluate(internal::TemplateEnv& env) const;
 
   // True when the template reads nothing (a literal); constant() is then its value.
   bool is_constant() const;

@@ -51,12 +51,12 @@ constexpr char kTask[] =
     R"("list":[1,"two",{"three":3}],"obj":{"a":1,"b":[true,null]},"empty":"","neg":-0.0,)"
     R"("big":18446744073709551615,"small":-9223372036854775808,"re":"^[a-z]+$","key":"name"})";
 
-constexpr CompareFun kFuns[] = {CompareFun::kEq,   CompareFun::kNotEq,    CompareFun::kMore,
-                                CompareFun::kLess, CompareFun::kMoreOrEq, CompareFun::kLessOrEq,
-                                CompareFun::kRegexp};
-constexpr Value::Type kCasts[] = {Value::Type::kString, Value::Type::kNumber,
-                                  Value::Type::kBoolean, Value::Type::kObject,
-                                  Value::Type::kArray};
+constexpr internal::CompareFun kFuns[] = {
+    internal::CompareFun::kEq,    internal::CompareFun::kNotEq,    internal::CompareFun::kMore,
+    internal::CompareFun::kLess,  internal::CompareFun::kMoreOrEq, internal::CompareFun::kLessOrEq,
+    internal::CompareFun::kRegexp};
+constexpr Value::Type kCasts[] = {Value::Type::kString, Value::Type::kNumber, Value::Type::kBoolean,
+                                  Value::Type::kObject, Value::Type::kArray};
 
 bool HasRepeats(const std::string& json) {
   simdjson::dom::parser parser;
@@ -65,11 +65,11 @@ bool HasRepeats(const std::string& json) {
   return convey::internal::HasRepeatedKeys(root);
 }
 
-bool Cmp(const Value& task, CompareFun fun, const Value& constant, Value::Type cast) {
+bool Cmp(const Value& task, internal::CompareFun fun, const Value& constant, Value::Type cast) {
   return convey::Compare(task, fun, constant, cast, nullptr);
 }
 
-const char* FunName(CompareFun fun) { return convey::CompareFunName(fun).data(); }
+const char* FunName(internal::CompareFun fun) { return convey::CompareFunName(fun).data(); }
 
 void CheckComparison(const Value& task, const Value& constant, Value::Type cast) {
   bool result[7];
@@ -80,13 +80,12 @@ void CheckComparison(const Value& task, const Value& constant, Value::Type cast)
     }
     return;
   }
-  const std::string where = absl::StrCat("task ", task.ToJson(), " cast ",
-                                         Value::TypeName(cast), " constant ", constant.ToJson());
+  const std::string where = absl::StrCat("task ", task.ToJson(), " cast ", Value::TypeName(cast),
+                                         " constant ", constant.ToJson());
   const bool eq = result[0], ne = result[1], more = result[2], less = result[3],
              more_or_eq = result[4], less_or_eq = result[5];
   FUZZ_CHECK(eq != ne, "%s: eq %d, not_eq %d", where.c_str(), eq, ne);
-  if (task.type() == cast &&
-      (cast == Value::Type::kNumber || cast == Value::Type::kString)) {
+  if (task.type() == cast && (cast == Value::Type::kNumber || cast == Value::Type::kString)) {
     FUZZ_CHECK(more_or_eq == (more || eq), "%s: more_or_eq %d, more %d, eq %d", where.c_str(),
                more_or_eq, more, eq);
     FUZZ_CHECK(less_or_eq == (less || eq), "%s: less_or_eq %d, less %d, eq %d", where.c_str(),
@@ -108,7 +107,7 @@ void CheckReflexive(const Value& task) {
     default:
       return;
   }
-  FUZZ_CHECK(Cmp(task, CompareFun::kEq, Value::String(task.text()), task.type()),
+  FUZZ_CHECK(Cmp(task, internal::CompareFun::kEq, Value::String(task.text()), task.type()),
              "%s is not eq to its own text as %s", task.ToJson().c_str(),
              Value::TypeName(task.type()).data());
 }
@@ -117,10 +116,10 @@ void CheckSymmetric(const Value& a, const Value& b) {
   if (a.type() != b.type()) return;
   if (a.type() != Value::Type::kObject && a.type() != Value::Type::kArray) return;
   if (HasRepeats(a.text()) || HasRepeats(b.text())) return;
-  const bool ab = Cmp(a, CompareFun::kEq, Value::String(b.text()), a.type());
-  const bool ba = Cmp(b, CompareFun::kEq, Value::String(a.text()), a.type());
-  FUZZ_CHECK(ab == ba, "%s eq %s is %d, the other way %d", a.ToJson().c_str(),
-             b.ToJson().c_str(), ab, ba);
+  const bool ab = Cmp(a, internal::CompareFun::kEq, Value::String(b.text()), a.type());
+  const bool ba = Cmp(b, internal::CompareFun::kEq, Value::String(a.text()), a.type());
+  FUZZ_CHECK(ab == ba, "%s eq %s is %d, the other way %d", a.ToJson().c_str(), b.ToJson().c_str(),
+             ab, ba);
 }
 
 // A line as a Value: its JSON value when it parses, else a string.
@@ -137,7 +136,7 @@ void FuzzCompare(absl::string_view input) {
   simdjson::dom::parser parser;
   // Every fun is compared (CheckComparison); the name only goes through the
   // parser, and back.
-  if (absl::StatusOr<CompareFun> fun = convey::ParseCompareFun(lines[0]); fun.ok()) {
+  if (absl::StatusOr<internal::CompareFun> fun = convey::ParseCompareFun(lines[0]); fun.ok()) {
     FUZZ_CHECK(convey::CompareFunName(*fun) == lines[0], "fun name does not round-trip");
   }
   std::vector<Value::Type> casts;

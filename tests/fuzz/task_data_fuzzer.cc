@@ -125,8 +125,10 @@ void CheckWriteSet(absl::string_view base_text, const internal::WriteSet& writes
     const bool dom_fits = internal::ApplyWritesWithin(canonical_doc, writes, kLimit, &by_dom);
     const bool text_fits =
         internal::ApplyWritesToTextWithin(canonical, canonical_doc, writes, kLimit, &by_text);
-    FUZZ_CHECK(dom_fits == text_fits, "on canonical text %.200s: ApplyWritesWithin %d, "
-               "ApplyWritesToTextWithin %d", canonical.c_str(), dom_fits, text_fits);
+    FUZZ_CHECK(dom_fits == text_fits,
+               "on canonical text %.200s: ApplyWritesWithin %d, "
+               "ApplyWritesToTextWithin %d",
+               canonical.c_str(), dom_fits, text_fits);
     FUZZ_CHECK(by_dom == by_text,
                "on canonical text %.200s the two paths differ:\n  dom:  %.300s\n  text: %.300s",
                canonical.c_str(), by_dom.c_str(), by_text.c_str());
@@ -193,18 +195,18 @@ void CheckEngine(absl::string_view base_text, const std::vector<std::string>& pa
   }
   (*engine)->ForEachTask([](const convey::TaskSnapshot& task) {
     if (convey::fuzz::Verbose()) {
-      std::fprintf(stderr, "task in \"%s\" (%s, %s), %zu bytes: %.300s\n",
-                   task.node_title.c_str(), convey::TaskStatusName(task.status).data(),
+      std::fprintf(stderr, "task in \"%s\" (%s, %s), %zu bytes: %.300s\n", task.node_title.c_str(),
+                   convey::TaskStatusName(task.status).data(),
                    convey::ParkReasonName(task.park_reason).data(), task.data.size(),
                    task.data.c_str());
     }
     simdjson::dom::element_type type = simdjson::dom::element_type::NULL_VALUE;
-    FUZZ_CHECK(convey::fuzz::ParsesAsJson(task.data, &type) &&
-                   type == simdjson::dom::element_type::OBJECT,
-               "task in node %s (status %s) holds data that is not a JSON object simdjson "
-               "parses (%zu bytes): %.300s",
-               task.node_title.c_str(), convey::TaskStatusName(task.status).data(),
-               task.data.size(), task.data.c_str());
+    FUZZ_CHECK(
+        convey::fuzz::ParsesAsJson(task.data, &type) && type == simdjson::dom::element_type::OBJECT,
+        "task in node %s (status %s) holds data that is not a JSON object simdjson "
+        "parses (%zu bytes): %.300s",
+        task.node_title.c_str(), convey::TaskStatusName(task.status).data(), task.data.size(),
+        task.data.c_str());
     FUZZ_CHECK(task.data.size() <= kMaxTaskSize, "task holds %zu bytes, more than %zu",
                task.data.size(), kMaxTaskSize);
   });

@@ -112,8 +112,8 @@ typedef enum convey_event_kind {
 typedef void (*convey_event_fn)(void* user, convey_event_kind kind, const char* json,
                                 size_t length);
 /* Events of the kinds in `mask` (convey_event_kind bits) go to `fn`. */
-void convey_options_set_event_callback(convey_options* options, uint32_t mask,
-                                       convey_event_fn fn, void* user);
+void convey_options_set_event_callback(convey_options* options, uint32_t mask, convey_event_fn fn,
+                                       void* user);
 
 /* What the engine has to say that no call returns. `severity`: 0 info,
  * 1 warning, 2 error. Same threading rules as events. */
@@ -136,9 +136,8 @@ convey_code convey_close(convey_engine* engine, int64_t timeout_ms, char** error
  * NULL) receives the warnings, one per line, or NULL when none. */
 convey_code convey_deploy_file(convey_engine* engine, const char* path, int64_t** conv_ids,
                                size_t* count, char** warnings, char** error);
-convey_code convey_deploy(convey_engine* engine, const char* name, const char* json,
-                          size_t length, int64_t** conv_ids, size_t* count, char** warnings,
-                          char** error);
+convey_code convey_deploy(convey_engine* engine, const char* name, const char* json, size_t length,
+                          int64_t** conv_ids, size_t* count, char** warnings, char** error);
 
 /* Creates a task at the start of process `conv_id`. `ref` may be NULL or
  * "". *obj_id (may be NULL) receives its obj_id (free with convey_free).

@@ -307,7 +307,7 @@ struct NodeStats {
 struct ProcessStats {
   int64_t conv_id = 0;
   std::string title;
-  int64_t created = 0;  // tasks created in this version of the process since Open
+  int64_t created = 0;           // tasks created in this version of the process since Open
   std::vector<NodeStats> nodes;  // in file order
 };
 
@@ -363,8 +363,10 @@ class Engine {
   // keys as in CreateTask). A task parked by a logic (api_callback) or
   // stopped by the loop guard resumes.
   virtual absl::Status ModifyTask(const TaskKey& key, absl::string_view data_json) = 0;
-  // With a store, also a task that finished or was deleted, while archived
-  // (EngineOptions::archive_retention); by ref, the last task that had it.
+  // Also a task that finished or was deleted: in memory (a final node that
+  // saves its tasks, the default), or with a store while archived
+  // (EngineOptions::archive_retention). By ref: the active task with it,
+  // else the last one that had it and ended.
   virtual absl::StatusOr<TaskSnapshot> ShowTask(const TaskKey& key) = 0;
   // Deletes the task; when `node_id` is not empty, only if it is there
   // (FailedPrecondition otherwise).

@@ -184,6 +184,28 @@ TEST_F(HostApiTest, SubmitWaitsForTheResult) {
   EXPECT_EQ(copy.Wait(absl::ZeroDuration())->node_id, "yes");
 }
 
+TEST_F(HostApiTest, ShowByRefFindsTheLastTaskThatEndedWithIt) {
+  Open();
+  DeployHostProcess();
+  ASSERT_TRUE(engine_->Submit(kConv, "r", R"({"n":1})")->Wait(absl::Seconds(10)).ok());
+  absl::StatusOr<TaskSnapshot> shown = engine_->ShowTask(TaskKey::ByRef(kConv, "r"));
+  ASSERT_TRUE(shown.ok()) << shown.status();
+  EXPECT_EQ(shown->status, TaskStatus::kProcessed);
+  EXPECT_EQ(shown->data, R"({"n":1})");
+  // The ref is free again; the newest task that had it wins.
+  ASSERT_TRUE(engine_->Submit(kConv, "r", R"({"n":2})")->Wait(absl::Seconds(10)).ok());
+  EXPECT_EQ(engine_->ShowTask(TaskKey::ByRef(kConv, "r"))->data, R"({"n":2})");
+  // A modify by ref still wants an active task.
+  EXPECT_EQ(engine_->ModifyTask(TaskKey::ByRef(kConv, "r"), "{}").code(),
+            absl::StatusCode::kNotFound);
+  // Deleted tasks too.
+  behaviour_ = [](TaskContext&) { return LogicResult::Park(); };
+  ASSERT_TRUE(engine_->CreateTask(kConv, "d", "{}").ok());
+  ASSERT_TRUE(engine_->WaitIdle(absl::Seconds(10)).ok());
+  ASSERT_TRUE(engine_->DeleteTask(TaskKey::ByRef(kConv, "d")).ok());
+  EXPECT_EQ(engine_->ShowTask(TaskKey::ByRef(kConv, "d"))->status, TaskStatus::kDeleted);
+}
+
 TEST_F(HostApiTest, SubmitRefusesWhatCreateTaskRefuses) {
   Open();
   DeployHostProcess();
@@ -315,8 +337,8 @@ TEST_F(HostApiTest, HandleWaitFromALogicFailsFast) {
   behaviour_ = [&](TaskContext& task) {
     if (task.ref() != "outer") return LogicResult::Next();
     absl::StatusOr<TaskHandle> inner = engine->Submit(kConv, "inner", "{}");
-    if (inner.ok() && inner->Wait(absl::Seconds(5)).status().code() ==
-                          absl::StatusCode::kFailedPrecondition) {
+    if (inner.ok() &&
+        inner->Wait(absl::Seconds(5)).status().code() == absl::StatusCode::kFailedPrecondition) {
       refused.fetch_add(1);
     }
     return LogicResult::Next();
@@ -333,10 +355,11 @@ TEST_F(HostApiTest, ObserverHearsTheWholeLife) {
   options.worker_threads = 1;
   Open(options);
   // start -> wait (host: parks) -> delay (30 s timer to done) ; done final.
-  Deploy({NodeJson("start", Kind::kStart, "[" + GoJson("wait") + "]"),
-          NodeJson("wait", Kind::kNormal, "[{\"type\":\"host\"}," + GoJson("delay") + "]"),
-          SemaphoreNodeJson("delay", Kind::kNormal, "[]", "[" + TimeJson("30", "sec", "done") + "]"),
-          NodeJson("done", Kind::kFinal, "[]")});
+  Deploy(
+      {NodeJson("start", Kind::kStart, "[" + GoJson("wait") + "]"),
+       NodeJson("wait", Kind::kNormal, "[{\"type\":\"host\"}," + GoJson("delay") + "]"),
+       SemaphoreNodeJson("delay", Kind::kNormal, "[]", "[" + TimeJson("30", "sec", "done") + "]"),
+       NodeJson("done", Kind::kFinal, "[]")});
   behaviour_ = [](TaskContext& task) {
     return Field(std::string(task.data_json()), "go") == "<missing>" ? LogicResult::Park()
                                                                      : LogicResult::Next();
@@ -525,9 +548,9 @@ TEST_F(HostApiTest, CloseDoesNotWaitForAHostTransportPastItsDeadline) {
 
 TEST(VersionTest, LibraryMatchesHeaders) {
   EXPECT_STREQ(Version(), CONVEY_VERSION_STRING);
-  EXPECT_EQ(std::string(CONVEY_VERSION_STRING),
-            absl::StrCat(CONVEY_VERSION_MAJOR, ".", CONVEY_VERSION_MINOR, ".",
-                         CONVEY_VERSION_PATCH));
+  EXPECT_EQ(
+      std::string(CONVEY_VERSION_STRING),
+      absl::StrCat(CONVEY_VERSION_MAJOR, ".", CONVEY_VERSION_MINOR, ".", CONVEY_VERSION_PATCH));
 }
 
 }  // namespace

@@ -157,11 +157,14 @@ TEST_F(OpsEngineTest, DeleteOnlyFromTheNamedNode) {
   EXPECT_EQ(Str(deleted["proc"]), "ok") << reply_;
   EXPECT_EQ(Str(deleted["obj_id"]), obj_id);
 
-  // The ref no longer names a live task.
+  // The ref no longer names a live task: a show finds the deleted one (as
+  // the archive does with a store), and the ref is free for a new task.
   dom::element shown = RunOne(R"({"type":"show","obj":"task","conv_id":1002,"ref":"d1"})");
-  EXPECT_EQ(Str(shown["proc"]), "obj_id_not_found") << reply_;
+  EXPECT_EQ(Str(shown["status"]), "deleted") << reply_;
   const std::string again = Create(kHoldConvId, "d1", "{}");
   EXPECT_NE(again, obj_id);
+  shown = RunOne(R"({"type":"show","obj":"task","conv_id":1002,"ref":"d1"})");
+  EXPECT_EQ(Str(shown["obj_id"]), again) << reply_;
 }
 
 TEST_F(OpsEngineTest, UnknownTasksAndProcesses) {

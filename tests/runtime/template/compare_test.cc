@@ -13,8 +13,9 @@ namespace {
 
 using Type = Value::Type;
 
-constexpr CompareFun kFuns[] = {CompareFun::kEq,   CompareFun::kNotEq,    CompareFun::kMore,
-                                CompareFun::kLess, CompareFun::kMoreOrEq, CompareFun::kLessOrEq};
+constexpr internal::CompareFun kFuns[] = {
+    internal::CompareFun::kEq,   internal::CompareFun::kNotEq,    internal::CompareFun::kMore,
+    internal::CompareFun::kLess, internal::CompareFun::kMoreOrEq, internal::CompareFun::kLessOrEq};
 
 // Expected results in kFuns order.
 using Row = std::vector<bool>;
@@ -23,8 +24,8 @@ void ExpectRow(const Value& task, const Value& constant, Type cast, const Row& e
                const std::string& what) {
   for (size_t k = 0; k < expected.size(); ++k) {
     EXPECT_EQ(Compare(task, kFuns[k], constant, cast, nullptr), expected[k])
-        << what << ": " << CompareFunName(kFuns[k]) << " cast " << Value::TypeName(cast) << " task "
-        << task.ToJson() << " const " << constant.ToJson();
+        << what << ": " << internal::CompareFunName(kFuns[k]) << " cast " << Value::TypeName(cast)
+        << " task " << task.ToJson() << " const " << constant.ToJson();
   }
 }
 
@@ -76,14 +77,17 @@ TEST(CompareTest, EveryFunCastAndCase) {
     ExpectRow(Value::Null(), c.match, c.cast, kOnlyNotEq, cast + " null");
 
     // regexp: a search in the task value's text.
-    EXPECT_TRUE(Compare(c.task, CompareFun::kRegexp, Value::String(c.pattern), c.cast, nullptr))
-        << cast;
-    EXPECT_FALSE(Compare(c.task, CompareFun::kRegexp, Value::String(c.no_match), c.cast, nullptr))
+    EXPECT_TRUE(
+        Compare(c.task, internal::CompareFun::kRegexp, Value::String(c.pattern), c.cast, nullptr))
         << cast;
     EXPECT_FALSE(
-        Compare(Value::Missing(), CompareFun::kRegexp, Value::String(".*"), c.cast, nullptr))
+        Compare(c.task, internal::CompareFun::kRegexp, Value::String(c.no_match), c.cast, nullptr))
         << cast;
-    EXPECT_FALSE(Compare(c.wrong_type, CompareFun::kRegexp, Value::String(".*"), c.cast, nullptr))
+    EXPECT_FALSE(Compare(Value::Missing(), internal::CompareFun::kRegexp, Value::String(".*"),
+                         c.cast, nullptr))
+        << cast;
+    EXPECT_FALSE(
+        Compare(c.wrong_type, internal::CompareFun::kRegexp, Value::String(".*"), c.cast, nullptr))
         << cast;
   }
 }
@@ -104,7 +108,7 @@ TEST(CompareTest, Numbers) {
   // The string "10" is not the number 10.
   ExpectRow(Value::String("10"), Value::String("10"), Type::kNumber, kOnlyNotEq, "string 10");
   // cast number with regexp matches the number as written.
-  EXPECT_TRUE(Compare(Value::NumberText(10.5, "10.5"), CompareFun::kRegexp,
+  EXPECT_TRUE(Compare(Value::NumberText(10.5, "10.5"), internal::CompareFun::kRegexp,
                       Value::String("^10\\.5$"), Type::kNumber, nullptr));
 }
 
@@ -114,12 +118,12 @@ TEST(CompareTest, Strings) {
   ExpectRow(Value::String("\xc3\xa9"), Value::String("z"), Type::kString, kAbove, "unsigned bytes");
   ExpectRow(Value::String(""), Value::String(""), Type::kString, kEqual, "empty");
   // not_eq "" means present and non-empty.
-  EXPECT_TRUE(
-      Compare(Value::String("x"), CompareFun::kNotEq, Value::String(""), Type::kString, nullptr));
-  EXPECT_FALSE(
-      Compare(Value::String(""), CompareFun::kNotEq, Value::String(""), Type::kString, nullptr));
-  EXPECT_FALSE(
-      Compare(Value::Missing(), CompareFun::kNotEq, Value::String(""), Type::kString, nullptr));
+  EXPECT_TRUE(Compare(Value::String("x"), internal::CompareFun::kNotEq, Value::String(""),
+                      Type::kString, nullptr));
+  EXPECT_FALSE(Compare(Value::String(""), internal::CompareFun::kNotEq, Value::String(""),
+                       Type::kString, nullptr));
+  EXPECT_FALSE(Compare(Value::Missing(), internal::CompareFun::kNotEq, Value::String(""),
+                       Type::kString, nullptr));
   // A number constant compares by its text.
   ExpectRow(Value::String("10"), Value::Number(10), Type::kString, kEqual, "number constant");
   ExpectRow(Value::Number(10), Value::String("10"), Type::kString, kOnlyNotEq, "number 10");
@@ -178,7 +182,8 @@ TEST(CompareTest, ObjectsAndArrays) {
 
 TEST(CompareTest, Regexp) {
   auto match = [](const Value& task, const char* pattern) {
-    return Compare(task, CompareFun::kRegexp, Value::String(pattern), Type::kString, nullptr);
+    return Compare(task, internal::CompareFun::kRegexp, Value::String(pattern), Type::kString,
+                   nullptr);
   };
   EXPECT_TRUE(match(Value::String("hello world"), "o w"));  // unanchored
   EXPECT_TRUE(match(Value::String("hello world"), "^hello"));
@@ -190,37 +195,40 @@ TEST(CompareTest, Regexp) {
 
   // A pattern compiled at load wins over the constant's text.
   re2::RE2 compiled("^x");
-  EXPECT_TRUE(Compare(Value::String("xyz"), CompareFun::kRegexp, Value::String("nope"),
+  EXPECT_TRUE(Compare(Value::String("xyz"), internal::CompareFun::kRegexp, Value::String("nope"),
                       Type::kString, &compiled));
-  EXPECT_FALSE(Compare(Value::String("yx"), CompareFun::kRegexp, Value::String("x"), Type::kString,
-                       &compiled));
+  EXPECT_FALSE(Compare(Value::String("yx"), internal::CompareFun::kRegexp, Value::String("x"),
+                       Type::kString, &compiled));
   // regexp on a boolean matches "true"/"false".
-  EXPECT_TRUE(Compare(Value::Boolean(false), CompareFun::kRegexp, Value::String("^false$"),
-                      Type::kBoolean, nullptr));
+  EXPECT_TRUE(Compare(Value::Boolean(false), internal::CompareFun::kRegexp,
+                      Value::String("^false$"), Type::kBoolean, nullptr));
 }
 
 TEST(CompareTest, Names) {
-  for (CompareFun fun : {CompareFun::kEq, CompareFun::kNotEq, CompareFun::kMore, CompareFun::kLess,
-                         CompareFun::kMoreOrEq, CompareFun::kLessOrEq, CompareFun::kRegexp}) {
-    absl::StatusOr<CompareFun> parsed = ParseCompareFun(CompareFunName(fun));
+  for (internal::CompareFun fun :
+       {internal::CompareFun::kEq, internal::CompareFun::kNotEq, internal::CompareFun::kMore,
+        internal::CompareFun::kLess, internal::CompareFun::kMoreOrEq,
+        internal::CompareFun::kLessOrEq, internal::CompareFun::kRegexp}) {
+    absl::StatusOr<internal::CompareFun> parsed =
+        internal::ParseCompareFun(internal::CompareFunName(fun));
     ASSERT_TRUE(parsed.ok());
     EXPECT_EQ(*parsed, fun);
   }
-  EXPECT_EQ(CompareFunName(CompareFun::kMoreOrEq), "more_or_eq");
-  EXPECT_EQ(ParseCompareFun("<=").status().message(),
+  EXPECT_EQ(internal::CompareFunName(internal::CompareFun::kMoreOrEq), "more_or_eq");
+  EXPECT_EQ(internal::ParseCompareFun("<=").status().message(),
             R"(unknown fun "<=" (expected eq, not_eq, more, less, more_or_eq, less_or_eq or )"
             R"(regexp))");
-  EXPECT_FALSE(ParseCompareFun("ne").ok());
-  EXPECT_FALSE(ParseCompareFun("EQ").ok());
+  EXPECT_FALSE(internal::ParseCompareFun("ne").ok());
+  EXPECT_FALSE(internal::ParseCompareFun("EQ").ok());
 
-  EXPECT_EQ(*ParseCast("number"), Type::kNumber);
-  EXPECT_EQ(*ParseCast("string"), Type::kString);
-  EXPECT_EQ(*ParseCast("boolean"), Type::kBoolean);
-  EXPECT_EQ(*ParseCast("object"), Type::kObject);
-  EXPECT_EQ(*ParseCast("array"), Type::kArray);
-  EXPECT_EQ(ParseCast("null").status().message(),
+  EXPECT_EQ(*internal::ParseCast("number"), Type::kNumber);
+  EXPECT_EQ(*internal::ParseCast("string"), Type::kString);
+  EXPECT_EQ(*internal::ParseCast("boolean"), Type::kBoolean);
+  EXPECT_EQ(*internal::ParseCast("object"), Type::kObject);
+  EXPECT_EQ(*internal::ParseCast("array"), Type::kArray);
+  EXPECT_EQ(internal::ParseCast("null").status().message(),
             R"(unknown cast "null" (expected string, number, boolean, object or array))");
-  EXPECT_FALSE(ParseCast("missing").ok());
+  EXPECT_FALSE(internal::ParseCast("missing").ok());
 }
 
 }  // namespace

@@ -20,7 +20,7 @@
 namespace convey {
 namespace testing {
 
-class FakeEnv : public TemplateEnv {
+class FakeEnv : public internal::TemplateEnv {
  public:
   explicit FakeEnv(const std::string& json) : json_(json) {
     EXPECT_EQ(parser_.parse(json_).get(root_), simdjson::SUCCESS) << json_;
@@ -92,7 +92,7 @@ class FakeEnv : public TemplateEnv {
 };
 
 // Compiles `text` (failing the test on error) and evaluates it in `env`.
-inline Value Eval(const std::string& text, TemplateEnv& env,
+inline Value Eval(const std::string& text, internal::TemplateEnv& env,
                   TemplateMode mode = TemplateMode::kValue) {
   absl::StatusOr<std::unique_ptr<Template>> compiled = Template::Compile(text, mode);
   EXPECT_TRUE(compiled.ok()) << text << ": " << compiled.status();

@@ -189,7 +189,7 @@ TEST_F(TemplateTest, StageVariables) {
   EXPECT_EQ(env_.last_env_var_call, "@cfg|key[1].p");
 
   // An environment without stage variables (the default) has none.
-  class NoVariables : public TemplateEnv {
+  class NoVariables : public internal::TemplateEnv {
    public:
     explicit NoVariables(FakeEnv* inner) : inner_(inner) {}
     simdjson::dom::element data() override { return inner_->data(); }
