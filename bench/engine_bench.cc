@@ -34,9 +34,11 @@ constexpr int64_t kConv = 1;
   std::abort();
 }
 
-std::unique_ptr<Engine> OpenWith(int workers, size_t max_queued, const std::string& scheme) {
+std::unique_ptr<Engine> OpenWith(int workers, size_t max_queued, const std::string& scheme,
+                                 Observer* observer = nullptr) {
   EngineOptions options;
   options.worker_threads = workers;
+  options.observer = observer;
   options.max_queued_tasks = max_queued;
   auto engine = Engine::Open(options);
   if (!engine.ok()) Die(engine.status());
@@ -78,6 +80,68 @@ BENCHMARK(BM_Pipeline)
     ->Args({1000000, 1000})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+// Counts the events it asked for.
+class CountingObserver : public Observer {
+ public:
+  explicit CountingObserver(uint32_t wanted) : wanted_(wanted) {}
+  uint32_t events() const override { return wanted_; }
+  void OnTaskCreated(const TaskEvent&) override { Count(); }
+  void OnNodeEntered(const TaskEvent&) override { Count(); }
+  void OnTaskParked(const TaskEvent&) override { Count(); }
+  void OnTaskFinished(const TaskEvent&) override { Count(); }
+  int64_t seen() const { return seen_.load(std::memory_order_relaxed); }
+
+ private:
+  void Count() { seen_.fetch_add(1, std::memory_order_relaxed); }
+  const uint32_t wanted_;
+  std::atomic<int64_t> seen_{0};
+};
+
+// BM_Pipeline/1000000/2000000 with an observer. Arg: 0 an observer that
+// wants nothing (events() == 0: the engine builds no event), 1 one that
+// wants finished tasks only, 2 one that wants every event (created, 3 node
+// entries, finished: 5 per task).
+void BM_PipelineObserved(benchmark::State& state) {
+  static constexpr uint32_t kWanted[] = {0, Observer::kFinished, Observer::kAllEvents};
+  CountingObserver observer(kWanted[state.range(0)]);
+  const int tasks = 1000000;
+  auto engine = OpenWith(2, 2000000, bench::PipelineScheme(kConv), &observer);
+  const std::vector<std::string> data = SampleData();
+  for (auto _ : state) RunTasks(*engine, tasks, data);
+  state.SetItemsProcessed(state.iterations() * tasks);
+  state.counters["events_per_task"] =
+      static_cast<double>(observer.seen()) / static_cast<double>(state.iterations() * tasks);
+  engine.reset();
+}
+BENCHMARK(BM_PipelineObserved)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// The pipeline with a handle per task (Engine::Submit and OnDone) instead
+// of CreateTask: what "run this task and tell me its result" costs.
+void BM_PipelineSubmit(benchmark::State& state) {
+  const int tasks = 1000000;
+  auto engine = OpenWith(2, 2000000, bench::PipelineScheme(kConv));
+  const std::vector<std::string> data = SampleData();
+  std::atomic<int64_t> ended{0};
+  for (auto _ : state) {
+    for (int i = 0; i < tasks; ++i) {
+      absl::StatusOr<TaskHandle> handle = engine->Submit(kConv, "", data[i % data.size()]);
+      if (!handle.ok()) Die(handle.status());
+      handle->OnDone([&ended](const absl::StatusOr<TaskSnapshot>&) {
+        ended.fetch_add(1, std::memory_order_relaxed);
+      });
+    }
+    if (absl::Status idle = engine->WaitIdle(absl::Minutes(10)); !idle.ok()) Die(idle);
+  }
+  if (ended.load() != state.iterations() * tasks) Die(absl::InternalError("a handle was lost"));
+  state.SetItemsProcessed(state.iterations() * tasks);
+}
+BENCHMARK(BM_PipelineSubmit)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // A chain of `length` nodes, each holding `logic` then a go to the next.
 std::string ChainScheme(int length, bool conditions) {

@@ -154,7 +154,7 @@ std::string EngineImpl::DescribeLeftOver() const {
 
 absl::Status EngineImpl::Close(absl::Duration timeout) {
   CONVEY_RETURN_IF_ERROR(CheckNotEngineThread("Engine::Close"));
-  std::lock_guard<std::mutex> lock(close_mu_);
+  std::unique_lock<std::mutex> lock(close_mu_);
   if (closed_.load(std::memory_order_acquire)) return absl::OkStatus();
   // 1. No new work from the host.
   closing_.store(true, std::memory_order_release);
@@ -191,11 +191,13 @@ absl::Status EngineImpl::Close(absl::Duration timeout) {
   // deadline, then its answers are dropped.
   http_.Close(deadline);
   events_.Stop();
+  // Last: the events thread commits the messages it applies.
+  if (persistence_ != nullptr) persistence_->Stop();
+  lock.unlock();
+  // The host's callbacks run outside the engine's locks.
   watchers_.CancelAll(absl::CancelledError(absl::StrCat(
       "the engine closed before the task ended",
       persistence_ != nullptr ? " (it stays in the store: the next Open resumes it)" : "")));
-  // Last: the events thread commits the messages it applies.
-  if (persistence_ != nullptr) persistence_->Stop();
   Log(idle ? LogSeverity::kInfo : LogSeverity::kWarning, absl::StrCat("closed: ", left));
   if (idle) return absl::OkStatus();
   return absl::DeadlineExceededError(
@@ -405,7 +407,10 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   start.counters->created.AddShared(1);
   if (start.count.threshold != 0) steps_.CheckCountEntered(*process, start, starter);
   statistics_.TaskCreated();
-  if (steps_.Wants(Observer::kCreated)) steps_.Notify(&Observer::OnTaskCreated, *task);
+  if (steps_.Wants(Observer::kCreated)) {
+    RunningTaskScope held(task.get());
+    steps_.Notify(&Observer::OnTaskCreated, *task);
+  }
   std::string obj_id(task->obj_id_view());
   if (starter != nullptr) {
     starter->effects.started.push_back(task.get());
@@ -632,8 +637,11 @@ absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_i
     ticket = persistence_->Commit(std::move(transition), true);
   }
   store_.EraseRef(task.get(), /*keep=*/persistence_ == nullptr);
-  if (steps_.Wants(Observer::kDeleted)) steps_.Notify(&Observer::OnTaskDeleted, *task);
-  watchers_.Ended(*task);
+  {
+    RunningTaskScope held(task.get());
+    if (steps_.Wants(Observer::kDeleted)) steps_.Notify(&Observer::OnTaskDeleted, *task);
+    watchers_.Ended(*task);
+  }
   Release(task.get(), false);
   // WaitIdle may have been waiting for that timer (virtual clock) or answer.
   if (timed || waited_for_http) NotifyIdleWaiters();

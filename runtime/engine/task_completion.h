@@ -37,6 +37,19 @@ void SetCurrentEngineThread(const void* engine);
 // calls of its activation), or null.
 const Task* RunningTask();
 void SetRunningTask(const Task* task);
+// Marks `task` (held by this thread) as the running one while the host's
+// code is called about it (an observer, a handle's callback), so that a call
+// back about it fails fast instead of waiting for this very thread.
+class RunningTaskScope {
+ public:
+  explicit RunningTaskScope(const Task* task) : outer_(RunningTask()) { SetRunningTask(task); }
+  ~RunningTaskScope() { SetRunningTask(outer_); }
+  RunningTaskScope(const RunningTaskScope&) = delete;
+  RunningTaskScope& operator=(const RunningTaskScope&) = delete;
+
+ private:
+  const Task* const outer_;
+};
 
 // What a TaskHandle refers to.
 class TaskCompletion {

@@ -333,7 +333,8 @@ class Engine {
   // Imports every process of a scheme file and makes it runnable. A process
   // whose conv_id is already deployed replaces it for new tasks; tasks
   // already running keep the version they started on. InvalidArgument with
-  // every located error when the file does not load.
+  // every located error when the file does not load. Blocks while it
+  // compiles the file (and, with a store, writes it to the catalog).
   virtual absl::StatusOr<DeployResult> Deploy(absl::string_view file_name,
                                               absl::string_view json) = 0;
   virtual absl::StatusOr<DeployResult> DeployFile(const std::string& path) = 0;
@@ -343,7 +344,9 @@ class Engine {
   // `data_json` must be a JSON object (`[]` is taken as `{}`). A key
   // repeated in one object, at any depth, with the same value is kept once
   // (the first); with different values the data is InvalidArgument naming
-  // the key and its path. Returns the new task's obj_id.
+  // the key and its path. Returns the new task's obj_id. Does not wait for
+  // the task to move; with a store in sync mode it waits for its write to be
+  // synced (shared with concurrent callers).
   virtual absl::StatusOr<std::string> CreateTask(int64_t conv_id, absl::string_view ref,
                                                  absl::string_view data_json) = 0;
   // Creates many tasks in one process, each exactly as CreateTask would (one
@@ -361,21 +364,24 @@ class Engine {
                                             absl::string_view data_json) = 0;
   // Merges the top-level keys of `data_json` into the task's data (repeated
   // keys as in CreateTask). A task parked by a logic (api_callback) or
-  // stopped by the loop guard resumes.
+  // stopped by the loop guard resumes. Waits while a worker runs the task (a
+  // bounded number of steps); FailedPrecondition when called from a logic or
+  // an observer of that very task (use TaskContext there). With a store in
+  // sync mode, also waits for the sync.
   virtual absl::Status ModifyTask(const TaskKey& key, absl::string_view data_json) = 0;
   // Also a task that finished or was deleted: in memory (a final node that
   // saves its tasks, the default), or with a store while archived
   // (EngineOptions::archive_retention). By ref: the active task with it,
-  // else the last one that had it and ended.
+  // else the last one that had it and ended. Waits as ModifyTask does.
   virtual absl::StatusOr<TaskSnapshot> ShowTask(const TaskKey& key) = 0;
   // Deletes the task; when `node_id` is not empty, only if it is there
-  // (FailedPrecondition otherwise).
+  // (FailedPrecondition otherwise). Waits as ModifyTask does.
   virtual absl::Status DeleteTask(const TaskKey& key, absl::string_view node_id = {}) = 0;
 
   // With a virtual clock: while held, time does not jump to the next timer,
   // so a host feeding a batch of tasks starts them all at the same virtual
   // time, and WaitIdle does not wait for timers. Releasing lets time jump
-  // again. No effect with other clocks.
+  // again. No effect with other clocks. Does not block.
   virtual void HoldTime(bool hold) = 0;
 
   // Constant conv_id references of every deployed process that name no
@@ -389,9 +395,12 @@ class Engine {
   // logic or an observer (it would wait for itself).
   virtual absl::Status WaitIdle(absl::Duration timeout = absl::InfiniteDuration()) = 0;
 
+  // Counters read without stopping anything (each is exact, together they
+  // are a moment's picture). Do not block.
   virtual EngineStats Stats() const = 0;
   virtual absl::StatusOr<ProcessStats> StatsFor(int64_t conv_id) const = 0;
-  // Sets one accumulator (`id` or `name` of an api_sum item) to zero.
+  // Sets one accumulator (`id` or `name` of an api_sum item) to zero. With
+  // a store in sync mode, waits for the sync.
   virtual absl::Status ResetSum(int64_t conv_id, absl::string_view node_id,
                                 absl::string_view sum_id) = 0;
 
