@@ -72,32 +72,36 @@ void TaskCompletion::OnDone(std::function<void(const absl::StatusOr<TaskSnapshot
 }
 
 void TaskWatchers::Watch(const Task* task, std::shared_ptr<TaskCompletion> completion) {
-  std::lock_guard<std::mutex> lock(mu_);
-  by_task_[task] = std::move(completion);
-  watched_.store(static_cast<int64_t>(by_task_.size()), std::memory_order_release);
+  Shard& shard = ShardFor(task);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  shard.by_task[task] = std::move(completion);
+  watched_.fetch_add(1, std::memory_order_acq_rel);
 }
 
 void TaskWatchers::EndedSlow(const Task& task) {
   std::shared_ptr<TaskCompletion> completion;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = by_task_.find(&task);
-    if (it == by_task_.end()) return;
+    Shard& shard = ShardFor(&task);
+    std::lock_guard<std::mutex> lock(shard.mu);
+    auto it = shard.by_task.find(&task);
+    if (it == shard.by_task.end()) return;
     completion = std::move(it->second);
-    by_task_.erase(it);
-    watched_.store(static_cast<int64_t>(by_task_.size()), std::memory_order_release);
+    shard.by_task.erase(it);
+    watched_.fetch_sub(1, std::memory_order_acq_rel);
   }
   completion->Complete(SnapshotOf(task));
 }
 
 void TaskWatchers::CancelAll(const absl::Status& status) {
-  absl::flat_hash_map<const Task*, std::shared_ptr<TaskCompletion>> watched;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    watched.swap(by_task_);
-    watched_.store(0, std::memory_order_release);
+  for (Shard& shard : shards_) {
+    absl::flat_hash_map<const Task*, std::shared_ptr<TaskCompletion>> watched;
+    {
+      std::lock_guard<std::mutex> lock(shard.mu);
+      watched.swap(shard.by_task);
+      watched_.fetch_sub(static_cast<int64_t>(watched.size()), std::memory_order_acq_rel);
+    }
+    for (auto& [task, completion] : watched) completion->Complete(status);
   }
-  for (auto& [task, completion] : watched) completion->Complete(status);
 }
 
 }  // namespace internal

@@ -6,13 +6,15 @@
 // Cheap when unused: the engine asks TaskWatchers only when a task ends, and
 // then only reads one atomic counter unless some task is watched.
 //
-// Locking: a TaskCompletion's `mu_` and the table's `mu_` are leaves; the
-// table never calls a completion while holding its lock.
+// Locking: a TaskCompletion's `mu_` and the table's shard locks are leaves;
+// the table never calls a completion while holding one.
 #ifndef CONVEY_RUNTIME_ENGINE_TASK_COMPLETION_H_
 #define CONVEY_RUNTIME_ENGINE_TASK_COMPLETION_H_
 
 #include <atomic>
 #include <condition_variable>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -97,9 +99,19 @@ class TaskWatchers {
  private:
   void EndedSlow(const Task& task);
 
-  std::atomic<int64_t> watched_{0};
-  std::mutex mu_;
-  absl::flat_hash_map<const Task*, std::shared_ptr<TaskCompletion>> by_task_;  // guarded by mu_
+  // Sharded by task, as the task store is: the creating thread and the
+  // workers that end tasks rarely meet on one lock.
+  static constexpr size_t kShards = 32;
+  struct Shard {
+    std::mutex mu;
+    absl::flat_hash_map<const Task*, std::shared_ptr<TaskCompletion>> by_task;  // guarded by mu
+  };
+  Shard& ShardFor(const Task* task) {
+    return shards_[(reinterpret_cast<uintptr_t>(task) >> 6) % kShards];
+  }
+
+  std::atomic<int64_t> watched_{0};  // entries in every shard
+  Shard shards_[kShards];
 };
 
 }  // namespace internal
