@@ -43,18 +43,17 @@
 
 namespace {
 
-using convey::CompareFun;
 using convey::Value;
+using convey::internal::CompareFun;
 
 constexpr char kTask[] =
     R"({"amount":150,"price":"12.50","name":"Ann","flag":true,"off":"false","nothing":null,)"
     R"("list":[1,"two",{"three":3}],"obj":{"a":1,"b":[true,null]},"empty":"","neg":-0.0,)"
     R"("big":18446744073709551615,"small":-9223372036854775808,"re":"^[a-z]+$","key":"name"})";
 
-constexpr internal::CompareFun kFuns[] = {
-    internal::CompareFun::kEq,    internal::CompareFun::kNotEq,    internal::CompareFun::kMore,
-    internal::CompareFun::kLess,  internal::CompareFun::kMoreOrEq, internal::CompareFun::kLessOrEq,
-    internal::CompareFun::kRegexp};
+constexpr CompareFun kFuns[] = {CompareFun::kEq,    CompareFun::kNotEq,    CompareFun::kMore,
+                                CompareFun::kLess,  CompareFun::kMoreOrEq, CompareFun::kLessOrEq,
+                                CompareFun::kRegexp};
 constexpr Value::Type kCasts[] = {Value::Type::kString, Value::Type::kNumber, Value::Type::kBoolean,
                                   Value::Type::kObject, Value::Type::kArray};
 
@@ -65,11 +64,11 @@ bool HasRepeats(const std::string& json) {
   return convey::internal::HasRepeatedKeys(root);
 }
 
-bool Cmp(const Value& task, internal::CompareFun fun, const Value& constant, Value::Type cast) {
-  return convey::Compare(task, fun, constant, cast, nullptr);
+bool Cmp(const Value& task, CompareFun fun, const Value& constant, Value::Type cast) {
+  return convey::internal::Compare(task, fun, constant, cast, nullptr);
 }
 
-const char* FunName(internal::CompareFun fun) { return convey::CompareFunName(fun).data(); }
+const char* FunName(CompareFun fun) { return convey::internal::CompareFunName(fun).data(); }
 
 void CheckComparison(const Value& task, const Value& constant, Value::Type cast) {
   bool result[7];
@@ -107,7 +106,7 @@ void CheckReflexive(const Value& task) {
     default:
       return;
   }
-  FUZZ_CHECK(Cmp(task, internal::CompareFun::kEq, Value::String(task.text()), task.type()),
+  FUZZ_CHECK(Cmp(task, CompareFun::kEq, Value::String(task.text()), task.type()),
              "%s is not eq to its own text as %s", task.ToJson().c_str(),
              Value::TypeName(task.type()).data());
 }
@@ -116,8 +115,8 @@ void CheckSymmetric(const Value& a, const Value& b) {
   if (a.type() != b.type()) return;
   if (a.type() != Value::Type::kObject && a.type() != Value::Type::kArray) return;
   if (HasRepeats(a.text()) || HasRepeats(b.text())) return;
-  const bool ab = Cmp(a, internal::CompareFun::kEq, Value::String(b.text()), a.type());
-  const bool ba = Cmp(b, internal::CompareFun::kEq, Value::String(a.text()), a.type());
+  const bool ab = Cmp(a, CompareFun::kEq, Value::String(b.text()), a.type());
+  const bool ba = Cmp(b, CompareFun::kEq, Value::String(a.text()), a.type());
   FUZZ_CHECK(ab == ba, "%s eq %s is %d, the other way %d", a.ToJson().c_str(), b.ToJson().c_str(),
              ab, ba);
 }
@@ -136,12 +135,12 @@ void FuzzCompare(absl::string_view input) {
   simdjson::dom::parser parser;
   // Every fun is compared (CheckComparison); the name only goes through the
   // parser, and back.
-  if (absl::StatusOr<internal::CompareFun> fun = convey::ParseCompareFun(lines[0]); fun.ok()) {
-    FUZZ_CHECK(convey::CompareFunName(*fun) == lines[0], "fun name does not round-trip");
+  if (absl::StatusOr<CompareFun> fun = convey::internal::ParseCompareFun(lines[0]); fun.ok()) {
+    FUZZ_CHECK(convey::internal::CompareFunName(*fun) == lines[0], "fun name does not round-trip");
   }
   std::vector<Value::Type> casts;
   if (lines.size() > 1) {
-    if (absl::StatusOr<Value::Type> cast = convey::ParseCast(lines[1]); cast.ok()) {
+    if (absl::StatusOr<Value::Type> cast = convey::internal::ParseCast(lines[1]); cast.ok()) {
       casts.push_back(*cast);
     }
   }

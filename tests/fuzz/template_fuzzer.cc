@@ -64,7 +64,7 @@ simdjson::dom::element Parsed(simdjson::dom::parser& parser, const char* json) {
 
 // What templates read: a fixed task, its metadata, counters, one state
 // task and two project variables. Deterministic.
-class FuzzEnv : public convey::TemplateEnv {
+class FuzzEnv : public convey::internal::TemplateEnv {
  public:
   FuzzEnv()
       : task_(Parsed(task_parser_, kTask)),
