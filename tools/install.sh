@@ -11,8 +11,9 @@ tools/install-deps.sh
 bazel build --config=opt //dist:install_tree
 tree=$(bazel info --config=opt bazel-bin)/dist/convey-install.tar
 mkdir -p "$prefix"
-# Existing directories keep their owner and mode.
-tar -C "$prefix" --no-same-owner --no-overwrite-dir -xf "$tree"
+# Existing directories keep their owner and mode; files get the time of the
+# install (so that make-style builds see a new version as newer).
+tar -C "$prefix" --no-same-owner --no-overwrite-dir --touch -xf "$tree"
 version=$(sed -n 's/^#define CONVEY_VERSION_STRING "\(.*\)"$/\1/p' runtime/include/convey/version.h)
 echo "convey $version installed in $prefix"
 case "$prefix" in

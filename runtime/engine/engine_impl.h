@@ -2,10 +2,10 @@
 // files, as LevelDB's db_impl.h).
 //
 // The engine itself (engine.cc) holds the run queue and its worker
-// threads, the task API (create, modify, show, delete), idle waiting and
-// closing; deploy.cc the process table; durability.cc what the engine does
-// with its store (the catalog, recovery, the archive). Its parts, each in
-// its own file:
+// threads, idle waiting and closing; task_calls.cc the task API (create,
+// modify, show, delete); deploy.cc the process table; durability.cc what
+// the engine does with its store (the catalog, recovery, the archive). Its
+// parts, each in its own file:
 //   step_machine.h    a task through its node's logics and routes (hot path)
 //   step_context.h    what a logic sees of its task; a worker's scratch state
 //   event_loop.h      the events thread: posted ops, timers, virtual time
@@ -13,6 +13,8 @@
 //   task_store.h      tasks by obj_id and by ref; obj_ids
 //   statistics.h      task counts; node counters and sums read for the API
 //   persistence.h     records, transitions and group commit to the store
+//   task_completion.h task handles (Submit), the watched-task table, and
+//                     which task or engine the calling thread runs
 //
 // Locking: `processes_mu_` (shared) guards the process table; `idle_mu_`
 // pairs with `idle_cv_` for WaitIdle; `close_mu_` serialises Close. The hot

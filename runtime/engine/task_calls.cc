@@ -1,0 +1,453 @@
+// The task calls of the engine: create (one, a batch, or with a handle),
+// modify, show, delete and list tasks, and the task data checks they share
+// (see engine_impl.h for the locks: a call holds one task through
+// Task::state and takes only leaf locks besides).
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "runtime/base/status_macros.h"
+#include "runtime/engine/engine_impl.h"
+#include "runtime/json/repeated_keys.h"
+#include "runtime/task/write_set.h"
+
+namespace convey {
+namespace internal {
+
+namespace {
+
+absl::Status CheckSize(size_t size, size_t max_size) {
+  if (size <= max_size) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("task data is ", size, " bytes; the limit is ",
+                                                 max_size, " bytes (max_task_size)"));
+}
+
+}  // namespace
+
+absl::Status ParseTaskData(simdjson::dom::parser& parser, absl::string_view json, size_t max_size,
+                           simdjson::dom::element* doc, std::string* collapsed) {
+  collapsed->clear();
+  if (json.size() > max_size * 4 + 1024) {
+    // Far too large even before minifying: do not parse it at all.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "task data is ", json.size(), " bytes; the limit is ", max_size, " bytes (max_task_size)"));
+  }
+  simdjson::error_code error = parser.parse(json.data(), json.size()).get(*doc);
+  if (error != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("task data is not valid JSON: ", simdjson::error_message(error)));
+  }
+  if (doc->type() == simdjson::dom::element_type::ARRAY) {
+    simdjson::dom::array array = doc->get_array().value_unsafe();
+    if (array.size() == 0) {
+      return parser.parse("{}", 2).get(*doc) == simdjson::SUCCESS
+                 ? absl::OkStatus()
+                 : absl::InternalError("cannot parse {}");
+    }
+  }
+  if (doc->type() != simdjson::dom::element_type::OBJECT) {
+    return absl::InvalidArgumentError("task data must be a JSON object");
+  }
+  if (!HasRepeatedKeys(*doc)) return absl::OkStatus();
+  if (absl::Status status = CollapseRepeatedKeys(json, "task data", collapsed); !status.ok()) {
+    return status;
+  }
+  return parser.parse(collapsed->data(), collapsed->size()).get(*doc) == simdjson::SUCCESS
+             ? absl::OkStatus()
+             : absl::InternalError("cannot parse task data once its repeated keys collapsed");
+}
+
+absl::Status Finished(absl::string_view obj_id, absl::string_view node_id) {
+  return absl::FailedPreconditionError(absl::StrCat("task ", obj_id, obj_id.empty() ? "" : " ",
+                                                    "has finished (final node \"", node_id, "\")"));
+}
+
+absl::Status NotDeployed(int64_t conv_id) {
+  return absl::NotFoundError(absl::StrCat("no process with conv_id ", conv_id, " is deployed"));
+}
+
+absl::StatusOr<std::string> EngineImpl::CreateTask(int64_t conv_id, absl::string_view ref,
+                                                   absl::string_view data_json) {
+  if (absl::Status open = CheckIntake(); !open.ok()) return open;
+  const CompiledProcess* process = CurrentProcess(conv_id);
+  if (process == nullptr) return NotDeployed(conv_id);
+  return CreateTaskAt(process, process->start, ref, data_json);
+}
+
+absl::StatusOr<TaskHandle> EngineImpl::Submit(int64_t conv_id, absl::string_view ref,
+                                              absl::string_view data_json) {
+  if (absl::Status open = CheckIntake(); !open.ok()) return open;
+  const CompiledProcess* process = CurrentProcess(conv_id);
+  if (process == nullptr) return NotDeployed(conv_id);
+  std::shared_ptr<TaskCompletion> completion;
+  TaskOrigin origin;
+  origin.completion = &completion;
+  CONVEY_RETURN_IF_ERROR(CreateTaskAt(process, process->start, ref, data_json, origin).status());
+  return TaskCompletion::NewHandle(std::move(completion));
+}
+
+absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* process, uint32_t node,
+                                                     absl::string_view ref,
+                                                     absl::string_view data_json,
+                                                     TaskOrigin origin) {
+  if (ref.size() > 255) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ref is ", ref.size(), " bytes; at most 255 are allowed"));
+  }
+  const Task* caller = origin.call ? origin.cause : nullptr;
+  const uint32_t copy_depth =
+      origin.cause != nullptr && !origin.call ? origin.cause->copy_depth + 1 : 0;
+  if (caller != nullptr && caller->rpc_depth >= static_cast<uint32_t>(options_.max_rpc_depth)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("api_rpc calls are nested ", caller->rpc_depth + 1, " deep (max_rpc_depth ",
+                     options_.max_rpc_depth, "): a cycle of calls between processes?"));
+  }
+  if (copy_depth > static_cast<uint32_t>(options_.loop_limit)) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "more than ", options_.loop_limit,
+        " api_copy tasks in a chain without any of them waiting (loop_limit): a task copying "
+        "itself?"));
+  }
+  thread_local simdjson::dom::parser parser;
+  thread_local std::string collapsed;
+  simdjson::dom::element doc;
+  if (absl::Status parsed =
+          ParseTaskData(parser, data_json, options_.max_task_size, &doc, &collapsed);
+      !parsed.ok()) {
+    return parsed;
+  }
+  auto task = std::make_shared<Task>();
+  if (doc.get_object().value_unsafe().size() == 0) {
+    task->data = "{}";  // also for `[]`
+  } else if (!collapsed.empty()) {
+    task->data = collapsed;  // compact already
+  } else {
+    task->data.resize(data_json.size());
+    size_t size = 0;
+    if (simdjson::minify(data_json.data(), data_json.size(), task->data.data(), size) !=
+        simdjson::SUCCESS) {
+      return absl::InternalError("cannot minify task data that parsed");
+    }
+    task->data.resize(size);
+  }
+  if (absl::Status size = CheckSize(task->data.size(), options_.max_task_size); !size.ok()) {
+    return size;
+  }
+  // Counted last, after every other reason to refuse: a refused task takes
+  // back what it counted.
+  std::shared_ptr<std::atomic<int64_t>> tree;
+  if (origin.cause != nullptr) {
+    if (absl::Status bounded = CountCausedTask(*origin.cause, *process, &tree); !bounded.ok()) {
+      return bounded;
+    }
+  }
+  // Takes back what CountCausedTask counted for a task that is not made.
+  const auto uncount = [&tree, process] {
+    if (tree == nullptr) return;
+    tree->fetch_sub(1, std::memory_order_relaxed);
+    process->caused_live->fetch_sub(1, std::memory_order_relaxed);
+  };
+  if (pending_.fetch_add(1, std::memory_order_acq_rel) >=
+      static_cast<int64_t>(options_.max_queued_tasks)) {
+    ActivationDone();
+    uncount();
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the run queue is full (", options_.max_queued_tasks, " tasks, max_queued_tasks)"));
+  }
+  task->process = process;
+  task->node = node;
+  task->ref = std::string(ref);
+  // With a store, a task with a ref lives in the partition of its process
+  // and ref (Store: an engine owning it finds it there by ref alone).
+  task->obj_id = store_.NewObjId(persistence_ != nullptr && !ref.empty()
+                                     ? PartitionOf(process->conv_id, ref, 0)
+                                     : TaskStore::kAnyPartition);
+  task->create_micros = task->change_micros = task->entry_micros =
+      absl::ToUnixMicros(clock_->Now());
+  if (caller != nullptr) {
+    task->caller = std::make_unique<RpcCaller>();
+    task->caller->obj_id = std::string(caller->obj_id_view());
+    task->caller->entry_seq = caller->entry_seq;
+    task->rpc_depth = caller->rpc_depth + 1;
+  }
+  task->copy_depth = copy_depth;
+  task->counted_as_caused = tree != nullptr;
+  task->tree = tree;
+  // Held by this thread from the moment it is visible until its create is
+  // queued for the store (and, for a task a worker's activation starts,
+  // until that activation is), so that nothing else touches it before: an
+  // API call that finds it waits in Acquire.
+  Worker* const starter = origin.worker;
+  task->state.store(kHeld, std::memory_order_release);
+  if (absl::Status added = store_.Add(task); !added.ok()) {
+    ActivationDone();
+    uncount();
+    return added;
+  }
+  CommitTicket ticket = 0;
+  if (persistence_ != nullptr && starter != nullptr) {
+    persistence_->AddPut(*task, true, &starter->effects.transition);
+  } else if (persistence_ != nullptr) {
+    Transition transition;
+    persistence_->AddPut(*task, true, &transition);
+    absl::StatusOr<CommitTicket> committed = persistence_->Commit(std::move(transition), true);
+    if (!committed.ok()) {
+      store_.EraseRef(task.get());
+      std::shared_ptr<Task> dropped;
+      store_.Drop(task.get(), &dropped);
+      // Whoever found it meanwhile waits to hold it: it finds it deleted.
+      task->status = TaskStatus::kDeleted;
+      task->state.store(kIdle, std::memory_order_release);
+      ActivationDone();
+      uncount();
+      return committed.status();
+    }
+    ticket = *committed;
+  }
+  const CompiledNode& start = process->nodes[node];
+  if (!start.is_final) start.counters->tasks.AddShared(1);
+  start.counters->created.AddShared(1);
+  if (start.count.threshold != 0) steps_.CheckCountEntered(*process, start, starter);
+  statistics_.TaskCreated();
+  if (steps_.Wants(Observer::kCreated)) {
+    RunningTaskScope held(task.get());
+    steps_.Notify(&Observer::OnTaskCreated, *task);
+  }
+  std::string obj_id(task->obj_id_view());
+  if (starter != nullptr) {
+    starter->effects.started.push_back(task.get());
+  } else {
+    if (origin.completion != nullptr) {
+      *origin.completion = std::make_shared<TaskCompletion>(this, obj_id);
+      watchers_.Watch(task.get(), *origin.completion);
+    }
+    task->state.store(kQueued, std::memory_order_release);
+    Enqueue(task.get());
+    // Acknowledged once durable (in sync mode: synced), or with its batch.
+    if (origin.batch_ticket != nullptr) {
+      *origin.batch_ticket = ticket;
+    } else if (persistence_ != nullptr) {
+      CONVEY_RETURN_IF_ERROR(persistence_->Acknowledge(ticket));
+    }
+  }
+  return obj_id;
+}
+
+std::vector<absl::StatusOr<std::string>> EngineImpl::CreateTasks(
+    int64_t conv_id, const std::vector<NewTask>& tasks) {
+  std::vector<absl::StatusOr<std::string>> results;
+  results.reserve(tasks.size());
+  absl::Status open = CheckIntake();
+  const CompiledProcess* process = open.ok() ? CurrentProcess(conv_id) : nullptr;
+  if (open.ok() && process == nullptr) open = NotDeployed(conv_id);
+  if (!open.ok()) {
+    results.assign(tasks.size(), open);
+    return results;
+  }
+  CommitTicket last = 0;
+  for (const NewTask& one : tasks) {
+    CommitTicket ticket = 0;
+    TaskOrigin origin;
+    origin.batch_ticket = &ticket;
+    results.push_back(CreateTaskAt(process, process->start, one.ref, one.data_json, origin));
+    last = std::max(last, ticket);
+  }
+  // One acknowledgement for the batch: every ticket up to the last.
+  if (persistence_ != nullptr && last != 0) {
+    if (absl::Status acknowledged = persistence_->Acknowledge(last); !acknowledged.ok()) {
+      for (absl::StatusOr<std::string>& result : results) {
+        if (result.ok()) result = acknowledged;
+      }
+    }
+  }
+  return results;
+}
+
+absl::Status EngineImpl::CountCausedTask(Task& cause, const CompiledProcess& process,
+                                         std::shared_ptr<std::atomic<int64_t>>* tree) {
+  // The worker running `cause` holds it: its tree is set here, once.
+  if (cause.tree == nullptr) cause.tree = std::make_shared<std::atomic<int64_t>>(0);
+  if (cause.tree->fetch_add(1, std::memory_order_relaxed) >=
+      static_cast<int64_t>(options_.max_tasks_per_tree)) {
+    cause.tree->fetch_sub(1, std::memory_order_relaxed);
+    return absl::OutOfRangeError(absl::StrCat(
+        "this task and the tasks it caused have started ", options_.max_tasks_per_tree,
+        " tasks with api_copy and api_rpc without a timer in between (max_tasks_per_tree): "
+        "copies or calls that multiply?"));
+  }
+  if (process.caused_live->fetch_add(1, std::memory_order_relaxed) >=
+      static_cast<int64_t>(options_.max_caused_tasks_per_process)) {
+    process.caused_live->fetch_sub(1, std::memory_order_relaxed);
+    cause.tree->fetch_sub(1, std::memory_order_relaxed);
+    return absl::OutOfRangeError(
+        absl::StrCat("process ", process.conv_id, " holds ", options_.max_caused_tasks_per_process,
+                     " unfinished tasks started by api_copy and api_rpc already "
+                     "(max_caused_tasks_per_process)"));
+  }
+  *tree = cause.tree;
+  return absl::OkStatus();
+}
+
+absl::Status EngineImpl::ModifyTask(const TaskKey& key, absl::string_view data_json) {
+  if (absl::Status open = CheckIntake(); !open.ok()) return open;
+  thread_local simdjson::dom::parser patch_parser;
+  thread_local simdjson::dom::parser data_parser;
+  thread_local std::string collapsed;
+  simdjson::dom::element patch;
+  if (absl::Status parsed =
+          ParseTaskData(patch_parser, data_json, options_.max_task_size, &patch, &collapsed);
+      !parsed.ok()) {
+    return parsed;
+  }
+  std::shared_ptr<Task> task = store_.Find(key);
+  if (task == nullptr) {
+    return RefuseArchived(key);
+  }
+  CONVEY_RETURN_IF_ERROR(CheckNotRunning(*task, "Engine::ModifyTask"));
+  Acquire(task.get());
+  if (task->status == TaskStatus::kDeleted) {
+    Release(task.get(), false);
+    return NotFoundFor(key);
+  }
+  if (task->status == TaskStatus::kProcessed) {
+    Release(task.get(), false);
+    return Finished(task->obj_id_view(), task->current_node().id);
+  }
+  if (absl::Status merged = MergeData(task.get(), patch, data_parser); !merged.ok()) {
+    Release(task.get(), false);
+    return merged;
+  }
+  const bool resume = task->park == ParkReason::kCallback || task->park == ParkReason::kLoopStopped;
+  if (resume) Unpark(task.get());
+  absl::StatusOr<CommitTicket> ticket = CommitPut(*task);
+  Release(task.get(), resume);
+  if (!ticket.ok()) return ticket.status();
+  return persistence_ != nullptr ? persistence_->Acknowledge(*ticket) : absl::OkStatus();
+}
+
+absl::Status EngineImpl::MergeData(Task* task, simdjson::dom::element patch,
+                                   simdjson::dom::parser& parser) {
+  simdjson::dom::element data;
+  std::string merged;
+  if (parser.parse(task->data.data(), task->data.size()).get(data) == simdjson::SUCCESS) {
+    MergeTopLevel(data, patch, &merged);
+  }
+  if (absl::Status size = CheckSize(merged.size(), options_.max_task_size); !size.ok()) {
+    return size;
+  }
+  task->data.swap(merged);
+  task->change_micros = absl::ToUnixMicros(clock_->Now());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TaskSnapshot> EngineImpl::ShowTask(const TaskKey& key) {
+  if (absl::Status open = CheckOpen(); !open.ok()) return open;
+  std::shared_ptr<Task> task = store_.Find(key, /*ended=*/true);
+  if (task == nullptr) {
+    // With a store, finished tasks are in its archive until the retention
+    // passes.
+    std::string obj_id;
+    absl::StatusOr<schema::TaskRecord> archived = FindArchived(key, &obj_id);
+    if (!archived.ok()) return archived.status();
+    return SnapshotOfRecord(obj_id, *archived);
+  }
+  CONVEY_RETURN_IF_ERROR(CheckNotRunning(*task, "Engine::ShowTask"));
+  Acquire(task.get());
+  TaskSnapshot snapshot = SnapshotOf(*task);
+  Release(task.get(), false);
+  return snapshot;
+}
+
+absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_id) {
+  if (absl::Status open = CheckIntake(); !open.ok()) return open;
+  std::shared_ptr<Task> task = store_.Find(key);
+  if (task == nullptr) {
+    return RefuseArchived(key);
+  }
+  CONVEY_RETURN_IF_ERROR(CheckNotRunning(*task, "Engine::DeleteTask"));
+  Acquire(task.get());
+  if (task->status == TaskStatus::kDeleted) {
+    Release(task.get(), false);
+    return NotFoundFor(key);
+  }
+  const CompiledNode& node = task->current_node();
+  if (!node_id.empty() && node.id != node_id) {
+    Release(task.get(), false);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "task ", task->obj_id_view(), " is in node \"", node.id, "\", not \"", node_id, "\""));
+  }
+  const bool timed = task->timer_seq != 0;
+  events_.CancelTimer(task.get());
+  if (!node.is_final) {
+    node.counters->tasks.AddShared(-1);
+    if (node.count.threshold != 0) steps_.CheckCountLeft(*task->process, node, nullptr);
+    if (std::atomic<int64_t>* counter = ReasonCounter(node, task->park)) {
+      counter->fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+  const bool waited_for_http = task->park == ParkReason::kHttp;
+  if (waited_for_http) HttpWaitEnded(*task);  // its answer will be dropped
+  task->callback_wait.store(0, std::memory_order_release);
+  task->status = TaskStatus::kDeleted;
+  task->park = ParkReason::kNone;
+  UncountCaused(task.get());
+  task->change_micros = absl::ToUnixMicros(clock_->Now());
+  // Archived, like a finished task. It stays in memory too: the run queue
+  // may still hold it. Its ref is free once its end is queued.
+  absl::StatusOr<CommitTicket> ticket = 0;
+  if (persistence_ != nullptr) {
+    Transition transition;
+    persistence_->AddEnd(*task, true, task->change_micros, &transition);
+    ticket = persistence_->Commit(std::move(transition), true);
+  }
+  store_.EraseRef(task.get(), /*keep=*/persistence_ == nullptr);
+  {
+    RunningTaskScope held(task.get());
+    if (steps_.Wants(Observer::kDeleted)) steps_.Notify(&Observer::OnTaskDeleted, *task);
+    watchers_.Ended(*task);
+  }
+  Release(task.get(), false);
+  // WaitIdle may have been waiting for that timer (virtual clock) or answer.
+  if (timed || waited_for_http) NotifyIdleWaiters();
+  if (!ticket.ok()) return ticket.status();
+  return persistence_ != nullptr ? persistence_->Acknowledge(*ticket) : absl::OkStatus();
+}
+
+void EngineImpl::ForEachTask(const std::function<void(const TaskSnapshot&)>& visit) {
+  store_.ForEach([this, &visit](const std::shared_ptr<Task>& task) {
+    if (task.get() == RunningTask()) return;  // its own worker calls: it would wait for itself
+    Acquire(task.get());
+    TaskSnapshot snapshot = SnapshotOf(*task);
+    Release(task.get(), false);
+    visit(snapshot);
+  });
+  // Then the archive (once what is queued for it is written), but for
+  // deleted tasks memory still holds. A failed read ends the walk: this call
+  // has no way to say so but stopping, and the logger.
+  if (persistence_ == nullptr) return;
+  absl::Status read = persistence_->Flush();
+  if (read.ok()) {
+    read = persistence_->store().ForEachArchived(
+        [this, &visit](absl::string_view obj_id, absl::string_view bytes) {
+          if (store_.Find(TaskKey::ByObjId(std::string(obj_id))) != nullptr) return;
+          schema::TaskRecord record;
+          if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+            Log(LogSeverity::kError,
+                absl::StrCat("ForEachTask: archived task ", obj_id, " does not parse; skipped"));
+            return;
+          }
+          visit(SnapshotOfRecord(obj_id, record));
+        });
+  }
+  if (!read.ok()) {
+    Log(LogSeverity::kError,
+        absl::StrCat("ForEachTask stopped before the end of the archive: ", read.message()));
+  }
+}
+
+}  // namespace internal
+}  // namespace convey
