@@ -28,10 +28,11 @@
 // Errors: absl::Status codes are fixed: a bad scheme, task data or operation
 // is InvalidArgument (the message says where and why); an unknown process or
 // task is NotFound; a duplicate ref is AlreadyExists; a full run queue is
-// ResourceExhausted (retry later); a call after Close (or during it) is
-// FailedPrecondition, and so is a call that would wait for its own caller;
-// a wait past its timeout is DeadlineExceeded. A failure never affects any
-// other task.
+// ResourceExhausted (retry later); a call after Close, and a create,
+// modify, delete or deploy while it drains, is FailedPrecondition, and so is
+// a call that would wait for its own caller; a wait past its timeout is
+// DeadlineExceeded; a handle whose engine closed first is Cancelled. A
+// failure never affects any other task.
 #ifndef CONVEY_ENGINE_H_
 #define CONVEY_ENGINE_H_
 
