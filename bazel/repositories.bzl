@@ -170,6 +170,7 @@ exports_files(glob(["cryptojs/**/*.js", "moment/*.js", "moment-timezone/*.js"]))
             "gtest": ["gtest", "gmock"],
             "jemalloc": ["jemalloc"],
             "microhttpd": ["libmicrohttpd"],
+            "nlohmann_json": ["nlohmann_json"],
             "mozjs": ["mozjs-102"],
             "pugixml": ["pugixml"],
             "gtest_main": ["gtest_main", "gmock"],

@@ -34,10 +34,14 @@ constexpr int64_t kConv = 1;
   std::abort();
 }
 
+// `history`: EngineOptions::task_history_limit (the default keeps 32
+// entries per task; 0 keeps none).
 std::unique_ptr<Engine> OpenWith(int workers, size_t max_queued, const std::string& scheme,
-                                 Observer* observer = nullptr) {
+                                 Observer* observer = nullptr,
+                                 size_t history = EngineOptions().task_history_limit) {
   EngineOptions options;
   options.worker_threads = workers;
+  options.task_history_limit = history;
   options.observer = observer;
   options.max_queued_tasks = max_queued;
   auto engine = Engine::Open(options);
@@ -80,6 +84,16 @@ BENCHMARK(BM_Pipeline)
     ->Args({1000000, 1000})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+// BM_Pipeline/1000000/2000000 with no task history
+// (task_history_limit 0): what the history (6 entries per task) costs.
+void BM_PipelineNoHistory(benchmark::State& state) {
+  auto engine = OpenWith(2, 2000000, bench::PipelineScheme(kConv), nullptr, 0);
+  const std::vector<std::string> data = SampleData();
+  for (auto _ : state) RunTasks(*engine, 1000000, data);
+  state.SetItemsProcessed(state.iterations() * 1000000);
+}
+BENCHMARK(BM_PipelineNoHistory)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Counts the events it asked for.
 class CountingObserver : public Observer {
@@ -160,8 +174,9 @@ std::string ChainScheme(int length, bool conditions) {
 }
 
 // ns per node transition on a 100-node chain, one worker (every step stays on it).
-void ChainBenchmark(benchmark::State& state, bool conditions) {
-  auto engine = OpenWith(1, 1 << 20, ChainScheme(100, conditions));
+void ChainBenchmark(benchmark::State& state, bool conditions,
+                    size_t history = EngineOptions().task_history_limit) {
+  auto engine = OpenWith(1, 1 << 20, ChainScheme(100, conditions), nullptr, history);
   const std::vector<std::string> data = SampleData();
   const int tasks = 1000;
   for (auto _ : state) RunTasks(*engine, tasks, data);
@@ -173,6 +188,10 @@ void ChainBenchmark(benchmark::State& state, bool conditions) {
 void BM_GoChain(benchmark::State& state) { ChainBenchmark(state, false); }
 void BM_GoIfConstChain(benchmark::State& state) { ChainBenchmark(state, true); }
 BENCHMARK(BM_GoChain)->Unit(benchmark::kMillisecond)->UseRealTime();
+// The same without task history: the ring of 32 entries each task fills
+// and then overwrites on its 100 steps.
+void BM_GoChainNoHistory(benchmark::State& state) { ChainBenchmark(state, false, 0); }
+BENCHMARK(BM_GoChainNoHistory)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GoIfConstChain)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 size_t ResidentBytes() {
@@ -195,7 +214,8 @@ void BM_ParkedTaskMemory(benchmark::State& state) {
     auto engine =
         OpenWith(2, 1 << 22,
                  ProcessJson(kConv, {NodeJson("start", Kind::kStart, "[" + GoJson("wait") + "]"),
-                                     NodeJson("wait", Kind::kNormal, "[]")}));
+                                     NodeJson("wait", Kind::kNormal, "[]")}),
+                 nullptr, static_cast<size_t>(state.range(1)));
     const size_t before = ResidentBytes();
     for (int i = 0; i < tasks; ++i) {
       if (!engine->CreateTask(kConv, absl::StrCat(i), data).ok()) std::abort();
@@ -207,7 +227,12 @@ void BM_ParkedTaskMemory(benchmark::State& state) {
   }
   state.counters["bytes_per_task"] = per_task;
 }
-BENCHMARK(BM_ParkedTaskMemory)->Arg(1000000)->Iterations(1)->Unit(benchmark::kMillisecond);
+// Arg 1: task_history_limit (32, the default: 3 entries per parked task; 0: none).
+BENCHMARK(BM_ParkedTaskMemory)
+    ->Args({1000000, 32})
+    ->Args({1000000, 0})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 // api_sum accumulator: adds per second from every benchmark thread to one sum.
 void BM_SumAdd(benchmark::State& state) {

@@ -440,6 +440,53 @@ convey_code convey_delete_task(convey_engine* engine, int64_t conv_id, const cha
   return Done(engine->engine->DeleteTask(KeyOf(conv_id, ref, obj_id)), error);
 }
 
+convey_code convey_patch_task(convey_engine* engine, int64_t conv_id, const char* ref,
+                              const char* obj_id, const char* patch, size_t length, char** error) {
+  if (engine == nullptr) return Fail(NullEngine(), error);
+  const absl::string_view text(patch == nullptr ? "" : patch, patch == nullptr ? 0 : length);
+  return Done(engine->engine->PatchTask(KeyOf(conv_id, ref, obj_id), text), error);
+}
+
+convey_code convey_task_history(convey_engine* engine, int64_t conv_id, const char* ref,
+                                const char* obj_id, char** result, char** error) {
+  if (engine == nullptr) return Fail(NullEngine(), error);
+  if (result != nullptr) *result = nullptr;
+  absl::StatusOr<convey::TaskHistory> history =
+      engine->engine->GetTaskHistory(KeyOf(conv_id, ref, obj_id));
+  if (!history.ok()) return Fail(history.status(), error);
+  JsonWriter out;
+  out.BeginObject()
+      .Key("obj_id")
+      .String(history->obj_id)
+      .Key("dropped")
+      .Int(static_cast<int64_t>(history->dropped))
+      .Key("history")
+      .BeginArray();
+  for (const convey::TaskHistoryEntry& entry : history->entries) {
+    out.BeginObject()
+        .Key("time_us")
+        .Int(absl::ToUnixMicros(entry.time))
+        .Key("kind")
+        .String(entry.kind)
+        .Key("node_id")
+        .String(entry.node_id)
+        .Key("text")
+        .String(entry.text)
+        .EndObject();
+  }
+  out.EndArray().EndObject();
+  if (result != nullptr) *result = CopyOut(out.Release());
+  return Done(absl::OkStatus(), error);
+}
+
+convey_code convey_append_task_history(convey_engine* engine, int64_t conv_id, const char* ref,
+                                       const char* obj_id, const char* text, char** error) {
+  if (engine == nullptr) return Fail(NullEngine(), error);
+  return Done(
+      engine->engine->AppendTaskHistory(KeyOf(conv_id, ref, obj_id), text == nullptr ? "" : text),
+      error);
+}
+
 convey_code convey_wait_idle(convey_engine* engine, int64_t timeout_ms, char** error) {
   if (engine == nullptr) return Fail(NullEngine(), error);
   return Done(engine->engine->WaitIdle(TimeoutOf(timeout_ms)), error);

@@ -25,6 +25,7 @@ PACKAGES=(
   librocksdb-dev          # the durable task store (runtime/store)
   libcpp-httplib-dev      # loopback HTTP servers in tests and the example (header-only)
   libmicrohttpd-dev       # convey serve's HTTP server (runtime/serve)
+  nlohmann-json3-dev      # JSON Patch of task data (runtime/task/json_patch), header-only
   wrk                     # convey serve's benchmark (bench/serve_wrk.sh)
   curl                    # seed 000's recipes against convey serve (tests/tools)
   openssl                 # their signatures

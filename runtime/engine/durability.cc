@@ -130,6 +130,20 @@ TaskSnapshot EngineImpl::SnapshotOfRecord(absl::string_view obj_id,
   return snapshot;
 }
 
+TaskHistory HistoryOfRecord(absl::string_view obj_id, const schema::TaskRecord& record) {
+  TaskHistory history;
+  history.obj_id = std::string(obj_id);
+  history.dropped = record.history_dropped();
+  for (const schema::HistoryEntryRecord& entry : record.history()) {
+    TaskHistoryEntry& out = history.entries.emplace_back();
+    out.time = absl::FromUnixMicros(entry.micros());
+    out.kind = std::string(HistoryKindName(static_cast<HistoryKind>(entry.kind())));
+    out.node_id = entry.node_id();
+    out.text = entry.text();
+  }
+  return history;
+}
+
 absl::Status EngineImpl::Recover() {
   const std::string& directory = persistence_->directory();
   // 1. Every scheme version, compiled again: tasks resume on theirs.
@@ -210,6 +224,21 @@ absl::Status EngineImpl::Recover() {
         task->caller = std::make_unique<RpcCaller>();
         task->caller->obj_id = record.caller_obj_id();
         task->caller->entry_seq = record.caller_entry_seq();
+      }
+      if (!record.idempotency_key().empty()) {
+        task->idempotency = std::make_unique<const IdempotencyKey>(
+            IdempotencyKey{record.idempotency_key(), record.idempotency_fingerprint()});
+      }
+      if (record.history_size() > 0 && options_.task_history_limit > 0) {
+        task->history = std::make_unique<TaskHistoryLog>();
+        for (const schema::HistoryEntryRecord& entry : record.history()) {
+          // A node the process does not have (cannot happen but for a
+          // damaged record) is shown as none.
+          task->history->Add(options_.task_history_limit, entry.micros(),
+                             static_cast<HistoryKind>(entry.kind()),
+                             process->FindNode(entry.node_id()), entry.text());
+        }
+        task->history->set_dropped(task->history->dropped() + record.history_dropped());
       }
       if (record.resume() == static_cast<int32_t>(Resume::kFail)) {
         task->resume = Resume::kFail;

@@ -36,6 +36,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -59,6 +60,7 @@
 #include "runtime/engine/step_machine.h"
 #include "runtime/engine/task.h"
 #include "runtime/engine/task_completion.h"
+#include "runtime/engine/task_history.h"
 #include "runtime/engine/task_store.h"
 #include "runtime/engine/variables.h"
 #include "simdjson.h"
@@ -86,7 +88,18 @@ struct TaskOrigin {
   CommitTicket* batch_ticket = nullptr;
   // Submit: the handle's state is made here, before the task can run.
   std::shared_ptr<TaskCompletion>* completion = nullptr;
+  // The host's NewTask::idempotency_key (empty: none).
+  absl::string_view idempotency_key;
 };
+
+// A task a logic of `cause` starts (`call`: api_rpc, else api_copy).
+inline TaskOrigin CausedBy(Task* cause, bool call, Worker* worker) {
+  TaskOrigin origin;
+  origin.cause = cause;
+  origin.call = call;
+  origin.worker = worker;
+  return origin;
+}
 
 class EngineImpl : public Engine {
  public:
@@ -99,13 +112,17 @@ class EngineImpl : public Engine {
   absl::StatusOr<DeployResult> DeployFile(const std::string& path) override;
   absl::StatusOr<std::string> CreateTask(int64_t conv_id, absl::string_view ref,
                                          absl::string_view data_json) override;
+  absl::StatusOr<std::string> CreateTask(int64_t conv_id, const NewTask& task) override;
   std::vector<absl::StatusOr<std::string>> CreateTasks(int64_t conv_id,
                                                        const std::vector<NewTask>& tasks) override;
   absl::StatusOr<TaskHandle> Submit(int64_t conv_id, absl::string_view ref,
                                     absl::string_view data_json) override;
   absl::Status ModifyTask(const TaskKey& key, absl::string_view data_json) override;
+  absl::Status PatchTask(const TaskKey& key, absl::string_view patch_json) override;
   absl::StatusOr<TaskSnapshot> ShowTask(const TaskKey& key) override;
   absl::Status DeleteTask(const TaskKey& key, absl::string_view node_id) override;
+  absl::StatusOr<TaskHistory> GetTaskHistory(const TaskKey& key) override;
+  absl::Status AppendTaskHistory(const TaskKey& key, absl::string_view text) override;
   std::vector<Diagnostic> UnresolvedReferences() const override;
   void HoldTime(bool hold) override;
   absl::Status WaitIdle(absl::Duration timeout) override;
@@ -158,8 +175,23 @@ class EngineImpl : public Engine {
   void Acquire(Task* task);
   // Lets go of a held task; `schedule`: queue it to run.
   void Release(Task* task, bool schedule);
+  // Modify and patch: holds the task named by `key` (`call` names the
+  // call for the fail-fast check), applies `change` to it, wakes it as a
+  // modify does, records `kind` in its history, and commits it. A change
+  // that fails changes nothing.
+  // `wake`: false for a change that is no modify (a host's history entry).
+  absl::Status ChangeData(const TaskKey& key, absl::string_view call, HistoryKind kind,
+                          const std::function<absl::Status(Task*)>& change, bool wake = true);
   // Merges `patch` into the task's data. InvalidArgument when too large.
   absl::Status MergeData(Task* task, simdjson::dom::element patch, simdjson::dom::parser& parser);
+
+  // Adds an entry to the history of `task` (held by the caller), in the
+  // node it is in now, at `micros` (engine clock).
+  void RecordHistory(Task* task, HistoryKind kind, int64_t micros, absl::string_view text = {}) {
+    if (options_.task_history_limit == 0) return;
+    if (task->history == nullptr) task->history = std::make_unique<TaskHistoryLog>();
+    task->history->Add(options_.task_history_limit, micros, kind, &task->current_node(), text);
+  }
 
   // Pending work (queue entries, running activations, posted ops): what
   // WaitIdle waits for, and what stops virtual time.
@@ -215,6 +247,11 @@ class EngineImpl : public Engine {
   absl::Status CheckNotEngineThread(absl::string_view call) const;
   // The same for a call about `task` made by the worker running it.
   absl::Status CheckNotRunning(const Task& task, absl::string_view call) const;
+  // The task an earlier create with `key` made (idempotency.cc): its
+  // obj_id when `fingerprint` matches (nullopt when there is none, or it
+  // is no longer findable); AlreadyExists when it asked for something else.
+  absl::StatusOr<std::optional<std::string>> FindByIdempotencyKey(absl::string_view key,
+                                                                  absl::string_view fingerprint);
   // What Close leaves: a sentence for its status and the logger.
   std::string DescribeLeftOver() const;
   // Imports and compiles every process of a scheme file; InvalidArgument
@@ -289,6 +326,13 @@ absl::Status ParseTaskData(simdjson::dom::parser& parser, absl::string_view json
 
 // FailedPrecondition: the task has finished in `node_id`.
 absl::Status Finished(absl::string_view obj_id, absl::string_view node_id);
+
+// The history an archived record holds.
+TaskHistory HistoryOfRecord(absl::string_view obj_id, const schema::TaskRecord& record);
+
+// What a create asks for, for its idempotency key: the SHA-256 of the
+// process, the ref and the data as stored (compact, repeats collapsed).
+std::string CreateFingerprint(int64_t conv_id, absl::string_view ref, absl::string_view data);
 
 // NotFound: no process with `conv_id` is deployed.
 absl::Status NotDeployed(int64_t conv_id);

@@ -58,6 +58,10 @@ absl::Status ValidateOptions(const EngineOptions& o) {
     return bad("import_limits.max_diagnostics", o.import_limits.max_diagnostics,
                "must be at least 1 (else a file that does not load could not say why)");
   }
+  if (o.task_history_limit > 65535) {
+    return bad("task_history_limit", o.task_history_limit,
+               "must be 0..65535 (0 keeps no history)");
+  }
   if (o.max_rpc_depth < 1) {
     return bad("max_rpc_depth", o.max_rpc_depth,
                "must be at least 1 (else every api_rpc call would fail)");

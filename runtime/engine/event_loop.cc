@@ -177,7 +177,11 @@ void EventLoop::ApplyOp(PostedOp& op, simdjson::dom::parser& patch_parser,
                         absl::StrCat("the reply makes the task larger than ",
                                      engine_->options().max_task_size, " bytes")});
       task->resume = Resume::kFail;
-    } else if (op.exception) {
+    } else {
+      engine_->RecordHistory(task.get(), HistoryKind::kModified, task->change_micros,
+                             "by the reply of the process it called");
+    }
+    if (op.exception) {
       task->failure = std::make_unique<ResumeFailure>(
           ResumeFailure{"rpc_reply", "rpc_reply_exception", op.reason});
       task->resume = Resume::kFail;
@@ -192,6 +196,8 @@ void EventLoop::ApplyOp(PostedOp& op, simdjson::dom::parser& patch_parser,
     release(false, false);  // too large: dropped, as the API would refuse it
     return;
   }
+  engine_->RecordHistory(task.get(), HistoryKind::kModified, task->change_micros,
+                         "by another task (api_copy)");
   const bool resume = (task->park == ParkReason::kCallback &&
                        (op.entry_seq == 0 || op.entry_seq == task->entry_seq)) ||
                       task->park == ParkReason::kLoopStopped;

@@ -151,6 +151,21 @@ schema::TaskRecord RecordOf(const Task& task) {
     record.set_failure_tag(task.failure->tag);
     record.set_failure_description(task.failure->description);
   }
+  if (task.idempotency != nullptr) {
+    record.set_idempotency_key(task.idempotency->key);
+    record.set_idempotency_fingerprint(task.idempotency->fingerprint);
+  }
+  if (task.history != nullptr) {
+    record.set_history_dropped(task.history->dropped());
+    task.history->ForEach([&record](int64_t micros, HistoryKind kind, const CompiledNode* node,
+                                    absl::string_view text) {
+      schema::HistoryEntryRecord* entry = record.add_history();
+      entry->set_micros(micros);
+      entry->set_kind(static_cast<int32_t>(kind));
+      if (node != nullptr) entry->set_node_id(node->id);
+      entry->set_text(std::string(text));
+    });
+  }
   return record;
 }
 
@@ -188,6 +203,7 @@ void Persistence::AddPut(Task& task, bool created, Transition* transition,
   put.conv_id = task.process->conv_id;
   put.created = created;
   if (created) put.new_ref = task.ref;
+  if (created && task.idempotency != nullptr) put.new_key = task.idempotency->key;
   put.timer_micros = record.timer_micros();
   put.old_timer_micros = task.stored_timer_micros;
   task.stored_timer_micros = put.timer_micros;
@@ -400,7 +416,10 @@ absl::StatusOr<std::optional<schema::TaskRecord>> Persistence::FindArchived(
     return absl::DataLossError(absl::StrCat("store ", directory_, ": the archived record of task ",
                                             obj_id, " cannot be read"));
   }
-  if (!key.obj_id.empty() || (record.conv_id() == key.conv_id && record.ref() == key.ref)) {
+  // The index may name a task that since gave its ref up; idempotency keys
+  // (conv_id 0) are checked by the caller.
+  if (!key.obj_id.empty() || key.conv_id == kIdempotencyConvId ||
+      (record.conv_id() == key.conv_id && record.ref() == key.ref)) {
     return std::optional<schema::TaskRecord>(std::move(record));
   }
   return std::optional<schema::TaskRecord>();

@@ -56,7 +56,7 @@ absl::StatusOr<std::string> StepContext::StartTask(int64_t conv_id, absl::string
   const CompiledProcess* process = engine_->CurrentProcess(conv_id);
   if (process == nullptr) return NotDeployed(conv_id);
   return engine_->CreateTaskAt(process, process->start, ref, data_json,
-                               TaskOrigin{task_, false, worker_});
+                               CausedBy(task_, false, worker_));
 }
 
 absl::Status StepContext::ModifyTask(int64_t conv_id, absl::string_view ref,
@@ -68,7 +68,7 @@ absl::StatusOr<std::string> StepContext::CallProcess(int64_t conv_id, absl::stri
   const CompiledProcess* process = engine_->CurrentProcess(conv_id);
   if (process == nullptr) return NotDeployed(conv_id);
   return engine_->CreateTaskAt(process, process->start, "", data_json,
-                               TaskOrigin{task_, true, worker_});
+                               CausedBy(task_, true, worker_));
 }
 
 bool StepContext::Reply(absl::string_view data_json, bool exception, absl::string_view reason) {

@@ -56,6 +56,13 @@ void StepMachine::RunActivation(Worker& worker, Task* task) {
   if (task->unparked_from != 0) {
     const auto waited = static_cast<ParkReason>(task->unparked_from);
     task->unparked_from = 0;
+    engine_->RecordHistory(task, HistoryKind::kResumed, now_micros, ParkReasonName(waited));
+    if (task->http_result != nullptr) {
+      engine_->RecordHistory(task, HistoryKind::kHttpAnswered, now_micros,
+                             task->http_result->ok()
+                                 ? absl::StrCat((*task->http_result)->status)
+                                 : std::string(task->http_result->status().message()));
+    }
     if (Wants(Observer::kResumed)) {
       Notify(&Observer::OnTaskResumed, *task, [waited](TaskEvent& e) { e.park_reason = waited; });
     }
@@ -132,6 +139,7 @@ bool StepMachine::ApplyResume(Worker& worker, StepContext& context, Task* task) 
   const Resume resume = task->resume;
   task->resume = Resume::kContinue;
   if (resume == Resume::kTimer) {
+    engine_->RecordHistory(task, HistoryKind::kTimerFired, worker.now_micros);
     if (Wants(Observer::kTimerFired)) Notify(&Observer::OnTimerFired, *task);
     return Enter(worker, task, task->current_node().time->target);
   }
@@ -208,6 +216,8 @@ void StepMachine::RunNodes(Worker& worker, StepContext& context, Task* task) {
           } else {
             // The same logic runs again with the answer.
             ParkInNode(context, task, result.park);
+            engine_->RecordHistory(task, HistoryKind::kHttpSent, context.now_micros(),
+                                   request->method);
             if (Wants(Observer::kHttpSent)) {
               Notify(&Observer::OnHttpSent, *task,
                      [&request](TaskEvent& e) { e.http_request = request.get(); });
@@ -258,6 +268,7 @@ void StepMachine::ParkInNode(StepContext& context, Task* task, ParkReason reason
   if (task->process->is_state_diagram()) {
     std::atomic_store(&task->state_data, std::make_shared<const std::string>(task->data));
   }
+  engine_->RecordHistory(task, HistoryKind::kParked, context.now_micros(), ParkReasonName(reason));
   if (Wants(Observer::kParked)) {
     Notify(&Observer::OnTaskParked, *task, [reason](TaskEvent& e) { e.park_reason = reason; });
   }
@@ -390,6 +401,7 @@ bool StepMachine::Enter(Worker& worker, Task* task, uint32_t target) {
   task->next_logic = 0;
   ++task->entry_seq;
   task->entry_micros = worker.now_micros;
+  engine_->RecordHistory(task, HistoryKind::kNodeEntered, worker.now_micros);
   if (to.count.threshold != 0) CheckCountEntered(process, to, &worker);
   // Only this worker writes its own counter.
   worker.transitions.store(worker.transitions.load(std::memory_order_relaxed) + 1,
@@ -426,6 +438,8 @@ void StepMachine::Stop(Task* task, TaskStatus status, ParkReason reason, absl::s
     statistics_.TaskErrored();
   }
   const bool loop = status == TaskStatus::kLoopStopped;
+  engine_->RecordHistory(task, loop ? HistoryKind::kLoopStopped : HistoryKind::kError,
+                         task->change_micros, absl::StrCat(tag, ": ", description));
   if (!Wants(loop ? Observer::kLoopStopped : Observer::kError)) return;
   Notify(loop ? &Observer::OnTaskLoopStopped : &Observer::OnTaskError, *task,
          [tag, description](TaskEvent& e) {
@@ -441,6 +455,7 @@ void StepMachine::Finish(Worker& worker, Task* task) {
   EngineImpl::UncountCaused(task);
   node.counters->finished.AddOwned(1, worker.index);
   statistics_.TaskFinished();
+  engine_->RecordHistory(task, HistoryKind::kFinished, worker.now_micros);
   // Its ref and the observer's event come once its end is committed
   // (RunActivation).
 }

@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "convey/engine.h"
 #include "runtime/engine/process.h"
+#include "runtime/engine/task_history.h"
 #include "runtime/timer/timer_wheel.h"
 
 namespace convey {
@@ -56,6 +57,13 @@ struct RpcCaller {
 // entry sequence number shifted left by one, with bit 0 set once a
 // synchronous modify (api_copy is_sync) has claimed the wait.
 constexpr uint64_t kCallbackClaimed = 1;
+
+// A create's idempotency key (NewTask::idempotency_key) and what the create
+// asked for: a SHA-256 of its process, ref and data.
+struct IdempotencyKey {
+  std::string key;
+  std::string fingerprint;  // 32 bytes
+};
 
 struct Task;
 
@@ -120,6 +128,11 @@ struct Task {
   // State diagrams: the data as of the last park, readable by other tasks
   // through {{conv[ID].ref[REF]...}}; accessed with std::atomic_load/store.
   std::shared_ptr<const std::string> state_data;
+  // What happened to it (EngineOptions::task_history_limit); null until the
+  // first entry.
+  std::unique_ptr<TaskHistoryLog> history;
+  // Set before the task is findable, never changed: read without holding it.
+  std::unique_ptr<const IdempotencyKey> idempotency;
 
   absl::string_view obj_id_view() const { return absl::string_view(obj_id.data(), obj_id.size()); }
   const CompiledNode& current_node() const { return process->nodes[node]; }

@@ -1,5 +1,5 @@
 // The task calls of the engine: create (one, a batch, or with a handle),
-// modify, show, delete and list tasks, and the task data checks they share
+// modify (merge or JSON Patch), show, delete and list tasks, and the task data checks they share
 // (see engine_impl.h for the locks: a call holds one task through
 // Task::state and takes only leaf locks besides).
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include "runtime/base/status_macros.h"
 #include "runtime/engine/engine_impl.h"
 #include "runtime/json/repeated_keys.h"
+#include "runtime/task/json_patch.h"
 #include "runtime/task/write_set.h"
 
 namespace convey {
@@ -78,6 +79,15 @@ absl::StatusOr<std::string> EngineImpl::CreateTask(int64_t conv_id, absl::string
   return CreateTaskAt(process, process->start, ref, data_json);
 }
 
+absl::StatusOr<std::string> EngineImpl::CreateTask(int64_t conv_id, const NewTask& task) {
+  if (absl::Status open = CheckIntake(); !open.ok()) return open;
+  const CompiledProcess* process = CurrentProcess(conv_id);
+  if (process == nullptr) return NotDeployed(conv_id);
+  TaskOrigin origin;
+  origin.idempotency_key = task.idempotency_key;
+  return CreateTaskAt(process, process->start, task.ref, task.data_json, origin);
+}
+
 absl::StatusOr<TaskHandle> EngineImpl::Submit(int64_t conv_id, absl::string_view ref,
                                               absl::string_view data_json) {
   if (absl::Status open = CheckIntake(); !open.ok()) return open;
@@ -137,6 +147,20 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   if (absl::Status size = CheckSize(task->data.size(), options_.max_task_size); !size.ok()) {
     return size;
   }
+  if (!origin.idempotency_key.empty()) {
+    if (origin.idempotency_key.size() > 255) {
+      return absl::InvalidArgumentError(absl::StrCat("the idempotency key is ",
+                                                     origin.idempotency_key.size(),
+                                                     " bytes; at most 255 are allowed"));
+    }
+    std::string fingerprint = CreateFingerprint(process->conv_id, ref, task->data);
+    absl::StatusOr<std::optional<std::string>> earlier =
+        FindByIdempotencyKey(origin.idempotency_key, fingerprint);
+    if (!earlier.ok()) return earlier.status();
+    if (earlier->has_value()) return **earlier;  // answered: nothing is created
+    task->idempotency = std::make_unique<const IdempotencyKey>(
+        IdempotencyKey{std::string(origin.idempotency_key), std::move(fingerprint)});
+  }
   // Counted last, after every other reason to refuse: a refused task takes
   // back what it counted.
   std::shared_ptr<std::atomic<int64_t>> tree;
@@ -175,6 +199,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
     task->rpc_depth = caller->rpc_depth + 1;
   }
   task->copy_depth = copy_depth;
+  RecordHistory(task.get(), HistoryKind::kCreated, task->create_micros);
   task->counted_as_caused = tree != nullptr;
   task->tree = tree;
   // Held by this thread from the moment it is visible until its create is
@@ -183,10 +208,17 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   // API call that finds it waits in Acquire.
   Worker* const starter = origin.worker;
   task->state.store(kHeld, std::memory_order_release);
-  if (absl::Status added = store_.Add(task); !added.ok()) {
+  bool key_taken = false;
+  if (absl::Status added = store_.Add(task, &key_taken); !added.ok()) {
     ActivationDone();
     uncount();
-    return added;
+    if (!key_taken) return added;
+    // A concurrent create with the same key came first: answer with its task.
+    absl::StatusOr<std::optional<std::string>> earlier =
+        FindByIdempotencyKey(task->idempotency->key, task->idempotency->fingerprint);
+    if (!earlier.ok()) return earlier.status();
+    if (earlier->has_value()) return **earlier;
+    return absl::AbortedError("a concurrent create with the same idempotency key failed; retry");
   }
   CommitTicket ticket = 0;
   if (persistence_ != nullptr && starter != nullptr) {
@@ -253,6 +285,7 @@ std::vector<absl::StatusOr<std::string>> EngineImpl::CreateTasks(
     CommitTicket ticket = 0;
     TaskOrigin origin;
     origin.batch_ticket = &ticket;
+    origin.idempotency_key = one.idempotency_key;
     results.push_back(CreateTaskAt(process, process->start, one.ref, one.data_json, origin));
     last = std::max(last, ticket);
   }
@@ -303,11 +336,34 @@ absl::Status EngineImpl::ModifyTask(const TaskKey& key, absl::string_view data_j
       !parsed.ok()) {
     return parsed;
   }
+  return ChangeData(key, "Engine::ModifyTask", HistoryKind::kModified,
+                    [&](Task* task) { return MergeData(task, patch, data_parser); });
+}
+
+absl::Status EngineImpl::PatchTask(const TaskKey& key, absl::string_view patch_json) {
+  if (absl::Status open = CheckIntake(); !open.ok()) return open;
+  if (patch_json.size() > options_.max_task_size * 4 + 1024) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the JSON Patch is ", patch_json.size(), " bytes; at most ",
+                     options_.max_task_size * 4 + 1024, " are read (4 x max_task_size + 1024)"));
+  }
+  return ChangeData(key, "Engine::PatchTask", HistoryKind::kPatched, [&](Task* task) {
+    std::string patched;
+    CONVEY_RETURN_IF_ERROR(ApplyJsonPatch(task->data, patch_json, kMaxDataDepth, &patched));
+    CONVEY_RETURN_IF_ERROR(CheckSize(patched.size(), options_.max_task_size));
+    task->data.swap(patched);
+    task->change_micros = absl::ToUnixMicros(clock_->Now());
+    return absl::OkStatus();
+  });
+}
+
+absl::Status EngineImpl::ChangeData(const TaskKey& key, absl::string_view call, HistoryKind kind,
+                                    const std::function<absl::Status(Task*)>& change, bool wake) {
   std::shared_ptr<Task> task = store_.Find(key);
   if (task == nullptr) {
     return RefuseArchived(key);
   }
-  CONVEY_RETURN_IF_ERROR(CheckNotRunning(*task, "Engine::ModifyTask"));
+  CONVEY_RETURN_IF_ERROR(CheckNotRunning(*task, call));
   Acquire(task.get());
   if (task->status == TaskStatus::kDeleted) {
     Release(task.get(), false);
@@ -317,16 +373,62 @@ absl::Status EngineImpl::ModifyTask(const TaskKey& key, absl::string_view data_j
     Release(task.get(), false);
     return Finished(task->obj_id_view(), task->current_node().id);
   }
-  if (absl::Status merged = MergeData(task.get(), patch, data_parser); !merged.ok()) {
+  if (absl::Status changed = change(task.get()); !changed.ok()) {
     Release(task.get(), false);
-    return merged;
+    return changed;
   }
-  const bool resume = task->park == ParkReason::kCallback || task->park == ParkReason::kLoopStopped;
+  if (kind != HistoryKind::kHost) RecordHistory(task.get(), kind, task->change_micros);
+  const bool resume =
+      wake && (task->park == ParkReason::kCallback || task->park == ParkReason::kLoopStopped);
   if (resume) Unpark(task.get());
   absl::StatusOr<CommitTicket> ticket = CommitPut(*task);
   Release(task.get(), resume);
   if (!ticket.ok()) return ticket.status();
   return persistence_ != nullptr ? persistence_->Acknowledge(*ticket) : absl::OkStatus();
+}
+
+absl::StatusOr<TaskHistory> EngineImpl::GetTaskHistory(const TaskKey& key) {
+  if (absl::Status open = CheckOpen(); !open.ok()) return open;
+  std::shared_ptr<Task> task = store_.Find(key, /*ended=*/true);
+  if (task == nullptr) {
+    std::string obj_id;
+    absl::StatusOr<schema::TaskRecord> archived = FindArchived(key, &obj_id);
+    if (!archived.ok()) return archived.status();
+    return HistoryOfRecord(obj_id, *archived);
+  }
+  CONVEY_RETURN_IF_ERROR(CheckNotRunning(*task, "Engine::GetTaskHistory"));
+  Acquire(task.get());
+  TaskHistory history;
+  if (task->history != nullptr) {
+    history = task->history->ToPublic(task->obj_id_view());
+  } else {
+    history.obj_id = std::string(task->obj_id_view());
+  }
+  Release(task.get(), false);
+  return history;
+}
+
+absl::Status EngineImpl::AppendTaskHistory(const TaskKey& key, absl::string_view text) {
+  if (absl::Status open = CheckIntake(); !open.ok()) return open;
+  if (options_.task_history_limit == 0) {
+    return absl::FailedPreconditionError(
+        "the engine keeps no task history (EngineOptions::task_history_limit is 0)");
+  }
+  if (text.empty() || text.size() > kMaxHistoryText) {
+    return absl::InvalidArgumentError(absl::StrCat("a history entry's text is ", text.size(),
+                                                   " bytes; 1..", kMaxHistoryText, " are allowed"));
+  }
+  if (!simdjson::validate_utf8(text.data(), text.size())) {
+    return absl::InvalidArgumentError("a history entry's text must be UTF-8");
+  }
+  return ChangeData(
+      key, "Engine::AppendTaskHistory", HistoryKind::kHost,
+      [&](Task* task) {
+        // A note about the task, not a change of it: change_time stays.
+        RecordHistory(task, HistoryKind::kHost, absl::ToUnixMicros(clock_->Now()), text);
+        return absl::OkStatus();
+      },
+      /*wake=*/false);
 }
 
 absl::Status EngineImpl::MergeData(Task* task, simdjson::dom::element patch,
@@ -396,6 +498,7 @@ absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_i
   task->park = ParkReason::kNone;
   UncountCaused(task.get());
   task->change_micros = absl::ToUnixMicros(clock_->Now());
+  RecordHistory(task.get(), HistoryKind::kDeleted, task->change_micros);
   // Archived, like a finished task. It stays in memory too: the run queue
   // may still hold it. Its ref is free once its end is queued.
   absl::StatusOr<CommitTicket> ticket = 0;

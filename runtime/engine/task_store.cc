@@ -34,14 +34,24 @@ std::array<char, 24> TaskStore::NewObjId(uint32_t partition) {
   return id;
 }
 
-absl::Status TaskStore::Add(const std::shared_ptr<Task>& task) {
+absl::Status TaskStore::Add(const std::shared_ptr<Task>& task, bool* key_taken) {
   const int64_t conv_id = task->process->conv_id;
+  const IdempotencyKey* key = task->idempotency.get();
+  if (key != nullptr) {
+    KeyShard& shard = KeyShardFor(key->key);
+    std::lock_guard<std::mutex> lock(shard.mu);
+    if (!shard.tasks.try_emplace(absl::string_view(key->key), task).second) {
+      if (key_taken != nullptr) *key_taken = true;
+      return absl::AlreadyExistsError("the idempotency key is taken");
+    }
+  }
   if (!task->ref.empty()) {
     RefShard& shard = RefShardFor(conv_id, task->ref);
     std::lock_guard<std::mutex> lock(shard.mu);
     auto inserted =
         shard.tasks.try_emplace(std::make_pair(conv_id, absl::string_view(task->ref)), task);
     if (!inserted.second) {
+      if (key != nullptr) EraseKey(*task);
       return absl::AlreadyExistsError(absl::StrCat("a task with ref \"", task->ref,
                                                    "\" is already active in process ", conv_id));
     }
@@ -87,7 +97,22 @@ void TaskStore::EraseRef(Task* task, bool keep) {
   shard.ended.emplace(key, std::move(ended));
 }
 
+std::shared_ptr<Task> TaskStore::FindByKey(absl::string_view key) {
+  KeyShard& shard = KeyShardFor(key);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.tasks.find(key);
+  return it == shard.tasks.end() ? nullptr : it->second;
+}
+
+void TaskStore::EraseKey(const Task& task) {
+  KeyShard& shard = KeyShardFor(task.idempotency->key);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.tasks.find(absl::string_view(task.idempotency->key));
+  if (it != shard.tasks.end() && it->second.get() == &task) shard.tasks.erase(it);
+}
+
 void TaskStore::Drop(Task* task, std::shared_ptr<Task>* dropped) {
+  if (task->idempotency != nullptr) EraseKey(*task);
   ObjShard& shard = ObjShardFor(task->obj_id_view());
   std::lock_guard<std::mutex> lock(shard.mu);
   auto it = shard.tasks.find(task->obj_id_view());

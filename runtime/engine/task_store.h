@@ -1,5 +1,5 @@
-// TaskStore: every task the engine knows, by obj_id and by (conv_id, ref),
-// and the obj_ids it hands out.
+// TaskStore: every task the engine knows, by obj_id, by (conv_id, ref) and
+// by idempotency key, and the obj_ids it hands out.
 //
 // Apart because it is the one part of the engine that a durable store would
 // replace, and because its locks are the only ones that API calls on a task
@@ -48,10 +48,13 @@ class TaskStore {
   // kAnyPartition.
   static constexpr uint32_t kAnyPartition = ~0u;
   std::array<char, 24> NewObjId(uint32_t partition);
-  // Makes a new task findable: by its ref (when it has one), then by its
-  // obj_id. AlreadyExists, and nothing added, when a task of its process
-  // with the same ref is still active.
-  absl::Status Add(const std::shared_ptr<Task>& task);
+  // Makes a new task findable: by its idempotency key and its ref (when it
+  // has them), then by its obj_id. AlreadyExists, and nothing added, when a
+  // task of its process with the same ref is still active, or (`*key_taken`
+  // set) a task in memory has the same idempotency key.
+  absl::Status Add(const std::shared_ptr<Task>& task, bool* key_taken = nullptr);
+  // The task in memory created with idempotency key `key`, or null.
+  std::shared_ptr<Task> FindByKey(absl::string_view key);
   // The task, or null. By ref: the active task, or with `ended`, else the
   // last one that had the ref and ended in memory (EraseRef's `keep`).
   std::shared_ptr<Task> Find(const TaskKey& key, bool ended = false);
@@ -59,8 +62,9 @@ class TaskStore {
   // deleted). `keep`: it stays in memory, so Find(key, true) still finds it
   // by ref until another task with the ref ends.
   void EraseRef(Task* task, bool keep = false);
-  // A task that finished in a node that does not save it: out of the obj_id
-  // index, into `*dropped` so that it lives until the caller lets go.
+  // A task that leaves memory (finished in a node that does not save it,
+  // or archived in the store): out of the obj_id and key indexes, into
+  // `*dropped` so that it lives until the caller lets go.
   void Drop(Task* task, std::shared_ptr<Task>* dropped);
   // Calls `visit` for every task, one shard at a time, outside the shard's
   // lock.
@@ -81,6 +85,16 @@ class TaskStore {
     absl::flat_hash_map<std::pair<int64_t, absl::string_view>, std::shared_ptr<Task>> ended;
   };
 
+  struct KeyShard {
+    std::mutex mu;
+    absl::flat_hash_map<absl::string_view, std::shared_ptr<Task>> tasks;  // guarded by mu
+  };
+
+  KeyShard& KeyShardFor(absl::string_view key) {
+    return key_shards_[absl::Hash<absl::string_view>{}(key) % kShards];
+  }
+  // Out of the key index, if the entry is this task's.
+  void EraseKey(const Task& task);
   ObjShard& ObjShardFor(absl::string_view obj_id) {
     return obj_shards_[absl::Hash<absl::string_view>{}(obj_id) % kShards];
   }
@@ -93,6 +107,7 @@ class TaskStore {
   Clock* const clock_;
   ObjShard obj_shards_[kShards];
   RefShard ref_shards_[kShards];
+  KeyShard key_shards_[kShards];
   std::atomic<uint64_t> next_id_;
   uint32_t id_salt_;
 };

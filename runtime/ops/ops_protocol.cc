@@ -16,6 +16,7 @@
 #include "runtime/json/json_types.h"
 #include "runtime/json/json_writer.h"
 #include "runtime/json/repeated_keys.h"
+#include "runtime/ops/op_fields.h"
 #include "runtime/ops/op_reply.h"
 #include "simdjson.h"
 
@@ -24,33 +25,6 @@ namespace internal {
 namespace {
 
 namespace dom = simdjson::dom;
-
-constexpr absl::string_view kOk = "ok";
-constexpr absl::string_view kError = "error";
-constexpr absl::string_view kNotFound = "obj_id_not_found";
-// User values quoted in descriptions are cut to this many bytes.
-constexpr size_t kMaxQuotedValue = 64;
-
-std::string Quoted(absl::string_view text) {
-  std::string out;
-  if (text.size() > kMaxQuotedValue) {
-    // Cut on a UTF-8 character boundary so the reply stays valid UTF-8.
-    size_t cut = kMaxQuotedValue;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-    AppendJsonString(&out, text.substr(0, cut));
-    out.insert(out.size() - 1, "...");
-    return out;
-  }
-  AppendJsonString(&out, text);
-  return out;
-}
-
-std::string ToJson(const dom::element& value) { return simdjson::to_string(value); }
-
-bool IsNumber(dom::element_type type) {
-  return type == dom::element_type::INT64 || type == dom::element_type::UINT64 ||
-         type == dom::element_type::DOUBLE;
-}
 
 std::string FormatError(absl::string_view why) {
   JsonWriter out;
@@ -66,249 +40,6 @@ std::string FormatError(absl::string_view why) {
   return out.Release();
 }
 
-enum class OpType { kCreate, kModify, kShow, kDelete };
-
-// The keys of an op that convey reads. Others (company_id, ...) are ignored.
-struct OpFields {
-  std::optional<dom::element> id;
-  std::optional<dom::element> type;
-  std::optional<dom::element> obj;
-  std::optional<dom::element> conv_id;
-  std::optional<dom::element> obj_alias;
-  std::optional<dom::element> ref;
-  std::optional<dom::element> obj_id;
-  std::optional<dom::element> node_id;
-  std::optional<dom::element> data;
-};
-
-// Null is taken as absent for every optional field: clients often send
-// `"ref": null` for "no ref".
-bool Present(const std::optional<dom::element>& field) {
-  return field.has_value() && !field->is_null();
-}
-
-// Reads a conv_id: a positive integer, as a JSON number or a decimal string.
-bool ReadConvId(const dom::element& value, int64_t* conv_id, OpReply* reply) {
-  constexpr absl::string_view kKey = "conv_id";
-  switch (value.type()) {
-    case dom::element_type::INT64: {
-      int64_t number = 0;
-      if (value.get(number) != simdjson::SUCCESS || number <= 0) {
-        return reply->Fail(kError, kKey,
-                           absl::StrCat("conv_id must be a positive integer, got ", number));
-      }
-      *conv_id = number;
-      return true;
-    }
-    case dom::element_type::UINT64:
-      return reply->Fail(kError, kKey, absl::StrCat("conv_id ", ToJson(value), " is out of range"));
-    case dom::element_type::DOUBLE:
-      return reply->Fail(kError, kKey,
-                         absl::StrCat("conv_id must be an integer, got ", ToJson(value)));
-    case dom::element_type::STRING: {
-      std::string_view text;
-      if (value.get(text) != simdjson::SUCCESS) text = {};
-      const absl::string_view digits = View(text);
-      bool all_digits = !digits.empty();
-      for (char c : digits)
-        all_digits = all_digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
-      int64_t number = 0;
-      if (!all_digits) {
-        return reply->Fail(
-            kError, kKey,
-            absl::StrCat("conv_id must be a number or a string of decimal digits, got ",
-                         Quoted(digits)));
-      }
-      if (!absl::SimpleAtoi(digits, &number)) {
-        return reply->Fail(kError, kKey,
-                           absl::StrCat("conv_id ", Quoted(digits), " is out of range"));
-      }
-      if (number == 0) {
-        return reply->Fail(
-            kError, kKey, absl::StrCat("conv_id must be a positive integer, got ", Quoted(digits)));
-      }
-      *conv_id = number;
-      return true;
-    }
-    default:
-      return reply->Fail(kError, kKey,
-                         absl::StrCat("conv_id must be a number or a numeric string, got ",
-                                      JsonTypeName(value.type())));
-  }
-}
-
-// Reads a ref: a string of 1..kOpsMaxRefSize bytes, or a number (kept as
-// its JSON text, so `"ref": 42` is the ref "42").
-bool ReadRef(const dom::element& value, std::string* ref, OpReply* reply) {
-  constexpr absl::string_view kKey = "ref";
-  std::string_view text;
-  if (value.get(text) == simdjson::SUCCESS) {
-    if (text.empty()) {
-      return reply->Fail(kError, kKey,
-                         "ref must not be empty (leave it out for a task without a ref)");
-    }
-    if (text.size() > kOpsMaxRefSize) {
-      return reply->Fail(kError, kKey,
-                         absl::StrCat("ref is ", text.size(), " bytes long; at most ",
-                                      kOpsMaxRefSize, " are allowed"));
-    }
-    *ref = std::string(text);
-    return true;
-  }
-  if (IsNumber(value.type())) {
-    *ref = ToJson(value);
-    return true;
-  }
-  return reply->Fail(
-      kError, kKey,
-      absl::StrCat("ref must be a string or a number, got ", JsonTypeName(value.type())));
-}
-
-// Reads an obj_id: 24 hex digits, as the engine makes them.
-bool ReadObjId(const dom::element& value, std::string* obj_id, OpReply* reply) {
-  constexpr absl::string_view kKey = "obj_id";
-  std::string_view text;
-  if (value.get(text) != simdjson::SUCCESS) {
-    return reply->Fail(kError, kKey,
-                       absl::StrCat("obj_id must be a string, got ", JsonTypeName(value.type())));
-  }
-  bool hex = text.size() == 24;
-  for (char c : text) hex = hex && absl::ascii_isxdigit(static_cast<unsigned char>(c));
-  if (!hex) {
-    return reply->Fail(kError, kKey,
-                       absl::StrCat("obj_id must be 24 hex digits, got ", Quoted(View(text))));
-  }
-  *obj_id = std::string(text);
-  return true;
-}
-
-bool ReadNodeId(const dom::element& value, std::string* node_id, OpReply* reply) {
-  constexpr absl::string_view kKey = "node_id";
-  std::string_view text;
-  if (value.get(text) != simdjson::SUCCESS) {
-    return reply->Fail(kError, kKey,
-                       absl::StrCat("node_id must be a string, got ", JsonTypeName(value.type())));
-  }
-  if (text.empty()) return reply->Fail(kError, kKey, "node_id must not be empty");
-  *node_id = std::string(text);
-  return true;
-}
-
-// Reads `data` as compact JSON text: an object; `[]`, null or no `data` is
-// the empty object (Corezoid accepts `[]` for an empty task).
-bool ReadData(const std::optional<dom::element>& value, std::string* json, OpReply* reply) {
-  if (!Present(value)) {
-    *json = "{}";
-    return true;
-  }
-  if (value->type() == dom::element_type::OBJECT) {
-    *json = ToJson(*value);
-    return true;
-  }
-  dom::array array;
-  if (value->get(array) == simdjson::SUCCESS) {
-    if (array.begin() == array.end()) {
-      *json = "{}";
-      return true;
-    }
-    return reply->Fail(kError, "data", "data must be a JSON object, got a non-empty array");
-  }
-  return reply->Fail(kError, "data",
-                     absl::StrCat("data must be a JSON object, got ", JsonTypeName(value->type())));
-}
-
-// Reports an engine failure. NotFound of a task is `obj_id_not_found`; every
-// other code is `error` with a description that names the kind of failure
-// and carries the engine's message.
-void FailFromStatus(const absl::Status& status, OpType type, OpReply* reply) {
-  absl::string_view proc = kError;
-  absl::string_view key;
-  absl::string_view what;
-  switch (status.code()) {
-    case absl::StatusCode::kNotFound:
-      if (type == OpType::kCreate) {
-        what = "process not found";
-        key = "conv_id";
-      } else {
-        what = "task not found";
-        proc = kNotFound;
-      }
-      break;
-    case absl::StatusCode::kAlreadyExists:
-      // Corezoid's words for a duplicate ref (copy_task `not_unical_ref`).
-      what = "not unical reference";
-      key = "ref";
-      break;
-    case absl::StatusCode::kInvalidArgument:
-      what = "invalid operation";
-      break;
-    case absl::StatusCode::kFailedPrecondition:
-      what = "operation refused";
-      break;
-    case absl::StatusCode::kResourceExhausted:
-      what = "engine overloaded, retry later";
-      break;
-    case absl::StatusCode::kUnavailable:
-      what = "engine unavailable, retry later";
-      break;
-    case absl::StatusCode::kDeadlineExceeded:
-      what = "timed out";
-      break;
-    default:
-      break;
-  }
-  std::string description =
-      what.empty() ? absl::StrCat("internal error (", absl::StatusCodeToString(status.code()), ")")
-                   : std::string(what);
-  if (!status.message().empty()) absl::StrAppend(&description, ": ", status.message());
-  reply->Fail(proc, key, description);
-}
-
-// A task as named by a modify, show or delete.
-struct TaskName {
-  TaskKey key;
-  // Set when the op gave conv_id along with obj_id: the task must be in it.
-  std::optional<int64_t> conv_id;
-};
-
-// Reads the task an op names: obj_id (then conv_id, if given, must be the
-// task's process and ref is not used), else conv_id and ref.
-std::optional<TaskName> ReadTaskName(const OpFields& fields, OpReply* reply) {
-  std::optional<int64_t> conv_id;
-  std::string ref;
-  std::string obj_id;
-  if (Present(fields.conv_id)) {
-    int64_t value = 0;
-    if (!ReadConvId(*fields.conv_id, &value, reply)) return std::nullopt;
-    conv_id = value;
-  }
-  if (Present(fields.ref) && !ReadRef(*fields.ref, &ref, reply)) return std::nullopt;
-  if (Present(fields.obj_id) && !ReadObjId(*fields.obj_id, &obj_id, reply)) return std::nullopt;
-
-  if (!obj_id.empty()) return TaskName{TaskKey::ByObjId(std::move(obj_id)), conv_id};
-  if (!ref.empty()) {
-    if (!conv_id) {
-      reply->Fail(kError, "conv_id",
-                  Present(fields.obj_alias) ? "obj_alias is not supported: give conv_id with ref"
-                                            : "a task named by ref needs conv_id");
-      return std::nullopt;
-    }
-    return TaskName{TaskKey::ByRef(*conv_id, std::move(ref)), std::nullopt};
-  }
-  reply->Fail(kError, "obj_id", "the op names no task: give obj_id, or conv_id and ref");
-  return std::nullopt;
-}
-
-// Looks the task up, checking the process when the op gave one with obj_id.
-absl::StatusOr<TaskSnapshot> Lookup(Engine& engine, const TaskName& name) {
-  absl::StatusOr<TaskSnapshot> snapshot = engine.ShowTask(name.key);
-  if (snapshot.ok() && name.conv_id && snapshot->conv_id != *name.conv_id) {
-    return absl::NotFoundError(
-        absl::StrCat("task ", name.key.obj_id, " is not in process ", *name.conv_id));
-  }
-  return snapshot;
-}
-
 // Creates wait here until an op of another kind or process comes (or the
 // request ends), then run as one Engine::CreateTasks: with a store, one
 // write and one sync for all of them instead of one each. Ops still take
@@ -317,17 +48,18 @@ class CreateBatch {
  public:
   explicit CreateBatch(Engine& engine) : engine_(engine) {}
 
-  void Add(int64_t conv_id, std::string ref, std::string data, OpReply* reply) {
+  void Add(int64_t conv_id, std::string ref, std::string data, std::string idempotency_key,
+           OpReply* reply) {
     if (!tasks_.empty() && conv_id != conv_id_) Flush();
     conv_id_ = conv_id;
-    tasks_.push_back({std::move(ref), std::move(data)});
+    tasks_.push_back({std::move(ref), std::move(data), std::move(idempotency_key)});
     replies_.push_back(reply);
   }
   void Flush() {
     if (tasks_.empty()) return;
     std::vector<absl::StatusOr<std::string>> results;
     if (tasks_.size() == 1) {
-      results.push_back(engine_.CreateTask(conv_id_, tasks_[0].ref, tasks_[0].data_json));
+      results.push_back(engine_.CreateTask(conv_id_, tasks_[0]));
     } else {
       results = engine_.CreateTasks(conv_id_, tasks_);
     }
@@ -363,28 +95,106 @@ void RunCreate(const OpFields& fields, OpReply* reply, CreateBatch* batch) {
   if (!ReadConvId(*fields.conv_id, &conv_id, reply)) return;
   if (Present(fields.ref) && !ReadRef(*fields.ref, &ref, reply)) return;
   if (!ReadData(fields.data, &data, reply)) return;
-  batch->Add(conv_id, std::move(ref), std::move(data), reply);
+  std::string idempotency_key;
+  if (Present(fields.idempotency_key)) {
+    std::string_view key;
+    if (fields.idempotency_key->get(key) != simdjson::SUCCESS || key.empty()) {
+      reply->Fail(kError, "idempotency_key", "idempotency_key must be a non-empty string");
+      return;
+    }
+    idempotency_key = std::string(key);
+  }
+  batch->Add(conv_id, std::move(ref), std::move(data), std::move(idempotency_key), reply);
 }
 
-// Modify and delete resolve the task first, so that the reply can give both
-// its obj_id and ref whichever the op named it by, then act on its obj_id.
-void RunModify(Engine& engine, const OpFields& fields, OpReply* reply) {
+// Ops that change a task resolve it first, so that the reply can give both
+// its obj_id and ref whichever the op named it by, then act on its obj_id:
+// `change` makes the engine call.
+template <typename Change>
+void RunChange(Engine& engine, const OpFields& fields, OpType type, OpReply* reply, Change change) {
   std::optional<TaskName> name = ReadTaskName(fields, reply);
   if (!name) return;
-  std::string data;
-  if (!ReadData(fields.data, &data, reply)) return;
   absl::StatusOr<TaskSnapshot> task = Lookup(engine, *name);
   if (!task.ok()) {
-    FailFromStatus(task.status(), OpType::kModify, reply);
+    FailFromStatus(task.status(), type, reply);
     return;
   }
-  absl::Status status = engine.ModifyTask(TaskKey::ByObjId(task->obj_id), data);
+  absl::Status status = change(TaskKey::ByObjId(task->obj_id));
   if (!status.ok()) {
-    FailFromStatus(status, OpType::kModify, reply);
+    FailFromStatus(status, type, reply);
     return;
   }
   reply->AddStringOrNull("ref", task->ref);
   reply->AddString("obj_id", task->obj_id);
+}
+
+void RunModify(Engine& engine, const OpFields& fields, OpReply* reply) {
+  std::string data;
+  if (!ReadData(fields.data, &data, reply)) return;
+  RunChange(engine, fields, OpType::kModify, reply,
+            [&](const TaskKey& key) { return engine.ModifyTask(key, data); });
+}
+
+// {"type":"patch","obj":"task",...,"patch":[{"op":"replace","path":"/a","value":1}]}
+void RunPatch(Engine& engine, const OpFields& fields, OpReply* reply) {
+  if (!Present(fields.patch)) {
+    reply->Fail(kError, "patch", "patch needs \"patch\": an array of JSON Patch operations");
+    return;
+  }
+  if (fields.patch->type() != dom::element_type::ARRAY) {
+    reply->Fail(kError, "patch",
+                absl::StrCat("patch must be an array of JSON Patch operations, got ",
+                             JsonTypeName(fields.patch->type())));
+    return;
+  }
+  const std::string patch = ToJson(*fields.patch);
+  RunChange(engine, fields, OpType::kPatch, reply,
+            [&](const TaskKey& key) { return engine.PatchTask(key, patch); });
+}
+
+// {"type":"append_history","obj":"task",...,"text":"called the customer"}
+void RunAppendHistory(Engine& engine, const OpFields& fields, OpReply* reply) {
+  std::string_view text;
+  if (!Present(fields.text) || fields.text->get(text) != simdjson::SUCCESS) {
+    reply->Fail(kError, "text", "append_history needs \"text\": a string");
+    return;
+  }
+  RunChange(engine, fields, OpType::kAppendHistory, reply,
+            [&](const TaskKey& key) { return engine.AppendTaskHistory(key, View(text)); });
+}
+
+// The task's history: {"obj_id","ref","dropped","history":[{"time","kind",
+// "node_id","text"}]}, times in RFC 3339 UTC with microseconds.
+void RunHistory(Engine& engine, const OpFields& fields, OpReply* reply) {
+  std::optional<TaskName> name = ReadTaskName(fields, reply);
+  if (!name) return;
+  absl::StatusOr<TaskSnapshot> task = Lookup(engine, *name);
+  if (!task.ok()) {
+    FailFromStatus(task.status(), OpType::kHistory, reply);
+    return;
+  }
+  absl::StatusOr<TaskHistory> history = engine.GetTaskHistory(TaskKey::ByObjId(task->obj_id));
+  if (!history.ok()) {
+    FailFromStatus(history.status(), OpType::kHistory, reply);
+    return;
+  }
+  reply->AddString("obj_id", task->obj_id);
+  reply->AddStringOrNull("ref", task->ref);
+  reply->AddRaw("dropped", absl::StrCat(history->dropped));
+  JsonWriter entries;
+  entries.BeginArray();
+  for (const TaskHistoryEntry& entry : history->entries) {
+    entries.BeginObject()
+        .Key("time")
+        .String(absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", entry.time, absl::UTCTimeZone()))
+        .Key("kind")
+        .String(entry.kind);
+    if (!entry.node_id.empty()) entries.Key("node_id").String(entry.node_id);
+    if (!entry.text.empty()) entries.Key("text").String(entry.text);
+    entries.EndObject();
+  }
+  entries.EndArray();
+  reply->AddRaw("history", entries.Release());
 }
 
 void RunShow(Engine& engine, const OpFields& fields, OpReply* reply) {
@@ -444,6 +254,9 @@ void RunOp(Engine& engine, const dom::element& op, OpReply* reply, CreateBatch* 
       {"obj_id", &OpFields::obj_id},
       {"node_id", &OpFields::node_id},
       {"data", &OpFields::data},
+      {"patch", &OpFields::patch},
+      {"text", &OpFields::text},
+      {"idempotency_key", &OpFields::idempotency_key},
   };
   // Keys are unique here: HandleOps collapsed the body's repeats.
   for (dom::key_value_pair field : object) {
@@ -466,7 +279,9 @@ void RunOp(Engine& engine, const dom::element& op, OpReply* reply, CreateBatch* 
     reply->set_obj(std::string(obj_name));
   }
   if (!fields.type) {
-    reply->Fail(kError, "type", "the op has no type (create, modify, show or delete)");
+    reply->Fail(kError, "type",
+                "the op has no type (create, modify, patch, show, history, append_history or "
+                "delete)");
     return;
   }
   std::string_view type_name;
@@ -485,10 +300,17 @@ void RunOp(Engine& engine, const dom::element& op, OpReply* reply, CreateBatch* 
     type = OpType::kShow;
   } else if (type_name == "delete") {
     type = OpType::kDelete;
+  } else if (type_name == "patch") {
+    type = OpType::kPatch;
+  } else if (type_name == "history") {
+    type = OpType::kHistory;
+  } else if (type_name == "append_history") {
+    type = OpType::kAppendHistory;
   } else {
     reply->Fail(kError, "type",
                 absl::StrCat("unknown type ", Quoted(View(type_name)),
-                             "; expected create, modify, show (or get) or delete"));
+                             "; expected create, modify, patch, show (or get), history, "
+                             "append_history or delete"));
     return;
   }
 
@@ -525,6 +347,15 @@ void RunOp(Engine& engine, const dom::element& op, OpReply* reply, CreateBatch* 
     case OpType::kDelete:
       RunDelete(engine, fields, reply);
       return;
+    case OpType::kPatch:
+      RunPatch(engine, fields, reply);
+      return;
+    case OpType::kHistory:
+      RunHistory(engine, fields, reply);
+      return;
+    case OpType::kAppendHistory:
+      RunAppendHistory(engine, fields, reply);
+      return;
   }
 }
 
@@ -535,7 +366,7 @@ std::string CreateFromDirectUrl(Engine& engine, int64_t conv_id, absl::string_vi
   OpReply reply;
   reply.set_obj("task");
   CreateBatch batch(engine);
-  batch.Add(conv_id, std::string(ref), std::string(data_json), &reply);
+  batch.Add(conv_id, std::string(ref), std::string(data_json), "", &reply);
   batch.Flush();
   JsonWriter out;
   out.BeginObject().Key("request_proc").String(kOk).Key("ops").BeginArray();

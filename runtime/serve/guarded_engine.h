@@ -32,6 +32,10 @@ class GuardedEngine : public Engine {
     if (catalog_.IsDeleted(conv_id)) return Deleted(conv_id);
     return engine_.CreateTask(conv_id, ref, data_json);
   }
+  absl::StatusOr<std::string> CreateTask(int64_t conv_id, const NewTask& task) override {
+    if (catalog_.IsDeleted(conv_id)) return Deleted(conv_id);
+    return engine_.CreateTask(conv_id, task);
+  }
   std::vector<absl::StatusOr<std::string>> CreateTasks(int64_t conv_id,
                                                        const std::vector<NewTask>& tasks) override {
     if (catalog_.IsDeleted(conv_id)) {
@@ -46,6 +50,15 @@ class GuardedEngine : public Engine {
   }
   absl::Status ModifyTask(const TaskKey& key, absl::string_view data_json) override {
     return engine_.ModifyTask(key, data_json);
+  }
+  absl::Status PatchTask(const TaskKey& key, absl::string_view patch_json) override {
+    return engine_.PatchTask(key, patch_json);
+  }
+  absl::StatusOr<TaskHistory> GetTaskHistory(const TaskKey& key) override {
+    return engine_.GetTaskHistory(key);
+  }
+  absl::Status AppendTaskHistory(const TaskKey& key, absl::string_view text) override {
+    return engine_.AppendTaskHistory(key, text);
   }
   absl::StatusOr<TaskSnapshot> ShowTask(const TaskKey& key) override {
     return engine_.ShowTask(key);

@@ -372,9 +372,17 @@ class RocksDbStore : public Store {
   absl::Status Add(const Transition& transition, rocksdb::WriteBatch* batch) {
     for (const TaskPut& put : transition.puts) {
       if (put.partition >= kPartitions) return NotOwned(put.partition);
-      if (put.only_ref) {
-        Check(batch->Put(handles_[kRefs], RefKey(put.partition, put.conv_id, put.new_ref),
+      if (!put.new_key.empty()) {
+        Check(batch->Put(handles_[kRefs],
+                         RefKey(PartitionOf(kIdempotencyConvId, put.new_key, 0), kIdempotencyConvId,
+                                put.new_key),
                          put.obj_id));
+      }
+      if (put.only_ref) {
+        if (!put.new_ref.empty()) {
+          Check(batch->Put(handles_[kRefs], RefKey(put.partition, put.conv_id, put.new_ref),
+                           put.obj_id));
+        }
         continue;
       }
       if (put.old_timer_micros >= 0 && put.old_timer_micros != put.timer_micros) {

@@ -43,7 +43,7 @@ void CoalesceGroup(std::vector<Transition>& group) {
       for (TaskPut* put : it->second.puts) {
         if (put->created) end.stored = false;
         // A ref stays findable where the task is archived.
-        put->only_ref = end.archive && !put->new_ref.empty();
+        put->only_ref = end.archive && (!put->new_ref.empty() || !put->new_key.empty());
         if (!put->only_ref) put->obj_id.clear();  // dropped below
         put->record.clear();
         dropped = true;

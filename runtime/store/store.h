@@ -43,14 +43,17 @@ struct TaskPut {
   // New tasks with a ref: the ref index points at them from now on.
   int64_t conv_id = 0;
   std::string new_ref;
+  // New tasks created with an idempotency key: the key index points at them
+  // (as the ref index does, under conv_id 0: see IdempotencyRefKey).
+  std::string new_key;
   // Timers by due time: the deadline armed now (-1: none) and the one the
   // previous record of this task armed (-1: none), which is dropped.
   int64_t timer_micros = -1;
   int64_t old_timer_micros = -1;
   // The task's first record (it was created by this transition).
   bool created = false;
-  // Only `new_ref` is written: the record was superseded within its group
-  // (CoalesceGroup).
+  // Only `new_ref` and `new_key` are written: the record was superseded
+  // within its group (CoalesceGroup).
   bool only_ref = false;
 };
 
@@ -179,6 +182,12 @@ class Store {
 // The partition of a task: from its process and ref, or, without a ref,
 // from `fallback` (any well-spread number).
 Partition PartitionOf(int64_t conv_id, absl::string_view ref, uint64_t fallback);
+
+// Idempotency keys live in the ref index under conv_id 0 (no process has
+// it), in the partition PartitionOf(kIdempotencyConvId, key, 0): found with
+// Store::FindRef like a ref. They are not purged with the archive (an
+// entry naming a purged task is ignored).
+inline constexpr int64_t kIdempotencyConvId = 0;
 
 }  // namespace internal
 }  // namespace convey

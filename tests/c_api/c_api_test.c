@@ -70,7 +70,7 @@ static void on_log(void* user, int severity, const char* message) {
 }
 
 static void test_version_and_codes(void) {
-  expect(strcmp(convey_version(), "0.1.0") == 0, "version %s", convey_version());
+  expect(strcmp(convey_version(), "0.2.0") == 0, "version %s", convey_version());
   expect(strcmp(convey_code_name(CONVEY_OK), "ok") == 0, "code name ok");
   expect(strcmp(convey_code_name(CONVEY_NOT_FOUND), "not_found") == 0, "code name not_found");
   expect(strcmp(convey_code_name(99), "unknown") == 0, "code name 99");
@@ -173,6 +173,27 @@ static void test_engine(void) {
   expect(code == CONVEY_NOT_FOUND && result == NULL, "unknown ref: %d", code);
   convey_free(error);
 
+  /* A patch that fails changes nothing; a host note goes to the history. */
+  const char* bad_patch = "[{\"op\":\"test\",\"path\":\"/amount\",\"value\":6}]";
+  code = convey_patch_task(engine, 1003, "order-1", NULL, bad_patch, strlen(bad_patch), &error);
+  expect(code == CONVEY_INVALID_ARGUMENT && contains(error, "the value differs"),
+         "failed patch: %s", error);
+  convey_free(error);
+  code = convey_append_task_history(engine, 1003, "order-1", NULL, "checked", &error);
+  expect(code == CONVEY_OK, "append history: %s", error);
+  code = convey_append_task_history(engine, 1003, "order-1", NULL, "", &error);
+  expect(code == CONVEY_INVALID_ARGUMENT, "empty history text: %d", code);
+  convey_free(error);
+  code = convey_task_history(engine, 1003, "order-1", NULL, &result, &error);
+  expect(code == CONVEY_OK && contains(result, "\"kind\":\"created\"") &&
+             contains(result, "\"kind\":\"host\",\"node_id\":") &&
+             contains(result, "\"text\":\"checked\""),
+         "history: %s", result);
+  convey_free(result);
+  code = convey_task_history(engine, 1003, "nobody", NULL, &result, &error);
+  expect(code == CONVEY_NOT_FOUND && result == NULL, "history of nobody: %d", code);
+  convey_free(error);
+
   /* Show by ref; modify releases it; the handle completes. */
   code = convey_show_task(engine, 1003, "order-1", NULL, &result, NULL);
   expect(code == CONVEY_OK && contains(result, "\"node_title\":\"Wait\"") &&
@@ -201,6 +222,22 @@ static void test_engine(void) {
   expect(code == CONVEY_NOT_FOUND, "delete again: %d", code);
   convey_free(error);
 
+  /* A patch releases a parked task as a modify does. */
+  code = convey_create_task(engine, 1003, "order-3", "{\"a\":[1,2]}", 11, NULL, NULL, &error);
+  expect(code == CONVEY_OK, "create order-3: %s", error);
+  code = convey_wait_idle(engine, 10000, &error);
+  expect(code == CONVEY_OK, "wait idle: %s", error);
+  const char* patch = "[{\"op\":\"remove\",\"path\":\"/a/0\"}]";
+  code = convey_patch_task(engine, 1003, "order-3", NULL, patch, strlen(patch), &error);
+  expect(code == CONVEY_OK, "patch: %s", error);
+  code = convey_wait_idle(engine, 10000, &error);
+  expect(code == CONVEY_OK, "wait idle: %s", error);
+  code = convey_show_task(engine, 1003, "order-3", NULL, &result, NULL);
+  expect(code == CONVEY_OK && contains(result, "\"data\":{\"a\":[2]}") &&
+             contains(result, "\"status\":\"processed\""),
+         "patched: %s", result);
+  convey_free(result);
+
   /* The task API and the stats. */
   const char* request =
       "{\"ops\":[{\"type\":\"create\",\"obj\":\"task\",\"conv_id\":1003,\"ref\":\"ops-1\","
@@ -215,15 +252,15 @@ static void test_engine(void) {
   convey_free(reply);
   code = convey_wait_idle(engine, 10000, NULL);
   char* stats = convey_stats(engine);
-  expect(contains(stats, "\"tasks_created\":3") && contains(stats, "\"title\":\"Callback\""),
+  expect(contains(stats, "\"tasks_created\":4") && contains(stats, "\"title\":\"Callback\""),
          "stats: %s", stats);
   convey_free(stats);
 
   code = convey_close(engine, 10000, &error);
   expect(code == CONVEY_OK && error == NULL, "close: %s", error);
-  expect(counts.created == 3, "created events: %d", counts.created);
-  expect(counts.parked == 3, "parked events: %d", counts.parked);
-  expect(counts.finished == 1, "finished events: %d", counts.finished);
+  expect(counts.created == 4, "created events: %d", counts.created);
+  expect(counts.parked == 4, "parked events: %d", counts.parked);
+  expect(counts.finished == 2, "finished events: %d", counts.finished);
   expect(counts.deleted == 1, "deleted events: %d", counts.deleted);
   expect(counts.closed_logged == 1, "close logged (%d messages)", counts.logged);
 }

@@ -169,6 +169,19 @@ convey_code convey_show_task(convey_engine* engine, int64_t conv_id, const char*
                              const char* obj_id, char** result, char** error);
 convey_code convey_delete_task(convey_engine* engine, int64_t conv_id, const char* ref,
                                const char* obj_id, char** error);
+/* Applies a JSON Patch (RFC 6902, a JSON array of operations) to the task's
+ * data, all or nothing (Engine::PatchTask); a parked task resumes as with
+ * a modify. */
+convey_code convey_patch_task(convey_engine* engine, int64_t conv_id, const char* ref,
+                              const char* obj_id, const char* patch, size_t length, char** error);
+/* *result receives the task's history: {"obj_id","dropped","history":
+ * [{"time_us" (unix microseconds),"kind","node_id","text"}]} (see
+ * Engine::GetTaskHistory). */
+convey_code convey_task_history(convey_engine* engine, int64_t conv_id, const char* ref,
+                                const char* obj_id, char** result, char** error);
+/* Appends the host's own entry (kind "host", 1..1024 bytes of UTF-8). */
+convey_code convey_append_task_history(convey_engine* engine, int64_t conv_id, const char* ref,
+                                       const char* obj_id, const char* text, char** error);
 
 /* Waits until no task moves (and, with a virtual clock, no timer is due). */
 convey_code convey_wait_idle(convey_engine* engine, int64_t timeout_ms, char** error);

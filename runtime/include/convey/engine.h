@@ -43,6 +43,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -111,6 +112,11 @@ struct EngineOptions {
   // Limits applied to scheme files at deploy: `max_file_size` 1..2^32-1,
   // `max_depth` 1..1024, `max_diagnostics` at least 1.
   ImportLimits import_limits;
+  // Entries kept in each task's history (Engine::GetTaskHistory): the
+  // create and the latest others. Every node entry is one, so the log of a
+  // task that walks a long chain keeps its last steps. 0: no history is
+  // kept (saves ~24 bytes per entry and a little time per step). 0..65535.
+  size_t task_history_limit = 32;
   // api_rpc calls nested deeper than this fail with `rpc_task_fatal_error`:
   // a cycle of calls between processes ends instead of growing forever.
   // At least 1.
@@ -275,10 +281,48 @@ class TaskHandle {
   std::shared_ptr<internal::TaskCompletion> state_;
 };
 
-// One task for Engine::CreateTasks.
+// One thing that happened to a task (Engine::GetTaskHistory).
+struct TaskHistoryEntry {
+  absl::Time time;  // the engine clock's
+  // "created", "node_entered", "parked", "resumed", "http_sent",
+  // "http_answered", "timer_fired", "modified", "patched", "error",
+  // "loop_stopped", "finished", "deleted", or "host" (AppendTaskHistory).
+  std::string kind;
+  // The node the task was in (for node_entered: the node it entered).
+  std::string node_id;
+  // parked: why ("callback", "timer", ...: ParkReasonName); resumed: what it
+  // had waited for; http_sent: the method; http_answered: the status code or
+  // why there is no answer; error, loop_stopped: "tag: description"; host:
+  // the host's text. At most 1024 bytes.
+  std::string text;
+};
+
+struct TaskHistory {
+  std::string obj_id;
+  std::vector<TaskHistoryEntry> entries;  // oldest first; the first is the create
+  // Entries dropped to stay within EngineOptions::task_history_limit (the
+  // oldest after the create).
+  uint64_t dropped = 0;
+};
+
+// One task for Engine::CreateTask and CreateTasks.
 struct NewTask {
+  NewTask() = default;
+  NewTask(std::string ref, std::string data_json, std::string idempotency_key = {})
+      : ref(std::move(ref)),
+        data_json(std::move(data_json)),
+        idempotency_key(std::move(idempotency_key)) {}
+
   std::string ref;  // may be empty
   std::string data_json;
+  // Optional, 1..255 bytes: makes the create idempotent (KuFlow's rule). A
+  // create with a key that an earlier create used returns that create's
+  // task instead of making another, when it asks for the same thing (same
+  // process, ref and data); else it is AlreadyExists naming the task. A
+  // key lasts as long as its task is findable (ShowTask: in memory, or
+  // with a store while archived). Unlike a ref, a key is never freed by
+  // the task's end, and is engine-wide.
+  std::string idempotency_key;
 };
 
 struct SumStats {
@@ -350,6 +394,10 @@ class Engine {
   // synced (shared with concurrent callers).
   virtual absl::StatusOr<std::string> CreateTask(int64_t conv_id, absl::string_view ref,
                                                  absl::string_view data_json) = 0;
+  // CreateTask with the options of NewTask (an idempotency key). A create
+  // answered from its key returns the existing task's obj_id and changes
+  // nothing.
+  virtual absl::StatusOr<std::string> CreateTask(int64_t conv_id, const NewTask& task) = 0;
   // Creates many tasks in one process, each exactly as CreateTask would (one
   // refused does not stop the others), and acknowledges them together: with
   // a store, one write and one sync for the whole batch instead of one per
@@ -370,11 +418,29 @@ class Engine {
   // an observer of that very task (use TaskContext there). With a store in
   // sync mode, also waits for the sync.
   virtual absl::Status ModifyTask(const TaskKey& key, absl::string_view data_json) = 0;
+  // Changes the task's data with a JSON Patch (RFC 6902): `patch_json` is
+  // an array of add, remove, replace, move, copy and test operations,
+  // applied in order; unlike a modify it can remove keys and reach into
+  // nested values. All or nothing: an operation that fails (a path that
+  // does not exist, a `test` that does not match) is InvalidArgument naming
+  // it, and the data stays as it was. The result must be a JSON object
+  // within max_task_size. Resumes, waits and is refused as ModifyTask.
+  virtual absl::Status PatchTask(const TaskKey& key, absl::string_view patch_json) = 0;
   // Also a task that finished or was deleted: in memory (a final node that
   // saves its tasks, the default), or with a store while archived
   // (EngineOptions::archive_retention). By ref: the active task with it,
   // else the last one that had it and ended. Waits as ModifyTask does.
   virtual absl::StatusOr<TaskSnapshot> ShowTask(const TaskKey& key) = 0;
+  // What happened to the task, oldest first (EngineOptions::
+  // task_history_limit entries at most), also after it finished or was
+  // deleted, as long as ShowTask finds it (with a store, while archived).
+  // Waits as ShowTask does.
+  virtual absl::StatusOr<TaskHistory> GetTaskHistory(const TaskKey& key) = 0;
+  // Appends the host's own entry (kind "host"; `text` 1..1024 bytes of
+  // UTF-8) to the history of a task that has not finished. With a store it
+  // is written with the task (in sync mode, waits for the sync). Waits as
+  // ModifyTask does; FailedPrecondition when the engine keeps no history.
+  virtual absl::Status AppendTaskHistory(const TaskKey& key, absl::string_view text) = 0;
   // Deletes the task; when `node_id` is not empty, only if it is there
   // (FailedPrecondition otherwise). Waits as ModifyTask does.
   virtual absl::Status DeleteTask(const TaskKey& key, absl::string_view node_id = {}) = 0;

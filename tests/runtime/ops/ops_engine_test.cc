@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -130,6 +131,36 @@ TEST_F(OpsEngineTest, ModifyMergesIntoAParkedTask) {
   EXPECT_EQ(Int(shown["data"]["c"]), 3);
   EXPECT_EQ(Int(shown["create_time"]), 1700000000);
   EXPECT_EQ(Int(shown["change_time"]), 1700000030);
+}
+
+TEST_F(OpsEngineTest, PatchAndHistoryRoundTrip) {
+  const std::string obj_id = Create(kHoldConvId, "p1", R"({"a":{"b":[1,2]},"c":1})");
+  dom::element patched =
+      RunOne(R"({"type":"patch","obj":"task","conv_id":1002,"ref":"p1","patch":[)"
+             R"({"op":"remove","path":"/a/b/0"},{"op":"replace","path":"/c","value":"x"}]})");
+  EXPECT_EQ(Str(patched["proc"]), "ok") << reply_;
+  EXPECT_EQ(Str(patched["obj_id"]), obj_id);
+  dom::element failed = RunOne(R"({"type":"patch","obj":"task","obj_id":")" + obj_id +
+                               R"(","patch":[{"op":"test","path":"/c","value":"y"}]})");
+  EXPECT_EQ(Str(failed["proc"]), "error") << reply_;
+  EXPECT_THAT(Str(failed["description"]),
+              HasSubstr("invalid operation: JSON Patch operation 0 (test \"/c\") failed"));
+  dom::element noted = RunOne(
+      R"({"type":"append_history","obj":"task","conv_id":1002,"ref":"p1","text":"checked"})");
+  EXPECT_EQ(Str(noted["proc"]), "ok") << reply_;
+  dom::element shown = RunOne(R"({"type":"show","obj":"task","conv_id":1002,"ref":"p1"})");
+  EXPECT_EQ(Str(shown["data"]["a"]["b"].at(0)), "<not a string>");
+  EXPECT_EQ(Int(shown["data"]["a"]["b"].at(0)), 2);
+  EXPECT_EQ(Str(shown["data"]["c"]), "x");
+  dom::element history = RunOne(R"({"type":"history","obj":"task","conv_id":1002,"ref":"p1"})");
+  EXPECT_EQ(Str(history["proc"]), "ok") << reply_;
+  dom::array entries;
+  ASSERT_EQ(history["history"].get(entries), simdjson::SUCCESS) << reply_;
+  std::vector<std::string> kinds;
+  for (dom::element entry : entries) kinds.push_back(Str(entry["kind"]));
+  EXPECT_THAT(kinds, ::testing::ElementsAre("created", "node_entered", "parked", "patched", "host"))
+      << reply_;
+  EXPECT_EQ(Str(entries.at(0)["time"]), "2023-11-14T22:13:20.000000Z");
 }
 
 TEST_F(OpsEngineTest, DuplicateRefOfAParkedTaskIsRefused) {

@@ -81,6 +81,12 @@ class FakeEngine : public Engine {
   }
   int batches = 0;
 
+  absl::StatusOr<std::string> CreateTask(int64_t conv_id, const NewTask& task) override {
+    last_idempotency_key = task.idempotency_key;
+    return CreateTask(conv_id, task.ref, task.data_json);
+  }
+  std::string last_idempotency_key;
+
   absl::StatusOr<std::string> CreateTask(int64_t conv_id, absl::string_view ref,
                                          absl::string_view data_json) override {
     calls.push_back({"create", conv_id, std::string(ref), "", std::string(data_json), ""});
@@ -101,6 +107,29 @@ class FakeEngine : public Engine {
     TaskSnapshot* task = Find(key);
     if (task == nullptr) return absl::NotFoundError("no such task");
     task->data = std::string(data_json);
+    return absl::OkStatus();
+  }
+
+  absl::Status PatchTask(const TaskKey& key, absl::string_view patch_json) override {
+    calls.push_back({"patch", key.conv_id, key.ref, key.obj_id, std::string(patch_json), ""});
+    if (auto status = Take(fail_modify)) return *status;
+    if (Find(key) == nullptr) return absl::NotFoundError("no such task");
+    return absl::OkStatus();
+  }
+  absl::StatusOr<TaskHistory> GetTaskHistory(const TaskKey& key) override {
+    calls.push_back({"history", key.conv_id, key.ref, key.obj_id, "", ""});
+    TaskSnapshot* task = Find(key);
+    if (task == nullptr) return absl::NotFoundError("no such task");
+    TaskHistory history;
+    history.obj_id = task->obj_id;
+    history.dropped = 2;
+    history.entries.push_back({absl::FromUnixMicros(1700000000123456), "created", "n1", ""});
+    history.entries.push_back({absl::FromUnixSeconds(1700000001), "host", "", "said \"hi\""});
+    return history;
+  }
+  absl::Status AppendTaskHistory(const TaskKey& key, absl::string_view text) override {
+    calls.push_back({"append_history", key.conv_id, key.ref, key.obj_id, std::string(text), ""});
+    if (Find(key) == nullptr) return absl::NotFoundError("no such task");
     return absl::OkStatus();
   }
 
@@ -310,6 +339,67 @@ TEST_F(OpsProtocolTest, ModifyByObjIdResolvesTheRef) {
   EXPECT_EQ(engine_.calls[1].method, "modify");
   EXPECT_EQ(engine_.calls[1].obj_id, obj_id);
   EXPECT_EQ(engine_.calls[1].data, R"({"b":2})");
+}
+
+TEST_F(OpsProtocolTest, PatchSendsTheOperationsAsTheyCame) {
+  const std::string obj_id = engine_.AddTask(kConvId, "r1", R"({"a":1})");
+  RunOne(R"({"type":"patch","obj":"task","conv_id":100,"ref":"r1",)"
+         R"("patch":[{"op":"remove","path":"/a"},{"op":"add","path":"/b","value":[1]}]})");
+  EXPECT_EQ(reply_, absl::StrCat(R"({"request_proc":"ok","ops":[{"proc":"ok",)",
+                                 R"("obj":"task","ref":"r1","obj_id":")", obj_id, R"("}]})"));
+  ASSERT_EQ(engine_.calls.size(), 2u);
+  EXPECT_EQ(engine_.calls[1].method, "patch");
+  EXPECT_EQ(engine_.calls[1].obj_id, obj_id);
+  EXPECT_EQ(engine_.calls[1].data,
+            R"([{"op":"remove","path":"/a"},{"op":"add","path":"/b","value":[1]}])");
+}
+
+TEST_F(OpsProtocolTest, CreateCarriesTheIdempotencyKey) {
+  dom::element result =
+      RunOne(R"({"type":"create","obj":"task","conv_id":100,"idempotency_key":"k-7"})");
+  EXPECT_EQ(Str(result["proc"]), "ok") << reply_;
+  EXPECT_EQ(engine_.last_idempotency_key, "k-7");
+  ExpectOpFailure(R"({"type":"create","obj":"task","conv_id":100,"idempotency_key":7})", "error",
+                  "idempotency_key must be a non-empty string");
+  ExpectOpFailure(R"({"type":"create","obj":"task","conv_id":100,"idempotency_key":""})", "error",
+                  "idempotency_key must be a non-empty string");
+}
+
+TEST_F(OpsProtocolTest, PatchNeedsAnArray) {
+  engine_.AddTask(kConvId, "r1", R"({"a":1})");
+  ExpectOpFailure(R"({"type":"patch","obj":"task","conv_id":100,"ref":"r1"})", "error",
+                  "patch needs \"patch\"");
+  ExpectOpFailure(R"({"type":"patch","obj":"task","conv_id":100,"ref":"r1","patch":{"op":"add"}})",
+                  "error", "patch must be an array of JSON Patch operations, got an object");
+  engine_.fail_modify = absl::InvalidArgumentError("JSON Patch operation 0 (test \"/a\") failed");
+  ExpectOpFailure(R"({"type":"patch","obj":"task","conv_id":100,"ref":"r1","patch":[]})", "error",
+                  "invalid operation: JSON Patch operation 0 (test \"/a\") failed");
+}
+
+TEST_F(OpsProtocolTest, HistoryListsEntriesWithRfc3339Times) {
+  const std::string obj_id = engine_.AddTask(kConvId, "r1", R"({"a":1})");
+  RunOne(R"({"type":"history","obj":"task","conv_id":100,"ref":"r1"})");
+  EXPECT_EQ(
+      reply_,
+      absl::StrCat(
+          R"({"request_proc":"ok","ops":[{"proc":"ok","obj":"task","obj_id":")", obj_id,
+          R"(","ref":"r1","dropped":2,"history":[)",
+          R"({"time":"2023-11-14T22:13:20.123456Z","kind":"created","node_id":"n1"},)",
+          R"({"time":"2023-11-14T22:13:21.000000Z","kind":"host","text":"said \"hi\""}]}]})"));
+}
+
+TEST_F(OpsProtocolTest, AppendHistoryNeedsText) {
+  const std::string obj_id = engine_.AddTask(kConvId, "r1", R"({"a":1})");
+  ExpectOpFailure(R"({"type":"append_history","obj":"task","conv_id":100,"ref":"r1"})", "error",
+                  "append_history needs \"text\": a string");
+  ExpectOpFailure(R"({"type":"append_history","obj":"task","conv_id":100,"ref":"r1","text":5})",
+                  "error", "append_history needs \"text\": a string");
+  engine_.calls.clear();
+  RunOne(R"({"type":"append_history","obj":"task","conv_id":100,"ref":"r1","text":"called"})");
+  ASSERT_EQ(engine_.calls.size(), 2u);
+  EXPECT_EQ(engine_.calls[1].method, "append_history");
+  EXPECT_EQ(engine_.calls[1].obj_id, obj_id);
+  EXPECT_EQ(engine_.calls[1].data, "called");
 }
 
 TEST_F(OpsProtocolTest, ModifyByRefResolvesTheObjId) {
@@ -698,7 +788,8 @@ TEST_F(OpsProtocolTest, BadOpsAreErrors) {
       {R"({"obj":"task","conv_id":100})", "type", "the op has no type"},
       {R"({"type":1,"obj":"task"})", "type", "type must be a string, got a number"},
       {R"({"type":"step_next","obj":"task"})", "type",
-       "unknown type \"step_next\"; expected create, modify, show (or get) or delete"},
+       "unknown type \"step_next\"; expected create, modify, patch, show (or get), history, "
+       "append_history or delete"},
       {R"({"type":"create","conv_id":100})", "obj", "the op has no obj (expected \"task\")"},
       {R"({"type":"create","obj":["task"],"conv_id":100})", "obj",
        "obj must be a string, got an array"},

@@ -1,0 +1,101 @@
+#include "runtime/engine/task_history.h"
+
+#include <algorithm>
+#include <iterator>
+
+#include "absl/time/time.h"
+#include "runtime/engine/process.h"
+
+namespace convey {
+namespace internal {
+namespace {
+
+constexpr absl::string_view kKindNames[] = {
+    "created",       "node_entered", "parked",   "resumed", "http_sent",
+    "http_answered", "timer_fired",  "modified", "patched", "error",
+    "loop_stopped",  "finished",     "deleted",  "host",
+};
+
+}  // namespace
+
+absl::string_view HistoryKindName(HistoryKind kind) {
+  const auto index = static_cast<size_t>(kind);
+  return index < std::size(kKindNames) ? kKindNames[index] : "unknown";
+}
+
+bool HistoryKindFromName(absl::string_view name, HistoryKind* kind) {
+  for (size_t i = 0; i < std::size(kKindNames); ++i) {
+    if (kKindNames[i] == name) {
+      *kind = static_cast<HistoryKind>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+void TaskHistoryLog::Add(size_t limit, int64_t micros, HistoryKind kind, const CompiledNode* node,
+                         absl::string_view text) {
+  if (limit == 0) return;
+  Record record;
+  record.micros = micros;
+  record.node = node;
+  record.kind = kind;
+  if (records_.size() < limit) {
+    if (records_.empty()) records_.reserve(std::min<size_t>(limit, 8));
+    record.text = StoreText(text);
+    records_.push_back(record);
+    return;
+  }
+  ++dropped_;
+  if (limit == 1) return;  // only the first is kept
+  if (next_ >= records_.size()) next_ = 1;
+  Record& oldest = records_[next_];
+  FreeText(oldest.text);
+  record.text = StoreText(text);
+  oldest = record;
+  next_ = next_ + 1 == records_.size() ? 1 : next_ + 1;
+}
+
+uint16_t TaskHistoryLog::StoreText(absl::string_view text) {
+  if (text.empty()) return 0;
+  if (text.size() > kMaxHistoryText) {
+    size_t cut = kMaxHistoryText;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text = text.substr(0, cut);
+  }
+  if (!free_texts_.empty()) {
+    const uint16_t slot = free_texts_.back();
+    free_texts_.pop_back();
+    texts_[slot - 1].assign(text.data(), text.size());
+    return slot;
+  }
+  texts_.emplace_back(text);
+  return static_cast<uint16_t>(texts_.size());
+}
+
+void TaskHistoryLog::FreeText(uint16_t slot) {
+  if (slot == 0) return;
+  texts_[slot - 1].clear();
+  texts_[slot - 1].shrink_to_fit();
+  free_texts_.push_back(slot);
+}
+
+TaskHistory TaskHistoryLog::ToPublic(absl::string_view obj_id) const {
+  TaskHistory history;
+  history.obj_id = std::string(obj_id);
+  history.dropped = dropped_;
+  history.entries.reserve(records_.size());
+  ForEach([&history](int64_t micros, HistoryKind kind, const CompiledNode* node,
+                     absl::string_view text) {
+    TaskHistoryEntry entry;
+    entry.time = absl::FromUnixMicros(micros);
+    entry.kind = std::string(HistoryKindName(kind));
+    if (node != nullptr) entry.node_id = node->id;
+    entry.text = std::string(text);
+    history.entries.push_back(std::move(entry));
+  });
+  return history;
+}
+
+}  // namespace internal
+}  // namespace convey

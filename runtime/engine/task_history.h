@@ -1,0 +1,106 @@
+// TaskHistoryLog: the bounded log of what happened to one task
+// (Engine::GetTaskHistory, EngineOptions::task_history_limit).
+//
+// Apart from Task because most of it is cold: a task holds only a pointer
+// until its first entry. Entries are small (time, node, kind, and a text slot
+// for the few kinds that carry text), so a task that walks a long chain of
+// nodes pays one 24-byte record per node. Once the log is full, the first
+// entry (the create) is kept and the oldest of the others is overwritten: a
+// ring, so a full log costs no more per entry than a filling one.
+//
+// Not thread-safe: the owner of the task (Task::state) writes and reads it.
+#ifndef CONVEY_RUNTIME_ENGINE_TASK_HISTORY_H_
+#define CONVEY_RUNTIME_ENGINE_TASK_HISTORY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "convey/engine.h"
+
+namespace convey {
+namespace internal {
+
+struct CompiledNode;
+
+// What an entry records. Names: HistoryKindName.
+enum class HistoryKind : uint8_t {
+  kCreated,
+  kNodeEntered,
+  kParked,        // text: the reason (ParkReasonName)
+  kResumed,       // text: what it had waited for
+  kHttpSent,      // text: the method
+  kHttpAnswered,  // text: the status code, or why there is no answer
+  kTimerFired,
+  kModified,
+  kPatched,
+  kError,        // text: tag: description
+  kLoopStopped,  // text: tag: description
+  kFinished,
+  kDeleted,
+  kHost,  // text: what the host appended (Engine::AppendTaskHistory)
+};
+absl::string_view HistoryKindName(HistoryKind kind);
+// The kind with that name; false when none has it.
+bool HistoryKindFromName(absl::string_view name, HistoryKind* kind);
+
+// Texts longer than this are cut (on a UTF-8 character boundary).
+constexpr size_t kMaxHistoryText = 1024;
+
+class TaskHistoryLog {
+ public:
+  // Adds an entry; past `limit` entries the oldest after the first is
+  // dropped (counted in dropped()). `node` may be null.
+  void Add(size_t limit, int64_t micros, HistoryKind kind, const CompiledNode* node,
+           absl::string_view text = {});
+  // Entries dropped to stay within the limit.
+  uint64_t dropped() const { return dropped_; }
+  void set_dropped(uint64_t dropped) { dropped_ = dropped; }
+  size_t size() const { return records_.size(); }
+
+  // Calls visit(micros, kind, node (may be null), text) for each entry,
+  // oldest first.
+  template <typename Visit>
+  void ForEach(Visit visit) const {
+    const auto one = [&](const Record& record) {
+      visit(record.micros, record.kind, record.node,
+            record.text == 0 ? absl::string_view() : absl::string_view(texts_[record.text - 1]));
+    };
+    if (records_.empty()) return;
+    one(records_[0]);
+    if (dropped_ == 0 || next_ >= records_.size()) {
+      for (size_t i = 1; i < records_.size(); ++i) one(records_[i]);
+      return;
+    }
+    for (size_t i = next_; i < records_.size(); ++i) one(records_[i]);
+    for (size_t i = 1; i < next_; ++i) one(records_[i]);
+  }
+
+  // The public form, node ids resolved.
+  TaskHistory ToPublic(absl::string_view obj_id) const;
+
+ private:
+  struct Record {
+    int64_t micros = 0;
+    const CompiledNode* node = nullptr;
+    HistoryKind kind = HistoryKind::kCreated;
+    uint16_t text = 0;  // 1 + index into texts_; 0: none
+  };
+  uint16_t StoreText(absl::string_view text);
+  void FreeText(uint16_t slot);
+
+  // [0] is the first entry; once the log is full, [1..] is a ring whose
+  // oldest entry is at next_.
+  std::vector<Record> records_;
+  size_t next_ = 1;
+  std::vector<std::string> texts_;
+  std::vector<uint16_t> free_texts_;  // slots of texts_ no record uses
+  uint64_t dropped_ = 0;
+};
+
+}  // namespace internal
+}  // namespace convey
+
+#endif  // CONVEY_RUNTIME_ENGINE_TASK_HISTORY_H_
