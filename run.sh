@@ -5,6 +5,7 @@
 #   ./run.sh FILE.json [args...]   `convey run FILE.json args...`
 #   ./run.sh run FILE.json [...]   the same
 #   ./run.sh inspect FILE.json...  `convey inspect FILE.json...`
+#   ./run.sh draw FILE.json [...]  `convey draw FILE.json ...`: the process as SVG
 #   ./run.sh api                   starts a local payment API (nginx, examples/api/nginx.conf)
 #                                  and runs 1000 tasks through examples/api/payments.conv.json
 #                                  (with --allow-net=127.0.0.1/32: the API is on loopback)
@@ -32,7 +33,7 @@ elif [ "$1" = "api" ]; then
   bazel-bin/tools/convey run examples/api/payments.conv.json \
     --input examples/api/payments.tasks.jsonl --tasks 1000 --allow-net=127.0.0.1/32
   exit
-elif [ "$1" != "run" ] && [ "$1" != "inspect" ]; then
+elif [ "$1" != "run" ] && [ "$1" != "inspect" ] && [ "$1" != "draw" ]; then
   set -- run "$@"
 fi
 exec bazel-bin/tools/convey "$@"

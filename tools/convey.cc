@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "convey/version.h"
+#include "tools/draw_command.h"
 #include "tools/inspect_command.h"
 #include "tools/run_command.h"
 #include "tools/serve_command.h"
@@ -21,6 +22,8 @@ constexpr char kUsage[] =
     "                             (convey run --help)\n"
     "  serve [FILE...] [options]  serve the platform's task API over HTTP\n"
     "                             (convey serve --help)\n"
+    "  draw FILE... [options]     draw one process as SVG, with the tasks in\n"
+    "                             each node (convey draw --help)\n"
     "  --version                  print the version\n";
 
 }  // namespace
@@ -41,6 +44,9 @@ int main(int argc, char** argv) {
   }
   if (command == "serve") {
     return convey::tools::RunServe(args, std::cout, std::cerr);
+  }
+  if (command == "draw") {
+    return convey::tools::RunDraw(args, std::cout, std::cerr);
   }
   if (command == "--version" || command == "version") {
     std::cout << "convey " << convey::Version() << "\n";

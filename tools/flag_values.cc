@@ -1,5 +1,7 @@
 #include "tools/flag_values.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -121,6 +123,22 @@ std::optional<std::string> SplitCommandLine(const std::vector<std::string>& args
       value = args[++i];
     }
     line->options.emplace_back(name, *value);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> OutputNamesAnInput(const std::string& output,
+                                              const std::vector<std::string>& inputs) {
+  struct stat out_stat;
+  if (::stat(output.c_str(), &out_stat) != 0) return std::nullopt;  // a new file: no input
+  for (const std::string& input : inputs) {
+    struct stat in_stat;
+    if (input == output ||
+        (::stat(input.c_str(), &in_stat) == 0 && in_stat.st_dev == out_stat.st_dev &&
+         in_stat.st_ino == out_stat.st_ino)) {
+      return absl::StrCat("--output ", output, " is the input file ", input,
+                          ": writing it would destroy it before it is read");
+    }
   }
   return std::nullopt;
 }

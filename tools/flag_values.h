@@ -28,6 +28,14 @@ bool IsHostName(absl::string_view text);
 // usage problem.
 std::optional<std::string> CheckAllowNetEntry(const std::string& entry);
 
+// Why `output` must not be written: it is one of `inputs` (scheme files,
+// --input, --env-file, --counts), compared by file identity so that another
+// spelling (`./t.jsonl`, a symlink, a hard link) is caught too. nullopt when
+// it is none of them. Checked before anything is opened for writing:
+// opening truncates.
+std::optional<std::string> OutputNamesAnInput(const std::string& output,
+                                              const std::vector<std::string>& inputs);
+
 // The words of a command line, sorted: positional ones (files; "-" too) and
 // options, "--name=value" or "--name value" for `value_flags`, bare for
 // `switches` (their value is empty). Returns the usage error (an unknown

@@ -29,6 +29,7 @@
 #include "convey/engine.h"
 #include "convey/environment.h"
 #include "convey/scheme.h"
+#include "tools/flag_values.h"
 #include "tools/project_variables.h"
 #include "tools/run_flags.h"
 #include "tools/run_input.h"

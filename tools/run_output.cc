@@ -1,8 +1,6 @@
 // Writing --output (run_output.h).
 #include "tools/run_output.h"
 
-#include <sys/stat.h>
-
 #include <cerrno>
 #include <cstring>
 
@@ -11,22 +9,6 @@
 
 namespace convey {
 namespace tools {
-
-std::optional<std::string> OutputNamesAnInput(const std::string& output,
-                                              const std::vector<std::string>& inputs) {
-  struct stat out_stat;
-  if (::stat(output.c_str(), &out_stat) != 0) return std::nullopt;  // a new file: no input
-  for (const std::string& input : inputs) {
-    struct stat in_stat;
-    if (input == output ||
-        (::stat(input.c_str(), &in_stat) == 0 && in_stat.st_dev == out_stat.st_dev &&
-         in_stat.st_ino == out_stat.st_ino)) {
-      return absl::StrCat("--output ", output, " is the input file ", input,
-                          ": writing it would destroy it before it is read");
-    }
-  }
-  return std::nullopt;
-}
 
 std::optional<std::string> OpenTaskOutput(const std::string& path, std::ofstream* file) {
   file->open(path, std::ios::out | std::ios::trunc);

@@ -17,14 +17,6 @@
 namespace convey {
 namespace tools {
 
-// Why `output` must not be written: it is one of `inputs` (the scheme
-// files, --input, --env-file), compared by file identity so that another
-// spelling (`./t.jsonl`, a symlink, a hard link) is caught too. nullopt when
-// it is none of them. Checked before anything is opened for writing:
-// opening truncates.
-std::optional<std::string> OutputNamesAnInput(const std::string& output,
-                                              const std::vector<std::string>& inputs);
-
 // Opens (and truncates) `path` into `file`. Returns why it cannot, or
 // nullopt.
 std::optional<std::string> OpenTaskOutput(const std::string& path, std::ofstream* file);

@@ -277,6 +277,53 @@ TEST(ImporterShapes, EmptyIdsInTemplatesGetSyntheticIds) {
                                             "go.to_node_id is empty")));
 }
 
+// The editor's x/y are kept for pictures: numbers and numeric strings; any
+// other value leaves them unset, without a diagnostic.
+TEST(ImporterShapes, EditorCoordinatesAreReadLeniently) {
+  ImportResult result = ImportScheme("test.json", R"({"obj_id":1,"scheme":{"nodes":[
+    {"id":"s","obj_type":1,"x":100,"y":-52.5,
+     "condition":{"logics":[{"type":"go","to_node_id":"e"}]}},
+    {"id":"e","obj_type":2,"x":" 12.25 ","y":"1e3"},
+    {"id":"n","obj_type":2,"x":null,"y":true},
+    {"id":"o","obj_type":2,"x":"left","y":{"v":1}},
+    {"id":"p","obj_type":2,"x":[1],"y":"nan"},
+    {"id":"q","obj_type":2}]}})");
+  ASSERT_TRUE(result.ok()) << AllText(result);
+  EXPECT_THAT(result.diagnostics, IsEmpty()) << AllText(result);
+  const schema::Process& process = result.scheme().processes(0);
+  ASSERT_EQ(process.nodes_size(), 6);
+  EXPECT_EQ(process.nodes(0).x(), 100);
+  EXPECT_EQ(process.nodes(0).y(), -52.5);
+  EXPECT_EQ(process.nodes(1).x(), 12.25);
+  EXPECT_EQ(process.nodes(1).y(), 1000);
+  for (int i = 2; i < 6; ++i) {
+    EXPECT_FALSE(process.nodes(i).has_x()) << process.nodes(i).id();
+    EXPECT_FALSE(process.nodes(i).has_y()) << process.nodes(i).id();
+  }
+}
+
+// The editor's form mode (`extra.modeForm`), for pictures too: JSON in a
+// string as exports write it, or an object; anything else leaves it unset.
+TEST(ImporterShapes, EditorFormModeIsReadLeniently) {
+  ImportResult result = ImportScheme("test.json", R"({"obj_id":1,"scheme":{"nodes":[
+    {"id":"s","obj_type":1,"extra":"{\"modeForm\":\"collapse\",\"icon\":\"\"}",
+     "condition":{"logics":[{"type":"go","to_node_id":"e"}]}},
+    {"id":"e","obj_type":2,"extra":{"modeForm":"expand"}},
+    {"id":"n","obj_type":2,"extra":"{ \"modeForm\" : \"collapse\" }"},
+    {"id":"o","obj_type":2,"extra":"{\"icon\":\"success\"}"},
+    {"id":"p","obj_type":2,"extra":"not json"},
+    {"id":"q","obj_type":2,"extra":{"modeForm":7}},
+    {"id":"r","obj_type":2,"extra":"{\"modeForm\":\"sideways\"}"}]}})");
+  ASSERT_TRUE(result.ok()) << AllText(result);
+  EXPECT_THAT(result.diagnostics, IsEmpty()) << AllText(result);
+  const schema::Process& process = result.scheme().processes(0);
+  EXPECT_TRUE(process.nodes(0).collapsed());
+  EXPECT_TRUE(process.nodes(1).has_collapsed());
+  EXPECT_FALSE(process.nodes(1).collapsed());
+  EXPECT_TRUE(process.nodes(2).collapsed());
+  for (int i = 3; i < 7; ++i) EXPECT_FALSE(process.nodes(i).has_collapsed()) << i;
+}
+
 // ---------------------------------------------------------------------------
 // Invalid JSON
 
