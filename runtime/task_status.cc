@@ -43,6 +43,10 @@ absl::string_view ParkReasonName(ParkReason reason) {
       return "loop_stopped";
     case ParkReason::kFinal:
       return "final";
+    case ParkReason::kPaused:
+      return "paused";
+    case ParkReason::kScheduled:
+      return "scheduled";
   }
   return "unknown";
 }

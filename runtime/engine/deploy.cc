@@ -77,6 +77,13 @@ void EngineImpl::Install(std::vector<std::unique_ptr<CompiledProcess>> compiled)
   for (auto& process : compiled) {
     const int64_t conv_id = process->conv_id;
     if (!current_.contains(conv_id)) deploy_order_.push_back(conv_id);
+    std::shared_ptr<ProcessControl>& control = controls_[conv_id];
+    if (control == nullptr) control = std::make_shared<ProcessControl>();
+    process->control = control;
+    if (process->paused_in_file) {
+      std::lock_guard<std::mutex> pause(control->mu);
+      control->paused.store(true, std::memory_order_release);
+    }
     current_[conv_id] = process.get();
     versions_.push_back(std::move(process));
   }

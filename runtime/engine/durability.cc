@@ -177,6 +177,7 @@ absl::Status EngineImpl::Recover() {
 
   // 3. Tasks, partition by partition; then queue entries and messages.
   std::vector<Task*> runnable;
+  std::vector<std::shared_ptr<Task>> recovered;  // for the processes' task logs
   std::vector<RecoveredEntry> queued;
   std::vector<PostedOp> messages;
   for (Partition partition : persistence_->store().OwnedPartitions()) {
@@ -249,8 +250,11 @@ absl::Status EngineImpl::Recover() {
       const auto park = static_cast<ParkReason>(record.park());
       // Moving, or waiting for an HTTP answer that died with the process:
       // it runs again (the request is sent again: at least once).
-      const bool runs = status == TaskStatus::kProcessing &&
-                        (park == ParkReason::kNone || park == ParkReason::kHttp);
+      // Held by a paused process (written so by a modify meanwhile): it runs,
+      // and is held again if its process is still paused.
+      const bool runs =
+          status == TaskStatus::kProcessing &&
+          (park == ParkReason::kNone || park == ParkReason::kHttp || park == ParkReason::kPaused);
       task->status = runs ? TaskStatus::kProcessing : status;
       task->park = runs ? ParkReason::kNone : park;
       task->state.store(runs ? kQueued : kIdle, std::memory_order_relaxed);
@@ -278,6 +282,7 @@ absl::Status EngineImpl::Recover() {
                            record.queue_seq()}});
       }
       if (runs) runnable.push_back(task.get());
+      recovered.push_back(task);
       statistics_.TaskRecovered();
     }
     for (auto& [id, bytes] : contents.messages) {
@@ -316,6 +321,13 @@ absl::Status EngineImpl::Recover() {
   std::sort(messages.begin(), messages.end(),
             [](const PostedOp& a, const PostedOp& b) { return a.message_id < b.message_id; });
   for (PostedOp& op : messages) events_.Post(std::move(op));
+  // Searches page through tasks in creation order.
+  std::sort(recovered.begin(), recovered.end(),
+            [](const std::shared_ptr<Task>& a, const std::shared_ptr<Task>& b) {
+              return a->create_micros != b->create_micros ? a->create_micros < b->create_micros
+                                                          : a->obj_id < b->obj_id;
+            });
+  for (const std::shared_ptr<Task>& task : recovered) task->process->control->log.Append(task);
   for (Task* task : runnable) {
     AddPending();
     Enqueue(task);

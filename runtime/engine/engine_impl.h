@@ -90,6 +90,9 @@ struct TaskOrigin {
   std::shared_ptr<TaskCompletion>* completion = nullptr;
   // The host's NewTask::idempotency_key (empty: none).
   absl::string_view idempotency_key;
+  // NewTask::start_at in unix micros (StartMicros); later than now: a
+  // scheduled create.
+  int64_t start_micros = 0;
 };
 
 // A task a logic of `cause` starts (`call`: api_rpc, else api_copy).
@@ -131,6 +134,14 @@ class EngineImpl : public Engine {
   absl::Status ResetSum(int64_t conv_id, absl::string_view node_id,
                         absl::string_view sum_id) override;
   void ForEachTask(const std::function<void(const TaskSnapshot&)>& visit) override;
+  absl::StatusOr<TaskPage> SearchTasks(const TaskQuery& query) override;
+  absl::Status PauseProcess(int64_t conv_id) override;
+  absl::Status ResumeProcess(int64_t conv_id) override;
+  absl::Status MoveTask(const TaskKey& key, int64_t conv_id, absl::string_view node_id) override;
+  // A worker about to run `task` (kRunning) of a paused process: holds it
+  // (ParkReason::kPaused) until the process resumes and returns true; the
+  // worker then leaves it. False when the process is not paused (any more).
+  bool HoldIfPaused(Task* task, int64_t now_micros);
   absl::Status Close(absl::Duration timeout) override;
 
   // Starts the workers and the events thread; ResourceExhausted (with
@@ -151,6 +162,12 @@ class EngineImpl : public Engine {
   const ProjectVariables& variables() const { return *variables_; }
   TaskStore& store() { return store_; }
   EventLoop& events() { return events_; }
+  // The task log and pause state of `conv_id`; null when never deployed.
+  std::shared_ptr<ProcessControl> ControlOf(int64_t conv_id) const {
+    std::shared_lock<std::shared_mutex> lock(processes_mu_);
+    auto it = controls_.find(conv_id);
+    return it == controls_.end() ? nullptr : it->second;
+  }
   // The durable store's side of the engine; null without a store.
   Persistence* persistence() const { return persistence_.get(); }
   void Enqueue(Task* task);
@@ -294,6 +311,9 @@ class EngineImpl : public Engine {
   std::vector<std::unique_ptr<CompiledProcess>> versions_;        // guarded by processes_mu_
   absl::flat_hash_map<int64_t, const CompiledProcess*> current_;  // guarded by processes_mu_
   std::vector<int64_t> deploy_order_;                             // guarded by processes_mu_
+  // Each conv_id's task log and pause state, shared by its versions.
+  absl::flat_hash_map<int64_t, std::shared_ptr<ProcessControl>>
+      controls_;  // guarded by processes_mu_
 
   TaskStore store_;
   Statistics statistics_;
@@ -323,6 +343,9 @@ class EngineImpl : public Engine {
 // (semantics A1); with a different value the data is refused.
 absl::Status ParseTaskData(simdjson::dom::parser& parser, absl::string_view json, size_t max_size,
                            simdjson::dom::element* doc, std::string* collapsed);
+
+// NewTask::start_at as unix micros: 0 for "now" (InfinitePast).
+int64_t StartMicros(absl::Time start_at);
 
 // FailedPrecondition: the task has finished in `node_id`.
 absl::Status Finished(absl::string_view obj_id, absl::string_view node_id);

@@ -325,7 +325,7 @@ void EventLoop::FireTimer(const FiredTimer& fired) {
   const ParkReason park = task->park;
   const bool waiting = park == ParkReason::kCallback || park == ParkReason::kReply ||
                        park == ParkReason::kQueue || park == ParkReason::kTimer ||
-                       park == ParkReason::kHttp;
+                       park == ParkReason::kHttp || park == ParkReason::kScheduled;
   if (task->status != TaskStatus::kProcessing || !waiting || task->entry_seq != fired.entry_seq ||
       task->timer_seq != fired.entry_seq) {
     engine_->Release(task.get(), false);
@@ -337,6 +337,11 @@ void EventLoop::FireTimer(const FiredTimer& fired) {
   }
   if (park == ParkReason::kHttp) engine_->HttpWaitEnded(*task);  // the answer will be dropped
   Unpark(task.get());
+  if (park == ParkReason::kScheduled) {
+    // Its start time: it runs its start node, from its first logic.
+    engine_->Release(task.get(), true);
+    return;
+  }
   task->resume = Resume::kTimer;
   task->tree.reset();  // what it causes from here on is a new tree
   timers_fired_.fetch_add(1, std::memory_order_relaxed);

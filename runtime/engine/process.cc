@@ -273,6 +273,7 @@ absl::StatusOr<std::unique_ptr<CompiledProcess>> CompileProcess(
   process->file = std::string(file_name);
   process->title = source.title();
   process->conv_type = source.conv_type();
+  process->paused_in_file = source.status() == schema::PROCESS_STATUS_PAUSED;
   process->nodes.resize(source.nodes_size());
   bool has_start = false;
   for (int i = 0; i < source.nodes_size(); ++i) {

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "convey/logic.h"
 #include "convey/scheme.h"
+#include "runtime/engine/process_control.h"
 #include "runtime/template/template.h"
 #include "schema/process.pb.h"
 
@@ -96,6 +97,8 @@ struct NodeCounters {
   std::atomic<int64_t> no_exit{0};
   std::atomic<int64_t> error{0};
   std::atomic<int64_t> loop_stopped{0};
+  std::atomic<int64_t> paused{0};
+  std::atomic<int64_t> scheduled{0};
   // Count semaphore: true from when the live count reached the threshold
   // until it fell below again (edge-triggered signals).
   std::atomic<bool> count_alerted{false};
@@ -169,6 +172,11 @@ struct CompiledProcess {
   // Tasks that api_copy and api_rpc started here and that are still in the
   // engine: not finished, not deleted (EngineOptions::max_caused_tasks_per_process).
   std::unique_ptr<std::atomic<int64_t>> caused_live = std::make_unique<std::atomic<int64_t>>(0);
+  // Its conv_id's task log and pause state, shared by every version; set
+  // when it is installed.
+  std::shared_ptr<ProcessControl> control;
+  // The file says `status: paused`: deploying it pauses the process.
+  bool paused_in_file = false;
   bool is_state_diagram() const { return conv_type == schema::CONV_TYPE_STATE; }
 
   const CompiledNode* FindNode(absl::string_view id) const;

@@ -38,6 +38,8 @@ ProcessStats Statistics::Of(const CompiledProcess& process) {
     n.no_exit = c.no_exit.load(std::memory_order_relaxed);
     n.error = c.error.load(std::memory_order_relaxed);
     n.loop_stopped = c.loop_stopped.load(std::memory_order_relaxed);
+    n.paused = c.paused.load(std::memory_order_relaxed);
+    n.scheduled = c.scheduled.load(std::memory_order_relaxed);
     for (const auto& sum : node.sums) n.sums.push_back({sum->id(), sum->name(), sum->Read()});
     stats.nodes.push_back(std::move(n));
   }

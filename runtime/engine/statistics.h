@@ -46,6 +46,10 @@ inline std::atomic<int64_t>* ReasonCounter(const CompiledNode& node, ParkReason 
       return &c.error;
     case ParkReason::kLoopStopped:
       return &c.loop_stopped;
+    case ParkReason::kPaused:
+      return &c.paused;
+    case ParkReason::kScheduled:
+      return &c.scheduled;
     default:
       return nullptr;
   }

@@ -49,6 +49,11 @@ void StepMachine::RunActivation(Worker& worker, Task* task) {
     worker.generation = 1;
   }
   const int64_t now_micros = absl::ToUnixMicros(clock_->Now());
+  if (task->process->control->paused.load(std::memory_order_acquire) &&
+      engine_->HoldIfPaused(task, now_micros)) {
+    task->state.store(kIdle, std::memory_order_release);
+    return;
+  }
   worker.now_micros = now_micros;
   task->change_micros = now_micros;
   StepContext context(engine_, &worker, task, now_micros);

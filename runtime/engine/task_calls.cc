@@ -62,6 +62,12 @@ absl::Status ParseTaskData(simdjson::dom::parser& parser, absl::string_view json
              : absl::InternalError("cannot parse task data once its repeated keys collapsed");
 }
 
+int64_t StartMicros(absl::Time start_at) {
+  if (start_at == absl::InfinitePast()) return 0;
+  if (start_at == absl::InfiniteFuture()) return INT64_MAX;
+  return absl::ToUnixMicros(start_at);
+}
+
 absl::Status Finished(absl::string_view obj_id, absl::string_view node_id) {
   return absl::FailedPreconditionError(absl::StrCat("task ", obj_id, obj_id.empty() ? "" : " ",
                                                     "has finished (final node \"", node_id, "\")"));
@@ -85,6 +91,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTask(int64_t conv_id, const NewTas
   if (process == nullptr) return NotDeployed(conv_id);
   TaskOrigin origin;
   origin.idempotency_key = task.idempotency_key;
+  origin.start_micros = StartMicros(task.start_at);
   return CreateTaskAt(process, process->start, task.ref, task.data_json, origin);
 }
 
@@ -220,6 +227,15 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
     if (earlier->has_value()) return **earlier;
     return absl::AbortedError("a concurrent create with the same idempotency key failed; retry");
   }
+  process->control->log.Append(task);
+  // A scheduled create waits in its start node for its time (written so).
+  const bool scheduled = origin.start_micros > task->create_micros;
+  if (scheduled) {
+    task->park = ParkReason::kScheduled;
+    events_.ArmTimer(task.get(), origin.start_micros);
+    RecordHistory(task.get(), HistoryKind::kParked, task->create_micros,
+                  ParkReasonName(ParkReason::kScheduled));
+  }
   CommitTicket ticket = 0;
   if (persistence_ != nullptr && starter != nullptr) {
     persistence_->AddPut(*task, true, &starter->effects.transition);
@@ -228,6 +244,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
     persistence_->AddPut(*task, true, &transition);
     absl::StatusOr<CommitTicket> committed = persistence_->Commit(std::move(transition), true);
     if (!committed.ok()) {
+      events_.CancelTimer(task.get());  // the wheel must not point at it
       store_.EraseRef(task.get());
       std::shared_ptr<Task> dropped;
       store_.Drop(task.get(), &dropped);
@@ -242,6 +259,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   }
   const CompiledNode& start = process->nodes[node];
   if (!start.is_final) start.counters->tasks.AddShared(1);
+  if (scheduled) start.counters->scheduled.fetch_add(1, std::memory_order_relaxed);
   start.counters->created.AddShared(1);
   if (start.count.threshold != 0) steps_.CheckCountEntered(*process, start, starter);
   statistics_.TaskCreated();
@@ -257,8 +275,13 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
       *origin.completion = std::make_shared<TaskCompletion>(this, obj_id);
       watchers_.Watch(task.get(), *origin.completion);
     }
-    task->state.store(kQueued, std::memory_order_release);
-    Enqueue(task.get());
+    if (scheduled) {
+      task->state.store(kIdle, std::memory_order_release);  // its timer starts it
+      ActivationDone();
+    } else {
+      task->state.store(kQueued, std::memory_order_release);
+      Enqueue(task.get());
+    }
     // Acknowledged once durable (in sync mode: synced), or with its batch.
     if (origin.batch_ticket != nullptr) {
       *origin.batch_ticket = ticket;
@@ -286,6 +309,7 @@ std::vector<absl::StatusOr<std::string>> EngineImpl::CreateTasks(
     TaskOrigin origin;
     origin.batch_ticket = &ticket;
     origin.idempotency_key = one.idempotency_key;
+    origin.start_micros = StartMicros(one.start_at);
     results.push_back(CreateTaskAt(process, process->start, one.ref, one.data_json, origin));
     last = std::max(last, ticket);
   }

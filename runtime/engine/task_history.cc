@@ -13,7 +13,7 @@ namespace {
 constexpr absl::string_view kKindNames[] = {
     "created",       "node_entered", "parked",   "resumed", "http_sent",
     "http_answered", "timer_fired",  "modified", "patched", "error",
-    "loop_stopped",  "finished",     "deleted",  "host",
+    "loop_stopped",  "finished",     "deleted",  "host",    "moved",
 };
 
 }  // namespace
@@ -33,8 +33,8 @@ bool HistoryKindFromName(absl::string_view name, HistoryKind* kind) {
   return false;
 }
 
-void TaskHistoryLog::Add(size_t limit, int64_t micros, HistoryKind kind, const CompiledNode* node,
-                         absl::string_view text) {
+void TaskHistoryLog::AddSlow(size_t limit, int64_t micros, HistoryKind kind,
+                             const CompiledNode* node, absl::string_view text) {
   if (limit == 0) return;
   Record record;
   record.micros = micros;

@@ -40,7 +40,8 @@ enum class HistoryKind : uint8_t {
   kLoopStopped,  // text: tag: description
   kFinished,
   kDeleted,
-  kHost,  // text: what the host appended (Engine::AppendTaskHistory)
+  kHost,   // text: what the host appended (Engine::AppendTaskHistory)
+  kMoved,  // text: where from (Engine::MoveTask)
 };
 absl::string_view HistoryKindName(HistoryKind kind);
 // The kind with that name; false when none has it.
@@ -52,9 +53,26 @@ constexpr size_t kMaxHistoryText = 1024;
 class TaskHistoryLog {
  public:
   // Adds an entry; past `limit` entries the oldest after the first is
-  // dropped (counted in dropped()). `node` may be null.
+  // dropped (counted in dropped()). `node` may be null. Inline for the
+  // common case, an entry without text (a node entered on the hot path):
+  // a store into room already there.
   void Add(size_t limit, int64_t micros, HistoryKind kind, const CompiledNode* node,
-           absl::string_view text = {});
+           absl::string_view text = {}) {
+    if (text.empty()) {
+      if (records_.size() < limit && records_.size() < records_.capacity()) {
+        records_.push_back(Record{micros, node, kind, 0});
+        return;
+      }
+      if (records_.size() == limit && limit > 1 && next_ < records_.size() &&
+          records_[next_].text == 0) {
+        records_[next_] = Record{micros, node, kind, 0};
+        next_ = next_ + 1 == records_.size() ? 1 : next_ + 1;
+        ++dropped_;
+        return;
+      }
+    }
+    AddSlow(limit, micros, kind, node, text);
+  }
   // Entries dropped to stay within the limit.
   uint64_t dropped() const { return dropped_; }
   void set_dropped(uint64_t dropped) { dropped_ = dropped; }
@@ -88,6 +106,8 @@ class TaskHistoryLog {
     HistoryKind kind = HistoryKind::kCreated;
     uint16_t text = 0;  // 1 + index into texts_; 0: none
   };
+  void AddSlow(size_t limit, int64_t micros, HistoryKind kind, const CompiledNode* node,
+               absl::string_view text);
   uint16_t StoreText(absl::string_view text);
   void FreeText(uint16_t slot);
 

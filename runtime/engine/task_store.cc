@@ -97,6 +97,24 @@ void TaskStore::EraseRef(Task* task, bool keep) {
   shard.ended.emplace(key, std::move(ended));
 }
 
+absl::Status TaskStore::MoveRef(const std::shared_ptr<Task>& task, int64_t conv_id) {
+  if (task->ref.empty()) return absl::OkStatus();
+  {
+    RefShard& shard = RefShardFor(conv_id, task->ref);
+    std::lock_guard<std::mutex> lock(shard.mu);
+    if (!shard.tasks.try_emplace(std::make_pair(conv_id, absl::string_view(task->ref)), task)
+             .second) {
+      return absl::AlreadyExistsError(absl::StrCat("a task with ref \"", task->ref,
+                                                   "\" is already active in process ", conv_id));
+    }
+  }
+  RefShard& shard = RefShardFor(task->process->conv_id, task->ref);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.tasks.find(std::make_pair(task->process->conv_id, absl::string_view(task->ref)));
+  if (it != shard.tasks.end() && it->second == task) shard.tasks.erase(it);
+  return absl::OkStatus();
+}
+
 std::shared_ptr<Task> TaskStore::FindByKey(absl::string_view key) {
   KeyShard& shard = KeyShardFor(key);
   std::lock_guard<std::mutex> lock(shard.mu);

@@ -53,6 +53,10 @@ class TaskStore {
   // task of its process with the same ref is still active, or (`*key_taken`
   // set) a task in memory has the same idempotency key.
   absl::Status Add(const std::shared_ptr<Task>& task, bool* key_taken = nullptr);
+  // The task (held by the caller) changes process: its ref, if any, moves
+  // to `conv_id`'s index. AlreadyExists, nothing changed, when a task of
+  // that process is active with the ref.
+  absl::Status MoveRef(const std::shared_ptr<Task>& task, int64_t conv_id);
   // The task in memory created with idempotency key `key`, or null.
   std::shared_ptr<Task> FindByKey(absl::string_view key);
   // The task, or null. By ref: the active task, or with `ended`, else the

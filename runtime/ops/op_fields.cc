@@ -178,7 +178,7 @@ void FailFromStatus(const absl::Status& status, OpType type, OpReply* reply) {
   absl::string_view what;
   switch (status.code()) {
     case absl::StatusCode::kNotFound:
-      if (type == OpType::kCreate) {
+      if (type == OpType::kCreate || type == OpType::kList || type == OpType::kPause) {
         what = "process not found";
         key = "conv_id";
       } else {

@@ -26,7 +26,19 @@ inline constexpr absl::string_view kNotFound = "obj_id_not_found";
 // User values quoted in descriptions are cut to this many bytes.
 inline constexpr size_t kMaxQuotedValue = 64;
 
-enum class OpType { kCreate, kModify, kShow, kDelete, kPatch, kHistory, kAppendHistory };
+enum class OpType {
+  kCreate,
+  kModify,
+  kShow,
+  kDelete,
+  kPatch,
+  kHistory,
+  kAppendHistory,
+  kList,
+  kMove,
+  kPause,
+  kResume,
+};
 
 // The keys of an op that convey reads. Others (company_id, ...) are ignored.
 struct OpFields {
@@ -42,6 +54,21 @@ struct OpFields {
   std::optional<dom::element> patch;            // patch: the JSON Patch
   std::optional<dom::element> text;             // append_history
   std::optional<dom::element> idempotency_key;  // create
+  // list:
+  std::optional<dom::element> status;
+  std::optional<dom::element> park_reason;
+  std::optional<dom::element> ref_prefix;
+  std::optional<dom::element> created_from;
+  std::optional<dom::element> created_to;
+  std::optional<dom::element> data_path;
+  std::optional<dom::element> data_value;
+  std::optional<dom::element> order;
+  std::optional<dom::element> limit;
+  std::optional<dom::element> cursor;
+  std::optional<dom::element> max_scanned;
+  std::optional<dom::element> start_at;    // create: unix seconds
+  std::optional<dom::element> to_conv_id;  // move
+  std::optional<dom::element> to_node_id;  // move
 };
 
 // A task as named by a modify, show or delete.

@@ -16,6 +16,7 @@
 #include "runtime/json/json_types.h"
 #include "runtime/json/json_writer.h"
 #include "runtime/json/repeated_keys.h"
+#include "runtime/ops/list_op.h"
 #include "runtime/ops/op_fields.h"
 #include "runtime/ops/op_reply.h"
 #include "simdjson.h"
@@ -48,11 +49,10 @@ class CreateBatch {
  public:
   explicit CreateBatch(Engine& engine) : engine_(engine) {}
 
-  void Add(int64_t conv_id, std::string ref, std::string data, std::string idempotency_key,
-           OpReply* reply) {
+  void Add(int64_t conv_id, NewTask task, OpReply* reply) {
     if (!tasks_.empty() && conv_id != conv_id_) Flush();
     conv_id_ = conv_id;
-    tasks_.push_back({std::move(ref), std::move(data), std::move(idempotency_key)});
+    tasks_.push_back(std::move(task));
     replies_.push_back(reply);
   }
   void Flush() {
@@ -95,16 +95,26 @@ void RunCreate(const OpFields& fields, OpReply* reply, CreateBatch* batch) {
   if (!ReadConvId(*fields.conv_id, &conv_id, reply)) return;
   if (Present(fields.ref) && !ReadRef(*fields.ref, &ref, reply)) return;
   if (!ReadData(fields.data, &data, reply)) return;
-  std::string idempotency_key;
+  NewTask task(std::move(ref), std::move(data));
   if (Present(fields.idempotency_key)) {
     std::string_view key;
     if (fields.idempotency_key->get(key) != simdjson::SUCCESS || key.empty()) {
       reply->Fail(kError, "idempotency_key", "idempotency_key must be a non-empty string");
       return;
     }
-    idempotency_key = std::string(key);
+    task.idempotency_key = std::string(key);
   }
-  batch->Add(conv_id, std::move(ref), std::move(data), std::move(idempotency_key), reply);
+  if (Present(fields.start_at)) {
+    int64_t seconds = 0;
+    if (fields.start_at->get(seconds) != simdjson::SUCCESS || seconds < 0) {
+      reply->Fail(kError, "start_at",
+                  absl::StrCat("start_at must be unix seconds (a non-negative integer), got ",
+                               ToJson(*fields.start_at)));
+      return;
+    }
+    task.start_at = absl::FromUnixSeconds(seconds);
+  }
+  batch->Add(conv_id, std::move(task), reply);
 }
 
 // Ops that change a task resolve it first, so that the reply can give both
@@ -126,6 +136,44 @@ void RunChange(Engine& engine, const OpFields& fields, OpType type, OpReply* rep
   }
   reply->AddStringOrNull("ref", task->ref);
   reply->AddString("obj_id", task->obj_id);
+}
+
+// {"type":"move","obj":"task",...,"to_conv_id":N,"to_node_id":"..."}
+void RunMove(Engine& engine, const OpFields& fields, OpReply* reply) {
+  if (!Present(fields.to_node_id)) {
+    reply->Fail(kError, "to_node_id", "move needs to_node_id (and to_conv_id for another process)");
+    return;
+  }
+  std::string node_id;
+  if (!ReadNodeId(*fields.to_node_id, &node_id, reply)) return;
+  int64_t to_conv_id = 0;
+  if (Present(fields.to_conv_id) && !ReadConvId(*fields.to_conv_id, &to_conv_id, reply)) return;
+  RunChange(engine, fields, OpType::kMove, reply, [&](const TaskKey& key) {
+    // Without to_conv_id: a node of the task's own process.
+    int64_t conv_id = to_conv_id;
+    if (conv_id == 0) {
+      absl::StatusOr<TaskSnapshot> task = engine.ShowTask(key);
+      if (!task.ok()) return task.status();
+      conv_id = task->conv_id;
+    }
+    return engine.MoveTask(key, conv_id, node_id);
+  });
+}
+
+// {"type":"pause"|"resume","obj":"conv","conv_id":N}
+void RunPauseOrResume(Engine& engine, const OpFields& fields, bool pause, OpReply* reply) {
+  if (!Present(fields.conv_id)) {
+    reply->Fail(kError, "conv_id", pause ? "pause needs conv_id" : "resume needs conv_id");
+    return;
+  }
+  int64_t conv_id = 0;
+  if (!ReadConvId(*fields.conv_id, &conv_id, reply)) return;
+  absl::Status status = pause ? engine.PauseProcess(conv_id) : engine.ResumeProcess(conv_id);
+  if (!status.ok()) {
+    FailFromStatus(status, OpType::kPause, reply);
+    return;
+  }
+  reply->AddRaw("conv_id", absl::StrCat(conv_id));
 }
 
 void RunModify(Engine& engine, const OpFields& fields, OpReply* reply) {
@@ -257,6 +305,20 @@ void RunOp(Engine& engine, const dom::element& op, OpReply* reply, CreateBatch* 
       {"patch", &OpFields::patch},
       {"text", &OpFields::text},
       {"idempotency_key", &OpFields::idempotency_key},
+      {"status", &OpFields::status},
+      {"park_reason", &OpFields::park_reason},
+      {"ref_prefix", &OpFields::ref_prefix},
+      {"created_from", &OpFields::created_from},
+      {"created_to", &OpFields::created_to},
+      {"data_path", &OpFields::data_path},
+      {"data_value", &OpFields::data_value},
+      {"order", &OpFields::order},
+      {"limit", &OpFields::limit},
+      {"cursor", &OpFields::cursor},
+      {"max_scanned", &OpFields::max_scanned},
+      {"start_at", &OpFields::start_at},
+      {"to_conv_id", &OpFields::to_conv_id},
+      {"to_node_id", &OpFields::to_node_id},
   };
   // Keys are unique here: HandleOps collapsed the body's repeats.
   for (dom::key_value_pair field : object) {
@@ -280,8 +342,8 @@ void RunOp(Engine& engine, const dom::element& op, OpReply* reply, CreateBatch* 
   }
   if (!fields.type) {
     reply->Fail(kError, "type",
-                "the op has no type (create, modify, patch, show, history, append_history or "
-                "delete)");
+                "the op has no type (create, modify, patch, move, show, list, history, "
+                "append_history, delete, pause or resume)");
     return;
   }
   std::string_view type_name;
@@ -306,11 +368,19 @@ void RunOp(Engine& engine, const dom::element& op, OpReply* reply, CreateBatch* 
     type = OpType::kHistory;
   } else if (type_name == "append_history") {
     type = OpType::kAppendHistory;
+  } else if (type_name == "list") {
+    type = OpType::kList;
+  } else if (type_name == "move") {
+    type = OpType::kMove;
+  } else if (type_name == "pause") {
+    type = OpType::kPause;
+  } else if (type_name == "resume") {
+    type = OpType::kResume;
   } else {
     reply->Fail(kError, "type",
                 absl::StrCat("unknown type ", Quoted(View(type_name)),
-                             "; expected create, modify, patch, show (or get), history, "
-                             "append_history or delete"));
+                             "; expected create, modify, patch, move, show (or get), list, "
+                             "history, append_history, delete, pause or resume"));
     return;
   }
 
@@ -324,9 +394,16 @@ void RunOp(Engine& engine, const dom::element& op, OpReply* reply, CreateBatch* 
                 absl::StrCat("obj must be a string, got ", JsonTypeName(fields.obj->type())));
     return;
   }
-  if (obj != "task") {
+  // Pausing and resuming act on a process ("conv"), every other op on a task.
+  const bool on_process = type == OpType::kPause || type == OpType::kResume;
+  const absl::string_view expected = on_process ? "conv" : "task";
+  if (View(obj) != expected) {
     reply->Fail(kError, "obj",
-                absl::StrCat("unknown obj ", Quoted(View(obj)), "; only \"task\" is supported"));
+                obj == "task" || obj == "conv"
+                    ? absl::StrCat(View(type_name), " acts on obj \"", expected, "\", not ",
+                                   Quoted(View(obj)))
+                    : absl::StrCat("unknown obj ", Quoted(View(obj)),
+                                   "; expected \"task\" (or \"conv\" for pause and resume)"));
     return;
   }
 
@@ -356,6 +433,16 @@ void RunOp(Engine& engine, const dom::element& op, OpReply* reply, CreateBatch* 
     case OpType::kAppendHistory:
       RunAppendHistory(engine, fields, reply);
       return;
+    case OpType::kList:
+      RunList(engine, fields, reply);
+      return;
+    case OpType::kMove:
+      RunMove(engine, fields, reply);
+      return;
+    case OpType::kPause:
+    case OpType::kResume:
+      RunPauseOrResume(engine, fields, type == OpType::kPause, reply);
+      return;
   }
 }
 
@@ -366,7 +453,7 @@ std::string CreateFromDirectUrl(Engine& engine, int64_t conv_id, absl::string_vi
   OpReply reply;
   reply.set_obj("task");
   CreateBatch batch(engine);
-  batch.Add(conv_id, std::string(ref), std::string(data_json), "", &reply);
+  batch.Add(conv_id, NewTask(std::string(ref), std::string(data_json)), &reply);
   batch.Flush();
   JsonWriter out;
   out.BeginObject().Key("request_proc").String(kOk).Key("ops").BeginArray();

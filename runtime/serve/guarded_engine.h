@@ -2,6 +2,8 @@
 // that a process deleted over API v2 (ProcessCatalog::DeleteProcess, the
 // platform's trash) takes no new task until it is restored. The engine has
 // no way to undeploy a version, and tasks already in the process go on.
+// Pauses and resumes are noted in the catalog, for the web console (the
+// engine's statistics do not say whether a process is paused).
 #ifndef CONVEY_RUNTIME_SERVE_GUARDED_ENGINE_H_
 #define CONVEY_RUNTIME_SERVE_GUARDED_ENGINE_H_
 
@@ -17,7 +19,7 @@ namespace convey::serve {
 
 class GuardedEngine : public Engine {
  public:
-  GuardedEngine(Engine& engine, const ProcessCatalog& catalog)
+  GuardedEngine(Engine& engine, ProcessCatalog& catalog)
       : engine_(engine), catalog_(catalog) {}
 
   absl::StatusOr<DeployResult> Deploy(absl::string_view file_name,
@@ -82,6 +84,22 @@ class GuardedEngine : public Engine {
   void ForEachTask(const std::function<void(const TaskSnapshot&)>& visit) override {
     engine_.ForEachTask(visit);
   }
+  absl::Status PauseProcess(int64_t conv_id) override {
+    absl::Status paused = engine_.PauseProcess(conv_id);
+    if (paused.ok()) catalog_.SetPaused(conv_id, true);
+    return paused;
+  }
+  absl::Status ResumeProcess(int64_t conv_id) override {
+    absl::Status resumed = engine_.ResumeProcess(conv_id);
+    if (resumed.ok()) catalog_.SetPaused(conv_id, false);
+    return resumed;
+  }
+  absl::Status MoveTask(const TaskKey& key, int64_t conv_id, absl::string_view node_id) override {
+    return engine_.MoveTask(key, conv_id, node_id);
+  }
+  absl::StatusOr<TaskPage> SearchTasks(const TaskQuery& query) override {
+    return engine_.SearchTasks(query);
+  }
   absl::Status Close(absl::Duration timeout) override { return engine_.Close(timeout); }
 
  private:
@@ -90,7 +108,7 @@ class GuardedEngine : public Engine {
         absl::StrCat("process ", conv_id, " is deleted (restore it to create tasks)"));
   }
   Engine& engine_;
-  const ProcessCatalog& catalog_;
+  ProcessCatalog& catalog_;
 };
 
 }  // namespace convey::serve

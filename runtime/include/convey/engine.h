@@ -323,6 +323,46 @@ struct NewTask {
   // with a store while archived). Unlike a ref, a key is never freed by
   // the task's end, and is engine-wide.
   std::string idempotency_key;
+  // A scheduled create: the task is created now (findable, in its start
+  // node with ParkReason::kScheduled, counted in NodeStats::scheduled) and
+  // starts at this time of the engine's clock. Now or earlier: at once.
+  absl::Time start_at = absl::InfinitePast();
+};
+
+// What Engine::SearchTasks looks for: the tasks of one process that pass
+// every filter given, in creation order.
+struct TaskQuery {
+  int64_t conv_id = 0;  // required
+  // Filters; empty / nullopt: any.
+  std::string node_id;  // the node it is in now
+  std::optional<TaskStatus> status;
+  std::optional<ParkReason> park_reason;           // kNone: moving or queued
+  std::string ref_prefix;                          // its ref starts with this
+  absl::Time created_from = absl::InfinitePast();  // create_time >= this
+  absl::Time created_to = absl::InfiniteFuture();  // create_time < this
+  // Equality on one field of the task's data: `data_path` in the
+  // templates' syntax (`customer`, `order.items[0].sku`) and the value as
+  // JSON text (`"ann"`, `5`, `true`), compared as minified JSON.
+  std::string data_path;
+  std::string data_value_json;
+  // Newest first instead of oldest first.
+  bool descending = false;
+  // Tasks per page, 1..1000.
+  size_t limit = 100;
+  // Where the previous page ended (TaskPage::next_cursor); empty: the
+  // first page. A cursor works only with the query that made it.
+  std::string cursor;
+  // Entries examined per call, at most (1..1000000): a call never does more
+  // work than this, so a page of a selective query can hold fewer than
+  // `limit` tasks (even none) and still have a next_cursor.
+  size_t max_scanned = 10000;
+};
+
+struct TaskPage {
+  std::vector<TaskSnapshot> tasks;
+  // Empty when nothing is left to look at; else the next page's cursor.
+  std::string next_cursor;
+  size_t scanned = 0;  // entries examined by this call
 };
 
 struct SumStats {
@@ -346,6 +386,8 @@ struct NodeStats {
   int64_t no_exit = 0;
   int64_t error = 0;
   int64_t loop_stopped = 0;
+  int64_t paused = 0;     // held while the process is paused
+  int64_t scheduled = 0;  // waiting for their start time (NewTask::start_at)
   std::vector<SumStats> sums;
 };
 
@@ -476,6 +518,37 @@ class Engine {
   // worker runs a task it reaches; from a logic or an observer, the task
   // being run is skipped.
   virtual void ForEachTask(const std::function<void(const TaskSnapshot&)>& visit) = 0;
+
+  // Pauses the process (every version of `conv_id`): creates, modifies and
+  // deletes are still accepted, but no task of it moves: a task about to
+  // run is held where it is (ParkReason::kPaused, counted in
+  // NodeStats::paused), timers still come due and act on resume, and what
+  // a task was doing when it was held (a logic's next step, a timer, a
+  // reply) goes on then. Deploying a file whose process says
+  // `status: paused` pauses it too. Not kept in a store: after a restart
+  // the process runs unless its file says paused. Does not block.
+  virtual absl::Status PauseProcess(int64_t conv_id) = 0;
+  // Lets the held tasks go on, in the order they were held. Does not
+  // block; OK when the process was not paused.
+  virtual absl::Status ResumeProcess(int64_t conv_id) = 0;
+  // Moves the task to node `node_id` of process `conv_id` (or of its own
+  // process), as Flowize moves a record to another flow: it leaves its node
+  // wherever it stood (a wait, a timer, an error or the loop guard: all
+  // dropped) and runs the target node from its first logic, on the
+  // process's current version. Its ref moves with it and must be free
+  // there (AlreadyExists). InvalidArgument for a node the process lacks or
+  // a final node; NotFound for an unknown process or task;
+  // FailedPrecondition for a finished task. Waits as ModifyTask does.
+  virtual absl::Status MoveTask(const TaskKey& key, int64_t conv_id, absl::string_view node_id) = 0;
+
+  // Lists the tasks of a process in memory (moving, parked, stopped, and
+  // finished ones its final nodes keep; not those only in a store's
+  // archive) that match `query`, a page at a time, in creation order. Each
+  // call examines at most query.max_scanned entries of the process's task
+  // log, wherever the cursor is: a deep page costs what the first does.
+  // InvalidArgument for a bad query or a cursor of another query; NotFound
+  // for a process never deployed. Blocks as ForEachTask does, per task.
+  virtual absl::StatusOr<TaskPage> SearchTasks(const TaskQuery& query) = 0;
 
   // Shuts the engine down, within `timeout`:
   //  1. intake stops: creates, modifies, deletes and deploys are refused

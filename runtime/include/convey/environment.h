@@ -78,7 +78,11 @@ enum class ParkReason {
   kUnroutable,  // a link it must follow is empty in the file
   kError,       // stopped by an error with no err_node_id
   kLoopStopped,
-  kFinal,  // in a final node
+  kFinal,      // in a final node
+  kPaused,     // its process is paused (Engine::PauseProcess): held where it
+               // is until the process resumes
+  kScheduled,  // created to start later (NewTask::start_at): waits in its
+               // start node until then
 };
 absl::string_view ParkReasonName(ParkReason reason);
 

@@ -75,6 +75,10 @@ class OpsEngineTest : public ::testing::Test {
     if (field.get(text) != simdjson::SUCCESS) return "<not a string>";
     return std::string(text);
   }
+  static bool IsNullField(simdjson::simdjson_result<dom::element> field) {
+    dom::element value;
+    return field.get(value) == simdjson::SUCCESS && value.is_null();
+  }
   static int64_t Int(simdjson::simdjson_result<dom::element> field) {
     int64_t value = 0;
     EXPECT_EQ(field.get(value), simdjson::SUCCESS);
@@ -161,6 +165,32 @@ TEST_F(OpsEngineTest, PatchAndHistoryRoundTrip) {
   EXPECT_THAT(kinds, ::testing::ElementsAre("created", "node_entered", "parked", "patched", "host"))
       << reply_;
   EXPECT_EQ(Str(entries.at(0)["time"]), "2023-11-14T22:13:20.000000Z");
+}
+
+TEST_F(OpsEngineTest, ListPagesThroughAProcess) {
+  for (int i = 0; i < 5; ++i)
+    Create(kHoldConvId, absl::StrCat("l", i), absl::StrCat(R"({"i":)", i, "}"));
+  dom::element first =
+      RunOne(R"({"type":"list","obj":"task","conv_id":1002,"limit":2,"order":"desc"})");
+  EXPECT_EQ(Str(first["proc"]), "ok") << reply_;
+  EXPECT_EQ(Str(first["tasks"].at(0)["ref"]), "l4");
+  EXPECT_EQ(Str(first["tasks"].at(1)["ref"]), "l3");
+  EXPECT_EQ(Str(first["tasks"].at(1)["park_reason"]), "no_exit");  // hold has no exit
+  const std::string cursor = Str(first["next_cursor"]);
+  dom::element second = RunOne(absl::StrCat(
+      R"({"type":"list","obj":"task","conv_id":1002,"limit":2,"order":"desc","cursor":")", cursor,
+      R"("})"));
+  EXPECT_EQ(Str(second["tasks"].at(0)["ref"]), "l2") << reply_;
+  dom::element other = RunOne(absl::StrCat(
+      R"({"type":"list","obj":"task","conv_id":1002,"limit":2,"cursor":")", cursor, R"("})"));
+  EXPECT_EQ(Str(other["proc"]), "error") << reply_;
+  EXPECT_THAT(Str(other["description"]), HasSubstr("made for another query"));
+  dom::element found =
+      RunOne(R"({"type":"list","obj":"task","conv_id":1002,"data_path":"i","data_value":3})");
+  EXPECT_EQ(Str(found["tasks"].at(0)["ref"]), "l3") << reply_;
+  EXPECT_TRUE(IsNullField(found["next_cursor"])) << reply_;
+  dom::element unknown = RunOne(R"({"type":"list","obj":"task","conv_id":4242})");
+  EXPECT_THAT(Str(unknown["description"]), HasSubstr("process not found")) << reply_;
 }
 
 TEST_F(OpsEngineTest, DuplicateRefOfAParkedTaskIsRefused) {

@@ -83,9 +83,11 @@ class FakeEngine : public Engine {
 
   absl::StatusOr<std::string> CreateTask(int64_t conv_id, const NewTask& task) override {
     last_idempotency_key = task.idempotency_key;
+    last_start_at = task.start_at;
     return CreateTask(conv_id, task.ref, task.data_json);
   }
   std::string last_idempotency_key;
+  absl::Time last_start_at;
 
   absl::StatusOr<std::string> CreateTask(int64_t conv_id, absl::string_view ref,
                                          absl::string_view data_json) override {
@@ -165,6 +167,30 @@ class FakeEngine : public Engine {
     return absl::UnimplementedError("not used by the ops protocol");
   }
   void ForEachTask(const std::function<void(const TaskSnapshot&)>&) override {}
+  absl::StatusOr<TaskPage> SearchTasks(const TaskQuery& query) override {
+    last_query = query;
+    TaskPage page;
+    for (const auto& [obj_id, task] : tasks_) {
+      if (task.conv_id == query.conv_id) page.tasks.push_back(task);
+    }
+    page.next_cursor = "next-page";
+    page.scanned = 42;
+    return page;
+  }
+  TaskQuery last_query;
+  absl::Status PauseProcess(int64_t conv_id) override {
+    calls.push_back({"pause", conv_id, "", "", "", ""});
+    return processes_.count(conv_id) ? absl::OkStatus() : absl::NotFoundError("no such process");
+  }
+  absl::Status ResumeProcess(int64_t conv_id) override {
+    calls.push_back({"resume", conv_id, "", "", "", ""});
+    return processes_.count(conv_id) ? absl::OkStatus() : absl::NotFoundError("no such process");
+  }
+  absl::Status MoveTask(const TaskKey& key, int64_t conv_id, absl::string_view node_id) override {
+    calls.push_back({"move", conv_id, key.ref, key.obj_id, "", std::string(node_id)});
+    if (Find(key) == nullptr) return absl::NotFoundError("no such task");
+    return absl::OkStatus();
+  }
   absl::Status Close(absl::Duration) override { return absl::OkStatus(); }
   absl::StatusOr<TaskHandle> Submit(int64_t, absl::string_view, absl::string_view) override {
     return absl::UnimplementedError("not used by the ops protocol");
@@ -363,6 +389,62 @@ TEST_F(OpsProtocolTest, CreateCarriesTheIdempotencyKey) {
                   "idempotency_key must be a non-empty string");
   ExpectOpFailure(R"({"type":"create","obj":"task","conv_id":100,"idempotency_key":""})", "error",
                   "idempotency_key must be a non-empty string");
+}
+
+TEST_F(OpsProtocolTest, ListReadsEveryFilter) {
+  engine_.AddTask(kConvId, "r1", R"({"a":1})");
+  dom::element result =
+      RunOne(R"({"type":"list","obj":"task","conv_id":"100","node_id":"n1","status":"processing",)"
+             R"("park_reason":"callback","ref_prefix":"r","created_from":10,"created_to":20,)"
+             R"("data_path":"a.b","data_value":{"x":[1, 2]},"order":"desc","limit":5,"cursor":"c",)"
+             R"("max_scanned":77})");
+  EXPECT_EQ(Str(result["proc"]), "ok") << reply_;
+  const TaskQuery& query = engine_.last_query;
+  EXPECT_EQ(query.conv_id, kConvId);
+  EXPECT_EQ(query.node_id, "n1");
+  EXPECT_EQ(query.status, TaskStatus::kProcessing);
+  EXPECT_EQ(query.park_reason, ParkReason::kCallback);
+  EXPECT_EQ(query.ref_prefix, "r");
+  EXPECT_EQ(query.created_from, absl::FromUnixSeconds(10));
+  EXPECT_EQ(query.created_to, absl::FromUnixSeconds(20));
+  EXPECT_EQ(query.data_path, "a.b");
+  EXPECT_EQ(query.data_value_json, R"({"x":[1,2]})");
+  EXPECT_TRUE(query.descending);
+  EXPECT_EQ(query.limit, 5u);
+  EXPECT_EQ(query.cursor, "c");
+  EXPECT_EQ(query.max_scanned, 77u);
+  EXPECT_EQ(Str(result["next_cursor"]), "next-page");
+  EXPECT_EQ(Int(result["scanned"]), 42);
+  EXPECT_EQ(Str(result["tasks"].at(0)["ref"]), "r1");
+  EXPECT_EQ(Int(result["tasks"].at(0)["data"]["a"]), 1);
+  ExpectOpFailure(R"({"type":"list","obj":"task"})", "error", "list needs conv_id");
+  ExpectOpFailure(R"({"type":"list","obj":"task","conv_id":100,"status":"done"})", "error",
+                  "unknown status \"done\"");
+  ExpectOpFailure(R"({"type":"list","obj":"task","conv_id":100,"park_reason":"nap"})", "error",
+                  "unknown park_reason \"nap\"");
+  ExpectOpFailure(R"({"type":"list","obj":"task","conv_id":100,"order":"up"})", "error",
+                  "order must be \"asc\" or \"desc\"");
+  ExpectOpFailure(R"({"type":"list","obj":"task","conv_id":100,"limit":-1})", "error",
+                  "limit must be a non-negative integer, got -1");
+  ExpectOpFailure(R"({"type":"list","obj":"task","conv_id":100,"cursor":5})", "error",
+                  "cursor must be a string, got a number");
+}
+
+TEST_F(OpsProtocolTest, MovePauseResumeAndScheduledCreates) {
+  const std::string obj_id = engine_.AddTask(kConvId, "r1", "{}");
+  RunOne(R"({"type":"move","obj":"task","conv_id":100,"ref":"r1","to_conv_id":100,)"
+         R"("to_node_id":"n2"})");
+  EXPECT_EQ(reply_, absl::StrCat(R"({"request_proc":"ok","ops":[{"proc":"ok","obj":"task",)",
+                                 R"("ref":"r1","obj_id":")", obj_id, R"("}]})"));
+  ASSERT_EQ(engine_.calls.back().method, "move");
+  EXPECT_EQ(engine_.calls.back().node_id, "n2");
+  RunOne(R"({"type":"pause","obj":"conv","conv_id":100})");
+  EXPECT_EQ(reply_, R"({"request_proc":"ok","ops":[{"proc":"ok","obj":"conv","conv_id":100}]})");
+  dom::element resumed = RunOne(R"({"type":"resume","obj":"conv","conv_id":555})");
+  EXPECT_EQ(Str(resumed["proc"]), "error");
+  EXPECT_THAT(Str(resumed["description"]), HasSubstr("process not found"));
+  RunOne(R"({"type":"create","obj":"task","conv_id":100,"start_at":1700000600})");
+  EXPECT_EQ(engine_.last_start_at, absl::FromUnixSeconds(1700000600));
 }
 
 TEST_F(OpsProtocolTest, PatchNeedsAnArray) {
@@ -788,13 +870,22 @@ TEST_F(OpsProtocolTest, BadOpsAreErrors) {
       {R"({"obj":"task","conv_id":100})", "type", "the op has no type"},
       {R"({"type":1,"obj":"task"})", "type", "type must be a string, got a number"},
       {R"({"type":"step_next","obj":"task"})", "type",
-       "unknown type \"step_next\"; expected create, modify, patch, show (or get), history, "
-       "append_history or delete"},
+       "unknown type \"step_next\"; expected create, modify, patch, move, show (or get), list, "
+       "history, append_history, delete, pause or resume"},
       {R"({"type":"create","conv_id":100})", "obj", "the op has no obj (expected \"task\")"},
       {R"({"type":"create","obj":["task"],"conv_id":100})", "obj",
        "obj must be a string, got an array"},
       {R"({"type":"create","obj":"conv","conv_id":100})", "obj",
-       "unknown obj \"conv\"; only \"task\" is supported"},
+       "create acts on obj \"task\", not \"conv\""},
+      {R"({"type":"pause","obj":"task","conv_id":100})", "obj",
+       "pause acts on obj \"conv\", not \"task\""},
+      {R"({"type":"create","obj":"folder","conv_id":100})", "obj",
+       "unknown obj \"folder\"; expected \"task\" (or \"conv\" for pause and resume)"},
+      {R"({"type":"move","obj":"task","conv_id":100,"ref":"x"})", "to_node_id",
+       "move needs to_node_id"},
+      {R"({"type":"pause","obj":"conv"})", "conv_id", "pause needs conv_id"},
+      {R"({"type":"create","obj":"task","conv_id":100,"start_at":"soon"})", "start_at",
+       "start_at must be unix seconds (a non-negative integer), got \"soon\""},
       {R"({"type":"create","obj":"task"})", "conv_id", "create needs conv_id"},
       {R"({"type":"create","obj":"task","conv_id":null})", "conv_id", "create needs conv_id"},
       {R"({"type":"create","obj":"task","obj_alias":"a"})", "conv_id",
