@@ -42,7 +42,8 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<ProjectVari
       store_(clock_, persistence_ != nullptr ? persistence_->generation() : 0),
       events_(this, clock_),
       http_(this, options_),
-      steps_(this, options_, clock_, observer_, store_, statistics_, events_, http_) {}
+      steps_(this, options_, clock_, observer_, store_, statistics_, events_, http_),
+      webhooks_(this, options_) {}
 
 absl::Status EngineImpl::Start() {
   events_.set_time_held(options_.hold_time);
@@ -58,6 +59,7 @@ absl::Status EngineImpl::Start() {
       threads_.emplace_back([this, i] { WorkerLoop(workers_[i].get()); });
     }
     events_.Start();
+    webhooks_.Start();
   } catch (const std::system_error& e) {
     const size_t started = threads_.size();
     Close(absl::ZeroDuration()).IgnoreError();  // joins the workers that started
@@ -139,6 +141,8 @@ absl::Status EngineImpl::Close(absl::Duration timeout) {
   for (size_t i = 0; i < threads_.size(); ++i) queue_.enqueue(nullptr);
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
+  // No worker queues a delivery any more.
+  webhooks_.Stop();
   // No answer may reach a destroyed engine: the built-in transport completes
   // what it holds when destroyed; a host's transport is waited for until the
   // deadline, then its answers are dropped.

@@ -63,6 +63,7 @@
 #include "runtime/engine/task_history.h"
 #include "runtime/engine/task_store.h"
 #include "runtime/engine/variables.h"
+#include "runtime/engine/webhooks.h"
 #include "simdjson.h"
 
 namespace convey {
@@ -142,6 +143,10 @@ class EngineImpl : public Engine {
   // (ParkReason::kPaused) until the process resumes and returns true; the
   // worker then leaves it. False when the process is not paused (any more).
   bool HoldIfPaused(Task* task, int64_t now_micros);
+  WebhookDispatcher& webhooks() { return webhooks_; }
+  // Adds a webhook entry to the history of task `obj_id`, if it is still in
+  // memory (false if not).
+  bool RecordWebhook(const std::string& obj_id, absl::string_view text);
   absl::Status Close(absl::Duration timeout) override;
 
   // Starts the workers and the events thread; ResourceExhausted (with
@@ -320,6 +325,7 @@ class EngineImpl : public Engine {
   EventLoop events_;
   HttpAdmission http_;
   StepMachine steps_;
+  WebhookDispatcher webhooks_;
 
   moodycamel::BlockingConcurrentQueue<Task*, RunQueueTraits> queue_;
   // Queue entries plus running activations: what WaitIdle waits for.

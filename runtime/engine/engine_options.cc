@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "runtime/engine/webhooks.h"
 #include "runtime/http/address_policy.h"
 
 namespace convey {
@@ -58,6 +59,7 @@ absl::Status ValidateOptions(const EngineOptions& o) {
     return bad("import_limits.max_diagnostics", o.import_limits.max_diagnostics,
                "must be at least 1 (else a file that does not load could not say why)");
   }
+  if (absl::Status hooks = CheckWebhooks(o.webhooks); !hooks.ok()) return hooks;
   if (o.task_history_limit > 65535) {
     return bad("task_history_limit", o.task_history_limit,
                "must be 0..65535 (0 keeps no history)");

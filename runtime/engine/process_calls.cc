@@ -70,6 +70,15 @@ bool EngineImpl::HoldIfPaused(Task* task, int64_t now_micros) {
   return true;
 }
 
+bool EngineImpl::RecordWebhook(const std::string& obj_id, absl::string_view text) {
+  std::shared_ptr<Task> task = store_.Find(TaskKey::ByObjId(obj_id));
+  if (task == nullptr) return false;
+  Acquire(task.get());
+  RecordHistory(task.get(), HistoryKind::kWebhook, absl::ToUnixMicros(clock_->Now()), text);
+  Release(task.get(), false);
+  return true;
+}
+
 absl::Status EngineImpl::MoveTask(const TaskKey& key, int64_t conv_id, absl::string_view node_id) {
   if (absl::Status open = CheckIntake(); !open.ok()) return open;
   const CompiledProcess* target = CurrentProcess(conv_id);

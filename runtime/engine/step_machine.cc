@@ -88,6 +88,7 @@ void StepMachine::RunActivation(Worker& worker, Task* task) {
     if (Persistence* persistence = engine_->persistence()) entry.seq = persistence->NextQueueSeq();
   }
   CommitActivation(worker, task, queue != nullptr ? &entry : nullptr);
+  if (engine_->webhooks().enabled()) engine_->webhooks().TaskSettled(*task);
   if (task->status == TaskStatus::kProcessed) {
     // Once its end is queued for the store: a ref taken by a new task is
     // never also held by this one at its last written state. Kept in

@@ -11,9 +11,9 @@ namespace internal {
 namespace {
 
 constexpr absl::string_view kKindNames[] = {
-    "created",       "node_entered", "parked",   "resumed", "http_sent",
-    "http_answered", "timer_fired",  "modified", "patched", "error",
-    "loop_stopped",  "finished",     "deleted",  "host",    "moved",
+    "created",     "node_entered", "parked",  "resumed", "http_sent",    "http_answered",
+    "timer_fired", "modified",     "patched", "error",   "loop_stopped", "finished",
+    "deleted",     "host",         "moved",   "webhook",
 };
 
 }  // namespace

@@ -40,8 +40,9 @@ enum class HistoryKind : uint8_t {
   kLoopStopped,  // text: tag: description
   kFinished,
   kDeleted,
-  kHost,   // text: what the host appended (Engine::AppendTaskHistory)
-  kMoved,  // text: where from (Engine::MoveTask)
+  kHost,     // text: what the host appended (Engine::AppendTaskHistory)
+  kMoved,    // text: where from (Engine::MoveTask)
+  kWebhook,  // text: a webhook's delivery, or why it was given up
 };
 absl::string_view HistoryKindName(HistoryKind kind);
 // The kind with that name; false when none has it.

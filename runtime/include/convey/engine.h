@@ -72,6 +72,31 @@ absl::string_view LogSeverityName(LogSeverity severity);
 // returns.
 enum class Durability { kNone, kAsync, kSync };
 
+// A URL told about task events (EngineOptions::webhooks). Each delivery is
+// a POST of a JSON object {"event": "task.finished" | "task.error" |
+// "task.parked", "delivery" (an id, the same on every attempt), "conv_id",
+// "obj_id", "ref", "status", "park_reason", "node_id", "node_title", "time"
+// (RFC 3339), "data"} with headers X-Convey-Event, X-Convey-Delivery,
+// X-Convey-Attempt and, with a secret, X-Convey-Signature:
+// sha256=HEX(HMAC-SHA256(secret, body)). A 2xx answer delivers it; anything
+// else is retried after first_retry, doubling up to max_retry_delay, until
+// max_attempts. At least once while the engine runs (a receiver
+// deduplicates by the delivery id); deliveries still queued when it closes
+// are dropped and logged. The outcome is written to the task's history.
+struct WebhookSubscription {
+  std::string url;       // http:// or https://
+  std::string secret;    // empty: unsigned
+  int64_t conv_id = 0;   // 0: tasks of every process
+  bool finished = true;  // a task reached a final node
+  bool error = true;     // stopped by an error or the loop guard
+  // Node ids: a task stopped moving (parked, for any reason) in one of them.
+  std::vector<std::string> parked_at;
+  int max_attempts = 5;  // 1..100
+  absl::Duration first_retry = absl::Seconds(1);
+  absl::Duration max_retry_delay = absl::Minutes(10);
+  absl::Duration timeout = absl::Seconds(10);  // one attempt
+};
+
 // Engine::Open checks every field against the rule written on it and
 // refuses a value that breaks it with InvalidArgument naming the field
 // (`EngineOptions::api_max_in_flight is 0: must be at least 1 (...)`).
@@ -201,6 +226,12 @@ struct EngineOptions {
   // wait forever).
   int api_default_max_threads = 5;
   int api_max_in_flight = 200;
+
+  // Where task events are delivered (see WebhookSubscription): by one
+  // thread of the engine's, through `http_transport` (or a libcurl
+  // transport of its own), never on a worker's time. A worker only queues
+  // a delivery once the step that caused it is committed.
+  std::vector<WebhookSubscription> webhooks;
 };
 
 enum class TaskStatus {

@@ -1,0 +1,106 @@
+// Webhooks: task events delivered to the host's URLs
+// (EngineOptions::webhooks), signed, retried with backoff, at least once
+// while the engine runs, never on a worker's time.
+//
+// Workers only queue a delivery (a lock held for a push) after the
+// activation that caused it is committed; one delivery thread sends them
+// through the engine's HTTP transport (the host's, or a libcurl one of its
+// own), one at a time, and retries failures on the real clock. The outcome
+// goes to the task's history when the task is still in memory, else to the
+// logger.
+//
+// Locking: `mu_` guards the queue (a leaf lock). The delivery thread holds
+// a task (EngineImpl::Acquire) only to add the history entry, holding no
+// lock.
+#ifndef CONVEY_RUNTIME_ENGINE_WEBHOOKS_H_
+#define CONVEY_RUNTIME_ENGINE_WEBHOOKS_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "convey/engine.h"
+#include "convey/http.h"
+
+namespace convey {
+namespace internal {
+
+class EngineImpl;
+struct Task;
+
+// HMAC-SHA256 of `body` with `secret`, as lower-case hex.
+std::string WebhookSignature(absl::string_view secret, absl::string_view body);
+
+// Checks every subscription (InvalidArgument naming the one at fault).
+absl::Status CheckWebhooks(const std::vector<WebhookSubscription>& webhooks);
+
+class WebhookDispatcher {
+ public:
+  WebhookDispatcher(EngineImpl* engine, const EngineOptions& options);
+  ~WebhookDispatcher();
+
+  // False without subscriptions: the engine then calls nothing here.
+  bool enabled() const { return !subscriptions_.empty(); }
+  // After the activation (or call) that finished, stopped or parked `task`
+  // was committed, by whoever holds it: queues what subscriptions want.
+  // Never blocks beyond a short lock.
+  void TaskSettled(const Task& task);
+
+  void Start();
+  // Stops the delivery thread; what is still queued is counted to the
+  // logger and dropped (at least once holds while the engine runs).
+  void Stop();
+
+  int64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
+  int64_t failed() const { return failed_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Delivery {
+    size_t subscription = 0;
+    std::string obj_id;
+    std::string event;
+    std::string id;  // X-Convey-Delivery: the same on every attempt
+    std::string body;
+    int attempt = 0;  // attempts made
+    std::string last_error;
+  };
+
+  void Run();
+  // One attempt: true on a 2xx answer; `*error` says why not.
+  bool Send(const Delivery& delivery, std::string* error);
+  // Records the outcome in the task's history (or the logger).
+  void Record(const Delivery& delivery, bool delivered, absl::string_view detail);
+  HttpTransport* transport();
+
+  EngineImpl* const engine_;
+  const std::vector<WebhookSubscription> subscriptions_;
+  HttpTransport* const host_transport_;
+  std::unique_ptr<HttpTransport> own_transport_;  // made on first use, by the delivery thread
+  uint64_t next_id_ = 1;                          // guarded by mu_
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Delivery> ready_;                    // guarded by mu_
+  std::multimap<absl::Time, Delivery> retrying_;  // guarded by mu_: by when they are due
+  size_t queued_ = 0;                             // guarded by mu_: ready_ + retrying_
+  bool stop_ = false;                             // guarded by mu_
+  std::thread thread_;
+  std::atomic<int64_t> delivered_{0};
+  std::atomic<int64_t> failed_{0};
+  // Answers of a host's transport that come after Stop find this null.
+  struct Pending;
+};
+
+}  // namespace internal
+}  // namespace convey
+
+#endif  // CONVEY_RUNTIME_ENGINE_WEBHOOKS_H_
