@@ -2,8 +2,6 @@
 // that a process deleted over API v2 (ProcessCatalog::DeleteProcess, the
 // platform's trash) takes no new task until it is restored. The engine has
 // no way to undeploy a version, and tasks already in the process go on.
-// Pauses and resumes are noted in the catalog, for the web console (the
-// engine's statistics do not say whether a process is paused).
 #ifndef CONVEY_RUNTIME_SERVE_GUARDED_ENGINE_H_
 #define CONVEY_RUNTIME_SERVE_GUARDED_ENGINE_H_
 
@@ -19,7 +17,7 @@ namespace convey::serve {
 
 class GuardedEngine : public Engine {
  public:
-  GuardedEngine(Engine& engine, ProcessCatalog& catalog)
+  GuardedEngine(Engine& engine, const ProcessCatalog& catalog)
       : engine_(engine), catalog_(catalog) {}
 
   absl::StatusOr<DeployResult> Deploy(absl::string_view file_name,
@@ -84,16 +82,8 @@ class GuardedEngine : public Engine {
   void ForEachTask(const std::function<void(const TaskSnapshot&)>& visit) override {
     engine_.ForEachTask(visit);
   }
-  absl::Status PauseProcess(int64_t conv_id) override {
-    absl::Status paused = engine_.PauseProcess(conv_id);
-    if (paused.ok()) catalog_.SetPaused(conv_id, true);
-    return paused;
-  }
-  absl::Status ResumeProcess(int64_t conv_id) override {
-    absl::Status resumed = engine_.ResumeProcess(conv_id);
-    if (resumed.ok()) catalog_.SetPaused(conv_id, false);
-    return resumed;
-  }
+  absl::Status PauseProcess(int64_t conv_id) override { return engine_.PauseProcess(conv_id); }
+  absl::Status ResumeProcess(int64_t conv_id) override { return engine_.ResumeProcess(conv_id); }
   absl::Status MoveTask(const TaskKey& key, int64_t conv_id, absl::string_view node_id) override {
     return engine_.MoveTask(key, conv_id, node_id);
   }
@@ -108,7 +98,7 @@ class GuardedEngine : public Engine {
         absl::StrCat("process ", conv_id, " is deleted (restore it to create tasks)"));
   }
   Engine& engine_;
-  ProcessCatalog& catalog_;
+  const ProcessCatalog& catalog_;
 };
 
 }  // namespace convey::serve
