@@ -214,6 +214,13 @@ class EngineImpl : public Engine {
     if (task->history == nullptr) task->history = std::make_unique<TaskHistoryLog>();
     task->history->Add(options_.task_history_limit, micros, kind, &task->current_node(), text);
   }
+  // An entry naming a ParkReason (parked, resumed): no text is stored.
+  void RecordHistory(Task* task, HistoryKind kind, int64_t micros, ParkReason reason) {
+    if (options_.task_history_limit == 0) return;
+    if (task->history == nullptr) task->history = std::make_unique<TaskHistoryLog>();
+    task->history->Add(options_.task_history_limit, micros, kind, &task->current_node(), {},
+                       reason);
+  }
 
   // Pending work (queue entries, running activations, posted ops): what
   // WaitIdle waits for, and what stops virtual time.

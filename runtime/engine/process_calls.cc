@@ -46,7 +46,7 @@ absl::Status EngineImpl::ResumeProcess(int64_t conv_id) {
       }
       task->park = ParkReason::kNone;
       RecordHistory(task.get(), HistoryKind::kResumed, absl::ToUnixMicros(clock_->Now()),
-                    ParkReasonName(ParkReason::kPaused));
+                    ParkReason::kPaused);
     }
     Release(task.get(), release);
   }
@@ -65,7 +65,7 @@ bool EngineImpl::HoldIfPaused(Task* task, int64_t now_micros) {
   if (std::atomic<int64_t>* counter = ReasonCounter(task->current_node(), ParkReason::kPaused)) {
     counter->fetch_add(1, std::memory_order_relaxed);
   }
-  RecordHistory(task, HistoryKind::kParked, now_micros, ParkReasonName(ParkReason::kPaused));
+  RecordHistory(task, HistoryKind::kParked, now_micros, ParkReason::kPaused);
   control.held.push_back(std::move(owned));
   return true;
 }

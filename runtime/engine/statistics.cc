@@ -21,6 +21,8 @@ ProcessStats Statistics::Of(const CompiledProcess& process) {
   ProcessStats stats;
   stats.conv_id = process.conv_id;
   stats.title = process.title;
+  stats.paused =
+      process.control != nullptr && process.control->paused.load(std::memory_order_acquire);
   stats.created = process.nodes[process.start].counters->created.Read();
   for (const CompiledNode& node : process.nodes) {
     NodeStats n;

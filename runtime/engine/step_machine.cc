@@ -61,7 +61,7 @@ void StepMachine::RunActivation(Worker& worker, Task* task) {
   if (task->unparked_from != 0) {
     const auto waited = static_cast<ParkReason>(task->unparked_from);
     task->unparked_from = 0;
-    engine_->RecordHistory(task, HistoryKind::kResumed, now_micros, ParkReasonName(waited));
+    engine_->RecordHistory(task, HistoryKind::kResumed, now_micros, waited);
     if (task->http_result != nullptr) {
       engine_->RecordHistory(task, HistoryKind::kHttpAnswered, now_micros,
                              task->http_result->ok()
@@ -274,7 +274,7 @@ void StepMachine::ParkInNode(StepContext& context, Task* task, ParkReason reason
   if (task->process->is_state_diagram()) {
     std::atomic_store(&task->state_data, std::make_shared<const std::string>(task->data));
   }
-  engine_->RecordHistory(task, HistoryKind::kParked, context.now_micros(), ParkReasonName(reason));
+  engine_->RecordHistory(task, HistoryKind::kParked, context.now_micros(), reason);
   if (Wants(Observer::kParked)) {
     Notify(&Observer::OnTaskParked, *task, [reason](TaskEvent& e) { e.park_reason = reason; });
   }

@@ -233,8 +233,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   if (scheduled) {
     task->park = ParkReason::kScheduled;
     events_.ArmTimer(task.get(), origin.start_micros);
-    RecordHistory(task.get(), HistoryKind::kParked, task->create_micros,
-                  ParkReasonName(ParkReason::kScheduled));
+    RecordHistory(task.get(), HistoryKind::kParked, task->create_micros, ParkReason::kScheduled);
   }
   CommitTicket ticket = 0;
   if (persistence_ != nullptr && starter != nullptr) {

@@ -34,14 +34,15 @@ bool HistoryKindFromName(absl::string_view name, HistoryKind* kind) {
 }
 
 void TaskHistoryLog::AddSlow(size_t limit, int64_t micros, HistoryKind kind,
-                             const CompiledNode* node, absl::string_view text) {
+                             const CompiledNode* node, absl::string_view text,
+                             std::optional<ParkReason> reason) {
   if (limit == 0) return;
   Record record;
   record.micros = micros;
   record.node = node;
   record.kind = kind;
+  record.reason = static_cast<uint8_t>(reason ? static_cast<int>(*reason) + 1 : 0);
   if (records_.size() < limit) {
-    if (records_.empty()) records_.reserve(std::min<size_t>(limit, 8));
     record.text = StoreText(text);
     records_.push_back(record);
     return;
@@ -63,21 +64,22 @@ uint16_t TaskHistoryLog::StoreText(absl::string_view text) {
     while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
     text = text.substr(0, cut);
   }
-  if (!free_texts_.empty()) {
-    const uint16_t slot = free_texts_.back();
-    free_texts_.pop_back();
-    texts_[slot - 1].assign(text.data(), text.size());
+  if (texts_ == nullptr) texts_ = std::make_unique<Texts>();
+  if (!texts_->free.empty()) {
+    const uint16_t slot = texts_->free.back();
+    texts_->free.pop_back();
+    texts_->texts[slot - 1].assign(text.data(), text.size());
     return slot;
   }
-  texts_.emplace_back(text);
-  return static_cast<uint16_t>(texts_.size());
+  texts_->texts.emplace_back(text);
+  return static_cast<uint16_t>(texts_->texts.size());
 }
 
 void TaskHistoryLog::FreeText(uint16_t slot) {
   if (slot == 0) return;
-  texts_[slot - 1].clear();
-  texts_[slot - 1].shrink_to_fit();
-  free_texts_.push_back(slot);
+  texts_->texts[slot - 1].clear();
+  texts_->texts[slot - 1].shrink_to_fit();
+  texts_->free.push_back(slot);
 }
 
 TaskHistory TaskHistoryLog::ToPublic(absl::string_view obj_id) const {

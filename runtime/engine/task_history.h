@@ -14,11 +14,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 #include "convey/engine.h"
+#include "convey/environment.h"
 
 namespace convey {
 namespace internal {
@@ -54,25 +58,28 @@ constexpr size_t kMaxHistoryText = 1024;
 class TaskHistoryLog {
  public:
   // Adds an entry; past `limit` entries the oldest after the first is
-  // dropped (counted in dropped()). `node` may be null. Inline for the
-  // common case, an entry without text (a node entered on the hot path):
-  // a store into room already there.
+  // dropped (counted in dropped()). `node` may be null; `reason` is the
+  // ParkReason a parked or resumed entry names (its text, without a copy).
+  // Inline for the common case, an entry without text (a node entered, on
+  // the hot path): a store into room already there.
   void Add(size_t limit, int64_t micros, HistoryKind kind, const CompiledNode* node,
-           absl::string_view text = {}) {
+           absl::string_view text = {}, std::optional<ParkReason> reason = std::nullopt) {
     if (text.empty()) {
+      const Record record{micros, node, kind,
+                          static_cast<uint8_t>(reason ? static_cast<int>(*reason) + 1 : 0), 0};
       if (records_.size() < limit && records_.size() < records_.capacity()) {
-        records_.push_back(Record{micros, node, kind, 0});
+        records_.push_back(record);
         return;
       }
       if (records_.size() == limit && limit > 1 && next_ < records_.size() &&
           records_[next_].text == 0) {
-        records_[next_] = Record{micros, node, kind, 0};
+        records_[next_] = record;
         next_ = next_ + 1 == records_.size() ? 1 : next_ + 1;
         ++dropped_;
         return;
       }
     }
-    AddSlow(limit, micros, kind, node, text);
+    AddSlow(limit, micros, kind, node, text, reason);
   }
   // Entries dropped to stay within the limit.
   uint64_t dropped() const { return dropped_; }
@@ -84,8 +91,13 @@ class TaskHistoryLog {
   template <typename Visit>
   void ForEach(Visit visit) const {
     const auto one = [&](const Record& record) {
-      visit(record.micros, record.kind, record.node,
-            record.text == 0 ? absl::string_view() : absl::string_view(texts_[record.text - 1]));
+      absl::string_view text;
+      if (record.text != 0) {
+        text = texts_->texts[record.text - 1];
+      } else if (record.reason != 0) {
+        text = ParkReasonName(static_cast<ParkReason>(record.reason - 1));
+      }
+      visit(record.micros, record.kind, record.node, text);
     };
     if (records_.empty()) return;
     one(records_[0]);
@@ -105,20 +117,27 @@ class TaskHistoryLog {
     int64_t micros = 0;
     const CompiledNode* node = nullptr;
     HistoryKind kind = HistoryKind::kCreated;
-    uint16_t text = 0;  // 1 + index into texts_; 0: none
+    uint8_t reason = 0;  // 1 + ParkReason; 0: none
+    uint16_t text = 0;   // 1 + index into texts_->texts; 0: none
+  };
+  // Texts of the entries that have their own (host notes, errors, HTTP):
+  // slots reused as the ring overwrites entries. Allocated on first use.
+  struct Texts {
+    std::vector<std::string> texts;
+    std::vector<uint16_t> free;  // slots no record uses
   };
   void AddSlow(size_t limit, int64_t micros, HistoryKind kind, const CompiledNode* node,
-               absl::string_view text);
+               absl::string_view text, std::optional<ParkReason> reason);
   uint16_t StoreText(absl::string_view text);
   void FreeText(uint16_t slot);
 
   // [0] is the first entry; once the log is full, [1..] is a ring whose
-  // oldest entry is at next_.
-  std::vector<Record> records_;
-  size_t next_ = 1;
-  std::vector<std::string> texts_;
-  std::vector<uint16_t> free_texts_;  // slots of texts_ no record uses
+  // oldest entry is at next_. Three inline: a task that parks once (created,
+  // node entered, parked) costs one allocation, this object.
+  absl::InlinedVector<Record, 3> records_;
+  uint32_t next_ = 1;
   uint64_t dropped_ = 0;
+  std::unique_ptr<Texts> texts_;
 };
 
 }  // namespace internal

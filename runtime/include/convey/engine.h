@@ -426,6 +426,7 @@ struct ProcessStats {
   int64_t conv_id = 0;
   std::string title;
   int64_t created = 0;           // tasks created in this version of the process since Open
+  bool paused = false;           // Engine::PauseProcess, or its file said so
   std::vector<NodeStats> nodes;  // in file order
 };
 

@@ -102,6 +102,8 @@ TEST_F(ProcessOpsTest, APausedProcessHoldsItsTasksAndResumeLetsThemGo) {
   EXPECT_EQ(task.node_id, "start");  // accepted, held at its node
   EXPECT_EQ(task.park_reason, ParkReason::kPaused);
   EXPECT_EQ(Node(kConv, "start").paused, 1);
+  EXPECT_TRUE(engine_->StatsFor(kConv)->paused);
+  EXPECT_FALSE(engine_->StatsFor(kOther)->paused);
   // Other processes run on.
   absl::StatusOr<std::string> other = engine_->CreateTask(kOther, "", "{}");
   Idle();
@@ -112,6 +114,7 @@ TEST_F(ProcessOpsTest, APausedProcessHoldsItsTasksAndResumeLetsThemGo) {
   EXPECT_EQ(task.node_id, "delay");
   EXPECT_EQ(task.park_reason, ParkReason::kTimer);
   EXPECT_EQ(Node(kConv, "start").paused, 0);
+  EXPECT_FALSE(engine_->StatsFor(kConv)->paused);
   EXPECT_EQ(task.data, R"({"seen":"1"})");
 }
 
