@@ -40,6 +40,7 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -201,6 +202,12 @@ class EngineImpl : public Engine {
   // call for the fail-fast check), applies `change` to it, wakes it as a
   // modify does, records `kind` in its history, and commits it. A change
   // that fails changes nothing.
+  // Show and history: what `from_task` makes of the task named by `key`
+  // (held meanwhile), or `from_record` of its archived record.
+  template <typename FromTask, typename FromRecord>
+  auto ReadTask(const TaskKey& key, absl::string_view call, FromTask from_task,
+                FromRecord from_record)
+      -> absl::StatusOr<std::invoke_result_t<FromTask, const Task&>>;
   // `wake`: false for a change that is no modify (a host's history entry).
   absl::Status ChangeData(const TaskKey& key, absl::string_view call, HistoryKind kind,
                           const std::function<absl::Status(Task*)>& change, bool wake = true);

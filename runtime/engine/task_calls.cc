@@ -410,25 +410,37 @@ absl::Status EngineImpl::ChangeData(const TaskKey& key, absl::string_view call, 
   return persistence_ != nullptr ? persistence_->Acknowledge(*ticket) : absl::OkStatus();
 }
 
-absl::StatusOr<TaskHistory> EngineImpl::GetTaskHistory(const TaskKey& key) {
+template <typename FromTask, typename FromRecord>
+auto EngineImpl::ReadTask(const TaskKey& key, absl::string_view call, FromTask from_task,
+                          FromRecord from_record)
+    -> absl::StatusOr<std::invoke_result_t<FromTask, const Task&>> {
   if (absl::Status open = CheckOpen(); !open.ok()) return open;
   std::shared_ptr<Task> task = store_.Find(key, /*ended=*/true);
   if (task == nullptr) {
+    // With a store, finished tasks are in its archive until the retention
+    // passes.
     std::string obj_id;
     absl::StatusOr<schema::TaskRecord> archived = FindArchived(key, &obj_id);
     if (!archived.ok()) return archived.status();
-    return HistoryOfRecord(obj_id, *archived);
+    return from_record(obj_id, *archived);
   }
-  CONVEY_RETURN_IF_ERROR(CheckNotRunning(*task, "Engine::GetTaskHistory"));
+  CONVEY_RETURN_IF_ERROR(CheckNotRunning(*task, call));
   Acquire(task.get());
-  TaskHistory history;
-  if (task->history != nullptr) {
-    history = task->history->ToPublic(task->obj_id_view());
-  } else {
-    history.obj_id = std::string(task->obj_id_view());
-  }
+  auto result = from_task(*task);
   Release(task.get(), false);
-  return history;
+  return result;
+}
+
+absl::StatusOr<TaskHistory> EngineImpl::GetTaskHistory(const TaskKey& key) {
+  return ReadTask(
+      key, "Engine::GetTaskHistory",
+      [](const Task& task) {
+        if (task.history != nullptr) return task.history->ToPublic(task.obj_id_view());
+        TaskHistory none;
+        none.obj_id = std::string(task.obj_id_view());
+        return none;
+      },
+      HistoryOfRecord);
 }
 
 absl::Status EngineImpl::AppendTaskHistory(const TaskKey& key, absl::string_view text) {
@@ -470,21 +482,10 @@ absl::Status EngineImpl::MergeData(Task* task, simdjson::dom::element patch,
 }
 
 absl::StatusOr<TaskSnapshot> EngineImpl::ShowTask(const TaskKey& key) {
-  if (absl::Status open = CheckOpen(); !open.ok()) return open;
-  std::shared_ptr<Task> task = store_.Find(key, /*ended=*/true);
-  if (task == nullptr) {
-    // With a store, finished tasks are in its archive until the retention
-    // passes.
-    std::string obj_id;
-    absl::StatusOr<schema::TaskRecord> archived = FindArchived(key, &obj_id);
-    if (!archived.ok()) return archived.status();
-    return SnapshotOfRecord(obj_id, *archived);
-  }
-  CONVEY_RETURN_IF_ERROR(CheckNotRunning(*task, "Engine::ShowTask"));
-  Acquire(task.get());
-  TaskSnapshot snapshot = SnapshotOf(*task);
-  Release(task.get(), false);
-  return snapshot;
+  return ReadTask(key, "Engine::ShowTask", SnapshotOf,
+                  [this](absl::string_view obj_id, const schema::TaskRecord& record) {
+                    return SnapshotOfRecord(obj_id, record);
+                  });
 }
 
 absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_id) {
