@@ -30,6 +30,8 @@ PACKAGES=(
   curl                    # seed 000's recipes against convey serve (tests/tools)
   openssl                 # their signatures
   nginx-light             # the api benchmark's keep-alive server
+  chromium                # headless browser: the web console's test (tests/tools/console_browser_test)
+  fonts-dejavu-core       # the font of the console and of its pictures, in that test's screenshots
   libmozjs-102-dev        # SpiderMonkey: Code nodes' JavaScript (runtime/script)
   libjs-cryptojs          # Code nodes' require("libs/sha1.js") ... (embedded at build time)
   libjs-moment            # require("libs/moment.js"), moment-with-locales

@@ -66,6 +66,13 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       return Failure(added.message(), err);
     }
   }
+  for (const std::string& login : flags.console_writers) {
+    if (absl::Status allowed = service_options.keys.AllowConsoleWrites(login, "--console-writer");
+        !allowed.ok()) {
+      return Failure(allowed.message(), err);
+    }
+  }
+  service_options.console = flags.console;
   service_options.signature_window = flags.signature_window;
   service_options.rate_limit.per_second = flags.rate_limit;
   service_options.rate_limit.burst = flags.rate_burst;
@@ -111,6 +118,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     err << "convey serve: resumed " << resumed << " task" << (resumed == 1 ? "" : "s") << " from "
         << *flags.store << "\n";
   }
+  const bool no_keys = service_options.keys.empty();
   serve::ApiService service(engine, std::move(service_options), &metrics);
   for (const std::string& file : flags.files) {
     absl::StatusOr<DeployResult> deployed = service.DeployFile(file);
@@ -137,8 +145,12 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   const std::string base = absl::StrCat("http://", UrlHost(flags.host), ":", (*server)->port());
   out << "convey serve: listening on " << base << " (task API: POST " << base
       << "/api/2/json/{login}/{unixtime}/{signature})\n";
-  if (flags.api_keys.empty() && flags.api_key_files.empty()) {
-    out << "convey serve: no --api-key given: signed requests will be refused\n";
+  if (no_keys) {
+    out << "convey serve: no --api-key given: signed requests will be refused and the web "
+           "console is off\n";
+  } else if (flags.console) {
+    out << "convey serve: web console at " << base
+        << "/ (sign in with an API login and its secret)\n";
   }
   if (!flags.direct_url_secret.empty()) {
     for (const ProcessStats& process : engine.Stats().processes) {

@@ -24,6 +24,11 @@ const char kServeUsage[] =
     "                         port 0: any free port, printed at start)\n"
     "  --api-key LOGIN:SECRET an API login and its secret (repeatable)\n"
     "  --api-keys FILE        API keys, one LOGIN:SECRET per line (# comments)\n"
+    "  --console-writer LOGIN the web console (GET /) lets this login pause and\n"
+    "                         resume processes, move and delete tasks (repeatable;\n"
+    "                         every other login only reads there)\n"
+    "  --no-console           turn the web console off (it is on when an API\n"
+    "                         login exists: sign in with LOGIN and SECRET)\n"
     "  --store DIR            keep tasks in a durable store in DIR; an answered\n"
     "                         create survives a crash\n"
     "  --durability MODE      with --store: sync (default) or async\n"
@@ -77,8 +82,9 @@ std::optional<std::string> ParseServeFlags(const std::vector<std::string>& args,
                  "--io-threads",     "--handler-threads",  "--rate-limit",
                  "--rate-burst",     "--signature-window", "--direct-url-secret",
                  "--max-body-bytes", "--max-connections",  "--header-timeout",
-                 "--body-timeout",   "--drain-timeout"},
-          {"--allow-private-net"}, {"--api-key", "--api-keys", "--env", "--allow-net"}, &line)) {
+                 "--body-timeout",   "--drain-timeout",    "--console-writer"},
+          {"--allow-private-net", "--no-console"},
+          {"--api-key", "--api-keys", "--env", "--allow-net", "--console-writer"}, &line)) {
     return usage;
   }
   if (line.help) {
@@ -91,6 +97,10 @@ std::optional<std::string> ParseServeFlags(const std::vector<std::string>& args,
     const std::string* value = &option.second;
     if (name == "--allow-private-net") {
       flags.allow_private_net = true;
+      continue;
+    }
+    if (name == "--no-console") {
+      flags.console = false;
       continue;
     }
     auto whole = [&](int64_t min, int64_t max, int64_t* out) -> std::optional<std::string> {
@@ -112,6 +122,8 @@ std::optional<std::string> ParseServeFlags(const std::vector<std::string>& args,
       flags.api_keys.push_back(*value);
     } else if (name == "--api-keys") {
       flags.api_key_files.push_back(*value);
+    } else if (name == "--console-writer") {
+      flags.console_writers.push_back(*value);
     } else if (name == "--store") {
       if (value->empty()) problem = "--store wants a directory";
       flags.store = *value;
@@ -165,6 +177,9 @@ std::optional<std::string> ParseServeFlags(const std::vector<std::string>& args,
     if (problem) return problem;
   }
   if (flags.durability && !flags.store) return "--durability needs --store DIR";
+  if (!flags.console && !flags.console_writers.empty()) {
+    return "--console-writer needs the console; drop --no-console";
+  }
   if (flags.rate_burst != 0 && flags.rate_limit == 0) return "--rate-burst needs --rate-limit";
   if (flags.allow_private_net && !flags.allow_net.empty()) {
     return "--allow-private-net already allows every address; use one of it and --allow-net";

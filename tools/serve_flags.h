@@ -21,6 +21,8 @@ struct ServeFlags {
   int port = 8080;
   std::vector<std::string> api_keys;  // LOGIN:SECRET, in order
   std::vector<std::string> api_key_files;
+  std::vector<std::string> console_writers;  // logins that may write in the web console
+  bool console = true;                       // --no-console: off
   std::optional<std::string> store;
   std::optional<std::string> durability;
   std::vector<std::string> env;

@@ -1,18 +1,14 @@
-// JavaScript sources compiled into the library (see :embed_files): the
-// libraries Code nodes may require, and convey's own scripts.
+// JavaScript sources compiled into the library (//runtime/base:embed_files):
+// the libraries Code nodes may require, and convey's own scripts.
 #ifndef CONVEY_RUNTIME_SCRIPT_EMBEDDED_SCRIPTS_H_
 #define CONVEY_RUNTIME_SCRIPT_EMBEDDED_SCRIPTS_H_
 
-#include <cstddef>
+#include "runtime/base/embedded_file.h"
 
 namespace convey {
 namespace internal {
 
-struct EmbeddedScript {
-  const char* name;  // e.g. "cryptojs/rollups/sha1.js"
-  const char* text;
-  size_t size;
-};
+using EmbeddedScript = EmbeddedFile;
 
 extern const EmbeddedScript kEmbeddedScripts[];
 extern const int kEmbeddedScriptCount;

@@ -70,6 +70,16 @@ absl::Status ApiKeys::AddFile(const std::string& path) {
   return absl::OkStatus();
 }
 
+absl::Status ApiKeys::AllowConsoleWrites(absl::string_view login, absl::string_view where) {
+  if (!secrets_.contains(login)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": ", internal::Quote(login),
+                     " is not a configured API login (give it with --api-key or --api-keys)"));
+  }
+  console_writers_.emplace(login);
+  return absl::OkStatus();
+}
+
 const std::string* ApiKeys::SecretOf(absl::string_view login) const {
   auto it = secrets_.find(login);
   return it == secrets_.end() ? nullptr : &it->second;

@@ -72,6 +72,7 @@ ApiService::ApiService(Engine& engine, ApiServiceOptions options, ServeMetrics* 
       options_(std::move(options)),
       object_ops_(guarded_, catalog_, downloads_,
                   [this](int64_t conv_id) { return DirectUrlHash(conv_id); }),
+      console_(guarded_, catalog_, options_.keys, options_.console),
       limiter_(options_.rate_limit),
       metrics_(metrics) {}
 
@@ -108,6 +109,7 @@ std::string ApiService::DirectUrlHash(int64_t conv_id) const {
 
 ServeResponse ApiService::Handle(const ServeRequest& request) {
   const absl::string_view path = request.path;
+  if (Console::Owns(path)) return console_.Handle(request);
   if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
     const Route route = path == "/healthz"  ? Route::kHealth
                         : path == "/readyz" ? Route::kReady

@@ -11,6 +11,7 @@
 //                                                          `get obj_scheme` async
 //   POST /api/2/upload/{login}/{unixtime}/{signature}      multipart: import an export
 //   GET  /healthz  /readyz  /metrics
+//   GET  /  /console/...                                   the web console (console.h)
 // Ops on other objects than tasks (API v2: conv, node, commit, obj_scheme)
 // run through ObjectOps over a ProcessCatalog of the served processes.
 // Refusals use the platform's whole-request shape
@@ -31,36 +32,15 @@
 #include "absl/time/time.h"
 #include "convey/engine.h"
 #include "runtime/serve/api_keys.h"
+#include "runtime/serve/console.h"
 #include "runtime/serve/guarded_engine.h"
 #include "runtime/serve/object_ops.h"
 #include "runtime/serve/process_catalog.h"
 #include "runtime/serve/rate_limiter.h"
 #include "runtime/serve/serve_metrics.h"
+#include "runtime/serve/serve_request.h"
 
 namespace convey::serve {
-
-// What the router needs of a request. Views into the server's buffers.
-struct ServeRequest {
-  absl::string_view method;  // "GET", "POST", ...
-  absl::string_view path;    // without the query
-  // The query's parameters, decoded, in order; may be null (none).
-  const std::vector<std::pair<std::string, std::string>>* query = nullptr;
-  absl::string_view body;
-  absl::string_view content_type;
-  absl::string_view host;  // the Host header, for download URLs
-  // Header signing (the platform's newer SDKs).
-  absl::string_view api_login;      // X-API-Login
-  absl::string_view api_timestamp;  // X-API-Timestamp
-  absl::string_view api_signature;  // X-API-Signature
-};
-
-struct ServeResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  // extra ones
-  Route route = Route::kUnknown;
-};
 
 struct ApiServiceOptions {
   ApiKeys keys;
@@ -73,6 +53,8 @@ struct ApiServiceOptions {
   std::string direct_url_secret;
   // The server's time, for signature windows and rate limits.
   std::function<absl::Time()> now = [] { return absl::Now(); };
+  // The web console (console.h); on only when `keys` holds a login.
+  bool console = true;
 };
 
 class ApiService {
@@ -122,6 +104,7 @@ class ApiService {
   GuardedEngine guarded_{engine_, catalog_};
   Downloads downloads_;
   ObjectOps object_ops_;
+  Console console_;
   RateLimiter limiter_;
   ServeMetrics* const metrics_;
   std::atomic<bool> draining_{false};

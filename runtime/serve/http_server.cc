@@ -50,6 +50,9 @@ struct Request {
   std::string api_login;
   std::string api_timestamp;
   std::string api_signature;
+  std::string authorization;
+  std::string origin;
+  std::string console_header;
   std::vector<std::pair<std::string, std::string>> query;
   std::string body;
   bool too_large = false;
@@ -291,6 +294,9 @@ MHD_Result MhdServer::Begin(MHD_Connection* mhd, const char* url, const char* me
   request->api_login = header("X-API-Login");
   request->api_timestamp = header("X-API-Timestamp");
   request->api_signature = header("X-API-Signature");
+  request->authorization = header("Authorization");
+  request->origin = header("Origin");
+  request->console_header = header("X-Convey-Console");
   MHD_get_connection_values(
       mhd, MHD_GET_ARGUMENT_KIND,
       +[](void* query, MHD_ValueKind, const char* key, const char* value) -> MHD_Result {
@@ -330,6 +336,9 @@ MHD_Result MhdServer::Finish(Request* request) {
     call.api_login = request->api_login;
     call.api_timestamp = request->api_timestamp;
     call.api_signature = request->api_signature;
+    call.authorization = request->authorization;
+    call.origin = request->origin;
+    call.console_header = request->console_header;
     return service_->Handle(call);
   };
   if (pool_ == nullptr) return Send(request, handle());

@@ -292,7 +292,7 @@ std::string ObjectOps::Handle(absl::string_view body, absl::string_view download
                  !deployed.ok()) {
         result.Fail(absl::StrCat("the process does not deploy: ", deployed.status().message()));
       } else {
-        catalog_.MarkCommitted(*conv_id);
+        catalog_.MarkCommitted(*conv_id, *scheme);
         result.Add("conv_id", absl::StrCat(*conv_id));
       }
     } else if (obj == "obj_scheme" && type == "create") {

@@ -177,6 +177,7 @@ absl::Status ProcessCatalog::AddFile(absl::string_view json) {
         }
       }
     }
+    draft.committed_json = Render(draft);
     processes_[draft.conv_id] = std::move(draft);
   }
   return absl::OkStatus();
@@ -341,9 +342,25 @@ absl::StatusOr<std::string> ProcessCatalog::Export(int64_t conv_id) const {
   return absl::StrCat("[", Render(*process), "]");
 }
 
-void ProcessCatalog::MarkCommitted(int64_t conv_id) {
+void ProcessCatalog::MarkCommitted(int64_t conv_id, std::string exported) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (ProcessDraft* process = Find(conv_id)) process->committed = true;
+  ProcessDraft* process = Find(conv_id);
+  if (process == nullptr) return;
+  process->committed = true;
+  // Export's "[...]" without the brackets.
+  if (exported.size() >= 2 && exported.front() == '[' && exported.back() == ']') {
+    exported = exported.substr(1, exported.size() - 2);
+  }
+  process->committed_json = std::move(exported);
+}
+
+absl::StatusOr<std::string> ProcessCatalog::CommittedExport(int64_t conv_id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const ProcessDraft* process = Find(conv_id);
+  if (process == nullptr || process->committed_json.empty()) {
+    return absl::NotFoundError(absl::StrCat("process ", conv_id, " has no committed version here"));
+  }
+  return absl::StrCat("[", process->committed_json, "]");
 }
 
 }  // namespace convey::serve

@@ -11,6 +11,10 @@
 // or node deleted (the platform's trash); restore brings it back. A deleted
 // process takes no new tasks.
 //
+// It also remembers, for the web console, the export of each process's
+// last committed version (what runs: the picture is drawn from it, not
+// from a draft being edited).
+//
 // Thread-safe: one mutex; every call is short.
 #ifndef CONVEY_RUNTIME_SERVE_PROCESS_CATALOG_H_
 #define CONVEY_RUNTIME_SERVE_PROCESS_CATALOG_H_
@@ -48,6 +52,8 @@ struct ProcessDraft {
   std::vector<NodeDraft> nodes;
   bool deleted = false;
   bool committed = false;  // a version of it is deployed
+  // The process object of the last committed version (Render's JSON).
+  std::string committed_json;
 };
 
 class ProcessCatalog {
@@ -77,7 +83,11 @@ class ProcessCatalog {
   // The process as an export: a JSON array holding it (deleted nodes left
   // out). NotFound for an unknown or deleted process.
   absl::StatusOr<std::string> Export(int64_t conv_id) const;
-  void MarkCommitted(int64_t conv_id);
+  // The draft was deployed as `exported` (what Export gave).
+  void MarkCommitted(int64_t conv_id, std::string exported);
+  // The export of the last committed version (an array holding the
+  // process), even once deleted; NotFound when never committed here.
+  absl::StatusOr<std::string> CommittedExport(int64_t conv_id) const;
 
  private:
   ProcessDraft* Find(int64_t conv_id);

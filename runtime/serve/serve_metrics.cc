@@ -53,6 +53,8 @@ absl::string_view RouteName(Route route) {
       return "readyz";
     case Route::kMetrics:
       return "metrics";
+    case Route::kConsole:
+      return "console";
     case Route::kUnknown:
       break;
   }

@@ -40,9 +40,10 @@ enum class Route {
   kHealth,     // GET /healthz
   kReady,      // GET /readyz
   kMetrics,    // GET /metrics
+  kConsole,    // the web console: /, /console/...
   kUnknown,    // anything else (404, 405)
 };
-inline constexpr int kRouteCount = 8;
+inline constexpr int kRouteCount = 9;
 absl::string_view RouteName(Route route);
 
 // A histogram with fixed bucket bounds, in seconds.

@@ -1,5 +1,6 @@
 #include "runtime/serve/signature.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -67,6 +68,16 @@ bool HexDigestEquals(absl::string_view expected_lower_hex, absl::string_view giv
     difference |= static_cast<uint8_t>(c ^ static_cast<uint8_t>(expected_lower_hex[i]));
   }
   return difference == 0;
+}
+
+bool SecretEquals(absl::string_view expected, absl::string_view given) {
+  unsigned char expected_digest[EVP_MAX_MD_SIZE], given_digest[EVP_MAX_MD_SIZE];
+  unsigned int expected_size = 0, given_size = 0;
+  EVP_Digest(expected.data(), expected.size(), expected_digest, &expected_size, EVP_sha256(),
+             nullptr);
+  EVP_Digest(given.data(), given.size(), given_digest, &given_size, EVP_sha256(), nullptr);
+  return expected_size == given_size &&
+         CRYPTO_memcmp(expected_digest, given_digest, expected_size) == 0;
 }
 
 }  // namespace convey::serve

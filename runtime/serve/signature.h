@@ -31,6 +31,12 @@ std::string Sha1Hex(absl::string_view text);
 // first difference is.
 bool HexDigestEquals(absl::string_view expected_lower_hex, absl::string_view given);
 
+// True when `given` is `expected` (a secret typed in, e.g. the web
+// console's Basic auth). Both are hashed (SHA-256) and the digests compared
+// in constant time, so the time taken tells neither where they differ nor
+// the secret's length.
+bool SecretEquals(absl::string_view expected, absl::string_view given);
+
 }  // namespace convey::serve
 
 #endif  // CONVEY_RUNTIME_SERVE_SIGNATURE_H_

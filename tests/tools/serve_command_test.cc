@@ -50,6 +50,7 @@ TEST(ServeFlagsTest, UsageErrors) {
       {{"f.json", "--header-timeout", "-1"}, "--header-timeout wants"},
       {{"f.json", "--bogus"}, "unknown option --bogus"},
       {{"f.json", "--threads", "1", "--threads", "2"}, "--threads is given twice"},
+      {{"f.json", "--no-console", "--console-writer", "7"}, "--console-writer needs the console"},
   };
   for (const Case& c : cases) {
     std::ostringstream out, err;
@@ -68,6 +69,9 @@ TEST(ServeFlagsTest, BadKeysAndFilesFailToStart) {
   err.str("");
   EXPECT_EQ(RunServe({"--api-keys", "/nonexistent/keys"}, out, err), 1);
   EXPECT_THAT(err.str(), HasSubstr("cannot read the API keys file"));
+  err.str("");
+  EXPECT_EQ(RunServe({"--api-key", "7:s", "--console-writer", "8"}, out, err), 1);
+  EXPECT_THAT(err.str(), HasSubstr("--console-writer: \"8\" is not a configured API login"));
 }
 
 constexpr char kSecret[] = "s3cr3t";

@@ -207,7 +207,9 @@ TEST_F(ApiServiceTest, UnknownPathsAndWrongMethods) {
   ServeResponse missing = Post("/api/3/json", kCreate);
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(Field(missing.body, "/request_proc"), "error");
-  EXPECT_EQ(Post("/", "").status, 404);
+  EXPECT_EQ(Post("/nothing", "").status, 404);
+  // "/" is the web console's: it asks for a sign-in (console_test.cc).
+  EXPECT_EQ(Post("/", "").status, 401);
   EXPECT_EQ(Post("/api/2/json/a/b", "").status, 404);
 
   ServeRequest get;
@@ -324,12 +326,15 @@ TEST_F(ApiServiceTest, DirectUrlCreatesATaskFromTheBody) {
   EXPECT_EQ(Field(response.body, "/ops/0/proc"), "error") << response.body;
 
   // A ref that is not UTF-8 (a query's %-escapes can make one), or too long.
-  const std::vector<std::pair<std::string, std::string>> bad_ref = {{"ref", "form%2\x82" "1"}};
+  const std::vector<std::pair<std::string, std::string>> bad_ref = {{"ref",
+                                                                     "form%2\x82"
+                                                                     "1"}};
   request.query = &bad_ref;
   response = service_->Handle(request);
   EXPECT_EQ(response.status, 400);
   EXPECT_THAT(Field(response.body, "/description"), HasSubstr("must be UTF-8 text"));
-  const std::vector<std::pair<std::string, std::string>> long_ref = {{"ref", std::string(256, 'r')}};
+  const std::vector<std::pair<std::string, std::string>> long_ref = {
+      {"ref", std::string(256, 'r')}};
   request.query = &long_ref;
   EXPECT_EQ(service_->Handle(request).status, 400);
   request.query = nullptr;
