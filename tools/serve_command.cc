@@ -15,6 +15,7 @@
 #include "tools/project_variables.h"
 #include "tools/run_flags.h"
 #include "tools/serve_flags.h"
+#include "tools/webhooks_file.h"
 
 namespace convey {
 namespace tools {
@@ -92,6 +93,12 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     return Failure(*problem, err);
   }
 
+  std::vector<WebhookSubscription> webhooks;
+  if (flags.webhooks_file) {
+    if (auto problem = ReadWebhooksFile(*flags.webhooks_file, &webhooks)) {
+      return Failure(*problem, err);
+    }
+  }
   serve::ServeMetrics metrics(Clock::Real());
   absl::StatusOr<std::unique_ptr<HttpTransport>> transport = NewCurlTransport();
   if (!transport.ok()) return Failure(transport.status().message(), err);
@@ -104,6 +111,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   options.variables = std::move(variables);
   options.api_refuse_private_addresses = !flags.allow_private_net;
   options.api_allowed_networks = std::move(allowed_networks);
+  options.webhooks = std::move(webhooks);
   if (flags.store) {
     options.store_directory = *flags.store;
     options.durability =

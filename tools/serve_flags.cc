@@ -33,6 +33,8 @@ const char kServeUsage[] =
     "                         create survives a crash\n"
     "  --durability MODE      with --store: sync (default) or async\n"
     "  --env NAME=VALUE       a project variable (repeatable); --env-file FILE.json\n"
+    "  --webhooks FILE.json   deliver task events (finished, error, parked at a node)\n"
+    "                         to URLs, signed and retried (docs/serve.md)\n"
     "  --threads N            engine worker threads (default 0: one per core)\n"
     "  --io-threads N         HTTP I/O threads (default 2)\n"
     "  --handler-threads N    run requests on N threads apart from I/O (default:\n"
@@ -82,7 +84,8 @@ std::optional<std::string> ParseServeFlags(const std::vector<std::string>& args,
                  "--io-threads",     "--handler-threads",  "--rate-limit",
                  "--rate-burst",     "--signature-window", "--direct-url-secret",
                  "--max-body-bytes", "--max-connections",  "--header-timeout",
-                 "--body-timeout",   "--drain-timeout",    "--console-writer"},
+                 "--body-timeout",   "--drain-timeout",    "--console-writer",
+                 "--webhooks"},
           {"--allow-private-net", "--no-console"},
           {"--api-key", "--api-keys", "--env", "--allow-net", "--console-writer"}, &line)) {
     return usage;
@@ -134,6 +137,9 @@ std::optional<std::string> ParseServeFlags(const std::vector<std::string>& args,
       flags.durability = *value;
     } else if (name == "--env") {
       flags.env.push_back(*value);
+    } else if (name == "--webhooks") {
+      if (value->empty()) problem = "--webhooks wants a JSON file";
+      flags.webhooks_file = *value;
     } else if (name == "--env-file") {
       flags.env_file = *value;
     } else if (name == "--allow-net") {

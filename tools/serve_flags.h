@@ -27,6 +27,7 @@ struct ServeFlags {
   std::optional<std::string> durability;
   std::vector<std::string> env;
   std::optional<std::string> env_file;
+  std::optional<std::string> webhooks_file;  // --webhooks FILE.json
   bool allow_private_net = false;
   std::vector<std::string> allow_net;
   int64_t threads = 0;  // engine workers; 0: one per hardware thread
