@@ -141,7 +141,9 @@ absl::Status EngineImpl::Close(absl::Duration timeout) {
   for (size_t i = 0; i < threads_.size(); ++i) queue_.enqueue(nullptr);
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
-  // No worker queues a delivery any more.
+  // No worker queues a delivery any more: deliver what is queued, within
+  // the deadline, then drop the rest (logged).
+  webhooks_.Drain(deadline);
   webhooks_.Stop();
   // No answer may reach a destroyed engine: the built-in transport completes
   // what it holds when destroyed; a host's transport is waited for until the

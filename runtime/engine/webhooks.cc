@@ -112,6 +112,16 @@ void WebhookDispatcher::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
+void WebhookDispatcher::Drain(absl::Time deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (queued_ > 0 && !stop_) {
+    const absl::Time now = absl::Now();
+    if (now >= deadline) return;
+    drained_.wait_for(lock,
+                      absl::ToChronoMilliseconds(std::min(deadline - now, absl::Milliseconds(50))));
+  }
+}
+
 void WebhookDispatcher::Stop() {
   size_t dropped = 0;
   {
@@ -204,7 +214,7 @@ void WebhookDispatcher::Run() {
       (sent ? delivered_ : failed_).fetch_add(1, std::memory_order_relaxed);
       Record(delivery, sent, error);
       std::lock_guard<std::mutex> lock(mu_);
-      --queued_;
+      if (--queued_ == 0) drained_.notify_all();
       continue;
     }
     delivery.last_error = error;

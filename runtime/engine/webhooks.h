@@ -56,6 +56,9 @@ class WebhookDispatcher {
   void TaskSettled(const Task& task);
 
   void Start();
+  // Waits until nothing is queued or waiting for a retry, or `deadline`
+  // (Engine::Close with a timeout: a graceful stop delivers what it can).
+  void Drain(absl::Time deadline);
   // Stops the delivery thread; what is still queued is counted to the
   // logger and dropped (at least once holds while the engine runs).
   void Stop();
@@ -89,6 +92,7 @@ class WebhookDispatcher {
 
   std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable drained_;               // queued_ reached 0
   std::deque<Delivery> ready_;                    // guarded by mu_
   std::multimap<absl::Time, Delivery> retrying_;  // guarded by mu_: by when they are due
   size_t queued_ = 0;                             // guarded by mu_: ready_ + retrying_

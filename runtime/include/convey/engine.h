@@ -81,8 +81,8 @@ enum class Durability { kNone, kAsync, kSync };
 // sha256=HEX(HMAC-SHA256(secret, body)). A 2xx answer delivers it; anything
 // else is retried after first_retry, doubling up to max_retry_delay, until
 // max_attempts. At least once while the engine runs (a receiver
-// deduplicates by the delivery id); deliveries still queued when it closes
-// are dropped and logged. The outcome is written to the task's history.
+// deduplicates by the delivery id); Close(timeout) delivers what is queued
+// until its deadline, then drops the rest (logged), and a crash loses them. The outcome is written to the task's history.
 struct WebhookSubscription {
   std::string url;       // http:// or https://
   std::string secret;    // empty: unsigned

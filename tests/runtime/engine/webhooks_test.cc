@@ -57,15 +57,19 @@ struct Received {
 // Answers 503 to the first `failures` requests, then 200.
 class Receiver {
  public:
-  explicit Receiver(int failures) : failures_(failures) {
-    server_.Post("/hook", [this](const httplib::Request& request, httplib::Response& response) {
-      std::lock_guard<std::mutex> lock(mu_);
-      received_.push_back({request.get_header_value("X-Convey-Event"),
-                           request.get_header_value("X-Convey-Delivery"),
-                           request.get_header_value("X-Convey-Attempt"),
-                           request.get_header_value("X-Convey-Signature"), request.body});
-      response.status = failures_-- > 0 ? 503 : 200;
-    });
+  explicit Receiver(int failures, absl::Duration delay = absl::ZeroDuration())
+      : failures_(failures) {
+    server_.new_task_queue = [] { return new httplib::ThreadPool(2); };
+    server_.Post(
+        "/hook", [this, delay](const httplib::Request& request, httplib::Response& response) {
+          absl::SleepFor(delay);
+          std::lock_guard<std::mutex> lock(mu_);
+          received_.push_back({request.get_header_value("X-Convey-Event"),
+                               request.get_header_value("X-Convey-Delivery"),
+                               request.get_header_value("X-Convey-Attempt"),
+                               request.get_header_value("X-Convey-Signature"), request.body});
+          response.status = failures_-- > 0 ? 503 : 200;
+        });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -223,6 +227,18 @@ TEST(WebhooksTest, AnErrorIsDelivered) {
   EXPECT_EQ(got.event, "task.error");
   EXPECT_THAT(got.body, HasSubstr(R"("status":"error")"));
   EXPECT_EQ(got.signature, "");  // no secret: unsigned
+}
+
+TEST(WebhooksTest, CloseWithATimeoutDeliversWhatIsQueued) {
+  Receiver receiver(0, absl::Milliseconds(50));  // a slow receiver: deliveries queue up
+  WebhookSubscription hook;
+  hook.url = receiver.url();
+  hook.parked_at = {"wait"};
+  auto engine = OpenWith({hook});
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(engine->CreateTask(kConv, "", "{}").ok());
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  ASSERT_TRUE(engine->Close(absl::Seconds(20)).ok());
+  EXPECT_EQ(receiver.received().size(), 10u);
 }
 
 TEST(WebhooksTest, BadSubscriptionsAreRefusedAtOpen) {
