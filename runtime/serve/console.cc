@@ -132,6 +132,24 @@ std::string QueryString(const ServeRequest& request, absl::string_view name) {
   return value == nullptr ? std::string() : *value;
 }
 
+// Answers echo the method and names from the path and the query (a node
+// id, an obj_id):
+// bytes that are not UTF-8 would make them invalid JSON and text.
+bool IsUtf8(const ServeRequest& request) {
+  if (!simdjson::validate_utf8(request.method.data(), request.method.size()) ||
+      !simdjson::validate_utf8(request.path.data(), request.path.size())) {
+    return false;
+  }
+  if (request.query == nullptr) return true;
+  for (const auto& [key, value] : *request.query) {
+    if (!simdjson::validate_utf8(key.data(), key.size()) ||
+        !simdjson::validate_utf8(value.data(), value.size())) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void AddSecurityHeaders(ServeResponse* response) {
   response->headers.emplace_back("Content-Security-Policy", kContentSecurityPolicy);
   response->headers.emplace_back("X-Content-Type-Options", "nosniff");
@@ -184,6 +202,9 @@ ServeResponse Console::Handle(const ServeRequest& request) {
                        "LOGIN:SECRET) as the user name and password");
     response.headers.emplace_back("WWW-Authenticate",
                                   "Basic realm=\"convey console\", charset=\"UTF-8\"");
+  } else if (!IsUtf8(request)) {
+    response = Failure(absl::StartsWith(path, kApiPrefix) ? kApiPrefix : "", 400,
+                       "the method, the path or the query is not UTF-8");
   } else if (request.method == "POST") {
     response = Write(request, path, *login);
   } else if (request.method == "GET" || request.method == "HEAD") {

@@ -194,6 +194,17 @@ TEST_F(ConsoleTest, RefusesMissingAndWrongCredentials) {
   EXPECT_EQ(Get("/", {}, lower).status, 200);
 }
 
+TEST_F(ConsoleTest, BytesThatAreNotUtf8AreRefused) {
+  // Found by serve_fuzzer: a node id that is not UTF-8 was echoed into JSON.
+  ServeResponse json = Get("/console/api/process/1002/tasks", {{"node_id",
+                                                                "b\xff\xfe"
+                                                                "2"}});
+  EXPECT_EQ(json.status, 400);
+  EXPECT_EQ(json.content_type, "application/json; charset=utf-8");
+  EXPECT_EQ(json.body, R"({"error":"the method, the path or the query is not UTF-8"})");
+  EXPECT_EQ(Get("/console/task/\xff").status, 400);
+}
+
 TEST_F(ConsoleTest, PagesAndAssetsWithTheirSecurityHeaders) {
   for (const char* path : {"/", "/console", "/console/"}) {
     ServeResponse index = Get(path);
