@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/json/json_writer.h"
+
 namespace convey {
 namespace internal {
 namespace {
@@ -54,24 +56,6 @@ char32_t NextCodePoint(absl::string_view text, size_t* pos) {
   return code;
 }
 
-void AppendUtf8(std::string* out, char32_t code) {
-  if (code < 0x80) {
-    out->push_back(static_cast<char>(code));
-  } else if (code < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (code >> 6)));
-    out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
-  } else if (code < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (code >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (code >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((code >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
-  }
-}
-
 }  // namespace
 
 std::string XmlEscape(absl::string_view text) {
@@ -100,7 +84,7 @@ std::string XmlEscape(absl::string_view text) {
             code == 0xFFFF) {
           break;  // not allowed in XML 1.0, even escaped
         }
-        AppendUtf8(&out, code);
+        AppendUtf8CodePoint(code, &out);
     }
   }
   return out;
@@ -115,7 +99,7 @@ std::string FitTitle(absl::string_view text, double width) {
     char32_t code = NextCodePoint(text, &pos);
     if (code == '\t' || code == '\n' || code == '\r') code = ' ';
     units += code >= 0x2E80 ? 2 : 1;
-    AppendUtf8(&line, code);
+    AppendUtf8CodePoint(code, &line);
     ends.emplace_back(line.size(), units);
   }
   if (units <= max_units) return line;
