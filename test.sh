@@ -14,6 +14,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 run() {
+  echo "=== bazel test $*" >> "$log"
   bazel test "$@" 2>&1 | tee -a "$log"
   local rc=${PIPESTATUS[0]}
   [ "$rc" -ne 0 ] && status=$rc
@@ -44,6 +45,10 @@ case "$fuzz_result" in
   ?*) passed=$((passed + 1)) ;;
 esac
 [ -n "$fuzz_result" ] && echo "$fuzz_result"
+# Name what failed last, so the tail of a CI log says which targets to look at.
+awk '/^=== bazel test / { run = substr($0, 5) }
+     /^\/\/[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|FLAKY|INCOMPLETE)/ {
+       print "not passed: " $1 " " $2 " (" run ")" }' "$log"
 echo "$passed passed, $failed failed"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && [ -z "$fuzz_result" ]; then
   echo "bazel exited with status $status before running every test" >&2
