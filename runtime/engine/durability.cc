@@ -180,6 +180,7 @@ absl::Status EngineImpl::Recover() {
   std::vector<std::shared_ptr<Task>> recovered;  // for the processes' task logs
   std::vector<RecoveredEntry> queued;
   std::vector<PostedOp> messages;
+  size_t webhook_deliveries = 0;
   for (Partition partition : persistence_->store().OwnedPartitions()) {
     PartitionContents contents;
     CONVEY_RETURN_IF_ERROR(persistence_->store().LoadPartition(partition, &contents));
@@ -291,6 +292,11 @@ absl::Status EngineImpl::Recover() {
         return absl::DataLossError(
             absl::StrCat("store ", directory, ": message ", id, " cannot be read"));
       }
+      if (record.kind() == schema::MessageRecord::WEBHOOK) {
+        webhooks_.Recover(id, record);
+        ++webhook_deliveries;
+        continue;
+      }
       PostedOp op;
       op.kind = record.kind() == schema::MessageRecord::REPLY ? PostedOp::Kind::kReply
                                                               : PostedOp::Kind::kModify;
@@ -333,9 +339,9 @@ absl::Status EngineImpl::Recover() {
     Enqueue(task);
   }
   persistence_->MaybePurge(absl::ToUnixMicros(clock_->Now()));
-  Log(LogSeverity::kInfo,
-      absl::StrCat("recovered ", statistics_.recovered(), " tasks and ", messages.size(),
-                   " messages from ", options_.store_directory));
+  Log(LogSeverity::kInfo, absl::StrCat("recovered ", statistics_.recovered(), " tasks, ",
+                                       messages.size(), " messages and ", webhook_deliveries,
+                                       " webhook deliveries from ", options_.store_directory));
   return absl::OkStatus();
 }
 

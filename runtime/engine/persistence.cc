@@ -248,6 +248,25 @@ void Persistence::AddMessage(PostedOp* op, absl::string_view target_obj_id,
   transition->messages.push_back(std::move(put));
 }
 
+void Persistence::AddWebhook(uint64_t id, absl::string_view obj_id, schema::MessageRecord* record,
+                             Transition* transition) {
+  record->set_kind(schema::MessageRecord::WEBHOOK);
+  record->set_target_obj_id(std::string(obj_id));
+  MessagePut put;
+  put.partition = PartitionOfObjId(obj_id);
+  put.id = id;
+  record->SerializeToString(&put.record);
+  transition->messages.push_back(std::move(put));
+}
+
+void Persistence::RemoveMessage(uint64_t id, absl::string_view obj_id) {
+  Transition transition;
+  transition.delivered.push_back(MessageDone{PartitionOfObjId(obj_id), id});
+  // A failed write is kept by Persistence (the engine refuses new work);
+  // the message is then sent again after the restart.
+  Commit(std::move(transition), false).IgnoreError();
+}
+
 void Persistence::AddDelivered(const PostedOp& op, Transition* transition) {
   if (op.message_id == 0) return;
   transition->delivered.push_back(MessageDone{op.message_partition, op.message_id});

@@ -99,6 +99,14 @@ class Persistence {
   void AddMessage(PostedOp* op, absl::string_view target_obj_id, Transition* transition);
   // A message applied (or dropped: its receiver is gone).
   static void AddDelivered(const PostedOp& op, Transition* transition);
+  // A webhook delivery (schema::MessageRecord WEBHOOK) about task
+  // `obj_id`, kept as message `id` (from NewMessageId) until it is delivered
+  // or given up.
+  uint64_t NewMessageId() { return next_message_.fetch_add(1, std::memory_order_relaxed); }
+  void AddWebhook(uint64_t id, absl::string_view obj_id, schema::MessageRecord* record,
+                  Transition* transition);
+  // Removes message `id` about task `obj_id` (a webhook delivered or given up).
+  void RemoveMessage(uint64_t id, absl::string_view obj_id);
 
   // Queues the transition (and writes the queue, unless `acknowledged` or
   // someone writes already); its ticket. `acknowledged`: a

@@ -87,8 +87,17 @@ void StepMachine::RunActivation(Worker& worker, Task* task) {
     entry = {std::string(task->obj_id_view()), task->entry_seq, std::move(queue_extra)};
     if (Persistence* persistence = engine_->persistence()) entry.seq = persistence->NextQueueSeq();
   }
-  CommitActivation(worker, task, queue != nullptr ? &entry : nullptr);
-  if (engine_->webhooks().enabled()) engine_->webhooks().TaskSettled(*task);
+  // Webhook deliveries are written with the step that causes them, and
+  // sent once it is committed.
+  std::vector<WebhookDispatcher::Delivery> deliveries;
+  if (engine_->webhooks().enabled()) {
+    engine_->webhooks().Collect(
+        *task, engine_->persistence() != nullptr ? &worker.effects.transition : nullptr,
+        &deliveries);
+  }
+  const CommitTicket ticket =
+      CommitActivation(worker, task, queue != nullptr ? &entry : nullptr, !deliveries.empty());
+  if (!deliveries.empty()) engine_->webhooks().Queue(&deliveries, ticket);
   if (task->status == TaskStatus::kProcessed) {
     // Once its end is queued for the store: a ref taken by a new task is
     // never also held by this one at its last written state. Kept in
@@ -113,10 +122,10 @@ void StepMachine::RunActivation(Worker& worker, Task* task) {
   ApplyEffects(worker.effects);
 }
 
-void StepMachine::CommitActivation(Worker& worker, Task* task,
-                                   const NodeQueue::Entry* queue_entry) {
+CommitTicket StepMachine::CommitActivation(Worker& worker, Task* task,
+                                           const NodeQueue::Entry* queue_entry, bool acknowledged) {
   Persistence* persistence = engine_->persistence();
-  if (persistence == nullptr) return;
+  if (persistence == nullptr) return 0;
   Transition& transition = worker.effects.transition;
   if (task->status == TaskStatus::kProcessed) {
     persistence->AddEnd(*task, task->current_node().save_task, worker.now_micros, &transition);
@@ -125,8 +134,9 @@ void StepMachine::CommitActivation(Worker& worker, Task* task,
   }
   // A failed commit is kept by Persistence: the engine refuses new work,
   // and this task goes on in memory.
-  persistence->Commit(std::move(transition), false).IgnoreError();
+  absl::StatusOr<CommitTicket> ticket = persistence->Commit(std::move(transition), acknowledged);
   transition.clear();  // moved from: empty it for the next activation
+  return ticket.ok() ? *ticket : 0;
 }
 
 void StepMachine::ApplyEffects(ActivationEffects& effects) {

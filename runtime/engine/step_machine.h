@@ -23,6 +23,7 @@
 #include "convey/engine.h"
 #include "convey/environment.h"
 #include "convey/logic.h"
+#include "runtime/engine/persistence.h"
 #include "runtime/engine/process.h"
 #include "runtime/engine/step_context.h"
 #include "runtime/engine/task.h"
@@ -70,8 +71,11 @@ class StepMachine {
   void RunNodes(Worker& worker, StepContext& context, Task* task);
   // With a store: commits the activation's transition (the task's new wait
   // state and everything in worker.effects); `queue_entry`: the task enters
-  // its node's queue with it.
-  void CommitActivation(Worker& worker, Task* task, const NodeQueue::Entry* queue_entry);
+  // its node's queue with it. `acknowledged`: someone (the webhook delivery
+  // thread) will wait for it to be written. Its ticket, or 0 without a
+  // store.
+  CommitTicket CommitActivation(Worker& worker, Task* task, const NodeQueue::Entry* queue_entry,
+                                bool acknowledged);
   // Lets the activation's effects on other tasks happen, once committed.
   void ApplyEffects(ActivationEffects& effects);
   // Handles what released the task (Task::resume). False when it stopped.

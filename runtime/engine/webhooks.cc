@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/engine/engine_impl.h"
+#include "runtime/engine/persistence.h"
 #include "runtime/json/json_writer.h"
 
 namespace convey {
@@ -123,24 +124,27 @@ void WebhookDispatcher::Drain(absl::Time deadline) {
 }
 
 void WebhookDispatcher::Stop() {
-  size_t dropped = 0;
+  size_t left = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_) return;
     stop_ = true;
-    dropped = queued_;
+    left = queued_;
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   own_transport_.reset();  // completes what it still holds (nobody waits)
-  if (dropped > 0) {
+  if (left > 0) {
     engine_->Log(LogSeverity::kWarning,
-                 absl::StrCat("webhooks: ", dropped,
-                              " deliveries not made before the engine closed (dropped)"));
+                 absl::StrCat("webhooks: ", left, " deliveries not made before the engine closed",
+                              engine_->persistence() != nullptr
+                                  ? " (kept in the store: the next Open sends them)"
+                                  : " (dropped)"));
   }
 }
 
-void WebhookDispatcher::TaskSettled(const Task& task) {
+void WebhookDispatcher::Collect(const Task& task, Transition* transition,
+                                std::vector<Delivery>* out) {
   const bool finished = task.status == TaskStatus::kProcessed;
   const bool error = task.status == TaskStatus::kError || task.status == TaskStatus::kLoopStopped;
   const bool parked = task.status == TaskStatus::kProcessing && task.park != ParkReason::kNone;
@@ -163,6 +167,7 @@ void WebhookDispatcher::TaskSettled(const Task& task) {
     delivery.subscription = i;
     delivery.obj_id = std::string(task.obj_id_view());
     delivery.event = std::string(event);
+    uint64_t number = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop_) return;
@@ -172,16 +177,66 @@ void WebhookDispatcher::TaskSettled(const Task& task) {
                                   " of task ", delivery.obj_id, " to ", hook.url, " is dropped"));
         continue;
       }
-      delivery.id = absl::StrCat(delivery.obj_id, "-", next_id_++);
+      ++queued_;  // held for it until Queue
+      number = next_id_++;
     }
+    // With a store, its message id names the delivery: the same when the
+    // next Open sends it again.
+    Persistence* persistence = transition != nullptr ? engine_->persistence() : nullptr;
+    if (persistence != nullptr) delivery.message_id = persistence->NewMessageId();
+    delivery.id =
+        absl::StrCat(delivery.obj_id, "-", delivery.message_id != 0 ? delivery.message_id : number);
     delivery.body = BodyOf(task, event, delivery.id);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ready_.push_back(std::move(delivery));
-      ++queued_;
+    if (persistence != nullptr) {
+      schema::MessageRecord record;
+      record.set_webhook_url(hook.url);
+      record.set_webhook_event(delivery.event);
+      record.set_webhook_delivery(delivery.id);
+      record.set_data(delivery.body);
+      persistence->AddWebhook(delivery.message_id, delivery.obj_id, &record, transition);
     }
-    cv_.notify_one();
+    out->push_back(std::move(delivery));
   }
+}
+void WebhookDispatcher::Queue(std::vector<Delivery>* deliveries, uint64_t ticket) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Delivery& delivery : *deliveries) {
+      delivery.commit_ticket = ticket;
+      PushLocked(std::move(delivery));
+    }
+  }
+  deliveries->clear();
+  cv_.notify_one();
+}
+
+void WebhookDispatcher::PushLocked(Delivery delivery) {
+  // Closing: not sent in this run (a stored one is sent by the next Open).
+  if (stop_) return;
+  ready_.push_back(std::move(delivery));
+}
+
+void WebhookDispatcher::Recover(uint64_t id, const schema::MessageRecord& record) {
+  for (size_t i = 0; i < subscriptions_.size(); ++i) {
+    if (subscriptions_[i].url != record.webhook_url()) continue;
+    Delivery delivery;
+    delivery.subscription = i;
+    delivery.obj_id = record.target_obj_id();
+    delivery.event = record.webhook_event();
+    delivery.id = record.webhook_delivery();
+    delivery.body = record.data();
+    delivery.message_id = id;
+    std::lock_guard<std::mutex> lock(mu_);
+    ++queued_;
+    PushLocked(std::move(delivery));
+    return;
+  }
+  engine_->Log(LogSeverity::kWarning,
+               absl::StrCat("webhooks: ", record.webhook_event(), " of task ",
+                            record.target_obj_id(), " to ", record.webhook_url(),
+                            " was not delivered before the engine stopped, and no subscription "
+                            "has that URL any more: dropped"));
+  engine_->persistence()->RemoveMessage(id, record.target_obj_id());
 }
 
 void WebhookDispatcher::Run() {
@@ -207,17 +262,38 @@ void WebhookDispatcher::Run() {
       ready_.pop_front();
     }
     const WebhookSubscription& hook = subscriptions_[delivery.subscription];
+    if (delivery.commit_ticket != 0) {
+      // Never tell of a step a crash could still undo: wait until it is
+      // written (the commit was marked acknowledged, so in sync mode its
+      // group is synced).
+      absl::Status written = engine_->persistence()->Acknowledge(delivery.commit_ticket);
+      delivery.commit_ticket = 0;
+      if (!written.ok()) {
+        engine_->Log(
+            LogSeverity::kError,
+            absl::StrCat("webhooks: ", delivery.event, " of task ", delivery.obj_id,
+                         " is not sent: its step was not written (", written.message(), ")"));
+        std::lock_guard<std::mutex> lock(mu_);
+        if (--queued_ == 0) drained_.notify_all();
+        continue;
+      }
+    }
     std::string error;
     const bool sent = Send(delivery, &error);
     ++delivery.attempt;
+    if (!sent) {
+      // An attempt cut short by Close is no attempt: a stored delivery stays
+      // for the next Open.
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) return;
+    }
     if (sent || delivery.attempt >= hook.max_attempts) {
       (sent ? delivered_ : failed_).fetch_add(1, std::memory_order_relaxed);
-      Record(delivery, sent, error);
+      Finish(delivery, sent, error);
       std::lock_guard<std::mutex> lock(mu_);
       if (--queued_ == 0) drained_.notify_all();
       continue;
     }
-    delivery.last_error = error;
     // 1x, 2x, 4x ... the first delay, up to the cap.
     absl::Duration delay = hook.first_retry;
     for (int i = 1; i < delivery.attempt && delay < hook.max_retry_delay; ++i) delay *= 2;
@@ -289,7 +365,10 @@ bool WebhookDispatcher::Send(const Delivery& delivery, std::string* error) {
   return false;
 }
 
-void WebhookDispatcher::Record(const Delivery& delivery, bool delivered, absl::string_view detail) {
+void WebhookDispatcher::Finish(const Delivery& delivery, bool delivered, absl::string_view detail) {
+  if (delivery.message_id != 0) {
+    engine_->persistence()->RemoveMessage(delivery.message_id, delivery.obj_id);
+  }
   const WebhookSubscription& hook = subscriptions_[delivery.subscription];
   const std::string text = delivered
                                ? absl::StrCat(delivery.event, " delivered to ", hook.url, " (",

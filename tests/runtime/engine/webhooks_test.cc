@@ -1,6 +1,7 @@
 // Webhooks (EngineOptions::webhooks, issue 16): what is delivered, signed
 // with HMAC-SHA256; retries with backoff; an endpoint that is down is given
-// up with a record in the task's history; bad subscriptions.
+// up with a record in the task's history; with a store, a delivery not made
+// before the engine stopped is sent by the next Open; bad subscriptions.
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -13,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -239,6 +241,111 @@ TEST(WebhooksTest, CloseWithATimeoutDeliversWhatIsQueued) {
   ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
   ASSERT_TRUE(engine->Close(absl::Seconds(20)).ok());
   EXPECT_EQ(receiver.received().size(), 10u);
+}
+
+// An engine on the store in `directory`, told of tasks parked at "wait"
+// through `url`; a failed attempt is retried only after a minute, that is
+// never within a test.
+std::unique_ptr<Engine> OpenStored(const std::string& directory, const std::string& url) {
+  WebhookSubscription hook;
+  hook.url = url;
+  hook.parked_at = {"wait"};
+  hook.finished = false;
+  hook.first_retry = absl::Seconds(60);
+  hook.max_retry_delay = absl::Seconds(60);
+  EngineOptions options;
+  options.worker_threads = 2;
+  options.store_directory = directory;
+  options.webhooks = {hook};
+  auto engine = Engine::Open(options);
+  EXPECT_TRUE(engine.ok()) << engine.status();
+  return engine.ok() ? *std::move(engine) : nullptr;
+}
+
+// With a store a delivery is a message written with the step that caused
+// it: one not made before the engine stopped is sent by the next Open, with
+// the same delivery id, and once made it is never sent again.
+TEST(WebhooksTest, AStoredDeliveryOutlivesARestartAndIsSentOnce) {
+  const std::string directory = absl::StrCat(::testing::TempDir(), "/webhooks_store");
+  std::system(absl::StrCat("rm -rf '", directory, "'").c_str());
+  auto open = [&](const std::string& url) { return OpenStored(directory, url); };
+  std::string obj_id;
+  std::string first_delivery;
+  // The receiver fails its first request only: the engine closes while the
+  // delivery waits a minute for its retry.
+  Receiver receiver(/*failures=*/1);
+  {
+    auto engine = open(receiver.url());
+    ASSERT_NE(engine, nullptr);
+    ASSERT_TRUE(engine->Deploy("t.json", Scheme()).ok());
+    absl::StatusOr<std::string> id = engine->CreateTask(kConv, "kept", "{}");
+    ASSERT_TRUE(id.ok()) << id.status();
+    obj_id = *id;
+    ASSERT_TRUE(Eventually([&] { return receiver.received().size() == 1; }));
+    first_delivery = receiver.received()[0].delivery;
+    // Closed while the delivery waits for its retry.
+    EXPECT_TRUE(engine->Close(absl::ZeroDuration()).ok());
+  }
+  {
+    auto engine = open(receiver.url());
+    ASSERT_NE(engine, nullptr);
+    ASSERT_TRUE(Eventually([&] { return receiver.received().size() == 2; }));
+    const Received got = receiver.received()[1];
+    EXPECT_EQ(got.event, "task.parked");
+    EXPECT_EQ(got.delivery, first_delivery);  // the receiver can tell it is the same
+    EXPECT_EQ(got.attempt, "1");              // attempts count anew in each run
+    EXPECT_THAT(got.body, HasSubstr(obj_id));
+    ASSERT_TRUE(Eventually([&] { return WebhookTexts(*engine, obj_id).size() == 1; }));
+    EXPECT_THAT(WebhookTexts(*engine, obj_id)[0], HasSubstr("task.parked delivered"));
+    EXPECT_TRUE(engine->Close(absl::Seconds(5)).ok());
+  }
+  {
+    auto engine = open(receiver.url());
+    ASSERT_NE(engine, nullptr);
+    absl::SleepFor(absl::Milliseconds(300));
+    EXPECT_EQ(receiver.received().size(), 2u);  // delivered: removed from the store
+    // The task itself is still parked, and its next event is sent as usual.
+    ASSERT_TRUE(engine->ModifyTask(TaskKey::ByObjId(obj_id), "{}").ok());
+    ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+    EXPECT_EQ(engine->ShowTask(TaskKey::ByRef(kConv, "kept"))->node_id, "done");
+  }
+}
+
+// A stored delivery whose URL no subscription has any more is dropped at
+// Open (logged), not kept for ever.
+TEST(WebhooksTest, AStoredDeliveryForAnUnsubscribedUrlIsDropped) {
+  const std::string directory = absl::StrCat(::testing::TempDir(), "/webhooks_store_dropped");
+  std::system(absl::StrCat("rm -rf '", directory, "'").c_str());
+  Receiver down(/*failures=*/1000);
+  {
+    auto engine = OpenStored(directory, down.url());
+    ASSERT_NE(engine, nullptr);
+    ASSERT_TRUE(engine->Deploy("t.json", Scheme()).ok());
+    ASSERT_TRUE(engine->CreateTask(kConv, "", "{}").ok());
+    ASSERT_TRUE(Eventually([&] { return down.received().size() == 1; }));
+  }
+  struct Logs {
+    std::mutex mu;
+    std::vector<std::string> lines;
+  } logs;
+  for (int run = 0; run < 2; ++run) {
+    EngineOptions options;
+    options.worker_threads = 1;
+    options.store_directory = directory;
+    options.logger = [&logs](LogSeverity, absl::string_view text) {
+      std::lock_guard<std::mutex> lock(logs.mu);
+      logs.lines.emplace_back(text);
+    };
+    auto engine = Engine::Open(options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+  }
+  std::lock_guard<std::mutex> lock(logs.mu);
+  int dropped = 0;
+  for (const std::string& line : logs.lines) {
+    if (absl::StrContains(line, "no subscription has that URL any more: dropped")) ++dropped;
+  }
+  EXPECT_EQ(dropped, 1);  // the first Open dropped it; the second found nothing
+  EXPECT_EQ(down.received().size(), 1u);
 }
 
 TEST(WebhooksTest, BadSubscriptionsAreRefusedAtOpen) {
