@@ -272,7 +272,8 @@ void Persistence::AddDelivered(const PostedOp& op, Transition* transition) {
   transition->delivered.push_back(MessageDone{op.message_partition, op.message_id});
 }
 
-absl::StatusOr<CommitTicket> Persistence::Commit(Transition transition, bool acknowledged) {
+absl::StatusOr<CommitTicket> Persistence::Commit(Transition transition, bool acknowledged,
+                                                 bool waiter_writes) {
   std::unique_lock<std::mutex> lock(queue_mu_);
   // Bounded: producers faster than the disk wait here (back-pressure).
   while (queue_.size() >= kMaxQueued && !stopped_ && failure().ok()) {
@@ -288,7 +289,9 @@ absl::StatusOr<CommitTicket> Persistence::Commit(Transition transition, bool ack
   // A host writes in Acknowledge, where it waits anyway. The rest is
   // written by the writer thread, in groups: woken when it sleeps with
   // nothing to do, or when a full group waits.
-  if (!acknowledged && (writer_idle_ || queue_.size() == kWriteGroup)) writer_cv_.notify_one();
+  if ((!acknowledged || !waiter_writes) && (writer_idle_ || queue_.size() == kWriteGroup)) {
+    writer_cv_.notify_one();
+  }
   return ticket;
 }
 

@@ -108,11 +108,14 @@ class Persistence {
   // Removes message `id` about task `obj_id` (a webhook delivered or given up).
   void RemoveMessage(uint64_t id, absl::string_view obj_id);
 
-  // Queues the transition (and writes the queue, unless `acknowledged` or
-  // someone writes already); its ticket. `acknowledged`: a
-  // host will wait for it, so in sync mode its group is synced.
+  // Queues the transition (and wakes the writer, unless `acknowledged` by a
+  // `waiter_writes`); its ticket. `acknowledged`: someone will wait for it,
+  // so in sync mode its group is synced. `waiter_writes`: that someone (a
+  // host's call) writes the queue itself; the webhook delivery thread, which
+  // may be busy with a slow endpoint, does not.
   // FailedPrecondition-like errors once a write has failed (failure()).
-  absl::StatusOr<CommitTicket> Commit(Transition transition, bool acknowledged);
+  absl::StatusOr<CommitTicket> Commit(Transition transition, bool acknowledged,
+                                      bool waiter_writes = true);
   // Returns once the ticket's transition is written (and synced, in sync
   // mode, when it was queued `acknowledged`); the write's error if it failed.
   absl::Status Acknowledge(CommitTicket ticket);

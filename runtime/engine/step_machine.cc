@@ -134,7 +134,8 @@ CommitTicket StepMachine::CommitActivation(Worker& worker, Task* task,
   }
   // A failed commit is kept by Persistence: the engine refuses new work,
   // and this task goes on in memory.
-  absl::StatusOr<CommitTicket> ticket = persistence->Commit(std::move(transition), acknowledged);
+  absl::StatusOr<CommitTicket> ticket = persistence->Commit(std::move(transition), acknowledged,
+                                                            /*waiter_writes=*/false);
   transition.clear();  // moved from: empty it for the next activation
   return ticket.ok() ? *ticket : 0;
 }
