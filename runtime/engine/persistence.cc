@@ -248,14 +248,14 @@ void Persistence::AddMessage(PostedOp* op, absl::string_view target_obj_id,
   transition->messages.push_back(std::move(put));
 }
 
-void Persistence::AddWebhook(uint64_t id, absl::string_view obj_id, schema::MessageRecord* record,
+void Persistence::AddWebhook(uint64_t id, absl::string_view obj_id, schema::MessageRecord record,
                              Transition* transition) {
-  record->set_kind(schema::MessageRecord::WEBHOOK);
-  record->set_target_obj_id(std::string(obj_id));
+  record.set_kind(schema::MessageRecord::WEBHOOK);
+  record.set_target_obj_id(std::string(obj_id));
   MessagePut put;
   put.partition = PartitionOfObjId(obj_id);
   put.id = id;
-  record->SerializeToString(&put.record);
+  record.SerializeToString(&put.record);
   transition->messages.push_back(std::move(put));
 }
 

@@ -103,7 +103,7 @@ class Persistence {
   // `obj_id`, kept as message `id` (from NewMessageId) until it is delivered
   // or given up.
   uint64_t NewMessageId() { return next_message_.fetch_add(1, std::memory_order_relaxed); }
-  void AddWebhook(uint64_t id, absl::string_view obj_id, schema::MessageRecord* record,
+  void AddWebhook(uint64_t id, absl::string_view obj_id, schema::MessageRecord record,
                   Transition* transition);
   // Removes message `id` about task `obj_id` (a webhook delivered or given up).
   void RemoveMessage(uint64_t id, absl::string_view obj_id);

@@ -91,9 +91,7 @@ void StepMachine::RunActivation(Worker& worker, Task* task) {
   // sent once it is committed.
   std::vector<WebhookDispatcher::Delivery> deliveries;
   if (engine_->webhooks().enabled()) {
-    engine_->webhooks().Collect(
-        *task, engine_->persistence() != nullptr ? &worker.effects.transition : nullptr,
-        &deliveries);
+    engine_->webhooks().Collect(*task, &worker.effects.transition, &deliveries);
   }
   const CommitTicket ticket =
       CommitActivation(worker, task, queue != nullptr ? &entry : nullptr, !deliveries.empty());

@@ -145,6 +145,7 @@ void WebhookDispatcher::Stop() {
 
 void WebhookDispatcher::Collect(const Task& task, Transition* transition,
                                 std::vector<Delivery>* out) {
+  Persistence* persistence = engine_->persistence();
   const bool finished = task.status == TaskStatus::kProcessed;
   const bool error = task.status == TaskStatus::kError || task.status == TaskStatus::kLoopStopped;
   const bool parked = task.status == TaskStatus::kProcessing && task.park != ParkReason::kNone;
@@ -167,7 +168,6 @@ void WebhookDispatcher::Collect(const Task& task, Transition* transition,
     delivery.subscription = i;
     delivery.obj_id = std::string(task.obj_id_view());
     delivery.event = std::string(event);
-    uint64_t number = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop_) return;
@@ -178,14 +178,11 @@ void WebhookDispatcher::Collect(const Task& task, Transition* transition,
         continue;
       }
       ++queued_;  // held for it until Queue
-      number = next_id_++;
+      // With a store, its message id names the delivery: the same when the
+      // next Open sends it again.
+      delivery.message_id = persistence != nullptr ? persistence->NewMessageId() : next_id_++;
     }
-    // With a store, its message id names the delivery: the same when the
-    // next Open sends it again.
-    Persistence* persistence = transition != nullptr ? engine_->persistence() : nullptr;
-    if (persistence != nullptr) delivery.message_id = persistence->NewMessageId();
-    delivery.id =
-        absl::StrCat(delivery.obj_id, "-", delivery.message_id != 0 ? delivery.message_id : number);
+    delivery.id = absl::StrCat(delivery.obj_id, "-", delivery.message_id);
     delivery.body = BodyOf(task, event, delivery.id);
     if (persistence != nullptr) {
       schema::MessageRecord record;
@@ -193,27 +190,22 @@ void WebhookDispatcher::Collect(const Task& task, Transition* transition,
       record.set_webhook_event(delivery.event);
       record.set_webhook_delivery(delivery.id);
       record.set_data(delivery.body);
-      persistence->AddWebhook(delivery.message_id, delivery.obj_id, &record, transition);
+      persistence->AddWebhook(delivery.message_id, delivery.obj_id, std::move(record), transition);
     }
     out->push_back(std::move(delivery));
   }
 }
+
 void WebhookDispatcher::Queue(std::vector<Delivery>* deliveries, uint64_t ticket) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (Delivery& delivery : *deliveries) {
       delivery.commit_ticket = ticket;
-      PushLocked(std::move(delivery));
+      ready_.push_back(std::move(delivery));
     }
   }
   deliveries->clear();
   cv_.notify_one();
-}
-
-void WebhookDispatcher::PushLocked(Delivery delivery) {
-  // Closing: not sent in this run (a stored one is sent by the next Open).
-  if (stop_) return;
-  ready_.push_back(std::move(delivery));
 }
 
 void WebhookDispatcher::Recover(uint64_t id, const schema::MessageRecord& record) {
@@ -228,7 +220,7 @@ void WebhookDispatcher::Recover(uint64_t id, const schema::MessageRecord& record
     delivery.message_id = id;
     std::lock_guard<std::mutex> lock(mu_);
     ++queued_;
-    PushLocked(std::move(delivery));
+    ready_.push_back(std::move(delivery));
     return;
   }
   engine_->Log(LogSeverity::kWarning,
@@ -366,8 +358,8 @@ bool WebhookDispatcher::Send(const Delivery& delivery, std::string* error) {
 }
 
 void WebhookDispatcher::Finish(const Delivery& delivery, bool delivered, absl::string_view detail) {
-  if (delivery.message_id != 0) {
-    engine_->persistence()->RemoveMessage(delivery.message_id, delivery.obj_id);
+  if (Persistence* persistence = engine_->persistence()) {
+    persistence->RemoveMessage(delivery.message_id, delivery.obj_id);
   }
   const WebhookSubscription& hook = subscriptions_[delivery.subscription];
   const std::string text = delivered

@@ -62,7 +62,9 @@ class WebhookDispatcher {
     std::string event;
     std::string id;  // X-Convey-Delivery: the same on every attempt and after a restart
     std::string body;
-    uint64_t message_id = 0;  // its store message (0: no store)
+    // Its store message, or without a store a number of this run; with the
+    // obj_id it makes `id`.
+    uint64_t message_id = 0;
     // Sent once the step that caused it is written (0: nothing to wait for).
     uint64_t commit_ticket = 0;
     int attempt = 0;  // attempts made (in this run)
@@ -70,8 +72,8 @@ class WebhookDispatcher {
 
   // Before the step (activation or call) that finished, stopped or parked
   // `task` is committed, by whoever holds it: what subscriptions want of it,
-  // appended to `out`, and with a store also to `transition` (null without
-  // one). Never blocks beyond a short lock.
+  // appended to `out`, and with a store also to `transition` as messages.
+  // Never blocks beyond a short lock.
   void Collect(const Task& task, Transition* transition, std::vector<Delivery>* out);
   // After that commit (`ticket`, committed as acknowledged; 0 without a
   // store): hands them to the delivery thread, which sends them once the
@@ -100,15 +102,13 @@ class WebhookDispatcher {
   // Records the outcome in the task's history (or the logger) and removes
   // its store message.
   void Finish(const Delivery& delivery, bool delivered, absl::string_view detail);
-  // Queues `delivery` unless the engine is closing; under mu_.
-  void PushLocked(Delivery delivery);
   HttpTransport* transport();
 
   EngineImpl* const engine_;
   const std::vector<WebhookSubscription> subscriptions_;
   HttpTransport* const host_transport_;
   std::unique_ptr<HttpTransport> own_transport_;  // made on first use, by the delivery thread
-  uint64_t next_id_ = 1;                          // guarded by mu_
+  uint64_t next_id_ = 1;                          // guarded by mu_: ids without a store
 
   std::mutex mu_;
   std::condition_variable cv_;
