@@ -2,8 +2,10 @@
 // transition on long chains, memory per parked task, api_sum adds.
 //
 //   bazel run --config=opt //bench:engine_bench
+#include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <memory>
@@ -14,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "bench/pipeline.h"
 #include "benchmark/benchmark.h"
+#include "concurrentqueue/blockingconcurrentqueue.h"
 #include "convey/engine.h"
 #include "runtime/engine/process.h"
 #include "tests/support/scheme_text.h"
@@ -173,16 +176,46 @@ std::string ChainScheme(int length, bool conditions) {
   return ProcessJson(kConv, nodes);
 }
 
-// ns per node transition on a 100-node chain, one worker (every step stays on it).
+// CPU time (ns) that every thread of this process but the main one has
+// run, from /proc/self/task/*/schedstat (its first field): time spent
+// waiting for a core, or stolen by the hypervisor, is not in it.
+int64_t OtherThreadsCpuNanos() {
+  int64_t total = 0;
+  DIR* tasks = opendir("/proc/self/task");
+  if (tasks == nullptr) return 0;
+  const std::string main_thread = std::to_string(getpid());
+  while (dirent* entry = readdir(tasks)) {
+    if (entry->d_name[0] == '.' || main_thread == entry->d_name) continue;
+    const std::string path = absl::StrCat("/proc/self/task/", entry->d_name, "/schedstat");
+    if (std::FILE* file = std::fopen(path.c_str(), "r")) {
+      long long nanos = 0;
+      if (std::fscanf(file, "%lld", &nanos) == 1) total += nanos;
+      std::fclose(file);
+    }
+  }
+  closedir(tasks);
+  return total;
+}
+
+// ns per node transition on a 100-node chain, one worker (every step stays
+// on it). `transitions`: wall time per transition, the creating thread
+// running beside the worker; `worker_cpu`: the engine's threads' CPU time
+// per transition (the worker's, nearly all), which a busy or stolen core
+// does not inflate: the number to compare across runs on a noisy machine.
 void ChainBenchmark(benchmark::State& state, bool conditions,
                     size_t history = EngineOptions().task_history_limit) {
   auto engine = OpenWith(1, 1 << 20, ChainScheme(100, conditions), nullptr, history);
   const std::vector<std::string> data = SampleData();
   const int tasks = 1000;
+  RunTasks(*engine, tasks, data);  // warm: the worker's tables are sized
+  const int64_t transitions_before = engine->Stats().node_transitions;
+  const int64_t cpu_before = OtherThreadsCpuNanos();
   for (auto _ : state) RunTasks(*engine, tasks, data);
-  const int64_t transitions = engine->Stats().node_transitions;
+  const double cpu = static_cast<double>(OtherThreadsCpuNanos() - cpu_before);
+  const int64_t transitions = engine->Stats().node_transitions - transitions_before;
   state.counters["transitions"] = benchmark::Counter(
       static_cast<double>(transitions), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["worker_cpu"] = cpu / static_cast<double>(std::max<int64_t>(transitions, 1));
   state.SetItemsProcessed(transitions);
 }
 void BM_GoChain(benchmark::State& state) { ChainBenchmark(state, false); }
@@ -193,6 +226,41 @@ BENCHMARK(BM_GoChain)->Unit(benchmark::kMillisecond)->UseRealTime();
 void BM_GoChainNoHistory(benchmark::State& state) { ChainBenchmark(state, false, 0); }
 BENCHMARK(BM_GoChainNoHistory)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_GoIfConstChain)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_GoIfConstChainNoHistory(benchmark::State& state) { ChainBenchmark(state, true, 0); }
+BENCHMARK(BM_GoIfConstChainNoHistory)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The floor under B1 and B2 (issue 17): items through a bare
+// moodycamel::BlockingConcurrentQueue, the engine's run queue type, from one
+// producer to 2 consumers that do nothing with them. A task is at least one
+// such hop; its JSON, logics and bookkeeping are what the engine adds.
+void BM_QueueHop(benchmark::State& state) {
+  constexpr int kItems = 1000000;
+  moodycamel::BlockingConcurrentQueue<int*> queue;
+  int item = 0;
+  for (auto _ : state) {
+    std::atomic<int> left{kItems};
+    std::vector<std::thread> consumers;
+    for (int c = 0; c < 2; ++c) {
+      consumers.emplace_back([&queue, &left] {
+        moodycamel::ConsumerToken token(queue);
+        int* taken = nullptr;
+        while (left.load(std::memory_order_relaxed) > 0) {
+          if (queue.wait_dequeue_timed(token, taken, 1000)) {
+            left.fetch_sub(1, std::memory_order_relaxed);
+          }
+        }
+      });
+    }
+    moodycamel::ProducerToken token(queue);
+    for (int i = 0; i < kItems; ++i) queue.enqueue(token, &item);
+    for (std::thread& consumer : consumers) consumer.join();
+  }
+  state.SetItemsProcessed(state.iterations() * kItems);
+  state.counters["ns_per_item"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * kItems,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_QueueHop)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 size_t ResidentBytes() {
   long pages = 0, resident = 0;

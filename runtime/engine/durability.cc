@@ -261,7 +261,7 @@ absl::Status EngineImpl::Recover() {
       task->state.store(runs ? kQueued : kIdle, std::memory_order_relaxed);
       if (absl::Status added = store_.Add(task); !added.ok()) return damaged(added.message());
       const CompiledNode& at = task->current_node();
-      if (!at.is_final) at.counters->tasks.AddShared(1);
+      if (!at.is_final) task->process->node_tasks->AddShared(at.index, 1);
       if (std::atomic<int64_t>* counter = ReasonCounter(at, task->park)) {
         counter->fetch_add(1, std::memory_order_relaxed);
       }

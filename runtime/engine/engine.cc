@@ -94,7 +94,7 @@ std::string EngineImpl::DescribeLeftOver() const {
     std::shared_lock<std::shared_mutex> lock(processes_mu_);
     for (const auto& version : versions_) {
       for (const CompiledNode& node : version->nodes) {
-        if (!node.is_final) parked += node.counters->tasks.Read();
+        if (!node.is_final) parked += version->node_tasks->Read(node.index);
       }
     }
   }

@@ -221,6 +221,12 @@ class EngineImpl : public Engine {
     if (task->history == nullptr) task->history = std::make_unique<TaskHistoryLog>();
     task->history->Add(options_.task_history_limit, micros, kind, &task->current_node(), text);
   }
+  // node_entered entries for `nodes`, in order, all at `micros`.
+  void RecordEntered(Task* task, int64_t micros, absl::Span<const CompiledNode* const> nodes) {
+    if (options_.task_history_limit == 0) return;
+    if (task->history == nullptr) task->history = std::make_unique<TaskHistoryLog>();
+    task->history->AddEntered(options_.task_history_limit, micros, nodes);
+  }
   // An entry naming a ParkReason (parked, resumed): no text is stored.
   void RecordHistory(Task* task, HistoryKind kind, int64_t micros, ParkReason reason) {
     if (options_.task_history_limit == 0) return;

@@ -275,6 +275,8 @@ absl::StatusOr<std::unique_ptr<CompiledProcess>> CompileProcess(
   process->conv_type = source.conv_type();
   process->paused_in_file = source.status() == schema::PROCESS_STATUS_PAUSED;
   process->nodes.resize(source.nodes_size());
+  process->node_tasks =
+      std::make_unique<NodeTaskCounts>(options.sum_stripes, process->nodes.size());
   bool has_start = false;
   for (int i = 0; i < source.nodes_size(); ++i) {
     const schema::Node& node = source.nodes(i);
@@ -293,6 +295,7 @@ absl::StatusOr<std::unique_ptr<CompiledProcess>> CompileProcess(
   for (int i = 0; i < source.nodes_size(); ++i) {
     const schema::Node& node = source.nodes(i);
     CompiledNode& compiled = process->nodes[i];
+    compiled.index = static_cast<uint32_t>(i);
     compiled.counters = std::make_unique<NodeCounters>(options.sum_stripes);
     compiled.id = node.id();
     compiled.title = node.title();

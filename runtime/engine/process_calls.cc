@@ -121,7 +121,7 @@ absl::Status EngineImpl::MoveTask(const TaskKey& key, int64_t conv_id, absl::str
       absl::StrCat("from node ", from.id, " of process ", source->conv_id);
   events_.CancelTimer(task.get());
   if (!from.is_final) {
-    from.counters->tasks.AddShared(-1);
+    source->node_tasks->AddShared(from.index, -1);
     if (from.count.threshold != 0) steps_.CheckCountLeft(*source, from, nullptr);
     if (std::atomic<int64_t>* counter = ReasonCounter(from, task->park)) {
       counter->fetch_sub(1, std::memory_order_relaxed);
@@ -146,7 +146,7 @@ absl::Status EngineImpl::MoveTask(const TaskKey& key, int64_t conv_id, absl::str
   task->failure.reset();
   task->http_result.reset();
   task->copy_depth = 0;
-  to.counters->tasks.AddShared(1);
+  target->node_tasks->AddShared(to.index, 1);
   if (to.count.threshold != 0) steps_.CheckCountEntered(*target, to, nullptr);
   if (source->control != target->control) target->control->log.Append(task);
   RecordHistory(task.get(), HistoryKind::kMoved, now, from_text);

@@ -30,7 +30,7 @@ ProcessStats Statistics::Of(const CompiledProcess& process) {
     n.title = node.title;
     n.is_final = node.is_final;
     const NodeCounters& c = *node.counters;
-    n.tasks = c.tasks.Read();
+    n.tasks = process.node_tasks->Read(node.index);
     n.finished = c.finished.Read();
     n.callback = c.callback.load(std::memory_order_relaxed);
     n.reply = c.reply.load(std::memory_order_relaxed);

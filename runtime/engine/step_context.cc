@@ -181,8 +181,8 @@ Value StepContext::NodeField(absl::string_view conv_id, absl::string_view node_i
   const CompiledNode* node = process->FindNode(node_id);
   if (node == nullptr) return Value::Missing();
   if (field == "count") {
-    return Value::Number(static_cast<double>(node->is_final ? node->counters->finished.Read()
-                                                            : node->counters->tasks.Read()));
+    return Value::Number(static_cast<double>(
+        node->is_final ? node->counters->finished.Read() : process->node_tasks->Read(node->index)));
   }
   const SumAccumulator* sum = node->FindSum(field);
   if (sum == nullptr) return Value::Missing();

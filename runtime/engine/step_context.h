@@ -68,6 +68,9 @@ struct Worker {
   // stamped with the activation's generation so nothing needs clearing.
   std::vector<std::pair<uint32_t, uint32_t>> visits;
   uint32_t generation = 0;
+  // Nodes the running task entered whose history entries are not written
+  // yet (StepMachine::FlushEntered).
+  std::vector<const CompiledNode*> entered;
   std::mt19937_64 random{std::random_device{}()};
   std::string scratch;
   ActivationEffects effects;

@@ -77,6 +77,7 @@ void StepMachine::RunActivation(Worker& worker, Task* task) {
     }
   }
   if (ApplyResume(worker, context, task)) RunNodes(worker, context, task);
+  FlushEntered(worker, task);
   // A task that entered a queue becomes visible there only once it is idle,
   // so that a puller never finds it still running.
   std::string queue_extra;
@@ -166,7 +167,7 @@ bool StepMachine::ApplyResume(Worker& worker, StepContext& context, Task* task) 
       LogicResult::Fail(logic.error_node(), false, failure->tag, failure->description);
   WriteErrorParams(worker, context, task, failure->family, result);
   if (!result.node.valid()) {
-    Stop(task, TaskStatus::kError, ParkReason::kError, result.tag, result.description);
+    Stop(worker, task, TaskStatus::kError, ParkReason::kError, result.tag, result.description);
     return false;
   }
   return Enter(worker, task, result.node.index);
@@ -230,7 +231,7 @@ void StepMachine::RunNodes(Worker& worker, StepContext& context, Task* task) {
                                        "the logic waited for an HTTP answer without a request");
           } else {
             // The same logic runs again with the answer.
-            ParkInNode(context, task, result.park);
+            ParkInNode(worker, context, task, result.park);
             engine_->RecordHistory(task, HistoryKind::kHttpSent, context.now_micros(),
                                    request->method);
             if (Wants(Observer::kHttpSent)) {
@@ -242,7 +243,7 @@ void StepMachine::RunNodes(Worker& worker, StepContext& context, Task* task) {
           }
         } else {
           ++task->next_logic;
-          ParkInNode(context, task, result.park);
+          ParkInNode(worker, context, task, result.park);
           return;
         }
       }
@@ -250,11 +251,12 @@ void StepMachine::RunNodes(Worker& worker, StepContext& context, Task* task) {
         WriteErrorParams(worker, context, task,
                          result.family.empty() ? logic.error_family() : result.family, result);
         if (!result.node.valid()) {
-          Stop(task, TaskStatus::kError, ParkReason::kError, result.tag, result.description);
+          Stop(worker, task, TaskStatus::kError, ParkReason::kError, result.tag,
+               result.description);
           return;
         }
       } else if (!result.node.valid()) {  // kGoTo along an empty link
-        Stop(task, TaskStatus::kError, ParkReason::kUnroutable, "node_link_empty",
+        Stop(worker, task, TaskStatus::kError, ParkReason::kUnroutable, "node_link_empty",
              absl::StrCat("logics[", task->next_logic, "] (", logic.error_family(), ") of node \"",
                           node.id, "\" has no target node in the scheme file"));
         return;
@@ -266,13 +268,15 @@ void StepMachine::RunNodes(Worker& worker, StepContext& context, Task* task) {
     if (!moved) {
       // The logics ended without routing: the task waits here (a delay
       // node), for its timer if the node has one.
-      ParkInNode(context, task, node.time != nullptr ? ParkReason::kTimer : ParkReason::kNoExit);
+      ParkInNode(worker, context, task,
+                 node.time != nullptr ? ParkReason::kTimer : ParkReason::kNoExit);
       return;
     }
   }
 }
 
-void StepMachine::ParkInNode(StepContext& context, Task* task, ParkReason reason) {
+void StepMachine::ParkInNode(Worker& worker, StepContext& context, Task* task, ParkReason reason) {
+  FlushEntered(worker, task);
   const bool timed = ArmTimer(context, task);
   if (reason == ParkReason::kTimer && !timed) reason = ParkReason::kNoExit;
   Park(task, reason);
@@ -326,7 +330,7 @@ TaskOrigin SignalOrigin(Worker* worker) {
 void StepMachine::CheckCountEntered(const CompiledProcess& process, const CompiledNode& node,
                                     Worker* worker) {
   NodeCounters& counters = *node.counters;
-  if (counters.tasks.Read() < node.count.threshold ||
+  if (process.node_tasks->Read(node.index) < node.count.threshold ||
       counters.count_alerted.load(std::memory_order_relaxed) ||
       counters.count_alerted.exchange(true)) {
     return;
@@ -340,7 +344,8 @@ void StepMachine::CheckCountLeft(const CompiledProcess& process, const CompiledN
                                  Worker* worker) {
   NodeCounters& counters = *node.counters;
   if (!counters.count_alerted.load(std::memory_order_relaxed) ||
-      counters.tasks.Read() >= node.count.threshold || !counters.count_alerted.exchange(false)) {
+      process.node_tasks->Read(node.index) >= node.count.threshold ||
+      !counters.count_alerted.exchange(false)) {
     return;
   }
   SignalCount(process, node, false, worker);
@@ -408,15 +413,15 @@ bool StepMachine::Enter(Worker& worker, Task* task, uint32_t target) {
   const CompiledNode& from = process.nodes[task->node];
   const CompiledNode& to = process.nodes[target];
   events_.CancelTimer(task);  // leaving the node (even for itself) ends its timer
-  from.counters->tasks.AddOwned(-1, worker.index);
+  process.node_tasks->AddOwned(task->node, -1, worker.index);
   if (from.count.threshold != 0) CheckCountLeft(process, from, &worker);
-  if (!to.is_final) to.counters->tasks.AddOwned(1, worker.index);
+  if (!to.is_final) process.node_tasks->AddOwned(target, 1, worker.index);
   task->prev_node = task->node;
   task->node = target;
   task->next_logic = 0;
   ++task->entry_seq;
   task->entry_micros = worker.now_micros;
-  engine_->RecordHistory(task, HistoryKind::kNodeEntered, worker.now_micros);
+  if (options_.task_history_limit != 0) worker.entered.push_back(&to);
   if (to.count.threshold != 0) CheckCountEntered(process, to, &worker);
   // Only this worker writes its own counter.
   worker.transitions.store(worker.transitions.load(std::memory_order_relaxed) + 1,
@@ -428,12 +433,18 @@ bool StepMachine::Enter(Worker& worker, Task* task, uint32_t target) {
     Notify(&Observer::OnNodeEntered, *task, [&from](TaskEvent& e) { e.prev_node_id = from.id; });
   }
   if (++visit.second > static_cast<uint32_t>(options_.loop_limit) && !to.is_final) {
-    Stop(task, TaskStatus::kLoopStopped, ParkReason::kLoopStopped, "loop_limit",
+    Stop(worker, task, TaskStatus::kLoopStopped, ParkReason::kLoopStopped, "loop_limit",
          absl::StrCat("entered node \"", to.id, "\" more than ", options_.loop_limit,
                       " times without waiting"));
     return false;
   }
   return true;
+}
+
+void StepMachine::FlushEntered(Worker& worker, Task* task) {
+  if (worker.entered.empty()) return;
+  engine_->RecordEntered(task, worker.now_micros, worker.entered);
+  worker.entered.clear();
 }
 
 void StepMachine::Park(Task* task, ParkReason reason) {
@@ -443,8 +454,9 @@ void StepMachine::Park(Task* task, ParkReason reason) {
   }
 }
 
-void StepMachine::Stop(Task* task, TaskStatus status, ParkReason reason, absl::string_view tag,
-                       absl::string_view description) {
+void StepMachine::Stop(Worker& worker, Task* task, TaskStatus status, ParkReason reason,
+                       absl::string_view tag, absl::string_view description) {
+  FlushEntered(worker, task);
   task->status = status;
   Park(task, reason);
   if (status == TaskStatus::kLoopStopped) {
@@ -470,6 +482,7 @@ void StepMachine::Finish(Worker& worker, Task* task) {
   EngineImpl::UncountCaused(task);
   node.counters->finished.AddOwned(1, worker.index);
   statistics_.TaskFinished();
+  FlushEntered(worker, task);
   engine_->RecordHistory(task, HistoryKind::kFinished, worker.now_micros);
   // Its ref and the observer's event come once its end is committed
   // (RunActivation).

@@ -82,7 +82,7 @@ class StepMachine {
   bool ApplyResume(Worker& worker, StepContext& context, Task* task);
   // The task stays in its node for `reason`: counters, callback wait, timer,
   // state-diagram snapshot.
-  void ParkInNode(StepContext& context, Task* task, ParkReason reason);
+  void ParkInNode(Worker& worker, StepContext& context, Task* task, ParkReason reason);
   // Arms the node's time semaphore for this entry. False when the node has
   // none or its absolute time is not a number.
   bool ArmTimer(StepContext& context, Task* task);
@@ -96,9 +96,14 @@ class StepMachine {
                         const LogicResult& result);
   // Moves the task into `target`. False when the loop guard stopped it.
   bool Enter(Worker& worker, Task* task, uint32_t target);
+  // Writes the node_entered entries Enter gathered in worker.entered to the
+  // task's history, in one go: called before any other entry of the task
+  // and when its activation ends, so the order is kept, while a run of 100
+  // transitions writes only the entries the history keeps.
+  void FlushEntered(Worker& worker, Task* task);
   void Park(Task* task, ParkReason reason);
   void Finish(Worker& worker, Task* task);
-  void Stop(Task* task, TaskStatus status, ParkReason reason, absl::string_view tag,
+  void Stop(Worker& worker, Task* task, TaskStatus status, ParkReason reason, absl::string_view tag,
             absl::string_view description);
   TaskEvent EventOf(const Task& task) const;
   // Starts a count semaphore's signal task; a lost one is logged.

@@ -257,7 +257,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
     ticket = *committed;
   }
   const CompiledNode& start = process->nodes[node];
-  if (!start.is_final) start.counters->tasks.AddShared(1);
+  if (!start.is_final) process->node_tasks->AddShared(start.index, 1);
   if (scheduled) start.counters->scheduled.fetch_add(1, std::memory_order_relaxed);
   start.counters->created.AddShared(1);
   if (start.count.threshold != 0) steps_.CheckCountEntered(*process, start, starter);
@@ -509,7 +509,7 @@ absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_i
   const bool timed = task->timer_seq != 0;
   events_.CancelTimer(task.get());
   if (!node.is_final) {
-    node.counters->tasks.AddShared(-1);
+    task->process->node_tasks->AddShared(node.index, -1);
     if (node.count.threshold != 0) steps_.CheckCountLeft(*task->process, node, nullptr);
     if (std::atomic<int64_t>* counter = ReasonCounter(node, task->park)) {
       counter->fetch_sub(1, std::memory_order_relaxed);

@@ -33,6 +33,28 @@ bool HistoryKindFromName(absl::string_view name, HistoryKind* kind) {
   return false;
 }
 
+void TaskHistoryLog::AddEntered(size_t limit, int64_t micros,
+                                absl::Span<const CompiledNode* const> nodes) {
+  size_t first = 0;
+  if (records_.empty() && !nodes.empty()) {
+    Add(limit, micros, HistoryKind::kNodeEntered, nodes[0]);
+    first = 1;
+  }
+  // Past the first entry the log keeps limit-1 entries: earlier ones of
+  // this batch would be written and overwritten here; they count as dropped.
+  const size_t room = limit > 0 ? limit - 1 : 0;
+  if (nodes.size() - first > room) {
+    dropped_ += nodes.size() - first - room;
+    first = nodes.size() - room;
+  }
+  // Room for what stays, in one allocation.
+  const size_t size = std::min(limit, records_.size() + (nodes.size() - first));
+  if (size > records_.capacity()) records_.reserve(size);
+  for (size_t i = first; i < nodes.size(); ++i) {
+    Add(limit, micros, HistoryKind::kNodeEntered, nodes[i]);
+  }
+}
+
 void TaskHistoryLog::AddSlow(size_t limit, int64_t micros, HistoryKind kind,
                              const CompiledNode* node, absl::string_view text,
                              std::optional<ParkReason> reason) {
@@ -43,6 +65,12 @@ void TaskHistoryLog::AddSlow(size_t limit, int64_t micros, HistoryKind kind,
   record.kind = kind;
   record.reason = static_cast<uint8_t>(reason ? static_cast<int>(*reason) + 1 : 0);
   if (records_.size() < limit) {
+    // Grown four-fold and never past the limit: a task that runs long
+    // reallocates twice (3, 12, then the limit) instead of four times, and
+    // holds no room it may not use (doubling gave 48 for 32).
+    if (records_.size() == records_.capacity()) {
+      records_.reserve(std::min(limit, records_.capacity() * 4));
+    }
     record.text = StoreText(text);
     records_.push_back(record);
     return;

@@ -21,6 +21,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "convey/engine.h"
 #include "convey/environment.h"
 
@@ -64,16 +65,18 @@ class TaskHistoryLog {
   // the hot path): a store into room already there.
   void Add(size_t limit, int64_t micros, HistoryKind kind, const CompiledNode* node,
            absl::string_view text = {}, std::optional<ParkReason> reason = std::nullopt) {
+    // Fields are stored into their slot one by one: a Record built on the
+    // stack and copied was read back as one 16-byte load before its narrow
+    // stores had landed (a store-forwarding stall of half the call).
     if (text.empty()) {
-      const Record record{micros, node, kind,
-                          static_cast<uint8_t>(reason ? static_cast<int>(*reason) + 1 : 0), 0};
+      const auto code = static_cast<uint8_t>(reason ? static_cast<int>(*reason) + 1 : 0);
       if (records_.size() < limit && records_.size() < records_.capacity()) {
-        records_.push_back(record);
+        Fill(records_.emplace_back(), micros, node, kind, code);
         return;
       }
       if (records_.size() == limit && limit > 1 && next_ < records_.size() &&
           records_[next_].text == 0) {
-        records_[next_] = record;
+        Fill(records_[next_], micros, node, kind, code);
         next_ = next_ + 1 == records_.size() ? 1 : next_ + 1;
         ++dropped_;
         return;
@@ -81,6 +84,10 @@ class TaskHistoryLog {
     }
     AddSlow(limit, micros, kind, node, text, reason);
   }
+  // A node_entered entry per node, in order, all at `micros`: the same log
+  // as adding them one by one, without writing the entries the ring would
+  // overwrite before this returns (only the last limit-1 stay).
+  void AddEntered(size_t limit, int64_t micros, absl::Span<const CompiledNode* const> nodes);
   // Entries dropped to stay within the limit.
   uint64_t dropped() const { return dropped_; }
   void set_dropped(uint64_t dropped) { dropped_ = dropped; }
@@ -126,6 +133,14 @@ class TaskHistoryLog {
     std::vector<std::string> texts;
     std::vector<uint16_t> free;  // slots no record uses
   };
+  static void Fill(Record& record, int64_t micros, const CompiledNode* node, HistoryKind kind,
+                   uint8_t reason) {
+    record.micros = micros;
+    record.node = node;
+    record.kind = kind;
+    record.reason = reason;
+    record.text = 0;
+  }
   void AddSlow(size_t limit, int64_t micros, HistoryKind kind, const CompiledNode* node,
                absl::string_view text, std::optional<ParkReason> reason);
   uint16_t StoreText(absl::string_view text);

@@ -1,6 +1,7 @@
 // Issue 16's task operations on the engine: JSON Patch of a task's data
 // (with modify's wake-up rules) and task history (recorded entries, the
 // bound, host entries, after the end).
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -193,6 +194,55 @@ TEST_F(TaskOpsTest, TheLogKeepsTheCreateAndTheLatestEntries) {
   EXPECT_EQ(history->entries[1].text, "note 2");
   EXPECT_EQ(history->entries[2].text, "note 3");
   EXPECT_EQ(history->entries[3].text, "note 4");
+}
+
+// A task that runs through many nodes in one step: its node entries are
+// written to the history when the step ends (StepMachine::FlushEntered),
+// and the log must read as if each had been added on entry: the create,
+// then the latest limit-1 entries, in order, the rest counted as dropped.
+TEST_F(TaskOpsTest, ALongRunInOneStepKeepsTheCreateAndTheLatestEntries) {
+  constexpr int64_t kChain = 8;
+  constexpr int kNodes = 40;
+  // start -> n0 -> ... -> n39 -> wait [api_callback, go -> done].
+  std::vector<std::string> nodes = {NodeJson("start", Kind::kStart, "[" + GoJson("n0") + "]")};
+  for (int i = 0; i < kNodes; ++i) {
+    const std::string next = i + 1 < kNodes ? absl::StrCat("n", i + 1) : "wait";
+    nodes.push_back(NodeJson(absl::StrCat("n", i), Kind::kNormal, "[" + GoJson(next) + "]"));
+  }
+  nodes.push_back(NodeJson("wait", Kind::kNormal,
+                           absl::StrCat(R"([{"type":"api_callback"},)", GoJson("done"), "]")));
+  nodes.push_back(NodeJson("done", Kind::kFinal, "[]"));
+  // Every entry the task makes, in order.
+  std::vector<std::string> all = {"created@start"};
+  for (int i = 0; i < kNodes; ++i) all.push_back(absl::StrCat("node_entered@n", i));
+  for (const char* entry : {"node_entered@wait", "parked@wait", "modified@wait", "resumed@wait",
+                            "node_entered@done", "finished@done"}) {
+    all.push_back(entry);
+  }
+  for (size_t limit : {size_t{1}, size_t{2}, size_t{4}, size_t{32}, size_t{64}}) {
+    SCOPED_TRACE(absl::StrCat("limit ", limit));
+    Open(limit);
+    ASSERT_TRUE(engine_->Deploy("chain.json", ProcessJson(kChain, nodes)).ok());
+    absl::StatusOr<std::string> id = engine_->CreateTask(kChain, "", "{}");
+    ASSERT_TRUE(id.ok()) << id.status();
+    ASSERT_TRUE(engine_->WaitIdle(absl::Seconds(10)).ok());
+    // Parked after the run: the create and the latest limit-1 entries.
+    const size_t parked_count = 2 + kNodes + 1;  // created, n0..n39, wait, parked
+    std::vector<std::string> expected = {all[0]};
+    const size_t kept = std::min(limit, parked_count) - 1;
+    expected.insert(expected.end(), all.begin() + (parked_count - kept),
+                    all.begin() + parked_count);
+    EXPECT_EQ(Kinds(TaskKey::ByObjId(*id)), expected);
+    ASSERT_TRUE(engine_->ModifyTask(TaskKey::ByObjId(*id), "{}").ok());
+    ASSERT_TRUE(engine_->WaitIdle(absl::Seconds(10)).ok());
+    expected = {all[0]};
+    const size_t kept_at_end = std::min(limit, all.size()) - 1;
+    expected.insert(expected.end(), all.end() - kept_at_end, all.end());
+    EXPECT_EQ(Kinds(TaskKey::ByObjId(*id)), expected);
+    absl::StatusOr<TaskHistory> history = engine_->GetTaskHistory(TaskKey::ByObjId(*id));
+    ASSERT_TRUE(history.ok());
+    EXPECT_EQ(history->dropped, all.size() - expected.size());
+  }
 }
 
 TEST_F(TaskOpsTest, NoHistoryWhenTheLimitIsZero) {
