@@ -29,28 +29,10 @@ wrk.method = "POST"
 wrk.body = '{"amount":17,"customer":"c-17","items":[{"price":30,"quantity":2}]}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
-mkdir -p "$work/nginx/tmp"
-cat > "$work/nginx.conf" <<'NGINX'
-worker_processes 2;
-daemon off;
-error_log stderr warn;
-pid nginx.pid;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path tmp;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:18190;
-    location / {
-      default_type application/json;
-      return 200 '{"request_proc":"ok","ops":[{"proc":"ok","obj":"task","ref":null,"obj_id":"6b11963e0006830edaa00000"}]}';
-    }
-  }
-}
-NGINX
-nginx -p "$work/nginx" -c "$work/nginx.conf" &
-pids+=($!)
+source bench/nginx_lib.sh
+nginx_start "$work/nginx" 18190 2 \
+  '{"request_proc":"ok","ops":[{"proc":"ok","obj":"task","ref":null,"obj_id":"6b11963e0006830edaa00000"}]}'
+pids+=("$NGINX_PID")
 bazel-bin/tools/convey serve "$work/pass.json" --listen 127.0.0.1:18191 \
   --direct-url-secret bench > "$work/serve.out" &
 pids+=($!)

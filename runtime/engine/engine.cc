@@ -208,6 +208,12 @@ void EngineImpl::NotifyIdleWaiters() {
 
 void EngineImpl::Enqueue(Task* task) { queue_.enqueue(task); }
 
+void EngineImpl::EnqueueAll(std::vector<Task*>* tasks) {
+  if (tasks->empty()) return;
+  queue_.enqueue_bulk(tasks->data(), tasks->size());
+  tasks->clear();
+}
+
 const CompiledProcess* EngineImpl::CurrentProcess(int64_t conv_id) const {
   std::shared_lock<std::shared_mutex> lock(processes_mu_);
   auto it = current_.find(conv_id);

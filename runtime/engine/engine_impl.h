@@ -88,6 +88,9 @@ struct TaskOrigin {
   // A host's batch (CreateTasks): the create is not acknowledged on its
   // own; its commit ticket is left here for the batch to acknowledge.
   CommitTicket* batch_ticket = nullptr;
+  // A host's batch: a task ready to run is left here for the batch to
+  // queue at once (one wake-up of the workers for many tasks).
+  std::vector<Task*>* batch_queue = nullptr;
   // Submit: the handle's state is made here, before the task can run.
   std::shared_ptr<TaskCompletion>* completion = nullptr;
   // The host's NewTask::idempotency_key (empty: none).
@@ -177,6 +180,8 @@ class EngineImpl : public Engine {
   // The durable store's side of the engine; null without a store.
   Persistence* persistence() const { return persistence_.get(); }
   void Enqueue(Task* task);
+  // Queues `tasks` at once (one wake-up) and empties it.
+  void EnqueueAll(std::vector<Task*>* tasks);
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   const CompiledProcess* CurrentProcess(int64_t conv_id) const;
   // Starts a task at `node` of `process`. A task a logic causes is bounded:

@@ -279,7 +279,11 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
       ActivationDone();
     } else {
       task->state.store(kQueued, std::memory_order_release);
-      Enqueue(task.get());
+      if (origin.batch_queue != nullptr) {
+        origin.batch_queue->push_back(task.get());
+      } else {
+        Enqueue(task.get());
+      }
     }
     // Acknowledged once durable (in sync mode: synced), or with its batch.
     if (origin.batch_ticket != nullptr) {
@@ -303,15 +307,24 @@ std::vector<absl::StatusOr<std::string>> EngineImpl::CreateTasks(
     return results;
   }
   CommitTicket last = 0;
+  // Queued every kQueueBatch tasks with one enqueue_bulk: each single
+  // enqueue may wake a sleeping worker (a system call), which cost the
+  // creating thread more than a fifth of its time per task.
+  constexpr size_t kQueueBatch = 64;
+  std::vector<Task*> ready;
+  ready.reserve(std::min(tasks.size(), kQueueBatch));
   for (const NewTask& one : tasks) {
     CommitTicket ticket = 0;
     TaskOrigin origin;
     origin.batch_ticket = &ticket;
+    origin.batch_queue = &ready;
     origin.idempotency_key = one.idempotency_key;
     origin.start_micros = StartMicros(one.start_at);
     results.push_back(CreateTaskAt(process, process->start, one.ref, one.data_json, origin));
     last = std::max(last, ticket);
+    if (ready.size() == kQueueBatch) EnqueueAll(&ready);
   }
+  EnqueueAll(&ready);
   // One acknowledgement for the batch: every ticket up to the last.
   if (persistence_ != nullptr && last != 0) {
     if (absl::Status acknowledged = persistence_->Acknowledge(last); !acknowledged.ok()) {

@@ -329,6 +329,32 @@ TEST_F(TaskOpsTest, KeysInABatchAndFromManyThreads) {
   EXPECT_EQ(engine_->Stats().tasks_created, 2);
 }
 
+// CreateTasks queues its tasks in bulk, 64 at a time, the rest at the end:
+// every task of a batch longer than that runs, a refused one in the middle
+// included in nothing.
+TEST_F(TaskOpsTest, EveryTaskOfALongBatchRuns) {
+  Open();
+  std::vector<NewTask> batch;
+  for (int i = 0; i < 200; ++i) {
+    batch.emplace_back(absl::StrCat("r", i),
+                       i == 70 ? "not json" : absl::StrCat(R"({"i":)", i, "}"));
+  }
+  std::vector<absl::StatusOr<std::string>> ids = engine_->CreateTasks(kConv, batch);
+  ASSERT_EQ(ids.size(), 200u);
+  ASSERT_TRUE(engine_->WaitIdle(absl::Seconds(10)).ok());
+  for (int i = 0; i < 200; ++i) {
+    if (i == 70) {
+      EXPECT_TRUE(absl::IsInvalidArgument(ids[i].status())) << ids[i].status();
+      continue;
+    }
+    ASSERT_TRUE(ids[i].ok()) << i << ": " << ids[i].status();
+    const TaskSnapshot task = Show(*ids[i]);
+    EXPECT_EQ(task.node_id, "hold") << i;
+    EXPECT_EQ(task.data, absl::StrCat(R"({"i":)", i, "}"));
+  }
+  EXPECT_EQ(engine_->Stats().tasks_created, 199);
+}
+
 TEST(TaskOpsOptionsTest, AHistoryLimitPastTheRangeIsRefused) {
   EngineOptions options;
   options.task_history_limit = 65536;
