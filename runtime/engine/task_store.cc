@@ -59,7 +59,7 @@ absl::Status TaskStore::Add(const std::shared_ptr<Task>& task, bool* key_taken) 
   {
     ObjShard& shard = ObjShardFor(task->obj_id_view());
     std::lock_guard<std::mutex> lock(shard.mu);
-    shard.tasks.emplace(task->obj_id_view(), task);
+    shard.tasks.insert(task);
   }
   return absl::OkStatus();
 }
@@ -69,7 +69,7 @@ std::shared_ptr<Task> TaskStore::Find(const TaskKey& key, bool ended) {
     ObjShard& shard = ObjShardFor(key.obj_id);
     std::lock_guard<std::mutex> lock(shard.mu);
     auto it = shard.tasks.find(absl::string_view(key.obj_id));
-    return it == shard.tasks.end() ? nullptr : it->second;
+    return it == shard.tasks.end() ? nullptr : *it;
   }
   RefShard& shard = RefShardFor(key.conv_id, key.ref);
   const auto ref = std::make_pair(key.conv_id, absl::string_view(key.ref));
@@ -134,10 +134,7 @@ void TaskStore::Drop(Task* task, std::shared_ptr<Task>* dropped) {
   ObjShard& shard = ObjShardFor(task->obj_id_view());
   std::lock_guard<std::mutex> lock(shard.mu);
   auto it = shard.tasks.find(task->obj_id_view());
-  if (it != shard.tasks.end()) {
-    *dropped = std::move(it->second);
-    shard.tasks.erase(it);
-  }
+  if (it != shard.tasks.end()) *dropped = std::move(shard.tasks.extract(it).value());
 }
 
 void TaskStore::ForEach(const std::function<void(const std::shared_ptr<Task>&)>& visit) {
@@ -145,8 +142,7 @@ void TaskStore::ForEach(const std::function<void(const std::shared_ptr<Task>&)>&
     std::vector<std::shared_ptr<Task>> tasks;
     {
       std::lock_guard<std::mutex> lock(shard.mu);
-      tasks.reserve(shard.tasks.size());
-      for (const auto& entry : shard.tasks) tasks.push_back(entry.second);
+      tasks.assign(shard.tasks.begin(), shard.tasks.end());
     }
     for (const std::shared_ptr<Task>& task : tasks) visit(task);
   }

@@ -24,6 +24,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -77,9 +78,31 @@ class TaskStore {
  private:
   // std::mutex rather than absl::Mutex: the engine's locks must be visible to
   // ThreadSanitizer, and Debian's prebuilt Abseil carries no TSan annotations.
+  // The tasks themselves are the set's elements, found by their obj_id
+  // (which never changes): no key beside each, 16 bytes a slot instead of 32.
+  struct ObjIdHash {
+    using is_transparent = void;
+    size_t operator()(absl::string_view obj_id) const {
+      return absl::Hash<absl::string_view>{}(obj_id);
+    }
+    size_t operator()(const std::shared_ptr<Task>& task) const {
+      return (*this)(task->obj_id_view());
+    }
+  };
+  struct ObjIdEq {
+    using is_transparent = void;
+    static absl::string_view ObjId(absl::string_view obj_id) { return obj_id; }
+    static absl::string_view ObjId(const std::shared_ptr<Task>& task) {
+      return task->obj_id_view();
+    }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return ObjId(a) == ObjId(b);
+    }
+  };
   struct ObjShard {
     std::mutex mu;
-    absl::flat_hash_map<absl::string_view, std::shared_ptr<Task>> tasks;  // guarded by mu
+    absl::flat_hash_set<std::shared_ptr<Task>, ObjIdHash, ObjIdEq> tasks;  // guarded by mu
   };
 
   struct RefShard {
