@@ -21,6 +21,7 @@
 #include "runtime/import/editor_layout.h"
 #include "runtime/import/located_reader.h"
 #include "runtime/json/json_errors.h"
+#include "runtime/json/minify.h"
 #include "runtime/json/repeated_keys.h"
 #include "simdjson.h"
 
@@ -463,7 +464,7 @@ void Importer::ImportNodeOptions(const Fields& fields, schema::Node* node) {
   element raw;
   if (!ReadEmbeddedObject(fields, "options", &options, &raw)) return;
   PathScope scope(path(), "options");
-  node->mutable_options()->set_json(simdjson::minify(raw));
+  node->mutable_options()->set_json(Minify(raw));
   bool save_task = true;
   if (ReadBool(options, "save_task", &save_task)) {
     node->mutable_options()->set_save_task(save_task);
@@ -547,7 +548,7 @@ void Importer::ImportLogic(element json, std::string type, schema::Logic* logic)
   // AsObject reported the logic's own repeated keys; the ones nested in it
   // are reported here, where the file's byte offsets are known, and the
   // kept text has them collapsed, so its factory reads one value per key.
-  std::string text = simdjson::minify(json);
+  std::string text = Minify(json);
   if (HasRepeatedKeys(json)) {
     ReportRepeatsUnder(path().raw());
     std::vector<RepeatedKey> repeats;

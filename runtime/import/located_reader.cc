@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "runtime/json/minify.h"
 
 namespace convey {
 namespace internal {
@@ -268,7 +269,7 @@ std::string LocatedReader::ScalarText(element value) {
     return std::string(text);
   }
   if (value.is_null()) return "";
-  return simdjson::minify(value);
+  return Minify(value);
 }
 
 bool LocatedReader::ReadLinkTarget(const Fields& fields, absl::string_view owner,

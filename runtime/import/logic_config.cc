@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runtime/import/located_reader.h"
+#include "runtime/json/minify.h"
 
 namespace convey {
 namespace internal {
@@ -44,7 +45,7 @@ class ObjectConfig : public LogicConfig {
 
   absl::string_view type() const override { return shared_->type; }
   absl::string_view json() const override {
-    if (!json_) json_ = simdjson::minify(object_);
+    if (!json_) json_ = Minify(object_);
     return *json_;
   }
   simdjson::dom::object object() const override {
