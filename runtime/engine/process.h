@@ -84,9 +84,9 @@ class StripedCounter {
 // (< stripes-1) belongs to worker i, which updates it with a plain load and
 // store; the last row is shared by every other thread. A row holds one word
 // per node, side by side, so a run of transitions touches a few cache lines
-// of its worker's row instead of a line per node (one StripedCounter each
-// took a third of a go transition, most of it waiting for those lines).
-// Rows never share a line. Reading sums the node's column.
+// of its worker's row instead of a line per node, and a process holds 8
+// bytes per node and row instead of a 64-byte stripe (13.6 k nodes: 2.6 MB
+// less). Rows never share a line. Reading sums the node's column.
 class NodeTaskCounts {
  public:
   NodeTaskCounts(int stripes, size_t nodes)

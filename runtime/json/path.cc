@@ -17,25 +17,6 @@ absl::Status TooManySteps(absl::string_view text, size_t at) {
   return PathError(text, at, absl::StrCat("more than ", kMaxPathSteps, " steps"));
 }
 
-// The value of the first member named `key`, as object.at_key finds it.
-// at_key compares each key of the right length through a libc memcmp call;
-// the keys logics read are short, so they are compared here byte by byte,
-// inline (a go_if_const step spent a tenth of its time in that call).
-bool FindKey(simdjson::dom::object object, std::string_view key, simdjson::dom::element* out) {
-  const simdjson::dom::object::iterator end = object.end();
-  for (simdjson::dom::object::iterator field = object.begin(); field != end; ++field) {
-    if (field.key_length() != key.size()) continue;
-    const char* name = field.key_c_str();
-    size_t i = 0;
-    while (i < key.size() && name[i] == key[i]) ++i;
-    if (i == key.size()) {
-      *out = field.value();
-      return true;
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 absl::StatusOr<Path> ParsePath(absl::string_view text) {
@@ -125,7 +106,9 @@ bool FindPath(simdjson::dom::element root, const Path& path, simdjson::dom::elem
     } else {
       simdjson::dom::object object;
       if (current.get_object().get(object) != simdjson::SUCCESS) return false;
-      if (!FindKey(object, segment.key, &current)) return false;
+      if (object.at_key(std::string_view(segment.key)).get(current) != simdjson::SUCCESS) {
+        return false;
+      }
     }
   }
   *out = current;
