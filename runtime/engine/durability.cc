@@ -223,12 +223,11 @@ absl::Status EngineImpl::Recover() {
       task->entry_seq = record.entry_seq();
       task->rpc_depth = record.rpc_depth();
       if (!record.caller_obj_id().empty()) {
-        task->caller = std::make_unique<RpcCaller>();
-        task->caller->obj_id = record.caller_obj_id();
-        task->caller->entry_seq = record.caller_entry_seq();
+        task->extras().caller = std::make_unique<RpcCaller>(
+            RpcCaller{record.caller_obj_id(), record.caller_entry_seq()});
       }
       if (!record.idempotency_key().empty()) {
-        task->idempotency = std::make_unique<const IdempotencyKey>(
+        task->extras().idempotency = std::make_unique<const IdempotencyKey>(
             IdempotencyKey{record.idempotency_key(), record.idempotency_fingerprint()});
       }
       if (record.history_size() > 0 && options_.task_history_limit > 0) {
@@ -244,7 +243,7 @@ absl::Status EngineImpl::Recover() {
       }
       if (record.resume() == static_cast<int32_t>(Resume::kFail)) {
         task->resume = Resume::kFail;
-        task->failure = std::make_unique<ResumeFailure>(ResumeFailure{
+        task->extras().failure = std::make_unique<ResumeFailure>(ResumeFailure{
             record.failure_family(), record.failure_tag(), record.failure_description()});
       }
       const auto status = static_cast<TaskStatus>(record.status());
@@ -269,7 +268,7 @@ absl::Status EngineImpl::Recover() {
         task->callback_wait.store(task->entry_seq << 1, std::memory_order_relaxed);
       }
       if (process->is_state_diagram() && !runs) {
-        task->state_data = std::make_shared<const std::string>(task->data);
+        task->extras().state_data = std::make_shared<const std::string>(task->data);
       }
       // The original deadline: one that passed while the engine was down
       // fires at once, once.

@@ -88,8 +88,8 @@ void EventLoop::PostReply(Worker& worker, const Task& callee, absl::string_view 
                           bool exception, absl::string_view reason) {
   PostedOp op;
   op.kind = PostedOp::Kind::kReply;
-  op.caller_obj_id = callee.caller->obj_id;
-  op.entry_seq = callee.caller->entry_seq;
+  op.caller_obj_id = callee.caller()->obj_id;
+  op.entry_seq = callee.caller()->entry_seq;
   op.data = std::string(data_json);
   op.exception = exception;
   op.reason = std::string(reason);
@@ -121,7 +121,7 @@ void EventLoop::ApplyOp(PostedOp& op, simdjson::dom::parser& patch_parser,
       engine_->Release(task.get(), false);
       return;
     }
-    task->http_result = std::move(op.http_result);
+    task->extras().http_result = std::move(op.http_result);
     engine_->HttpWaitEnded(*task);
     Unpark(task.get());
     engine_->Release(task.get(), true);
@@ -172,7 +172,7 @@ void EventLoop::ApplyOp(PostedOp& op, simdjson::dom::parser& patch_parser,
       return;
     }
     if (!engine_->MergeData(task.get(), patch, data_parser).ok()) {
-      task->failure = std::make_unique<ResumeFailure>(
+      task->extras().failure = std::make_unique<ResumeFailure>(
           ResumeFailure{"rpc", "rpc_task_size_overflow",
                         absl::StrCat("the reply makes the task larger than ",
                                      engine_->options().max_task_size, " bytes")});
@@ -182,7 +182,7 @@ void EventLoop::ApplyOp(PostedOp& op, simdjson::dom::parser& patch_parser,
                              "by the reply of the process it called");
     }
     if (op.exception) {
-      task->failure = std::make_unique<ResumeFailure>(
+      task->extras().failure = std::make_unique<ResumeFailure>(
           ResumeFailure{"rpc_reply", "rpc_reply_exception", op.reason});
       task->resume = Resume::kFail;
     }
@@ -343,7 +343,9 @@ void EventLoop::FireTimer(const FiredTimer& fired) {
     return;
   }
   task->resume = Resume::kTimer;
-  task->tree.reset();  // what it causes from here on is a new tree
+  if (TaskExtras* extras = task->extras_if_any(); extras != nullptr) {
+    extras->tree.reset();  // what it causes from here on is a new tree
+  }
   timers_fired_.fetch_add(1, std::memory_order_relaxed);
   engine_->Release(task.get(), true);
 }

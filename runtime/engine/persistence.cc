@@ -140,20 +140,21 @@ schema::TaskRecord RecordOf(const Task& task) {
   record.set_entry_micros(task.entry_micros);
   record.set_entry_seq(task.entry_seq);
   record.set_timer_micros(task.timer_seq != 0 ? task.timer.deadline_micros : -1);
-  if (task.caller != nullptr) {
-    record.set_caller_obj_id(task.caller->obj_id);
-    record.set_caller_entry_seq(task.caller->entry_seq);
+  if (const RpcCaller* caller = task.caller(); caller != nullptr) {
+    record.set_caller_obj_id(caller->obj_id);
+    record.set_caller_entry_seq(caller->entry_seq);
   }
   record.set_rpc_depth(task.rpc_depth);
-  if (task.resume == Resume::kFail && task.failure != nullptr) {
+  const TaskExtras* extras = task.extras_if_any();
+  if (task.resume == Resume::kFail && extras != nullptr && extras->failure != nullptr) {
     record.set_resume(static_cast<int32_t>(Resume::kFail));
-    record.set_failure_family(task.failure->family);
-    record.set_failure_tag(task.failure->tag);
-    record.set_failure_description(task.failure->description);
+    record.set_failure_family(extras->failure->family);
+    record.set_failure_tag(extras->failure->tag);
+    record.set_failure_description(extras->failure->description);
   }
-  if (task.idempotency != nullptr) {
-    record.set_idempotency_key(task.idempotency->key);
-    record.set_idempotency_fingerprint(task.idempotency->fingerprint);
+  if (const IdempotencyKey* key = task.idempotency(); key != nullptr) {
+    record.set_idempotency_key(key->key);
+    record.set_idempotency_fingerprint(key->fingerprint);
   }
   if (task.history != nullptr) {
     record.set_history_dropped(task.history->dropped());
@@ -203,7 +204,7 @@ void Persistence::AddPut(Task& task, bool created, Transition* transition,
   put.conv_id = task.process->conv_id;
   put.created = created;
   if (created) put.new_ref = task.ref;
-  if (created && task.idempotency != nullptr) put.new_key = task.idempotency->key;
+  if (created && task.idempotency() != nullptr) put.new_key = task.idempotency()->key;
   put.timer_micros = record.timer_micros();
   put.old_timer_micros = task.stored_timer_micros;
   task.stored_timer_micros = put.timer_micros;

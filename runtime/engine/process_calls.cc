@@ -143,8 +143,10 @@ absl::Status EngineImpl::MoveTask(const TaskKey& key, int64_t conv_id, absl::str
   task->park = ParkReason::kNone;
   task->unparked_from = 0;
   task->resume = Resume::kContinue;
-  task->failure.reset();
-  task->http_result.reset();
+  if (TaskExtras* extras = task->extras_if_any(); extras != nullptr) {
+    extras->failure.reset();
+    extras->http_result.reset();
+  }
   task->copy_depth = 0;
   target->node_tasks->AddShared(to.index, 1);
   if (to.count.threshold != 0) steps_.CheckCountEntered(*target, to, nullptr);

@@ -72,7 +72,7 @@ absl::StatusOr<std::string> StepContext::CallProcess(int64_t conv_id, absl::stri
 }
 
 bool StepContext::Reply(absl::string_view data_json, bool exception, absl::string_view reason) {
-  if (task_->caller == nullptr) return false;
+  if (task_->caller() == nullptr) return false;
   engine_->events().PostReply(*worker_, *task_, data_json, exception, reason);
   return true;
 }
@@ -133,8 +133,10 @@ Value StepContext::StateTask(absl::string_view conv_id, absl::string_view ref, c
   if (!absl::SimpleAtoi(conv_id, &id)) return Value::Missing();
   std::shared_ptr<Task> task = engine_->store().Find(TaskKey::ByRef(id, std::string(ref)));
   if (task == nullptr || !task->process->is_state_diagram()) return Value::Missing();
-  std::shared_ptr<const std::string> data = std::atomic_load(&task->state_data);
-  if (data == nullptr) return Value::Missing();  // not parked in its state yet
+  const TaskExtras* extras = task->extras_if_any();
+  if (extras == nullptr) return Value::Missing();  // not parked in its state yet
+  std::shared_ptr<const std::string> data = std::atomic_load(&extras->state_data);
+  if (data == nullptr) return Value::Missing();
   simdjson::dom::parser& parser = worker_->side_parser;
   simdjson::dom::element doc;
   if (parser.parse(data->data(), data->size()).get(doc) != simdjson::SUCCESS) {

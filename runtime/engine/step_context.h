@@ -148,7 +148,7 @@ class StepContext : public TaskContext, public TemplateEnv {
     http_request_ = std::make_unique<HttpRequest>(std::move(request));
     http_max_in_flight_ = max_in_flight;
   }
-  const absl::StatusOr<HttpResponse>* HttpResult() override { return task_->http_result.get(); }
+  const absl::StatusOr<HttpResponse>* HttpResult() override { return task_->http_result(); }
 
   // TemplateEnv
   Value Root(absl::string_view field) override;

@@ -62,18 +62,18 @@ void StepMachine::RunActivation(Worker& worker, Task* task) {
     const auto waited = static_cast<ParkReason>(task->unparked_from);
     task->unparked_from = 0;
     engine_->RecordHistory(task, HistoryKind::kResumed, now_micros, waited);
-    if (task->http_result != nullptr) {
+    const absl::StatusOr<HttpResponse>* http_result = task->http_result();
+    if (http_result != nullptr) {
       engine_->RecordHistory(task, HistoryKind::kHttpAnswered, now_micros,
-                             task->http_result->ok()
-                                 ? absl::StrCat((*task->http_result)->status)
-                                 : std::string(task->http_result->status().message()));
+                             http_result->ok() ? absl::StrCat((*http_result)->status)
+                                               : std::string(http_result->status().message()));
     }
     if (Wants(Observer::kResumed)) {
       Notify(&Observer::OnTaskResumed, *task, [waited](TaskEvent& e) { e.park_reason = waited; });
     }
-    if (task->http_result != nullptr && Wants(Observer::kHttpAnswered)) {
+    if (http_result != nullptr && Wants(Observer::kHttpAnswered)) {
       Notify(&Observer::OnHttpAnswered, *task,
-             [task](TaskEvent& e) { e.http_response = task->http_result.get(); });
+             [http_result](TaskEvent& e) { e.http_response = http_result; });
     }
   }
   if (ApplyResume(worker, context, task)) RunNodes(worker, context, task);
@@ -159,9 +159,13 @@ bool StepMachine::ApplyResume(Worker& worker, StepContext& context, Task* task) 
     if (Wants(Observer::kTimerFired)) Notify(&Observer::OnTimerFired, *task);
     return Enter(worker, task, task->current_node().time->target);
   }
-  if (resume != Resume::kFail || task->failure == nullptr || task->next_logic == 0) return true;
+  TaskExtras* extras = task->extras_if_any();
+  if (resume != Resume::kFail || extras == nullptr || extras->failure == nullptr ||
+      task->next_logic == 0) {
+    return true;
+  }
   // The logic the task waited in (api_rpc) fails now: the callee threw.
-  std::unique_ptr<ResumeFailure> failure = std::move(task->failure);
+  std::unique_ptr<ResumeFailure> failure = std::move(extras->failure);
   const Logic& logic = *task->current_node().logics[task->next_logic - 1];
   LogicResult result =
       LogicResult::Fail(logic.error_node(), false, failure->tag, failure->description);
@@ -196,7 +200,9 @@ void StepMachine::RunNodes(Worker& worker, StepContext& context, Task* task) {
     while (task->next_logic < node.logics.size()) {
       const Logic& logic = *node.logics[task->next_logic];
       LogicResult result = logic.Run(context);
-      task->http_result.reset();  // an api answer is read by one run only
+      if (TaskExtras* extras = task->extras_if_any(); extras != nullptr) {
+        extras->http_result.reset();  // an api answer is read by one run only
+      }
       std::string replacement;
       if (context.TakeReplacement(&replacement)) {
         if (result.kind != LogicResult::Kind::kFail &&
@@ -285,7 +291,7 @@ void StepMachine::ParkInNode(Worker& worker, StepContext& context, Task* task, P
     task->callback_wait.store(task->entry_seq << 1, std::memory_order_release);
   }
   if (task->process->is_state_diagram()) {
-    std::atomic_store(&task->state_data, std::make_shared<const std::string>(task->data));
+    std::atomic_store(&task->extras().state_data, std::make_shared<const std::string>(task->data));
   }
   engine_->RecordHistory(task, HistoryKind::kParked, context.now_micros(), reason);
   if (Wants(Observer::kParked)) {

@@ -65,6 +65,28 @@ struct IdempotencyKey {
   std::string fingerprint;  // 32 bytes
 };
 
+// What only some tasks use (api_rpc, api, api_copy, state diagrams,
+// idempotent creates), apart from Task so that a task that uses none of it
+// costs one pointer: 64 bytes less per task (B7).
+struct TaskExtras {
+  std::unique_ptr<ResumeFailure> failure;  // with Resume::kFail
+  std::unique_ptr<RpcCaller> caller;       // set when started by api_rpc
+  // The answer to the api request the task waited for, for the logic's
+  // second run; cleared after it.
+  std::unique_ptr<absl::StatusOr<HttpResponse>> http_result;
+  // How many tasks its tree has started through api_copy and api_rpc: one
+  // counter shared by a task the host created and every task it caused in
+  // turn (EngineOptions::max_tasks_per_tree). A timer that moves a task
+  // starts a new tree there: time passed, so it is no burst. Null until
+  // the first.
+  std::shared_ptr<std::atomic<int64_t>> tree;
+  // State diagrams: the data as of the last park, readable by other tasks
+  // through {{conv[ID].ref[REF]...}}; accessed with std::atomic_load/store.
+  std::shared_ptr<const std::string> state_data;
+  // Set before the task is findable, never changed: read without holding it.
+  std::unique_ptr<const IdempotencyKey> idempotency;
+};
+
 struct Task;
 
 // A task's timer knows its task, so the wheel's entries lead back to it.
@@ -74,12 +96,13 @@ struct TaskTimer : TimerEntry {
 
 struct Task {
   Task() { timer.task = this; }
+  ~Task() { delete extras_.load(std::memory_order_relaxed); }
   Task(const Task&) = delete;
   Task& operator=(const Task&) = delete;
 
-  // Fields are ordered so that nothing pads the record: 296 bytes, so with
-  // make_shared's 16-byte header it takes jemalloc's 320-byte class (at 312
-  // bytes it took the 384 one: 64 bytes per task for padding).
+  // Fields are ordered so that nothing pads the record: 240 bytes, so with
+  // make_shared's 16-byte header it takes jemalloc's 256-byte class (at 312
+  // bytes it took the 384 one; the fields in TaskExtras took it to 320).
   std::atomic<uint32_t> state{kIdle};
   uint32_t rpc_depth = 0;  // api_rpc calls above this task
   // Published outside the ownership protocol (see above).
@@ -117,32 +140,49 @@ struct Task {
   // Counted in its process's caused_live until it finishes or is deleted (a
   // task stopped by an error still holds memory: it counts).
   bool counted_as_caused = false;
-  std::unique_ptr<ResumeFailure> failure;  // with Resume::kFail
-  std::unique_ptr<RpcCaller> caller;       // set when started by api_rpc
-  // The answer to the api request the task waited for, for the logic's
-  // second run; cleared after it.
-  std::unique_ptr<absl::StatusOr<HttpResponse>> http_result;
-  // How many tasks its tree has started through api_copy and api_rpc: one
-  // counter shared by a task the host created and every task it caused in
-  // turn (EngineOptions::max_tasks_per_tree). A timer that moves a task
-  // starts a new tree there: time passed, so it is no burst. Null until
-  // the first.
-  std::shared_ptr<std::atomic<int64_t>> tree;
-  // State diagrams: the data as of the last park, readable by other tasks
-  // through {{conv[ID].ref[REF]...}}; accessed with std::atomic_load/store.
-  std::shared_ptr<const std::string> state_data;
   // What happened to it (EngineOptions::task_history_limit); null until the
   // first entry.
   std::unique_ptr<TaskHistoryLog> history;
-  // Set before the task is findable, never changed: read without holding it.
-  std::unique_ptr<const IdempotencyKey> idempotency;
 
+  // The owner's (see above): created on first use, then kept until the task
+  // is destroyed, so a pointer to it stays valid.
+  TaskExtras& extras() {
+    TaskExtras* extras = extras_.load(std::memory_order_relaxed);
+    if (extras != nullptr) return *extras;
+    extras = new TaskExtras();
+    extras_.store(extras, std::memory_order_release);
+    return *extras;
+  }
+  // Null until the owner first used them; any thread may call it (what it
+  // may read of them is said in TaskExtras).
+  const TaskExtras* extras_if_any() const { return extras_.load(std::memory_order_acquire); }
+  TaskExtras* extras_if_any() { return extras_.load(std::memory_order_acquire); }
+  // Readers of the fields most often asked for; null when not set.
+  const IdempotencyKey* idempotency() const {
+    const TaskExtras* extras = extras_if_any();
+    return extras != nullptr ? extras->idempotency.get() : nullptr;
+  }
+  const RpcCaller* caller() const {
+    const TaskExtras* extras = extras_if_any();
+    return extras != nullptr ? extras->caller.get() : nullptr;
+  }
+  const absl::StatusOr<HttpResponse>* http_result() const {
+    const TaskExtras* extras = extras_if_any();
+    return extras != nullptr ? extras->http_result.get() : nullptr;
+  }
   absl::string_view obj_id_view() const { return absl::string_view(obj_id.data(), obj_id.size()); }
   const CompiledNode& current_node() const { return process->nodes[node]; }
+
+ private:
+  // Set once, by the owner or before the task is findable; atomic because
+  // other tasks read state_data and creates read idempotency without
+  // holding the task.
+  std::atomic<TaskExtras*> extras_{nullptr};
 };
 // A field added to Task must not push it, with make_shared's 16-byte
-// header, past jemalloc's 320-byte class (BM_ParkedTaskMemory, B7).
-static_assert(sizeof(void*) != 8 || sizeof(Task) <= 304, "Task outgrew its allocation class");
+// header, past jemalloc's 256-byte class (BM_ParkedTaskMemory, B7): put a
+// field that few tasks use in TaskExtras.
+static_assert(sizeof(void*) != 8 || sizeof(Task) <= 240, "Task outgrew its allocation class");
 
 }  // namespace internal
 }  // namespace convey

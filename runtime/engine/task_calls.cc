@@ -165,7 +165,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
         FindByIdempotencyKey(origin.idempotency_key, fingerprint);
     if (!earlier.ok()) return earlier.status();
     if (earlier->has_value()) return **earlier;  // answered: nothing is created
-    task->idempotency = std::make_unique<const IdempotencyKey>(
+    task->extras().idempotency = std::make_unique<const IdempotencyKey>(
         IdempotencyKey{std::string(origin.idempotency_key), std::move(fingerprint)});
   }
   // Counted last, after every other reason to refuse: a refused task takes
@@ -200,15 +200,14 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   task->create_micros = task->change_micros = task->entry_micros =
       absl::ToUnixMicros(clock_->Now());
   if (caller != nullptr) {
-    task->caller = std::make_unique<RpcCaller>();
-    task->caller->obj_id = std::string(caller->obj_id_view());
-    task->caller->entry_seq = caller->entry_seq;
+    task->extras().caller = std::make_unique<RpcCaller>(
+        RpcCaller{std::string(caller->obj_id_view()), caller->entry_seq});
     task->rpc_depth = caller->rpc_depth + 1;
   }
   task->copy_depth = copy_depth;
   RecordHistory(task.get(), HistoryKind::kCreated, task->create_micros);
   task->counted_as_caused = tree != nullptr;
-  task->tree = tree;
+  if (tree != nullptr) task->extras().tree = std::move(tree);
   // Held by this thread from the moment it is visible until its create is
   // queued for the store (and, for a task a worker's activation starts,
   // until that activation is), so that nothing else touches it before: an
@@ -222,7 +221,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
     if (!key_taken) return added;
     // A concurrent create with the same key came first: answer with its task.
     absl::StatusOr<std::optional<std::string>> earlier =
-        FindByIdempotencyKey(task->idempotency->key, task->idempotency->fingerprint);
+        FindByIdempotencyKey(task->idempotency()->key, task->idempotency()->fingerprint);
     if (!earlier.ok()) return earlier.status();
     if (earlier->has_value()) return **earlier;
     return absl::AbortedError("a concurrent create with the same idempotency key failed; retry");
@@ -339,10 +338,11 @@ std::vector<absl::StatusOr<std::string>> EngineImpl::CreateTasks(
 absl::Status EngineImpl::CountCausedTask(Task& cause, const CompiledProcess& process,
                                          std::shared_ptr<std::atomic<int64_t>>* tree) {
   // The worker running `cause` holds it: its tree is set here, once.
-  if (cause.tree == nullptr) cause.tree = std::make_shared<std::atomic<int64_t>>(0);
-  if (cause.tree->fetch_add(1, std::memory_order_relaxed) >=
+  std::shared_ptr<std::atomic<int64_t>>& cause_tree = cause.extras().tree;
+  if (cause_tree == nullptr) cause_tree = std::make_shared<std::atomic<int64_t>>(0);
+  if (cause_tree->fetch_add(1, std::memory_order_relaxed) >=
       static_cast<int64_t>(options_.max_tasks_per_tree)) {
-    cause.tree->fetch_sub(1, std::memory_order_relaxed);
+    cause_tree->fetch_sub(1, std::memory_order_relaxed);
     return absl::OutOfRangeError(absl::StrCat(
         "this task and the tasks it caused have started ", options_.max_tasks_per_tree,
         " tasks with api_copy and api_rpc without a timer in between (max_tasks_per_tree): "
@@ -351,13 +351,13 @@ absl::Status EngineImpl::CountCausedTask(Task& cause, const CompiledProcess& pro
   if (process.caused_live->fetch_add(1, std::memory_order_relaxed) >=
       static_cast<int64_t>(options_.max_caused_tasks_per_process)) {
     process.caused_live->fetch_sub(1, std::memory_order_relaxed);
-    cause.tree->fetch_sub(1, std::memory_order_relaxed);
+    cause_tree->fetch_sub(1, std::memory_order_relaxed);
     return absl::OutOfRangeError(
         absl::StrCat("process ", process.conv_id, " holds ", options_.max_caused_tasks_per_process,
                      " unfinished tasks started by api_copy and api_rpc already "
                      "(max_caused_tasks_per_process)"));
   }
-  *tree = cause.tree;
+  *tree = cause_tree;
   return absl::OkStatus();
 }
 

@@ -82,7 +82,7 @@ void TaskHistoryLog::AddSlow(size_t limit, int64_t micros, HistoryKind kind,
   FreeText(oldest.text);
   record.text = StoreText(text);
   oldest = record;
-  next_ = next_ + 1 == records_.size() ? 1 : next_ + 1;
+  next_ = next_ + size_t{1} == records_.size() ? 1 : next_ + 1;
 }
 
 uint16_t TaskHistoryLog::StoreText(absl::string_view text) {

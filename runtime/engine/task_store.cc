@@ -36,7 +36,7 @@ std::array<char, 24> TaskStore::NewObjId(uint32_t partition) {
 
 absl::Status TaskStore::Add(const std::shared_ptr<Task>& task, bool* key_taken) {
   const int64_t conv_id = task->process->conv_id;
-  const IdempotencyKey* key = task->idempotency.get();
+  const IdempotencyKey* key = task->idempotency();
   if (key != nullptr) {
     KeyShard& shard = KeyShardFor(key->key);
     std::lock_guard<std::mutex> lock(shard.mu);
@@ -48,9 +48,7 @@ absl::Status TaskStore::Add(const std::shared_ptr<Task>& task, bool* key_taken) 
   if (!task->ref.empty()) {
     RefShard& shard = RefShardFor(conv_id, task->ref);
     std::lock_guard<std::mutex> lock(shard.mu);
-    auto inserted =
-        shard.tasks.try_emplace(std::make_pair(conv_id, absl::string_view(task->ref)), task);
-    if (!inserted.second) {
+    if (!shard.tasks.insert(RefEntry{conv_id, task}).second) {
       if (key != nullptr) EraseKey(*task);
       return absl::AlreadyExistsError(absl::StrCat("a task with ref \"", task->ref,
                                                    "\" is already active in process ", conv_id));
@@ -75,26 +73,24 @@ std::shared_ptr<Task> TaskStore::Find(const TaskKey& key, bool ended) {
   const auto ref = std::make_pair(key.conv_id, absl::string_view(key.ref));
   std::lock_guard<std::mutex> lock(shard.mu);
   auto it = shard.tasks.find(ref);
-  if (it != shard.tasks.end()) return it->second;
+  if (it != shard.tasks.end()) return it->task;
   if (!ended) return nullptr;
   it = shard.ended.find(ref);
-  return it == shard.ended.end() ? nullptr : it->second;
+  return it == shard.ended.end() ? nullptr : it->task;
 }
 
 void TaskStore::EraseRef(Task* task, bool keep) {
   if (task->ref.empty()) return;
   RefShard& shard = RefShardFor(task->process->conv_id, task->ref);
   std::lock_guard<std::mutex> lock(shard.mu);
-  auto it = shard.tasks.find(std::make_pair(task->process->conv_id, absl::string_view(task->ref)));
-  if (it == shard.tasks.end() || it->second.get() != task) return;
-  std::shared_ptr<Task> ended = std::move(it->second);
-  shard.tasks.erase(it);
+  const RefKey key(task->process->conv_id, task->ref);
+  auto it = shard.tasks.find(key);
+  if (it == shard.tasks.end() || it->task.get() != task) return;
+  RefEntry ended = std::move(shard.tasks.extract(it).value());
   if (!keep) return;
-  // Keyed by the newest ended task's own ref: erase first, since the old
-  // key's view points into the task it replaces.
-  const auto key = std::make_pair(task->process->conv_id, absl::string_view(ended->ref));
+  // The newest ended task with the ref replaces the one before.
   shard.ended.erase(key);
-  shard.ended.emplace(key, std::move(ended));
+  shard.ended.insert(std::move(ended));
 }
 
 absl::Status TaskStore::MoveRef(const std::shared_ptr<Task>& task, int64_t conv_id) {
@@ -102,16 +98,15 @@ absl::Status TaskStore::MoveRef(const std::shared_ptr<Task>& task, int64_t conv_
   {
     RefShard& shard = RefShardFor(conv_id, task->ref);
     std::lock_guard<std::mutex> lock(shard.mu);
-    if (!shard.tasks.try_emplace(std::make_pair(conv_id, absl::string_view(task->ref)), task)
-             .second) {
+    if (!shard.tasks.insert(RefEntry{conv_id, task}).second) {
       return absl::AlreadyExistsError(absl::StrCat("a task with ref \"", task->ref,
                                                    "\" is already active in process ", conv_id));
     }
   }
   RefShard& shard = RefShardFor(task->process->conv_id, task->ref);
   std::lock_guard<std::mutex> lock(shard.mu);
-  auto it = shard.tasks.find(std::make_pair(task->process->conv_id, absl::string_view(task->ref)));
-  if (it != shard.tasks.end() && it->second == task) shard.tasks.erase(it);
+  auto it = shard.tasks.find(RefKey(task->process->conv_id, task->ref));
+  if (it != shard.tasks.end() && it->task == task) shard.tasks.erase(it);
   return absl::OkStatus();
 }
 
@@ -123,14 +118,14 @@ std::shared_ptr<Task> TaskStore::FindByKey(absl::string_view key) {
 }
 
 void TaskStore::EraseKey(const Task& task) {
-  KeyShard& shard = KeyShardFor(task.idempotency->key);
+  KeyShard& shard = KeyShardFor(task.idempotency()->key);
   std::lock_guard<std::mutex> lock(shard.mu);
-  auto it = shard.tasks.find(absl::string_view(task.idempotency->key));
+  auto it = shard.tasks.find(absl::string_view(task.idempotency()->key));
   if (it != shard.tasks.end() && it->second.get() == &task) shard.tasks.erase(it);
 }
 
 void TaskStore::Drop(Task* task, std::shared_ptr<Task>* dropped) {
-  if (task->idempotency != nullptr) EraseKey(*task);
+  if (task->idempotency() != nullptr) EraseKey(*task);
   ObjShard& shard = ObjShardFor(task->obj_id_view());
   std::lock_guard<std::mutex> lock(shard.mu);
   auto it = shard.tasks.find(task->obj_id_view());

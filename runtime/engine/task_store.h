@@ -105,11 +105,33 @@ class TaskStore {
     absl::flat_hash_set<std::shared_ptr<Task>, ObjIdHash, ObjIdEq> tasks;  // guarded by mu
   };
 
+  // A task under its ref in one process: the ref is read from the task
+  // (it never changes while indexed), so a slot is 24 bytes, not 40.
+  struct RefEntry {
+    int64_t conv_id;
+    std::shared_ptr<Task> task;
+  };
+  using RefKey = std::pair<int64_t, absl::string_view>;
+  struct RefHash {
+    using is_transparent = void;
+    size_t operator()(const RefKey& key) const { return absl::Hash<RefKey>{}(key); }
+    size_t operator()(const RefEntry& entry) const { return (*this)(KeyOf(entry)); }
+  };
+  struct RefEq {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return KeyOf(a) == KeyOf(b);
+    }
+  };
+  static const RefKey& KeyOf(const RefKey& key) { return key; }
+  static RefKey KeyOf(const RefEntry& entry) { return RefKey(entry.conv_id, entry.task->ref); }
+  using RefSet = absl::flat_hash_set<RefEntry, RefHash, RefEq>;
   struct RefShard {
     std::mutex mu;
     // Guarded by mu: active tasks, and the last ended one per ref.
-    absl::flat_hash_map<std::pair<int64_t, absl::string_view>, std::shared_ptr<Task>> tasks;
-    absl::flat_hash_map<std::pair<int64_t, absl::string_view>, std::shared_ptr<Task>> ended;
+    RefSet tasks;
+    RefSet ended;
   };
 
   struct KeyShard {
