@@ -47,9 +47,9 @@ constexpr FunName kFuns[] = {
 // Compare() for a number at a fixed path, without building a Value: a
 // missing value makes every fun false; a value of another JSON type is "not
 // equal" (only not_eq holds).
-bool Conditions::CompareNumberAt(ValueSource& source, const Compiled& condition) {
+bool Conditions::CompareNumberAt(simdjson::dom::element data, const Compiled& condition) {
   simdjson::dom::element element;
-  if (!internal::FindPath(source.data(), *condition.numeric_path, &element)) return false;
+  if (!internal::FindPath(data, *condition.numeric_path, &element)) return false;
   double value;
   if (element.get_double().get(value) != simdjson::SUCCESS) {
     return condition.fun == internal::CompareFun::kNotEq;  // another JSON type: not equal
@@ -171,6 +171,7 @@ void Conditions::ReadOne(LogicConfig& config, LogicBuilder& builder) {
       return;
     }
   }
+  numeric_only_ = numeric_only_ && condition.numeric_path != nullptr;
   conditions_.push_back(std::move(condition));
 }
 
@@ -178,7 +179,7 @@ bool Conditions::Hold(ValueSource& source) const {
   for (const Compiled& condition : conditions_) {
     bool holds;
     if (condition.numeric_path != nullptr) {
-      holds = CompareNumberAt(source, condition);
+      holds = CompareNumberAt(source.data(), condition);
     } else if (condition.value->is_constant()) {
       Value param = source.Evaluate(*condition.param);
       holds =
@@ -189,6 +190,13 @@ bool Conditions::Hold(ValueSource& source) const {
           Compare(param, condition.fun, source.Evaluate(*condition.value), condition.cast, nullptr);
     }
     if (!holds) return false;
+  }
+  return true;
+}
+
+bool Conditions::HoldOn(simdjson::dom::element data) const {
+  for (const Compiled& condition : conditions_) {
+    if (!CompareNumberAt(data, condition)) return false;
   }
   return true;
 }

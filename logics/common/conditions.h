@@ -44,6 +44,11 @@ class Conditions {
   bool ReadList(LogicConfig& config, LogicBuilder& builder);
 
   bool Hold(ValueSource& source) const;
+  // When every condition compares a number at a fixed path with a constant
+  // (numeric_only()), Hold without a ValueSource: the go_if_const of most
+  // processes, on every node it guards (B2).
+  bool numeric_only() const { return numeric_only_ && !conditions_.empty(); }
+  bool HoldOn(simdjson::dom::element data) const;
 
   bool empty() const { return conditions_.empty(); }
   size_t size() const { return conditions_.size(); }
@@ -66,9 +71,10 @@ class Conditions {
   // Reads and compiles the condition `config` (an element of `conditions`,
   // or the logic itself in the legacy shape); adds it when it has no error.
   void ReadOne(LogicConfig& config, LogicBuilder& builder);
-  static bool CompareNumberAt(ValueSource& source, const Compiled& condition);
+  static bool CompareNumberAt(simdjson::dom::element data, const Compiled& condition);
 
   std::vector<Compiled> conditions_;
+  bool numeric_only_ = true;  // also when empty
 };
 
 }  // namespace logics

@@ -15,8 +15,14 @@ class GoIfConst : public Logic {
   GoIfConst(Conditions conditions, NodeHandle to) : conditions_(std::move(conditions)), to_(to) {}
 
   LogicResult Run(TaskContext& task) const override {
-    TaskValueSource source(task);
-    return conditions_.Hold(source) ? LogicResult::GoTo(to_) : LogicResult::Next();
+    bool holds;
+    if (conditions_.numeric_only()) {
+      holds = conditions_.HoldOn(task.data());
+    } else {
+      TaskValueSource source(task);
+      holds = conditions_.Hold(source);
+    }
+    return holds ? LogicResult::GoTo(to_) : LogicResult::Next();
   }
   absl::string_view error_family() const override { return "go_if_const"; }
 

@@ -126,6 +126,7 @@ class StepContext : public TaskContext, public TemplateEnv {
     return absl::OkStatus();
   }
   // ReplaceData was called: the new data, taken once.
+  bool has_replacement() const { return has_replacement_; }
   bool TakeReplacement(std::string* data_json) {
     if (!has_replacement_) return false;
     has_replacement_ = false;

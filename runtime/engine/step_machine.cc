@@ -203,8 +203,9 @@ void StepMachine::RunNodes(Worker& worker, StepContext& context, Task* task) {
       if (TaskExtras* extras = task->extras_if_any(); extras != nullptr) {
         extras->http_result.reset();  // an api answer is read by one run only
       }
-      std::string replacement;
-      if (context.TakeReplacement(&replacement)) {
+      if (context.has_replacement()) {
+        std::string replacement;
+        context.TakeReplacement(&replacement);
         if (result.kind != LogicResult::Kind::kFail &&
             replacement.size() > options_.max_task_size) {
           result = SizeOverflow(logic);

@@ -100,6 +100,20 @@ TEST(GoIfConstTest, NumbersAtFixedPaths) {
   EXPECT_EQ(RunOn(IfLogic("n", "eq", "ten", "number"), R"j({"n":10})j"), kNext);
 }
 
+TEST(GoIfConstTest, SeveralNumericConditionsMustAllHold) {
+  // Numbers at fixed paths only: evaluated on the document directly.
+  const std::string config = R"j({"type":"go_if_const","to_node_id":"b","conditions":[
+      {"param":"amount","fun":"more","const":"100","cast":"number"},
+      {"param":"amount","fun":"less","const":200,"cast":"number"},
+      {"param":"fee.value","fun":"eq","const":"0","cast":"number"}]})j";
+  EXPECT_EQ(RunOn(config, R"j({"amount":150,"fee":{"value":0}})j"), kGo);
+  EXPECT_EQ(RunOn(config, R"j({"amount":250,"fee":{"value":0}})j"), kNext);
+  EXPECT_EQ(RunOn(config, R"j({"amount":50,"fee":{"value":0}})j"), kNext);
+  EXPECT_EQ(RunOn(config, R"j({"amount":150,"fee":{"value":"0"}})j"), kNext);
+  EXPECT_EQ(RunOn(config, R"j({"amount":150,"fee":0})j"), kNext);
+  EXPECT_EQ(RunOn(config, R"j({"amount":150})j"), kNext);
+}
+
 TEST(GoIfConstTest, LegacyFlatShape) {
   const std::string config = R"j({"type":"go_if_const","to_node_id":"b",
                                    "param":"n","fun":"more","const":"5","cast":"number"})j";
