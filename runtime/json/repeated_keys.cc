@@ -61,7 +61,14 @@ bool HasRepeatedKeys(simdjson::dom::element element, int depth) {
   // A filter of key signatures: only a key whose signature was seen is
   // compared with the keys before it.
   uint64_t seen_bits = 0;
-  absl::string_view keys[kLinearKeys];
+  // Left uninitialised (a string_view array was zeroed, 256 bytes with
+  // `rep stos`, for every object of every task created); only [0, count)
+  // is read.
+  struct KeyText {
+    const char* data;
+    size_t size;
+  };
+  KeyText keys[kLinearKeys];
   size_t count = 0;
   for (simdjson::dom::key_value_pair field : object) {
     if (count == kLinearKeys) return LargeObjectRepeats(object, depth);  // size() was short
@@ -69,11 +76,11 @@ bool HasRepeatedKeys(simdjson::dom::element element, int depth) {
     const uint64_t bit = KeyBit(key);
     if ((seen_bits & bit) != 0) {
       for (size_t i = 0; i < count; ++i) {
-        if (SameKey(keys[i], key)) return true;
+        if (SameKey(absl::string_view(keys[i].data, keys[i].size), key)) return true;
       }
     }
     seen_bits |= bit;
-    keys[count++] = key;
+    keys[count++] = KeyText{key.data(), key.size()};
     if (IsContainer(field.value) && HasRepeatedKeys(field.value, depth + 1)) return true;
   }
   return false;
