@@ -194,7 +194,12 @@ bool Conditions::Hold(ValueSource& source) const {
   return true;
 }
 
-bool Conditions::HoldOn(simdjson::dom::element data) const {
+bool Conditions::Hold(TaskContext& task) const {
+  if (!numeric_only_ || conditions_.empty()) {
+    TaskValueSource source(task);
+    return Hold(source);
+  }
+  const simdjson::dom::element data = task.data();
   for (const Compiled& condition : conditions_) {
     if (!CompareNumberAt(data, condition)) return false;
   }

@@ -44,11 +44,11 @@ class Conditions {
   bool ReadList(LogicConfig& config, LogicBuilder& builder);
 
   bool Hold(ValueSource& source) const;
-  // When every condition compares a number at a fixed path with a constant
-  // (numeric_only()), Hold without a ValueSource: the go_if_const of most
-  // processes, on every node it guards (B2).
-  bool numeric_only() const { return numeric_only_ && !conditions_.empty(); }
-  bool HoldOn(simdjson::dom::element data) const;
+  // The same on the running task. When every condition compares a number at
+  // a fixed path with a constant (the go_if_const of most processes, on
+  // every node it guards: B2), on its document directly, without a
+  // ValueSource and its second virtual call.
+  bool Hold(TaskContext& task) const;
 
   bool empty() const { return conditions_.empty(); }
   size_t size() const { return conditions_.size(); }
@@ -74,7 +74,8 @@ class Conditions {
   static bool CompareNumberAt(simdjson::dom::element data, const Compiled& condition);
 
   std::vector<Compiled> conditions_;
-  bool numeric_only_ = true;  // also when empty
+  // Every condition has a numeric_path (also when there is none).
+  bool numeric_only_ = true;
 };
 
 }  // namespace logics

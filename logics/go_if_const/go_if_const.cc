@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "logics/common/conditions.h"
-#include "logics/common/typed_values.h"
 #include "runtime/base/status_macros.h"
 
 namespace convey {
@@ -15,14 +14,7 @@ class GoIfConst : public Logic {
   GoIfConst(Conditions conditions, NodeHandle to) : conditions_(std::move(conditions)), to_(to) {}
 
   LogicResult Run(TaskContext& task) const override {
-    bool holds;
-    if (conditions_.numeric_only()) {
-      holds = conditions_.HoldOn(task.data());
-    } else {
-      TaskValueSource source(task);
-      holds = conditions_.Hold(source);
-    }
-    return holds ? LogicResult::GoTo(to_) : LogicResult::Next();
+    return conditions_.Hold(task) ? LogicResult::GoTo(to_) : LogicResult::Next();
   }
   absl::string_view error_family() const override { return "go_if_const"; }
 

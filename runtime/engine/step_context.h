@@ -125,13 +125,12 @@ class StepContext : public TaskContext, public TemplateEnv {
     has_replacement_ = true;
     return absl::OkStatus();
   }
-  // ReplaceData was called: the new data, taken once.
+  // ReplaceData was called: the new data, taken once (TakeReplacement,
+  // only when has_replacement()).
   bool has_replacement() const { return has_replacement_; }
-  bool TakeReplacement(std::string* data_json) {
-    if (!has_replacement_) return false;
+  std::string TakeReplacement() {
     has_replacement_ = false;
-    *data_json = std::move(replacement_);
-    return true;
+    return std::move(replacement_);
   }
   absl::StatusOr<std::string> StartTask(int64_t conv_id, absl::string_view ref,
                                         absl::string_view data_json) override;

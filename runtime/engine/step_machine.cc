@@ -204,8 +204,7 @@ void StepMachine::RunNodes(Worker& worker, StepContext& context, Task* task) {
         extras->http_result.reset();  // an api answer is read by one run only
       }
       if (context.has_replacement()) {
-        std::string replacement;
-        context.TakeReplacement(&replacement);
+        std::string replacement = context.TakeReplacement();
         if (result.kind != LogicResult::Kind::kFail &&
             replacement.size() > options_.max_task_size) {
           result = SizeOverflow(logic);
