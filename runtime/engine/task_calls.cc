@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "runtime/base/status_macros.h"
 #include "runtime/engine/engine_impl.h"
+#include "runtime/json/minify.h"
 #include "runtime/json/repeated_keys.h"
 #include "runtime/task/json_patch.h"
 #include "runtime/task/write_set.h"
@@ -143,13 +144,9 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   } else if (!collapsed.empty()) {
     task->data = collapsed;  // compact already
   } else {
-    task->data.resize(data_json.size());
-    size_t size = 0;
-    if (simdjson::minify(data_json.data(), data_json.size(), task->data.data(), size) !=
-        simdjson::SUCCESS) {
+    if (MinifyText(data_json, &task->data) != simdjson::SUCCESS) {
       return absl::InternalError("cannot minify task data that parsed");
     }
-    task->data.resize(size);
   }
   if (absl::Status size = CheckSize(task->data.size(), options_.max_task_size); !size.ok()) {
     return size;

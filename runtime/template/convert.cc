@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/json/minify.h"
 #include "runtime/json/repeated_keys.h"
 #include "runtime/template/compare.h"
 #include "runtime/template/expr.h"
@@ -52,12 +53,7 @@ std::optional<std::string> ParseContainer(absl::string_view text, bool want_obje
     if (!status.ok()) return std::string(status.message());
     return std::nullopt;
   }
-  compact->resize(text.size());
-  size_t length = 0;
-  if (simdjson::minify(text.data(), text.size(), compact->data(), length) != simdjson::SUCCESS) {
-    return expected;
-  }
-  compact->resize(length);
+  if (MinifyText(text, compact) != simdjson::SUCCESS) return expected;
   return std::nullopt;
 }
 
