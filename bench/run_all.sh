@@ -132,6 +132,18 @@ row("B7", "memory per parked task beyond its JSON", "<= 400 B", memory <= 400, m
 def number(v):
     return "%.3g" % v if v < 100 else "{:,.0f}".format(v).replace(",", " ")
 
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+# The machine kind matters: simdjson's kernels (and this VM's syscalls) differ
+# by CPU, and numbers from two machine kinds do not compare.
+print("%s, %d CPUs" % (cpu_model(), os.cpu_count()))
 print("median of %d runs; floor measured in the same runs; higher/lower as the aim says" % runs)
 print("| id | benchmark | aim | result | unit | floor | result / floor |")
 print("| --- | --- | --- | --- | --- | --- | --- |")

@@ -1,5 +1,8 @@
 #include "runtime/json/path.h"
 
+#include <cstdint>
+#include <cstring>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/base/quote.h"
@@ -15,6 +18,43 @@ absl::Status PathError(absl::string_view text, size_t at, absl::string_view why)
 
 absl::Status TooManySteps(absl::string_view text, size_t at) {
   return PathError(text, at, absl::StrCat("more than ", kMaxPathSteps, " steps"));
+}
+
+// The n bytes at a and b are equal. Keys of task data are short: two
+// overlapping loads compare them without a call to memcmp (simdjson's
+// at_key makes one per key of the right length: 6% of a go_if_const
+// chain's time).
+inline bool SameBytes(const char* a, const char* b, size_t n) {
+  if (n > 16) return std::memcmp(a, b, n) == 0;
+  if (n >= 8) {
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 8);
+    std::memcpy(&a1, a + n - 8, 8);
+    std::memcpy(&b0, b, 8);
+    std::memcpy(&b1, b + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  if (n >= 4) {
+    uint32_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 4);
+    std::memcpy(&a1, a + n - 4, 4);
+    std::memcpy(&b0, b, 4);
+    std::memcpy(&b1, b + n - 4, 4);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
+
+// simdjson's object::at_key, with SameBytes.
+bool FindKey(simdjson::dom::object object, absl::string_view key, simdjson::dom::element* out) {
+  const simdjson::dom::object::iterator end = object.end();
+  for (simdjson::dom::object::iterator field = object.begin(); field != end; ++field) {
+    if (field.key_length() == key.size() && SameBytes(field.key_c_str(), key.data(), key.size())) {
+      *out = field.value();
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -106,9 +146,7 @@ bool FindPath(simdjson::dom::element root, const Path& path, simdjson::dom::elem
     } else {
       simdjson::dom::object object;
       if (current.get_object().get(object) != simdjson::SUCCESS) return false;
-      if (object.at_key(std::string_view(segment.key)).get(current) != simdjson::SUCCESS) {
-        return false;
-      }
+      if (!FindKey(object, segment.key, &current)) return false;
     }
   }
   *out = current;

@@ -205,6 +205,38 @@ TEST_F(FindPathTest, LeavesOutputAloneWhenAbsent) {
 
 // Hostile input (issue 12, row 2): the steps of a path are bounded, and the
 // message quotes the path cut short with its control characters escaped.
+// Keys of every length up to past 16 bytes (compared inline below that),
+// each beside keys of the same length that differ in one byte only: only
+// the key itself matches, wherever the difference is.
+TEST(FindPath, ComparesEveryByteOfKeysOfEveryLength) {
+  for (size_t length = 0; length <= 20; ++length) {
+    const std::string key(length, 'k');
+    std::string json = "{";
+    for (size_t at = 0; at < length; ++at) {
+      std::string other = key;
+      other[at] = 'x';
+      absl::StrAppend(&json, "\"", other, "\":", at, ",");
+    }
+    absl::StrAppend(&json, "\"", key, "\":\"found\"}");
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    ASSERT_EQ(parser.parse(json).get(root), simdjson::SUCCESS) << json;
+    Path path;
+    PathSegment segment;
+    segment.key = key;
+    path.push_back(segment);
+    simdjson::dom::element found;
+    ASSERT_TRUE(FindPath(root, path, &found)) << length;
+    EXPECT_EQ(simdjson::minify(found), "\"found\"") << length;
+    for (size_t at = 0; at < length; ++at) {
+      std::string absent = key;
+      absent[at] = 'y';
+      path[0].key = absent;
+      EXPECT_FALSE(FindPath(root, path, &found)) << length << " " << at;
+    }
+  }
+}
+
 TEST(ParsePath, StepsAreBounded) {
   std::string path = "k";
   for (size_t i = 1; i < kMaxPathSteps; ++i) path += i % 2 ? "[0]" : ".k";
