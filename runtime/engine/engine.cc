@@ -9,6 +9,8 @@
 // `idle_mu_` pairs with `idle_cv_` for WaitIdle, `close_mu_` serialises Close.
 // The hot path (a worker popping a task and running it on) takes none of
 // them: a task is owned through Task::state.
+#include <sched.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
@@ -167,8 +169,9 @@ void EngineImpl::WorkerLoop(Worker* worker) {
   SetCurrentEngineThread(this);
   moodycamel::ConsumerToken token(queue_);
   Task* task = nullptr;
+  uint64_t host_creates_seen = 0;  // host_creates_ when the queue was last empty
   for (;;) {
-    queue_.wait_dequeue(token, task);
+    if (!queue_.try_dequeue(token, task)) WaitForTask(token, &task, &host_creates_seen);
     // Closed: stop at once; queued tasks keep their state and stay visible.
     if (task == nullptr || closed_.load(std::memory_order_acquire)) return;
     // Take ownership, unless an API call holds the task: then leave the
@@ -193,6 +196,26 @@ void EngineImpl::WorkerLoop(Worker* worker) {
     steps_.RunActivation(*worker, task);
     ActivationDone();
   }
+}
+
+void EngineImpl::WaitForTask(moodycamel::ConsumerToken& token, Task** task,
+                             uint64_t* host_creates_seen) {
+  // While host threads create tasks, yield the core before blocking: with
+  // no more cores than busy threads (a host thread and two workers on two
+  // cores), a worker spinning in the queue's wait took the core the host
+  // thread needed, then slept, and every CreateTask paid a futex wake-up (a
+  // third of its time). Only then: where tasks come back from HTTP or
+  // timers, yielding cost more CPU per call than the wake-ups it saved.
+  constexpr int kMaxYields = 16;
+  uint64_t creates = host_creates_.load(std::memory_order_relaxed);
+  for (int i = 0; i < kMaxYields && creates != *host_creates_seen; ++i) {
+    *host_creates_seen = creates;
+    sched_yield();
+    if (queue_.try_dequeue(token, *task)) return;
+    creates = host_creates_.load(std::memory_order_relaxed);
+  }
+  *host_creates_seen = creates;
+  queue_.wait_dequeue(token, *task);
 }
 
 void EngineImpl::NotifyIdleWaiters() {

@@ -267,6 +267,8 @@ class EngineImpl : public Engine {
 
  private:
   void WorkerLoop(Worker* worker);
+  // The next task from the run queue, for a worker that found it empty.
+  void WaitForTask(moodycamel::ConsumerToken& token, Task** task, uint64_t* host_creates_seen);
   void NotifyIdleWaiters();
   void CountHttpWait(const Task& task, int64_t delta) {
     if (task.current_node().time != nullptr) {
@@ -358,6 +360,9 @@ class EngineImpl : public Engine {
   WebhookDispatcher webhooks_;
 
   moodycamel::BlockingConcurrentQueue<Task*, RunQueueTraits> queue_;
+  // Tasks host threads have queued (CreateTask, CreateTasks): while it
+  // moves, idle workers yield their cores to the host (WaitForTask).
+  std::atomic<uint64_t> host_creates_{0};
   // Queue entries plus running activations: what WaitIdle waits for.
   std::atomic<int64_t> pending_{0};
   std::atomic<int64_t> http_waits_{0};

@@ -275,6 +275,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
       ActivationDone();
     } else {
       task->state.store(kQueued, std::memory_order_release);
+      host_creates_.fetch_add(1, std::memory_order_relaxed);
       if (origin.batch_queue != nullptr) {
         origin.batch_queue->push_back(task.get());
       } else {
