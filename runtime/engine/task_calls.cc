@@ -143,10 +143,8 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
     task->data = "{}";  // also for `[]`
   } else if (!collapsed.empty()) {
     task->data = collapsed;  // compact already
-  } else {
-    if (MinifyText(data_json, &task->data) != simdjson::SUCCESS) {
-      return absl::InternalError("cannot minify task data that parsed");
-    }
+  } else if (MinifyText(data_json, &task->data) != simdjson::SUCCESS) {
+    return absl::InternalError("cannot minify task data that parsed");
   }
   if (absl::Status size = CheckSize(task->data.size(), options_.max_task_size); !size.ok()) {
     return size;

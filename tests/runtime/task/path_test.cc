@@ -203,8 +203,6 @@ TEST_F(FindPathTest, LeavesOutputAloneWhenAbsent) {
   EXPECT_TRUE(found.is_object());
 }
 
-// Hostile input (issue 12, row 2): the steps of a path are bounded, and the
-// message quotes the path cut short with its control characters escaped.
 // Keys of every length up to past 16 bytes (compared inline below that),
 // each beside keys of the same length that differ in one byte only: only
 // the key itself matches, wherever the difference is.
@@ -237,6 +235,8 @@ TEST(FindPath, ComparesEveryByteOfKeysOfEveryLength) {
   }
 }
 
+// Hostile input (issue 12, row 2): the steps of a path are bounded, and the
+// message quotes the path cut short with its control characters escaped.
 TEST(ParsePath, StepsAreBounded) {
   std::string path = "k";
   for (size_t i = 1; i < kMaxPathSteps; ++i) path += i % 2 ? "[0]" : ".k";
