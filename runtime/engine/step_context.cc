@@ -38,6 +38,16 @@ bool TryAcquireParked(Task* task) {
 
 }  // namespace
 
+void SettleNodeCount(Worker& worker, const Task& task) {
+  if (worker.counted_node == task.node) return;
+  const CompiledProcess& process = *task.process;
+  if (!process.nodes[worker.counted_node].is_final) {
+    process.node_tasks->AddOwned(worker.counted_node, -1, worker.index);
+  }
+  if (!task.current_node().is_final) process.node_tasks->AddOwned(task.node, 1, worker.index);
+  worker.counted_node = task.node;
+}
+
 absl::Time StepContext::now() const { return engine_->clock()->Now(); }
 
 bool StepContext::AddToSum(SumHandle sum, double amount) {
@@ -183,6 +193,7 @@ Value StepContext::NodeField(absl::string_view conv_id, absl::string_view node_i
   const CompiledNode* node = process->FindNode(node_id);
   if (node == nullptr) return Value::Missing();
   if (field == "count") {
+    SettleNodeCount(*worker_, *task_);  // the running task counts where it is
     return Value::Number(static_cast<double>(
         node->is_final ? node->counters->finished.Read() : process->node_tasks->Read(node->index)));
   }

@@ -71,11 +71,21 @@ struct Worker {
   // Nodes the running task entered whose history entries are not written
   // yet (StepMachine::FlushEntered).
   std::vector<const CompiledNode*> entered;
+  // The node whose task count holds the running task (CompiledProcess::
+  // node_tasks): the node its activation started in, until SettleNodeCount
+  // moves the count to where the task is. Passing through nodes without a
+  // count semaphore does not touch the counts (two stores a step saved);
+  // nothing outside the activation can tell, since the task is not idle.
+  uint32_t counted_node = 0;
   std::mt19937_64 random{std::random_device{}()};
   std::string scratch;
   ActivationEffects effects;
   alignas(64) std::atomic<int64_t> transitions{0};
 };
+
+// Moves the running task's place in the node counts from
+// worker.counted_node to the node it is in now (not counted in a final one).
+void SettleNodeCount(Worker& worker, const Task& task);
 
 // What a logic sees of its task; also what its templates read.
 class StepContext : public TaskContext, public TemplateEnv {

@@ -76,7 +76,9 @@ void StepMachine::RunActivation(Worker& worker, Task* task) {
              [http_result](TaskEvent& e) { e.http_response = http_result; });
     }
   }
+  worker.counted_node = task->node;
   if (ApplyResume(worker, context, task)) RunNodes(worker, context, task);
+  SettleNodeCount(worker, *task);
   FlushEntered(worker, task);
   // A task that entered a queue becomes visible there only once it is idle,
   // so that a puller never finds it still running.
@@ -419,9 +421,15 @@ bool StepMachine::Enter(Worker& worker, Task* task, uint32_t target) {
   const CompiledNode& from = process.nodes[task->node];
   const CompiledNode& to = process.nodes[target];
   events_.CancelTimer(task);  // leaving the node (even for itself) ends its timer
-  process.node_tasks->AddOwned(task->node, -1, worker.index);
-  if (from.count.threshold != 0) CheckCountLeft(process, from, &worker);
-  if (!to.is_final) process.node_tasks->AddOwned(target, 1, worker.index);
+  if (from.count.threshold != 0 || to.count.threshold != 0) {
+    // A count semaphore sees every pass through its node: the counts move
+    // now (elsewhere once, when the activation ends).
+    SettleNodeCount(worker, *task);
+    process.node_tasks->AddOwned(task->node, -1, worker.index);
+    if (from.count.threshold != 0) CheckCountLeft(process, from, &worker);
+    if (!to.is_final) process.node_tasks->AddOwned(target, 1, worker.index);
+    worker.counted_node = target;
+  }
   task->prev_node = task->node;
   task->node = target;
   task->next_logic = 0;

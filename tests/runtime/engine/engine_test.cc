@@ -305,6 +305,41 @@ TEST(EngineTest, NodeCountOfAFinalNodeIsTheTasksThatFinishedThere) {
   EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "end").finished, 3);
 }
 
+// A task passing through nodes is counted in each while it is there (a
+// logic reading `node[ID].count` of its own node counts it) and, once it
+// waits, only in the node it waits in.
+TEST(EngineTest, NodeCountsHoldEachTaskWhereItIs) {
+  auto engine = OpenEngine();
+  const std::string read_a = R"j([{"type":"set_param",
+      "extra":{"in_a":"{{node[a].count}}","in_start":"{{node[start].count}}"},
+      "extra_type":{"in_a":"number","in_start":"number"}},{"type":"go","to_node_id":"b"}])j";
+  const std::string read_b = R"j([{"type":"set_param",
+      "extra":{"in_b":"{{node[b].count}}","in_a_then":"{{node[a].count}}"},
+      "extra_type":{"in_b":"number","in_a_then":"number"}},{"type":"go","to_node_id":"wait"}])j";
+  MustDeploy(*engine,
+             ProcessJson(
+                 kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("a"), "]")),
+                         NodeJson("a", Kind::kNormal, read_a), NodeJson("b", Kind::kNormal, read_b),
+                         NodeJson("wait", Kind::kNormal, "[]")}));
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<std::string> id = engine->CreateTask(kConv, "", "{}");
+    ASSERT_TRUE(id.ok()) << id.status();
+    ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+    TaskSnapshot task = *engine->ShowTask(TaskKey::ByObjId(*id));
+    EXPECT_EQ(task.node_id, "wait");
+    EXPECT_EQ(Field(task.data, "in_a"), "1");
+    EXPECT_EQ(Field(task.data, "in_start"), "0");
+    EXPECT_EQ(Field(task.data, "in_b"), "1");
+    EXPECT_EQ(Field(task.data, "in_a_then"), "0");
+    absl::StatusOr<ProcessStats> stats = engine->StatsFor(kConv);
+    ASSERT_TRUE(stats.ok());
+    EXPECT_EQ(NodeNamed(*stats, "start").tasks, 0);
+    EXPECT_EQ(NodeNamed(*stats, "a").tasks, 0);
+    EXPECT_EQ(NodeNamed(*stats, "b").tasks, 0);
+    EXPECT_EQ(NodeNamed(*stats, "wait").tasks, i + 1);
+  }
+}
+
 class RecordingObserver : public Observer {
  public:
   void OnTaskFinished(const TaskEvent&) override { finished++; }
