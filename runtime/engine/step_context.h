@@ -75,7 +75,8 @@ struct Worker {
   // node_tasks): the node its activation started in, until SettleNodeCount
   // moves the count to where the task is. Passing through nodes without a
   // count semaphore does not touch the counts (two stores a step saved);
-  // nothing outside the activation can tell, since the task is not idle.
+  // meanwhile a reader of the counts (Stats) sees the task in that node, as
+  // if its activation had not begun.
   uint32_t counted_node = 0;
   std::mt19937_64 random{std::random_device{}()};
   std::string scratch;
