@@ -137,8 +137,8 @@ absl::Status BuildObject(simdjson::dom::element base, absl::string_view base_tex
   std::string built;
   const bool fits = base_text.empty()
                         ? internal::ApplyWritesWithin(base, writes, kMaxBuiltObjectBytes, &built)
-                        : internal::ApplyWritesToTextWithin(base_text, base, writes,
-                                                            kMaxBuiltObjectBytes, &built);
+                        : internal::ApplyWritesToTextWithin(base_text, base, internal::TextIndex{},
+                                                            writes, kMaxBuiltObjectBytes, &built);
   if (!fits) {
     return absl::OutOfRangeError(
         absl::StrCat("the data would pass ", kMaxBuiltObjectBytes, " bytes"));

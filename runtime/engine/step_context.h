@@ -114,6 +114,10 @@ class StepContext : public TaskContext, public TemplateEnv {
     }
     return doc_;
   }
+  // The structural index of data()'s parse (write_set.h), taken after
+  // data(): worker_->parser parsed the task's data last, or the replacement
+  // that became it (ReplaceData).
+  TextIndex data_index() const { return IndexOfLastParse(worker_->parser); }
   Value Evaluate(const Template& compiled) override { return compiled.Evaluate(*this); }
   absl::Status Set(absl::string_view path, Value value) override {
     absl::StatusOr<Path> parsed = ParsePath(path);
@@ -125,6 +129,9 @@ class StepContext : public TaskContext, public TemplateEnv {
   absl::Status ReplaceData(std::string data_json) override {
     simdjson::dom::element parsed;
     if (worker_->parser.parse(data_json).get(parsed) != simdjson::SUCCESS || !parsed.is_object()) {
+      // The parser's document and index are of this text now, not of the
+      // task's data: data() parses it again.
+      doc_valid_ = false;
       return absl::InvalidArgumentError(
           "the new data is not a JSON object (or nests deeper than 1024 levels)");
     }

@@ -384,9 +384,10 @@ void Unpark(Task* task) {
 
 bool StepMachine::CommitWrites(Worker& worker, StepContext& context, Task* task) {
   worker.scratch.clear();
+  simdjson::dom::element doc = context.data();
   // Bounded: a write to `a[2000000000]` must fail, not pad gigabytes.
-  if (!ApplyWritesToTextWithin(task->data, context.data(), context.writes(), options_.max_task_size,
-                               &worker.scratch)) {
+  if (!ApplyWritesToTextWithin(task->data, doc, context.data_index(), context.writes(),
+                               options_.max_task_size, &worker.scratch)) {
     return false;
   }
   task->data.swap(worker.scratch);
@@ -410,7 +411,8 @@ void StepMachine::WriteErrorParams(Worker& worker, StepContext& context, Task* t
   add("type_tag", result.tag);
   add("description", result.description);
   worker.scratch.clear();
-  ApplyWritesToText(task->data, context.data(), writes, &worker.scratch);
+  simdjson::dom::element doc = context.data();
+  ApplyWritesToText(task->data, doc, context.data_index(), writes, &worker.scratch);
   task->data.swap(worker.scratch);
   context.Invalidate();
   writes.clear();

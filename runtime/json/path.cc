@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/base/quote.h"
+#include "runtime/json/short_bytes.h"
 
 namespace convey {
 namespace internal {
@@ -18,29 +19,6 @@ absl::Status PathError(absl::string_view text, size_t at, absl::string_view why)
 
 absl::Status TooManySteps(absl::string_view text, size_t at) {
   return PathError(text, at, absl::StrCat("more than ", kMaxPathSteps, " steps"));
-}
-
-// The first and the last sizeof(Word) of the n bytes at a and b are equal
-// (sizeof(Word) <= n <= 2 * sizeof(Word): together they cover all n).
-template <typename Word>
-inline bool SameEnds(const char* a, const char* b, size_t n) {
-  Word a0, a1, b0, b1;
-  std::memcpy(&a0, a, sizeof(Word));
-  std::memcpy(&a1, a + n - sizeof(Word), sizeof(Word));
-  std::memcpy(&b0, b, sizeof(Word));
-  std::memcpy(&b1, b + n - sizeof(Word), sizeof(Word));
-  return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-}
-
-// The n bytes at a and b are equal. Keys of task data are short: two
-// overlapping loads compare them without a call to memcmp (simdjson's
-// at_key makes one per key of the right length: 6% of a go_if_const
-// chain's time).
-inline bool SameBytes(const char* a, const char* b, size_t n) {
-  if (n > 16) return std::memcmp(a, b, n) == 0;
-  if (n >= 8) return SameEnds<uint64_t>(a, b, n);
-  if (n >= 4) return SameEnds<uint32_t>(a, b, n);
-  return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
 }
 
 // simdjson's object::at_key, with SameBytes.

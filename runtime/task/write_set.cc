@@ -1,8 +1,8 @@
 // The write set: a logic's writes to a task as a tree of edits, applied
 // to the task's DOM (re-serialising only the containers on the written
-// paths) or spliced into its text when every write is to a top-level key.
-// The JSON output (runtime/json/dom_writer.h) and the text scanner
-// (runtime/json/json_scanner.h) are separate libraries.
+// paths) or spliced into its text when every write is to a top-level key
+// (splice.h). The JSON output (runtime/json/dom_writer.h) is a separate
+// library.
 #include "runtime/task/write_set.h"
 
 #include <algorithm>
@@ -18,31 +18,12 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 #include "runtime/json/dom_writer.h"
-#include "runtime/json/json_scanner.h"
 #include "runtime/json/json_types.h"
+#include "runtime/task/splice.h"
 
 namespace convey {
 namespace internal {
 namespace {
-
-// Value::ToJson() without the temporary string.
-void WriteValue(Sink& sink, const Value& value) {
-  switch (value.type()) {
-    case Value::Type::kMissing:
-    case Value::Type::kNull:
-      sink.Put("null", 4);
-      return;
-    case Value::Type::kString:
-      WriteString(sink, value.text());
-      return;
-    case Value::Type::kBoolean:
-    case Value::Type::kNumber:
-    case Value::Type::kObject:
-    case Value::Type::kArray:
-      sink.Put(value.text());
-      return;
-  }
-}
 
 // The writes as a tree of edits: one node per distinct path prefix. A node
 // is either a leaf that replaces the value at its path, or a container whose
@@ -307,167 +288,6 @@ class Emitter {
   Sink& sink_;
 };
 
-// --- Splicing top-level writes into the source text ---------------------
-//
-// The common write set (set_param's keys) touches only top-level keys. Then
-// the new text is the old one with a few values cut out and replaced:
-// everything else is copied in large pieces instead of being re-serialised.
-// The text was already validated (its DOM exists), so the scanner only
-// finds boundaries; it still checks bounds and gives up on anything
-// unexpected, leaving the DOM path to do the work.
-
-// One top-level key of the write set: its last value, and whether the text
-// had it.
-struct TopLevelWrite {
-  absl::string_view key;
-  const Value* value;
-  bool matched;
-};
-
-// A value in the text to be replaced.
-struct Cut {
-  const char* begin;
-  const char* end;
-  const Value* value;
-};
-
-// Appends `text` with `writes` (all single key steps) spliced in, or
-// returns false without writing when the text is not the simple case (not
-// an object, a key with escapes).
-bool SpliceTopLevel(absl::string_view text, const WriteSet& writes, size_t max_bytes,
-                    std::string* out, bool* within) {
-  absl::InlinedVector<TopLevelWrite, 8> keys;
-  absl::flat_hash_map<absl::string_view, size_t> by_key;
-  const bool indexed = writes.size() > kLinearChildren;
-  for (const Write& write : writes) {
-    absl::string_view key = write.path[0].key;
-    size_t found = keys.size();
-    if (indexed) {
-      auto [it, inserted] = by_key.emplace(key, keys.size());
-      found = it->second;
-    } else {
-      for (size_t k = 0; k < keys.size(); ++k) {
-        if (keys[k].key == key) {
-          found = k;
-          break;
-        }
-      }
-    }
-    if (found == keys.size()) {
-      keys.push_back(TopLevelWrite{key, &write.value, false});
-    } else {
-      keys[found].value = &write.value;  // a later write to the same key wins
-    }
-  }
-
-  absl::InlinedVector<Cut, 8> cuts;
-  const TopLevelWrite* const key_list = keys.data();
-  const size_t key_count = keys.size();
-  JsonScanner scan(text);
-  if (!scan.Expect('{')) return false;
-  scan.SkipSpace();
-  if (scan.done()) return false;
-  bool has_fields = false;
-  const char* close = nullptr;
-  if (scan.peek() == '}') close = scan.at();
-  while (close == nullptr) {
-    if (scan.done() || scan.peek() != '"') return false;
-    const char* key_begin = scan.at() + 1;
-    bool escaped;
-    if (!scan.SkipString(&escaped) || escaped) return false;
-    const size_t key_size = static_cast<size_t>(scan.at() - 1 - key_begin);
-    if (!scan.Expect(':')) return false;
-    scan.SkipSpace();
-    const char* value_begin = scan.at();
-    if (!scan.SkipValue()) return false;
-    has_fields = true;
-    size_t found = key_count;
-    if (indexed) {
-      auto it = by_key.find(absl::string_view(key_begin, key_size));
-      if (it != by_key.end()) found = it->second;
-    } else {
-      for (size_t k = 0; k < key_count; ++k) {
-        if (key_list[k].key.size() == key_size &&
-            std::memcmp(key_list[k].key.data(), key_begin, key_size) == 0) {
-          found = k;
-          break;
-        }
-      }
-    }
-    if (found < key_count) {
-      keys[found].matched = true;
-      cuts.push_back(Cut{value_begin, scan.at(), keys[found].value});
-    }
-    if (scan.Expect(',')) {
-      scan.SkipSpace();
-    } else if (!scan.done() && scan.peek() == '}') {
-      close = scan.at();
-    } else {
-      return false;
-    }
-  }
-
-  Sink sink(out, max_bytes);
-  const char* from = text.data();
-  for (const Cut& cut : cuts) {
-    sink.Put(from, static_cast<size_t>(cut.begin - from));
-    WriteValue(sink, *cut.value);
-    from = cut.end;
-  }
-  sink.Put(from, static_cast<size_t>(close - from));
-  for (const TopLevelWrite& key : keys) {
-    if (key.matched) continue;
-    WriteQuoted(sink, has_fields ? ',' : 0, key.key, ':');
-    has_fields = true;
-    WriteValue(sink, *key.value);
-  }
-  const char* text_end = text.data() + text.size();
-  sink.Put(close, static_cast<size_t>(text_end - close));
-  *within = !sink.overflowed();
-  return true;
-}
-
-bool AllTopLevelKeys(const WriteSet& writes) {
-  for (const Write& write : writes) {
-    if (write.path.size() != 1 || write.path[0].is_index) return false;
-  }
-  return true;
-}
-
-// The common case of set_param: every write adds a distinct top-level key the
-// document does not have. Keys are looked up in the parsed document, so the
-// text is not scanned: it is copied up to its closing brace and the members
-// are appended. False when the writes are not of that kind.
-bool AppendTopLevel(absl::string_view text, simdjson::dom::element doc, const WriteSet& writes,
-                    size_t max_bytes, std::string* out, bool* within) {
-  simdjson::dom::object object;
-  if (doc.get_object().get(object) != simdjson::SUCCESS) return false;
-  for (size_t i = 0; i < writes.size(); ++i) {
-    const std::string& key = writes[i].path[0].key;
-    if (object.at_key(std::string_view(key)).error() != simdjson::NO_SUCH_FIELD) return false;
-    for (size_t j = 0; j < i; ++j) {
-      if (writes[j].path[0].key == key) return false;
-    }
-  }
-  const size_t close = text.find_last_not_of(" \t\r\n");
-  if (close == absl::string_view::npos || text[close] != '}') return false;
-  Sink sink(out, max_bytes);
-  sink.Put(text.data(), close);
-  bool has_fields = object.size() != 0;
-  for (const Write& write : writes) {
-    WriteQuoted(sink, has_fields ? ',' : 0, write.path[0].key, ':');
-    has_fields = true;
-    WriteValue(sink, write.value);
-  }
-  sink.Put(text.substr(close));
-  *within = !sink.overflowed();
-  return true;
-}
-
-}  // namespace
-
-namespace {
-
 // The nesting of a JSON text (0 for a scalar), counted over brackets
 // outside strings.
 size_t NestingOf(absl::string_view text) {
@@ -583,19 +403,28 @@ void AppendElement(simdjson::dom::element element, std::string* out) {
   WriteElement(sink, element);
 }
 
-bool ApplyWritesToTextWithin(absl::string_view text, simdjson::dom::element doc,
+TextIndex IndexOfLastParse(const simdjson::dom::parser& parser) {
+  TextIndex index;
+  if (parser.implementation != nullptr) {
+    index.structurals = parser.implementation->structural_indexes.get();
+    index.count = parser.implementation->n_structural_indexes;
+  }
+  return index;
+}
+
+bool ApplyWritesToTextWithin(absl::string_view text, simdjson::dom::element doc, TextIndex index,
                              const WriteSet& writes, size_t max_bytes, std::string* out) {
   if (AllTopLevelKeys(writes)) {
     bool within = false;
     if (AppendTopLevel(text, doc, writes, max_bytes, out, &within)) return within;
-    if (SpliceTopLevel(text, writes, max_bytes, out, &within)) return within;
+    if (SpliceTopLevel(text, index, writes, max_bytes, out, &within)) return within;
   }
   return ApplyWritesWithin(doc, writes, max_bytes, out);
 }
 
-void ApplyWritesToText(absl::string_view text, simdjson::dom::element doc, const WriteSet& writes,
-                       std::string* out) {
-  ApplyWritesToTextWithin(text, doc, writes, std::numeric_limits<size_t>::max(), out);
+void ApplyWritesToText(absl::string_view text, simdjson::dom::element doc, TextIndex index,
+                       const WriteSet& writes, std::string* out) {
+  ApplyWritesToTextWithin(text, doc, index, writes, std::numeric_limits<size_t>::max(), out);
 }
 
 }  // namespace internal

@@ -7,6 +7,7 @@
 #define CONVEY_RUNTIME_TASK_WRITE_SET_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -62,19 +63,36 @@ void ApplyWrites(simdjson::dom::element doc, const WriteSet& writes, std::string
 bool ApplyWritesWithin(simdjson::dom::element doc, const WriteSet& writes, size_t max_bytes,
                        std::string* out);
 
-// ApplyWrites for a `doc` parsed from `text` (the caller keeps both). When
-// every write is to a top-level key, the new text is `text` with the
-// written values replaced or appended before the closing brace: the rest is
-// copied as it is, byte for byte (whitespace included), at about half the
-// cost of re-serialising the document. Other write sets, and keys
-// written with escapes in `text`, take the ApplyWrites path. For text that
-// AppendElement produced (compact, canonical) both paths give the same
-// bytes.
-void ApplyWritesToText(absl::string_view text, simdjson::dom::element doc, const WriteSet& writes,
-                       std::string* out);
+// The structural index simdjson's DOM parser keeps of the text it parsed
+// last: the offsets, in order, of the text's `{}[]:,`, of each string's
+// opening quote and of each number's or literal's first byte. The parse
+// made it anyway; reading it finds a task's top-level members without
+// scanning the text's bytes again. (simdjson marks the member it is read
+// from as private to its benchmarks; tests/runtime/task checks what it
+// holds, and every use checks the bytes it points at.)
+struct TextIndex {
+  const uint32_t* structurals = nullptr;
+  size_t count = 0;
+};
+
+// `parser`'s index of the text it parsed last. Valid until its next parse,
+// and only for a parse that succeeded.
+TextIndex IndexOfLastParse(const simdjson::dom::parser& parser);
+
+// ApplyWrites for a `doc` parsed from `text` (the caller keeps both), with
+// `index` the parse's TextIndex or empty. When every write is to a
+// top-level key, the new text is `text` with the written values replaced or
+// appended before the closing brace: the rest is copied as it is, byte for
+// byte (whitespace included), at a fraction of the cost of re-serialising
+// the document. Other write sets, and texts with a key written with escapes
+// that might be one of the written keys, take the ApplyWrites path. For
+// text that AppendElement produced (compact, canonical) both paths give the
+// same bytes.
+void ApplyWritesToText(absl::string_view text, simdjson::dom::element doc, TextIndex index,
+                       const WriteSet& writes, std::string* out);
 
 // ApplyWritesToText with ApplyWritesWithin's limit.
-bool ApplyWritesToTextWithin(absl::string_view text, simdjson::dom::element doc,
+bool ApplyWritesToTextWithin(absl::string_view text, simdjson::dom::element doc, TextIndex index,
                              const WriteSet& writes, size_t max_bytes, std::string* out);
 
 // Appends `doc` with the top-level keys of `patch` (both objects) set to

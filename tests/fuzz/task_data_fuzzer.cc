@@ -110,9 +110,18 @@ void CheckWriteSet(absl::string_view base_text, const internal::WriteSet& writes
     CheckObjectText(applied, "ApplyWritesWithin's result");
   }
   std::string from_text;
-  if (internal::ApplyWritesToTextWithin(base_text, doc, writes, kLimit, &from_text)) {
-    CheckObjectText(from_text, "ApplyWritesToTextWithin's result");
-  }
+  const bool text_fits = internal::ApplyWritesToTextWithin(
+      base_text, doc, internal::IndexOfLastParse(parser), writes, kLimit, &from_text);
+  if (text_fits) CheckObjectText(from_text, "ApplyWritesToTextWithin's result");
+  // Finding the members by the parse's structural index or by scanning the
+  // text gives the same bytes.
+  std::string scanned;
+  const bool scan_fits = internal::ApplyWritesToTextWithin(base_text, doc, internal::TextIndex{},
+                                                           writes, kLimit, &scanned);
+  FUZZ_CHECK(text_fits == scan_fits && from_text == scanned,
+             "on %.200s the indexed and the scanned splice differ:\n  indexed: %.300s\n"
+             "  scanned: %.300s",
+             std::string(base_text).c_str(), from_text.c_str(), scanned.c_str());
 
   // On canonical text both paths give the same bytes.
   std::string canonical;
@@ -123,8 +132,9 @@ void CheckWriteSet(absl::string_view base_text, const internal::WriteSet& writes
     std::string by_dom;
     std::string by_text;
     const bool dom_fits = internal::ApplyWritesWithin(canonical_doc, writes, kLimit, &by_dom);
-    const bool text_fits =
-        internal::ApplyWritesToTextWithin(canonical, canonical_doc, writes, kLimit, &by_text);
+    const bool text_fits = internal::ApplyWritesToTextWithin(
+        canonical, canonical_doc, internal::IndexOfLastParse(canonical_parser), writes, kLimit,
+        &by_text);
     FUZZ_CHECK(dom_fits == text_fits,
                "on canonical text %.200s: ApplyWritesWithin %d, "
                "ApplyWritesToTextWithin %d",

@@ -601,7 +601,9 @@ TEST(ApplyWritesWithin, LimitsLongEscapedStrings) {
 
 // --- ApplyWritesToText ------------------------------------------------------
 
-// Parses `text` and applies `writes` through ApplyWritesToText.
+// Parses `text` and applies `writes` through ApplyWritesToText, once with
+// the parse's structural index and once scanning the text: both give the
+// same bytes.
 std::string ApplyToText(const std::string& text, const std::vector<W>& writes) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -609,10 +611,29 @@ std::string ApplyToText(const std::string& text, const std::vector<W>& writes) {
     ADD_FAILURE() << "bad test document: " << text;
     return "";
   }
-  std::string out;
-  ApplyWritesToText(text, doc, MakeWrites(writes), &out);
-  ExpectValidJson(out);
-  return out;
+  const WriteSet set = MakeWrites(writes);
+  std::string indexed;
+  ApplyWritesToText(text, doc, IndexOfLastParse(parser), set, &indexed);
+  std::string scanned;
+  ApplyWritesToText(text, doc, TextIndex{}, set, &scanned);
+  EXPECT_EQ(indexed, scanned) << text;
+  ExpectValidJson(indexed);
+  return indexed;
+}
+
+// What the splice reads of simdjson's private index: the offsets of the
+// structural characters, of each string's opening quote and of each
+// scalar's first byte, in order.
+TEST(TextIndex, HoldsTheStructuralOffsets) {
+  const std::string text = R"( {"a" : [1, "x]"], "b":true,"c":{}} )";
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(text).get(doc), simdjson::SUCCESS);
+  TextIndex index = IndexOfLastParse(parser);
+  std::vector<uint32_t> offsets(index.structurals, index.structurals + index.count);
+  EXPECT_EQ(offsets, (std::vector<uint32_t>{1, 2, 6, 8, 9, 10, 12, 16, 17, 19, 22, 23, 27, 28, 31,
+                                            32, 33, 34}));
+  EXPECT_EQ(IndexOfLastParse(simdjson::dom::parser()).count, 0u);
 }
 
 TEST(ApplyWritesToText, SplicesTopLevelWrites) {
@@ -651,6 +672,19 @@ TEST(ApplyWritesToText, RepeatedAndDuplicateKeys) {
 TEST(ApplyWritesToText, EscapedKeysFallBackToTheDom) {
   // "a\u0062" is the key "ab": the DOM path finds it (and compacts).
   EXPECT_EQ(ApplyToText(R"({"a\u0062":1, "c":2})", {{"ab", Int(5)}}), R"({"ab":5,"c":2})");
+  // A key with escapes no longer than every written key cannot be one of
+  // them: the text is still spliced, the key copied as it is.
+  EXPECT_EQ(ApplyToText(R"({"\n":1, "abcdef":2})", {{"abcdef", Int(3)}}),
+            R"({"\n":1, "abcdef":3})");
+}
+
+TEST(ApplyWritesToText, LongKeys) {
+  // Keys of 64 bytes and more share one bit of the written sizes' mask.
+  const std::string long_key(70, 'k');
+  const std::string other_key(65, 'k');
+  EXPECT_EQ(ApplyToText(absl::StrCat(R"({")", other_key, R"(":1,")", long_key, R"(":2})"),
+                        {{long_key, Int(3)}}),
+            absl::StrCat(R"({")", other_key, R"(":1,")", long_key, R"(":3})"));
 }
 
 TEST(ApplyWritesToText, OtherWritesTakeTheDomPath) {
@@ -665,11 +699,27 @@ TEST(ApplyWritesToText, WithinLimit) {
   ASSERT_EQ(parser.parse(text).get(doc), simdjson::SUCCESS);
   WriteSet writes = MakeWrites({{"b", Str(std::string(100, 'x'))}});
   std::string out = "keep";
-  EXPECT_FALSE(ApplyWritesToTextWithin(text, doc, writes, 113, &out));
+  EXPECT_FALSE(ApplyWritesToTextWithin(text, doc, IndexOfLastParse(parser), writes, 113, &out));
   EXPECT_EQ(out, "keep");
   out.clear();
-  EXPECT_TRUE(ApplyWritesToTextWithin(text, doc, writes, 114, &out));
+  EXPECT_TRUE(ApplyWritesToTextWithin(text, doc, IndexOfLastParse(parser), writes, 114, &out));
   EXPECT_EQ(out, R"({"a":1,"b":")" + std::string(100, 'x') + "\"}");
+}
+
+// An index that does not fit the text (here of a longer one) is not
+// followed: the text is scanned instead.
+TEST(ApplyWritesToText, AnIndexPastTheTextIsNotFollowed) {
+  simdjson::dom::parser longer;
+  simdjson::dom::element longer_doc;
+  ASSERT_EQ(longer.parse(std::string(R"({"a":1,"b":[2,3],"c":"four"})")).get(longer_doc),
+            simdjson::SUCCESS);
+  const std::string text = R"({"a":1,"b":2})";
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(text).get(doc), simdjson::SUCCESS);
+  std::string out;
+  ApplyWritesToText(text, doc, IndexOfLastParse(longer), MakeWrites({{"b", Int(5)}}), &out);
+  EXPECT_EQ(out, R"({"a":1,"b":5})");
 }
 
 // For canonical text (what AppendElement writes) splicing and the DOM path
@@ -739,10 +789,13 @@ TEST(ApplyWritesToText, AgreesWithApplyWritesOnCanonicalText) {
     }
     WriteSet set = MakeWrites(writes);
     std::string spliced;
-    ApplyWritesToText(text, doc, set, &spliced);
+    ApplyWritesToText(text, doc, IndexOfLastParse(parser), set, &spliced);
+    std::string scanned;
+    ApplyWritesToText(text, doc, TextIndex{}, set, &scanned);
     std::string rebuilt;
     ApplyWrites(doc, set, &rebuilt);
     ASSERT_EQ(spliced, rebuilt) << text;
+    ASSERT_EQ(scanned, rebuilt) << text;
   }
 }
 
