@@ -41,7 +41,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<ProjectVari
                                                : std::max(1u, std::thread::hardware_concurrency())),
       variables_(std::move(variables)),
       persistence_(std::move(persistence)),
-      store_(clock_, persistence_ != nullptr ? persistence_->generation() : 0),
+      store_(persistence_ != nullptr ? persistence_->generation() : 0),
       events_(this, clock_),
       http_(this, options_),
       steps_(this, options_, clock_, observer_, store_, statistics_, events_, http_),

@@ -14,6 +14,7 @@
 #include "runtime/engine/engine_impl.h"
 #include "runtime/json/minify.h"
 #include "runtime/json/repeated_keys.h"
+#include "runtime/json/text_index.h"
 #include "runtime/task/json_patch.h"
 #include "runtime/task/write_set.h"
 
@@ -143,6 +144,10 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
     task->data = "{}";  // also for `[]`
   } else if (!collapsed.empty()) {
     task->data = collapsed;  // compact already
+  } else if (IsCompactObject(data_json, IndexOfLastParse(parser))) {
+    // The parser's last text: nothing to minify (most hosts send compact
+    // JSON), found from the parse's index without reading the text again.
+    task->data.assign(data_json.data(), data_json.size());
   } else if (MinifyText(data_json, &task->data) != simdjson::SUCCESS) {
     return absl::InternalError("cannot minify task data that parsed");
   }
@@ -189,11 +194,12 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   task->ref = std::string(ref);
   // With a store, a task with a ref lives in the partition of its process
   // and ref (Store: an engine owning it finds it there by ref alone).
+  const int64_t now_micros = absl::ToUnixMicros(clock_->Now());
   task->obj_id = store_.NewObjId(persistence_ != nullptr && !ref.empty()
                                      ? PartitionOf(process->conv_id, ref, 0)
-                                     : TaskStore::kAnyPartition);
-  task->create_micros = task->change_micros = task->entry_micros =
-      absl::ToUnixMicros(clock_->Now());
+                                     : TaskStore::kAnyPartition,
+                                 now_micros);
+  task->create_micros = task->change_micros = task->entry_micros = now_micros;
   if (caller != nullptr) {
     task->extras().caller = std::make_unique<RpcCaller>(
         RpcCaller{std::string(caller->obj_id_view()), caller->entry_seq});

@@ -13,17 +13,18 @@
 namespace convey {
 namespace internal {
 
-TaskStore::TaskStore(Clock* clock, uint32_t generation) : clock_(clock) {
+TaskStore::TaskStore(uint32_t generation) {
   std::random_device random;
   id_salt_ = generation != 0 ? generation & 0xffffu : random() & 0xffffu;
   next_id_.store(generation != 0 ? 0 : (static_cast<uint64_t>(random()) << 20) & 0xffffffffffull);
 }
 
-std::array<char, 24> TaskStore::NewObjId(uint32_t partition) {
+std::array<char, 24> TaskStore::NewObjId(uint32_t partition, int64_t now_micros) {
   // 4 bytes of seconds, 1 byte of partition, 2 bytes of per-engine salt (the
   // store's generation), 5 bytes of counter: the counter alone keeps ids
   // unique within a run for 2^40 tasks, the generation across 65536 runs.
-  const uint64_t seconds = static_cast<uint64_t>(absl::ToUnixSeconds(clock_->Now()));
+  const uint64_t seconds =
+      static_cast<uint64_t>(absl::ToUnixSeconds(absl::FromUnixMicros(now_micros)));
   const uint64_t counter = next_id_.fetch_add(1, std::memory_order_relaxed) & 0xffffffffffull;
   if (partition == kAnyPartition) partition = static_cast<uint32_t>(counter % kPartitions);
   const uint64_t high = ((seconds & 0xffffffffull) << 24) | ((partition & 0xffu) << 16) | id_salt_;

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -29,7 +30,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "convey/engine.h"
-#include "convey/environment.h"
 #include "runtime/engine/task.h"
 
 namespace convey {
@@ -41,14 +41,15 @@ class TaskStore {
 
   // `generation`: the durable store's (Store::generation), which keeps
   // obj_ids of different runs apart; 0 without a store (a random salt).
-  TaskStore(Clock* clock, uint32_t generation);
+  explicit TaskStore(uint32_t generation);
 
   // A new obj_id: 24 hex digits, unique within this engine (and, with a
   // store, among every run on it), carrying `partition` (digits 8-9; see
-  // PartitionOfObjId). Without a store any partition does: pass
-  // kAnyPartition.
+  // PartitionOfObjId) and the second of `now_micros` (the task's creation
+  // time: the caller's one clock read). Without a store any partition does:
+  // pass kAnyPartition.
   static constexpr uint32_t kAnyPartition = ~0u;
-  std::array<char, 24> NewObjId(uint32_t partition);
+  std::array<char, 24> NewObjId(uint32_t partition, int64_t now_micros);
   // Makes a new task findable: by its idempotency key and its ref (when it
   // has them), then by its obj_id. AlreadyExists, and nothing added, when a
   // task of its process with the same ref is still active, or (`*key_taken`
@@ -82,8 +83,21 @@ class TaskStore {
   // (which never changes): no key beside each, 16 bytes a slot instead of 32.
   struct ObjIdHash {
     using is_transparent = void;
+    // An engine's obj_ids are 24 bytes: three words mixed by multiplying
+    // (absl::Hash of the string was 2% of a pipeline's time, with the
+    // shard's hash). Ids are made by the engine, never chosen by a caller,
+    // so nothing can crowd one slot; a lookup by another string hashes as
+    // the strings do.
     size_t operator()(absl::string_view obj_id) const {
-      return absl::Hash<absl::string_view>{}(obj_id);
+      if (obj_id.size() != 24) return absl::Hash<absl::string_view>{}(obj_id);
+      uint64_t a, b, c;
+      std::memcpy(&a, obj_id.data(), 8);
+      std::memcpy(&b, obj_id.data() + 8, 8);
+      std::memcpy(&c, obj_id.data() + 16, 8);
+      uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ b;
+      h = (h * 0xc2b2ae3d27d4eb4full) ^ c;
+      h *= 0x165667b19e3779f9ull;
+      return static_cast<size_t>(h ^ (h >> 29));
     }
     size_t operator()(const std::shared_ptr<Task>& task) const {
       return (*this)(task->obj_id_view());
@@ -145,7 +159,8 @@ class TaskStore {
   // Out of the key index, if the entry is this task's.
   void EraseKey(const Task& task);
   ObjShard& ObjShardFor(absl::string_view obj_id) {
-    return obj_shards_[absl::Hash<absl::string_view>{}(obj_id) % kShards];
+    // The high bits: the set's own slots are chosen by the low ones.
+    return obj_shards_[(ObjIdHash{}(obj_id) >> 48) % kShards];
   }
   RefShard& RefShardFor(int64_t conv_id, absl::string_view ref) {
     return ref_shards_[absl::Hash<std::pair<int64_t, absl::string_view>>{}(
@@ -153,7 +168,6 @@ class TaskStore {
                        kShards];
   }
 
-  Clock* const clock_;
   ObjShard obj_shards_[kShards];
   RefShard ref_shards_[kShards];
   KeyShard key_shards_[kShards];

@@ -36,7 +36,7 @@ bool AppendTopLevel(absl::string_view text, simdjson::dom::element doc, const Wr
 
 // Appends `text` with `writes` (all single key steps) spliced in: written
 // values replace the old ones, new keys are appended. `index` is the text's
-// structural index (TextIndex in write_set.h) or empty; without it the
+// structural index (runtime/json/text_index.h) or empty; without it the
 // bytes are scanned. False, with nothing written, when the text is not the
 // simple case: not an object, or a key with escapes that might be one of
 // the written keys.

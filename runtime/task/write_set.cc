@@ -403,15 +403,6 @@ void AppendElement(simdjson::dom::element element, std::string* out) {
   WriteElement(sink, element);
 }
 
-TextIndex IndexOfLastParse(const simdjson::dom::parser& parser) {
-  TextIndex index;
-  if (parser.implementation != nullptr) {
-    index.structurals = parser.implementation->structural_indexes.get();
-    index.count = parser.implementation->n_structural_indexes;
-  }
-  return index;
-}
-
 bool ApplyWritesToTextWithin(absl::string_view text, simdjson::dom::element doc, TextIndex index,
                              const WriteSet& writes, size_t max_bytes, std::string* out) {
   if (AllTopLevelKeys(writes)) {

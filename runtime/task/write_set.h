@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "convey/value.h"
 #include "runtime/json/path.h"
+#include "runtime/json/text_index.h"
 #include "simdjson.h"
 
 namespace convey {
@@ -63,24 +64,8 @@ void ApplyWrites(simdjson::dom::element doc, const WriteSet& writes, std::string
 bool ApplyWritesWithin(simdjson::dom::element doc, const WriteSet& writes, size_t max_bytes,
                        std::string* out);
 
-// The structural index simdjson's DOM parser keeps of the text it parsed
-// last: the offsets, in order, of the text's `{}[]:,`, of each string's
-// opening quote and of each number's or literal's first byte. The parse
-// made it anyway; reading it finds a task's top-level members without
-// scanning the text's bytes again. (simdjson marks the member it is read
-// from as private to its benchmarks; tests/runtime/task checks what it
-// holds, and every use checks the bytes it points at.)
-struct TextIndex {
-  const uint32_t* structurals = nullptr;
-  size_t count = 0;
-};
-
-// `parser`'s index of the text it parsed last. Valid until its next parse,
-// and only for a parse that succeeded.
-TextIndex IndexOfLastParse(const simdjson::dom::parser& parser);
-
 // ApplyWrites for a `doc` parsed from `text` (the caller keeps both), with
-// `index` the parse's TextIndex or empty. When every write is to a
+// `index` the parse's TextIndex (text_index.h) or empty. When every write is to a
 // top-level key, the new text is `text` with the written values replaced or
 // appended before the closing brace: the rest is copied as it is, byte for
 // byte (whitespace included), at a fraction of the cost of re-serialising

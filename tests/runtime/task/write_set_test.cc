@@ -621,21 +621,6 @@ std::string ApplyToText(const std::string& text, const std::vector<W>& writes) {
   return indexed;
 }
 
-// What the splice reads of simdjson's private index: the offsets of the
-// structural characters, of each string's opening quote and of each
-// scalar's first byte, in order.
-TEST(TextIndex, HoldsTheStructuralOffsets) {
-  const std::string text = R"( {"a" : [1, "x]"], "b":true,"c":{}} )";
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  ASSERT_EQ(parser.parse(text).get(doc), simdjson::SUCCESS);
-  TextIndex index = IndexOfLastParse(parser);
-  std::vector<uint32_t> offsets(index.structurals, index.structurals + index.count);
-  EXPECT_EQ(offsets, (std::vector<uint32_t>{1, 2, 6, 8, 9, 10, 12, 16, 17, 19, 22, 23, 27, 28, 31,
-                                            32, 33, 34}));
-  EXPECT_EQ(IndexOfLastParse(simdjson::dom::parser()).count, 0u);
-}
-
 TEST(ApplyWritesToText, SplicesTopLevelWrites) {
   EXPECT_EQ(ApplyToText(R"({"a":1,"b":"x","c":[1]})", {{"b", Str("y")}}),
             R"({"a":1,"b":"y","c":[1]})");
