@@ -42,6 +42,7 @@ EngineImpl::EngineImpl(const EngineOptions& options, std::unique_ptr<ProjectVari
       variables_(std::move(variables)),
       persistence_(std::move(persistence)),
       store_(persistence_ != nullptr ? persistence_->generation() : 0),
+      statistics_(worker_count_),
       events_(this, clock_),
       http_(this, options_),
       steps_(this, options_, clock_, observer_, store_, statistics_, events_, http_),

@@ -362,10 +362,12 @@ class EngineImpl : public Engine {
   moodycamel::BlockingConcurrentQueue<Task*, RunQueueTraits> queue_;
   // Tasks host threads have queued (CreateTask, CreateTasks): while it
   // moves, idle workers yield their cores to the host (WaitForTask).
-  std::atomic<uint64_t> host_creates_{0};
+  // Each count below is on a line of its own (cores pass a line written by
+  // both sides back and forth).
+  alignas(64) std::atomic<uint64_t> host_creates_{0};
   // Queue entries plus running activations: what WaitIdle waits for.
-  std::atomic<int64_t> pending_{0};
-  std::atomic<int64_t> http_waits_{0};
+  alignas(64) std::atomic<int64_t> pending_{0};
+  alignas(64) std::atomic<int64_t> http_waits_{0};
   std::atomic<int64_t> timed_http_waits_{0};
   std::mutex idle_mu_;
   std::condition_variable idle_cv_;

@@ -22,8 +22,10 @@ struct ProcessControl {
   TaskLog log;
   // Read on the hot path (a worker about to run a task); changed only with
   // `mu` held, so that a worker holding a task and a resume that releases
-  // the held ones never miss each other.
-  std::atomic<bool> paused{false};
+  // the held ones never miss each other. On a line of its own: the log
+  // beside it is written by every create, and a worker's read of a flag on
+  // that line waited for the line to come from the creating thread's core.
+  alignas(64) std::atomic<bool> paused{false};
   std::mutex mu;                            // a leaf lock
   std::vector<std::shared_ptr<Task>> held;  // guarded by mu
 };

@@ -11,9 +11,9 @@ namespace internal {
 
 void Statistics::ReadTaskCounts(EngineStats* stats) const {
   stats->tasks_created = created_.load(std::memory_order_relaxed);
-  stats->tasks_finished = finished_.load(std::memory_order_relaxed);
-  stats->tasks_errored = errored_.load(std::memory_order_relaxed);
-  stats->tasks_loop_stopped = loop_stopped_.load(std::memory_order_relaxed);
+  stats->tasks_finished = finished_.Read();
+  stats->tasks_errored = errored_.Read();
+  stats->tasks_loop_stopped = loop_stopped_.Read();
   stats->tasks_recovered = recovered_.load(std::memory_order_relaxed);
 }
 

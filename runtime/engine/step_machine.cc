@@ -476,9 +476,9 @@ void StepMachine::Stop(Worker& worker, Task* task, TaskStatus status, ParkReason
   task->status = status;
   Park(task, reason);
   if (status == TaskStatus::kLoopStopped) {
-    statistics_.TaskLoopStopped();
+    statistics_.TaskLoopStopped(worker.index);
   } else {
-    statistics_.TaskErrored();
+    statistics_.TaskErrored(worker.index);
   }
   const bool loop = status == TaskStatus::kLoopStopped;
   engine_->RecordHistory(task, loop ? HistoryKind::kLoopStopped : HistoryKind::kError,
@@ -497,7 +497,7 @@ void StepMachine::Finish(Worker& worker, Task* task) {
   task->park = ParkReason::kFinal;
   EngineImpl::UncountCaused(task);
   node.counters->finished.AddOwned(1, worker.index);
-  statistics_.TaskFinished();
+  statistics_.TaskFinished(worker.index);
   FlushEntered(worker, task);
   engine_->RecordHistory(task, HistoryKind::kFinished, worker.now_micros);
   // Its ref and the observer's event come once its end is committed

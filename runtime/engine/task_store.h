@@ -7,7 +7,8 @@
 //
 // Locking: each index is split into 32 shards, each with its own std::mutex
 // guarding its map; a call takes at most one shard lock at a time and calls
-// nothing while holding it (leaf locks). The store owns the tasks
+// nothing while holding it (leaf locks); shards never share a cache line,
+// since creating and finishing threads lock them side by side. The store owns the tasks
 // (std::shared_ptr): a task taken out of the obj_id index lives on while a
 // caller holds a pointer to it. Finding a task does not hold it: callers take
 // ownership through Task::state (EngineImpl::Acquire).
@@ -114,7 +115,7 @@ class TaskStore {
       return ObjId(a) == ObjId(b);
     }
   };
-  struct ObjShard {
+  struct alignas(64) ObjShard {
     std::mutex mu;
     absl::flat_hash_set<std::shared_ptr<Task>, ObjIdHash, ObjIdEq> tasks;  // guarded by mu
   };
@@ -141,14 +142,14 @@ class TaskStore {
   static const RefKey& KeyOf(const RefKey& key) { return key; }
   static RefKey KeyOf(const RefEntry& entry) { return RefKey(entry.conv_id, entry.task->ref); }
   using RefSet = absl::flat_hash_set<RefEntry, RefHash, RefEq>;
-  struct RefShard {
+  struct alignas(64) RefShard {
     std::mutex mu;
     // Guarded by mu: active tasks, and the last ended one per ref.
     RefSet tasks;
     RefSet ended;
   };
 
-  struct KeyShard {
+  struct alignas(64) KeyShard {
     std::mutex mu;
     absl::flat_hash_map<absl::string_view, std::shared_ptr<Task>> tasks;  // guarded by mu
   };
