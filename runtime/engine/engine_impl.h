@@ -362,8 +362,9 @@ class EngineImpl : public Engine {
   moodycamel::BlockingConcurrentQueue<Task*, RunQueueTraits> queue_;
   // Tasks host threads have queued (CreateTask, CreateTasks): while it
   // moves, idle workers yield their cores to the host (WaitForTask).
-  // Each count below is on a line of its own (cores pass a line written by
-  // both sides back and forth).
+  // host_creates_ and pending_ change with every task, on host threads and
+  // workers alike: each has a cache line to itself, so that neither drags
+  // the other (or the fields after them) between cores.
   alignas(64) std::atomic<uint64_t> host_creates_{0};
   // Queue entries plus running activations: what WaitIdle waits for.
   alignas(64) std::atomic<int64_t> pending_{0};

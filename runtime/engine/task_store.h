@@ -8,10 +8,10 @@
 // Locking: each index is split into 32 shards, each with its own std::mutex
 // guarding its map; a call takes at most one shard lock at a time and calls
 // nothing while holding it (leaf locks); shards never share a cache line,
-// since creating and finishing threads lock them side by side. The store owns the tasks
-// (std::shared_ptr): a task taken out of the obj_id index lives on while a
-// caller holds a pointer to it. Finding a task does not hold it: callers take
-// ownership through Task::state (EngineImpl::Acquire).
+// since creating and finishing threads lock them side by side. The store
+// owns the tasks (std::shared_ptr): a task taken out of the obj_id index
+// lives on while a caller holds a pointer to it. Finding a task does not
+// hold it: callers take ownership through Task::state (EngineImpl::Acquire).
 #ifndef CONVEY_RUNTIME_ENGINE_TASK_STORE_H_
 #define CONVEY_RUNTIME_ENGINE_TASK_STORE_H_
 

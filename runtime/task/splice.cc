@@ -191,11 +191,11 @@ ABSL_ATTRIBUTE_NOINLINE bool FindByIndex(absl::string_view text, TextIndex index
   if (n < 2 || s[n - 1] >= text.size() || t[s[0]] != '{' || t[s[n - 1]] != '}') return false;
   // Only a key with a backslash needs a closer look; most texts have none.
   const bool may_escape = std::memchr(t, '\\', text.size()) != nullptr;
-  size_t i = 1;
-  if (t[s[1]] == '}') {
+  if (t[s[1]] == '}') {  // `{}`: nothing follows its closing brace
     points->close = t + s[1];
-    return i == n - 1;
+    return n == 2;
   }
+  size_t i = 1;
   for (;;) {
     // The key, its colon, its value: i, i + 1, i + 2.
     if (i + 3 >= n || t[s[i]] != '"' || t[s[i + 1]] != ':') return false;

@@ -7,7 +7,6 @@
 #define CONVEY_RUNTIME_TASK_WRITE_SET_H_
 
 #include <cstddef>
-#include <cstdint>
 #include <string>
 #include <vector>
 
