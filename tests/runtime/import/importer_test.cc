@@ -736,6 +736,20 @@ TEST(ImporterWrongTypes, BaseIsValid) {
   EXPECT_TRUE(Warnings(result).empty()) << AllText(result);
 }
 
+TEST(ImporterWrongTypes, ParameterRegexesRe2ParsesLoad) {
+  std::string json = kBase;
+  const std::string params =
+      R"("params":[{"name":"code","regex":"^.{1,255}$"},{"name":"id","regex":"^[a-f0-9]{8}-\\d+$"},
+                  {"name":"free","regex":""}])";
+  json.replace(json.find(R"("params":[])"), 11, params);
+  ImportResult result = Import(json);
+  ASSERT_TRUE(result.ok()) << AllText(result);
+  const schema::Process& process = result.scheme().processes(0);
+  ASSERT_EQ(process.params_size(), 3);
+  EXPECT_EQ(process.params(0).regex(), "^.{1,255}$");
+  EXPECT_EQ(process.params(1).regex(), "^[a-f0-9]{8}-\\d+$");
+}
+
 TEST(ImporterWrongTypes, EveryStructuralFieldIsChecked) {
   struct Case {
     std::string from;
@@ -753,6 +767,12 @@ TEST(ImporterWrongTypes, EveryStructuralFieldIsChecked) {
       {R"("conv_type":"process")", R"("conv_type":"queue")", "conv_type", "is not \"process\""},
       {R"("ref_mask":false)", R"("ref_mask":"maybe")", "ref_mask", "must be a boolean"},
       {R"("params":[])", R"("params":{})", "params", "must be an array"},
+      {R"("params":[])", R"("params":[{"name":"code","regex":"(a"}])", "params[0].regex",
+       "regex \"(a\" does not compile: missing ): (a"},
+      {R"("params":[])", R"("params":[{"name":"n","regex":"x{1001}"}])", "params[0].regex",
+       "invalid repetition size"},
+      {R"("params":[])", R"("params":[{"name":"n","regex":"(?<=x)y"}])", "params[0].regex",
+       "invalid perl operator"},
       // Substitutions keep the JSON balanced by parking the original value
       // under an ignored key.
       {R"("scheme":{"nodes":[)", R"("scheme":[1],"s":{"nodes":[)", "scheme",
