@@ -1,29 +1,23 @@
 #include "runtime/import/importer.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
-#include <cstring>
-#include <limits>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "re2/re2.h"
 #include "re2/set.h"
-#include "runtime/import/editor_layout.h"
+#include "runtime/base/quote.h"
+#include "runtime/import/importer_impl.h"
 #include "runtime/import/located_reader.h"
 #include "runtime/json/json_errors.h"
-#include "runtime/json/minify.h"
-#include "runtime/json/repeated_keys.h"
+#include "runtime/json/json_types.h"
 #include "simdjson.h"
 
 namespace convey {
@@ -34,9 +28,6 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 
 constexpr absl::string_view kUtf8Bom = "\xEF\xBB\xBF";
-
-// Platform deploy rule: static timers shorter than this are refused there.
-constexpr double kPlatformMinTimerSeconds = 30;
 
 schema::ValueType SchemaValueType(Value::Type type) {
   switch (type) {
@@ -54,8 +45,8 @@ schema::ValueType SchemaValueType(Value::Type type) {
 }
 
 // Whether RE2 parses `pattern`, else why not (RE2's own message). Parsed
-// only, not compiled: convey keeps a parameter's regex for the platform's
-// API and never runs it, and compiling a counted repetition such as
+// only, not compiled: convey keeps a parameter's regex in the imported
+// scheme and never runs it, and compiling a counted repetition such as
 // `^.{1,255}$` took ~0.8 ms, 40% of importing the whole corpus. A set's
 // Add parses with the options' flags and leaves compiling to Compile.
 bool IsRegexSyntax(const std::string& pattern, std::string* error) {
@@ -65,69 +56,7 @@ bool IsRegexSyntax(const std::string& pattern, std::string* error) {
   return parse_only.Add(pattern, error) >= 0;
 }
 
-// A span of Importer::locations_, the per-process buffer of JSON paths kept
-// for messages that can only be written once the process is complete.
-struct LocationRef {
-  uint32_t offset;
-  uint32_t size;
-};
-
-// A node link (to_node_id, err_node_id, esc_node_id) checked once all nodes
-// of the process are known. Views point into literals and into the scheme,
-// whose strings do not move.
-struct PendingLink {
-  LocationRef location;
-  int node_index;                // the node holding the link
-  absl::string_view logic_type;  // e.g. "go_if_const"
-  absl::string_view key;         // e.g. "to_node_id"
-  const std::string* target;
-};
-
-// The file's structure: processes, folders, nodes, semaphores and stub
-// branches. Each logic is kept as its JSON object, for its factory to read
-// at deploy (convey/logic.h); only what every logic shares is checked here.
-class Importer : private LocatedReader {
- public:
-  Importer(absl::string_view file_name, const ImportLimits& limits, ImportResult* result)
-      : LocatedReader(file_name, limits.max_depth, limits.max_diagnostics, &result->diagnostics),
-        limits_(limits),
-        result_(*result) {}
-
-  void Run(absl::string_view json);
-  using LocatedReader::dropped;
-  using LocatedReader::error_count;
-
- private:
-  LocationRef SaveLocation();
-  std::string Location(LocationRef ref) const;
-  bool ReadLink(const Fields& fields, absl::string_view link_owner, absl::string_view key,
-                bool required, std::string* out);
-
-  // Document structure.
-  void ImportTopLevel(element root);
-  void ImportProcess(const Fields& fields, bool bare_scheme);
-  void ImportFolder(const Fields& fields);
-  void ImportParams(const Fields& fields, schema::Process* process);
-  void ImportNode(const Fields& fields, schema::Node* node);
-  void ImportNodeOptions(const Fields& fields, schema::Node* node);
-  void CheckNodeRules(const schema::Node& node);
-  void FinishProcess(schema::Process* process);
-  // Keeps the logic object `json` whole, for its factory.
-  void ImportLogic(element json, std::string type, schema::Logic* logic);
-  void ImportSemaphore(const Fields& fields, schema::Semaphore* semaphore);
-  void ImportStub(const Fields& condition, schema::Node* node);
-
-  const ImportLimits& limits_;
-  ImportResult& result_;
-
-  // Per process being imported.
-  std::vector<PendingLink> links_;
-  std::string locations_;
-  std::vector<LocationRef> node_locations_;
-  int node_index_ = -1;
-  absl::flat_hash_set<int64_t> conv_ids_;
-  std::vector<schema::Process*> synthetic_;
-};
+}  // namespace
 
 LocationRef Importer::SaveLocation() {
   const std::string here = path().ToString();
@@ -410,99 +339,6 @@ void Importer::ImportParams(const Fields& fields, schema::Process* process) {
   });
 }
 
-void Importer::ImportNode(const Fields& fields, schema::Node* node) {
-  if (!ReadString(fields, "id", node->mutable_id())) {
-    if (!fields.FindSet("id")) Error("the node has no id");
-  } else if (node->id().empty()) {
-    // Templates saved before deployment; FinishProcess names the node.
-    PathScope scope(path(), "id");
-    Warning("the node id is empty: it gets a synthetic id");
-  }
-  set_node_id(node->id());
-  int64_t obj_type = 0;
-  if (ReadInt64(fields, "obj_type", &obj_type)) {
-    if (obj_type < 0 || obj_type > 4) {
-      PathScope scope(path(), "obj_type");
-      Error(absl::StrCat("node obj_type ", obj_type,
-                         " is not 0 (normal), 1 (start), 2 (final), 3 "
-                         "(escalation) or 4 (stub)"));
-    } else {
-      node->set_kind(static_cast<schema::NodeKind>(obj_type));
-    }
-  }
-  ReadString(fields, "title", node->mutable_title());
-  ReadString(fields, "description", node->mutable_description());
-  double coordinate;
-  if (ReadCoordinate(fields, "x", &coordinate)) node->set_x(coordinate);
-  if (ReadCoordinate(fields, "y", &coordinate)) node->set_y(coordinate);
-  ImportNodeOptions(fields, node);
-  // `extra` holds editor settings only (icon, form mode): only the form
-  // mode is kept, for pictures, but it must be one of the forms exports use.
-  if (auto extra = fields.FindSet("extra"); extra && !extra->is_string() && !extra->is_object()) {
-    PathScope scope(path(), "extra");
-    Error(absl::StrCat("extra must be a string or an object, not ", JsonTypeName(extra->type())));
-  } else if (extra) {
-    if (std::optional<bool> collapsed = ReadCollapsed(*extra)) node->set_collapsed(*collapsed);
-  }
-
-  Fields condition;
-  if (!ReadObject(fields, "condition", &condition)) return;
-  PathScope condition_scope(path(), "condition");
-  simdjson::dom::array logics;
-  if (ReadArray(condition, "logics", &logics)) {
-    PathScope logics_scope(path(), "logics");
-    size_t index = 0;
-    for (element logic_json : logics) {
-      PathScope scope(path(), index++);
-      Fields logic_fields;
-      if (!AsObject(logic_json, &logic_fields)) continue;
-      std::string type;
-      if (!ReadString(logic_fields, "type", &type)) {
-        if (!logic_fields.FindSet("type")) Error("the logic has no type");
-        continue;
-      }
-      ImportLogic(logic_json, std::move(type), node->add_logics());
-    }
-  }
-  ForEachObject(condition, "semaphors", [&](const Fields& semaphore) {
-    ImportSemaphore(semaphore, node->add_semaphores());
-  });
-  if (node->kind() == schema::NODE_KIND_STUB) ImportStub(condition, node);
-}
-
-void Importer::ImportNodeOptions(const Fields& fields, schema::Node* node) {
-  Fields options;
-  element raw;
-  if (!ReadEmbeddedObject(fields, "options", &options, &raw)) return;
-  PathScope scope(path(), "options");
-  node->mutable_options()->set_json(Minify(raw));
-  bool save_task = true;
-  if (ReadBool(options, "save_task", &save_task)) {
-    node->mutable_options()->set_save_task(save_task);
-  }
-}
-
-void Importer::CheckNodeRules(const schema::Node& node) {
-  if (node.kind() == schema::NODE_KIND_FINAL) {
-    if (node.logics_size() > 0) {
-      Warning("a final node holds logics; they never run");
-    }
-    return;
-  }
-  int actions = 0;
-  for (const schema::Logic& logic : node.logics()) {
-    if (logic.type() != "go" && logic.type() != "go_if_const") ++actions;
-  }
-  if (actions > 1) {
-    Warning(absl::StrCat("the node holds ", actions, " action logics; the platform allows one"));
-  }
-  if (node.logics_size() > 0 && node.logics().rbegin()->type() != "go") {
-    Warning(
-        "the node's logics do not end with a go; a task that no "
-        "condition moves stays in the node");
-  }
-}
-
 void Importer::FinishProcess(schema::Process* process) {
   set_node_id("");
   const std::string process_name = absl::StrCat("process ", process->conv_id());
@@ -549,158 +385,6 @@ void Importer::FinishProcess(schema::Process* process) {
   // read, at deploy (CompileProcess).
   set_node_id("");
 }
-
-// ---------------------------------------------------------------------------
-// Logics
-
-void Importer::ImportLogic(element json, std::string type, schema::Logic* logic) {
-  logic->set_type(std::move(type));
-  logic->set_location(path().raw());
-  // AsObject reported the logic's own repeated keys; the ones nested in it
-  // are reported here, where the file's byte offsets are known, and the
-  // kept text has them collapsed, so its factory reads one value per key.
-  std::string text = Minify(json);
-  if (HasRepeatedKeys(json)) {
-    ReportRepeatsUnder(path().raw());
-    std::vector<RepeatedKey> repeats;
-    std::string collapsed;
-    if (FindRepeatedKeys(text, &repeats, &collapsed)) text = std::move(collapsed);
-  }
-  logic->set_json(std::move(text));
-}
-
-// ---------------------------------------------------------------------------
-// Semaphores and stubs
-
-void Importer::ImportSemaphore(const Fields& fields, schema::Semaphore* semaphore) {
-  std::string type;
-  if (!ReadString(fields, "type", &type)) {
-    if (!fields.FindSet("type")) Error("the semaphore has no type");
-    return;
-  }
-  auto value = fields.FindSet("value");
-  if (type == "time") {
-    schema::TimeSemaphore* time = semaphore->mutable_time();
-    ReadLink(fields, "time semaphore", "to_node_id", /*required=*/true, time->mutable_to_node_id());
-    std::string dimension = "sec";
-    ReadString(fields, "dimension", &dimension);
-    static constexpr std::pair<absl::string_view, int> kDimensions[] = {
-        {"sec", 1}, {"min", 60}, {"hour", 3600}, {"day", 86400}};
-    int unit = 0;
-    for (size_t i = 0; i < 4; ++i) {
-      if (kDimensions[i].first == dimension) {
-        time->set_dimension(static_cast<schema::TimeDimension>(i));
-        unit = kDimensions[i].second;
-      }
-    }
-    if (unit == 0) {
-      PathScope scope(path(), "dimension");
-      Error(absl::StrCat("dimension ", Quote(dimension), " is not sec, min, hour or day"));
-    }
-    PathScope scope(path(), "value");
-    if (!value) {
-      Error("the time semaphore has no value");
-      return;
-    }
-    double amount;
-    std::string_view text;
-    if (value->get_string().get(text) == simdjson::SUCCESS) {
-      const absl::string_view trimmed = absl::StripAsciiWhitespace(View(text));
-      if (IsTemplate(trimmed)) {
-        time->set_absolute_template(std::string(trimmed));
-        return;
-      }
-      if (!absl::SimpleAtod(trimmed, &amount) || !std::isfinite(amount)) {
-        Error(absl::StrCat("time semaphore value ", Quote(View(text)),
-                           " is neither a number nor a template"));
-        return;
-      }
-    } else if (value->get_double().get(amount) != simdjson::SUCCESS) {
-      Error(
-          absl::StrCat("time semaphore value must be a number or a "
-                       "template, not ",
-                       JsonTypeName(value->type())));
-      return;
-    }
-    if (amount < 0) {
-      Error(absl::StrCat("time semaphore value ", amount, " is negative"));
-      return;
-    }
-    time->set_relative(amount);
-    if (unit != 0 && amount * unit < kPlatformMinTimerSeconds) {
-      Warning(absl::StrCat("a ", amount * unit,
-                           " s timer: the platform refuses static timers "
-                           "under 30 s; convey runs it as written"));
-    }
-  } else if (type == "count") {
-    schema::CountSemaphore* count = semaphore->mutable_count();
-    ReadLink(fields, "count semaphore", "esc_node_id", /*required=*/true,
-             count->mutable_esc_node_id());
-    int64_t threshold = 0;
-    if (!value) {
-      PathScope scope(path(), "value");
-      Error("the count semaphore has no value");
-    } else if (ReadInt64(fields, "value", &threshold)) {
-      if (threshold < 1) {
-        PathScope scope(path(), "value");
-        Error(absl::StrCat("count semaphore value ", threshold, " must be at least 1"));
-      } else {
-        count->set_value(threshold);
-      }
-    }
-  } else {
-    PathScope scope(path(), "type");
-    Error(absl::StrCat("semaphore type ", Quote(type), " is not \"time\" or \"count\""));
-  }
-}
-
-void Importer::ImportStub(const Fields& condition, schema::Node* node) {
-  Fields stub;
-  if (!ReadObject(condition, "stub", &stub)) {
-    Warning(
-        "a stub-mode node (obj_type 4) without condition.stub: the call "
-        "gets no reply");
-    return;
-  }
-  PathScope stub_scope(path(), "stub");
-  simdjson::dom::array branches;
-  if (!ReadArray(stub, "logics", &branches)) {
-    if (!stub.FindSet("logics")) Error("condition.stub has no logics");
-    return;
-  }
-  PathScope logics_scope(path(), "logics");
-  size_t index = 0;
-  for (element branch_json : branches) {
-    PathScope scope(path(), index++);
-    simdjson::dom::array steps;
-    if (branch_json.get_array().get(steps) != simdjson::SUCCESS) {
-      Error(absl::StrCat("a stub branch must be an array of logics, not ",
-                         JsonTypeName(branch_json.type())));
-      continue;
-    }
-    schema::StubBranch* branch = node->add_stub();
-    size_t step_index = 0;
-    bool has_reply = false;
-    for (element step_json : steps) {
-      PathScope step_scope(path(), step_index++);
-      Fields step;
-      if (!AsObject(step_json, &step)) continue;
-      std::string type;
-      ReadString(step, "type", &type);
-      if (type == "go_if_const" || type == "api_rpc_reply") {
-        has_reply = has_reply || type == "api_rpc_reply";
-        ImportLogic(step_json, std::move(type), branch->add_logics());
-      } else {
-        Error(absl::StrCat("a stub branch holds ", Quote(type),
-                           "; only go_if_const and api_rpc_reply belong "
-                           "there"));
-      }
-    }
-    if (!has_reply) Error("the stub branch has no api_rpc_reply");
-  }
-}
-
-}  // namespace
 
 ImportResult::ImportResult(size_t input_size) {
   // One block sized from the input holds most schemes whole: the compiled
