@@ -82,7 +82,6 @@ def wrk():
     return statistics.median(
         float(open(p).read().strip() or 0) for p in glob.glob(os.path.join(work, "wrk.*.txt")))
 
-MiB = 1.0 / (1 << 20)
 hop_per_s = median("engine", "BM_QueueHop/1/real_time", "items_per_second")
 bulk_hop_ns = 1e9 / median("engine", "BM_QueueHop/64/real_time", "items_per_second")
 transport = median("http", "KeepAlive/in_flight:64/io_threads:1/real_time", "items_per_second")
@@ -113,9 +112,10 @@ row("B2", "go_if_const chain, per transition", "<= 35 ns", go_if <= 35, go_if, "
 for label, bench, floor in (("import, corpus", "BM_ImportCorpus", "BM_SimdjsonDomParseCorpus"),
                             ("import, 10 MB export", "BM_ImportGenerated10MB",
                              "BM_SimdjsonDomParseGenerated10MB")):
-    got = median("import", bench, "bytes_per_second", MiB)
-    row("B3", label, ">= 500 MB/s", got * (1 << 20) >= 500e6, got, "MiB/s",
-        median("import", floor, "bytes_per_second", MiB), "simdjson DOM parse")
+    # In MB/s (10^6 bytes), the aim's unit; Google Benchmark's 'M/s' is MiB.
+    got = median("import", bench, "bytes_per_second", 1e-6)
+    row("B3", label, ">= 500 MB/s", got >= 500, got, "MB/s",
+        median("import", floor, "bytes_per_second", 1e-6), "simdjson DOM parse")
 api = median("http", "EngineKeepAlive/in_flight:64/real_time", "items_per_second")
 row("B5", "api calls through the engine, 64 in flight", ">= 100 k/s", api >= 1e5, api, "calls/s",
     transport, "transport alone")
