@@ -2,6 +2,7 @@
 // their factories), semaphores and stub branches, with the rules the
 // platform checks on a node's logics.
 #include <cmath>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>

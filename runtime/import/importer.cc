@@ -59,9 +59,11 @@ bool IsRegexSyntax(const std::string& pattern, std::string* error) {
 }  // namespace
 
 LocationRef Importer::SaveLocation() {
-  const std::string here = path().ToString();
+  // As JsonPath::ToString() writes it, without a string of its own.
+  const std::string& raw = path().raw();
+  const absl::string_view here = raw.empty() ? absl::string_view("$") : absl::string_view(raw);
   LocationRef ref{static_cast<uint32_t>(locations_.size()), static_cast<uint32_t>(here.size())};
-  locations_ += here;
+  locations_.append(here.data(), here.size());
   return ref;
 }
 
@@ -95,23 +97,17 @@ void Importer::Run(absl::string_view json) {
     return;
   }
   SetText(json);
-  // The parser and the padded copy of the text simdjson reads are kept per
-  // thread: allocating a parser sized for a large file costs more than
-  // parsing it, and a fresh copy of a 10 MB file was mapped and faulted in
-  // on every import (perf: 13% of the import in that copy). Either grown
-  // past kKeptCapacity is released after use, so that a one-off huge
-  // import does not pin memory.
+  simdjson::padded_string padded(json.data(), json.size());
+  // Parsers are reused per thread: allocating one sized for a large file
+  // costs more than parsing it. A parser grown past kKeptCapacity is
+  // released after use so a one-off huge import does not pin memory.
   constexpr size_t kKeptCapacity = size_t{16} << 20;
   thread_local simdjson::dom::parser parser;
-  thread_local std::string padded;
   struct ReleaseLarge {
     ~ReleaseLarge() {
       if (parser.capacity() > kKeptCapacity) parser = simdjson::dom::parser();
-      if (padded.capacity() > kKeptCapacity) padded = std::string();
     }
   } release_large;
-  padded.reserve(json.size() + simdjson::SIMDJSON_PADDING);
-  padded.assign(json.data(), json.size());
   auto error = simdjson::SUCCESS;
   if (parser.capacity() < padded.size() ||
       parser.max_depth() != static_cast<size_t>(limits_.max_depth)) {
@@ -123,10 +119,8 @@ void Importer::Run(absl::string_view json) {
     return;
   }
   element root;
-  if ((error = parser.parse(padded.data(), padded.size(), /*realloc_if_needed=*/false).get(root))) {
-    JsonErrorReport report = DescribeJsonError(
-        simdjson::padded_string_view(padded.data(), padded.size(), padded.capacity()), error,
-        limits_.max_depth);
+  if ((error = parser.parse(padded).get(root))) {
+    JsonErrorReport report = DescribeJsonError(padded, error, limits_.max_depth);
     Report(Diagnostic::Severity::kError, report.offset ? DescribeOffset(json, *report.offset) : "$",
            absl::StrCat("invalid JSON: ", report.reason));
     return;

@@ -63,11 +63,11 @@ class Importer : private LocatedReader {
   void ImportProcess(const Fields& fields, bool bare_scheme);
   void ImportFolder(const Fields& fields);
   void ImportParams(const Fields& fields, schema::Process* process);
-  void ImportNodeOptions(const Fields& fields, schema::Node* node);
-  void CheckNodeRules(const schema::Node& node);
   void FinishProcess(schema::Process* process);
   // A node (import_node.cc).
   void ImportNode(const Fields& fields, schema::Node* node);
+  void ImportNodeOptions(const Fields& fields, schema::Node* node);
+  void CheckNodeRules(const schema::Node& node);
   // Keeps the logic object `json` whole, for its factory.
   void ImportLogic(simdjson::dom::element json, std::string type, schema::Logic* logic);
   void ImportSemaphore(const Fields& fields, schema::Semaphore* semaphore);
