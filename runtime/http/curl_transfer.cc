@@ -74,7 +74,7 @@ long TimeoutMs(absl::Duration timeout) {
 }
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
-  auto* t = static_cast<Transfer*>(user);
+  auto* t = static_cast<CurlTransfer*>(user);
   size_t n = size * count;
   std::string& body = t->response.body;
   const size_t max = t->request.max_response_bytes;
@@ -100,7 +100,7 @@ void SetContentType(absl::string_view value, std::string* content_type) {
 }
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
-  auto* t = static_cast<Transfer*>(user);
+  auto* t = static_cast<CurlTransfer*>(user);
   size_t n = size * count;
   absl::string_view line(data, n);
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
@@ -149,7 +149,7 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
 // The host of the URL being fetched (the current redirect hop's), as written
 // there, without userinfo or port; empty when unknown. Points into libcurl's
 // copy of the URL: valid during the callback that asks.
-absl::string_view CurrentHost(const Transfer& t) {
+absl::string_view CurrentHost(const CurlTransfer& t) {
   char* url = nullptr;
   if (curl_easy_getinfo(t.easy, CURLINFO_EFFECTIVE_URL, &url) != CURLE_OK || url == nullptr) {
     return "";
@@ -165,7 +165,7 @@ absl::string_view CurrentHost(const Transfer& t) {
 }
 
 // The allow-list first, then the check.
-absl::Status CheckAddress(const Transfer& t, const IpAddress& ip) {
+absl::Status CheckAddress(const CurlTransfer& t, const IpAddress& ip) {
   if (t.allowed != nullptr && InNetworks(*t.allowed, ip)) return absl::OkStatus();
   return (*t.check)(ip, CurrentHost(t));
 }
@@ -173,7 +173,7 @@ absl::Status CheckAddress(const Transfer& t, const IpAddress& ip) {
 // CURLOPT_OPENSOCKETFUNCTION: every address libcurl is about to connect to,
 // after DNS and on every redirect hop, is checked before the socket exists.
 curl_socket_t OpenSocket(void* user, curlsocktype purpose, curl_sockaddr* address) {
-  auto* t = static_cast<Transfer*>(user);
+  auto* t = static_cast<CurlTransfer*>(user);
   IpAddress ip;
   absl::Status status;
   if (!IpFromSockaddr(&address->addr, static_cast<socklen_t>(address->addrlen), &ip)) {
@@ -195,7 +195,7 @@ curl_socket_t OpenSocket(void* user, curlsocktype purpose, curl_sockaddr* addres
 // pooled connection opened by a request without the check cannot carry one
 // with it to a refused address.
 int BeforeRequest(void* user, char* primary_ip, char* local_ip, int primary_port, int local_port) {
-  auto* t = static_cast<Transfer*>(user);
+  auto* t = static_cast<CurlTransfer*>(user);
   IpAddress ip;
   absl::Status status;
   if (!IpFromString(primary_ip != nullptr ? primary_ip : "", &ip)) {
@@ -213,7 +213,7 @@ int BeforeRequest(void* user, char* primary_ip, char* local_ip, int primary_port
 // libcurl's description of `code`, then its error buffer: the buffer holds
 // the last failure it noted, which is not always the one that ended the
 // transfer.
-std::string Detail(const Transfer& t, CURLcode code) {
+std::string Detail(const CurlTransfer& t, CURLcode code) {
   if (t.error[0] == '\0') return curl_easy_strerror(code);
   return absl::StrCat(curl_easy_strerror(code), " (", t.error, ")");
 }
@@ -244,7 +244,7 @@ class EasySetup {
 
 }  // namespace
 
-absl::Status FailureStatus(const Transfer& t, CURLcode code, long os_errno) {
+absl::Status TransferFailureStatus(const CurlTransfer& t, CURLcode code, long os_errno) {
   if (!t.refused.ok() && (code == CURLE_COULDNT_CONNECT || code == CURLE_ABORTED_BY_CALLBACK)) {
     return t.refused;
   }
@@ -306,7 +306,7 @@ absl::Status FailureStatus(const Transfer& t, CURLcode code, long os_errno) {
   }
 }
 
-absl::Status Configure(Transfer* t) {
+absl::Status ConfigureTransfer(CurlTransfer* t) {
   const HttpRequest& request = t->request;
   CONVEY_RETURN_IF_ERROR(ValidateRequest(request));
   if (request.timeout <= absl::ZeroDuration()) {

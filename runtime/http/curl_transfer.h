@@ -22,7 +22,7 @@ namespace convey {
 namespace internal {
 
 // One request from Send to `done`.
-struct Transfer {
+struct CurlTransfer {
   HttpRequest request;
   HttpDone done;
   std::chrono::steady_clock::time_point sent;
@@ -50,11 +50,11 @@ struct Transfer {
 
 // Validates the request and sets every option of it on t->easy, a reset easy
 // handle; the callbacks it installs take `t`, which must outlive the transfer.
-absl::Status Configure(Transfer* t);
+absl::Status ConfigureTransfer(CurlTransfer* t);
 
 // The status a transfer that ended with `code` completes with; `os_errno` is
 // CURLINFO_OS_ERRNO.
-absl::Status FailureStatus(const Transfer& t, CURLcode code, long os_errno);
+absl::Status TransferFailureStatus(const CurlTransfer& t, CURLcode code, long os_errno);
 
 }  // namespace internal
 }  // namespace convey

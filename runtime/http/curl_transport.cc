@@ -64,7 +64,7 @@ class IoThread {
     thread_ = std::thread([this] { Run(); });
   }
 
-  void Enqueue(std::unique_ptr<Transfer> t) {
+  void Enqueue(std::unique_ptr<CurlTransfer> t) {
     bool wake;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -93,7 +93,7 @@ class IoThread {
   // After Join: completes the queued transfers with Unavailable; returns how
   // many (their callbacks may queue more).
   size_t FailQueued() {
-    std::vector<std::unique_ptr<Transfer>> queued;
+    std::vector<std::unique_ptr<CurlTransfer>> queued;
     {
       std::lock_guard<std::mutex> lock(mu_);
       queued.swap(queue_);
@@ -103,7 +103,7 @@ class IoThread {
   }
 
  private:
-  static void CompleteShutDown(std::unique_ptr<Transfer> t) {
+  static void CompleteShutDown(std::unique_ptr<CurlTransfer> t) {
     HttpDone done = std::move(t->done);
     t.reset();
     done(absl::UnavailableError("transport shut down before the answer arrived"));
@@ -111,7 +111,7 @@ class IoThread {
 
   void Run() {
     current_ = this;
-    std::vector<std::unique_ptr<Transfer>> batch;
+    std::vector<std::unique_ptr<CurlTransfer>> batch;
     while (true) {
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -133,7 +133,7 @@ class IoThread {
       }
       if (idle) curl_multi_poll(multi_, nullptr, 0, kPollTimeoutMs, nullptr);
     }
-    std::vector<std::unique_ptr<Transfer>> cut;
+    std::vector<std::unique_ptr<CurlTransfer>> cut;
     cut.reserve(active_.size());
     for (auto& [easy, t] : active_) {
       curl_multi_remove_handle(multi_, easy);
@@ -154,7 +154,7 @@ class IoThread {
   }
 
   // Returns the transfer's easy handle to the pool and frees its headers.
-  void Release(Transfer* t) {
+  void Release(CurlTransfer* t) {
     if (t->easy != nullptr) {
       curl_easy_reset(t->easy);
       if (idle_easy_.size() < kMaxIdleEasyHandles) {
@@ -168,14 +168,14 @@ class IoThread {
     t->headers = nullptr;
   }
 
-  void Complete(std::unique_ptr<Transfer> t, absl::StatusOr<HttpResponse> result) {
+  void Complete(std::unique_ptr<CurlTransfer> t, absl::StatusOr<HttpResponse> result) {
     Release(t.get());
     HttpDone done = std::move(t->done);
     t.reset();
     done(std::move(result));
   }
 
-  void Begin(std::unique_ptr<Transfer> t) {
+  void Begin(std::unique_ptr<CurlTransfer> t) {
     if (t->request.refuse_private_addresses) {
       t->check = &internals_->address_check;
       // Requests mostly bring the same list (the engine's option): it is
@@ -199,7 +199,7 @@ class IoThread {
       Complete(std::move(t), absl::ResourceExhaustedError("curl_easy_init failed"));
       return;
     }
-    if (absl::Status status = Configure(t.get()); !status.ok()) {
+    if (absl::Status status = ConfigureTransfer(t.get()); !status.ok()) {
       Complete(std::move(t), std::move(status));
       return;
     }
@@ -216,13 +216,13 @@ class IoThread {
   void Finish(CURL* easy, CURLcode code) {
     auto it = active_.find(easy);
     if (it == active_.end()) return;
-    std::unique_ptr<Transfer> t = std::move(it->second);
+    std::unique_ptr<CurlTransfer> t = std::move(it->second);
     active_.erase(it);
     curl_multi_remove_handle(multi_, easy);
     if (code != CURLE_OK) {
       long os_errno = 0;
       curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
-      absl::Status status = FailureStatus(*t, code, os_errno);
+      absl::Status status = TransferFailureStatus(*t, code, os_errno);
       Complete(std::move(t), std::move(status));
       return;
     }
@@ -242,11 +242,11 @@ class IoThread {
   std::thread thread_;
 
   std::mutex mu_;
-  std::vector<std::unique_ptr<Transfer>> queue_;  // guarded by mu_
-  bool stopping_ = false;                         // guarded by mu_
+  std::vector<std::unique_ptr<CurlTransfer>> queue_;  // guarded by mu_
+  bool stopping_ = false;                             // guarded by mu_
 
   // Owned by the I/O thread.
-  absl::flat_hash_map<CURL*, std::unique_ptr<Transfer>> active_;
+  absl::flat_hash_map<CURL*, std::unique_ptr<CurlTransfer>> active_;
   std::vector<CURL*> idle_easy_;
   // The last allow-list parsed, as given and as parsed (shared by its
   // transfers).
@@ -299,7 +299,7 @@ class CurlTransport : public HttpTransport {
   }
 
   void Send(HttpRequest request, HttpDone done) override {
-    auto t = std::make_unique<Transfer>();
+    auto t = std::make_unique<CurlTransfer>();
     t->sent = Clock::now();
     t->request = std::move(request);
     t->done = std::move(done);
