@@ -331,8 +331,12 @@ void Importer::ImportParams(const Fields& fields, schema::Process* process) {
     ReadString(param_fields, "regex_error_text", param->mutable_regex_error_text());
     std::string regex_error;
     if (!param->regex().empty() && !IsRegexSyntax(param->regex(), &regex_error)) {
+      // A warning: the platform checks these with PCRE, which accepts what
+      // RE2 does not (lookaround, backreferences), and convey never runs
+      // them, so an export that holds one still loads.
       PathScope regex_scope(path(), "regex");
-      Error(absl::StrCat("regex ", Quote(param->regex()), " does not compile: ", regex_error));
+      Warning(absl::StrCat("regex ", Quote(param->regex()), " is not RE2 syntax (", regex_error,
+                           "); convey keeps it and does not check parameters with it"));
     }
     simdjson::dom::array flags;
     if (ReadArray(param_fields, "flags", &flags)) {
