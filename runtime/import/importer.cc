@@ -60,9 +60,7 @@ bool IsRegexSyntax(const std::string& pattern, std::string* error) {
 }  // namespace
 
 LocationRef Importer::SaveLocation() {
-  // As JsonPath::ToString() writes it, without a string of its own.
-  const std::string& raw = path().raw();
-  const absl::string_view here = raw.empty() ? absl::string_view("$") : absl::string_view(raw);
+  const absl::string_view here = path().View();
   LocationRef ref{static_cast<uint32_t>(locations_.size()), static_cast<uint32_t>(here.size())};
   locations_.append(here.data(), here.size());
   return ref;

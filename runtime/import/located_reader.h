@@ -45,7 +45,11 @@ bool HoldsError(const std::vector<Diagnostic>& diagnostics, size_t first);
 // compare equal to these.
 class JsonPath {
  public:
-  std::string ToString() const { return path_.empty() ? "$" : path_; }
+  std::string ToString() const { return std::string(View()); }
+  // "$" at the root; valid until the path changes.
+  absl::string_view View() const {
+    return path_.empty() ? absl::string_view("$") : absl::string_view(path_);
+  }
   // "" at the root.
   const std::string& raw() const { return path_; }
   void Reset(absl::string_view root) { path_.assign(root.data(), root.size()); }

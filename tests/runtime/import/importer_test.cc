@@ -736,13 +736,19 @@ TEST(ImporterWrongTypes, BaseIsValid) {
   EXPECT_TRUE(Warnings(result).empty()) << AllText(result);
 }
 
-TEST(ImporterWrongTypes, ParameterRegexesRe2ParsesLoad) {
+// kBase with `params` (a JSON array) as the process's parameters.
+std::string BaseWithParams(absl::string_view params) {
   std::string json = kBase;
-  const std::string params =
-      R"("params":[{"name":"code","regex":"^.{1,255}$"},{"name":"id","regex":"^[a-f0-9]{8}-\\d+$"},
-                  {"name":"free","regex":""}])";
-  json.replace(json.find(R"("params":[])"), 11, params);
-  ImportResult result = Import(json);
+  const absl::string_view empty = R"("params":[])";
+  json.replace(json.find(empty.data(), 0, empty.size()), empty.size(),
+               absl::StrCat(R"("params":)", params));
+  return json;
+}
+
+TEST(ImporterWrongTypes, ParameterRegexesRe2ParsesLoad) {
+  ImportResult result = Import(BaseWithParams(
+      R"([{"name":"code","regex":"^.{1,255}$"},{"name":"id","regex":"^[a-f0-9]{8}-\\d+$"},
+          {"name":"free","regex":""}])"));
   ASSERT_TRUE(result.ok()) << AllText(result);
   const schema::Process& process = result.scheme().processes(0);
   ASSERT_EQ(process.params_size(), 3);
@@ -763,10 +769,8 @@ TEST(ImporterWrongTypes, ParameterRegexesRe2CannotParseAreWarnings) {
       {"(?<=x)y", "invalid perl operator"},  // PCRE lookbehind
   };
   for (const Case& c : cases) {
-    std::string json = kBase;
-    json.replace(json.find(R"("params":[])"), 11,
-                 absl::StrCat(R"("params":[{"name":"code","regex":")", c.regex, R"("}])"));
-    ImportResult result = Import(json);
+    ImportResult result =
+        Import(BaseWithParams(absl::StrCat(R"([{"name":"code","regex":")", c.regex, R"("}])")));
     EXPECT_TRUE(result.ok()) << AllText(result);
     EXPECT_THAT(Warnings(result), Contains(At("params[0].regex", c.message))) << AllText(result);
     ASSERT_EQ(result.scheme().processes(0).params_size(), 1);
