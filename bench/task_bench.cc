@@ -6,6 +6,7 @@
 // The task is a realistic ~320-byte object: a dozen top-level fields of mixed
 // types, one nested object, one small array.
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +17,7 @@
 #include "convey/value.h"
 #include "runtime/json/path.h"
 #include "runtime/json/repeated_keys.h"
+#include "runtime/task/task_document.h"
 #include "runtime/task/write_set.h"
 #include "simdjson.h"
 
@@ -112,6 +114,34 @@ void BM_DomParseRead3(benchmark::State& state) {
   SetTaskCounters(state);
 }
 BENCHMARK(BM_DomParseRead3);
+
+// (a) the engine's way (runtime/task/task_document.h): simdjson's stage 1
+// only, the three fields found through its structural index, read as a
+// condition (a number) and a template (two strings) read them.
+void BM_TaskDocumentRead3(benchmark::State& state) {
+  const std::string json(kTask);
+  TaskDocument document;
+  const Path status = MustParse("status");
+  const Path amount = MustParse("amount");
+  const Path tier = MustParse("customer.tier");
+  for (auto _ : state) {
+    document.Reset();
+    double amount_value = 0;
+    Value status_value = document.ValueAt(json, status);
+    const NumberLookup found = document.NumberAt(json, amount, &amount_value);
+    Value tier_value = document.ValueAt(json, tier);
+    if (status_value.is_missing() || found != NumberLookup::kNumber || tier_value.is_missing()) {
+      state.SkipWithError("field not found");
+      break;
+    }
+    benchmark::DoNotOptimize(status_value);
+    benchmark::DoNotOptimize(amount_value);
+    benchmark::DoNotOptimize(tier_value);
+  }
+  if (document.has_document()) state.SkipWithError("the document was built");
+  SetTaskCounters(state);
+}
+BENCHMARK(BM_TaskDocumentRead3);
 
 // The same from a std::string without padding: simdjson copies it first.
 void BM_DomParseRead3FromStdString(benchmark::State& state) {
@@ -228,6 +258,31 @@ void BM_DomParseApplyToTextThreeFields(benchmark::State& state) {
   ParseAndSplice(state, writes);
 }
 BENCHMARK(BM_DomParseApplyToTextThreeFields);
+
+// (b) the engine's way when no logic of the activation built the document
+// (a set_param after conditions that read through the index): stage 1,
+// then the splice through its index.
+void BM_TaskDocumentApplyToTextOneField(benchmark::State& state) {
+  const std::string json(kTask);
+  TaskDocument document;
+  WriteSet writes;
+  writes.push_back(Write{MustParse("status"), Value::String("paid")});
+  for (auto _ : state) {
+    document.Reset();
+    std::string out;
+    out.reserve(kTask.size() + 64);
+    bool within = false;
+    if (!SpliceWritesWithin(json, document.Index(json), writes, std::numeric_limits<size_t>::max(),
+                            &out, &within) ||
+        !within) {
+      state.SkipWithError("not spliced");
+      break;
+    }
+    benchmark::DoNotOptimize(out);
+  }
+  SetTaskCounters(state);
+}
+BENCHMARK(BM_TaskDocumentApplyToTextOneField);
 
 // Splicing alone on a parsed document: members found through the parse's
 // structural index (as the engine does), or by scanning the text (/0).

@@ -6,7 +6,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/base/quote.h"
-#include "runtime/json/path.h"
 #include "runtime/template/template.h"
 
 namespace convey {
@@ -47,11 +46,9 @@ constexpr FunName kFuns[] = {
 // Compare() for a number at a fixed path, without building a Value: a
 // missing value makes every fun false; a value of another JSON type is "not
 // equal" (only not_eq holds).
-bool Conditions::CompareNumberAt(simdjson::dom::element data, const Compiled& condition) {
-  simdjson::dom::element element;
-  if (!internal::FindPath(data, *condition.numeric_path, &element)) return false;
-  double value;
-  if (element.get_double().get(value) != simdjson::SUCCESS) {
+bool Conditions::CompareNumber(NumberLookup found, double value, const Compiled& condition) {
+  if (found == NumberLookup::kMissing) return false;
+  if (found == NumberLookup::kOther) {
     return condition.fun == internal::CompareFun::kNotEq;  // another JSON type: not equal
   }
   const double constant = condition.constant.number();
@@ -159,7 +156,7 @@ void Conditions::ReadOne(LogicConfig& config, LogicBuilder& builder) {
   }
   if (condition.cast == Value::Type::kNumber && condition.fun != internal::CompareFun::kRegexp &&
       condition.constant.type() == Value::Type::kNumber) {
-    condition.numeric_path = condition.param->data_path();
+    condition.numeric = condition.param->data_path() != nullptr;
   }
   if (condition.fun == internal::CompareFun::kRegexp && condition.value->is_constant()) {
     condition.regexp =
@@ -171,15 +168,17 @@ void Conditions::ReadOne(LogicConfig& config, LogicBuilder& builder) {
       return;
     }
   }
-  numeric_only_ = numeric_only_ && condition.numeric_path != nullptr;
+  numeric_only_ = numeric_only_ && condition.numeric;
   conditions_.push_back(std::move(condition));
 }
 
 bool Conditions::Hold(ValueSource& source) const {
   for (const Compiled& condition : conditions_) {
     bool holds;
-    if (condition.numeric_path != nullptr) {
-      holds = CompareNumberAt(source.data(), condition);
+    if (condition.numeric) {
+      double number = 0;
+      const NumberLookup found = source.EvaluateNumber(*condition.param, &number);
+      holds = CompareNumber(found, number, condition);
     } else if (condition.value->is_constant()) {
       Value param = source.Evaluate(*condition.param);
       holds =
@@ -199,9 +198,10 @@ bool Conditions::Hold(TaskContext& task) const {
     TaskValueSource source(task);
     return Hold(source);
   }
-  const simdjson::dom::element data = task.data();
   for (const Compiled& condition : conditions_) {
-    if (!CompareNumberAt(data, condition)) return false;
+    double number = 0;
+    const NumberLookup found = task.EvaluateNumber(*condition.param, &number);
+    if (!CompareNumber(found, number, condition)) return false;
   }
   return true;
 }

@@ -46,8 +46,8 @@ class Conditions {
   bool Hold(ValueSource& source) const;
   // The same on the running task. When every condition compares a number at
   // a fixed path with a constant (the go_if_const of most processes, on
-  // every node it guards: B2), on its document directly, without a
-  // ValueSource and its second virtual call.
+  // every node it guards: B2), through TaskContext::EvaluateNumber, without
+  // a ValueSource and its second virtual call, and without a Value.
   bool Hold(TaskContext& task) const;
 
   bool empty() const { return conditions_.empty(); }
@@ -64,17 +64,18 @@ class Conditions {
     // A constant regexp pattern, compiled once.
     std::unique_ptr<re2::RE2> regexp;
     // Set for the common `param` is a fixed path, cast number, const a
-    // number, fun not regexp: the element is compared without building a
-    // Value.
-    const internal::Path* numeric_path = nullptr;
+    // number, fun not regexp: the number is compared without building a
+    // Value (EvaluateNumber).
+    bool numeric = false;
   };
   // Reads and compiles the condition `config` (an element of `conditions`,
   // or the logic itself in the legacy shape); adds it when it has no error.
   void ReadOne(LogicConfig& config, LogicBuilder& builder);
-  static bool CompareNumberAt(simdjson::dom::element data, const Compiled& condition);
+  // The condition on what EvaluateNumber found.
+  static bool CompareNumber(NumberLookup found, double value, const Compiled& condition);
 
   std::vector<Compiled> conditions_;
-  // Every condition has a numeric_path (also when there is none).
+  // Every condition is `numeric` (also when there is none).
   bool numeric_only_ = true;
 };
 

@@ -38,6 +38,15 @@ class ValueSource {
   virtual ~ValueSource() = default;
   virtual simdjson::dom::element data() = 0;
   virtual Value Evaluate(const Template& compiled) = 0;
+  // As TaskContext::EvaluateNumber.
+  virtual NumberLookup EvaluateNumber(const Template& compiled, double* out) {
+    const Value value = Evaluate(compiled);
+    if (value.type() == Value::Type::kNumber) {
+      *out = value.number();
+      return NumberLookup::kNumber;
+    }
+    return value.is_missing() ? NumberLookup::kMissing : NumberLookup::kOther;
+  }
 };
 
 // The running task.
@@ -46,6 +55,9 @@ class TaskValueSource : public ValueSource {
   explicit TaskValueSource(TaskContext& task) : task_(task) {}
   simdjson::dom::element data() override { return task_.data(); }
   Value Evaluate(const Template& compiled) override { return task_.Evaluate(compiled); }
+  NumberLookup EvaluateNumber(const Template& compiled, double* out) override {
+    return task_.EvaluateNumber(compiled, out);
+  }
 
  private:
   TaskContext& task_;

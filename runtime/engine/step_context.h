@@ -34,6 +34,7 @@
 #include "runtime/engine/task.h"
 #include "runtime/json/path.h"
 #include "runtime/store/store.h"
+#include "runtime/task/task_document.h"
 #include "runtime/task/write_set.h"
 #include "runtime/template/template.h"
 #include "simdjson.h"
@@ -59,9 +60,9 @@ struct ActivationEffects {
 // Scratch state of one worker thread.
 struct Worker {
   int index = 0;
-  simdjson::dom::parser parser;
-  // For other tasks' data ({{conv[ID].ref[REF]}}): `parser` holds the
-  // running task's document.
+  // The running task's data as its activation reads it.
+  TaskDocument document;
+  // For other tasks' data ({{conv[ID].ref[REF]}}).
   simdjson::dom::parser side_parser;
   int64_t now_micros = 0;  // the current activation's time
   // Loop guard: entries per node index during the current activation,
@@ -92,7 +93,9 @@ void SettleNodeCount(Worker& worker, const Task& task);
 class StepContext : public TaskContext, public TemplateEnv {
  public:
   StepContext(EngineImpl* engine, Worker* worker, Task* task, int64_t now_micros)
-      : engine_(engine), worker_(worker), task_(task), now_micros_(now_micros) {}
+      : engine_(engine), worker_(worker), task_(task), now_micros_(now_micros) {
+    worker_->document.Reset();
+  }
 
   // TaskContext
   int64_t conv_id() const override { return task_->process->conv_id; }
@@ -102,23 +105,19 @@ class StepContext : public TaskContext, public TemplateEnv {
   absl::Time now() const override;
   int64_t now_micros() const { return now_micros_; }
   absl::string_view data_json() override { return task_->data; }
-  simdjson::dom::element data() override {
-    if (!doc_valid_) {
-      // Task data is always a valid object (checked on the way in).
-      if (worker_->parser.parse(task_->data.data(), task_->data.size()).get(doc_) !=
-              simdjson::SUCCESS &&
-          worker_->parser.parse("{}", 2).get(doc_) != simdjson::SUCCESS) {
-        std::abort();  // cannot happen: both texts are valid JSON objects
-      }
-      doc_valid_ = true;
-    }
-    return doc_;
-  }
-  // The structural index of data()'s parse (write_set.h), taken after
-  // data(): worker_->parser parsed the task's data last, or the replacement
-  // that became it (ReplaceData).
-  TextIndex data_index() const { return IndexOfLastParse(worker_->parser); }
+  simdjson::dom::element data() override { return worker_->document.Document(task_->data); }
+  // The structural index of the task's data (write_set.h), or of the
+  // replacement that became it (ReplaceData).
+  TextIndex data_index() { return worker_->document.Index(task_->data); }
+  // data() was built (or a write set would find it without a parse).
+  bool has_document() const { return worker_->document.has_document(); }
   Value Evaluate(const Template& compiled) override { return compiled.Evaluate(*this); }
+  NumberLookup EvaluateNumber(const Template& compiled, double* out) override {
+    if (const Path* path = compiled.data_path()) {
+      return worker_->document.NumberAt(task_->data, *path, out);
+    }
+    return TaskContext::EvaluateNumber(compiled, out);
+  }
   absl::Status Set(absl::string_view path, Value value) override {
     absl::StatusOr<Path> parsed = ParsePath(path);
     if (!parsed.ok()) return parsed.status();
@@ -128,17 +127,12 @@ class StepContext : public TaskContext, public TemplateEnv {
   bool AddToSum(SumHandle sum, double amount) override;
   absl::Status ReplaceData(std::string data_json) override {
     simdjson::dom::element parsed;
-    if (worker_->parser.parse(data_json).get(parsed) != simdjson::SUCCESS || !parsed.is_object()) {
-      // The parser's document and index are of this text now, not of the
-      // task's data: data() parses it again.
-      doc_valid_ = false;
+    if (!worker_->document.ParseReplacement(data_json, &parsed)) {
       return absl::InvalidArgumentError(
           "the new data is not a JSON object (or nests deeper than 1024 levels)");
     }
-    // The document stays the task's: a DOM keeps no pointer into its text,
-    // so it is valid once the replacement becomes the task's data.
-    doc_ = parsed;
-    doc_valid_ = true;
+    // The document is the task's once the replacement becomes its data: a
+    // DOM keeps no pointer into its text, the index holds offsets.
     replacement_ = std::move(data_json);
     has_replacement_ = true;
     return absl::OkStatus();
@@ -169,6 +163,7 @@ class StepContext : public TaskContext, public TemplateEnv {
   const absl::StatusOr<HttpResponse>* HttpResult() override { return task_->http_result(); }
 
   // TemplateEnv
+  Value DataAt(const Path& path) override { return worker_->document.ValueAt(task_->data, path); }
   Value Root(absl::string_view field) override;
   Value NodeField(absl::string_view conv_id, absl::string_view node_id,
                   absl::string_view field) override;
@@ -179,7 +174,7 @@ class StepContext : public TaskContext, public TemplateEnv {
 
   WriteSet& writes() { return writes_; }
   // The task's data changed: the document must be parsed again.
-  void Invalidate() { doc_valid_ = false; }
+  void Invalidate() { worker_->document.Reset(); }
   // SendHttp was called: the request, taken once.
   std::unique_ptr<HttpRequest> TakeHttpRequest(int* max_in_flight) {
     *max_in_flight = http_max_in_flight_;
@@ -198,8 +193,6 @@ class StepContext : public TaskContext, public TemplateEnv {
   Worker* worker_;
   Task* task_;
   int64_t now_micros_;
-  bool doc_valid_ = false;
-  simdjson::dom::element doc_;
   WriteSet writes_;
   bool entered_queue_ = false;
   std::string queue_extra_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -383,13 +384,23 @@ void Unpark(Task* task) {
 }
 
 bool StepMachine::CommitWrites(Worker& worker, StepContext& context, Task* task) {
-  worker.scratch.clear();
-  simdjson::dom::element doc = context.data();
   // Bounded: a write to `a[2000000000]` must fail, not pad gigabytes.
-  if (!ApplyWritesToTextWithin(task->data, doc, context.data_index(), context.writes(),
-                               options_.max_task_size, &worker.scratch)) {
-    return false;
+  return WriteToData(worker, context, task, context.writes(), options_.max_task_size);
+}
+
+bool StepMachine::WriteToData(Worker& worker, StepContext& context, Task* task,
+                              const WriteSet& writes, size_t max_bytes) {
+  worker.scratch.clear();
+  bool within = false;
+  // Top-level writes need only the text's index: the document is built
+  // for the others, or used when a logic already built it.
+  if (context.has_document() || !SpliceWritesWithin(task->data, context.data_index(), writes,
+                                                    max_bytes, &worker.scratch, &within)) {
+    simdjson::dom::element doc = context.data();
+    within = ApplyWritesToTextWithin(task->data, doc, context.data_index(), writes, max_bytes,
+                                     &worker.scratch);
   }
+  if (!within) return false;
   task->data.swap(worker.scratch);
   context.Invalidate();
   return true;
@@ -410,11 +421,7 @@ void StepMachine::WriteErrorParams(Worker& worker, StepContext& context, Task* t
   add("type_error", result.hardware ? "hardware" : "software");
   add("type_tag", result.tag);
   add("description", result.description);
-  worker.scratch.clear();
-  simdjson::dom::element doc = context.data();
-  ApplyWritesToText(task->data, doc, context.data_index(), writes, &worker.scratch);
-  task->data.swap(worker.scratch);
-  context.Invalidate();
+  WriteToData(worker, context, task, writes, std::numeric_limits<size_t>::max());
   writes.clear();
 }
 

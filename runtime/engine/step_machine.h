@@ -89,6 +89,10 @@ class StepMachine {
   // Applies the context's writes to the task. False (writes dropped) when the
   // result would exceed max_task_size.
   bool CommitWrites(Worker& worker, StepContext& context, Task* task);
+  // Applies `writes` to the task's data. False (nothing changed) when the
+  // new text would pass `max_bytes`.
+  bool WriteToData(Worker& worker, StepContext& context, Task* task, const WriteSet& writes,
+                   size_t max_bytes);
   // A logic's effect made the task larger than max_task_size.
   LogicResult SizeOverflow(const Logic& logic) const;
   LogicResult DepthOverflow(const Logic& logic) const;

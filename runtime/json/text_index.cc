@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "runtime/json/short_bytes.h"
+
 namespace convey {
 namespace internal {
 
@@ -40,6 +42,108 @@ bool IsCompactObject(absl::string_view text, TextIndex index) {
   }
   for (; j < n; ++j) m0 = std::min(m0, byte_before(j));
   return std::min(std::min(m0, m1), std::min(m2, m3)) > ' ';
+}
+
+namespace {
+
+// Keys are short: a loop costs less than memchr's call.
+inline bool HasBackslash(const char* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] == '\\') return true;
+  }
+  return false;
+}
+
+bool IsJsonSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+// The end of the token that begins at entry j: where the next structural
+// character is, less the whitespace before it. A token of valid JSON is
+// never last (the closing bracket of its container follows) unless the
+// whole text is that scalar.
+size_t TokenEnd(absl::string_view text, TextIndex index, size_t j) {
+  size_t end = j + 1 < index.count ? index.structurals[j + 1] : text.size();
+  while (end > index.structurals[j] + 1 && IsJsonSpace(text[end - 1])) --end;
+  return end;
+}
+
+// The entry after the container that begins at entry j: past its closing
+// bracket, or index.count.
+size_t SkipContainer(const char* t, const uint32_t* s, size_t n, size_t j) {
+  size_t depth = 0;
+  for (; j < n; ++j) {
+    const char c = t[s[j]];
+    if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      return j + 1;
+    }
+  }
+  return n;
+}
+
+// The entry after the value that begins at entry j: a scalar is one entry.
+inline size_t SkipValue(const char* t, const uint32_t* s, size_t n, size_t j) {
+  const char c = t[s[j]];
+  return c == '{' || c == '[' ? SkipContainer(t, s, n, j) : j + 1;
+}
+
+}  // namespace
+
+IndexLookup FindInIndex(absl::string_view text, TextIndex index, const Path& path, size_t* at) {
+  const char* const t = text.data();
+  const uint32_t* const s = index.structurals;
+  const size_t n = index.count;
+  size_t j = 0;
+  if (n == 0) return IndexLookup::kMissing;
+  for (const PathSegment& segment : path) {
+    // Written as it is, a key with a backslash would be the text of another.
+    if (!segment.is_index && HasBackslash(segment.key.data(), segment.key.size())) {
+      return IndexLookup::kUnknown;
+    }
+    if (segment.is_index) {
+      if (t[s[j]] != '[' || j + 1 >= n || t[s[j + 1]] == ']') return IndexLookup::kMissing;
+      ++j;  // the first element
+      for (uint32_t i = 0; i < segment.index; ++i) {
+        j = SkipValue(t, s, n, j);
+        if (j >= n || t[s[j]] != ',') return IndexLookup::kMissing;
+        ++j;
+      }
+      continue;
+    }
+    if (t[s[j]] != '{' || j + 1 >= n || t[s[j + 1]] == '}') return IndexLookup::kMissing;
+    ++j;  // the first key
+    const absl::string_view key = segment.key;
+    while (true) {
+      // A member is its key's string, a colon and the value: three entries
+      // at least; the key's closing quote is the last one before the colon.
+      if (j + 2 >= n) return IndexLookup::kMissing;
+      const size_t key_begin = s[j] + 1;
+      size_t key_end = s[j + 1] - 1;  // the closing quote in compact text
+      while (t[key_end] != '"') --key_end;
+      const size_t key_size = key_end - key_begin;
+      j += 2;  // the value
+      if (key_size == key.size()) {
+        if (SameBytes(t + key_begin, key.data(), key_size)) break;
+      } else if (key_size > key.size() && HasBackslash(t + key_begin, key_size)) {
+        // Escapes make a key's text longer than the key: only a longer
+        // text can be the key looked for.
+        return IndexLookup::kUnknown;
+      }
+      j = SkipValue(t, s, n, j);
+      if (j >= n || t[s[j]] != ',') return IndexLookup::kMissing;
+      ++j;
+    }
+  }
+  *at = j;
+  return IndexLookup::kFound;
+}
+
+absl::string_view ScalarTextAt(absl::string_view text, TextIndex index, size_t at) {
+  const size_t begin = index.structurals[at];
+  if (text[begin] != '"') return text.substr(begin, TokenEnd(text, index, at) - begin);
+  // The closing quote is the last one before the next structural character.
+  size_t end = TokenEnd(text, index, at);
+  return text.substr(begin + 1, end - begin - 2);
 }
 
 }  // namespace internal

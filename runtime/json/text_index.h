@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
+#include "runtime/json/path.h"
 #include "simdjson.h"
 
 namespace convey {
@@ -34,6 +35,28 @@ TextIndex IndexOfLastParse(const simdjson::dom::parser& parser);
 // token, or whitespace; looking at those bytes answers without reading the
 // strings.
 bool IsCompactObject(absl::string_view text, TextIndex index);
+
+// What FindInIndex tells of a path.
+enum class IndexLookup {
+  kFound,    // the value begins at the index entry given
+  kMissing,  // what FindPath answers false for: no such key or element
+  kUnknown,  // a key on the way is written with escapes: only a parse that
+             // decodes them can tell whether it is the one looked for
+};
+
+// FindPath over `text` (valid JSON whose TextIndex is `index`) without a
+// document: keys are compared as written, nested values skipped by counting
+// brackets. On kFound, *at is the entry where the value begins. The first
+// of repeated keys is found, as in the document. Costs one step per
+// structural character passed, where the document jumps over a nested
+// value: for a few lookups in a small text, not for many in a large one.
+IndexLookup FindInIndex(absl::string_view text, TextIndex index, const Path& path, size_t* at);
+
+// The bytes of the scalar that begins at index entry `at`: a string's
+// between its quotes (escapes as written), a number's or literal's up to
+// the next structural character, without whitespace. For an entry that
+// begins an object or an array, its first byte only.
+absl::string_view ScalarTextAt(absl::string_view text, TextIndex index, size_t at);
 
 }  // namespace internal
 }  // namespace convey

@@ -413,6 +413,12 @@ bool ApplyWritesToTextWithin(absl::string_view text, simdjson::dom::element doc,
   return ApplyWritesWithin(doc, writes, max_bytes, out);
 }
 
+bool SpliceWritesWithin(absl::string_view text, TextIndex index, const WriteSet& writes,
+                        size_t max_bytes, std::string* out, bool* within) {
+  return index.count > 0 && AllTopLevelKeys(writes) &&
+         SpliceTopLevel(text, index, writes, max_bytes, out, within);
+}
+
 void ApplyWritesToText(absl::string_view text, simdjson::dom::element doc, TextIndex index,
                        const WriteSet& writes, std::string* out) {
   ApplyWritesToTextWithin(text, doc, index, writes, std::numeric_limits<size_t>::max(), out);

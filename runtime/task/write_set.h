@@ -79,6 +79,13 @@ void ApplyWritesToText(absl::string_view text, simdjson::dom::element doc, TextI
 bool ApplyWritesToTextWithin(absl::string_view text, simdjson::dom::element doc, TextIndex index,
                              const WriteSet& writes, size_t max_bytes, std::string* out);
 
+// ApplyWritesToTextWithin before the text's document is built: the top-level
+// splice through `index` (the text's TextIndex) alone. True, with *within
+// telling whether the result fit, when it applied; false, with nothing
+// written, when the writes need the document.
+bool SpliceWritesWithin(absl::string_view text, TextIndex index, const WriteSet& writes,
+                        size_t max_bytes, std::string* out, bool* within);
+
 // Appends `doc` with the top-level keys of `patch` (both objects) set to
 // patch's values: existing keys keep their position, new ones are appended
 // (a key repeated in patch takes its last value, at its first position).

@@ -51,15 +51,16 @@ bool AnyDynamic(const std::vector<Step>& steps) {
 
 }  // namespace
 
-Value DataRef::Eval(internal::TemplateEnv& env) const {
-  simdjson::dom::element element;
-  if (!FindPath(env.data(), path_, &element)) return Value::Missing();
-  return ValueFromElement(element);
-}
+Value DataRef::Eval(internal::TemplateEnv& env) const { return env.DataAt(path_); }
 
 void DataRef::AppendText(internal::TemplateEnv& env, std::string* out) const {
-  simdjson::dom::element element;
-  if (FindPath(env.data(), path_, &element)) AppendElementText(element, out);
+  const Value value = env.DataAt(path_);
+  // As Value::ToText() reads, without its copy.
+  if (value.type() == Value::Type::kNull) {
+    out->append("null");
+  } else {
+    out->append(value.text());
+  }
 }
 
 Value DynamicDataRef::Eval(internal::TemplateEnv& env) const {

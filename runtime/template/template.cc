@@ -23,9 +23,6 @@ struct Template::Impl {
 
 Template::Template() : impl_(new Impl) {}
 
-const internal::Path* Template::data_path() const {
-  return impl_->root == nullptr ? nullptr : impl_->root->data_path();
-}
 Template::~Template() = default;
 
 absl::StatusOr<std::unique_ptr<Template>> Template::Compile(absl::string_view text,
@@ -38,6 +35,7 @@ absl::StatusOr<std::unique_ptr<Template>> Template::Compile(absl::string_view te
     // A bare parameter name is a path into the task.
     CONVEY_ASSIGN_OR_RETURN(internal::Path path, internal::ParsePath(impl.source));
     impl.root.reset(new internal::DataRef(std::move(path)));
+    compiled->data_path_ = impl.root->data_path();
     return compiled;
   }
   CONVEY_ASSIGN_OR_RETURN(std::unique_ptr<internal::Expr> root,
@@ -45,6 +43,7 @@ absl::StatusOr<std::unique_ptr<Template>> Template::Compile(absl::string_view te
   impl.env_vars = std::move(parser.env_vars());
   if (root->ReadsEnv()) {
     impl.root = std::move(root);
+    compiled->data_path_ = impl.root->data_path();
   } else {
     internal::NoEnv no_env;
     impl.constant = root->Eval(no_env);
@@ -64,6 +63,12 @@ const Value& Template::constant() const { return impl_->constant; }
 const std::string& Template::source() const { return impl_->source; }
 
 const std::vector<std::string>& Template::env_var_names() const { return impl_->env_vars; }
+
+Value internal::TemplateEnv::DataAt(const internal::Path& path) {
+  simdjson::dom::element element;
+  if (!internal::FindPath(data(), path, &element)) return Value::Missing();
+  return internal::ValueFromElement(element);
+}
 
 uint64_t internal::DocumentEnv::Random() {
   thread_local std::mt19937_64 generator{std::random_device{}()};

@@ -36,6 +36,10 @@ class TemplateEnv {
   virtual ~TemplateEnv() = default;
   // The task's data (a JSON object).
   virtual simdjson::dom::element data() = 0;
+  // The value at `path` in data(), Missing when absent. The engine
+  // overrides it to read a few fields without building the document
+  // (runtime/task/task_document.h); the same Value either way.
+  virtual Value DataAt(const internal::Path& path);
   // `root.<field>`: task_id, obj_id, ref, conv_id, node_id, prev_node_id,
   // create_time, change_time, ... Missing when unknown.
   virtual Value Root(absl::string_view field) = 0;
@@ -140,12 +144,14 @@ class Template {
   const std::vector<std::string>& env_var_names() const;
   // The path when the template is one fixed path into the task's data
   // (`amount`, `{{a.b[0]}}`), so a caller can read the element itself.
-  const internal::Path* data_path() const;
+  // Kept beside the handle: conditions read it on every step (B2).
+  const internal::Path* data_path() const { return data_path_; }
 
  private:
   Template();
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  const internal::Path* data_path_ = nullptr;  // in impl_'s expression
 };
 
 namespace internal {

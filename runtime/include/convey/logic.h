@@ -44,6 +44,13 @@ namespace convey {
 // without breaking host logics.
 class Template;
 
+// What TaskContext::EvaluateNumber found.
+enum class NumberLookup {
+  kNumber,   // a number
+  kMissing,  // nothing
+  kOther,    // a value of another type
+};
+
 // A node of the process being deployed, resolved once at load time.
 struct NodeHandle {
   static constexpr uint32_t kNone = 0xffffffffu;
@@ -268,6 +275,19 @@ class TaskContext {
   virtual simdjson::dom::element data() = 0;
 
   virtual Value Evaluate(const Template& compiled) = 0;
+  // What `compiled` gives when a number is wanted (a condition comparing
+  // numbers), without building a Value: kNumber with *out, kMissing when it
+  // gives nothing, kOther for any other type. For a template that is one
+  // path into the data, the engine reads the field without parsing the
+  // whole data when it can.
+  virtual NumberLookup EvaluateNumber(const Template& compiled, double* out) {
+    const Value value = Evaluate(compiled);
+    if (value.type() == Value::Type::kNumber) {
+      *out = value.number();
+      return NumberLookup::kNumber;
+    }
+    return value.is_missing() ? NumberLookup::kMissing : NumberLookup::kOther;
+  }
 
   // Records a write of `value` at `path` (`a.b`, `a[0]`, `a\.b`).
   // InvalidArgument for a malformed path.

@@ -5,8 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "gtest/gtest.h"
 #include "runtime/json/minify.h"
+#include "runtime/json/path.h"
 #include "simdjson.h"
 
 namespace convey {
@@ -80,6 +82,85 @@ TEST(TextIndexTest, AgreesWithMinify) {
     EXPECT_EQ(Compact(text), minified == text) << text;
   }
 }
+
+// FindInIndex's answer for `path` in `text` (parsed), with the scalar's text
+// when found: "found:<text>", "missing" or "unknown".
+std::string Find(const std::string& text, const std::string& path_text) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  EXPECT_EQ(parser.parse(text).get(doc), simdjson::SUCCESS) << text;
+  absl::StatusOr<Path> path = ParsePath(path_text);
+  EXPECT_TRUE(path.ok()) << path_text;
+  const TextIndex index = IndexOfLastParse(parser);
+  size_t at = 0;
+  switch (FindInIndex(text, index, *path, &at)) {
+    case IndexLookup::kFound:
+      return "found:" + std::string(ScalarTextAt(text, index, at));
+    case IndexLookup::kMissing:
+      return "missing";
+    case IndexLookup::kUnknown:
+      return "unknown";
+  }
+  return "";
+}
+
+TEST(FindInIndexTest, TopLevelKeys) {
+  const std::string text = R"({"a":1,"bb":"x","c":true,"d":null,"e":-2.5e3})";
+  EXPECT_EQ(Find(text, "a"), "found:1");
+  EXPECT_EQ(Find(text, "bb"), "found:x");
+  EXPECT_EQ(Find(text, "c"), "found:true");
+  EXPECT_EQ(Find(text, "d"), "found:null");
+  EXPECT_EQ(Find(text, "e"), "found:-2.5e3");
+  EXPECT_EQ(Find(text, "b"), "missing");
+  EXPECT_EQ(Find(text, "bbb"), "missing");
+  EXPECT_EQ(Find("{}", "a"), "missing");
+}
+
+TEST(FindInIndexTest, NestedValuesAreSkippedAndEntered) {
+  const std::string text =
+      R"({"o":{"a":{"x":[1,{"y":2}]},"b":[[],{}]},"arr":[10,[20,30],{"k":"v"},40],"z":"end"})";
+  EXPECT_EQ(Find(text, "z"), "found:end");
+  EXPECT_EQ(Find(text, "o.b[0]"), "found:[");
+  EXPECT_EQ(Find(text, "o.a.x[1].y"), "found:2");
+  EXPECT_EQ(Find(text, "arr[0]"), "found:10");
+  EXPECT_EQ(Find(text, "arr[1][1]"), "found:30");
+  EXPECT_EQ(Find(text, "arr[2].k"), "found:v");
+  EXPECT_EQ(Find(text, "arr[3]"), "found:40");
+  EXPECT_EQ(Find(text, "arr[4]"), "missing");
+  EXPECT_EQ(Find(text, "o.b[0][0]"), "missing");  // an empty array
+  EXPECT_EQ(Find(text, "o.b[1].k"), "missing");   // an empty object
+  EXPECT_EQ(Find(text, "z.k"), "missing");        // a string is no object
+  EXPECT_EQ(Find(text, "o[0]"), "missing");       // an object is no array
+  EXPECT_EQ(Find(text, "arr.k"), "missing");      // an array is no object
+}
+
+// Brackets, colons, commas and quotes inside strings are not structure.
+TEST(FindInIndexTest, StringsHoldAnything) {
+  const std::string text = R"({"a":"{[:,]}","b:c":"\"}","d":"x"})";
+  EXPECT_EQ(Find(text, "b:c"), R"(found:\"})");  // a string's bytes as written
+  EXPECT_EQ(Find(R"({"a":"{[:,]}","b:c":1,"d":"x"})", "b:c"), "found:1");
+  EXPECT_EQ(Find(R"({"a":"{[:,]}","b:c":1,"d":"x"})", "d"), "found:x");
+}
+
+// A key written with escapes could be the one looked for: only the
+// document can tell. Keys before it decide nothing.
+TEST(FindInIndexTest, EscapedKeysAreUnknown) {
+  EXPECT_EQ(Find(R"({"\u0061":1,"b":2})", "a"), "unknown");
+  EXPECT_EQ(Find(R"({"b":2,"\u0061":1})", "b"), "found:2");
+  EXPECT_EQ(Find(R"({"a\"b":1})", "x"), "unknown");
+}
+
+TEST(FindInIndexTest, WhitespaceAroundTokens) {
+  const std::string text = " { \"a\" : 12 , \"b\"\t:\n\"s\" , \"c\" : [ 1 , 2 ] } ";
+  EXPECT_EQ(Find(text, "a"), "found:12");
+  EXPECT_EQ(Find(text, "b"), "found:s");
+  EXPECT_EQ(Find(text, "c[1]"), "found:2");
+  EXPECT_EQ(Find(text, "d"), "missing");
+}
+
+// Task data has no repeated keys once created; where text has them, the
+// first is found, as FindPath finds it in the document.
+TEST(FindInIndexTest, FirstOfRepeatedKeys) { EXPECT_EQ(Find(R"({"a":1,"a":2})", "a"), "found:1"); }
 
 }  // namespace
 }  // namespace internal
