@@ -62,6 +62,24 @@ void BM_DomParse(benchmark::State& state) {
 }
 BENCHMARK(BM_DomParse);
 
+// simdjson's stage 1 alone (the structural index): what the engine's
+// reads and top-level writes need of a parse (TaskDocument), the floor for
+// the two below that use it.
+void BM_DomStage1(benchmark::State& state) {
+  simdjson::padded_string json(kTask);
+  simdjson::dom::parser parser;
+  MustParse(parser, json);  // sizes the parser
+  for (auto _ : state) {
+    if (parser.implementation->stage1(reinterpret_cast<const uint8_t*>(json.data()), json.size(),
+                                      simdjson::stage1_mode::regular) != simdjson::SUCCESS) {
+      std::abort();
+    }
+    benchmark::DoNotOptimize(parser.implementation->n_structural_indexes);
+  }
+  SetTaskCounters(state);
+}
+BENCHMARK(BM_DomStage1);
+
 // What every create and modify adds to the parse: the walk that looks for a
 // key repeated in one object (semantics A1), on data that has none.
 void BM_DomParseCheckRepeatedKeys(benchmark::State& state) {

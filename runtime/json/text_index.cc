@@ -87,6 +87,31 @@ inline size_t SkipValue(const char* t, const uint32_t* s, size_t n, size_t j) {
   return c == '{' || c == '[' ? SkipContainer(t, s, n, j) : j + 1;
 }
 
+// The key of the member that begins at entry j (its opening quote; the
+// colon is at j + 1), as written: the closing quote is the last one before
+// the colon.
+inline absl::string_view KeyAt(const char* t, const uint32_t* s, size_t j) {
+  const size_t begin = s[j] + 1;
+  size_t end = s[j + 1] - 1;  // the closing quote in compact text
+  while (t[end] != '"') --end;
+  return absl::string_view(t + begin, end - begin);
+}
+
+// Whether a member of the object whose first member begins at entry j has
+// a key longer than `size` bytes written with a backslash: escapes make a
+// key's text longer than the key, so only such a key can be one of `size`
+// bytes written another way.
+bool HasLongerEscapedKey(const char* t, const uint32_t* s, size_t n, size_t j, size_t size) {
+  while (j + 2 < n) {
+    const absl::string_view key = KeyAt(t, s, j);
+    if (key.size() > size && HasBackslash(key.data(), key.size())) return true;
+    j = SkipValue(t, s, n, j + 2);
+    if (j >= n || t[s[j]] != ',') return false;
+    ++j;
+  }
+  return false;
+}
+
 }  // namespace
 
 IndexLookup FindInIndex(absl::string_view text, TextIndex index, const Path& path, size_t* at) {
@@ -96,10 +121,6 @@ IndexLookup FindInIndex(absl::string_view text, TextIndex index, const Path& pat
   size_t j = 0;
   if (n == 0) return IndexLookup::kMissing;
   for (const PathSegment& segment : path) {
-    // Written as it is, a key with a backslash would be the text of another.
-    if (!segment.is_index && HasBackslash(segment.key.data(), segment.key.size())) {
-      return IndexLookup::kUnknown;
-    }
     if (segment.is_index) {
       if (t[s[j]] != '[' || j + 1 >= n || t[s[j + 1]] == ']') return IndexLookup::kMissing;
       ++j;  // the first element
@@ -112,25 +133,28 @@ IndexLookup FindInIndex(absl::string_view text, TextIndex index, const Path& pat
     }
     if (t[s[j]] != '{' || j + 1 >= n || t[s[j + 1]] == '}') return IndexLookup::kMissing;
     ++j;  // the first key
-    const absl::string_view key = segment.key;
+    const size_t first_member = j;
+    const absl::string_view wanted = segment.key;
+    bool longer_keys = false;
     while (true) {
       // A member is its key's string, a colon and the value: three entries
-      // at least; the key's closing quote is the last one before the colon.
+      // at least.
       if (j + 2 >= n) return IndexLookup::kMissing;
-      const size_t key_begin = s[j] + 1;
-      size_t key_end = s[j + 1] - 1;  // the closing quote in compact text
-      while (t[key_end] != '"') --key_end;
-      const size_t key_size = key_end - key_begin;
+      const absl::string_view key = KeyAt(t, s, j);
       j += 2;  // the value
-      if (key_size == key.size()) {
-        if (SameBytes(t + key_begin, key.data(), key_size)) break;
-      } else if (key_size > key.size() && HasBackslash(t + key_begin, key_size)) {
-        // Escapes make a key's text longer than the key: only a longer
-        // text can be the key looked for.
-        return IndexLookup::kUnknown;
+      if (key.size() == wanted.size() && SameBytes(key.data(), wanted.data(), key.size())) {
+        // Written alike, a key with a backslash would be another key.
+        if (HasBackslash(key.data(), key.size())) return IndexLookup::kUnknown;
+        break;
       }
+      longer_keys = longer_keys || key.size() > wanted.size();
       j = SkipValue(t, s, n, j);
-      if (j >= n || t[s[j]] != ',') return IndexLookup::kMissing;
+      if (j >= n || t[s[j]] != ',') {
+        // Not written as it is; written with escapes only in a longer key.
+        return longer_keys && HasLongerEscapedKey(t, s, n, first_member, wanted.size())
+                   ? IndexLookup::kUnknown
+                   : IndexLookup::kMissing;
+      }
       ++j;
     }
   }

@@ -44,12 +44,14 @@ enum class IndexLookup {
              // decodes them can tell whether it is the one looked for
 };
 
-// FindPath over `text` (valid JSON whose TextIndex is `index`) without a
-// document: keys are compared as written, nested values skipped by counting
-// brackets. On kFound, *at is the entry where the value begins. The first
-// of repeated keys is found, as in the document. Costs one step per
-// structural character passed, where the document jumps over a nested
-// value: for a few lookups in a small text, not for many in a large one.
+// FindPath over `text` (valid JSON whose TextIndex is `index`, without
+// repeated keys: task data, whose repeats are collapsed on the way in)
+// without a document: keys are compared as written, nested values skipped
+// by counting brackets. On kFound, *at is the entry where the value
+// begins. kUnknown when the key is not written as it is but a longer key
+// written with escapes might be it. Costs one step per structural
+// character passed, where the document jumps over a nested value: for a
+// few lookups in a small text, not for many in a large one.
 IndexLookup FindInIndex(absl::string_view text, TextIndex index, const Path& path, size_t* at);
 
 // The bytes of the scalar that begins at index entry `at`: a string's

@@ -8,6 +8,8 @@
 //   `PATH=JSON`: a write of that value (JSON that does not parse: a string)
 //   `PATH`:     a write of a missing value (null)
 //
+// Reads: each written path read through the structural index
+// (TaskDocument) gives the Value and number the document gives.
 // Write set invariants (ApplyWrites* with a 1 MiB limit):
 // - the result is a JSON object (or only too deep to parse);
 // - on canonical text (AppendElement), ApplyWritesToText and ApplyWrites
@@ -37,6 +39,7 @@
 #include "convey/value.h"
 #include "runtime/json/path.h"
 #include "runtime/json/repeated_keys.h"
+#include "runtime/task/task_document.h"
 #include "runtime/task/write_set.h"
 #include "runtime/template/template.h"
 #include "simdjson.h"
@@ -95,6 +98,39 @@ void CheckObjectText(const std::string& text, const char* what) {
              "%s is not a JSON object (%zu bytes): %.300s", what, text.size(), text.c_str());
 }
 
+// Each written path read through the text's structural index first
+// (TaskDocument, as logics read task data) gives what the document gives.
+void CheckReads(absl::string_view text, simdjson::dom::element doc,
+                const internal::WriteSet& writes) {
+  internal::TaskDocument document;
+  for (const internal::Write& write : writes) {
+    simdjson::dom::element found;
+    const bool exists = internal::FindPath(doc, write.path, &found);
+    const Value by_dom = exists ? internal::ValueFromElement(found) : Value::Missing();
+    document.Reset();
+    const Value by_index = document.ValueAt(text, write.path);
+    FUZZ_CHECK(by_index.type() == by_dom.type() && by_index.text() == by_dom.text(),
+               "on %.200s at %s the index read %s %.100s, the document %s %.100s",
+               std::string(text).c_str(), internal::PathToString(write.path).c_str(),
+               std::string(Value::TypeName(by_index.type())).c_str(), by_index.text().c_str(),
+               std::string(Value::TypeName(by_dom.type())).c_str(), by_dom.text().c_str());
+    double dom_number = 0;
+    const convey::NumberLookup dom_lookup =
+        !exists                                                   ? convey::NumberLookup::kMissing
+        : found.get_double().get(dom_number) == simdjson::SUCCESS ? convey::NumberLookup::kNumber
+                                                                  : convey::NumberLookup::kOther;
+    double index_number = 0;
+    document.Reset();
+    const convey::NumberLookup index_lookup = document.NumberAt(text, write.path, &index_number);
+    FUZZ_CHECK(index_lookup == dom_lookup &&
+                   (dom_lookup != convey::NumberLookup::kNumber || index_number == dom_number),
+               "on %.200s at %s the index read the number %d %.17g, the document %d %.17g",
+               std::string(text).c_str(), internal::PathToString(write.path).c_str(),
+               static_cast<int>(index_lookup), index_number, static_cast<int>(dom_lookup),
+               dom_number);
+  }
+}
+
 void CheckWriteSet(absl::string_view base_text, const internal::WriteSet& writes,
                    const std::vector<std::string>& patches) {
   simdjson::dom::parser parser;
@@ -104,6 +140,8 @@ void CheckWriteSet(absl::string_view base_text, const internal::WriteSet& writes
     base_text = "{}";
     if (parser.parse(base_text.data(), base_text.size()).get(doc) != simdjson::SUCCESS) return;
   }
+
+  CheckReads(base_text, doc, writes);
 
   std::string applied;
   if (internal::ApplyWritesWithin(doc, writes, kLimit, &applied)) {

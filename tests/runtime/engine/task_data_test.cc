@@ -1,7 +1,8 @@
 // Task data with repeated keys (semantics A1): through the host API and the
 // ops protocol, a key repeated with the same value, at any depth, becomes
 // one member before any logic reads the task; a repeat with a different
-// value is refused, naming the key and where it is.
+// value is refused, naming the key and where it is. And how logics read
+// task data: every form as the document reads it.
 #include <memory>
 #include <string>
 #include <vector>
@@ -177,6 +178,70 @@ TEST(TaskDataRepeatedKeys, OpsCollapseSameValuesAndRefuseDifferentOnes) {
           body.find("\"k\""), " and ", body.rfind("\"k\""), ")")))
       << reply;
   EXPECT_EQ(engine->ShowTask(TaskKey::ByRef(kConv, "a"))->data, R"({"o":[{"k":1}]})");
+}
+
+// Conditions and {{path}} templates read a few scalars through simdjson's
+// structural index before any document is built (TaskDocument): every form
+// of data reads as the document reads it, including what the index leaves
+// to the document (a key or string written with escapes, a nested value, an
+// integer past 18 digits, more lookups than the index serves).
+TEST(TaskDataReads, EveryFormReadsAsTheDocumentReadsIt) {
+  const std::string copies =
+      R"j([{"type":"set_param","extra":{"c_k":"{{k}}","c_s":"{{s}}","c_o":"{{o}}","c_n":"{{n}}",)j"
+      R"j("c_e":"{{e}}","c_big":"{{big}}","c_t":"{{t}}","c_deep":"{{o.x[1]}}","c_none":"{{none}}"},)j"
+      R"j("extra_type":{"c_k":"number","c_s":"string","c_o":"object","c_n":"number","c_e":"number",)j"
+      R"j("c_big":"string","c_t":"boolean","c_deep":"number","c_none":"string"}},)j";
+  const std::string scheme = ProcessJson(
+      kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("read"), "]")),
+              NodeJson("read", Kind::kNormal,
+                       absl::StrCat(copies, IfJson("k", "eq", "5", "number", "five"), ",",
+                                    GoJson("other"), "]")),
+              NodeJson("five", Kind::kFinal, "[]"), NodeJson("other", Kind::kFinal, "[]")});
+  auto engine = OpenEngine();
+  ASSERT_TRUE(engine->Deploy("test.json", scheme).ok());
+  absl::StatusOr<std::string> id = engine->CreateTask(
+      kConv, "",
+      R"({"\u006b":5,"s":"a\"b","o":{"x":[1,2]},"n":1.50,"e":1E2,"big":12345678901234567890,)"
+      R"("t":true})");
+  ASSERT_TRUE(id.ok()) << id.status();
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  TaskSnapshot task = *engine->ShowTask(TaskKey::ByObjId(*id));
+  EXPECT_EQ(task.node_id, "five") << task.data;  // the escaped key is "k"
+  EXPECT_EQ(Field(task.data, "c_k"), "5") << task.data;
+  EXPECT_EQ(Field(task.data, "c_s"), R"("a\"b")") << task.data;
+  EXPECT_EQ(Field(task.data, "c_o"), R"({"x":[1,2]})") << task.data;
+  EXPECT_EQ(Field(task.data, "c_n"), "1.5") << task.data;
+  EXPECT_EQ(Field(task.data, "c_e"), "100") << task.data;
+  EXPECT_EQ(Field(task.data, "c_big"), R"("12345678901234567890")") << task.data;
+  EXPECT_EQ(Field(task.data, "c_t"), "true") << task.data;
+  EXPECT_EQ(Field(task.data, "c_deep"), "2") << task.data;
+  EXPECT_EQ(Field(task.data, "c_none"), R"("")") << task.data;
+}
+
+// A condition on a string, a missing field or a nested value routes as on
+// the document; the one that holds is found through the index.
+TEST(TaskDataReads, NumericConditionsOnOtherTypes) {
+  const std::string conditions =
+      absl::StrCat("[", IfJson("s", "not_eq", "1", "number", "string"), ",",
+                   IfJson("none", "not_eq", "1", "number", "missing"), ",",
+                   IfJson("o", "eq", "1", "number", "object"), ",",
+                   IfJson("o.n", "more", "2", "number", "nested"), ",", GoJson("other"), "]");
+  const std::string scheme = ProcessJson(
+      kConv, {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("read"), "]")),
+              NodeJson("read", Kind::kNormal, conditions), NodeJson("string", Kind::kFinal, "[]"),
+              NodeJson("missing", Kind::kFinal, "[]"), NodeJson("object", Kind::kFinal, "[]"),
+              NodeJson("nested", Kind::kFinal, "[]"), NodeJson("other", Kind::kFinal, "[]")});
+  auto engine = OpenEngine();
+  ASSERT_TRUE(engine->Deploy("test.json", scheme).ok());
+  // A string is "not equal" to any number: the first condition holds.
+  absl::StatusOr<std::string> a = engine->CreateTask(kConv, "", R"({"s":"1","o":{"n":3}})");
+  // No string: the missing field matches nothing, not even not_eq; the
+  // object is no number; o.n is 3 > 2.
+  absl::StatusOr<std::string> b = engine->CreateTask(kConv, "", R"({"o":{"n":3}})");
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  EXPECT_EQ(engine->ShowTask(TaskKey::ByObjId(*a))->node_id, "string");
+  EXPECT_EQ(engine->ShowTask(TaskKey::ByObjId(*b))->node_id, "nested");
 }
 
 }  // namespace

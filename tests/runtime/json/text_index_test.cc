@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -104,34 +105,39 @@ std::string Find(const std::string& text, const std::string& path_text) {
   return "";
 }
 
+// Each path of `expected` found in `text` as its answer says.
+void ExpectFinds(const std::string& text,
+                 const std::vector<std::pair<std::string, std::string>>& expected) {
+  for (const auto& [path, answer] : expected) EXPECT_EQ(Find(text, path), answer) << path;
+}
+
 TEST(FindInIndexTest, TopLevelKeys) {
-  const std::string text = R"({"a":1,"bb":"x","c":true,"d":null,"e":-2.5e3})";
-  EXPECT_EQ(Find(text, "a"), "found:1");
-  EXPECT_EQ(Find(text, "bb"), "found:x");
-  EXPECT_EQ(Find(text, "c"), "found:true");
-  EXPECT_EQ(Find(text, "d"), "found:null");
-  EXPECT_EQ(Find(text, "e"), "found:-2.5e3");
-  EXPECT_EQ(Find(text, "b"), "missing");
-  EXPECT_EQ(Find(text, "bbb"), "missing");
+  ExpectFinds(R"({"a":1,"bb":"x","c":true,"d":null,"e":-2.5e3})", {{"a", "found:1"},
+                                                                   {"bb", "found:x"},
+                                                                   {"c", "found:true"},
+                                                                   {"d", "found:null"},
+                                                                   {"e", "found:-2.5e3"},
+                                                                   {"b", "missing"},
+                                                                   {"bbb", "missing"}});
   EXPECT_EQ(Find("{}", "a"), "missing");
 }
 
 TEST(FindInIndexTest, NestedValuesAreSkippedAndEntered) {
-  const std::string text =
-      R"({"o":{"a":{"x":[1,{"y":2}]},"b":[[],{}]},"arr":[10,[20,30],{"k":"v"},40],"z":"end"})";
-  EXPECT_EQ(Find(text, "z"), "found:end");
-  EXPECT_EQ(Find(text, "o.b[0]"), "found:[");
-  EXPECT_EQ(Find(text, "o.a.x[1].y"), "found:2");
-  EXPECT_EQ(Find(text, "arr[0]"), "found:10");
-  EXPECT_EQ(Find(text, "arr[1][1]"), "found:30");
-  EXPECT_EQ(Find(text, "arr[2].k"), "found:v");
-  EXPECT_EQ(Find(text, "arr[3]"), "found:40");
-  EXPECT_EQ(Find(text, "arr[4]"), "missing");
-  EXPECT_EQ(Find(text, "o.b[0][0]"), "missing");  // an empty array
-  EXPECT_EQ(Find(text, "o.b[1].k"), "missing");   // an empty object
-  EXPECT_EQ(Find(text, "z.k"), "missing");        // a string is no object
-  EXPECT_EQ(Find(text, "o[0]"), "missing");       // an object is no array
-  EXPECT_EQ(Find(text, "arr.k"), "missing");      // an array is no object
+  ExpectFinds(
+      R"({"o":{"a":{"x":[1,{"y":2}]},"b":[[],{}]},"arr":[10,[20,30],{"k":"v"},40],"z":"end"})",
+      {{"z", "found:end"},
+       {"o.b[0]", "found:["},
+       {"o.a.x[1].y", "found:2"},
+       {"arr[0]", "found:10"},
+       {"arr[1][1]", "found:30"},
+       {"arr[2].k", "found:v"},
+       {"arr[3]", "found:40"},
+       {"arr[4]", "missing"},
+       {"o.b[0][0]", "missing"},  // an empty array
+       {"o.b[1].k", "missing"},   // an empty object
+       {"z.k", "missing"},        // a string is no object
+       {"o[0]", "missing"},       // an object is no array
+       {"arr.k", "missing"}});    // an array is no object
 }
 
 // Brackets, colons, commas and quotes inside strings are not structure.
@@ -143,23 +149,24 @@ TEST(FindInIndexTest, StringsHoldAnything) {
 }
 
 // A key written with escapes could be the one looked for: only the
-// document can tell. Keys before it decide nothing.
+// document can tell. Escapes lengthen a key: shorter keys, and keys before
+// the one found, decide nothing.
 TEST(FindInIndexTest, EscapedKeysAreUnknown) {
   EXPECT_EQ(Find(R"({"\u0061":1,"b":2})", "a"), "unknown");
+  EXPECT_EQ(Find(R"({"\u0061":1,"b":2})", "b"), "found:2");
   EXPECT_EQ(Find(R"({"b":2,"\u0061":1})", "b"), "found:2");
   EXPECT_EQ(Find(R"({"a\"b":1})", "x"), "unknown");
+  EXPECT_EQ(Find(R"({"\n":1})", "xyz"), "missing");
+  EXPECT_EQ(Find(R"({"a\\b":1})", "a\\b"), "unknown");  // an escaped backslash
 }
 
 TEST(FindInIndexTest, WhitespaceAroundTokens) {
-  const std::string text = " { \"a\" : 12 , \"b\"\t:\n\"s\" , \"c\" : [ 1 , 2 ] } ";
-  EXPECT_EQ(Find(text, "a"), "found:12");
-  EXPECT_EQ(Find(text, "b"), "found:s");
-  EXPECT_EQ(Find(text, "c[1]"), "found:2");
-  EXPECT_EQ(Find(text, "d"), "missing");
+  ExpectFinds(" { \"a\" : 12 , \"b\"\t:\n\"s\" , \"c\" : [ 1 , 2 ] } ",
+              {{"a", "found:12"}, {"b", "found:s"}, {"c[1]", "found:2"}, {"d", "missing"}});
 }
 
-// Task data has no repeated keys once created; where text has them, the
-// first is found, as FindPath finds it in the document.
+// Task data has no repeated keys once created; where text repeats a key
+// written alike, the first is found, as FindPath finds it in the document.
 TEST(FindInIndexTest, FirstOfRepeatedKeys) { EXPECT_EQ(Find(R"({"a":1,"a":2})", "a"), "found:1"); }
 
 }  // namespace
