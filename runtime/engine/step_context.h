@@ -109,7 +109,7 @@ class StepContext : public TaskContext, public TemplateEnv {
   // The structural index of the task's data (write_set.h), or of the
   // replacement that became it (ReplaceData).
   TextIndex data_index() { return worker_->document.Index(task_->data); }
-  // data() was built (or a write set would find it without a parse).
+  // data()'s document is built: a write set uses it rather than the index.
   bool has_document() const { return worker_->document.has_document(); }
   Value Evaluate(const Template& compiled) override { return compiled.Evaluate(*this); }
   NumberLookup EvaluateNumber(const Template& compiled, double* out) override {
@@ -126,13 +126,10 @@ class StepContext : public TaskContext, public TemplateEnv {
   }
   bool AddToSum(SumHandle sum, double amount) override;
   absl::Status ReplaceData(std::string data_json) override {
-    simdjson::dom::element parsed;
-    if (!worker_->document.ParseReplacement(data_json, &parsed)) {
-      return absl::InvalidArgumentError(
-          "the new data is not a JSON object (or nests deeper than 1024 levels)");
+    if (absl::Status status = worker_->document.ParseReplacement(&data_json); !status.ok()) {
+      return status;
     }
-    // The document is the task's once the replacement becomes its data: a
-    // DOM keeps no pointer into its text, the index holds offsets.
+    // Until the logic returns, data() is the replacement's document.
     replacement_ = std::move(data_json);
     has_replacement_ = true;
     return absl::OkStatus();

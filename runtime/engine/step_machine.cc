@@ -212,11 +212,11 @@ void StepMachine::RunNodes(Worker& worker, StepContext& context, Task* task) {
             replacement.size() > options_.max_task_size) {
           result = SizeOverflow(logic);
         }
-        if (result.kind != LogicResult::Kind::kFail) {
-          task->data.swap(replacement);  // the context's document is already of it
-        } else {
-          context.Invalidate();  // the document was of the replacement
-        }
+        if (result.kind != LogicResult::Kind::kFail) task->data.swap(replacement);
+        // What the context parsed last is of the replacement, or (after a
+        // second ReplaceData that failed) of the data before it: the next
+        // reader parses the task's data again.
+        context.Invalidate();
       }
       if (result.kind != LogicResult::Kind::kFail && !context.writes().empty()) {
         if (!WritesFitDepth(context.writes())) {

@@ -119,7 +119,11 @@ IndexLookup FindInIndex(absl::string_view text, TextIndex index, const Path& pat
   const uint32_t* const s = index.structurals;
   const size_t n = index.count;
   size_t j = 0;
-  if (n == 0) return IndexLookup::kMissing;
+  // An index of another text (offsets ascend: the last one bounds them
+  // all) is not walked: the caller's document answers.
+  if (n < 2 || s[n - 1] >= text.size() || (t[s[n - 1]] != '}' && t[s[n - 1]] != ']')) {
+    return IndexLookup::kUnknown;
+  }
   for (const PathSegment& segment : path) {
     if (segment.is_index) {
       if (t[s[j]] != '[' || j + 1 >= n || t[s[j + 1]] == ']') return IndexLookup::kMissing;

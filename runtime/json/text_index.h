@@ -5,8 +5,10 @@
 // string's opening quote and of each number's or literal's first byte: the
 // parse made it anyway. simdjson marks the member it is read from as
 // private to its benchmarks (`dom::parser::implementation`); the tests in
-// tests/runtime/json check what it holds, and every use checks the bytes
-// it points at and stays within the text.
+// tests/runtime/json check what it holds. Every use stays within the text:
+// IsCompactObject and the splice check the bytes each offset points at,
+// FindInIndex that the index ends at the text's closing bracket and then
+// relies on the text being the valid JSON it indexes.
 #ifndef CONVEY_RUNTIME_JSON_TEXT_INDEX_H_
 #define CONVEY_RUNTIME_JSON_TEXT_INDEX_H_
 
@@ -44,7 +46,8 @@ enum class IndexLookup {
              // decodes them can tell whether it is the one looked for
 };
 
-// FindPath over `text` (valid JSON whose TextIndex is `index`, without
+// FindPath over `text` (valid JSON whose TextIndex is `index`, an object
+// or an array, without
 // repeated keys: task data, whose repeats are collapsed on the way in)
 // without a document: keys are compared as written, nested values skipped
 // by counting brackets. On kFound, *at is the entry where the value

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "absl/strings/numbers.h"
+#include "runtime/json/repeated_keys.h"
 #include "runtime/template/template.h"
 
 namespace convey {
@@ -105,23 +106,26 @@ Value ScalarValue(absl::string_view text, TextIndex index, size_t at) {
 }  // namespace
 
 TextIndex TaskDocument::Index(absl::string_view text) {
+  if (unreadable_) return TextIndex{};
   if (stage_ != Stage::kNone) return IndexOfLastParse(parser_);
   const size_t size = text.size();
-  if (padded_capacity_ < size) {
+  if (padded_capacity_ < size || padded_ == nullptr) {
     padded_.reset(new char[size + simdjson::SIMDJSON_PADDING]);
     std::memset(padded_.get() + size, 0, simdjson::SIMDJSON_PADDING);
     padded_capacity_ = size;
   }
-  std::memcpy(padded_.get(), text.data(), size);
+  if (size > 0) std::memcpy(padded_.get(), text.data(), size);
   // As simdjson's parse sizes its parser (never below 32 bytes).
   const size_t capacity = size < 32 ? 32 : size;
   if ((parser_.implementation == nullptr || parser_.capacity() < capacity) &&
       parser_.allocate(capacity) != simdjson::SUCCESS) {
     std::abort();  // out of memory
   }
-  if (parser_.implementation->stage1(reinterpret_cast<const uint8_t*>(padded_.get()), size,
+  if (size == 0 ||
+      parser_.implementation->stage1(reinterpret_cast<const uint8_t*>(padded_.get()), size,
                                      simdjson::stage1_mode::regular) != simdjson::SUCCESS) {
-    std::abort();  // cannot happen: task data is valid JSON (checked on the way in)
+    ParseEmptyObject();
+    return TextIndex{};
   }
   stage_ = Stage::kIndexed;
   return IndexOfLastParse(parser_);
@@ -130,29 +134,49 @@ TextIndex TaskDocument::Index(absl::string_view text) {
 simdjson::dom::element TaskDocument::Document(absl::string_view text) {
   if (stage_ == Stage::kDocument) return doc_;
   Index(text);
+  if (stage_ == Stage::kDocument) return doc_;  // unreadable: {}
   const size_t capacity = text.size() < 32 ? 32 : text.size();
   if (parser_.doc.capacity() < capacity && parser_.doc.allocate(capacity) != simdjson::SUCCESS) {
     std::abort();  // out of memory
   }
   // Stage 2 reads the padded copy stage 1 was given.
-  if (parser_.implementation->stage2(parser_.doc) != simdjson::SUCCESS) {
-    std::abort();  // cannot happen: task data is valid JSON within simdjson's depth
+  if (parser_.implementation->stage2(parser_.doc) != simdjson::SUCCESS ||
+      !parser_.doc.root().is_object()) {
+    ParseEmptyObject();
+    return doc_;
   }
   doc_ = parser_.doc.root();
   stage_ = Stage::kDocument;
   return doc_;
 }
 
-bool TaskDocument::ParseReplacement(const std::string& replacement, simdjson::dom::element* doc) {
+void TaskDocument::ParseEmptyObject() {
+  if (parser_.parse("{}", 2).get(doc_) != simdjson::SUCCESS) std::abort();  // out of memory
+  stage_ = Stage::kDocument;
+  unreadable_ = true;
+}
+
+absl::Status TaskDocument::ParseReplacement(std::string* replacement) {
+  Reset();  // whatever happens, the parser no longer holds the task's data
   simdjson::dom::element parsed;
-  if (parser_.parse(replacement).get(parsed) != simdjson::SUCCESS || !parsed.is_object()) {
-    Reset();  // the parser holds the replacement now, not the task's data
-    return false;
+  if (parser_.parse(*replacement).get(parsed) != simdjson::SUCCESS || !parsed.is_object()) {
+    return absl::InvalidArgumentError(
+        "the new data is not a JSON object (or nests deeper than 1024 levels)");
+  }
+  if (HasRepeatedKeys(parsed)) {
+    std::string collapsed;
+    if (absl::Status status = CollapseRepeatedKeys(*replacement, "the new data", &collapsed);
+        !status.ok()) {
+      return status;
+    }
+    replacement->swap(collapsed);
+    if (parser_.parse(*replacement).get(parsed) != simdjson::SUCCESS) {
+      return absl::InternalError("cannot parse the new data once its repeated keys collapsed");
+    }
   }
   doc_ = parsed;
-  *doc = parsed;
   stage_ = Stage::kDocument;
-  return true;
+  return absl::OkStatus();
 }
 
 bool TaskDocument::FindThroughIndex(absl::string_view text, const Path& path, IndexLookup* lookup,

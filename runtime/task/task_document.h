@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "convey/logic.h"
 #include "convey/value.h"
@@ -41,13 +42,17 @@ class TaskDocument {
   TaskDocument& operator=(const TaskDocument&) = delete;
 
   // Forgets what was parsed: the next reader parses the task's data again.
+  // Every write to the task's data resets it, so the lookups through the
+  // index are counted per text.
   void Reset() {
     stage_ = Stage::kNone;
     index_lookups_ = 0;
+    unreadable_ = false;
   }
 
-  // Every call below takes the task's data, a valid JSON object (checked on
-  // the way in), the same text until the next Reset.
+  // Every call below takes the task's data, the same text until the next
+  // Reset: a JSON object, checked on the way in (text that is not valid
+  // JSON reads as {}).
 
   // Its structural index (stage 1 on first use).
   TextIndex Index(absl::string_view text);
@@ -70,11 +75,13 @@ class TaskDocument {
                                                                : NumberLookup::kOther;
   }
 
-  // Parses `replacement` whole (a logic replaces the task's data with it).
-  // On success it is this document's text from now on (the caller makes it
-  // the task's data) and *doc its document; else InvalidArgument, and the
-  // task's data is parsed again when next read.
-  bool ParseReplacement(const std::string& replacement, simdjson::dom::element* doc);
+  // Parses `*replacement` whole (a logic replaces the task's data with it),
+  // with task data's rules: an object, a key repeated with the same value
+  // kept once (*replacement rewritten), with different values refused.
+  // Until the next Reset, Document() is then the replacement's. Else
+  // InvalidArgument saying why, and the task's data is parsed again when
+  // next read.
+  absl::Status ParseReplacement(std::string* replacement);
 
  private:
   enum class Stage { kNone, kIndexed, kDocument };
@@ -85,6 +92,11 @@ class TaskDocument {
   bool FindThroughIndex(absl::string_view text, const Path& path, IndexLookup* lookup, size_t* at);
 
   simdjson::dom::parser parser_;
+  // Index() or Document() found the text not valid JSON (task data that
+  // did not come in through the checks: a host logic's raw value, a damaged
+  // store). It reads as {} (as it did before this class), with an empty
+  // index, so that writes re-serialise rather than splice.
+  void ParseEmptyObject();
   // The text simdjson reads, with its padding: stage 2 reads it after
   // stage 1 returned.
   std::unique_ptr<char[]> padded_;
@@ -92,6 +104,7 @@ class TaskDocument {
   Stage stage_ = Stage::kNone;
   simdjson::dom::element doc_;
   int index_lookups_ = 0;
+  bool unreadable_ = false;
 };
 
 }  // namespace internal

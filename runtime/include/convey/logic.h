@@ -299,7 +299,9 @@ class TaskContext {
 
   // The task's data becomes `data_json` (a JSON object) when the logic
   // returns Next or GoTo, replacing what Set recorded (a Code node's
-  // result). InvalidArgument when it is not an object or nests too deep.
+  // result). InvalidArgument when it is not an object, nests too deep or
+  // repeats a key with different values (one repeated with the same value
+  // is kept once, as in created tasks).
   virtual absl::Status ReplaceData(std::string data_json) = 0;
 
   // --- Other tasks and processes (api_copy, api_rpc, api_queue, ...) ---

@@ -160,6 +160,26 @@ class HostApiTest : public ::testing::Test {
   std::unique_ptr<Engine> engine_;
 };
 
+// A logic whose second ReplaceData fails keeps its first; what it read in
+// between (the data before both) is not what the next logic reads.
+TEST_F(HostApiTest, AFailedReplaceDataKeepsTheFirstAndTheNextLogicReadsIt) {
+  Open();
+  DeployHostProcess();
+  behaviour_ = [](TaskContext& task) {
+    EXPECT_TRUE(task.ReplaceData(R"({"ok":true,"n":1})").ok());
+    EXPECT_FALSE(task.ReplaceData("[1]").ok());
+    simdjson::dom::element amount;
+    EXPECT_EQ(task.data()["amount"].get(amount), simdjson::SUCCESS);  // the data before
+    return LogicResult::Next();
+  };
+  absl::StatusOr<TaskHandle> handle = engine_->Submit(kConv, "", R"({"amount":5})");
+  ASSERT_TRUE(handle.ok()) << handle.status();
+  absl::StatusOr<TaskSnapshot> result = handle->Wait(absl::Seconds(10));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->node_id, "yes");
+  EXPECT_EQ(result->data, R"({"ok":true,"n":1})");
+}
+
 TEST_F(HostApiTest, SubmitWaitsForTheResult) {
   Open();
   DeployHostProcess();

@@ -165,6 +165,18 @@ TEST(FindInIndexTest, WhitespaceAroundTokens) {
               {{"a", "found:12"}, {"b", "found:s"}, {"c[1]", "found:2"}, {"d", "missing"}});
 }
 
+// An index of another text is not walked: the document answers.
+TEST(FindInIndexTest, AnIndexOfAnotherTextIsUnknown) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(std::string(R"({"a":1,"bbbbbbbbbbbbbbbbbbbb":2})")).get(doc),
+            simdjson::SUCCESS);
+  const TextIndex longer = IndexOfLastParse(parser);
+  size_t at = 0;
+  EXPECT_EQ(FindInIndex(R"({"a":1})", longer, *ParsePath("a"), &at), IndexLookup::kUnknown);
+  EXPECT_EQ(FindInIndex(R"({"a":1})", TextIndex{}, *ParsePath("a"), &at), IndexLookup::kUnknown);
+}
+
 // Task data has no repeated keys once created; where text repeats a key
 // written alike, the first is found, as FindPath finds it in the document.
 TEST(FindInIndexTest, FirstOfRepeatedKeys) { EXPECT_EQ(Find(R"({"a":1,"a":2})", "a"), "found:1"); }

@@ -5,8 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 #include "runtime/json/path.h"
 #include "runtime/template/template.h"
@@ -164,15 +166,50 @@ TEST(TaskDocumentTest, DocumentAfterIndex) {
 
 TEST(TaskDocumentTest, Replacement) {
   TaskDocument document;
-  simdjson::dom::element doc;
-  EXPECT_FALSE(document.ParseReplacement("[1,2]", &doc));  // not an object
+  std::string replacement = "[1,2]";
+  EXPECT_EQ(document.ParseReplacement(&replacement).message(),
+            "the new data is not a JSON object (or nests deeper than 1024 levels)");
   EXPECT_FALSE(document.has_document());
-  EXPECT_FALSE(document.ParseReplacement("{\"a\":", &doc));  // not JSON
+  replacement = "{\"a\":";
+  EXPECT_FALSE(document.ParseReplacement(&replacement).ok());
   EXPECT_FALSE(document.has_document());
-  const std::string replacement = R"({"r":7})";
-  ASSERT_TRUE(document.ParseReplacement(replacement, &doc));
+  replacement = R"({"r":7})";
+  ASSERT_TRUE(document.ParseReplacement(&replacement).ok());
   EXPECT_TRUE(document.has_document());
   EXPECT_EQ(document.ValueAt(replacement, MustParsePath("r")).text(), "7");
+}
+
+// A replacement follows task data's rule for repeated keys (semantics A1),
+// so that the index and the document agree on it.
+TEST(TaskDocumentTest, ReplacementWithRepeatedKeys) {
+  TaskDocument document;
+  std::string same = R"({"\u0061":1,"a":1,"b":2})";
+  ASSERT_TRUE(document.ParseReplacement(&same).ok());
+  EXPECT_EQ(same, R"({"\u0061":1,"b":2})");
+  EXPECT_EQ(document.ValueAt(same, MustParsePath("a")).text(), "1");
+  std::string different = R"({"\u0061":1,"a":2})";
+  const absl::Status status = document.ParseReplacement(&different);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("the new data repeats the key \"a\" with different values"),
+            absl::string_view::npos)
+      << status;
+  EXPECT_FALSE(document.has_document());
+}
+
+// Data that did not come in through the checks (a host logic's raw bytes, a
+// damaged store) reads as {}, as through the document before; nothing
+// aborts, and writes get an empty index (they re-serialise).
+TEST(TaskDocumentTest, TextThatIsNotJsonReadsAsEmpty) {
+  for (const std::string& text : {std::string("{\"a\":\"\xff\"}"), std::string(R"({"a":)"),
+                                  std::string(), std::string("[1]")}) {
+    TaskDocument document;
+    EXPECT_TRUE(document.ValueAt(text, MustParsePath("a")).is_missing()) << text;
+    EXPECT_EQ(simdjson::to_string(document.Document(text)), "{}") << text;
+    EXPECT_EQ(document.Index(text).count, 0u) << text;
+    document.Reset();
+    double number = 0;
+    EXPECT_EQ(document.NumberAt(text, MustParsePath("a"), &number), NumberLookup::kMissing) << text;
+  }
 }
 
 }  // namespace
