@@ -275,19 +275,6 @@ class TaskContext {
   virtual simdjson::dom::element data() = 0;
 
   virtual Value Evaluate(const Template& compiled) = 0;
-  // What `compiled` gives when a number is wanted (a condition comparing
-  // numbers), without building a Value: kNumber with *out, kMissing when it
-  // gives nothing, kOther for any other type. For a template that is one
-  // path into the data, the engine reads the field without parsing the
-  // whole data when it can.
-  virtual NumberLookup EvaluateNumber(const Template& compiled, double* out) {
-    const Value value = Evaluate(compiled);
-    if (value.type() == Value::Type::kNumber) {
-      *out = value.number();
-      return NumberLookup::kNumber;
-    }
-    return value.is_missing() ? NumberLookup::kMissing : NumberLookup::kOther;
-  }
 
   // Records a write of `value` at `path` (`a.b`, `a[0]`, `a\.b`).
   // InvalidArgument for a malformed path.
@@ -360,6 +347,22 @@ class TaskContext {
   // The answer to this logic's request when the task was resumed by it;
   // null on a logic's first run.
   virtual const absl::StatusOr<HttpResponse>* HttpResult() = 0;
+
+  // Added after 0.2.0, at the end of the class: a host logic built against
+  // 0.2.0 keeps its slots (docs/embedding.md, "ABI policy").
+  // What `compiled` gives when a number is wanted (a condition comparing
+  // numbers), without building a Value: kNumber with *out, kMissing when it
+  // gives nothing, kOther for any other type. For a template that is one
+  // path into the data, the engine reads the field without parsing the
+  // whole data when it can.
+  virtual NumberLookup EvaluateNumber(const Template& compiled, double* out) {
+    const Value value = Evaluate(compiled);
+    if (value.type() == Value::Type::kNumber) {
+      *out = value.number();
+      return NumberLookup::kNumber;
+    }
+    return value.is_missing() ? NumberLookup::kMissing : NumberLookup::kOther;
+  }
 };
 
 class Logic {
