@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "runtime/json/json_scanner.h"
 #include "runtime/json/short_bytes.h"
 
 namespace convey {
@@ -54,15 +55,13 @@ inline bool HasBackslash(const char* p, size_t n) {
   return false;
 }
 
-bool IsJsonSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-
 // The end of the token that begins at entry j: where the next structural
 // character is, less the whitespace before it. A token of valid JSON is
 // never last (the closing bracket of its container follows) unless the
 // whole text is that scalar.
 size_t TokenEnd(absl::string_view text, TextIndex index, size_t j) {
   size_t end = j + 1 < index.count ? index.structurals[j + 1] : text.size();
-  while (end > index.structurals[j] + 1 && IsJsonSpace(text[end - 1])) --end;
+  while (end > index.structurals[j] + 1 && json_scanner_internal::IsSpace(text[end - 1])) --end;
   return end;
 }
 
@@ -168,9 +167,9 @@ IndexLookup FindInIndex(absl::string_view text, TextIndex index, const Path& pat
 
 absl::string_view ScalarTextAt(absl::string_view text, TextIndex index, size_t at) {
   const size_t begin = index.structurals[at];
-  if (text[begin] != '"') return text.substr(begin, TokenEnd(text, index, at) - begin);
-  // The closing quote is the last one before the next structural character.
-  size_t end = TokenEnd(text, index, at);
+  const size_t end = TokenEnd(text, index, at);
+  if (text[begin] != '"') return text.substr(begin, end - begin);
+  // A string's token ends with its closing quote.
   return text.substr(begin + 1, end - begin - 2);
 }
 
