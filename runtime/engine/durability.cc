@@ -18,6 +18,8 @@
 #include "runtime/base/status_macros.h"
 #include "runtime/engine/engine_impl.h"
 #include "runtime/engine/persistence.h"
+#include "runtime/json/repeated_keys.h"
+#include "simdjson.h"
 
 namespace convey {
 namespace internal {
@@ -33,6 +35,20 @@ void AssignVersion(CompiledProcess& process, uint64_t version) {
           SumKey(version, process.conv_id, node.id, absl::StrCat(i, ":", sum.id(), sum.name())));
     }
   }
+}
+
+// Why a stored task's data cannot be what the engine wrote (a compact JSON
+// object, repeated keys collapsed), or "" when it can: the readers of task
+// data (text_index.h, the splice) rely on that. Such a record comes from a
+// damaged or foreign store; reading it as {} would lose the data unseen.
+std::string DamageOfData(simdjson::dom::parser& parser, const std::string& data) {
+  simdjson::dom::element doc;
+  if (const simdjson::error_code error = parser.parse(data).get(doc); error != simdjson::SUCCESS) {
+    return absl::StrCat("its data is not valid JSON (", simdjson::error_message(error), ")");
+  }
+  if (!doc.is_object()) return "its data is not a JSON object";
+  if (HasRepeatedKeys(doc)) return "its data repeats a key";
+  return "";
 }
 
 // A queue node's entry as recovered: entries go back in arrival order.
@@ -181,6 +197,7 @@ absl::Status EngineImpl::Recover() {
   std::vector<RecoveredEntry> queued;
   std::vector<PostedOp> messages;
   size_t webhook_deliveries = 0;
+  simdjson::dom::parser data_parser;
   for (Partition partition : persistence_->store().OwnedPartitions()) {
     PartitionContents contents;
     CONVEY_RETURN_IF_ERROR(persistence_->store().LoadPartition(partition, &contents));
@@ -205,6 +222,9 @@ absl::Status EngineImpl::Recover() {
       if (node == process->node_by_id.end()) {
         return damaged(
             absl::StrCat("process ", record.conv_id(), " has no node \"", record.node_id(), "\""));
+      }
+      if (const std::string damage = DamageOfData(data_parser, record.data()); !damage.empty()) {
+        return damaged(damage);
       }
       auto task = std::make_shared<Task>();
       std::copy(obj_id.begin(), obj_id.end(), task->obj_id.begin());
