@@ -175,6 +175,10 @@ void EngineImpl::WorkerLoop(Worker* worker) {
     if (!queue_.try_dequeue(token, task)) WaitForTask(token, &task, &host_creates_seen);
     // Closed: stop at once; queued tasks keep their state and stay visible.
     if (task == nullptr || closed_.load(std::memory_order_acquire)) return;
+    if (task == &help_marker_) {
+      shared_work_.Help();
+      continue;
+    }
     // Take ownership, unless an API call holds the task: then leave the
     // re-queueing to it.
     uint32_t state = task->state.load(std::memory_order_acquire);

@@ -56,6 +56,7 @@
 #include "runtime/engine/http_admission.h"
 #include "runtime/engine/persistence.h"
 #include "runtime/engine/process.h"
+#include "runtime/engine/shared_work.h"
 #include "runtime/engine/statistics.h"
 #include "runtime/engine/step_context.h"
 #include "runtime/engine/step_machine.h"
@@ -98,6 +99,9 @@ struct TaskOrigin {
   // NewTask::start_at in unix micros (StartMicros); later than now: a
   // scheduled create.
   int64_t start_micros = 0;
+  // A host's batch: the task's data as PrepareTaskData left it (moved from
+  // here), or why it was refused; null: CreateTaskAt prepares data_json.
+  absl::StatusOr<std::string>* prepared = nullptr;
 };
 
 // A task a logic of `cause` starts (`call`: api_rpc, else api_copy).
@@ -360,6 +364,10 @@ class EngineImpl : public Engine {
   WebhookDispatcher webhooks_;
 
   moodycamel::BlockingConcurrentQueue<Task*, RunQueueTraits> queue_;
+  // A run-queue entry that is no task: the worker that takes it helps with
+  // shared_work_ (CreateTasks queues one per worker it asks).
+  Task help_marker_;
+  SharedWork shared_work_;
   // Tasks host threads have queued (CreateTask, CreateTasks): while it
   // moves, idle workers yield their cores to the host (WaitForTask).
   // host_creates_ and pending_ change with every task, on host threads and
@@ -387,6 +395,11 @@ class EngineImpl : public Engine {
 // (semantics A1); with a different value the data is refused.
 absl::Status ParseTaskData(simdjson::dom::parser& parser, absl::string_view json, size_t max_size,
                            simdjson::dom::element* doc, std::string* collapsed);
+
+// Task data as a task keeps it, from the host's `json`: ParseTaskData's
+// checks, then compact (minified unless it is already) and within max_size.
+// Uses a parser of the calling thread's.
+absl::Status PrepareTaskData(absl::string_view json, size_t max_size, std::string* data);
 
 // NewTask::start_at as unix micros: 0 for "now" (InfinitePast).
 int64_t StartMicros(absl::Time start_at);

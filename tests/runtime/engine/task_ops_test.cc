@@ -355,6 +355,105 @@ TEST_F(TaskOpsTest, EveryTaskOfALongBatchRuns) {
   EXPECT_EQ(engine_->Stats().tasks_created, 199);
 }
 
+// CreateTasks parses and checks a long batch's data on the workers as well
+// as the calling thread (chunks of 32): each task's result is the one
+// CreateTask gives, in the batch's order, with two batches at once, and a
+// ref repeated in a batch is refused for the later task only.
+TEST_F(TaskOpsTest, ABatchPreparedOnTheWorkersGivesEachTaskItsOwnResult) {
+  Open(0);
+  enum class Kind { kOk, kCollapsed, kNotJson, kNotObject, kConflict, kTooLarge, kRefTaken };
+  const auto kind_of = [](int i) {
+    if (i % 7 == 3) return Kind::kNotJson;
+    if (i % 11 == 5) return Kind::kNotObject;
+    if (i % 13 == 6) return Kind::kConflict;
+    if (i % 17 == 8) return Kind::kCollapsed;
+    if (i % 101 == 50) return Kind::kTooLarge;
+    return Kind::kOk;
+  };
+  constexpr int kTasks = 1000;
+  const auto batch_of = [&](const std::string& prefix, std::vector<Kind>* kinds) {
+    std::vector<NewTask> batch;
+    for (int i = 0; i < kTasks; ++i) {
+      Kind kind = kind_of(i);
+      std::string ref = absl::StrCat(prefix, i);
+      // A task whose ref the task before it (created) holds.
+      if (i % 19 == 9 && (*kinds)[i - 1] == Kind::kOk) {
+        ref = absl::StrCat(prefix, i - 1);
+        kind = Kind::kRefTaken;
+      }
+      std::string data;
+      switch (kind) {
+        case Kind::kOk:
+        case Kind::kRefTaken:
+          data = absl::StrCat(R"( { "i" : )", i, " } ");
+          break;
+        case Kind::kCollapsed:
+          data = absl::StrCat(R"({"i":)", i, R"(,"i":)", i, "}");
+          break;
+        case Kind::kNotJson:
+          data = absl::StrCat(R"({"i":)", i);
+          break;
+        case Kind::kNotObject:
+          data = absl::StrCat("[", i, "]");
+          break;
+        case Kind::kConflict:
+          data = absl::StrCat(R"({"i":)", i, R"(,"i":-1})");
+          break;
+        case Kind::kTooLarge:
+          data = absl::StrCat(R"({"i":)", i, R"(,"pad":")", std::string(130000, 'x'), R"("})");
+          break;
+      }
+      kinds->push_back(kind);
+      batch.emplace_back(ref, data);
+    }
+    return batch;
+  };
+  std::vector<Kind> kinds[2];
+  const std::vector<NewTask> batches[2] = {batch_of("a", &kinds[0]), batch_of("b", &kinds[1])};
+  std::vector<absl::StatusOr<std::string>> ids[2];
+  std::thread other([&] { ids[1] = engine_->CreateTasks(kConv, batches[1]); });
+  ids[0] = engine_->CreateTasks(kConv, batches[0]);
+  other.join();
+  ASSERT_TRUE(engine_->WaitIdle(absl::Seconds(30)).ok());
+  int64_t created = 0;
+  for (int b = 0; b < 2; ++b) {
+    ASSERT_EQ(ids[b].size(), static_cast<size_t>(kTasks));
+    for (int i = 0; i < kTasks; ++i) {
+      SCOPED_TRACE(absl::StrCat("batch ", b, ", task ", i));
+      const absl::Status status = ids[b][i].status();
+      switch (kinds[b][i]) {
+        case Kind::kOk:
+        case Kind::kCollapsed: {
+          ASSERT_TRUE(status.ok()) << status;
+          ++created;
+          const TaskSnapshot task = Show(*ids[b][i]);
+          EXPECT_EQ(task.data, absl::StrCat(R"({"i":)", i, "}"));
+          EXPECT_EQ(task.ref, absl::StrCat(b == 0 ? "a" : "b", i));
+          EXPECT_EQ(task.node_id, "hold");
+          break;
+        }
+        case Kind::kNotJson:
+          EXPECT_THAT(status.message(), HasSubstr("not valid JSON"));
+          break;
+        case Kind::kNotObject:
+          EXPECT_THAT(status.message(), HasSubstr("must be a JSON object"));
+          break;
+        case Kind::kConflict:
+          EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+          EXPECT_THAT(status.message(), HasSubstr("\"i\""));
+          break;
+        case Kind::kTooLarge:
+          EXPECT_THAT(status.message(), HasSubstr("max_task_size"));
+          break;
+        case Kind::kRefTaken:
+          EXPECT_TRUE(absl::IsAlreadyExists(status)) << status;
+          break;
+      }
+    }
+  }
+  EXPECT_EQ(engine_->Stats().tasks_created, created);
+}
+
 TEST(TaskOpsOptionsTest, AHistoryLimitPastTheRangeIsRefused) {
   EngineOptions options;
   options.task_history_limit = 65536;
