@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "runtime/json/utf8.h"  // ValidUtf8, used with XmlToJson
 #include "simdjson.h"
 
 namespace convey {
@@ -39,10 +40,6 @@ absl::Status JsonToXml(absl::string_view root_name, simdjson::dom::element value
 // U+FFFD. InvalidArgument with the parser's reason and byte offset for text
 // that is not well-formed XML, or nesting deeper than kMaxXmlDepth.
 absl::Status XmlToJson(absl::string_view xml, std::string* out);
-
-// `text` with every byte sequence that is not valid UTF-8 replaced by U+FFFD,
-// so it can be a JSON string.
-std::string ValidUtf8(absl::string_view text);
 
 }  // namespace internal
 }  // namespace convey

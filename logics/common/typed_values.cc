@@ -107,7 +107,7 @@ absl::Status TypedValues::Evaluate(ValueSource& source, std::vector<TypedEntry>*
 std::string WrongKeyMessage(absl::string_view key, const absl::Status& why) {
   constexpr size_t kMaxShown = 120;
   const bool cut = key.size() > kMaxShown;
-  return absl::StrCat("Param: ", internal::EscapeControl(key.substr(0, kMaxShown)),
+  return absl::StrCat("Param: ", internal::EscapeControl(internal::CutAtCharacter(key, kMaxShown)),
                       cut ? "...: " : ": ", why.message());
 }
 

@@ -54,15 +54,20 @@ std::string Quote(absl::string_view text, size_t max_shown) {
   std::string out = "\"";
   bool cut = false;
   if (text.size() > max_shown) {
-    size_t end = max_shown;
-    // Back up over continuation bytes so a multi-byte character stays whole.
-    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-    text = text.substr(0, end);
+    text = CutAtCharacter(text, max_shown);
     cut = true;
   }
   AppendEscaped(text, /*quoted=*/true, &out);
   out.append(cut ? "...\"" : "\"");
   return out;
+}
+
+absl::string_view CutAtCharacter(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t end = max_bytes;
+  // Back up over continuation bytes so a multi-byte character stays whole.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
 }
 
 std::string EscapeControl(absl::string_view text) {

@@ -17,6 +17,10 @@ namespace internal {
 // neither move the cursor, clear the screen nor forge a line of its own.
 std::string Quote(absl::string_view text, size_t max_shown = 80);
 
+// The first `max_bytes` bytes of `text` at most, fewer rather than ending
+// inside a UTF-8 sequence.
+absl::string_view CutAtCharacter(absl::string_view text, size_t max_bytes);
+
 // `text` with the same escapes and no quotes or cut, for text output that
 // prints names as they are (titles, ids) but must stay one line.
 std::string EscapeControl(absl::string_view text);

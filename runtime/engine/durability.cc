@@ -19,6 +19,7 @@
 #include "runtime/engine/engine_impl.h"
 #include "runtime/engine/persistence.h"
 #include "runtime/json/repeated_keys.h"
+#include "runtime/json/utf8.h"
 #include "simdjson.h"
 
 namespace convey {
@@ -37,13 +38,26 @@ void AssignVersion(CompiledProcess& process, uint64_t version) {
   }
 }
 
-// Why a stored task's data cannot be what the engine wrote (a compact JSON
+// Why a stored task's data cannot be what the engine writes (a compact JSON
 // object, repeated keys collapsed), or "" when it can: the readers of task
 // data (text_index.h, the splice) rely on that. Such a record comes from a
 // damaged or foreign store; reading it as {} would lose the data unseen.
-std::string DamageOfData(simdjson::dom::parser& parser, const std::string& data) {
+// Bytes that are not UTF-8 in otherwise valid data (a host logic's raw
+// text, written by a version that did not check) are replaced by U+FFFD in
+// `*data`, and `*repaired` says so: the task keeps the rest of its data.
+std::string DamageOfData(simdjson::dom::parser& parser, std::string* data, bool* repaired) {
+  *repaired = false;
   simdjson::dom::element doc;
-  if (const simdjson::error_code error = parser.parse(data).get(doc); error != simdjson::SUCCESS) {
+  simdjson::error_code error = parser.parse(*data).get(doc);
+  if (error == simdjson::UTF8_ERROR) {
+    std::string valid = ValidUtf8(*data);
+    error = parser.parse(valid).get(doc);
+    if (error == simdjson::SUCCESS) {
+      data->swap(valid);
+      *repaired = true;
+    }
+  }
+  if (error != simdjson::SUCCESS) {
     return absl::StrCat("its data is not valid JSON (", simdjson::error_message(error), ")");
   }
   if (!doc.is_object()) return "its data is not a JSON object";
@@ -223,8 +237,15 @@ absl::Status EngineImpl::Recover() {
         return damaged(
             absl::StrCat("process ", record.conv_id(), " has no node \"", record.node_id(), "\""));
       }
-      if (const std::string damage = DamageOfData(data_parser, record.data()); !damage.empty()) {
+      bool repaired = false;
+      if (const std::string damage = DamageOfData(data_parser, record.mutable_data(), &repaired);
+          !damage.empty()) {
         return damaged(damage);
+      }
+      if (repaired) {
+        Log(LogSeverity::kWarning,
+            absl::StrCat("store ", directory, ": task ", obj_id,
+                         ": its data held bytes that are not UTF-8, read as U+FFFD"));
       }
       auto task = std::make_shared<Task>();
       std::copy(obj_id.begin(), obj_id.end(), task->obj_id.begin());

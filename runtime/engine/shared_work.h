@@ -28,7 +28,9 @@ class SharedWork {
   // indexes, and returns when every call has returned. With more than one
   // chunk, first calls ask_helpers(n) to ask up to n workers to call Help()
   // (chunks beyond the caller's first). Calls on different chunks run at
-  // the same time; a chunk's calls run in order on one thread.
+  // the same time; a chunk's calls run in order on one thread. Neither
+  // body nor ask_helpers may throw: a helper could still be running body
+  // for a loop whose caller had left.
   void ForEach(size_t count, size_t chunk, absl::FunctionRef<void(size_t)> body,
                absl::FunctionRef<void(size_t)> ask_helpers);
 

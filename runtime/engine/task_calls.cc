@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -65,7 +66,13 @@ absl::Status ParseTaskData(simdjson::dom::parser& parser, absl::string_view json
 }
 
 absl::Status PrepareTaskData(absl::string_view json, size_t max_size, std::string* data) {
-  thread_local simdjson::dom::parser parser;
+  // A parser keeps memory for the largest text it read (~14 bytes a byte):
+  // the thread's own for the usual small data, one for the call beyond.
+  constexpr size_t kKeptParserBytes = 64 * 1024;
+  thread_local simdjson::dom::parser kept_parser;
+  std::unique_ptr<simdjson::dom::parser> large_parser;
+  if (json.size() > kKeptParserBytes) large_parser = std::make_unique<simdjson::dom::parser>();
+  simdjson::dom::parser& parser = large_parser != nullptr ? *large_parser : kept_parser;
   thread_local std::string collapsed;
   simdjson::dom::element doc;
   CONVEY_RETURN_IF_ERROR(ParseTaskData(parser, json, max_size, &doc, &collapsed));
@@ -322,17 +329,25 @@ std::vector<absl::StatusOr<std::string>> EngineImpl::CreateTasks(
   shared_work_.ForEach(
       tasks.size(), kPrepareChunk,
       [&](size_t i) {
-        std::string data;
-        absl::Status status = PrepareTaskData(tasks[i].data_json, options_.max_task_size, &data);
-        if (status.ok()) {
-          prepared[i] = std::move(data);
-        } else {
-          prepared[i] = std::move(status);
+        // Nothing may leave ForEach's loop by an exception (a worker runs
+        // it too): out of memory is this task's refusal.
+        try {
+          std::string data;
+          absl::Status status = PrepareTaskData(tasks[i].data_json, options_.max_task_size, &data);
+          if (status.ok()) {
+            prepared[i] = std::move(data);
+          } else {
+            prepared[i] = std::move(status);
+          }
+        } catch (const std::bad_alloc&) {
+          prepared[i] = absl::ResourceExhaustedError("out of memory preparing the task's data");
         }
       },
       [this](size_t helpers) {
-        std::vector<Task*> markers(std::min<size_t>(helpers, workers_.size()), &help_marker_);
-        EnqueueAll(&markers);
+        // One marker at a time: no allocation here either.
+        for (size_t i = 0; i < std::min<size_t>(helpers, workers_.size()); ++i) {
+          queue_.enqueue(&help_marker_);
+        }
       });
   CommitTicket last = 0;
   // Queued every kQueueBatch tasks with one enqueue_bulk: each single

@@ -21,6 +21,7 @@
 
 #include "absl/strings/string_view.h"
 #include "runtime/json/json_writer.h"
+#include "runtime/json/utf8.h"
 #include "simdjson.h"
 
 namespace convey {
@@ -158,6 +159,21 @@ inline bool StringNeedsEscape(const char* p, size_t n) {
   return NeedsEscape8(w);
 }
 
+// Whether any of the n bytes at p is 0x80 or above (not ASCII).
+inline bool HasHighBytes(const char* p, size_t n) {
+  if (n <= 8) return n != 0 && (LoadShort(p, n) & kHighs) != 0;
+  size_t i = 0;
+  uint64_t any = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    any |= w;
+  }
+  uint64_t w;  // the last 8 bytes, overlapping what was read
+  std::memcpy(&w, p + n - 8, 8);
+  return ((any | w) & kHighs) != 0;
+}
+
 // memcpy for the few bytes of a typical key or value, without the call.
 inline void CopyBytes(char* dst, const char* src, size_t n) {
   if (n >= 8 && n <= 16) {
@@ -210,6 +226,19 @@ inline void WriteQuoted(Sink& sink, char prefix, absl::string_view s, char suffi
 }
 
 inline void WriteString(Sink& sink, absl::string_view s) { WriteQuoted(sink, 0, s, 0); }
+
+// WriteQuoted for text that may not be UTF-8 (a logic's key or value, which
+// nothing checked): a byte sequence that is not UTF-8 is written as U+FFFD,
+// so the task's data stays JSON every reader, and recovery, can parse.
+// ASCII text (no byte from 0x80 up) is not looked at twice.
+inline void WriteCheckedQuoted(Sink& sink, char prefix, absl::string_view s, char suffix) {
+  if (dom_writer_internal::HasHighBytes(s.data(), s.size()) &&
+      !simdjson::validate_utf8(s.data(), s.size())) {
+    WriteQuoted(sink, prefix, ValidUtf8(s), suffix);
+    return;
+  }
+  WriteQuoted(sink, prefix, s, suffix);
+}
 
 // Writes `element` as compact JSON: strings as WriteString, integers as
 // themselves, doubles in their shortest round-trip form with ".0" when that

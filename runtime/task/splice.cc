@@ -246,7 +246,7 @@ void WriteValue(Sink& sink, const Value& value) {
       sink.Put("null", 4);
       return;
     case Value::Type::kString:
-      WriteString(sink, value.text());
+      WriteCheckedQuoted(sink, 0, value.text(), 0);
       return;
     case Value::Type::kBoolean:
     case Value::Type::kNumber:
@@ -284,7 +284,7 @@ bool AppendTopLevel(absl::string_view text, simdjson::dom::element doc, const Wr
   sink.Put(text.data(), close);
   bool has_fields = object.size() != 0;
   for (const Write& write : writes) {
-    WriteQuoted(sink, has_fields ? ',' : 0, write.path[0].key, ':');
+    WriteCheckedQuoted(sink, has_fields ? ',' : 0, write.path[0].key, ':');
     has_fields = true;
     WriteValue(sink, write.value);
   }
@@ -312,7 +312,7 @@ bool SpliceTopLevel(absl::string_view text, TextIndex index, const WriteSet& wri
   bool has_fields = points.has_fields;
   for (const TopLevelKeys::Key& key : keys) {
     if (key.matched) continue;
-    WriteQuoted(sink, has_fields ? ',' : 0, key.name, ':');
+    WriteCheckedQuoted(sink, has_fields ? ',' : 0, key.name, ':');
     has_fields = true;
     WriteValue(sink, *key.value);
   }

@@ -241,7 +241,7 @@ class Emitter {
     }
     for (int32_t c = first_child; c >= 0; c = tree_[c].next_sibling) {
       if (tree_[c].matched) continue;
-      WriteQuoted(sink_, first ? 0 : ',', tree_[c].key, ':');
+      WriteCheckedQuoted(sink_, first ? 0 : ',', tree_[c].key, ':');
       first = false;
       Emit(c, nullptr);
     }

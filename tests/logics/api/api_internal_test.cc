@@ -181,17 +181,6 @@ TEST(XmlToJsonTest, ReferenceToCharacterZeroIsRefused) {
   EXPECT_EQ(json, R"({"r":"a\nbA\n"})");
 }
 
-TEST(ValidUtf8Test, ReplacesInvalidSequences) {
-  EXPECT_EQ(ValidUtf8("plain \xC3\xA9 \xF0\x9F\x98\x80"), "plain \xC3\xA9 \xF0\x9F\x98\x80");
-  EXPECT_EQ(ValidUtf8("a\xFF"
-                      "b"),
-            "a\xEF\xBF\xBD"
-            "b");
-  EXPECT_EQ(ValidUtf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");                  // overlong
-  EXPECT_EQ(ValidUtf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");                  // truncated
-  EXPECT_EQ(ValidUtf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
-}
-
 TEST(TransportFailureTest, EveryStatus) {
   auto check = [](const absl::Status& status, bool hardware, const std::string& tag,
                   const std::string& description) {

@@ -37,6 +37,17 @@ TEST(QuoteTest, LongTextIsCutOutsideAMultiByteCharacter) {
   EXPECT_EQ(Quote("abcdef", 3), "\"abc...\"");
 }
 
+TEST(CutAtCharacterTest, NeverEndsInsideAMultiByteCharacter) {
+  const std::string text = "ab\xD0\x9F\xF0\x9F\x98\x80";  // a, b, 2 bytes, 4 bytes
+  EXPECT_EQ(CutAtCharacter(text, 100), text);
+  EXPECT_EQ(CutAtCharacter(text, 8), text);
+  EXPECT_EQ(CutAtCharacter(text, 7), "ab\xD0\x9F");
+  EXPECT_EQ(CutAtCharacter(text, 5), "ab\xD0\x9F");
+  EXPECT_EQ(CutAtCharacter(text, 4), "ab\xD0\x9F");
+  EXPECT_EQ(CutAtCharacter(text, 3), "ab");
+  EXPECT_EQ(CutAtCharacter(text, 0), "");
+}
+
 TEST(EscapeControlTest, KeepsQuotesAndEscapesControls) {
   EXPECT_EQ(EscapeControl("say \"hi\"\n\x1b[31m"), "say \"hi\"\\n\\u001b[31m");
 }

@@ -132,6 +132,25 @@ TEST_F(DamagedStoreTest, DataThatIsNotJsonIsRefusedRatherThanReadAsEmpty) {
   ExpectRefused("its data is not valid JSON");
 }
 
+TEST_F(DamagedStoreTest, BytesThatAreNotUtf8AreReadAsReplacementCharacters) {
+  // What a host logic could write before writes checked UTF-8: the task
+  // resumes with the rest of its data, and the log says what was replaced.
+  DamageField(
+      [](schema::TaskRecord* record) { record->set_data("{\"amount\":5,\"s\":\"a\xFF\"}"); });
+  std::vector<std::string> warnings;
+  EngineOptions options = Options();
+  options.logger = [&warnings](LogSeverity severity, absl::string_view message) {
+    if (severity == LogSeverity::kWarning) warnings.emplace_back(message);
+  };
+  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(options);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  absl::StatusOr<TaskSnapshot> task = (*engine)->ShowTask(TaskKey::ByObjId(obj_id_));
+  ASSERT_TRUE(task.ok()) << task.status();
+  EXPECT_EQ(task->data, "{\"amount\":5,\"s\":\"a\xEF\xBF\xBD\"}");
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0], AllOf(HasSubstr(obj_id_), HasSubstr("not UTF-8")));
+}
+
 TEST_F(DamagedStoreTest, DataThatIsNotAnObjectIsRefused) {
   for (const char* data : {"[1,2]", "5", "\"text\"", "null"}) {
     SCOPED_TRACE(data);

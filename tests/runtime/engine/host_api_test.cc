@@ -180,6 +180,34 @@ TEST_F(HostApiTest, AFailedReplaceDataKeepsTheFirstAndTheNextLogicReadsIt) {
   EXPECT_EQ(result->data, R"({"ok":true,"n":1})");
 }
 
+// A host logic's key or string that is not UTF-8 is written with U+FFFD
+// for the bad bytes: the data stays JSON that every reader (and recovery
+// from a store) parses; valid UTF-8 is kept as it is.
+TEST_F(HostApiTest, BytesThatAreNotUtf8AreWrittenAsReplacementCharacters) {
+  Open();
+  DeployHostProcess();
+  behaviour_ = [](TaskContext& task) {
+    EXPECT_TRUE(task.Set("bad", Value::String("a\xFF\xC3"
+                                              "b"))
+                    .ok());
+    EXPECT_TRUE(task.Set("k\xE2\x82", Value::String("\xD0\x9F\xD1\x80\xD0\xB8")).ok());
+    EXPECT_TRUE(task.Set("overlong", Value::String("\xC0\xAF")).ok());
+    EXPECT_TRUE(task.Set("ok", Value::Boolean(true)).ok());
+    return LogicResult::Next();
+  };
+  absl::StatusOr<TaskHandle> handle = engine_->Submit(kConv, "", R"({"amount":5})");
+  ASSERT_TRUE(handle.ok()) << handle.status();
+  absl::StatusOr<TaskSnapshot> result = handle->Wait(absl::Seconds(10));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->node_id, "yes");
+  const std::string kReplacement = "\xEF\xBF\xBD";
+  EXPECT_EQ(result->data, absl::StrCat(R"({"amount":5,"bad":"a)", kReplacement, kReplacement,
+                                       R"(b","k)", kReplacement, kReplacement,
+                                       "\":\"\xD0\x9F\xD1\x80\xD0\xB8\",\"overlong\":\"",
+                                       kReplacement, kReplacement, R"(","ok":true})"));
+  EXPECT_TRUE(simdjson::validate_utf8(result->data.data(), result->data.size()));
+}
+
 TEST_F(HostApiTest, SubmitWaitsForTheResult) {
   Open();
   DeployHostProcess();

@@ -44,24 +44,35 @@ TEST(SharedWorkTest, AHelperRunsChunksWhileTheCallerIsInItsOwn) {
   constexpr size_t kCount = 256, kChunk = 16;
   std::vector<std::atomic<int>> runs(kCount);
   std::vector<std::atomic<std::thread::id>> by(kCount);
+  // The thread of the first chunk claimed (the caller's or the helper's)
+  // waits in it until the other thread has run a whole chunk: both take
+  // part, whichever claims first.
   std::atomic<bool> first{true};
+  std::atomic<std::thread::id> waiter{};
   std::atomic<size_t> runs_elsewhere{0};
+  std::atomic<bool> waited_out{false};
   std::thread helper;
   work.ForEach(
       kCount, kChunk,
       [&](size_t i) {
         by[i].store(std::this_thread::get_id());
         runs[i].fetch_add(1);
-        const std::thread::id mine = by[i].load();
-        if (i % kChunk != 0 || !first.exchange(false)) {
-          if (mine != by[0].load()) runs_elsewhere.fetch_add(1);
+        if (i % kChunk == 0 && first.exchange(false)) {
+          waiter.store(std::this_thread::get_id());
+          const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+          while (runs_elsewhere.load() < kChunk) {
+            if (std::chrono::steady_clock::now() > deadline) {
+              waited_out.store(true);
+              break;
+            }
+            std::this_thread::yield();
+          }
           return;
         }
-        // The first chunk claimed (the caller's or the helper's) waits
-        // until the other thread has run a chunk: both take part.
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-        while (runs_elsewhere.load() < kChunk && std::chrono::steady_clock::now() < deadline) {
-          std::this_thread::yield();
+        // Counted only once the waiter is known: before that, nothing runs
+        // but the waiter's own first index.
+        if (waiter.load() != std::thread::id() && waiter.load() != std::this_thread::get_id()) {
+          runs_elsewhere.fetch_add(1);
         }
       },
       [&](size_t n) {
@@ -69,6 +80,7 @@ TEST(SharedWorkTest, AHelperRunsChunksWhileTheCallerIsInItsOwn) {
         helper = std::thread([&] { work.Help(); });
       });
   helper.join();
+  EXPECT_FALSE(waited_out.load()) << "the other thread ran no chunk in 30 s";
   for (size_t i = 0; i < kCount; ++i) EXPECT_EQ(runs[i].load(), 1) << i;
   // Both threads ran chunks; a chunk runs on one thread.
   size_t on_caller = 0;
