@@ -61,7 +61,15 @@ std::string DamageOfData(simdjson::dom::parser& parser, std::string* data, bool*
     return absl::StrCat("its data is not valid JSON (", simdjson::error_message(error), ")");
   }
   if (!doc.is_object()) return "its data is not a JSON object";
-  if (HasRepeatedKeys(doc)) return "its data repeats a key";
+  if (HasRepeatedKeys(doc)) {
+    // Two keys repaired alike ("k\xFF" and "k\xFE") are one key now: kept
+    // once when their values agree, as task data's repeats are.
+    std::string collapsed;
+    if (!*repaired || !CollapseRepeatedKeys(*data, "the task's data", &collapsed).ok()) {
+      return "its data repeats a key";
+    }
+    data->swap(collapsed);
+  }
   return "";
 }
 

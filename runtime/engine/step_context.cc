@@ -14,9 +14,35 @@
 #include "runtime/engine/step_machine.h"
 #include "runtime/engine/task_store.h"
 #include "runtime/engine/variables.h"
+#include "runtime/json/utf8.h"
 
 namespace convey {
 namespace internal {
+
+absl::Status StepContext::Set(absl::string_view path, Value value) {
+  // A host logic's key or text that is not UTF-8 is made so here (each bad
+  // byte U+FFFD), before the write is matched against the data's keys: were
+  // it repaired only as it is written, "k\xFF" set twice would be two keys.
+  std::string valid_path;
+  if (!simdjson::validate_utf8(path.data(), path.size())) {
+    valid_path = ValidUtf8(path);
+    path = valid_path;
+  }
+  absl::StatusOr<Path> parsed = ParsePath(path);
+  if (!parsed.ok()) return parsed.status();
+  const Value::Type type = value.type();
+  if ((type == Value::Type::kString || type == Value::Type::kObject ||
+       type == Value::Type::kArray) &&
+      !simdjson::validate_utf8(value.text().data(), value.text().size())) {
+    // Only bytes from 0x80 up change: in JSON text those are inside strings.
+    std::string text = ValidUtf8(value.text());
+    value = type == Value::Type::kString   ? Value::String(std::move(text))
+            : type == Value::Type::kObject ? Value::Object(std::move(text))
+                                           : Value::Array(std::move(text));
+  }
+  writes_.push_back(Write{*std::move(parsed), std::move(value)});
+  return absl::OkStatus();
+}
 namespace {
 
 constexpr int64_t kMicrosPerSecond = 1000000;

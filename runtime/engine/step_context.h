@@ -118,12 +118,7 @@ class StepContext : public TaskContext, public TemplateEnv {
     }
     return TaskContext::EvaluateNumber(compiled, out);
   }
-  absl::Status Set(absl::string_view path, Value value) override {
-    absl::StatusOr<Path> parsed = ParsePath(path);
-    if (!parsed.ok()) return parsed.status();
-    writes_.push_back(Write{*std::move(parsed), std::move(value)});
-    return absl::OkStatus();
-  }
+  absl::Status Set(absl::string_view path, Value value) override;
   bool AddToSum(SumHandle sum, double amount) override;
   absl::Status ReplaceData(std::string data_json) override {
     if (absl::Status status = worker_->document.ParseReplacement(&data_json); !status.ok()) {

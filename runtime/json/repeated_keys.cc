@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/base/quote.h"
 #include "runtime/json/json_types.h"
 #include "runtime/json/json_writer.h"
 
@@ -394,7 +395,7 @@ class Scanner {
 void AppendQuotedPathKey(std::string* path, absl::string_view key) {
   constexpr size_t kMaxShown = 80;
   if (key.size() > kMaxShown) {
-    absl::StrAppend(path, "[\"", key.substr(0, kMaxShown), "...\"]");
+    absl::StrAppend(path, "[\"", CutAtCharacter(key, kMaxShown), "...\"]");
   } else {
     absl::StrAppend(path, "[\"", key, "\"]");
   }

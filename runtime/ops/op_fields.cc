@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/base/quote.h"
 #include "runtime/json/json_types.h"
 #include "runtime/json/json_writer.h"
 #include "runtime/ops/ops_protocol.h"
@@ -16,9 +17,7 @@ std::string Quoted(absl::string_view text) {
   std::string out;
   if (text.size() > kMaxQuotedValue) {
     // Cut on a UTF-8 character boundary so the reply stays valid UTF-8.
-    size_t cut = kMaxQuotedValue;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-    AppendJsonString(&out, text.substr(0, cut));
+    AppendJsonString(&out, CutAtCharacter(text, kMaxQuotedValue));
     out.insert(out.size() - 1, "...");
     return out;
   }

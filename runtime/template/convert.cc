@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/base/quote.h"
 #include "runtime/json/minify.h"
 #include "runtime/json/repeated_keys.h"
 #include "runtime/template/compare.h"
@@ -61,7 +62,7 @@ absl::Status ConvertError(const Value& value, Value::Type type, absl::string_vie
   // Task values can be large; the message shows their start.
   constexpr size_t kShown = 100;
   std::string text = value.ToText();
-  absl::string_view shown = absl::string_view(text).substr(0, kShown);
+  absl::string_view shown = CutAtCharacter(text, kShown);
   return absl::InvalidArgumentError(absl::StrCat(
       "cannot convert ", Value::TypeName(value.type()), " \"", shown,
       text.size() > kShown ? "...\" to " : "\" to ", Value::TypeName(type), ": ", why));

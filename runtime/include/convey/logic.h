@@ -278,7 +278,7 @@ class TaskContext {
 
   // Records a write of `value` at `path` (`a.b`, `a[0]`, `a\.b`).
   // InvalidArgument for a malformed path. A key or string that is not UTF-8
-  // is written with U+FFFD for each bad byte sequence (task data stays JSON).
+  // is written with U+FFFD for each byte of a bad sequence (task data stays JSON).
   virtual absl::Status Set(absl::string_view path, Value value) = 0;
 
   // Adds `amount` to a node sum. False, with the sum unchanged, when the

@@ -151,6 +151,23 @@ TEST_F(DamagedStoreTest, BytesThatAreNotUtf8AreReadAsReplacementCharacters) {
   EXPECT_THAT(warnings[0], AllOf(HasSubstr(obj_id_), HasSubstr("not UTF-8")));
 }
 
+TEST_F(DamagedStoreTest, KeysRepairedAlikeAreKeptOnceOrRefused) {
+  // Read as U+FFFD, "k\xFF" and "k\xFE" are one key: kept once when the
+  // values agree, as task data's repeats are; refused when they differ.
+  DamageField([](schema::TaskRecord* record) {
+    record->set_data("{\"k\xFF\":1,\"k\xFE\":1,\"amount\":5}");
+  });
+  {
+    absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(Options());
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    absl::StatusOr<TaskSnapshot> task = (*engine)->ShowTask(TaskKey::ByObjId(obj_id_));
+    ASSERT_TRUE(task.ok()) << task.status();
+    EXPECT_EQ(task->data, "{\"k\xEF\xBF\xBD\":1,\"amount\":5}");
+  }
+  DamageField([](schema::TaskRecord* record) { record->set_data("{\"k\xFF\":1,\"k\xFE\":2}"); });
+  ExpectRefused("its data repeats a key");
+}
+
 TEST_F(DamagedStoreTest, DataThatIsNotAnObjectIsRefused) {
   for (const char* data : {"[1,2]", "5", "\"text\"", "null"}) {
     SCOPED_TRACE(data);

@@ -208,6 +208,27 @@ TEST_F(HostApiTest, BytesThatAreNotUtf8AreWrittenAsReplacementCharacters) {
   EXPECT_TRUE(simdjson::validate_utf8(result->data.data(), result->data.size()));
 }
 
+// Keys are repaired before they are matched: two keys that differ only in
+// bad bytes are one key, and a bad key meets the key the data already has.
+TEST_F(HostApiTest, KeysRepairedAlikeAreOneKey) {
+  Open();
+  DeployHostProcess();
+  behaviour_ = [](TaskContext& task) {
+    EXPECT_TRUE(task.Set("k\xFF", Value::Number(1)).ok());
+    EXPECT_TRUE(task.Set("k\xFE", Value::Number(2)).ok());
+    EXPECT_TRUE(task.Set("had\xC3", Value::Number(3)).ok());
+    EXPECT_TRUE(task.Set("ok", Value::Boolean(true)).ok());
+    return LogicResult::Next();
+  };
+  absl::StatusOr<TaskHandle> handle =
+      engine_->Submit(kConv, "", "{\"had\xEF\xBF\xBD\":0,\"amount\":5}");
+  ASSERT_TRUE(handle.ok()) << handle.status();
+  absl::StatusOr<TaskSnapshot> result = handle->Wait(absl::Seconds(10));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->node_id, "yes");
+  EXPECT_EQ(result->data, "{\"had\xEF\xBF\xBD\":3,\"amount\":5,\"k\xEF\xBF\xBD\":2,\"ok\":true}");
+}
+
 TEST_F(HostApiTest, SubmitWaitsForTheResult) {
   Open();
   DeployHostProcess();
