@@ -44,10 +44,11 @@ TEST(SharedWorkTest, AHelperRunsChunksWhileTheCallerIsInItsOwn) {
   constexpr size_t kCount = 256, kChunk = 16;
   std::vector<std::atomic<int>> runs(kCount);
   std::vector<std::atomic<std::thread::id>> by(kCount);
-  // The thread of the first chunk claimed (the caller's or the helper's)
-  // waits in it until the other thread has run a whole chunk: both take
-  // part, whichever claims first.
-  std::atomic<bool> first{true};
+  // The first thread to begin a chunk (the caller or the helper) becomes
+  // the waiter, in one step, and waits in that chunk until the other thread
+  // has run a whole chunk: both take part, whichever begins first. (Every
+  // index the other thread runs comes after the waiter is known: its first
+  // index begins a chunk too.)
   std::atomic<std::thread::id> waiter{};
   std::atomic<size_t> runs_elsewhere{0};
   std::atomic<bool> waited_out{false};
@@ -55,10 +56,11 @@ TEST(SharedWorkTest, AHelperRunsChunksWhileTheCallerIsInItsOwn) {
   work.ForEach(
       kCount, kChunk,
       [&](size_t i) {
-        by[i].store(std::this_thread::get_id());
+        const std::thread::id self = std::this_thread::get_id();
+        by[i].store(self);
         runs[i].fetch_add(1);
-        if (i % kChunk == 0 && first.exchange(false)) {
-          waiter.store(std::this_thread::get_id());
+        std::thread::id none{};
+        if (i % kChunk == 0 && waiter.compare_exchange_strong(none, self)) {
           const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
           while (runs_elsewhere.load() < kChunk) {
             if (std::chrono::steady_clock::now() > deadline) {
@@ -69,11 +71,7 @@ TEST(SharedWorkTest, AHelperRunsChunksWhileTheCallerIsInItsOwn) {
           }
           return;
         }
-        // Counted only once the waiter is known: before that, nothing runs
-        // but the waiter's own first index.
-        if (waiter.load() != std::thread::id() && waiter.load() != std::this_thread::get_id()) {
-          runs_elsewhere.fetch_add(1);
-        }
+        if (waiter.load() != self) runs_elsewhere.fetch_add(1);
       },
       [&](size_t n) {
         EXPECT_EQ(n, kCount / kChunk - 1);
