@@ -215,7 +215,7 @@ absl::Status EngineImpl::Recover() {
 
   // 3. Tasks, partition by partition; then queue entries and messages.
   std::vector<Task*> runnable;
-  std::vector<std::shared_ptr<Task>> recovered;  // for the processes' task logs
+  std::vector<TaskRef> recovered;  // for the processes' task logs
   std::vector<RecoveredEntry> queued;
   std::vector<PostedOp> messages;
   size_t webhook_deliveries = 0;
@@ -245,6 +245,13 @@ absl::Status EngineImpl::Recover() {
         return damaged(
             absl::StrCat("process ", record.conv_id(), " has no node \"", record.node_id(), "\""));
       }
+      // Both are kept in a byte (Task, B7): a value past the last one
+      // (kDeleted, kScheduled) is damage.
+      if (record.status() < 0 || record.status() > static_cast<int32_t>(TaskStatus::kDeleted) ||
+          record.park() < 0 || record.park() > static_cast<int32_t>(ParkReason::kScheduled)) {
+        return damaged(absl::StrCat("its status ", record.status(), " or park reason ",
+                                    record.park(), " is none the engine knows"));
+      }
       bool repaired = false;
       if (const std::string damage = DamageOfData(data_parser, record.mutable_data(), &repaired);
           !damage.empty()) {
@@ -255,7 +262,7 @@ absl::Status EngineImpl::Recover() {
             absl::StrCat("store ", directory, ": task ", obj_id,
                          ": its data held bytes that are not UTF-8, read as U+FFFD"));
       }
-      auto task = std::make_shared<Task>();
+      auto task = MakeTask();
       std::copy(obj_id.begin(), obj_id.end(), task->obj_id.begin());
       task->process = process;
       task->node = node->second;
@@ -270,10 +277,9 @@ absl::Status EngineImpl::Recover() {
       task->change_micros = record.change_micros();
       task->entry_micros = record.entry_micros();
       task->entry_seq = record.entry_seq();
-      task->rpc_depth = record.rpc_depth();
       if (!record.caller_obj_id().empty()) {
         task->extras().caller = std::make_unique<RpcCaller>(
-            RpcCaller{record.caller_obj_id(), record.caller_entry_seq()});
+            RpcCaller{record.caller_obj_id(), record.caller_entry_seq(), record.rpc_depth()});
       }
       if (!record.idempotency_key().empty()) {
         task->extras().idempotency = std::make_unique<const IdempotencyKey>(
@@ -377,11 +383,11 @@ absl::Status EngineImpl::Recover() {
   for (PostedOp& op : messages) events_.Post(std::move(op));
   // Searches page through tasks in creation order.
   std::sort(recovered.begin(), recovered.end(),
-            [](const std::shared_ptr<Task>& a, const std::shared_ptr<Task>& b) {
+            [](const TaskRef& a, const TaskRef& b) {
               return a->create_micros != b->create_micros ? a->create_micros < b->create_micros
                                                           : a->obj_id < b->obj_id;
             });
-  for (const std::shared_ptr<Task>& task : recovered) task->process->control->log.Append(task);
+  for (const TaskRef& task : recovered) task->process->control->log.Append(task);
   for (Task* task : runnable) {
     AddPending();
     Enqueue(task);

@@ -181,7 +181,7 @@ void EngineImpl::WorkerLoop(Worker* worker) {
     }
     // Take ownership, unless an API call holds the task: then leave the
     // re-queueing to it.
-    uint32_t state = task->state.load(std::memory_order_acquire);
+    TaskState state = task->state.load(std::memory_order_acquire);
     bool run = false;
     for (;;) {
       if (state == kQueued) {
@@ -251,7 +251,7 @@ const CompiledProcess* EngineImpl::CurrentProcess(int64_t conv_id) const {
 void EngineImpl::Acquire(Task* task) {
   int spins = 0;
   for (;;) {
-    uint32_t state = task->state.load(std::memory_order_acquire);
+    TaskState state = task->state.load(std::memory_order_acquire);
     if (state == kIdle &&
         task->state.compare_exchange_weak(state, kHeld, std::memory_order_acquire)) {
       return;
@@ -267,7 +267,7 @@ void EngineImpl::Acquire(Task* task) {
 }
 
 void EngineImpl::Release(Task* task, bool schedule) {
-  uint32_t state = kHeldQueued;
+  TaskState state = kHeldQueued;
   // A worker may turn kHeldQueued into kHeldDeferred at any moment (it met
   // the queue entry while we held the task), so that hand-over is a CAS: a
   // plain store would overwrite the worker's mark and lose the entry.

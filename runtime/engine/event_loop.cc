@@ -48,7 +48,7 @@ void EventLoop::Wake() {
 absl::Status EventLoop::PostModify(Worker& worker, int64_t conv_id, absl::string_view ref,
                                    absl::string_view data_json, bool only_if_waiting) {
   if (ref.empty()) return absl::InvalidArgumentError("no ref to find the task by");
-  std::shared_ptr<Task> target = engine_->store().Find(TaskKey::ByRef(conv_id, std::string(ref)));
+  TaskRef target = engine_->store().Find(TaskKey::ByRef(conv_id, std::string(ref)));
   if (target == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("no active task with ref \"", ref, "\" in process ", conv_id));
@@ -110,7 +110,7 @@ void EventLoop::Post(PostedOp op) {
 void EventLoop::ApplyOp(PostedOp& op, simdjson::dom::parser& patch_parser,
                         simdjson::dom::parser& data_parser) {
   if (op.kind == PostedOp::Kind::kHttp) {
-    std::shared_ptr<Task> task = engine_->store().Find(TaskKey::ByObjId(op.caller_obj_id));
+    TaskRef task = engine_->store().Find(TaskKey::ByObjId(op.caller_obj_id));
     if (task == nullptr) return;
     engine_->Acquire(task.get());
     // First transition wins: an answer for an entry the task has left (its
@@ -145,7 +145,7 @@ void EventLoop::ApplyOp(PostedOp& op, simdjson::dom::parser& patch_parser,
     drop();
     return;  // logics send objects they built; nothing to merge otherwise
   }
-  std::shared_ptr<Task> task = op.kind == PostedOp::Kind::kModify
+  TaskRef task = op.kind == PostedOp::Kind::kModify
                                    ? std::move(op.target)
                                    : engine_->store().Find(TaskKey::ByObjId(op.caller_obj_id));
   if (task == nullptr) {  // the caller is gone: the reply is dropped
@@ -209,7 +209,7 @@ void EventLoop::ArmTimer(Task* task, int64_t deadline) {
   bool wake;
   {
     std::lock_guard<std::mutex> lock(timers_mu_);
-    wheel_->Arm(&task->timer, deadline);
+    wheel_->Arm(&task->timer(), deadline);
     task->timer_seq = task->entry_seq;
     timers_armed_.store(static_cast<int64_t>(wheel_->size()), std::memory_order_release);
     wake = deadline < wake_at_;
@@ -222,7 +222,7 @@ void EventLoop::ArmTimer(Task* task, int64_t deadline) {
 
 void EventLoop::CancelArmedTimer(Task* task) {
   std::lock_guard<std::mutex> lock(timers_mu_);
-  wheel_->Cancel(&task->timer);  // a no-op when the events thread took it
+  wheel_->Cancel(&task->timer());  // a no-op when the events thread took it
   task->timer_seq = 0;
   timers_armed_.store(static_cast<int64_t>(wheel_->size()), std::memory_order_release);
 }
@@ -307,7 +307,7 @@ void EventLoop::FireDueTimers() {
     wheel_->Advance(absl::ToUnixMicros(clock_->Now()), &due);
     fired.reserve(due.size());
     for (TimerEntry* entry : due) {
-      const Task* task = static_cast<TaskTimer*>(entry)->task;
+      const Task* task = Task::OfTimer(entry);
       fired.push_back(FiredTimer{task->obj_id, task->timer_seq});
     }
     timers_armed_.store(static_cast<int64_t>(wheel_->size()), std::memory_order_release);
@@ -316,7 +316,7 @@ void EventLoop::FireDueTimers() {
 }
 
 void EventLoop::FireTimer(const FiredTimer& fired) {
-  std::shared_ptr<Task> task = engine_->store().Find(
+  TaskRef task = engine_->store().Find(
       TaskKey::ByObjId(std::string(fired.obj_id.data(), fired.obj_id.size())));
   if (task == nullptr) return;
   engine_->Acquire(task.get());

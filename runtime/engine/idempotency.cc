@@ -31,7 +31,7 @@ std::string CreateFingerprint(int64_t conv_id, absl::string_view ref, absl::stri
 
 absl::StatusOr<std::optional<std::string>> EngineImpl::FindByIdempotencyKey(
     absl::string_view key, absl::string_view fingerprint) {
-  if (std::shared_ptr<Task> task = store_.FindByKey(key)) {
+  if (TaskRef task = store_.FindByKey(key)) {
     // `idempotency` never changes once the task is findable.
     if (task->idempotency()->fingerprint != fingerprint) return KeyReused(key, task->obj_id_view());
     return std::optional<std::string>(std::string(task->obj_id_view()));
@@ -45,7 +45,7 @@ absl::StatusOr<std::optional<std::string>> EngineImpl::FindByIdempotencyKey(
     // Not archived: the task may still be in memory, written under the key
     // (a task that left memory without an archive record is gone).
     if (obj_id.empty()) return std::optional<std::string>();
-    std::shared_ptr<Task> task = store_.Find(TaskKey::ByObjId(obj_id));
+    TaskRef task = store_.Find(TaskKey::ByObjId(obj_id));
     if (task == nullptr || task->idempotency() == nullptr) return std::optional<std::string>();
     if (task->idempotency()->fingerprint != fingerprint) return KeyReused(key, obj_id);
     return std::optional<std::string>(obj_id);

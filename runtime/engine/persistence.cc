@@ -132,19 +132,19 @@ schema::TaskRecord RecordOf(const Task& task) {
   if (task.prev_node != NodeHandle::kNone)
     record.set_prev_node_id(process.nodes[task.prev_node].id);
   record.set_next_logic(task.next_logic);
-  record.set_status(static_cast<int32_t>(task.status));
-  record.set_park(static_cast<int32_t>(task.park));
+  record.set_status(static_cast<int32_t>(task.status.get()));
+  record.set_park(static_cast<int32_t>(task.park.get()));
   record.set_data(task.data);
   record.set_create_micros(task.create_micros);
   record.set_change_micros(task.change_micros);
   record.set_entry_micros(task.entry_micros);
   record.set_entry_seq(task.entry_seq);
-  record.set_timer_micros(task.timer_seq != 0 ? task.timer.deadline_micros : -1);
+  record.set_timer_micros(task.timer_seq != 0 ? task.timer().deadline_micros : -1);
   if (const RpcCaller* caller = task.caller(); caller != nullptr) {
     record.set_caller_obj_id(caller->obj_id);
     record.set_caller_entry_seq(caller->entry_seq);
   }
-  record.set_rpc_depth(task.rpc_depth);
+  record.set_rpc_depth(task.rpc_depth());
   const TaskExtras* extras = task.extras_if_any();
   if (task.resume == Resume::kFail && extras != nullptr && extras->failure != nullptr) {
     record.set_resume(static_cast<int32_t>(Resume::kFail));

@@ -28,7 +28,7 @@ absl::Status EngineImpl::ResumeProcess(int64_t conv_id) {
   if (absl::Status open = CheckIntake(); !open.ok()) return open;
   std::shared_ptr<ProcessControl> control = ControlOf(conv_id);
   if (control == nullptr) return NotDeployed(conv_id);
-  std::vector<std::shared_ptr<Task>> held;
+  std::vector<TaskRef> held;
   {
     std::lock_guard<std::mutex> lock(control->mu);
     control->paused.store(false, std::memory_order_release);
@@ -36,7 +36,7 @@ absl::Status EngineImpl::ResumeProcess(int64_t conv_id) {
   }
   // In the order they were held; each runs on from where it stood (a timer
   // that came due meanwhile acts now).
-  for (const std::shared_ptr<Task>& task : held) {
+  for (const TaskRef& task : held) {
     Acquire(task.get());
     const bool release = task->park == ParkReason::kPaused;
     if (release) {
@@ -56,7 +56,7 @@ absl::Status EngineImpl::ResumeProcess(int64_t conv_id) {
 bool EngineImpl::HoldIfPaused(Task* task, int64_t now_micros) {
   ProcessControl& control = *task->process->control;
   // Found before the lock: the store's locks and control.mu are leaves.
-  std::shared_ptr<Task> owned = store_.Find(TaskKey::ByObjId(std::string(task->obj_id_view())));
+  TaskRef owned = store_.Find(TaskKey::ByObjId(std::string(task->obj_id_view())));
   if (owned == nullptr) return false;
   std::lock_guard<std::mutex> lock(control.mu);
   if (!control.paused.load(std::memory_order_acquire)) return false;
@@ -71,7 +71,7 @@ bool EngineImpl::HoldIfPaused(Task* task, int64_t now_micros) {
 }
 
 bool EngineImpl::RecordWebhook(const std::string& obj_id, absl::string_view text) {
-  std::shared_ptr<Task> task = store_.Find(TaskKey::ByObjId(obj_id));
+  TaskRef task = store_.Find(TaskKey::ByObjId(obj_id));
   if (task == nullptr) return false;
   Acquire(task.get());
   RecordHistory(task.get(), HistoryKind::kWebhook, absl::ToUnixMicros(clock_->Now()), text);
@@ -95,7 +95,7 @@ absl::Status EngineImpl::MoveTask(const TaskKey& key, int64_t conv_id, absl::str
         "node \"", node_id, "\" of process ", conv_id,
         " is a final node: a task is moved to a node it runs from (delete it to end it)"));
   }
-  std::shared_ptr<Task> task = store_.Find(key);
+  TaskRef task = store_.Find(key);
   if (task == nullptr) return RefuseArchived(key);
   CONVEY_RETURN_IF_ERROR(CheckNotRunning(*task, "Engine::MoveTask"));
   Acquire(task.get());

@@ -132,7 +132,7 @@ absl::StatusOr<TaskPage> EngineImpl::SearchTasks(const TaskQuery& query) {
   };
 
   TaskPage page;
-  std::vector<std::pair<uint64_t, std::shared_ptr<Task>>> batch;
+  std::vector<std::pair<uint64_t, TaskRef>> batch;
   bool more = true;
   while (page.tasks.size() < query.limit && page.scanned < query.max_scanned && more) {
     batch.clear();

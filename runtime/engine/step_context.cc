@@ -51,7 +51,7 @@ constexpr int64_t kMicrosPerSecond = 1000000;
 // must never wait for a task another worker runs.
 bool TryAcquireParked(Task* task) {
   for (int spins = 0;; ++spins) {
-    uint32_t state = task->state.load(std::memory_order_acquire);
+    TaskState state = task->state.load(std::memory_order_acquire);
     if (state == kIdle) {
       if (task->state.compare_exchange_weak(state, kHeld, std::memory_order_acquire)) return true;
       continue;
@@ -142,7 +142,7 @@ absl::StatusOr<QueuedTask> StepContext::TakeQueued(int64_t conv_id, absl::string
         entries.pop_front();
       }
     }
-    std::shared_ptr<Task> task = engine_->store().Find(TaskKey::ByObjId(entry.obj_id));
+    TaskRef task = engine_->store().Find(TaskKey::ByObjId(entry.obj_id));
     // A task that is running or queued has left the queue (its timer fired).
     if (task == nullptr || !TryAcquireParked(task.get())) continue;
     if (task->status != TaskStatus::kProcessing || task->park != ParkReason::kQueue ||
@@ -167,7 +167,7 @@ absl::StatusOr<QueuedTask> StepContext::TakeQueued(int64_t conv_id, absl::string
 Value StepContext::StateTask(absl::string_view conv_id, absl::string_view ref, const Path& path) {
   int64_t id = 0;
   if (!absl::SimpleAtoi(conv_id, &id)) return Value::Missing();
-  std::shared_ptr<Task> task = engine_->store().Find(TaskKey::ByRef(id, std::string(ref)));
+  TaskRef task = engine_->store().Find(TaskKey::ByRef(id, std::string(ref)));
   if (task == nullptr || !task->process->is_state_diagram()) return Value::Missing();
   const TaskExtras* extras = task->extras_if_any();
   if (extras == nullptr) return Value::Missing();  // not parked in its state yet

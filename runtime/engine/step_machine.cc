@@ -39,7 +39,7 @@ StepMachine::StepMachine(EngineImpl* engine, const EngineOptions& options, Clock
       http_(http) {}
 
 void StepMachine::RunActivation(Worker& worker, Task* task) {
-  std::shared_ptr<Task> dropped;  // keeps a dropped task alive until we let go
+  TaskRef dropped;  // keeps a dropped task alive until we let go
   if (task->status != TaskStatus::kProcessing || task->park != ParkReason::kNone) {
     // Deleted (or otherwise stopped) while it waited in the queue.
     task->state.store(kIdle, std::memory_order_release);
@@ -148,7 +148,7 @@ void StepMachine::ApplyEffects(ActivationEffects& effects) {
     engine_->Enqueue(started);
   }
   effects.started.clear();
-  for (std::shared_ptr<Task>& resumed : effects.resumed) engine_->Release(resumed.get(), true);
+  for (TaskRef& resumed : effects.resumed) engine_->Release(resumed.get(), true);
   effects.resumed.clear();
   for (PostedOp& op : effects.posts) events_.Post(std::move(op));
   effects.posts.clear();
@@ -377,7 +377,7 @@ void Unpark(Task* task) {
   if (std::atomic<int64_t>* counter = ReasonCounter(task->current_node(), task->park)) {
     counter->fetch_sub(1, std::memory_order_relaxed);
   }
-  task->unparked_from = static_cast<uint8_t>(task->park);
+  task->unparked_from = static_cast<uint8_t>(task->park.get());
   task->park = ParkReason::kNone;
   task->status = TaskStatus::kProcessing;
   task->callback_wait.store(0, std::memory_order_release);

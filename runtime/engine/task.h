@@ -19,12 +19,13 @@
 #include "convey/engine.h"
 #include "runtime/engine/process.h"
 #include "runtime/engine/task_history.h"
+#include "runtime/engine/task_ref.h"
 #include "runtime/timer/timer_wheel.h"
 
 namespace convey {
 namespace internal {
 
-enum TaskState : uint32_t {
+enum TaskState : uint8_t {
   kIdle,          // parked, stopped or finished; in no run queue
   kQueued,        // has exactly one run-queue entry
   kRunning,       // a worker runs it
@@ -51,6 +52,7 @@ struct ResumeFailure {
 struct RpcCaller {
   std::string obj_id;
   uint64_t entry_seq = 0;
+  uint32_t depth = 0;  // api_rpc calls above the task it started (>= 1)
 };
 
 // callback_wait: 0 when the task does not wait in an api_callback, else the
@@ -87,36 +89,56 @@ struct TaskExtras {
   std::unique_ptr<const IdempotencyKey> idempotency;
 };
 
-struct Task;
+// A public enum (int-sized, part of the API's ABI) kept in one byte of the
+// Task (B7); reads and writes as the enum itself.
+template <typename Enum>
+class ByteEnum {
+ public:
+  ByteEnum(Enum value) : byte_(static_cast<uint8_t>(value)) {}  // NOLINT: as the enum
+  ByteEnum& operator=(Enum value) {
+    byte_ = static_cast<uint8_t>(value);
+    return *this;
+  }
+  operator Enum() const { return get(); }  // NOLINT: as the enum
+  Enum get() const { return static_cast<Enum>(byte_); }
 
-// A task's timer knows its task, so the wheel's entries lead back to it.
-struct TaskTimer : TimerEntry {
-  Task* task = nullptr;
+ private:
+  uint8_t byte_;
 };
 
-struct Task {
-  Task() { timer.task = this; }
+// A task is its own entry in the engine's timer wheel (its node's time
+// semaphore, armed when it parks): the wheel's entries lead back to their
+// tasks without a pointer (B7). Linked only under the engine's timer mutex.
+struct Task : private TimerEntry {
+  Task() = default;
   ~Task() { delete extras_.load(std::memory_order_relaxed); }
   Task(const Task&) = delete;
   Task& operator=(const Task&) = delete;
 
-  // Fields are ordered so that nothing pads the record: 240 bytes, so with
-  // make_shared's 16-byte header it takes jemalloc's 256-byte class (at 312
-  // bytes it took the 384 one; the fields in TaskExtras took it to 320).
-  std::atomic<uint32_t> state{kIdle};
-  uint32_t rpc_depth = 0;  // api_rpc calls above this task
+  // Fields are ordered so that nothing pads the record: 216 bytes, so with
+  // TaskRef's 8 bytes of counts it takes jemalloc's 224-byte class (at 312
+  // bytes it took the 384 one; the fields in TaskExtras took it to 320,
+  // make_shared's 16-byte header to 256).
   // Published outside the ownership protocol (see above).
   std::atomic<uint64_t> callback_wait{0};
   const CompiledProcess* process = nullptr;
-  uint32_t node = 0;
-  uint32_t prev_node = NodeHandle::kNone;
-  uint32_t next_logic = 0;  // where a parked or stopped task resumes
-  TaskStatus status = TaskStatus::kProcessing;
-  ParkReason park = ParkReason::kNone;
-  std::array<char, 24> obj_id;
   // api_copy copies above this task made without any of them waiting in
   // between; reset when the task parks. A chain beyond loop_limit is a loop.
   uint32_t copy_depth = 0;
+  uint32_t node = 0;
+  uint32_t prev_node = NodeHandle::kNone;
+  uint32_t next_logic = 0;  // where a parked or stopped task resumes
+  std::atomic<TaskState> state{kIdle};
+  ByteEnum<TaskStatus> status = TaskStatus::kProcessing;
+  ByteEnum<ParkReason> park = ParkReason::kNone;
+  Resume resume = Resume::kContinue;
+  // The ParkReason that Unpark cleared (0: none), for the next activation
+  // to tell the observer what the task had waited for.
+  uint8_t unparked_from = 0;
+  // Counted in its process's caused_live until it finishes or is deleted (a
+  // task stopped by an error still holds memory: it counts).
+  bool counted_as_caused = false;
+  std::array<char, 24> obj_id;
   std::string ref;
   std::string data;  // compact JSON object
   int64_t create_micros = 0;
@@ -126,20 +148,10 @@ struct Task {
   // timer, a reply) is dropped, even when the task came back to the node.
   uint64_t entry_seq = 1;
   int64_t entry_micros = 0;
-  // The node's time semaphore, armed when the task parks; linked in the
-  // engine's wheel only under the engine's timer mutex.
-  TaskTimer timer;
   uint64_t timer_seq = 0;  // entry_seq the timer is armed for; 0: none
   // With a durable store: the deadline its last written record armed (-1:
   // none), so that the next write drops it from the timers index.
   int64_t stored_timer_micros = -1;
-  Resume resume = Resume::kContinue;
-  // The ParkReason that Unpark cleared (0: none), for the next activation
-  // to tell the observer what the task had waited for. In Resume's padding.
-  uint8_t unparked_from = 0;
-  // Counted in its process's caused_live until it finishes or is deleted (a
-  // task stopped by an error still holds memory: it counts).
-  bool counted_as_caused = false;
   // What happened to it (EngineOptions::task_history_limit); null until the
   // first entry.
   std::unique_ptr<TaskHistoryLog> history;
@@ -172,6 +184,15 @@ struct Task {
   }
   absl::string_view obj_id_view() const { return absl::string_view(obj_id.data(), obj_id.size()); }
   const CompiledNode& current_node() const { return process->nodes[node]; }
+  // Its node's time semaphore in the engine's wheel.
+  TimerEntry& timer() { return *this; }
+  const TimerEntry& timer() const { return *this; }
+  static Task* OfTimer(TimerEntry* timer) { return static_cast<Task*>(timer); }
+  // api_rpc calls above this task.
+  uint32_t rpc_depth() const {
+    const RpcCaller* caller = this->caller();
+    return caller != nullptr ? caller->depth : 0;
+  }
 
  private:
   // Set once, by the owner or before the task is findable; atomic because
@@ -179,10 +200,10 @@ struct Task {
   // holding the task.
   std::atomic<TaskExtras*> extras_{nullptr};
 };
-// A field added to Task must not push it, with make_shared's 16-byte
-// header, past jemalloc's 256-byte class (BM_ParkedTaskMemory, B7): put a
+// A field added to Task must not push it, with TaskRef's 8 bytes of
+// counts, past jemalloc's 224-byte class (BM_ParkedTaskMemory, B7): put a
 // field that few tasks use in TaskExtras.
-static_assert(sizeof(void*) != 8 || sizeof(Task) <= 240, "Task outgrew its allocation class");
+static_assert(sizeof(void*) != 8 || sizeof(Task) <= 216, "Task outgrew its allocation class");
 
 }  // namespace internal
 }  // namespace convey

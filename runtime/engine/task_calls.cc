@@ -146,9 +146,9 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   const Task* caller = origin.call ? origin.cause : nullptr;
   const uint32_t copy_depth =
       origin.cause != nullptr && !origin.call ? origin.cause->copy_depth + 1 : 0;
-  if (caller != nullptr && caller->rpc_depth >= static_cast<uint32_t>(options_.max_rpc_depth)) {
+  if (caller != nullptr && caller->rpc_depth() >= static_cast<uint32_t>(options_.max_rpc_depth)) {
     return absl::ResourceExhaustedError(
-        absl::StrCat("api_rpc calls are nested ", caller->rpc_depth + 1, " deep (max_rpc_depth ",
+        absl::StrCat("api_rpc calls are nested ", caller->rpc_depth() + 1, " deep (max_rpc_depth ",
                      options_.max_rpc_depth, "): a cycle of calls between processes?"));
   }
   if (copy_depth > static_cast<uint32_t>(options_.loop_limit)) {
@@ -157,7 +157,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
         " api_copy tasks in a chain without any of them waiting (loop_limit): a task copying "
         "itself?"));
   }
-  auto task = std::make_shared<Task>();
+  auto task = MakeTask();
   if (origin.prepared != nullptr) {
     if (!origin.prepared->ok()) return origin.prepared->status();
     task->data = *std::move(*origin.prepared);
@@ -214,8 +214,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
   task->create_micros = task->change_micros = task->entry_micros = now_micros;
   if (caller != nullptr) {
     task->extras().caller = std::make_unique<RpcCaller>(
-        RpcCaller{std::string(caller->obj_id_view()), caller->entry_seq});
-    task->rpc_depth = caller->rpc_depth + 1;
+        RpcCaller{std::string(caller->obj_id_view()), caller->entry_seq, caller->rpc_depth() + 1});
   }
   task->copy_depth = copy_depth;
   RecordHistory(task.get(), HistoryKind::kCreated, task->create_micros);
@@ -257,7 +256,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
     if (!committed.ok()) {
       events_.CancelTimer(task.get());  // the wheel must not point at it
       store_.EraseRef(task.get());
-      std::shared_ptr<Task> dropped;
+      TaskRef dropped;
       store_.Drop(task.get(), &dropped);
       // Whoever found it meanwhile waits to hold it: it finds it deleted.
       task->status = TaskStatus::kDeleted;
@@ -441,7 +440,7 @@ absl::Status EngineImpl::PatchTask(const TaskKey& key, absl::string_view patch_j
 
 absl::Status EngineImpl::ChangeData(const TaskKey& key, absl::string_view call, HistoryKind kind,
                                     const std::function<absl::Status(Task*)>& change, bool wake) {
-  std::shared_ptr<Task> task = store_.Find(key);
+  TaskRef task = store_.Find(key);
   if (task == nullptr) {
     return RefuseArchived(key);
   }
@@ -474,7 +473,7 @@ auto EngineImpl::ReadTask(const TaskKey& key, absl::string_view call, FromTask f
                           FromRecord from_record)
     -> absl::StatusOr<std::invoke_result_t<FromTask, const Task&>> {
   if (absl::Status open = CheckOpen(); !open.ok()) return open;
-  std::shared_ptr<Task> task = store_.Find(key, /*ended=*/true);
+  TaskRef task = store_.Find(key, /*ended=*/true);
   if (task == nullptr) {
     // With a store, finished tasks are in its archive until the retention
     // passes.
@@ -549,7 +548,7 @@ absl::StatusOr<TaskSnapshot> EngineImpl::ShowTask(const TaskKey& key) {
 
 absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_id) {
   if (absl::Status open = CheckIntake(); !open.ok()) return open;
-  std::shared_ptr<Task> task = store_.Find(key);
+  TaskRef task = store_.Find(key);
   if (task == nullptr) {
     return RefuseArchived(key);
   }
@@ -604,7 +603,7 @@ absl::Status EngineImpl::DeleteTask(const TaskKey& key, absl::string_view node_i
 }
 
 void EngineImpl::ForEachTask(const std::function<void(const TaskSnapshot&)>& visit) {
-  store_.ForEach([this, &visit](const std::shared_ptr<Task>& task) {
+  store_.ForEach([this, &visit](const TaskRef& task) {
     if (task.get() == RunningTask()) return;  // its own worker calls: it would wait for itself
     Acquire(task.get());
     TaskSnapshot snapshot = SnapshotOf(*task);

@@ -35,6 +35,7 @@ bool HistoryKindFromName(absl::string_view name, HistoryKind* kind) {
 
 void TaskHistoryLog::AddEntered(size_t limit, int64_t micros,
                                 absl::Span<const CompiledNode* const> nodes) {
+  if (limit == 0) return;  // keeps nothing, as Add
   size_t first = 0;
   if (records_.empty() && !nodes.empty()) {
     Add(limit, micros, HistoryKind::kNodeEntered, nodes[0]);
@@ -42,7 +43,7 @@ void TaskHistoryLog::AddEntered(size_t limit, int64_t micros,
   }
   // Past the first entry the log keeps limit-1 entries: earlier ones of
   // this batch would be written and overwritten here; they count as dropped.
-  const size_t room = limit > 0 ? limit - 1 : 0;
+  const size_t room = limit - 1;
   if (nodes.size() - first > room) {
     dropped_ += nodes.size() - first - room;
     first = nodes.size() - room;
@@ -59,11 +60,7 @@ void TaskHistoryLog::AddSlow(size_t limit, int64_t micros, HistoryKind kind,
                              const CompiledNode* node, absl::string_view text,
                              std::optional<ParkReason> reason) {
   if (limit == 0) return;
-  Record record;
-  record.micros = micros;
-  record.node = node;
-  record.kind = kind;
-  record.reason = static_cast<uint8_t>(reason ? static_cast<int>(*reason) + 1 : 0);
+  if (records_.empty()) first_micros_ = micros;
   if (records_.size() < limit) {
     // Grown four-fold and never past the limit: a task that runs long
     // reallocates twice (3, 12, then the limit) instead of four times, and
@@ -71,43 +68,53 @@ void TaskHistoryLog::AddSlow(size_t limit, int64_t micros, HistoryKind kind,
     if (records_.size() == records_.capacity()) {
       records_.reserve(std::min(limit, records_.capacity() * 4));
     }
-    record.text = StoreText(text);
-    records_.push_back(record);
+    records_.push_back(MakeRecord(micros, kind, node, text, reason));
     return;
   }
   ++dropped_;
   if (limit == 1) return;  // only the first is kept
   if (next_ >= records_.size()) next_ = 1;
   Record& oldest = records_[next_];
-  FreeText(oldest.text);
-  record.text = StoreText(text);
-  oldest = record;
+  FreeSide(oldest);
+  oldest = MakeRecord(micros, kind, node, text, reason);
   next_ = next_ + size_t{1} == records_.size() ? 1 : next_ + 1;
 }
 
-uint16_t TaskHistoryLog::StoreText(absl::string_view text) {
-  if (text.empty()) return 0;
+TaskHistoryLog::Record TaskHistoryLog::MakeRecord(int64_t micros, HistoryKind kind,
+                                                  const CompiledNode* node, absl::string_view text,
+                                                  std::optional<ParkReason> reason) {
+  const uint64_t offset = static_cast<uint64_t>(micros) - static_cast<uint64_t>(first_micros_);
+  if (text.empty() && offset + kOffsetLimit < 2 * kOffsetLimit) {
+    return Record{Word(offset, kind, false, reason), node};
+  }
   if (text.size() > kMaxHistoryText) {
     size_t cut = kMaxHistoryText;
     while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
     text = text.substr(0, cut);
   }
-  if (texts_ == nullptr) texts_ = std::make_unique<Texts>();
-  if (!texts_->free.empty()) {
-    const uint16_t slot = texts_->free.back();
-    texts_->free.pop_back();
-    texts_->texts[slot - 1].assign(text.data(), text.size());
-    return slot;
+  if (sides_ == nullptr) sides_ = std::make_unique<Sides>();
+  uint16_t slot;
+  if (!sides_->free.empty()) {
+    slot = sides_->free.back();
+    sides_->free.pop_back();
+  } else {
+    // At most one slot per record, and records_.size() <= 65535.
+    slot = static_cast<uint16_t>(sides_->slots.size());
+    sides_->slots.emplace_back();
   }
-  texts_->texts.emplace_back(text);
-  return static_cast<uint16_t>(texts_->texts.size());
+  Side& side = sides_->slots[slot];
+  side.micros = micros;
+  side.text.assign(text.data(), text.size());
+  return Record{Word(slot, kind, true, reason), node};
 }
 
-void TaskHistoryLog::FreeText(uint16_t slot) {
-  if (slot == 0) return;
-  texts_->texts[slot - 1].clear();
-  texts_->texts[slot - 1].shrink_to_fit();
-  texts_->free.push_back(slot);
+void TaskHistoryLog::FreeSide(const Record& record) {
+  if (!IsSide(record.word)) return;
+  const auto slot = static_cast<uint16_t>(record.word & 0xFFFF);
+  std::string& text = sides_->slots[slot].text;
+  text.clear();
+  text.shrink_to_fit();
+  sides_->free.push_back(slot);
 }
 
 TaskHistory TaskHistoryLog::ToPublic(absl::string_view obj_id) const {

@@ -2,9 +2,9 @@
 // (Engine::GetTaskHistory, EngineOptions::task_history_limit).
 //
 // Apart from Task because most of it is cold: a task holds only a pointer
-// until its first entry. Entries are small (time, node, kind, and a text slot
-// for the few kinds that carry text), so a task that walks a long chain of
-// nodes pays one 24-byte record per node. Once the log is full, the first
+// until its first entry. Entries are small (time, node, kind, and a side slot
+// for the few that carry text), so a task that walks a long chain of nodes
+// pays one 16-byte record per node. Once the log is full, the first
 // entry (the create) is kept and the oldest of the others is overwritten: a
 // ring, so a full log costs no more per entry than a filling one.
 //
@@ -49,6 +49,9 @@ enum class HistoryKind : uint8_t {
   kMoved,    // text: where from (Engine::MoveTask)
   kWebhook,  // text: a webhook's delivery, or why it was given up
 };
+// How many kinds there are (the last + 1); a record keeps a kind in 7 bits.
+constexpr int kHistoryKinds = static_cast<int>(HistoryKind::kWebhook) + 1;
+static_assert(kHistoryKinds <= 128, "a history record keeps its kind in 7 bits");
 absl::string_view HistoryKindName(HistoryKind kind);
 // The kind with that name; false when none has it.
 bool HistoryKindFromName(absl::string_view name, HistoryKind* kind);
@@ -67,21 +70,28 @@ class TaskHistoryLog {
   // the hot path): a store into room already there.
   void Add(size_t limit, int64_t micros, HistoryKind kind, const CompiledNode* node,
            absl::string_view text = {}, std::optional<ParkReason> reason = std::nullopt) {
-    // Fields are stored into their slot one by one: a Record built on the
+    // Each record is written with two 8-byte stores: a Record built on the
     // stack and copied was read back as one 16-byte load before its narrow
     // stores had landed (a store-forwarding stall of half the call).
-    if (text.empty()) {
-      const auto code = static_cast<uint8_t>(reason ? static_cast<int>(*reason) + 1 : 0);
-      if (records_.size() < limit && records_.size() < records_.capacity()) {
-        Fill(records_.emplace_back(), micros, node, kind, code);
-        return;
-      }
-      if (records_.size() == limit && limit > 1 && next_ < records_.size() &&
-          records_[next_].text == 0) {
-        Fill(records_[next_], micros, node, kind, code);
-        next_ = next_ + size_t{1} == records_.size() ? 1 : next_ + 1;
-        ++dropped_;
-        return;
+    if (text.empty() && !records_.empty()) {
+      const uint64_t offset = static_cast<uint64_t>(micros) - static_cast<uint64_t>(first_micros_);
+      // Within 2^47 us (4.4 years) either way of the first entry's time.
+      if (offset + kOffsetLimit < 2 * kOffsetLimit) {
+        const uint64_t word = Word(offset, kind, false, reason);
+        if (records_.size() < limit && records_.size() < records_.capacity()) {
+          Record& record = records_.emplace_back();
+          record.word = word;
+          record.node = node;
+          return;
+        }
+        if (records_.size() == limit && limit > 1 && next_ < records_.size() &&
+            !IsSide(records_[next_].word)) {
+          records_[next_].word = word;
+          records_[next_].node = node;
+          next_ = next_ + size_t{1} == records_.size() ? 1 : next_ + 1;
+          ++dropped_;
+          return;
+        }
       }
     }
     AddSlow(limit, micros, kind, node, text, reason);
@@ -100,13 +110,22 @@ class TaskHistoryLog {
   template <typename Visit>
   void ForEach(Visit visit) const {
     const auto one = [&](const Record& record) {
+      const auto kind = static_cast<HistoryKind>((record.word >> 48) & 0x7F);
+      const auto reason = static_cast<uint8_t>(record.word >> 56);
+      int64_t micros;
       absl::string_view text;
-      if (record.text != 0) {
-        text = texts_->texts[record.text - 1];
-      } else if (record.reason != 0) {
-        text = ParkReasonName(static_cast<ParkReason>(record.reason - 1));
+      if (IsSide(record.word)) {
+        const Side& side = sides_->slots[record.word & 0xFFFF];
+        micros = side.micros;
+        text = side.text;
+      } else {
+        // The offset's 48 bits, sign-extended.
+        const int64_t offset = static_cast<int64_t>(record.word << 16) >> 16;
+        micros = static_cast<int64_t>(static_cast<uint64_t>(first_micros_) +
+                                      static_cast<uint64_t>(offset));
       }
-      visit(record.micros, record.kind, record.node, text);
+      if (text.empty() && reason != 0) text = ParkReasonName(static_cast<ParkReason>(reason - 1));
+      visit(micros, kind, record.node, text);
     };
     if (records_.empty()) return;
     one(records_[0]);
@@ -122,44 +141,59 @@ class TaskHistoryLog {
   TaskHistory ToPublic(absl::string_view obj_id) const;
 
  private:
+  // 16 bytes (B7): one word holds the kind, the reason and the time as an
+  // offset from the first entry's; the other the node. An entry with text,
+  // or whose time is too far from the first's to be an offset, keeps its
+  // time and text in a side slot, whose index the word holds instead.
   struct Record {
-    int64_t micros = 0;
-    const CompiledNode* node = nullptr;
-    HistoryKind kind = HistoryKind::kCreated;
-    uint8_t reason = 0;  // 1 + ParkReason; 0: none
-    uint16_t text = 0;   // 1 + index into texts_->texts; 0: none
+    // Bits 0-47: the offset (two's complement), or the side slot; 48-54:
+    // the kind; 55: set for a side slot; 56-63: 1 + ParkReason, 0: none.
+    uint64_t word;
+    const CompiledNode* node;
   };
-  // Texts of the entries that have their own (host notes, errors, HTTP):
-  // slots reused as the ring overwrites entries. Allocated on first use.
-  struct Texts {
-    std::vector<std::string> texts;
+  static constexpr uint64_t kOffsetLimit = uint64_t{1} << 47;
+  static constexpr uint64_t kSideBit = uint64_t{1} << 55;
+  static uint64_t Word(uint64_t offset_or_slot, HistoryKind kind, bool side,
+                       std::optional<ParkReason> reason) {
+    const uint64_t code = reason ? static_cast<uint64_t>(*reason) + 1 : 0;
+    // A kind past the last (a newer engine's, or a damaged store's, shown as
+    // "unknown") must not reach the side bit.
+    return (offset_or_slot & 0xFFFFFFFFFFFF) |
+           (uint64_t{static_cast<uint8_t>(kind) & 0x7Fu} << 48) | (side ? kSideBit : 0) |
+           (code << 56);
+  }
+  static bool IsSide(uint64_t word) { return (word & kSideBit) != 0; }
+  // Entries that carry text (host notes, errors, HTTP) or a time far from
+  // the first's: slots reused as the ring overwrites entries. Allocated on
+  // first use.
+  struct Side {
+    int64_t micros = 0;
+    std::string text;
+  };
+  struct Sides {
+    std::vector<Side> slots;
     std::vector<uint16_t> free;  // slots no record uses
   };
-  static void Fill(Record& record, int64_t micros, const CompiledNode* node, HistoryKind kind,
-                   uint8_t reason) {
-    record.micros = micros;
-    record.node = node;
-    record.kind = kind;
-    record.reason = reason;
-    record.text = 0;
-  }
   void AddSlow(size_t limit, int64_t micros, HistoryKind kind, const CompiledNode* node,
                absl::string_view text, std::optional<ParkReason> reason);
-  uint16_t StoreText(absl::string_view text);
-  void FreeText(uint16_t slot);
+  // The record for an entry; a side slot when it needs one.
+  Record MakeRecord(int64_t micros, HistoryKind kind, const CompiledNode* node,
+                    absl::string_view text, std::optional<ParkReason> reason);
+  void FreeSide(const Record& record);
 
   // [0] is the first entry; once the log is full, [1..] is a ring whose
   // oldest entry is at next_. Three inline: a task that parks once (created,
   // node entered, parked) costs one allocation, this object.
   absl::InlinedVector<Record, 3> records_;
-  // In one word, so that the log takes jemalloc's 96-byte class, not 112
-  // (B7): next_ < records_.size() <= task_history_limit <= 65535.
+  // In one word (B7): next_ < records_.size() <= task_history_limit <= 65535.
   uint64_t next_ : 16;
   uint64_t dropped_ : 48;
-  std::unique_ptr<Texts> texts_;
+  int64_t first_micros_ = 0;  // the first entry's time: offsets count from it
+  std::unique_ptr<Sides> sides_;
 };
 
-static_assert(sizeof(void*) != 8 || sizeof(TaskHistoryLog) <= 96,
+// 80 bytes: jemalloc's 80-byte class (96 with 24-byte records; B7).
+static_assert(sizeof(void*) != 8 || sizeof(TaskHistoryLog) <= 80,
               "TaskHistoryLog outgrew its allocation class");
 
 }  // namespace internal

@@ -5,7 +5,7 @@
 namespace convey {
 namespace internal {
 
-void TaskLog::Append(const std::shared_ptr<Task>& task) {
+void TaskLog::Append(const TaskRef& task) {
   std::lock_guard<std::mutex> lock(mu_);
   if (chunks_.empty() || chunks_.back()->size() >= kChunk) {
     SweepOne();
@@ -31,7 +31,7 @@ void TaskLog::SweepOne() {
 }
 
 size_t TaskLog::Collect(uint64_t from, bool descending, size_t max,
-                        std::vector<std::pair<uint64_t, std::shared_ptr<Task>>>* tasks,
+                        std::vector<std::pair<uint64_t, TaskRef>>* tasks,
                         uint64_t* last, bool* more) const {
   *more = false;
   std::lock_guard<std::mutex> lock(mu_);
@@ -51,7 +51,7 @@ size_t TaskLog::Collect(uint64_t from, bool descending, size_t max,
         }
         ++examined;
         *last = entry->seq;
-        if (std::shared_ptr<Task> task = entry->task.lock()) {
+        if (TaskRef task = entry->task.lock()) {
           tasks->emplace_back(entry->seq, std::move(task));
         }
       }
@@ -74,7 +74,7 @@ size_t TaskLog::Collect(uint64_t from, bool descending, size_t max,
       }
       ++examined;
       *last = end->seq;
-      if (std::shared_ptr<Task> task = end->task.lock())
+      if (TaskRef task = end->task.lock())
         tasks->emplace_back(end->seq, std::move(task));
     }
   }

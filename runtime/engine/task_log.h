@@ -6,7 +6,7 @@
 // without a full scan per page: a page starts where the cursor says (a
 // binary search) and examines a bounded number of entries.
 //
-// Cost on the create path: one uncontended lock and a weak_ptr (16 bytes,
+// Cost on the create path: one uncontended lock and a TaskWeakRef (8 bytes,
 // plus an 8-byte sequence number) per task. Entries of tasks that left
 // memory are swept: each time a chunk fills, one older chunk is compacted
 // (round robin), and an empty one is freed, so dead entries never outnumber
@@ -23,17 +23,17 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/engine/task_ref.h"
+
 namespace convey {
 namespace internal {
-
-struct Task;
 
 class TaskLog {
  public:
   static constexpr size_t kChunk = 4096;
 
   // Appends a task that was just created (or recovered, in creation order).
-  void Append(const std::shared_ptr<Task>& task);
+  void Append(const TaskRef& task);
 
   // Examines up to `max` entries, in order, after sequence number `from`
   // (ascending; 0: from the start) or before it (descending; 0: from the
@@ -42,7 +42,7 @@ class TaskLog {
   // sequence number of the last one (unchanged when none), `*more` whether
   // entries remain past it.
   size_t Collect(uint64_t from, bool descending, size_t max,
-                 std::vector<std::pair<uint64_t, std::shared_ptr<Task>>>* tasks, uint64_t* last,
+                 std::vector<std::pair<uint64_t, TaskRef>>* tasks, uint64_t* last,
                  bool* more) const;
 
   // Entries held (live or not yet swept).
@@ -51,7 +51,7 @@ class TaskLog {
  private:
   struct Entry {
     uint64_t seq;
-    std::weak_ptr<Task> task;
+    TaskWeakRef task;
   };
   using Chunk = std::vector<Entry>;  // by seq
 

@@ -57,7 +57,7 @@ std::array<char, 24> TaskStore::NewObjId(uint32_t partition, int64_t now_micros)
   return id;
 }
 
-absl::Status TaskStore::Add(const std::shared_ptr<Task>& task, bool* key_taken) {
+absl::Status TaskStore::Add(const TaskRef& task, bool* key_taken) {
   const int64_t conv_id = task->process->conv_id;
   const IdempotencyKey* key = task->idempotency();
   if (key != nullptr) {
@@ -85,7 +85,7 @@ absl::Status TaskStore::Add(const std::shared_ptr<Task>& task, bool* key_taken) 
   return absl::OkStatus();
 }
 
-std::shared_ptr<Task> TaskStore::Find(const TaskKey& key, bool ended) {
+TaskRef TaskStore::Find(const TaskKey& key, bool ended) {
   if (!key.obj_id.empty()) {
     ObjShard& shard = ObjShardFor(key.obj_id);
     std::lock_guard<std::mutex> lock(shard.mu);
@@ -116,7 +116,7 @@ void TaskStore::EraseRef(Task* task, bool keep) {
   shard.ended.insert(std::move(ended));
 }
 
-absl::Status TaskStore::MoveRef(const std::shared_ptr<Task>& task, int64_t conv_id) {
+absl::Status TaskStore::MoveRef(const TaskRef& task, int64_t conv_id) {
   if (task->ref.empty()) return absl::OkStatus();
   {
     RefShard& shard = RefShardFor(conv_id, task->ref);
@@ -133,7 +133,7 @@ absl::Status TaskStore::MoveRef(const std::shared_ptr<Task>& task, int64_t conv_
   return absl::OkStatus();
 }
 
-std::shared_ptr<Task> TaskStore::FindByKey(absl::string_view key) {
+TaskRef TaskStore::FindByKey(absl::string_view key) {
   KeyShard& shard = KeyShardFor(key);
   std::lock_guard<std::mutex> lock(shard.mu);
   auto it = shard.tasks.find(key);
@@ -147,7 +147,7 @@ void TaskStore::EraseKey(const Task& task) {
   if (it != shard.tasks.end() && it->second.get() == &task) shard.tasks.erase(it);
 }
 
-void TaskStore::Drop(Task* task, std::shared_ptr<Task>* dropped) {
+void TaskStore::Drop(Task* task, TaskRef* dropped) {
   if (task->idempotency() != nullptr) EraseKey(*task);
   ObjShard& shard = ObjShardFor(task->obj_id_view());
   std::lock_guard<std::mutex> lock(shard.mu);
@@ -155,14 +155,14 @@ void TaskStore::Drop(Task* task, std::shared_ptr<Task>* dropped) {
   if (it != shard.tasks.end()) *dropped = std::move(shard.tasks.extract(it).value());
 }
 
-void TaskStore::ForEach(const std::function<void(const std::shared_ptr<Task>&)>& visit) {
+void TaskStore::ForEach(const std::function<void(const TaskRef&)>& visit) {
   for (ObjShard& shard : obj_shards_) {
-    std::vector<std::shared_ptr<Task>> tasks;
+    std::vector<TaskRef> tasks;
     {
       std::lock_guard<std::mutex> lock(shard.mu);
       tasks.assign(shard.tasks.begin(), shard.tasks.end());
     }
-    for (const std::shared_ptr<Task>& task : tasks) visit(task);
+    for (const TaskRef& task : tasks) visit(task);
   }
 }
 

@@ -9,7 +9,7 @@
 // guarding its map; a call takes at most one shard lock at a time and calls
 // nothing while holding it (leaf locks); shards never share a cache line,
 // since creating and finishing threads lock them side by side. The store
-// owns the tasks (std::shared_ptr): a task taken out of the obj_id index
+// owns the tasks (TaskRef): a task taken out of the obj_id index
 // lives on while a caller holds a pointer to it. Finding a task does not
 // hold it: callers take ownership through Task::state (EngineImpl::Acquire).
 #ifndef CONVEY_RUNTIME_ENGINE_TASK_STORE_H_
@@ -55,16 +55,16 @@ class TaskStore {
   // has them), then by its obj_id. AlreadyExists, and nothing added, when a
   // task of its process with the same ref is still active, or (`*key_taken`
   // set) a task in memory has the same idempotency key.
-  absl::Status Add(const std::shared_ptr<Task>& task, bool* key_taken = nullptr);
+  absl::Status Add(const TaskRef& task, bool* key_taken = nullptr);
   // The task (held by the caller) changes process: its ref, if any, moves
   // to `conv_id`'s index. AlreadyExists, nothing changed, when a task of
   // that process is active with the ref.
-  absl::Status MoveRef(const std::shared_ptr<Task>& task, int64_t conv_id);
+  absl::Status MoveRef(const TaskRef& task, int64_t conv_id);
   // The task in memory created with idempotency key `key`, or null.
-  std::shared_ptr<Task> FindByKey(absl::string_view key);
+  TaskRef FindByKey(absl::string_view key);
   // The task, or null. By ref: the active task, or with `ended`, else the
   // last one that had the ref and ended in memory (EraseRef's `keep`).
-  std::shared_ptr<Task> Find(const TaskKey& key, bool ended = false);
+  TaskRef Find(const TaskKey& key, bool ended = false);
   // The task is no longer active under its ref (it finished or was
   // deleted). `keep`: it stays in memory, so Find(key, true) still finds it
   // by ref until another task with the ref ends.
@@ -72,16 +72,16 @@ class TaskStore {
   // A task that leaves memory (finished in a node that does not save it,
   // or archived in the store): out of the obj_id and key indexes, into
   // `*dropped` so that it lives until the caller lets go.
-  void Drop(Task* task, std::shared_ptr<Task>* dropped);
+  void Drop(Task* task, TaskRef* dropped);
   // Calls `visit` for every task, one shard at a time, outside the shard's
   // lock.
-  void ForEach(const std::function<void(const std::shared_ptr<Task>&)>& visit);
+  void ForEach(const std::function<void(const TaskRef&)>& visit);
 
  private:
   // std::mutex rather than absl::Mutex: the engine's locks must be visible to
   // ThreadSanitizer, and Debian's prebuilt Abseil carries no TSan annotations.
   // The tasks themselves are the set's elements, found by their obj_id
-  // (which never changes): no key beside each, 16 bytes a slot instead of 32.
+  // (which never changes): no key beside each, 8 bytes a slot.
   struct ObjIdHash {
     using is_transparent = void;
     // An engine's obj_ids are 24 bytes: three words mixed by multiplying
@@ -100,14 +100,14 @@ class TaskStore {
       h *= 0x165667b19e3779f9ull;
       return static_cast<size_t>(h ^ (h >> 29));
     }
-    size_t operator()(const std::shared_ptr<Task>& task) const {
+    size_t operator()(const TaskRef& task) const {
       return (*this)(task->obj_id_view());
     }
   };
   struct ObjIdEq {
     using is_transparent = void;
     static absl::string_view ObjId(absl::string_view obj_id) { return obj_id; }
-    static absl::string_view ObjId(const std::shared_ptr<Task>& task) {
+    static absl::string_view ObjId(const TaskRef& task) {
       return task->obj_id_view();
     }
     template <typename A, typename B>
@@ -117,14 +117,14 @@ class TaskStore {
   };
   struct alignas(64) ObjShard {
     std::mutex mu;
-    absl::flat_hash_set<std::shared_ptr<Task>, ObjIdHash, ObjIdEq> tasks;  // guarded by mu
+    absl::flat_hash_set<TaskRef, ObjIdHash, ObjIdEq> tasks;  // guarded by mu
   };
 
   // A task under its ref in one process: the ref is read from the task
-  // (it never changes while indexed), so a slot is 24 bytes, not 40.
+  // (it never changes while indexed), so a slot is 16 bytes, not 40.
   struct RefEntry {
     int64_t conv_id;
-    std::shared_ptr<Task> task;
+    TaskRef task;
   };
   using RefKey = std::pair<int64_t, absl::string_view>;
   struct RefHash {
@@ -151,7 +151,7 @@ class TaskStore {
 
   struct alignas(64) KeyShard {
     std::mutex mu;
-    absl::flat_hash_map<absl::string_view, std::shared_ptr<Task>> tasks;  // guarded by mu
+    absl::flat_hash_map<absl::string_view, TaskRef> tasks;  // guarded by mu
   };
 
   KeyShard& KeyShardFor(absl::string_view key) {

@@ -188,6 +188,40 @@ TEST_F(DamagedStoreTest, AnUnknownNodeIsRefused) {
   ExpectRefused(R"(process 100 has no node "gone")");
 }
 
+// The engine keeps both in a byte: 256 would read as processing.
+TEST_F(DamagedStoreTest, AnUnknownStatusOrParkReasonIsRefused) {
+  DamageField([](schema::TaskRecord* record) { record->set_status(256); });
+  ExpectRefused("its status 256 or park reason");
+}
+
+TEST_F(DamagedStoreTest, ANegativeStatusIsRefused) {
+  DamageField([](schema::TaskRecord* record) { record->set_status(-1); });
+  ExpectRefused("its status -1 or park reason");
+}
+
+TEST_F(DamagedStoreTest, AParkReasonPastTheLastIsRefused) {
+  DamageField([](schema::TaskRecord* record) { record->set_park(300); });
+  ExpectRefused("park reason 300 is none the engine knows");
+}
+
+// A kind the engine does not know (a newer engine's, or damage) is shown
+// as "unknown", as before: history is no reason to refuse a store. 200
+// would have reached the bit of a packed record that says where its time is
+// kept.
+TEST_F(DamagedStoreTest, AnUnknownHistoryKindIsShownAsUnknown) {
+  DamageField([](schema::TaskRecord* record) {
+    ASSERT_GT(record->history_size(), 1);
+    record->mutable_history(1)->set_kind(200);
+  });
+  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(Options());
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  absl::StatusOr<TaskHistory> history = (*engine)->GetTaskHistory(TaskKey::ByObjId(obj_id_));
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_GT(history->entries.size(), 1u);
+  EXPECT_EQ(history->entries[0].kind, "created");
+  EXPECT_EQ(history->entries[1].kind, "unknown");
+}
+
 TEST_F(DamagedStoreTest, AnUnknownVersionIsRefused) {
   DamageField([](schema::TaskRecord* record) { record->set_version(record->version() + 41); });
   ExpectRefused("which the catalog does not hold");

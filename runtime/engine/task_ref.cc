@@ -1,0 +1,40 @@
+#include "runtime/engine/task_ref.h"
+
+#include <new>
+
+#include "runtime/engine/task.h"
+
+namespace convey {
+namespace internal {
+namespace task_ref_internal {
+namespace {
+
+constexpr size_t kAllocationSize = sizeof(Counts) + sizeof(Task);
+static_assert(alignof(Task) <= sizeof(Counts), "the task would not be aligned after its counts");
+
+}  // namespace
+
+void DestroyTask(Task* task) {
+  task->~Task();
+  if (CountsOf(task)->weak.fetch_sub(1, std::memory_order_acq_rel) == 1) FreeTask(task);
+}
+
+void FreeTask(Task* task) {
+  Counts* counts = CountsOf(task);
+  counts->~Counts();
+  ::operator delete(static_cast<void*>(counts), kAllocationSize);
+}
+
+}  // namespace task_ref_internal
+
+TaskRef MakeTask() {
+  using task_ref_internal::Counts;
+  void* block = ::operator new(task_ref_internal::kAllocationSize);
+  new (block) Counts();
+  // Task() does not throw (it sets one pointer).
+  Task* task = new (static_cast<char*>(block) + sizeof(Counts)) Task();
+  return TaskRef(task, TaskRef::Adopt{});
+}
+
+}  // namespace internal
+}  // namespace convey
