@@ -245,10 +245,9 @@ absl::Status EngineImpl::Recover() {
         return damaged(
             absl::StrCat("process ", record.conv_id(), " has no node \"", record.node_id(), "\""));
       }
-      // Both are kept in a byte (Task, B7): a value past the last one
-      // (kDeleted, kScheduled) is damage.
-      if (record.status() < 0 || record.status() > static_cast<int32_t>(TaskStatus::kDeleted) ||
-          record.park() < 0 || record.park() > static_cast<int32_t>(ParkReason::kScheduled)) {
+      // Both are kept in a byte (Task, B7): a value the engine does not know
+      // is damage.
+      if (!IsTaskStatus(record.status()) || !IsParkReason(record.park())) {
         return damaged(absl::StrCat("its status ", record.status(), " or park reason ",
                                     record.park(), " is none the engine knows"));
       }
@@ -289,10 +288,22 @@ absl::Status EngineImpl::Recover() {
         task->history = std::make_unique<TaskHistoryLog>();
         for (const schema::HistoryEntryRecord& entry : record.history()) {
           // A node the process does not have (cannot happen but for a
-          // damaged record) is shown as none.
-          task->history->Add(options_.task_history_limit, entry.micros(),
-                             static_cast<HistoryKind>(entry.kind()),
-                             process->FindNode(entry.node_id()), entry.text());
+          // damaged record) is shown as none; a kind it does not know (a
+          // newer engine's) as "unknown".
+          const auto kind = entry.kind() >= 0 && entry.kind() < kHistoryKinds
+                                ? static_cast<HistoryKind>(entry.kind())
+                                : kUnknownHistoryKind;
+          // A parked or resumed entry's text is its reason's name, kept as
+          // the reason again: no text slot (B7).
+          std::optional<ParkReason> reason;
+          ParkReason named;
+          if ((kind == HistoryKind::kParked || kind == HistoryKind::kResumed) &&
+              ParkReasonFromName(entry.text(), &named)) {
+            reason = named;
+          }
+          task->history->Add(
+              options_.task_history_limit, entry.micros(), kind, process->FindNode(entry.node_id()),
+              reason ? absl::string_view() : absl::string_view(entry.text()), reason);
         }
         task->history->set_dropped(task->history->dropped() + record.history_dropped());
       }

@@ -230,6 +230,14 @@ void StepMachine::RunNodes(Worker& worker, StepContext& context, Task* task) {
         ++task->next_logic;
         continue;
       }
+      if (result.kind == LogicResult::Kind::kPark &&
+          !IsParkReason(static_cast<int64_t>(result.park))) {
+        // A host logic's: the task keeps its reason in a byte (B7).
+        result = LogicResult::Fail(
+            logic.error_node(), true, absl::StrCat(logic.error_family(), "_fatal_error"),
+            absl::StrCat("the logic waited for a reason the engine does not know (",
+                         static_cast<int64_t>(result.park), ")"));
+      }
       if (result.kind == LogicResult::Kind::kPark) {
         int max_in_flight = 0;
         std::unique_ptr<HttpRequest> request = context.TakeHttpRequest(&max_in_flight);

@@ -106,6 +106,27 @@ class ByteEnum {
   uint8_t byte_;
 };
 
+// Whether `value` is one of the enum's (its name is known: the name
+// functions' switches name every value): what a ByteEnum may hold. A
+// stored record's or a host logic's value is checked with these.
+inline bool IsTaskStatus(int64_t value) {
+  return value >= 0 && value < 256 && TaskStatusName(static_cast<TaskStatus>(value)) != "unknown";
+}
+inline bool IsParkReason(int64_t value) {
+  return value >= 0 && value < 256 && ParkReasonName(static_cast<ParkReason>(value)) != "unknown";
+}
+
+// The reason named `name` ("callback", ...); false for none.
+inline bool ParkReasonFromName(absl::string_view name, ParkReason* reason) {
+  for (int value = 0; IsParkReason(value); ++value) {
+    if (ParkReasonName(static_cast<ParkReason>(value)) == name) {
+      *reason = static_cast<ParkReason>(value);
+      return true;
+    }
+  }
+  return false;
+}
+
 // A task is its own entry in the engine's timer wheel (its node's time
 // semaphore, armed when it parks): the wheel's entries lead back to their
 // tasks without a pointer (B7). Linked only under the engine's timer mutex.
@@ -115,7 +136,8 @@ struct Task : private TimerEntry {
   Task(const Task&) = delete;
   Task& operator=(const Task&) = delete;
 
-  // Fields are ordered so that nothing pads the record: 216 bytes, so with
+  // Fields are ordered so that little pads the record (2 bytes after
+  // obj_id): 216 bytes, so with
   // TaskRef's 8 bytes of counts it takes jemalloc's 224-byte class (at 312
   // bytes it took the 384 one; the fields in TaskExtras took it to 320,
   // make_shared's 16-byte header to 256).

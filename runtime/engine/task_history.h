@@ -51,7 +51,10 @@ enum class HistoryKind : uint8_t {
 };
 // How many kinds there are (the last + 1); a record keeps a kind in 7 bits.
 constexpr int kHistoryKinds = static_cast<int>(HistoryKind::kWebhook) + 1;
-static_assert(kHistoryKinds <= 128, "a history record keeps its kind in 7 bits");
+static_assert(kHistoryKinds < 128, "a history record keeps its kind in 7 bits");
+// What a kind the engine does not know (a newer engine's, in a store) is
+// kept as: named "unknown".
+constexpr auto kUnknownHistoryKind = static_cast<HistoryKind>(127);
 absl::string_view HistoryKindName(HistoryKind kind);
 // The kind with that name; false when none has it.
 bool HistoryKindFromName(absl::string_view name, HistoryKind* kind);
@@ -156,8 +159,9 @@ class TaskHistoryLog {
   static uint64_t Word(uint64_t offset_or_slot, HistoryKind kind, bool side,
                        std::optional<ParkReason> reason) {
     const uint64_t code = reason ? static_cast<uint64_t>(*reason) + 1 : 0;
-    // A kind past the last (a newer engine's, or a damaged store's, shown as
-    // "unknown") must not reach the side bit.
+    // Whatever a caller passes, the kind stays out of the side bit (the
+    // engine's own are below kHistoryKinds; recovery maps others to
+    // kUnknownHistoryKind).
     return (offset_or_slot & 0xFFFFFFFFFFFF) |
            (uint64_t{static_cast<uint8_t>(kind) & 0x7Fu} << 48) | (side ? kSideBit : 0) |
            (code << 56);

@@ -31,7 +31,7 @@ TaskRef MakeTask() {
   using task_ref_internal::Counts;
   void* block = ::operator new(task_ref_internal::kAllocationSize);
   new (block) Counts();
-  // Task() does not throw (it sets one pointer).
+  // Task() does not throw (it initialises plain fields).
   Task* task = new (static_cast<char*>(block) + sizeof(Counts)) Task();
   return TaskRef(task, TaskRef::Adopt{});
 }

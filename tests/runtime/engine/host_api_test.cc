@@ -229,6 +229,27 @@ TEST_F(HostApiTest, KeysRepairedAlikeAreOneKey) {
   EXPECT_EQ(result->data, "{\"had\xEF\xBF\xBD\":3,\"amount\":5,\"k\xEF\xBF\xBD\":2,\"ok\":true}");
 }
 
+// A park reason outside the enum is the logic's error: the task keeps its
+// reason in a byte, and 257 would have read as "callback".
+TEST_F(HostApiTest, AParkReasonTheEngineDoesNotKnowIsTheLogicsError) {
+  Open();
+  DeployHostProcess();
+  for (const int reason : {257, 300, -1}) {
+    behaviour_ = [reason](TaskContext&) {
+      return LogicResult::Park(static_cast<ParkReason>(reason));
+    };
+    absl::StatusOr<TaskHandle> handle = engine_->Submit(kConv, "", R"({"amount":5})");
+    ASSERT_TRUE(handle.ok()) << handle.status();
+    absl::StatusOr<TaskSnapshot> result = handle->Wait(absl::Seconds(10));
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->status, TaskStatus::kError) << reason;
+    EXPECT_NE(result->data.find(absl::StrCat(
+                  "the logic waited for a reason the engine does not know (", reason, ")")),
+              std::string::npos)
+        << result->data;
+  }
+}
+
 TEST_F(HostApiTest, SubmitWaitsForTheResult) {
   Open();
   DeployHostProcess();

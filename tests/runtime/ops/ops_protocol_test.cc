@@ -422,6 +422,16 @@ TEST_F(OpsProtocolTest, ListReadsEveryFilter) {
                   "unknown status \"done\"");
   ExpectOpFailure(R"({"type":"list","obj":"task","conv_id":100,"park_reason":"nap"})", "error",
                   "unknown park_reason \"nap\"");
+  ExpectOpFailure(R"({"type":"list","obj":"task","conv_id":100,"park_reason":"unknown"})", "error",
+                  "unknown park_reason \"unknown\"");
+  // The last reasons too (the filter once stopped at "final").
+  for (const ParkReason reason :
+       {ParkReason::kFinal, ParkReason::kPaused, ParkReason::kScheduled}) {
+    const std::string name(ParkReasonName(reason));
+    RunOne(absl::StrCat(R"({"type":"list","obj":"task","conv_id":100,"park_reason":")", name,
+                        R"("})"));
+    EXPECT_EQ(engine_.last_query.park_reason, reason) << name << ": " << reply_;
+  }
   ExpectOpFailure(R"({"type":"list","obj":"task","conv_id":100,"order":"up"})", "error",
                   "order must be \"asc\" or \"desc\"");
   ExpectOpFailure(R"({"type":"list","obj":"task","conv_id":100,"limit":-1})", "error",
