@@ -22,7 +22,8 @@ void DestroyTask(Task* task) {
 void FreeTask(Task* task) {
   Counts* counts = CountsOf(task);
   counts->~Counts();
-  ::operator delete(static_cast<void*>(counts), kAllocationSize);
+  // Unsized: clang (the fuzz build) does not enable sized deallocation.
+  ::operator delete(static_cast<void*>(counts));
 }
 
 }  // namespace task_ref_internal
