@@ -298,7 +298,7 @@ absl::Status EngineImpl::Recover() {
           std::optional<ParkReason> reason;
           ParkReason named;
           if ((kind == HistoryKind::kParked || kind == HistoryKind::kResumed) &&
-              ParkReasonFromName(entry.text(), &named)) {
+              EnumFromName(entry.text(), ParkReasonName, &named)) {
             reason = named;
           }
           task->history->Add(
@@ -393,11 +393,10 @@ absl::Status EngineImpl::Recover() {
             [](const PostedOp& a, const PostedOp& b) { return a.message_id < b.message_id; });
   for (PostedOp& op : messages) events_.Post(std::move(op));
   // Searches page through tasks in creation order.
-  std::sort(recovered.begin(), recovered.end(),
-            [](const TaskRef& a, const TaskRef& b) {
-              return a->create_micros != b->create_micros ? a->create_micros < b->create_micros
-                                                          : a->obj_id < b->obj_id;
-            });
+  std::sort(recovered.begin(), recovered.end(), [](const TaskRef& a, const TaskRef& b) {
+    return a->create_micros != b->create_micros ? a->create_micros < b->create_micros
+                                                : a->obj_id < b->obj_id;
+  });
   for (const TaskRef& task : recovered) task->process->control->log.Append(task);
   for (Task* task : runnable) {
     AddPending();

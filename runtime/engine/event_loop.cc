@@ -146,8 +146,8 @@ void EventLoop::ApplyOp(PostedOp& op, simdjson::dom::parser& patch_parser,
     return;  // logics send objects they built; nothing to merge otherwise
   }
   TaskRef task = op.kind == PostedOp::Kind::kModify
-                                   ? std::move(op.target)
-                                   : engine_->store().Find(TaskKey::ByObjId(op.caller_obj_id));
+                     ? std::move(op.target)
+                     : engine_->store().Find(TaskKey::ByObjId(op.caller_obj_id));
   if (task == nullptr) {  // the caller is gone: the reply is dropped
     drop();
     return;

@@ -47,7 +47,7 @@ struct Worker;
 struct PostedOp {
   enum class Kind { kModify, kReply, kHttp };
   Kind kind = Kind::kModify;
-  TaskRef target;  // kModify
+  TaskRef target;                // kModify
   std::string caller_obj_id;     // kReply
   // kModify: the api_callback entry an is_sync modify claimed (0: none);
   // kReply: the entry the caller waits in.

@@ -27,7 +27,7 @@ struct ProcessControl {
   // that line waited for the line to come from the creating thread's core.
   alignas(64) std::atomic<bool> paused{false};
   std::mutex mu;                            // a leaf lock
-  std::vector<TaskRef> held;  // guarded by mu
+  std::vector<TaskRef> held;                // guarded by mu
 };
 
 }  // namespace internal

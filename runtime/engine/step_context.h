@@ -53,7 +53,7 @@ class EngineImpl;
 struct ActivationEffects {
   Transition transition;                       // with a durable store
   std::vector<Task*> started;                  // queued after the commit
-  std::vector<TaskRef> resumed;  // released to run after it
+  std::vector<TaskRef> resumed;                // released to run after it
   std::vector<PostedOp> posts;                 // posted after it
 };
 

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "convey/engine.h"
+#include "runtime/base/enum_names.h"
 #include "runtime/engine/process.h"
 #include "runtime/engine/task_history.h"
 #include "runtime/engine/task_ref.h"
@@ -106,25 +107,15 @@ class ByteEnum {
   uint8_t byte_;
 };
 
-// Whether `value` is one of the enum's (its name is known: the name
-// functions' switches name every value): what a ByteEnum may hold. A
-// stored record's or a host logic's value is checked with these.
+// Whether `value` is one of the enum's (runtime/base/enum_names.h): what a
+// ByteEnum may hold. A stored record's or a host logic's value is checked.
 inline bool IsTaskStatus(int64_t value) {
-  return value >= 0 && value < 256 && TaskStatusName(static_cast<TaskStatus>(value)) != "unknown";
+  static const int count = NamedValueCount(TaskStatusName);
+  return value >= 0 && value < count;
 }
 inline bool IsParkReason(int64_t value) {
-  return value >= 0 && value < 256 && ParkReasonName(static_cast<ParkReason>(value)) != "unknown";
-}
-
-// The reason named `name` ("callback", ...); false for none.
-inline bool ParkReasonFromName(absl::string_view name, ParkReason* reason) {
-  for (int value = 0; IsParkReason(value); ++value) {
-    if (ParkReasonName(static_cast<ParkReason>(value)) == name) {
-      *reason = static_cast<ParkReason>(value);
-      return true;
-    }
-  }
-  return false;
+  static const int count = NamedValueCount(ParkReasonName);
+  return value >= 0 && value < count;
 }
 
 // A task is its own entry in the engine's timer wheel (its node's time
@@ -137,10 +128,9 @@ struct Task : private TimerEntry {
   Task& operator=(const Task&) = delete;
 
   // Fields are ordered so that little pads the record (2 bytes after
-  // obj_id): 216 bytes, so with
-  // TaskRef's 8 bytes of counts it takes jemalloc's 224-byte class (at 312
-  // bytes it took the 384 one; the fields in TaskExtras took it to 320,
-  // make_shared's 16-byte header to 256).
+  // obj_id): 216 bytes, so with TaskRef's 8 bytes of counts it takes
+  // jemalloc's 224-byte class (at 312 bytes it took the 384 one; the fields
+  // in TaskExtras took it to 320, make_shared's 16-byte header to 256).
   // Published outside the ownership protocol (see above).
   std::atomic<uint64_t> callback_wait{0};
   const CompiledProcess* process = nullptr;

@@ -83,8 +83,8 @@ void TaskHistoryLog::AddSlow(size_t limit, int64_t micros, HistoryKind kind,
 TaskHistoryLog::Record TaskHistoryLog::MakeRecord(int64_t micros, HistoryKind kind,
                                                   const CompiledNode* node, absl::string_view text,
                                                   std::optional<ParkReason> reason) {
-  const uint64_t offset = static_cast<uint64_t>(micros) - static_cast<uint64_t>(first_micros_);
-  if (text.empty() && offset + kOffsetLimit < 2 * kOffsetLimit) {
+  uint64_t offset;
+  if (OffsetOf(micros, &offset) && text.empty()) {
     return Record{Word(offset, kind, false, reason), node};
   }
   if (text.size() > kMaxHistoryText) {

@@ -77,9 +77,8 @@ class TaskHistoryLog {
     // stack and copied was read back as one 16-byte load before its narrow
     // stores had landed (a store-forwarding stall of half the call).
     if (text.empty() && !records_.empty()) {
-      const uint64_t offset = static_cast<uint64_t>(micros) - static_cast<uint64_t>(first_micros_);
-      // Within 2^47 us (4.4 years) either way of the first entry's time.
-      if (offset + kOffsetLimit < 2 * kOffsetLimit) {
+      uint64_t offset;
+      if (OffsetOf(micros, &offset)) {
         const uint64_t word = Word(offset, kind, false, reason);
         if (records_.size() < limit && records_.size() < records_.capacity()) {
           Record& record = records_.emplace_back();
@@ -167,6 +166,12 @@ class TaskHistoryLog {
            (code << 56);
   }
   static bool IsSide(uint64_t word) { return (word & kSideBit) != 0; }
+  // The time as an offset from the first entry's, when it is within 2^47 us
+  // (4.4 years) of it either way.
+  bool OffsetOf(int64_t micros, uint64_t* offset) const {
+    *offset = static_cast<uint64_t>(micros) - static_cast<uint64_t>(first_micros_);
+    return *offset + kOffsetLimit < 2 * kOffsetLimit;
+  }
   // Entries that carry text (host notes, errors, HTTP) or a time far from
   // the first's: slots reused as the ring overwrites entries. Allocated on
   // first use.

@@ -31,8 +31,8 @@ void TaskLog::SweepOne() {
 }
 
 size_t TaskLog::Collect(uint64_t from, bool descending, size_t max,
-                        std::vector<std::pair<uint64_t, TaskRef>>* tasks,
-                        uint64_t* last, bool* more) const {
+                        std::vector<std::pair<uint64_t, TaskRef>>* tasks, uint64_t* last,
+                        bool* more) const {
   *more = false;
   std::lock_guard<std::mutex> lock(mu_);
   const auto seq_less = [](const Entry& entry, uint64_t seq) { return entry.seq < seq; };
@@ -74,8 +74,7 @@ size_t TaskLog::Collect(uint64_t from, bool descending, size_t max,
       }
       ++examined;
       *last = end->seq;
-      if (TaskRef task = end->task.lock())
-        tasks->emplace_back(end->seq, std::move(task));
+      if (TaskRef task = end->task.lock()) tasks->emplace_back(end->seq, std::move(task));
     }
   }
   return examined;

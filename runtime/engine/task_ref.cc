@@ -16,7 +16,7 @@ static_assert(alignof(Task) <= sizeof(Counts), "the task would not be aligned af
 
 void DestroyTask(Task* task) {
   task->~Task();
-  if (CountsOf(task)->weak.fetch_sub(1, std::memory_order_acq_rel) == 1) FreeTask(task);
+  DropWeak(task);
 }
 
 void FreeTask(Task* task) {

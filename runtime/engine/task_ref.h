@@ -42,6 +42,17 @@ void DestroyTask(Task* task);
 // The last weak reference is gone: frees the allocation.
 void FreeTask(Task* task);
 
+inline void AddStrong(Task* task) {
+  CountsOf(task)->strong.fetch_add(1, std::memory_order_relaxed);
+}
+inline void AddWeak(Task* task) { CountsOf(task)->weak.fetch_add(1, std::memory_order_relaxed); }
+inline void DropStrong(Task* task) {
+  if (CountsOf(task)->strong.fetch_sub(1, std::memory_order_acq_rel) == 1) DestroyTask(task);
+}
+inline void DropWeak(Task* task) {
+  if (CountsOf(task)->weak.fetch_sub(1, std::memory_order_acq_rel) == 1) FreeTask(task);
+}
+
 }  // namespace task_ref_internal
 
 class TaskRef {
@@ -49,9 +60,7 @@ class TaskRef {
   TaskRef() = default;
   TaskRef(std::nullptr_t) {}  // NOLINT: as shared_ptr, null converts
   TaskRef(const TaskRef& other) : task_(other.task_) {
-    if (task_ != nullptr) {
-      task_ref_internal::CountsOf(task_)->strong.fetch_add(1, std::memory_order_relaxed);
-    }
+    if (task_ != nullptr) task_ref_internal::AddStrong(task_);
   }
   TaskRef(TaskRef&& other) noexcept : task_(std::exchange(other.task_, nullptr)) {}
   TaskRef& operator=(TaskRef other) noexcept {
@@ -59,10 +68,7 @@ class TaskRef {
     return *this;
   }
   ~TaskRef() {
-    if (task_ != nullptr &&
-        task_ref_internal::CountsOf(task_)->strong.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      task_ref_internal::DestroyTask(task_);
-    }
+    if (task_ != nullptr) task_ref_internal::DropStrong(task_);
   }
 
   Task* get() const { return task_; }
@@ -92,14 +98,10 @@ class TaskWeakRef {
  public:
   TaskWeakRef() = default;
   TaskWeakRef(const TaskRef& ref) : task_(ref.task_) {  // NOLINT: as weak_ptr
-    if (task_ != nullptr) {
-      task_ref_internal::CountsOf(task_)->weak.fetch_add(1, std::memory_order_relaxed);
-    }
+    if (task_ != nullptr) task_ref_internal::AddWeak(task_);
   }
   TaskWeakRef(const TaskWeakRef& other) : task_(other.task_) {
-    if (task_ != nullptr) {
-      task_ref_internal::CountsOf(task_)->weak.fetch_add(1, std::memory_order_relaxed);
-    }
+    if (task_ != nullptr) task_ref_internal::AddWeak(task_);
   }
   TaskWeakRef(TaskWeakRef&& other) noexcept : task_(std::exchange(other.task_, nullptr)) {}
   TaskWeakRef& operator=(TaskWeakRef other) noexcept {
@@ -107,10 +109,7 @@ class TaskWeakRef {
     return *this;
   }
   ~TaskWeakRef() {
-    if (task_ != nullptr &&
-        task_ref_internal::CountsOf(task_)->weak.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      task_ref_internal::FreeTask(task_);
-    }
+    if (task_ != nullptr) task_ref_internal::DropWeak(task_);
   }
 
   // The task, or null once its last TaskRef is gone.

@@ -100,16 +100,12 @@ class TaskStore {
       h *= 0x165667b19e3779f9ull;
       return static_cast<size_t>(h ^ (h >> 29));
     }
-    size_t operator()(const TaskRef& task) const {
-      return (*this)(task->obj_id_view());
-    }
+    size_t operator()(const TaskRef& task) const { return (*this)(task->obj_id_view()); }
   };
   struct ObjIdEq {
     using is_transparent = void;
     static absl::string_view ObjId(absl::string_view obj_id) { return obj_id; }
-    static absl::string_view ObjId(const TaskRef& task) {
-      return task->obj_id_view();
-    }
+    static absl::string_view ObjId(const TaskRef& task) { return task->obj_id_view(); }
     template <typename A, typename B>
     bool operator()(const A& a, const B& b) const {
       return ObjId(a) == ObjId(b);

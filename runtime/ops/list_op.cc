@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "runtime/base/enum_names.h"
 #include "runtime/json/json_types.h"
 #include "runtime/json/json_writer.h"
 
@@ -39,21 +40,6 @@ bool ReadOptionalCount(const std::optional<dom::element>& value, absl::string_vi
   return true;
 }
 
-// The value named `text`. Values are numbered from 0 up to the first
-// whose name is "unknown" (the name functions name every value).
-template <typename Enum, typename Name>
-bool ParseName(absl::string_view text, Name name, Enum* out) {
-  for (int i = 0; i < 256; ++i) {
-    const absl::string_view known = name(static_cast<Enum>(i));
-    if (known == "unknown") return false;
-    if (known == text) {
-      *out = static_cast<Enum>(i);
-      return true;
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 void RunList(Engine& engine, const OpFields& fields, OpReply* reply) {
@@ -75,7 +61,7 @@ void RunList(Engine& engine, const OpFields& fields, OpReply* reply) {
   }
   if (!status.empty()) {
     TaskStatus parsed;
-    if (!ParseName(status, TaskStatusName, &parsed)) {
+    if (!EnumFromName(status, TaskStatusName, &parsed)) {
       reply->Fail(kError, "status",
                   absl::StrCat("unknown status ", Quoted(status),
                                "; expected processing, processed, error, loop_stopped or deleted"));
@@ -85,7 +71,7 @@ void RunList(Engine& engine, const OpFields& fields, OpReply* reply) {
   }
   if (!park_reason.empty()) {
     ParkReason parsed;
-    if (!ParseName(park_reason, ParkReasonName, &parsed)) {
+    if (!EnumFromName(park_reason, ParkReasonName, &parsed)) {
       reply->Fail(kError, "park_reason", absl::StrCat("unknown park_reason ", Quoted(park_reason)));
       return;
     }
