@@ -125,7 +125,7 @@ class Api : public Logic {
     const internal::TaskIdentity identity{task.ref(), task.obj_id(), task.conv_id(),
                                           task.node_id()};
     TaskValueSource source(task);
-    std::vector<TypedEntry> entries;
+    TypedEntries entries;
     entries.reserve(c_.extra.size() + 1);
     absl::Status status = c_.extra.Evaluate(source, &entries);
     if (!status.ok()) return Software("api_wrong_convert_param", std::string(status.message()));

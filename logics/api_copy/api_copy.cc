@@ -51,7 +51,7 @@ class ApiCopy : public Logic {
           absl::StrCat("ref is ", ref.size(), " bytes; at most ", kMaxRefBytes, " are allowed"));
     }
 
-    std::vector<TypedEntry> entries;
+    TypedEntries entries;
     entries.reserve(c_.data.size() + 3);
     absl::Status evaluated = c_.data.Evaluate(source, &entries);
     if (!evaluated.ok()) return Software(Prefixed("wrong_convert_param"), evaluated.message());

@@ -17,7 +17,7 @@ class ApiQueue : public Logic {
 
   LogicResult Run(TaskContext& task) const override {
     TaskValueSource source(task);
-    std::vector<TypedEntry> entries;
+    TypedEntries entries;
     entries.reserve(data_.size());
     absl::Status evaluated = data_.Evaluate(source, &entries);
     std::string json;

@@ -37,7 +37,7 @@ class ApiRpc : public Logic {
 
   LogicResult Run(TaskContext& task) const override {
     TaskValueSource source(task);
-    std::vector<TypedEntry> entries;
+    TypedEntries entries;
     entries.reserve(c_.extra.size());
     absl::Status evaluated = c_.extra.Evaluate(source, &entries);
     if (!evaluated.ok()) return Software("rpc_task_wrong_convert_param", evaluated.message());

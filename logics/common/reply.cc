@@ -112,7 +112,7 @@ absl::StatusOr<Reply> Reply::Read(LogicConfig& config, absl::string_view prefix,
 }
 
 absl::Status Reply::Build(ValueSource& source, std::string* json) const {
-  std::vector<TypedEntry> entries;
+  TypedEntries entries;
   if (!keys_mode_) {
     entries.reserve(values_.size());
     CONVEY_RETURN_IF_ERROR(values_.Evaluate(source, &entries));

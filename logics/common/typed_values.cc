@@ -87,7 +87,7 @@ absl::Status TypedValues::CheckConstantKeys() const {
   return absl::OkStatus();
 }
 
-absl::Status TypedValues::Evaluate(ValueSource& source, std::vector<TypedEntry>* out) const {
+absl::Status TypedValues::Evaluate(ValueSource& source, TypedEntries* out) const {
   for (const Item& item : items_) {
     TypedEntry entry;
     entry.key = item.key->is_constant() ? item.key->constant().ToText()
@@ -117,7 +117,7 @@ std::string ConvertFailure(absl::string_view key, const Value& value, Value::Typ
 }
 
 absl::Status BuildObject(simdjson::dom::element base, absl::string_view base_text,
-                         const std::vector<TypedEntry>& entries, std::string* out) {
+                         const TypedEntries& entries, std::string* out) {
   internal::WriteSet writes;
   writes.reserve(entries.size());
   for (const TypedEntry& entry : entries) {
@@ -147,7 +147,7 @@ absl::Status BuildObject(simdjson::dom::element base, absl::string_view base_tex
   return absl::OkStatus();
 }
 
-absl::Status BuildObject(const std::vector<TypedEntry>& entries, std::string* out) {
+absl::Status BuildObject(const TypedEntries& entries, std::string* out) {
   if (entries.empty()) {
     *out = "{}";
     return absl::OkStatus();

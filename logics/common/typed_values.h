@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -83,6 +84,11 @@ struct TypedEntry {
   const internal::Path* path = nullptr;
 };
 
+// A logic's evaluated entries, on its stack while there are few: most
+// logics write a handful of keys, and a vector was one allocation per run
+// (issue 17, B1).
+using TypedEntries = absl::InlinedVector<TypedEntry, 4>;
+
 // Objects built from typed values may not grow past this many bytes
 // (BuildObject: OutOfRange). The engine applies its own, smaller
 // max_task_size to whatever a logic sends; this bound only stops a path like
@@ -116,7 +122,7 @@ class TypedValues {
   // Appends one entry per item, in order. InvalidArgument whose message is
   // the A5 description when a value does not convert; `*out` may then hold
   // some entries.
-  absl::Status Evaluate(ValueSource& source, std::vector<TypedEntry>* out) const;
+  absl::Status Evaluate(ValueSource& source, TypedEntries* out) const;
 
   bool empty() const { return items_.empty(); }
   size_t size() const { return items_.size(); }
@@ -148,10 +154,10 @@ std::string ConvertFailure(absl::string_view key, const Value& value, Value::Typ
 // `Param: <key>: <why>` for a key that is not a path; OutOfRange when the
 // object would pass kMaxBuiltObjectBytes.
 absl::Status BuildObject(simdjson::dom::element base, absl::string_view base_text,
-                         const std::vector<TypedEntry>& entries, std::string* out);
+                         const TypedEntries& entries, std::string* out);
 
 // BuildObject over `{}`.
-absl::Status BuildObject(const std::vector<TypedEntry>& entries, std::string* out);
+absl::Status BuildObject(const TypedEntries& entries, std::string* out);
 
 // `key` as a path of one key (`.`, `[`, `]` and `\` escaped), for writing a
 // top-level key through TaskContext::Set.

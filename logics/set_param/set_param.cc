@@ -17,7 +17,7 @@ class SetParam : public Logic {
   LogicResult Run(TaskContext& task) const override {
     // Every value is evaluated against the data as it was before this logic:
     // the writes are applied together when all of them convert.
-    std::vector<TypedEntry> results;
+    TypedEntries results;
     results.reserve(values_.size());
     TaskValueSource source(task);
     absl::Status evaluated = values_.Evaluate(source, &results);

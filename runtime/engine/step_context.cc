@@ -40,7 +40,7 @@ absl::Status StepContext::Set(absl::string_view path, Value value) {
             : type == Value::Type::kObject ? Value::Object(std::move(text))
                                            : Value::Array(std::move(text));
   }
-  writes_.push_back(Write{*std::move(parsed), std::move(value)});
+  worker_->writes.push_back(Write{*std::move(parsed), std::move(value)});
   return absl::OkStatus();
 }
 namespace {

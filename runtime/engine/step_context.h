@@ -81,6 +81,10 @@ struct Worker {
   uint32_t counted_node = 0;
   std::mt19937_64 random{std::random_device{}()};
   std::string scratch;
+  // The running logic's writes (StepContext::writes): kept here so that
+  // their storage is reused from one activation to the next, not allocated
+  // for every set_param.
+  WriteSet writes;
   ActivationEffects effects;
   alignas(64) std::atomic<int64_t> transitions{0};
 };
@@ -95,6 +99,7 @@ class StepContext : public TaskContext, public TemplateEnv {
   StepContext(EngineImpl* engine, Worker* worker, Task* task, int64_t now_micros)
       : engine_(engine), worker_(worker), task_(task), now_micros_(now_micros) {
     worker_->document.Reset();
+    worker_->writes.clear();
   }
 
   // TaskContext
@@ -164,7 +169,7 @@ class StepContext : public TaskContext, public TemplateEnv {
   absl::Time Now() override { return now(); }
   uint64_t Random() override { return worker_->random(); }
 
-  WriteSet& writes() { return writes_; }
+  WriteSet& writes() { return worker_->writes; }
   // The task's data changed: the document must be parsed again.
   void Invalidate() { worker_->document.Reset(); }
   // SendHttp was called: the request, taken once.
@@ -185,7 +190,6 @@ class StepContext : public TaskContext, public TemplateEnv {
   Worker* worker_;
   Task* task_;
   int64_t now_micros_;
-  WriteSet writes_;
   bool entered_queue_ = false;
   std::string queue_extra_;
   bool has_replacement_ = false;

@@ -31,6 +31,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "convey/engine.h"
+#include "runtime/engine/obj_id_hash.h"
 #include "runtime/engine/task.h"
 
 namespace convey {
@@ -82,26 +83,6 @@ class TaskStore {
   // ThreadSanitizer, and Debian's prebuilt Abseil carries no TSan annotations.
   // The tasks themselves are the set's elements, found by their obj_id
   // (which never changes): no key beside each, 8 bytes a slot.
-  struct ObjIdHash {
-    using is_transparent = void;
-    // An engine's obj_ids are 24 bytes: three words mixed by multiplying
-    // (absl::Hash of the string was 2% of a pipeline's time, with the
-    // shard's hash). Ids are made by the engine, never chosen by a caller,
-    // so nothing can crowd one slot; a lookup by another string hashes as
-    // the strings do.
-    size_t operator()(absl::string_view obj_id) const {
-      if (obj_id.size() != 24) return absl::Hash<absl::string_view>{}(obj_id);
-      uint64_t a, b, c;
-      std::memcpy(&a, obj_id.data(), 8);
-      std::memcpy(&b, obj_id.data() + 8, 8);
-      std::memcpy(&c, obj_id.data() + 16, 8);
-      uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ b;
-      h = (h * 0xc2b2ae3d27d4eb4full) ^ c;
-      h *= 0x165667b19e3779f9ull;
-      return static_cast<size_t>(h ^ (h >> 29));
-    }
-    size_t operator()(const TaskRef& task) const { return (*this)(task->obj_id_view()); }
-  };
   struct ObjIdEq {
     using is_transparent = void;
     static absl::string_view ObjId(absl::string_view obj_id) { return obj_id; }

@@ -121,6 +121,29 @@ TEST(TaskDocumentTest, NumbersAgreeWithTheDocument) {
   }
 }
 
+// One document read many times, in random orders, as a condition or a
+// template reads it (each lookup resumes where the last one stopped):
+// every value as the document gives it.
+TEST(TaskDocumentTest, LookupsInAnyOrderAgreeWithTheDocument) {
+  const std::string text =
+      R"({"order_id":"ORD-1","status":"new","amount":1249.5,"customer":{"id":"C-5",)"
+      R"("tier":"gold","verified":true},"items":[3,17,42],"note":"a\"b","zero":0})";
+  const std::vector<std::string> paths = {
+      "order_id", "status", "amount", "customer.tier",   "customer.verified", "items[2]",
+      "note",     "zero",   "absent", "customer.absent", "items[9]"};
+  std::mt19937 random(11);
+  TaskDocument document;
+  for (int round = 0; round < 300; ++round) {
+    document.Reset();
+    for (int i = 0; i < 5; ++i) {
+      const std::string& path_text = paths[random() % paths.size()];
+      const Path path = MustParsePath(path_text);
+      ExpectSameValue(document.ValueAt(text, path), DomValueAt(text, path),
+                      absl::StrCat("round ", round, " at ", path_text));
+    }
+  }
+}
+
 // After kMaxIndexLookups lookups the document is built, and lookups read it.
 TEST(TaskDocumentTest, ManyLookupsBuildTheDocument) {
   const std::string text = R"({"a":1,"b":2})";
