@@ -121,9 +121,9 @@ TEST(TaskDocumentTest, NumbersAgreeWithTheDocument) {
   }
 }
 
-// One document read many times, in random orders, as a condition or a
-// template reads it (each lookup resumes where the last one stopped):
-// every value as the document gives it.
+// One document read many times, in random orders, as conditions and
+// templates read it (through the index, then the document once the index
+// lookups are spent): every value as the document alone gives it.
 TEST(TaskDocumentTest, LookupsInAnyOrderAgreeWithTheDocument) {
   const std::string text =
       R"({"order_id":"ORD-1","status":"new","amount":1249.5,"customer":{"id":"C-5",)"
