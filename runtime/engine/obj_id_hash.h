@@ -45,11 +45,12 @@ struct ObjIdHash {
   // An engine's obj_ids are 24 bytes; the last 8 hex digits are the low
   // bits of a counter (NewObjId). The hash keeps some of that order: ids
   // made one after another go to the shards in turn, and in each shard 8
-  // in a row take the 8 slots of one cache line (one group of control
-  // bytes), so the creating thread's adds and the workers' drops mostly
-  // touch index memory that was just touched. With every id hashed apart,
+  // in a row take 8 neighbouring slots (8 control bytes side by side, 64
+  // bytes of slots: at most two cache lines), so the creating thread's adds
+  // and the workers' drops mostly touch index memory that was just
+  // touched. With every id hashed apart,
   // both missed the cache in a table of 10^6 tasks (perf of a batch
-  // pipeline: Add, Drop and their locks 15-18% of all samples, most of
+  // pipeline: Add, Drop and their locks 15-20% of all samples, most of
   // Drop on the loads of the control bytes and the slot). The blocks of 8
   // are placed by a mix, not one after another: a run of full slots longer
   // than a group would make inserts that land in it probe to its end (a
