@@ -78,7 +78,7 @@ absl::Status TaskStore::Add(const TaskRef& task, bool* key_taken) {
     }
   }
   {
-    ObjShard& shard = ObjShardFor(task->obj_id_view());
+    ObjShard& shard = ObjShardFor(ObjIdHash{}(task));
     std::lock_guard<std::mutex> lock(shard.mu);
     shard.tasks.insert(task);
   }
@@ -87,9 +87,11 @@ absl::Status TaskStore::Add(const TaskRef& task, bool* key_taken) {
 
 TaskRef TaskStore::Find(const TaskKey& key, bool ended) {
   if (!key.obj_id.empty()) {
-    ObjShard& shard = ObjShardFor(key.obj_id);
+    const absl::string_view obj_id = key.obj_id;
+    const size_t hash = ObjIdHash{}(obj_id);
+    ObjShard& shard = ObjShardFor(hash);
     std::lock_guard<std::mutex> lock(shard.mu);
-    auto it = shard.tasks.find(absl::string_view(key.obj_id));
+    auto it = shard.tasks.find(obj_id, hash);
     return it == shard.tasks.end() ? nullptr : *it;
   }
   RefShard& shard = RefShardFor(key.conv_id, key.ref);
@@ -149,9 +151,10 @@ void TaskStore::EraseKey(const Task& task) {
 
 void TaskStore::Drop(Task* task, TaskRef* dropped) {
   if (task->idempotency() != nullptr) EraseKey(*task);
-  ObjShard& shard = ObjShardFor(task->obj_id_view());
+  const size_t hash = ObjIdHash{}(task->obj_id_view());
+  ObjShard& shard = ObjShardFor(hash);
   std::lock_guard<std::mutex> lock(shard.mu);
-  auto it = shard.tasks.find(task->obj_id_view());
+  auto it = shard.tasks.find(task->obj_id_view(), hash);
   if (it != shard.tasks.end()) *dropped = std::move(shard.tasks.extract(it).value());
 }
 

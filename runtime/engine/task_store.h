@@ -135,10 +135,10 @@ class TaskStore {
   }
   // Out of the key index, if the entry is this task's.
   void EraseKey(const Task& task);
-  ObjShard& ObjShardFor(absl::string_view obj_id) {
-    // The high bits: the set's own slots are chosen by the low ones.
-    return obj_shards_[(ObjIdHash{}(obj_id) >> 48) % kShards];
-  }
+  // The shard of an obj_id whose ObjIdHash is `hash`: its high bits (the
+  // set's own slots are chosen by the low ones). Lookups pass the same hash
+  // to the set's find, so an id is hashed once.
+  ObjShard& ObjShardFor(size_t hash) { return obj_shards_[(hash >> 48) % kShards]; }
   RefShard& RefShardFor(int64_t conv_id, absl::string_view ref) {
     return ref_shards_[absl::Hash<std::pair<int64_t, absl::string_view>>{}(
                            std::make_pair(conv_id, ref)) %
