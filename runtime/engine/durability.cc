@@ -261,7 +261,7 @@ absl::Status EngineImpl::Recover() {
             absl::StrCat("store ", directory, ": task ", obj_id,
                          ": its data held bytes that are not UTF-8, read as U+FFFD"));
       }
-      auto task = MakeTask();
+      auto task = MakeTask(options_.task_history_limit > 0);
       std::copy(obj_id.begin(), obj_id.end(), task->obj_id.begin());
       task->process = process;
       task->node = node->second;
@@ -284,8 +284,7 @@ absl::Status EngineImpl::Recover() {
         task->extras().idempotency = std::make_unique<const IdempotencyKey>(
             IdempotencyKey{record.idempotency_key(), record.idempotency_fingerprint()});
       }
-      if (record.history_size() > 0 && options_.task_history_limit > 0) {
-        task->history = std::make_unique<TaskHistoryLog>();
+      if (TaskHistoryLog* history = task->history(); history != nullptr) {
         for (const schema::HistoryEntryRecord& entry : record.history()) {
           // A node the process does not have (cannot happen but for a
           // damaged record) is shown as none; a kind it does not know (a
@@ -301,11 +300,11 @@ absl::Status EngineImpl::Recover() {
               EnumFromName(entry.text(), ParkReasonName, &named)) {
             reason = named;
           }
-          task->history->Add(
-              options_.task_history_limit, entry.micros(), kind, process->FindNode(entry.node_id()),
-              reason ? absl::string_view() : absl::string_view(entry.text()), reason);
+          history->Add(options_.task_history_limit, entry.micros(), kind,
+                       process->FindNode(entry.node_id()),
+                       reason ? absl::string_view() : absl::string_view(entry.text()), reason);
         }
-        task->history->set_dropped(task->history->dropped() + record.history_dropped());
+        history->set_dropped(history->dropped() + record.history_dropped());
       }
       if (record.resume() == static_cast<int32_t>(Resume::kFail)) {
         task->resume = Resume::kFail;

@@ -226,27 +226,21 @@ class EngineImpl : public Engine {
   // Adds an entry to the history of `task` (held by the caller), in the
   // node it is in now, at `micros` (engine clock).
   void RecordHistory(Task* task, HistoryKind kind, int64_t micros, absl::string_view text = {}) {
-    if (TaskHistoryLog* history = HistoryOf(task)) {
+    if (TaskHistoryLog* history = task->history()) {
       history->Add(options_.task_history_limit, micros, kind, &task->current_node(), text);
     }
   }
   // node_entered entries for `nodes`, in order, all at `micros`.
   void RecordEntered(Task* task, int64_t micros, absl::Span<const CompiledNode* const> nodes) {
-    if (TaskHistoryLog* history = HistoryOf(task)) {
+    if (TaskHistoryLog* history = task->history()) {
       history->AddEntered(options_.task_history_limit, micros, nodes);
     }
   }
   // An entry naming a ParkReason (parked, resumed): no text is stored.
   void RecordHistory(Task* task, HistoryKind kind, int64_t micros, ParkReason reason) {
-    if (TaskHistoryLog* history = HistoryOf(task)) {
+    if (TaskHistoryLog* history = task->history()) {
       history->Add(options_.task_history_limit, micros, kind, &task->current_node(), {}, reason);
     }
-  }
-  // The task's history, made on first use; null when histories are off.
-  TaskHistoryLog* HistoryOf(Task* task) {
-    if (options_.task_history_limit == 0) return nullptr;
-    if (task->history == nullptr) task->history = std::make_unique<TaskHistoryLog>();
-    return task->history.get();
   }
 
   // Pending work (queue entries, running activations, posted ops): what

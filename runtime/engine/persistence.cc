@@ -156,10 +156,10 @@ schema::TaskRecord RecordOf(const Task& task) {
     record.set_idempotency_key(key->key);
     record.set_idempotency_fingerprint(key->fingerprint);
   }
-  if (task.history != nullptr) {
-    record.set_history_dropped(task.history->dropped());
-    task.history->ForEach([&record](int64_t micros, HistoryKind kind, const CompiledNode* node,
-                                    absl::string_view text) {
+  if (const TaskHistoryLog* history = task.history(); history != nullptr) {
+    record.set_history_dropped(history->dropped());
+    history->ForEach([&record](int64_t micros, HistoryKind kind, const CompiledNode* node,
+                               absl::string_view text) {
       schema::HistoryEntryRecord* entry = record.add_history();
       entry->set_micros(micros);
       entry->set_kind(static_cast<int32_t>(kind));

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -127,10 +128,11 @@ struct Task : private TimerEntry {
   Task(const Task&) = delete;
   Task& operator=(const Task&) = delete;
 
-  // Fields are ordered so that little pads the record (2 bytes after
+  // Fields are ordered so that little pads the record (1 byte after
   // obj_id): 216 bytes, so with TaskRef's 8 bytes of counts it takes
-  // jemalloc's 224-byte class (at 312 bytes it took the 384 one; the fields
-  // in TaskExtras took it to 320, make_shared's 16-byte header to 256).
+  // jemalloc's 224-byte class, and with its history log too the 320-byte
+  // one (at 312 bytes it took the 384 one; the fields in TaskExtras took it
+  // to 320, make_shared's 16-byte header to 256).
   // Published outside the ownership protocol (see above).
   std::atomic<uint64_t> callback_wait{0};
   const CompiledProcess* process = nullptr;
@@ -150,6 +152,15 @@ struct Task : private TimerEntry {
   // Counted in its process's caused_live until it finishes or is deleted (a
   // task stopped by an error still holds memory: it counts).
   bool counted_as_caused = false;
+
+ private:
+  friend TaskRef MakeTask(bool with_history);
+  // Whether its allocation holds a history log after it: set by MakeTask,
+  // never changed after. Here rather than with the private fields below, to
+  // take a byte of padding.
+  bool has_history_ = false;
+
+ public:
   std::array<char, 24> obj_id;
   std::string ref;
   std::string data;  // compact JSON object
@@ -164,9 +175,6 @@ struct Task : private TimerEntry {
   // With a durable store: the deadline its last written record armed (-1:
   // none), so that the next write drops it from the timers index.
   int64_t stored_timer_micros = -1;
-  // What happened to it (EngineOptions::task_history_limit); null until the
-  // first entry.
-  std::unique_ptr<TaskHistoryLog> history;
 
   // The owner's (see above): created on first use, then kept until the task
   // is destroyed, so a pointer to it stays valid.
@@ -194,6 +202,17 @@ struct Task : private TimerEntry {
     const TaskExtras* extras = extras_if_any();
     return extras != nullptr ? extras->http_result.get() : nullptr;
   }
+  // What happened to it (EngineOptions::task_history_limit); null when
+  // histories are off. It lives in the task's own allocation, just after
+  // the task (MakeTask): every task records its create, and an allocation
+  // of its own was one more malloc per task on the creating thread, the
+  // pipeline's bottleneck (B1).
+  TaskHistoryLog* history() {
+    return has_history_ ? std::launder(reinterpret_cast<TaskHistoryLog*>(this + 1)) : nullptr;
+  }
+  const TaskHistoryLog* history() const {
+    return has_history_ ? std::launder(reinterpret_cast<const TaskHistoryLog*>(this + 1)) : nullptr;
+  }
   absl::string_view obj_id_view() const { return absl::string_view(obj_id.data(), obj_id.size()); }
   const CompiledNode& current_node() const { return process->nodes[node]; }
   // Its node's time semaphore in the engine's wheel.
@@ -213,9 +232,12 @@ struct Task : private TimerEntry {
   std::atomic<TaskExtras*> extras_{nullptr};
 };
 // A field added to Task must not push it, with TaskRef's 8 bytes of
-// counts, past jemalloc's 224-byte class (BM_ParkedTaskMemory, B7): put a
-// field that few tasks use in TaskExtras.
+// counts, past jemalloc's 224-byte class, nor with its history log too past
+// the 320-byte one (BM_ParkedTaskMemory, B7): put a field that few tasks use
+// in TaskExtras.
 static_assert(sizeof(void*) != 8 || sizeof(Task) <= 216, "Task outgrew its allocation class");
+// The history log that follows a task (Task::history) is aligned.
+static_assert(sizeof(Task) % alignof(TaskHistoryLog) == 0, "the history would not be aligned");
 
 }  // namespace internal
 }  // namespace convey

@@ -157,7 +157,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
         " api_copy tasks in a chain without any of them waiting (loop_limit): a task copying "
         "itself?"));
   }
-  auto task = MakeTask();
+  auto task = MakeTask(options_.task_history_limit > 0);
   if (origin.prepared != nullptr) {
     if (!origin.prepared->ok()) return origin.prepared->status();
     task->data = *std::move(*origin.prepared);
@@ -493,7 +493,9 @@ absl::StatusOr<TaskHistory> EngineImpl::GetTaskHistory(const TaskKey& key) {
   return ReadTask(
       key, "Engine::GetTaskHistory",
       [](const Task& task) {
-        if (task.history != nullptr) return task.history->ToPublic(task.obj_id_view());
+        if (const TaskHistoryLog* history = task.history()) {
+          return history->ToPublic(task.obj_id_view());
+        }
         TaskHistory none;
         none.obj_id = std::string(task.obj_id_view());
         return none;

@@ -1,12 +1,11 @@
 // TaskHistoryLog: the bounded log of what happened to one task
 // (Engine::GetTaskHistory, EngineOptions::task_history_limit).
 //
-// Apart from Task because most of it is cold: a task holds only a pointer
-// until its first entry. Entries are small (time, node, kind, and a side slot
-// for the few that carry text), so a task that walks a long chain of nodes
-// pays one 16-byte record per node. Once the log is full, the first
-// entry (the create) is kept and the oldest of the others is overwritten: a
-// ring, so a full log costs no more per entry than a filling one.
+// It lives in the task's own allocation, just after the Task (MakeTask), when
+// histories are on: every task records its create. Entries are small (time, node, kind, and a side
+// slot for the few that carry text), so a task that walks a long chain of nodes pays one 16-byte
+// record per node. Once the log is full, the first entry (the create) is kept and the oldest of the
+// others is overwritten: a ring, so a full log costs no more per entry than a filling one.
 //
 // Not thread-safe: the owner of the task (Task::state) writes and reads it.
 #ifndef CONVEY_RUNTIME_ENGINE_TASK_HISTORY_H_
@@ -192,7 +191,7 @@ class TaskHistoryLog {
 
   // [0] is the first entry; once the log is full, [1..] is a ring whose
   // oldest entry is at next_. Three inline: a task that parks once (created,
-  // node entered, parked) costs one allocation, this object.
+  // node entered, parked) costs no allocation for its history.
   absl::InlinedVector<Record, 3> records_;
   // In one word (B7): next_ < records_.size() <= task_history_limit <= 65535.
   uint64_t next_ : 16;
@@ -201,7 +200,8 @@ class TaskHistoryLog {
   std::unique_ptr<Sides> sides_;
 };
 
-// 80 bytes: jemalloc's 80-byte class (96 with 24-byte records; B7).
+// 80 bytes: with the task's 224, jemalloc's 320-byte class (B7; 96 would
+// still fit, 24-byte records would not).
 static_assert(sizeof(void*) != 8 || sizeof(TaskHistoryLog) <= 80,
               "TaskHistoryLog outgrew its allocation class");
 

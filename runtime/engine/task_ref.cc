@@ -9,12 +9,12 @@ namespace internal {
 namespace task_ref_internal {
 namespace {
 
-constexpr size_t kAllocationSize = sizeof(Counts) + sizeof(Task);
 static_assert(alignof(Task) <= sizeof(Counts), "the task would not be aligned after its counts");
 
 }  // namespace
 
 void DestroyTask(Task* task) {
+  if (TaskHistoryLog* history = task->history()) history->~TaskHistoryLog();
   task->~Task();
   DropWeak(task);
 }
@@ -28,12 +28,17 @@ void FreeTask(Task* task) {
 
 }  // namespace task_ref_internal
 
-TaskRef MakeTask() {
+TaskRef MakeTask(bool with_history) {
   using task_ref_internal::Counts;
-  void* block = ::operator new(task_ref_internal::kAllocationSize);
+  void* block =
+      ::operator new(sizeof(Counts) + sizeof(Task) + (with_history ? sizeof(TaskHistoryLog) : 0));
   new (block) Counts();
-  // Task() does not throw (it initialises plain fields).
+  // Neither constructor throws (they initialise plain fields).
   Task* task = new (static_cast<char*>(block) + sizeof(Counts)) Task();
+  if (with_history) {
+    new (task + 1) TaskHistoryLog();
+    task->has_history_ = true;
+  }
   return TaskRef(task, TaskRef::Adopt{});
 }
 

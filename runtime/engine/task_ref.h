@@ -83,7 +83,7 @@ class TaskRef {
 
  private:
   friend class TaskWeakRef;
-  friend TaskRef MakeTask();
+  friend TaskRef MakeTask(bool with_history);
   // Takes over a reference already counted.
   struct Adopt {};
   TaskRef(Task* task, Adopt) : task_(task) {}
@@ -91,8 +91,9 @@ class TaskRef {
   Task* task_ = nullptr;
 };
 
-// A new task (default fields) with one reference.
-TaskRef MakeTask();
+// A new task (default fields) with one reference; `with_history`: with an
+// empty history log in its allocation (Task::history).
+TaskRef MakeTask(bool with_history);
 
 class TaskWeakRef {
  public:

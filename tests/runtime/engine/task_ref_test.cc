@@ -18,10 +18,39 @@ namespace internal {
 namespace {
 
 // A task whose destruction shows: it holds one of two owners of `witness`.
-TaskRef TaskWitnessing(const std::shared_ptr<const std::string>& witness) {
-  TaskRef task = MakeTask();
+// With a history, one entry of which holds text on the heap: a history not
+// destroyed with its task leaks (ASan), one destroyed twice is a double free.
+TaskRef TaskWitnessing(const std::shared_ptr<const std::string>& witness,
+                       bool with_history = false) {
+  TaskRef task = MakeTask(with_history);
   task->extras().state_data = witness;
+  if (with_history) {
+    task->history()->Add(32, 1000, HistoryKind::kCreated, nullptr);
+    task->history()->Add(32, 2000, HistoryKind::kHost, nullptr,
+                         "a text past std::string's inline room");
+  }
   return task;
+}
+
+TEST(TaskRefTest, AHistoryIsInTheTasksAllocationOnlyWhenAskedFor) {
+  TaskRef without = MakeTask(false);
+  EXPECT_EQ(without->history(), nullptr);
+  auto witness = std::make_shared<const std::string>("w");
+  TaskRef with = TaskWitnessing(witness, true);
+  ASSERT_NE(with->history(), nullptr);
+  // Right after the task, aligned, and the task's own fields untouched by it.
+  EXPECT_EQ(reinterpret_cast<const char*>(with->history()),
+            reinterpret_cast<const char*>(with.get()) + sizeof(Task));
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(with->history()) % alignof(TaskHistoryLog), 0u);
+  with->data = R"({"a":1})";
+  const TaskHistory history = with->history()->ToPublic("id");
+  ASSERT_EQ(history.entries.size(), 2u);
+  EXPECT_EQ(history.entries[1].text, "a text past std::string's inline room");
+  EXPECT_EQ(with->data, R"({"a":1})");
+  TaskWeakRef weak = with;
+  with.reset();
+  EXPECT_EQ(witness.use_count(), 1);
+  EXPECT_TRUE(weak.expired());
 }
 
 TEST(TaskRefTest, TheTaskDiesWithItsLastReference) {
@@ -80,7 +109,7 @@ TEST(TaskRefTest, ReferencesOnManyThreadsDestroyEachTaskOnce) {
     std::vector<TaskRef> owners;
     std::vector<TaskWeakRef> weak;
     for (int i = 0; i < kTasks; ++i) {
-      owners.push_back(TaskWitnessing(witness));
+      owners.push_back(TaskWitnessing(witness, i % 2 == 1));
       // Past the string's inline room: a read after the task died reads
       // freed memory (ASan).
       owners.back()->data = R"({"a long enough value":"to be on the heap"})";
