@@ -63,7 +63,7 @@ constexpr size_t kMaxHistoryText = 1024;
 
 class TaskHistoryLog {
  public:
-  TaskHistoryLog() : next_(1), dropped_(0) {}
+  TaskHistoryLog() noexcept : next_(1), dropped_(0) {}
 
   // Adds an entry; past `limit` entries the oldest after the first is
   // dropped (counted in dropped()). `node` may be null; `reason` is the
@@ -200,8 +200,8 @@ class TaskHistoryLog {
   std::unique_ptr<Sides> sides_;
 };
 
-// 80 bytes: with the task's 224, jemalloc's 320-byte class (B7; 96 would
-// still fit, 24-byte records would not).
+// 80 bytes: with the task and its counts (8 + 208), 296 bytes in jemalloc's
+// 320-byte class (B7).
 static_assert(sizeof(void*) != 8 || sizeof(TaskHistoryLog) <= 80,
               "TaskHistoryLog outgrew its allocation class");
 

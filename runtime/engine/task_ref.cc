@@ -1,6 +1,7 @@
 #include "runtime/engine/task_ref.h"
 
 #include <new>
+#include <type_traits>
 
 #include "runtime/engine/task.h"
 
@@ -10,6 +11,13 @@ namespace task_ref_internal {
 namespace {
 
 static_assert(alignof(Task) <= sizeof(Counts), "the task would not be aligned after its counts");
+static_assert((sizeof(Counts) + sizeof(Task)) % alignof(TaskHistoryLog) == 0 &&
+                  alignof(TaskHistoryLog) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__,
+              "the history would not be aligned after its task");
+// MakeTask constructs them in a raw block: a throw would leak it.
+static_assert(std::is_nothrow_default_constructible_v<Task> &&
+                  std::is_nothrow_default_constructible_v<TaskHistoryLog>,
+              "MakeTask relies on constructors that do not throw");
 
 }  // namespace
 
@@ -22,7 +30,8 @@ void DestroyTask(Task* task) {
 void FreeTask(Task* task) {
   Counts* counts = CountsOf(task);
   counts->~Counts();
-  // Unsized: clang (the fuzz build) does not enable sized deallocation.
+  // Unsized: the block's size depended on the task's history, gone with
+  // the task (and clang, the fuzz build, does not enable sized deallocation).
   ::operator delete(static_cast<void*>(counts));
 }
 
@@ -33,7 +42,7 @@ TaskRef MakeTask(bool with_history) {
   void* block =
       ::operator new(sizeof(Counts) + sizeof(Task) + (with_history ? sizeof(TaskHistoryLog) : 0));
   new (block) Counts();
-  // Neither constructor throws (they initialise plain fields).
+  // Neither constructor throws (asserted above).
   Task* task = new (static_cast<char*>(block) + sizeof(Counts)) Task();
   if (with_history) {
     new (task + 1) TaskHistoryLog();
