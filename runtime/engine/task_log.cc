@@ -5,6 +5,11 @@
 namespace convey {
 namespace internal {
 
+// A sweep frees at most a chunk of tasks: the thread that sweeps keeps as
+// many freed blocks for its next tasks (task_ref.cc).
+static_assert(TaskLog::kChunk == task_ref_internal::kMaxKeptTaskBlocks,
+              "a sweep's freed blocks would not all be kept");
+
 void TaskLog::Append(const TaskRef& task) {
   std::lock_guard<std::mutex> lock(mu_);
   if (chunks_.empty() || chunks_.back()->size() >= kChunk) {

@@ -10,7 +10,8 @@
 // Thread-safe as shared_ptr is: references to one task may be copied and
 // dropped on any threads at once; one TaskRef object is not changed by two
 // threads at once. The task's fields die with its last TaskRef, its memory
-// with its last TaskWeakRef too (a weak reference must still read the count).
+// with its last TaskWeakRef too (a weak reference must still read the count),
+// or the freeing thread keeps it for its next task (task_ref.cc).
 #ifndef CONVEY_RUNTIME_ENGINE_TASK_REF_H_
 #define CONVEY_RUNTIME_ENGINE_TASK_REF_H_
 
@@ -39,8 +40,14 @@ inline Counts* CountsOf(const Task* task) {
 // The last TaskRef is gone: destroys the task, then drops the strong
 // references' weak one.
 void DestroyTask(Task* task);
-// The last weak reference is gone: frees the allocation.
+// The last weak reference is gone: frees the allocation, or keeps it for
+// this thread's next task (task_ref.cc).
 void FreeTask(Task* task);
+// The blocks this thread keeps for its next tasks of that kind (tests).
+size_t KeptTaskBlocks(bool with_history);
+// At most this many of each kind: a chunk of a process's task log, what one
+// sweep frees (TaskLog::kChunk).
+constexpr size_t kMaxKeptTaskBlocks = 4096;
 
 inline void AddStrong(Task* task) {
   CountsOf(task)->strong.fetch_add(1, std::memory_order_relaxed);

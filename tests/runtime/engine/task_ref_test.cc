@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/config.h"
 #include "gtest/gtest.h"
 #include "runtime/engine/task.h"
 
@@ -49,6 +50,77 @@ TEST(TaskRefTest, AHistoryIsInTheTasksAllocationOnlyWhenAskedFor) {
   with.reset();
   EXPECT_EQ(witness.use_count(), 1);
   EXPECT_TRUE(weak.expired());
+}
+
+// A thread that makes tasks keeps the blocks of those it frees for its next
+// ones (task_ref.cc), each kind (with a history or not) for its own; off
+// under ASan and TSan, where reuse would hide a use after free.
+#if defined(ABSL_HAVE_ADDRESS_SANITIZER) || defined(ABSL_HAVE_THREAD_SANITIZER)
+#define SKIP_WITHOUT_KEPT_BLOCKS() GTEST_SKIP() << "blocks are not kept under sanitizers"
+#else
+#define SKIP_WITHOUT_KEPT_BLOCKS() (void)0
+#endif
+
+TEST(TaskRefTest, AThreadReusesTheBlocksOfItsFreedTasks) {
+  SKIP_WITHOUT_KEPT_BLOCKS();
+  std::thread([] {
+    using task_ref_internal::KeptTaskBlocks;
+    TaskRef first = MakeTask(true);
+    first->data = R"({"a long enough value":"to be on the heap"})";
+    first->history()->Add(32, 1000, HistoryKind::kCreated, nullptr);
+    first->extras().state_data = std::make_shared<const std::string>("s");
+    const Task* first_address = first.get();
+    first.reset();
+    EXPECT_EQ(KeptTaskBlocks(true), 1u);
+    TaskRef plain = MakeTask(false);
+    EXPECT_NE(plain.get(), first_address) << "a block of the other kind was reused";
+    EXPECT_EQ(KeptTaskBlocks(true), 1u);
+    TaskRef second = MakeTask(true);
+    EXPECT_EQ(second.get(), first_address);
+    EXPECT_EQ(KeptTaskBlocks(true), 0u);
+    // Fresh fields in the reused block.
+    EXPECT_TRUE(second->data.empty());
+    EXPECT_EQ(second->history()->size(), 0u);
+    EXPECT_EQ(second->extras_if_any(), nullptr);
+    // A weak reference keeps the block from the cache until it goes.
+    TaskWeakRef weak = second;
+    second.reset();
+    EXPECT_EQ(KeptTaskBlocks(true), 0u);
+    weak = TaskWeakRef();
+    EXPECT_EQ(KeptTaskBlocks(true), 1u);
+    TaskRef third = MakeTask(true);
+    EXPECT_EQ(third.get(), first_address);
+  }).join();
+}
+
+// At most kMaxKeptTaskBlocks of a kind: the rest are freed as before.
+TEST(TaskRefTest, AThreadKeepsABoundedNumberOfBlocks) {
+  SKIP_WITHOUT_KEPT_BLOCKS();
+  std::thread([] {
+    using task_ref_internal::KeptTaskBlocks;
+    using task_ref_internal::kMaxKeptTaskBlocks;
+    std::vector<TaskRef> tasks;
+    for (size_t i = 0; i < kMaxKeptTaskBlocks + 100; ++i) tasks.push_back(MakeTask(true));
+    tasks.push_back(MakeTask(false));
+    EXPECT_EQ(KeptTaskBlocks(true), 0u);
+    tasks.clear();
+    EXPECT_EQ(KeptTaskBlocks(true), kMaxKeptTaskBlocks);
+    EXPECT_EQ(KeptTaskBlocks(false), 1u);
+    TaskRef reused = MakeTask(true);
+    EXPECT_EQ(KeptTaskBlocks(true), kMaxKeptTaskBlocks - 1);
+  }).join();
+}
+
+// A thread that frees tasks it did not make (one closing an engine) keeps
+// nothing.
+TEST(TaskRefTest, AThreadThatMakesNoTasksKeepsNoBlocks) {
+  SKIP_WITHOUT_KEPT_BLOCKS();
+  std::vector<TaskRef> tasks;
+  for (int i = 0; i < 10; ++i) tasks.push_back(MakeTask(true));
+  std::thread([&tasks] {
+    tasks.clear();
+    EXPECT_EQ(task_ref_internal::KeptTaskBlocks(true), 0u);
+  }).join();
 }
 
 TEST(TaskRefTest, TheTaskDiesWithItsLastReference) {
