@@ -8,7 +8,7 @@ namespace internal {
 // A sweep frees at most a chunk of tasks: the thread that sweeps keeps as
 // many freed blocks for its next tasks (task_ref.cc).
 static_assert(TaskLog::kChunk == task_ref_internal::kMaxKeptTaskBlocks,
-              "a sweep's freed blocks would not all be kept");
+              "a sweep frees more blocks than a thread keeps");
 
 void TaskLog::Append(const TaskRef& task) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -6,7 +6,6 @@
 #include <new>
 #include <type_traits>
 
-#include "absl/base/config.h"
 #include "runtime/engine/task.h"
 
 namespace convey {
@@ -34,20 +33,30 @@ static_assert(std::is_nothrow_default_constructible_v<Task> &&
 // glibc's per-thread cache keeps 7 blocks of a size: the rest went back to
 // the arena, under the lock the workers take to free task data, and the
 // next creates took them out again under it. Kept here, a block is reused
-// without a lock. Only on threads that make tasks (a thread that merely
-// frees them, say one closing an engine, keeps nothing); at most
-// kMaxKeptTaskBlocks of each kind per thread (~1.2 MB with histories, ~0.9
-// MB without); all freed when the thread ends. Off under ASan and TSan:
-// reuse would hide a task used after its free.
-#if defined(ABSL_HAVE_ADDRESS_SANITIZER) || defined(ABSL_HAVE_THREAD_SANITIZER)
-constexpr bool kKeepFreedBlocks = false;
-#else
-constexpr bool kKeepFreedBlocks = true;
-#endif
+// without a lock. Only on threads that have made a task; at most
+// kMaxKeptTaskBlocks of each kind per thread (~1.3 MB with histories, ~0.9
+// MB without); all freed when the thread ends.
+class FreedTaskBlocks;
+
+// Whether this thread keeps freed blocks: from its first MakeTask until its
+// FreedTaskBlocks is destroyed. Trivially destructible, so that a task
+// freed later at the thread's end (by another thread_local's destructor)
+// still reads kClosed and is freed directly.
+enum class Keeping : uint8_t { kUnused, kOpen, kClosed };
+thread_local Keeping keeping = Keeping::kUnused;
 
 class FreedTaskBlocks {
  public:
-  ~FreedTaskBlocks();
+  ~FreedTaskBlocks() {
+    keeping = Keeping::kClosed;
+    for (Link*& head : heads_) {
+      while (head != nullptr) {
+        Link* next = head->next;
+        ::operator delete(static_cast<void*>(head));
+        head = next;
+      }
+    }
+  }
   // A kept block of that kind (with a history or not), or null.
   void* Take(bool with_history) {
     Link*& head = heads_[with_history];
@@ -73,31 +82,23 @@ class FreedTaskBlocks {
   Link* heads_[2] = {nullptr, nullptr};
   size_t kept_[2] = {0, 0};
 };
-
-// Whether this thread keeps freed blocks: from its first MakeTask until its
-// FreedTaskBlocks is destroyed. Trivially destructible, so that a task
-// freed later at the thread's end (by another thread_local's destructor)
-// still reads kClosed and is freed directly.
-enum class Keeping : uint8_t { kUnused, kOpen, kClosed };
-thread_local Keeping keeping = Keeping::kUnused;
 thread_local FreedTaskBlocks freed_blocks;
 
-FreedTaskBlocks::~FreedTaskBlocks() {
-  keeping = Keeping::kClosed;
-  for (Link*& head : heads_) {
-    while (head != nullptr) {
-      Link* next = head->next;
-      ::operator delete(static_cast<void*>(head));
-      head = next;
-    }
+// A block for a new task: a kept one, else a new one.
+void* TakeBlock(bool with_history) {
+  if (kKeepFreedTaskBlocks && keeping != Keeping::kClosed) {
+    if (keeping == Keeping::kUnused) keeping = Keeping::kOpen;
+    if (void* block = freed_blocks.Take(with_history)) return block;
   }
+  return ::operator new(BlockSize(with_history));
 }
 
 }  // namespace
 
 void DestroyTask(Task* task) {
-  // Every path that drops a task cancels its timer first: the wheel must
-  // not link a task whose storage is reused below.
+  // The wheel must not link a task whose storage is reused below: every
+  // path that drops a task cancels its timer first, and at the engine's
+  // end the wheel, destroyed before the task store, unlinks what is left.
   assert(!task->timer().armed());
   TaskHistoryLog* history = task->history();
   if (history != nullptr) history->~TaskHistoryLog();
@@ -112,7 +113,8 @@ void FreeTask(Task* task) {
   const bool with_history = *std::launder(reinterpret_cast<bool*>(task));
   Counts* counts = CountsOf(task);
   counts->~Counts();
-  if (kKeepFreedBlocks && keeping == Keeping::kOpen && freed_blocks.Keep(counts, with_history)) {
+  if (kKeepFreedTaskBlocks && keeping == Keeping::kOpen &&
+      freed_blocks.Keep(counts, with_history)) {
     return;
   }
   // Unsized: clang (the fuzz build) does not enable sized deallocation.
@@ -120,23 +122,14 @@ void FreeTask(Task* task) {
 }
 
 size_t KeptTaskBlocks(bool with_history) {
-  return keeping == Keeping::kOpen ? freed_blocks.kept(with_history) : 0;
+  return kKeepFreedTaskBlocks && keeping != Keeping::kClosed ? freed_blocks.kept(with_history) : 0;
 }
 
 }  // namespace task_ref_internal
 
 TaskRef MakeTask(bool with_history) {
-  using task_ref_internal::BlockSize;
   using task_ref_internal::Counts;
-  using task_ref_internal::freed_blocks;
-  using task_ref_internal::Keeping;
-  using task_ref_internal::keeping;
-  void* block = nullptr;
-  if (task_ref_internal::kKeepFreedBlocks && keeping != Keeping::kClosed) {
-    keeping = Keeping::kOpen;
-    block = freed_blocks.Take(with_history);
-  }
-  if (block == nullptr) block = ::operator new(BlockSize(with_history));
+  void* block = task_ref_internal::TakeBlock(with_history);
   new (block) Counts();
   // Neither constructor throws (asserted above).
   Task* task = new (static_cast<char*>(block) + sizeof(Counts)) Task();

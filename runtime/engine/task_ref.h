@@ -20,6 +20,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "absl/base/config.h"
+
 namespace convey {
 namespace internal {
 
@@ -43,6 +45,13 @@ void DestroyTask(Task* task);
 // The last weak reference is gone: frees the allocation, or keeps it for
 // this thread's next task (task_ref.cc).
 void FreeTask(Task* task);
+// Whether threads keep freed blocks for their next tasks: not under ASan
+// and TSan, where reuse would hide a task used after its free.
+#if defined(ABSL_HAVE_ADDRESS_SANITIZER) || defined(ABSL_HAVE_THREAD_SANITIZER)
+constexpr bool kKeepFreedTaskBlocks = false;
+#else
+constexpr bool kKeepFreedTaskBlocks = true;
+#endif
 // The blocks this thread keeps for its next tasks of that kind (tests).
 size_t KeptTaskBlocks(bool with_history);
 // At most this many of each kind: a chunk of a process's task log, what one

@@ -11,7 +11,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/base/config.h"
 #include "gtest/gtest.h"
 #include "runtime/engine/task.h"
 
@@ -55,14 +54,8 @@ TEST(TaskRefTest, AHistoryIsInTheTasksAllocationOnlyWhenAskedFor) {
 // A thread that makes tasks keeps the blocks of those it frees for its next
 // ones (task_ref.cc), each kind (with a history or not) for its own; off
 // under ASan and TSan, where reuse would hide a use after free.
-#if defined(ABSL_HAVE_ADDRESS_SANITIZER) || defined(ABSL_HAVE_THREAD_SANITIZER)
-#define SKIP_WITHOUT_KEPT_BLOCKS() GTEST_SKIP() << "blocks are not kept under sanitizers"
-#else
-#define SKIP_WITHOUT_KEPT_BLOCKS() (void)0
-#endif
-
 TEST(TaskRefTest, AThreadReusesTheBlocksOfItsFreedTasks) {
-  SKIP_WITHOUT_KEPT_BLOCKS();
+  if (!task_ref_internal::kKeepFreedTaskBlocks) GTEST_SKIP() << "not kept under ASan and TSan";
   std::thread([] {
     using task_ref_internal::KeptTaskBlocks;
     TaskRef first = MakeTask(true);
@@ -75,6 +68,7 @@ TEST(TaskRefTest, AThreadReusesTheBlocksOfItsFreedTasks) {
     TaskRef plain = MakeTask(false);
     EXPECT_NE(plain.get(), first_address) << "a block of the other kind was reused";
     EXPECT_EQ(KeptTaskBlocks(true), 1u);
+    EXPECT_EQ(KeptTaskBlocks(false), 0u);
     TaskRef second = MakeTask(true);
     EXPECT_EQ(second.get(), first_address);
     EXPECT_EQ(KeptTaskBlocks(true), 0u);
@@ -90,12 +84,13 @@ TEST(TaskRefTest, AThreadReusesTheBlocksOfItsFreedTasks) {
     EXPECT_EQ(KeptTaskBlocks(true), 1u);
     TaskRef third = MakeTask(true);
     EXPECT_EQ(third.get(), first_address);
+    EXPECT_EQ(KeptTaskBlocks(true), 0u);
   }).join();
 }
 
 // At most kMaxKeptTaskBlocks of a kind: the rest are freed as before.
 TEST(TaskRefTest, AThreadKeepsABoundedNumberOfBlocks) {
-  SKIP_WITHOUT_KEPT_BLOCKS();
+  if (!task_ref_internal::kKeepFreedTaskBlocks) GTEST_SKIP() << "not kept under ASan and TSan";
   std::thread([] {
     using task_ref_internal::KeptTaskBlocks;
     using task_ref_internal::kMaxKeptTaskBlocks;
@@ -114,7 +109,7 @@ TEST(TaskRefTest, AThreadKeepsABoundedNumberOfBlocks) {
 // A thread that frees tasks it did not make (one closing an engine) keeps
 // nothing.
 TEST(TaskRefTest, AThreadThatMakesNoTasksKeepsNoBlocks) {
-  SKIP_WITHOUT_KEPT_BLOCKS();
+  if (!task_ref_internal::kKeepFreedTaskBlocks) GTEST_SKIP() << "not kept under ASan and TSan";
   std::vector<TaskRef> tasks;
   for (int i = 0; i < 10; ++i) tasks.push_back(MakeTask(true));
   std::thread([&tasks] {
