@@ -1,11 +1,13 @@
 // TaskHistoryLog: the bounded log of what happened to one task
 // (Engine::GetTaskHistory, EngineOptions::task_history_limit).
 //
-// It lives in the task's own allocation, just after the Task (MakeTask), when
-// histories are on: every task records its create. Entries are small (time, node, kind, and a side
-// slot for the few that carry text), so a task that walks a long chain of nodes pays one 16-byte
-// record per node. Once the log is full, the first entry (the create) is kept and the oldest of the
-// others is overwritten: a ring, so a full log costs no more per entry than a filling one.
+// It lives in the task's own allocation, just after the Task (MakeTask),
+// when histories are on: every task records its create. Entries are small
+// (time, node, kind, and a side slot for the few that carry text), so a task
+// that walks a long chain of nodes pays one 16-byte record per node. Once
+// the log is full, the first entry (the create) is kept and the oldest of
+// the others is overwritten: a ring, so a full log costs no more per entry
+// than a filling one.
 //
 // Not thread-safe: the owner of the task (Task::state) writes and reads it.
 #ifndef CONVEY_RUNTIME_ENGINE_TASK_HISTORY_H_
