@@ -18,6 +18,7 @@
 #include "runtime/engine/persistence.h"
 #include "runtime/engine/statistics.h"
 #include "runtime/engine/task_completion.h"
+#include "runtime/engine/task_data_buffers.h"
 #include "runtime/engine/task_store.h"
 #include "runtime/task/write_set.h"
 #include "runtime/template/compare.h"
@@ -342,6 +343,17 @@ TaskOrigin SignalOrigin(Worker* worker) {
   return origin;
 }
 
+// About the bytes `writes` add to a task's text: keys and values with
+// their quotes, colon and comma (a literal's text() is empty).
+size_t GrowthOf(const WriteSet& writes) {
+  size_t bytes = 0;
+  for (const Write& write : writes) {
+    for (const PathSegment& segment : write.path) bytes += segment.key.size() + 8;
+    bytes += write.value.text().size() + 8;
+  }
+  return bytes;
+}
+
 }  // namespace
 
 void StepMachine::CheckCountEntered(const CompiledProcess& process, const CompiledNode& node,
@@ -399,6 +411,10 @@ bool StepMachine::CommitWrites(Worker& worker, StepContext& context, Task* task)
 bool StepMachine::WriteToData(Worker& worker, StepContext& context, Task* task,
                               const WriteSet& writes, size_t max_bytes) {
   worker.scratch.clear();
+  // Room for the new text, in a buffer a dropped task's data left where
+  // one fits: appending into the last text's buffer (swapped out below)
+  // took a new one and freed that on most writes (B1).
+  ReserveTaskData(task->data.size() + GrowthOf(writes), &worker.scratch);
   bool within = false;
   // Top-level writes need only the text's index: the document is built
   // for the others, or used when a logic already built it.

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "runtime/base/status_macros.h"
 #include "runtime/engine/engine_impl.h"
+#include "runtime/engine/task_data_buffers.h"
 #include "runtime/json/minify.h"
 #include "runtime/json/repeated_keys.h"
 #include "runtime/json/text_index.h"
@@ -76,9 +77,14 @@ absl::Status PrepareTaskData(absl::string_view json, size_t max_size, std::strin
   thread_local std::string collapsed;
   simdjson::dom::element doc;
   CONVEY_RETURN_IF_ERROR(ParseTaskData(parser, json, max_size, &doc, &collapsed));
+  data->clear();
   if (doc.get_object().value_unsafe().size() == 0) {
     *data = "{}";  // also for `[]`
-  } else if (!collapsed.empty()) {
+    return CheckSize(data->size(), max_size);
+  }
+  // A buffer a dropped task's data left, where one fits (B1).
+  ReserveTaskData(collapsed.empty() ? json.size() : collapsed.size(), data);
+  if (!collapsed.empty()) {
     *data = collapsed;  // compact already
   } else if (IsCompactObject(json, IndexOfLastParse(parser))) {
     // The parser's last text: nothing to minify (most hosts send compact

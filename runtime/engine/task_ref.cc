@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "runtime/engine/task.h"
+#include "runtime/engine/task_data_buffers.h"
 
 namespace convey {
 namespace internal {
@@ -102,6 +103,9 @@ void DestroyTask(Task* task) {
   assert(!task->timer().armed());
   TaskHistoryLog* history = task->history();
   if (history != nullptr) history->~TaskHistoryLog();
+  // Its data's buffer goes to the next task's data, not back to the
+  // allocator, usually from a worker to the thread that creates tasks.
+  RecycleTaskData(&task->data);
   task->~Task();
   // The block's kind, for FreeTask, in the storage the task has left (weak
   // references read only the counts).
