@@ -15,6 +15,7 @@
 //   persistence.h     records, transitions and group commit to the store
 //   task_completion.h task handles (Submit), the watched-task table, and
 //                     which task or engine the calling thread runs
+//   task_data_buffers.h  dropped tasks' data buffers, for new tasks' data
 //
 // Locking: `processes_mu_` (shared) guards the process table; `idle_mu_`
 // pairs with `idle_cv_` for WaitIdle; `close_mu_` serialises Close. The hot
@@ -22,8 +23,8 @@
 // counters are atomics. Lock order, outer first: `close_mu_`, then a task
 // held through Task::state, then the parts' locks (event_loop.h: `mu_`
 // before `timers_mu_`); `processes_mu_`, `idle_mu_`, the task store's
-// shards, HTTP admission's locks, a queue node's lock and persistence's
-// locks are leaves (a commit is queued while its task is held, and may wait
+// shards, HTTP admission's locks, a queue node's lock, the task data
+// buffers' exchange and persistence's locks are leaves (a commit is queued while its task is held, and may wait
 // there only for room in the queue, which the writer frees without taking
 // any task).
 #ifndef CONVEY_RUNTIME_ENGINE_ENGINE_IMPL_H_

@@ -414,7 +414,8 @@ bool StepMachine::WriteToData(Worker& worker, StepContext& context, Task* task,
   // Room for the new text, in a buffer a dropped task's data left where
   // one fits: appending into the last text's buffer (swapped out below)
   // took a new one and freed that on most writes (B1).
-  ReserveTaskData(task->data.size() + GrowthOf(writes), &worker.scratch);
+  // (At least the 256 bytes the writers' Sink grows a string to.)
+  ReserveTaskData(std::max<size_t>(256, task->data.size() + GrowthOf(writes)), &worker.scratch);
   bool within = false;
   // Top-level writes need only the text's index: the document is built
   // for the others, or used when a logic already built it.

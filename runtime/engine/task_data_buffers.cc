@@ -1,6 +1,7 @@
 #include "runtime/engine/task_data_buffers.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <cstdint>
 #include <mutex>
@@ -33,6 +34,7 @@ class Exchange {
       std::lock_guard<std::mutex> lock(mu_);
       if (full_.size() == kMaxBatches) return false;
       full_.emplace_back().swap(*batch);
+      waiting_.store(full_.size(), std::memory_order_relaxed);
       if (!empty_.empty()) {
         empty.swap(empty_.back());
         empty_.pop_back();
@@ -44,18 +46,20 @@ class Exchange {
   }
   // Swaps the empty `*batch` for a waiting one, when there is one.
   void Take(Buffers* batch) {
+    // Without the lock when none waits: a thread that makes tasks while
+    // none are dropped asks on every one.
+    if (waiting_.load(std::memory_order_relaxed) == 0) return;
     std::lock_guard<std::mutex> lock(mu_);
     if (full_.empty()) return;
     if (empty_.size() < kMaxBatches) empty_.emplace_back().swap(*batch);
     batch->swap(full_.back());
     full_.pop_back();
+    waiting_.store(full_.size(), std::memory_order_relaxed);
   }
-  size_t waiting() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return full_.size();
-  }
+  size_t waiting() const { return waiting_.load(std::memory_order_relaxed); }
 
  private:
+  std::atomic<size_t> waiting_{0};  // full_.size(), written under mu_
   std::mutex mu_;
   std::vector<Buffers> full_;   // guarded by mu_
   std::vector<Buffers> empty_;  // guarded by mu_
@@ -127,7 +131,10 @@ void ReserveTaskData(size_t bytes, std::string* data) {
       return;
     }
   }
-  // Nothing fits: a new buffer, and `*data`'s old one kept, not freed.
+  // Nothing fits: the last kept buffer is freed, so that a list of
+  // misfits drains and the next batch is taken; `*data` gets a new buffer,
+  // and its old one is kept.
+  if (count > 0) buffers->pop_back();
   RecycleTaskData(data);
   data->reserve(bytes);
 }

@@ -13,8 +13,9 @@
 // Bounds: only buffers of kMinBytes to kMaxBytes are kept (others are
 // freed as before), at most kBatch per thread (128 KiB) and kMaxBatches
 // batches waiting between threads (4 MiB; ~0.4 MB with 350-byte data); a
-// thread's are freed when it ends, the waiting ones at exit. Off under
-// ASan and TSan, where reuse would hide a use after free.
+// thread's are freed when it ends, the waiting ones stay until the process
+// exits. Off under the sanitizers, where reuse would hide a use after
+// free.
 #ifndef CONVEY_RUNTIME_ENGINE_TASK_DATA_BUFFERS_H_
 #define CONVEY_RUNTIME_ENGINE_TASK_DATA_BUFFERS_H_
 
@@ -26,7 +27,8 @@
 namespace convey {
 namespace internal {
 
-#if defined(ABSL_HAVE_ADDRESS_SANITIZER) || defined(ABSL_HAVE_THREAD_SANITIZER)
+#if defined(ABSL_HAVE_ADDRESS_SANITIZER) || defined(ABSL_HAVE_HWADDRESS_SANITIZER) || \
+    defined(ABSL_HAVE_MEMORY_SANITIZER) || defined(ABSL_HAVE_THREAD_SANITIZER)
 constexpr bool kRecycleTaskData = false;
 #else
 constexpr bool kRecycleTaskData = true;
@@ -40,8 +42,9 @@ struct TaskDataBuffers {
 };
 
 // Gives the empty `*data` room for at least `bytes` bytes: a kept buffer
-// when this thread has one of a fitting size (at most half again `bytes`,
-// so that a task does not hold much more than its data), else a new one.
+// when this thread has one of a fitting size (at most half again `bytes`
+// and 64 more, so that a task does not hold much more than its data), else
+// a new one.
 void ReserveTaskData(size_t bytes, std::string* data);
 
 // Keeps the buffer of `*data`, which is left empty, for ReserveTaskData

@@ -46,8 +46,10 @@ void DestroyTask(Task* task);
 // this thread's next task (task_ref.cc).
 void FreeTask(Task* task);
 // Whether threads keep freed blocks for their next tasks: not under ASan
-// and TSan, where reuse would hide a task used after its free.
-#if defined(ABSL_HAVE_ADDRESS_SANITIZER) || defined(ABSL_HAVE_THREAD_SANITIZER)
+// and TSan (and the other sanitizers), where reuse would hide a task used
+// after its free.
+#if defined(ABSL_HAVE_ADDRESS_SANITIZER) || defined(ABSL_HAVE_HWADDRESS_SANITIZER) || \
+    defined(ABSL_HAVE_MEMORY_SANITIZER) || defined(ABSL_HAVE_THREAD_SANITIZER)
 constexpr bool kKeepFreedTaskBlocks = false;
 #else
 constexpr bool kKeepFreedTaskBlocks = true;

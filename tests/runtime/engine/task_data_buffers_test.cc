@@ -31,6 +31,33 @@ void OnAThreadOfItsOwn(Body body) {
   std::thread(body).join();
 }
 
+// Empties the batches waiting between threads (other tests left some): a
+// thread that keeps nothing takes one at its first reserve.
+void TakeEveryWaitingBatch() {
+  while (WaitingTaskDataBatches() > 0) {
+    OnAThreadOfItsOwn([] {
+      std::string data;
+      ReserveTaskData(TaskDataBuffers::kMaxBytes, &data);
+    });
+  }
+}
+
+// On a thread of its own: drops a batch of tasks whose data's buffers are
+// `bytes` long, and one more, so that the batch is handed on. Returns the
+// batch's buffers, which stay allocated while they wait.
+std::set<const char*> DropABatch(size_t bytes) {
+  std::set<const char*> batch;
+  OnAThreadOfItsOwn([&] {
+    for (size_t i = 0; i <= kBatch; ++i) {
+      std::string dropped = DataOf(bytes);
+      if (i < kBatch) batch.insert(dropped.data());
+      RecycleTaskData(&dropped);
+    }
+    EXPECT_EQ(KeptTaskDataBuffers(), 1u);
+  });
+  return batch;
+}
+
 TEST(TaskDataBuffersTest, AThreadReusesTheBufferOfDataItDropped) {
   if (!kRecycleTaskData) GTEST_SKIP() << "not kept under ASan and TSan";
   OnAThreadOfItsOwn([] {
@@ -51,21 +78,27 @@ TEST(TaskDataBuffersTest, AThreadReusesTheBufferOfDataItDropped) {
 
 TEST(TaskDataBuffersTest, ABufferTooSmallOrTooLargeIsNotTaken) {
   if (!kRecycleTaskData) GTEST_SKIP() << "not kept under ASan and TSan";
+  TakeEveryWaitingBatch();
   OnAThreadOfItsOwn([] {
     std::string dropped = DataOf(200);
-    const char* const buffer = dropped.data();
+    const char* buffer = dropped.data();
     RecycleTaskData(&dropped);
-
     std::string larger;
     ReserveTaskData(300, &larger);  // 200 bytes do not hold it
     EXPECT_NE(larger.data(), buffer);
     EXPECT_GE(larger.capacity(), 300u);
-    // 200 bytes are more than half again 80 (and 64): a task would hold
+    // A miss frees the last buffer kept, so that misfits do not stay.
+    EXPECT_EQ(KeptTaskDataBuffers(), 0u);
+
+    dropped = DataOf(200);
+    buffer = dropped.data();
+    RecycleTaskData(&dropped);
+    // 200 bytes are more than half again 80, and 64: a task would hold
     // much more than its data.
     std::string smaller;
     ReserveTaskData(80, &smaller);
     EXPECT_NE(smaller.data(), buffer);
-    EXPECT_EQ(KeptTaskDataBuffers(), 1u);
+    EXPECT_EQ(KeptTaskDataBuffers(), 0u);
 
     // A reserve that replaces a buffer keeps the one it replaced.
     std::string grown = DataOf(100);
@@ -73,7 +106,7 @@ TEST(TaskDataBuffersTest, ABufferTooSmallOrTooLargeIsNotTaken) {
     grown.clear();
     ReserveTaskData(1000, &grown);
     EXPECT_GE(grown.capacity(), 1000u);
-    EXPECT_EQ(KeptTaskDataBuffers(), 2u);
+    EXPECT_EQ(KeptTaskDataBuffers(), 1u);
     std::string reused;
     ReserveTaskData(100, &reused);
     EXPECT_EQ(reused.data(), replaced);
@@ -91,38 +124,50 @@ TEST(TaskDataBuffersTest, OnlyBuffersWithinTheBoundsAreKept) {
       EXPECT_TRUE(data->empty());
       EXPECT_EQ(KeptTaskDataBuffers(), 0u);
     }
-    // A reserve past the bound takes nothing kept.
-    std::string kept = DataOf(TaskDataBuffers::kMaxBytes);
-    RecycleTaskData(&kept);
-    std::string huge;
-    ReserveTaskData(TaskDataBuffers::kMaxBytes + 1, &huge);
+    std::string largest = DataOf(TaskDataBuffers::kMaxBytes);
+    RecycleTaskData(&largest);
     EXPECT_EQ(KeptTaskDataBuffers(), 1u);
   });
 }
 
 TEST(TaskDataBuffersTest, BuffersGoInBatchesToTheThreadsThatNeedThem) {
   if (!kRecycleTaskData) GTEST_SKIP() << "not kept under ASan and TSan";
-  const size_t waiting_before = WaitingTaskDataBatches();
-  std::set<const char*> dropped_buffers;
+  TakeEveryWaitingBatch();
+  // A worker drops a batch of tasks: the batch waits after it ended.
+  const std::set<const char*> batch = DropABatch(300);
+  ASSERT_EQ(WaitingTaskDataBatches(), 1u);
   OnAThreadOfItsOwn([&] {
-    // A worker drops a batch of tasks, and one more.
-    for (size_t i = 0; i <= kBatch; ++i) {
-      std::string dropped = DataOf(300);
-      dropped_buffers.insert(dropped.data());
-      RecycleTaskData(&dropped);
-    }
-    EXPECT_EQ(KeptTaskDataBuffers(), 1u);
-  });
-  // The batch waits after the thread that dropped it ended.
-  ASSERT_EQ(WaitingTaskDataBatches(), waiting_before + 1);
-  OnAThreadOfItsOwn([&] {
-    // The thread that creates tasks takes it, the batch last handed on.
+    // The thread that creates tasks takes it.
     std::string created;
     ReserveTaskData(290, &created);
-    EXPECT_EQ(dropped_buffers.count(created.data()), 1u);
+    EXPECT_EQ(batch.count(created.data()), 1u);
     EXPECT_EQ(KeptTaskDataBuffers(), kBatch - 1);
   });
-  EXPECT_EQ(WaitingTaskDataBatches(), waiting_before);
+  EXPECT_EQ(WaitingTaskDataBatches(), 0u);
+}
+
+TEST(TaskDataBuffersTest, BuffersThatNeverFitAreFreedOneAMiss) {
+  if (!kRecycleTaskData) GTEST_SKIP() << "not kept under ASan and TSan";
+  TakeEveryWaitingBatch();
+  const std::set<const char*> batch = DropABatch(300);
+  OnAThreadOfItsOwn([&] {
+    // Data that grew past what new tasks need: kept, but too large.
+    for (int i = 0; i < 3; ++i) {
+      std::string grown = DataOf(1000);
+      RecycleTaskData(&grown);
+    }
+    for (size_t misses = 1; misses <= 3; ++misses) {
+      std::string created;
+      ReserveTaskData(300, &created);
+      EXPECT_EQ(batch.count(created.data()), 0u);
+      EXPECT_EQ(KeptTaskDataBuffers(), 3 - misses);
+    }
+    // With none left, the next reserve takes the waiting batch.
+    std::string created;
+    ReserveTaskData(300, &created);
+    EXPECT_EQ(batch.count(created.data()), 1u);
+  });
+  EXPECT_EQ(WaitingTaskDataBatches(), 0u);
 }
 
 // Last: it leaves the waiting batches full.
