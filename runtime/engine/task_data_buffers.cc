@@ -8,6 +8,10 @@
 #include <utility>
 #include <vector>
 
+// jemalloc's control call: a weak reference, null unless the process's
+// malloc is jemalloc.
+extern "C" int mallctl(const char*, void*, size_t*, void*, size_t) __attribute__((weak));
+
 namespace convey {
 namespace internal {
 namespace {
@@ -86,7 +90,7 @@ thread_local Kept kept;
 
 // This thread's kept buffers, or null when it no longer keeps any.
 Buffers* KeptBuffers() {
-  if (!kRecycleTaskData || state == State::kClosed) return nullptr;
+  if (!TaskDataRecycled() || state == State::kClosed) return nullptr;
   if (state == State::kUnused) {
     state = State::kOpen;
     kept.buffers.reserve(kBatch);
@@ -107,6 +111,16 @@ void PrefetchForWrite(const std::string& buffer) {
 }
 
 }  // namespace
+
+bool TaskDataRecycled() {
+  // jemalloc's thread caches already give a thread that makes tasks the
+  // buffers it freed last (the host's input, of the same size), still in
+  // its own cache; kept here, a task's data went into a buffer another
+  // core wrote last, and the pipeline ran 1-11% slower (docs/performance.md,
+  // B1).
+  static const bool recycled = kRecycleTaskData && mallctl == nullptr;
+  return recycled;
+}
 
 void ReserveTaskData(size_t bytes, std::string* data) {
   assert(data->empty());
@@ -154,7 +168,7 @@ void RecycleTaskData(std::string* data) {
 }
 
 size_t KeptTaskDataBuffers() {
-  return kRecycleTaskData && state != State::kClosed ? kept.buffers.size() : 0;
+  return TaskDataRecycled() && state != State::kClosed ? kept.buffers.size() : 0;
 }
 
 size_t WaitingTaskDataBatches() { return SharedExchange().waiting(); }

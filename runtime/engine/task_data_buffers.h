@@ -15,7 +15,7 @@
 // batches waiting between threads (4 MiB; ~0.4 MB with 350-byte data); a
 // thread's are freed when it ends, the waiting ones stay until the process
 // exits. Off under the sanitizers, where reuse would hide a use after
-// free.
+// free. Off too when the process's malloc is jemalloc (TaskDataRecycled).
 #ifndef CONVEY_RUNTIME_ENGINE_TASK_DATA_BUFFERS_H_
 #define CONVEY_RUNTIME_ENGINE_TASK_DATA_BUFFERS_H_
 
@@ -33,6 +33,10 @@ constexpr bool kRecycleTaskData = false;
 #else
 constexpr bool kRecycleTaskData = true;
 #endif
+
+// Whether this process keeps them: not under the sanitizers, and not when
+// its malloc is jemalloc, whose thread caches serve this pipeline better.
+bool TaskDataRecycled();
 
 struct TaskDataBuffers {
   static constexpr size_t kMinBytes = 32;  // shorter data is inline or rare

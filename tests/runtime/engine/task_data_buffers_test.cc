@@ -58,8 +58,12 @@ std::set<const char*> DropABatch(size_t bytes) {
   return batch;
 }
 
+// This test links glibc's malloc: buffers are kept but under the
+// sanitizers (task_data_buffers_jemalloc_test: not with jemalloc).
+TEST(TaskDataBuffersTest, KeptWithGlibcsMalloc) { EXPECT_EQ(TaskDataRecycled(), kRecycleTaskData); }
+
 TEST(TaskDataBuffersTest, AThreadReusesTheBufferOfDataItDropped) {
-  if (!kRecycleTaskData) GTEST_SKIP() << "not kept under ASan and TSan";
+  if (!TaskDataRecycled()) GTEST_SKIP() << "not kept under the sanitizers or jemalloc";
   OnAThreadOfItsOwn([] {
     std::string dropped = DataOf(200);
     const char* const buffer = dropped.data();
@@ -77,7 +81,7 @@ TEST(TaskDataBuffersTest, AThreadReusesTheBufferOfDataItDropped) {
 }
 
 TEST(TaskDataBuffersTest, ABufferTooSmallOrTooLargeIsNotTaken) {
-  if (!kRecycleTaskData) GTEST_SKIP() << "not kept under ASan and TSan";
+  if (!TaskDataRecycled()) GTEST_SKIP() << "not kept under the sanitizers or jemalloc";
   TakeEveryWaitingBatch();
   OnAThreadOfItsOwn([] {
     std::string dropped = DataOf(200);
@@ -114,7 +118,7 @@ TEST(TaskDataBuffersTest, ABufferTooSmallOrTooLargeIsNotTaken) {
 }
 
 TEST(TaskDataBuffersTest, OnlyBuffersWithinTheBoundsAreKept) {
-  if (!kRecycleTaskData) GTEST_SKIP() << "not kept under ASan and TSan";
+  if (!TaskDataRecycled()) GTEST_SKIP() << "not kept under the sanitizers or jemalloc";
   OnAThreadOfItsOwn([] {
     std::string inline_data = "{}";
     std::string small = DataOf(TaskDataBuffers::kMinBytes - 1);
@@ -131,7 +135,7 @@ TEST(TaskDataBuffersTest, OnlyBuffersWithinTheBoundsAreKept) {
 }
 
 TEST(TaskDataBuffersTest, BuffersGoInBatchesToTheThreadsThatNeedThem) {
-  if (!kRecycleTaskData) GTEST_SKIP() << "not kept under ASan and TSan";
+  if (!TaskDataRecycled()) GTEST_SKIP() << "not kept under the sanitizers or jemalloc";
   TakeEveryWaitingBatch();
   // A worker drops a batch of tasks: the batch waits after it ended.
   const std::set<const char*> batch = DropABatch(300);
@@ -147,7 +151,7 @@ TEST(TaskDataBuffersTest, BuffersGoInBatchesToTheThreadsThatNeedThem) {
 }
 
 TEST(TaskDataBuffersTest, BuffersThatNeverFitAreFreedOneAMiss) {
-  if (!kRecycleTaskData) GTEST_SKIP() << "not kept under ASan and TSan";
+  if (!TaskDataRecycled()) GTEST_SKIP() << "not kept under the sanitizers or jemalloc";
   TakeEveryWaitingBatch();
   const std::set<const char*> batch = DropABatch(300);
   OnAThreadOfItsOwn([&] {
@@ -172,7 +176,7 @@ TEST(TaskDataBuffersTest, BuffersThatNeverFitAreFreedOneAMiss) {
 
 // Last: it leaves the waiting batches full.
 TEST(TaskDataBuffersTest, TheWaitingBatchesAreBounded) {
-  if (!kRecycleTaskData) GTEST_SKIP() << "not kept under ASan and TSan";
+  if (!TaskDataRecycled()) GTEST_SKIP() << "not kept under the sanitizers or jemalloc";
   OnAThreadOfItsOwn([] {
     for (size_t i = 0; i < (TaskDataBuffers::kMaxBatches + 2) * kBatch; ++i) {
       std::string dropped = DataOf(64);
