@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-// jemalloc's control call: a weak reference, null unless the process's
-// malloc is jemalloc.
+// jemalloc's control call: a weak reference, null unless the process has
+// an unprefixed jemalloc (its malloc, linked or preloaded).
 extern "C" int mallctl(const char*, void*, size_t*, void*, size_t) __attribute__((weak));
 
 namespace convey {
@@ -88,9 +88,16 @@ struct Kept {
 };
 thread_local Kept kept;
 
+// jemalloc's thread caches already give a thread that makes tasks the
+// buffers it freed last (the host's input, of the same size), still in its
+// own cache; kept here, a task's data went into a buffer another core wrote
+// last, and the pipeline ran 1-11% slower (docs/performance.md, B1). Set
+// when the library is loaded (false before: nothing kept).
+const bool recycling = kRecycleTaskData && mallctl == nullptr;
+
 // This thread's kept buffers, or null when it no longer keeps any.
 Buffers* KeptBuffers() {
-  if (!TaskDataRecycled() || state == State::kClosed) return nullptr;
+  if (!recycling || state == State::kClosed) return nullptr;
   if (state == State::kUnused) {
     state = State::kOpen;
     kept.buffers.reserve(kBatch);
@@ -112,15 +119,7 @@ void PrefetchForWrite(const std::string& buffer) {
 
 }  // namespace
 
-bool TaskDataRecycled() {
-  // jemalloc's thread caches already give a thread that makes tasks the
-  // buffers it freed last (the host's input, of the same size), still in
-  // its own cache; kept here, a task's data went into a buffer another
-  // core wrote last, and the pipeline ran 1-11% slower (docs/performance.md,
-  // B1).
-  static const bool recycled = kRecycleTaskData && mallctl == nullptr;
-  return recycled;
-}
+bool TaskDataRecycled() { return recycling; }
 
 void ReserveTaskData(size_t bytes, std::string* data) {
   assert(data->empty());
@@ -168,7 +167,7 @@ void RecycleTaskData(std::string* data) {
 }
 
 size_t KeptTaskDataBuffers() {
-  return TaskDataRecycled() && state != State::kClosed ? kept.buffers.size() : 0;
+  return recycling && state != State::kClosed ? kept.buffers.size() : 0;
 }
 
 size_t WaitingTaskDataBatches() { return SharedExchange().waiting(); }

@@ -38,6 +38,11 @@ expect_in "$exported" "convey::Engine::Open(" "exported symbols"
 expect_in "$exported" "convey_open@@CONVEY_0" "exported symbols"
 dynamic=$(readelf -d "$prefix/lib/libconvey.so")
 case "$dynamic" in *jemalloc*) fail "libconvey.so links jemalloc: the allocator is the host's choice" ;; esac
+# It only asks whether the host's malloc is jemalloc (task_data_buffers.cc):
+# a weak reference, left unresolved without it.
+dynamic_symbols=$(readelf --dyn-syms -W "$prefix/lib/libconvey.so")
+grep -qE 'WEAK +DEFAULT +UND mallctl$' <<<"$dynamic_symbols" ||
+  fail "libconvey.so does not refer weakly to mallctl: it cannot tell jemalloc from glibc's malloc"
 expect_in "$dynamic" "Library soname: [libconvey.so.${version%.*}]" "SONAME"
 
 # 2. pkg-config, and the C++ host built with plain g++.
