@@ -22,17 +22,12 @@
 #include <cstddef>
 #include <string>
 
-#include "absl/base/config.h"
+#include "runtime/base/sanitizers.h"
 
 namespace convey {
 namespace internal {
 
-#if defined(ABSL_HAVE_ADDRESS_SANITIZER) || defined(ABSL_HAVE_HWADDRESS_SANITIZER) || \
-    defined(ABSL_HAVE_MEMORY_SANITIZER) || defined(ABSL_HAVE_THREAD_SANITIZER)
-constexpr bool kRecycleTaskData = false;
-#else
-constexpr bool kRecycleTaskData = true;
-#endif
+constexpr bool kRecycleTaskData = !kUnderSanitizer;
 
 // Whether this process keeps them: not under the sanitizers, and not when
 // its malloc is jemalloc, whose thread caches serve this pipeline better.

@@ -20,7 +20,7 @@
 #include <cstdint>
 #include <utility>
 
-#include "absl/base/config.h"
+#include "runtime/base/sanitizers.h"
 
 namespace convey {
 namespace internal {
@@ -45,15 +45,9 @@ void DestroyTask(Task* task);
 // The last weak reference is gone: frees the allocation, or keeps it for
 // this thread's next task (task_ref.cc).
 void FreeTask(Task* task);
-// Whether threads keep freed blocks for their next tasks: not under ASan
-// and TSan (and the other sanitizers), where reuse would hide a task used
-// after its free.
-#if defined(ABSL_HAVE_ADDRESS_SANITIZER) || defined(ABSL_HAVE_HWADDRESS_SANITIZER) || \
-    defined(ABSL_HAVE_MEMORY_SANITIZER) || defined(ABSL_HAVE_THREAD_SANITIZER)
-constexpr bool kKeepFreedTaskBlocks = false;
-#else
-constexpr bool kKeepFreedTaskBlocks = true;
-#endif
+// Whether threads keep freed blocks for their next tasks: not under the
+// sanitizers, where reuse would hide a task used after its free.
+constexpr bool kKeepFreedTaskBlocks = !kUnderSanitizer;
 // The blocks this thread keeps for its next tasks of that kind (tests).
 size_t KeptTaskBlocks(bool with_history);
 // At most this many of each kind: a chunk of a process's task log, what one
