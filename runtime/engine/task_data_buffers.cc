@@ -1,6 +1,5 @@
 #include "runtime/engine/task_data_buffers.h"
 
-#include <algorithm>
 #include <atomic>
 #include <cassert>
 #include <cstdint>
@@ -107,16 +106,6 @@ Buffers* KeptBuffers() {
 
 void Free(std::string* data) { std::string().swap(*data); }
 
-// A kept buffer was most often written last on another core: the next one
-// to be taken is fetched while the caller writes this one.
-void PrefetchForWrite(const std::string& buffer) {
-  constexpr size_t kLine = 64;
-  constexpr size_t kMaxLines = 8;
-  const char* const begin = buffer.data();
-  const size_t lines = std::min(kMaxLines, (buffer.capacity() + kLine - 1) / kLine);
-  for (size_t i = 0; i < lines; ++i) __builtin_prefetch(begin + i * kLine, 1);
-}
-
 }  // namespace
 
 bool TaskDataRecycled() { return recycling; }
@@ -140,7 +129,6 @@ void ReserveTaskData(size_t bytes, std::string* data) {
         spare.swap(buffers->back());
         buffers->pop_back();
       }
-      if (!buffers->empty()) PrefetchForWrite(buffers->back());
       return;
     }
   }
