@@ -24,9 +24,9 @@
 // held through Task::state, then the parts' locks (event_loop.h: `mu_`
 // before `timers_mu_`); `processes_mu_`, `idle_mu_`, the task store's
 // shards, HTTP admission's locks, a queue node's lock, the task data
-// buffers' exchange and persistence's locks are leaves (a commit is queued while its task is held, and may wait
-// there only for room in the queue, which the writer frees without taking
-// any task).
+// buffers' exchange and persistence's locks are leaves (a commit is queued
+// while its task is held, and may wait there only for room in the queue,
+// which the writer frees without taking any task).
 #ifndef CONVEY_RUNTIME_ENGINE_ENGINE_IMPL_H_
 #define CONVEY_RUNTIME_ENGINE_ENGINE_IMPL_H_
 

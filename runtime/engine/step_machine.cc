@@ -411,10 +411,10 @@ bool StepMachine::CommitWrites(Worker& worker, StepContext& context, Task* task)
 bool StepMachine::WriteToData(Worker& worker, StepContext& context, Task* task,
                               const WriteSet& writes, size_t max_bytes) {
   worker.scratch.clear();
-  // Room for the new text, in a buffer a dropped task's data left where
-  // one fits: appending into the last text's buffer (swapped out below)
-  // took a new one and freed that on most writes (B1).
-  // (At least the 256 bytes the writers' Sink grows a string to.)
+  // Room for the new text (at least the 256 bytes the writers' Sink grows
+  // a string to), in a buffer a dropped task's data left where one fits:
+  // appending into the last text's buffer (swapped out below) took a new
+  // one and freed that on most writes (B1).
   ReserveTaskData(std::max<size_t>(256, task->data.size() + GrowthOf(writes)), &worker.scratch);
   bool within = false;
   // Top-level writes need only the text's index: the document is built
