@@ -14,8 +14,9 @@
 // freed as before), at most kBatch per thread (128 KiB) and kMaxBatches
 // batches waiting between threads (4 MiB; ~0.4 MB with 350-byte data); a
 // thread's are freed when it ends, the waiting ones stay until the process
-// exits. Off under the sanitizers, where reuse would hide a use after
-// free. Off too when the process's malloc is jemalloc (TaskDataRecycled).
+// exits. Off under the memory sanitizers, where reuse would hide a use
+// after free (on under ThreadSanitizer, which checks the hand-over). Off
+// too when the process's malloc is jemalloc (TaskDataRecycled).
 #ifndef CONVEY_RUNTIME_ENGINE_TASK_DATA_BUFFERS_H_
 #define CONVEY_RUNTIME_ENGINE_TASK_DATA_BUFFERS_H_
 
@@ -27,10 +28,11 @@
 namespace convey {
 namespace internal {
 
-constexpr bool kRecycleTaskData = !kUnderSanitizer;
+constexpr bool kRecycleTaskData = !kUnderMemorySanitizer;
 
-// Whether this process keeps them: not under the sanitizers, and not when
-// its malloc is jemalloc, whose thread caches serve this pipeline better.
+// Whether this process keeps them: not under the memory sanitizers, and
+// not when its malloc is jemalloc, whose thread caches serve this pipeline
+// better.
 bool TaskDataRecycled();
 
 struct TaskDataBuffers {

@@ -46,8 +46,9 @@ void DestroyTask(Task* task);
 // this thread's next task (task_ref.cc).
 void FreeTask(Task* task);
 // Whether threads keep freed blocks for their next tasks: not under the
-// sanitizers, where reuse would hide a task used after its free.
-constexpr bool kKeepFreedTaskBlocks = !kUnderSanitizer;
+// memory sanitizers, where reuse would hide a task used after its free
+// (runtime/base/sanitizers.h: on under ThreadSanitizer).
+constexpr bool kKeepFreedTaskBlocks = !kUnderMemorySanitizer;
 // The blocks this thread keeps for its next tasks of that kind (tests).
 size_t KeptTaskBlocks(bool with_history);
 // At most this many of each kind: a chunk of a process's task log, what one
