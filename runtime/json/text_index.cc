@@ -8,15 +8,6 @@
 namespace convey {
 namespace internal {
 
-TextIndex IndexOfLastParse(const simdjson::dom::parser& parser) {
-  TextIndex index;
-  if (parser.implementation != nullptr) {
-    index.structurals = parser.implementation->structural_indexes.get();
-    index.count = parser.implementation->n_structural_indexes;
-  }
-  return index;
-}
-
 bool IsCompactObject(absl::string_view text, TextIndex index) {
   const uint32_t* const s = index.structurals;
   const size_t n = index.count;
@@ -46,14 +37,6 @@ bool IsCompactObject(absl::string_view text, TextIndex index) {
 }
 
 namespace {
-
-// Keys are short: a loop costs less than memchr's call.
-inline bool HasBackslash(const char* p, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    if (p[i] == '\\') return true;
-  }
-  return false;
-}
 
 // The end of the token that begins at entry j: where the next structural
 // character is, less the whitespace before it. A token of valid JSON is

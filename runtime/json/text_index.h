@@ -28,8 +28,15 @@ struct TextIndex {
 };
 
 // `parser`'s index of the text it parsed last. Valid until its next parse,
-// and only for a parse that succeeded.
-TextIndex IndexOfLastParse(const simdjson::dom::parser& parser);
+// and only for a parse that succeeded. Inline: read once per lookup.
+inline TextIndex IndexOfLastParse(const simdjson::dom::parser& parser) {
+  TextIndex index;
+  if (parser.implementation != nullptr) {
+    index.structurals = parser.implementation->structural_indexes.get();
+    index.count = parser.implementation->n_structural_indexes;
+  }
+  return index;
+}
 
 // Whether `text`, an object whose TextIndex is `index`, has no whitespace
 // outside its strings: what minifying it would give is the text itself.

@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "runtime/json/repeated_keys.h"
+#include "runtime/json/short_bytes.h"
 #include "runtime/template/template.h"
 
 namespace convey {
@@ -86,7 +87,7 @@ Value ScalarValue(absl::string_view text, TextIndex index, size_t at) {
       return Value::Null();
     case '"': {
       const absl::string_view raw = ScalarTextAt(text, index, at);
-      if (raw.find('\\') != absl::string_view::npos) return Value::Missing();
+      if (HasBackslash(raw.data(), raw.size())) return Value::Missing();
       return Value::String(std::string(raw));
     }
     default: {
