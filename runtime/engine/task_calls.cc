@@ -200,8 +200,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
     tree->fetch_sub(1, std::memory_order_relaxed);
     process->caused_live->fetch_sub(1, std::memory_order_relaxed);
   };
-  if (pending_.fetch_add(1, std::memory_order_acq_rel) >=
-      static_cast<int64_t>(options_.max_queued_tasks)) {
+  if (QueueFull(pending_added_.fetch_add(1, std::memory_order_acq_rel))) {
     ActivationDone();
     uncount();
     return absl::ResourceExhaustedError(absl::StrCat(
