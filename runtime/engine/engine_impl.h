@@ -296,16 +296,23 @@ class EngineImpl : public Engine {
    private:
     std::atomic<int>* const waiters_;
   };
-  // Whether the queue was full before an add that found `added` adds
-  // before it: as pending() >= max_queued_tasks, with pending_done_ read
-  // only when the last reading of it says full (it only grows, so an old
-  // reading overstates what is pending).
-  bool QueueFull(int64_t added) {
+  // Counts a new queue entry unless max_queued_tasks are pending: then
+  // false, with nothing counted. Like one fetch_add of a shared count, it
+  // never admits more than the limit: the finished work it subtracts is
+  // read before the add (a finish read after it could be of a later add,
+  // and make room that is not there). That is pending_done_seen_, an
+  // earlier reading of pending_done_ that overstates what is pending, and
+  // pending_done_ itself only when the earlier reading looks full.
+  bool AddPendingWithinLimit() {
     const auto max = static_cast<int64_t>(options_.max_queued_tasks);
-    if (added - pending_done_seen_.load(std::memory_order_relaxed) < max) return false;
-    const int64_t done = pending_done_.load(std::memory_order_acquire);
-    pending_done_seen_.store(done, std::memory_order_relaxed);
-    return added - done >= max;
+    int64_t done = pending_done_seen_.load(std::memory_order_acquire);
+    if (pending_added_.load(std::memory_order_relaxed) - done >= max) {
+      done = pending_done_.load(std::memory_order_acquire);
+      pending_done_seen_.store(done, std::memory_order_release);
+    }
+    if (pending_added_.fetch_add(1, std::memory_order_acq_rel) - done < max) return true;
+    ActivationDone();  // takes the add back
+    return false;
   }
   void CountHttpWait(const Task& task, int64_t delta) {
     if (task.current_node().time != nullptr) {
@@ -413,7 +420,7 @@ class EngineImpl : public Engine {
   // both cost the creating thread a cache miss per task (perf: its lock
   // xadd, 14% of that thread's samples in BM_Pipeline).
   alignas(64) std::atomic<int64_t> pending_added_{0};
-  // pending_done_ as last read for the queue-full check (QueueFull).
+  // pending_done_ as last read for the queue-full check (AddPendingWithinLimit).
   std::atomic<int64_t> pending_done_seen_{0};
   alignas(64) std::atomic<int64_t> pending_done_{0};
   // Threads in WaitIdle or Close's drain (IdleWaiter).

@@ -200,8 +200,7 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
     tree->fetch_sub(1, std::memory_order_relaxed);
     process->caused_live->fetch_sub(1, std::memory_order_relaxed);
   };
-  if (QueueFull(pending_added_.fetch_add(1, std::memory_order_acq_rel))) {
-    ActivationDone();
+  if (!AddPendingWithinLimit()) {
     uncount();
     return absl::ResourceExhaustedError(absl::StrCat(
         "the run queue is full (", options_.max_queued_tasks, " tasks, max_queued_tasks)"));
