@@ -101,7 +101,7 @@ std::string EngineImpl::DescribeLeftOver() const {
       }
     }
   }
-  const int64_t moving = pending();
+  const int64_t moving = pending_.load(std::memory_order_acquire);
   const int64_t http = http_waits_.load(std::memory_order_acquire);
   parked -= std::min(parked, moving + http);
   return absl::StrCat(moving, " tasks queued or moving, ", http, " waiting for an HTTP answer, ",
@@ -120,14 +120,14 @@ absl::Status EngineImpl::Close(absl::Duration timeout) {
   // a host's real clock may still fire one, which only moves a task on.
   events_.set_time_held(true);
   const auto drained = [this] {
-    return pending() == 0 && http_waits_.load(std::memory_order_acquire) == 0;
+    return pending_.load(std::memory_order_acquire) == 0 &&
+           http_waits_.load(std::memory_order_acquire) == 0;
   };
   const absl::Time deadline = timeout == absl::InfiniteDuration()
                                   ? absl::InfiniteFuture()
                                   : absl::Now() + std::max(timeout, absl::ZeroDuration());
   bool idle = drained();
   if (!idle && !threads_.empty()) {
-    IdleWaiter waiter(&idle_waiters_);
     std::unique_lock<std::mutex> idle_lock(idle_mu_);
     while (!(idle = drained())) {
       const absl::Time now = absl::Now();
@@ -273,12 +273,12 @@ void EngineImpl::Release(Task* task, bool schedule) {
   // plain store would overwrite the worker's mark and lose the entry.
   if (task->state.compare_exchange_strong(state, kQueued, std::memory_order_acq_rel)) return;
   if (state == kHeldDeferred) {
-    // The worker skipped the queue entry; the pending count still has it. Nobody
+    // The worker skipped the queue entry; pending_ still counts it. Nobody
     // else changes kHeldDeferred, so a store is enough.
     task->state.store(kQueued, std::memory_order_release);
     Enqueue(task);
   } else if (schedule) {
-    AddPending();
+    pending_.fetch_add(1, std::memory_order_acq_rel);
     task->state.store(kQueued, std::memory_order_release);
     Enqueue(task);
   } else {
@@ -290,10 +290,9 @@ absl::Status EngineImpl::WaitIdle(absl::Duration timeout) {
   if (absl::Status open = CheckOpen(); !open.ok()) return open;
   CONVEY_RETURN_IF_ERROR(CheckNotEngineThread("Engine::WaitIdle"));
   auto idle = [this] {
-    return pending() == 0 && http_waits_.load(std::memory_order_acquire) == 0 &&
-           events_.TimersLetIdle();
+    return pending_.load(std::memory_order_acquire) == 0 &&
+           http_waits_.load(std::memory_order_acquire) == 0 && events_.TimersLetIdle();
   };
-  IdleWaiter waiter(&idle_waiters_);
   std::unique_lock<std::mutex> lock(idle_mu_);
   bool reached;
   if (timeout == absl::InfiniteDuration()) {
@@ -304,9 +303,9 @@ absl::Status EngineImpl::WaitIdle(absl::Duration timeout) {
   }
   if (!reached) {
     return absl::DeadlineExceededError(
-        absl::StrCat("tasks still moving after ", absl::FormatDuration(timeout), " (", pending(),
-                     " queued or running, ", http_waits_.load(std::memory_order_relaxed),
-                     " waiting for HTTP answers)"));
+        absl::StrCat("tasks still moving after ", absl::FormatDuration(timeout), " (",
+                     pending_.load(std::memory_order_relaxed), " queued or running, ",
+                     http_waits_.load(std::memory_order_relaxed), " waiting for HTTP answers)"));
   }
   return absl::OkStatus();
 }
@@ -314,7 +313,7 @@ absl::Status EngineImpl::WaitIdle(absl::Duration timeout) {
 EngineStats EngineImpl::Stats() const {
   EngineStats stats;
   statistics_.ReadTaskCounts(&stats);
-  stats.tasks_queued = pending();
+  stats.tasks_queued = pending_.load(std::memory_order_relaxed);
   stats.timers_pending = events_.timers_pending();
   stats.timers_fired = events_.timers_fired();
   for (const auto& worker : workers_) {

@@ -246,24 +246,11 @@ class EngineImpl : public Engine {
 
   // Pending work (queue entries, running activations, posted ops): what
   // WaitIdle waits for, and what stops virtual time.
-  void AddPending() { pending_added_.fetch_add(1, std::memory_order_acq_rel); }
+  void AddPending() { pending_.fetch_add(1, std::memory_order_acq_rel); }
   void ActivationDone() {
-    const int64_t done = pending_done_.fetch_add(1, std::memory_order_seq_cst) + 1;
-    // Whether this was the last only matters to someone waiting: a worker
-    // reads the adding threads' line only then (the seq_cst pair with
-    // IdleWaiter: either this sees the waiter, or the waiter sees `done`).
-    if ((idle_waiters_.load(std::memory_order_seq_cst) > 0 || events_.jumps()) &&
-        pending_added_.load(std::memory_order_seq_cst) == done) {
-      NotifyIdleWaiters();
-    }
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) NotifyIdleWaiters();
   }
-  int64_t pending() const {
-    // Done first: each finish follows its add, so the adds read after it
-    // are at least as many, and a difference of 0 means nothing was pending
-    // when they were read.
-    const int64_t done = pending_done_.load(std::memory_order_seq_cst);
-    return pending_added_.load(std::memory_order_seq_cst) - done;
-  }
+  int64_t pending() const { return pending_.load(std::memory_order_acquire); }
 
   // Tasks parked in an api node until their request answers. WaitIdle waits
   // for them too; a request whose task has left (timer, delete) is no
@@ -282,38 +269,6 @@ class EngineImpl : public Engine {
   // The next task from the run queue, for a worker that found it empty.
   void WaitForTask(moodycamel::ConsumerToken& token, Task** task, uint64_t* host_creates_seen);
   void NotifyIdleWaiters();
-  // Counted in idle_waiters_ while it lives: workers then tell when the
-  // work they finish was the last (ActivationDone).
-  class IdleWaiter {
-   public:
-    explicit IdleWaiter(std::atomic<int>* waiters) : waiters_(waiters) {
-      waiters_->fetch_add(1, std::memory_order_seq_cst);
-    }
-    ~IdleWaiter() { waiters_->fetch_sub(1, std::memory_order_seq_cst); }
-    IdleWaiter(const IdleWaiter&) = delete;
-    IdleWaiter& operator=(const IdleWaiter&) = delete;
-
-   private:
-    std::atomic<int>* const waiters_;
-  };
-  // Counts a new queue entry unless max_queued_tasks are pending: then
-  // false, with nothing counted. Like one fetch_add of a shared count, it
-  // never admits more than the limit: the finished work it subtracts is
-  // read before the add (a finish read after it could be of a later add,
-  // and make room that is not there). That is pending_done_seen_, an
-  // earlier reading of pending_done_ that overstates what is pending, and
-  // pending_done_ itself only when the earlier reading looks full.
-  bool AddPendingWithinLimit() {
-    const auto max = static_cast<int64_t>(options_.max_queued_tasks);
-    int64_t done = pending_done_seen_.load(std::memory_order_acquire);
-    if (pending_added_.load(std::memory_order_relaxed) - done >= max) {
-      done = pending_done_.load(std::memory_order_acquire);
-      pending_done_seen_.store(done, std::memory_order_release);
-    }
-    if (pending_added_.fetch_add(1, std::memory_order_acq_rel) - done < max) return true;
-    ActivationDone();  // takes the add back
-    return false;
-  }
   void CountHttpWait(const Task& task, int64_t delta) {
     if (task.current_node().time != nullptr) {
       timed_http_waits_.fetch_add(delta, std::memory_order_acq_rel);
@@ -410,21 +365,12 @@ class EngineImpl : public Engine {
   SharedWork shared_work_;
   // Tasks host threads have queued (CreateTask, CreateTasks): while it
   // moves, idle workers yield their cores to the host (WaitForTask).
-  // host_creates_ and the pending counts change with every task: each has
-  // a cache line to itself, so that none drags the others (or the fields
-  // after them) between cores.
+  // host_creates_ and pending_ change with every task, on host threads and
+  // workers alike: each has a cache line to itself, so that neither drags
+  // the other (or the fields after them) between cores.
   alignas(64) std::atomic<uint64_t> host_creates_{0};
-  // Queue entries plus running activations (what WaitIdle waits for) as two
-  // counts that only grow: the threads that make tasks add, the workers that
-  // finish them count them done, each on its own line. One count written by
-  // both cost the creating thread a cache miss per task (perf: its lock
-  // xadd, 14% of that thread's samples in BM_Pipeline).
-  alignas(64) std::atomic<int64_t> pending_added_{0};
-  // pending_done_ as last read for the queue-full check (AddPendingWithinLimit).
-  std::atomic<int64_t> pending_done_seen_{0};
-  alignas(64) std::atomic<int64_t> pending_done_{0};
-  // Threads in WaitIdle or Close's drain (IdleWaiter).
-  alignas(64) std::atomic<int> idle_waiters_{0};
+  // Queue entries plus running activations: what WaitIdle waits for.
+  alignas(64) std::atomic<int64_t> pending_{0};
   alignas(64) std::atomic<int64_t> http_waits_{0};
   std::atomic<int64_t> timed_http_waits_{0};
   std::mutex idle_mu_;

@@ -200,7 +200,9 @@ absl::StatusOr<std::string> EngineImpl::CreateTaskAt(const CompiledProcess* proc
     tree->fetch_sub(1, std::memory_order_relaxed);
     process->caused_live->fetch_sub(1, std::memory_order_relaxed);
   };
-  if (!AddPendingWithinLimit()) {
+  if (pending_.fetch_add(1, std::memory_order_acq_rel) >=
+      static_cast<int64_t>(options_.max_queued_tasks)) {
+    ActivationDone();
     uncount();
     return absl::ResourceExhaustedError(absl::StrCat(
         "the run queue is full (", options_.max_queued_tasks, " tasks, max_queued_tasks)"));

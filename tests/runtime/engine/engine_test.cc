@@ -675,8 +675,7 @@ TEST(EngineTest, BackPressureRefusesCreatesBeyondTheQueueLimit) {
 }
 
 // Host threads creating at once never get more than max_queued_tasks
-// admitted (the pending count is two counts: engine_impl.h), and what they
-// were refused leaves nothing counted.
+// admitted, and what they were refused leaves nothing counted.
 TEST(EngineTest, ConcurrentCreatesStayWithinTheQueueLimit) {
   absl::Notification release;
   auto registry = RegistryWithHostLogics(&release);
