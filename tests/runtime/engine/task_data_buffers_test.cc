@@ -58,12 +58,13 @@ std::set<const char*> DropABatch(size_t bytes) {
   return batch;
 }
 
-// This test links glibc's malloc: buffers are kept but under the memory
-// sanitizers (task_data_buffers_jemalloc_test: not with jemalloc).
+// This test does not link jemalloc (glibc's malloc, or a sanitizer's):
+// buffers are kept but under the memory sanitizers
+// (task_data_buffers_jemalloc_test: not with jemalloc).
 TEST(TaskDataBuffersTest, KeptWithGlibcsMalloc) { EXPECT_EQ(TaskDataRecycled(), kRecycleTaskData); }
 
 TEST(TaskDataBuffersTest, AThreadReusesTheBufferOfDataItDropped) {
-  if (!TaskDataRecycled()) GTEST_SKIP() << "not kept under ASan or with jemalloc";
+  if (!TaskDataRecycled()) GTEST_SKIP() << "not kept under the memory sanitizers or with jemalloc";
   OnAThreadOfItsOwn([] {
     std::string dropped = DataOf(200);
     const char* const buffer = dropped.data();
@@ -81,7 +82,7 @@ TEST(TaskDataBuffersTest, AThreadReusesTheBufferOfDataItDropped) {
 }
 
 TEST(TaskDataBuffersTest, ABufferTooSmallOrTooLargeIsNotTaken) {
-  if (!TaskDataRecycled()) GTEST_SKIP() << "not kept under ASan or with jemalloc";
+  if (!TaskDataRecycled()) GTEST_SKIP() << "not kept under the memory sanitizers or with jemalloc";
   TakeEveryWaitingBatch();
   OnAThreadOfItsOwn([] {
     std::string dropped = DataOf(200);
@@ -118,7 +119,7 @@ TEST(TaskDataBuffersTest, ABufferTooSmallOrTooLargeIsNotTaken) {
 }
 
 TEST(TaskDataBuffersTest, OnlyBuffersWithinTheBoundsAreKept) {
-  if (!TaskDataRecycled()) GTEST_SKIP() << "not kept under ASan or with jemalloc";
+  if (!TaskDataRecycled()) GTEST_SKIP() << "not kept under the memory sanitizers or with jemalloc";
   OnAThreadOfItsOwn([] {
     std::string inline_data = "{}";
     std::string small = DataOf(TaskDataBuffers::kMinBytes - 1);
@@ -135,7 +136,7 @@ TEST(TaskDataBuffersTest, OnlyBuffersWithinTheBoundsAreKept) {
 }
 
 TEST(TaskDataBuffersTest, BuffersGoInBatchesToTheThreadsThatNeedThem) {
-  if (!TaskDataRecycled()) GTEST_SKIP() << "not kept under ASan or with jemalloc";
+  if (!TaskDataRecycled()) GTEST_SKIP() << "not kept under the memory sanitizers or with jemalloc";
   TakeEveryWaitingBatch();
   // A worker drops a batch of tasks: the batch waits after it ended.
   const std::set<const char*> batch = DropABatch(300);
@@ -151,7 +152,7 @@ TEST(TaskDataBuffersTest, BuffersGoInBatchesToTheThreadsThatNeedThem) {
 }
 
 TEST(TaskDataBuffersTest, BuffersThatNeverFitAreFreedOneAMiss) {
-  if (!TaskDataRecycled()) GTEST_SKIP() << "not kept under ASan or with jemalloc";
+  if (!TaskDataRecycled()) GTEST_SKIP() << "not kept under the memory sanitizers or with jemalloc";
   TakeEveryWaitingBatch();
   const std::set<const char*> batch = DropABatch(300);
   OnAThreadOfItsOwn([&] {
@@ -176,7 +177,7 @@ TEST(TaskDataBuffersTest, BuffersThatNeverFitAreFreedOneAMiss) {
 
 // Last: it leaves the waiting batches full.
 TEST(TaskDataBuffersTest, TheWaitingBatchesAreBounded) {
-  if (!TaskDataRecycled()) GTEST_SKIP() << "not kept under ASan or with jemalloc";
+  if (!TaskDataRecycled()) GTEST_SKIP() << "not kept under the memory sanitizers or with jemalloc";
   OnAThreadOfItsOwn([] {
     for (size_t i = 0; i < (TaskDataBuffers::kMaxBatches + 2) * kBatch; ++i) {
       std::string dropped = DataOf(64);

@@ -55,7 +55,8 @@ TEST(TaskRefTest, AHistoryIsInTheTasksAllocationOnlyWhenAskedFor) {
 // ones (task_ref.cc), each kind (with a history or not) for its own; off
 // under ASan, where reuse would hide a use after free.
 TEST(TaskRefTest, AThreadReusesTheBlocksOfItsFreedTasks) {
-  if (!task_ref_internal::kKeepFreedTaskBlocks) GTEST_SKIP() << "not kept under ASan";
+  if (!task_ref_internal::kKeepFreedTaskBlocks)
+    GTEST_SKIP() << "not kept under the memory sanitizers";
   std::thread([] {
     using task_ref_internal::KeptTaskBlocks;
     TaskRef first = MakeTask(true);
@@ -90,7 +91,8 @@ TEST(TaskRefTest, AThreadReusesTheBlocksOfItsFreedTasks) {
 
 // At most kMaxKeptTaskBlocks of a kind: the rest are freed as before.
 TEST(TaskRefTest, AThreadKeepsABoundedNumberOfBlocks) {
-  if (!task_ref_internal::kKeepFreedTaskBlocks) GTEST_SKIP() << "not kept under ASan";
+  if (!task_ref_internal::kKeepFreedTaskBlocks)
+    GTEST_SKIP() << "not kept under the memory sanitizers";
   std::thread([] {
     using task_ref_internal::KeptTaskBlocks;
     using task_ref_internal::kMaxKeptTaskBlocks;
@@ -109,7 +111,8 @@ TEST(TaskRefTest, AThreadKeepsABoundedNumberOfBlocks) {
 // A thread that frees tasks it did not make (one closing an engine) keeps
 // nothing.
 TEST(TaskRefTest, AThreadThatMakesNoTasksKeepsNoBlocks) {
-  if (!task_ref_internal::kKeepFreedTaskBlocks) GTEST_SKIP() << "not kept under ASan";
+  if (!task_ref_internal::kKeepFreedTaskBlocks)
+    GTEST_SKIP() << "not kept under the memory sanitizers";
   std::vector<TaskRef> tasks;
   for (int i = 0; i < 10; ++i) tasks.push_back(MakeTask(true));
   std::thread([&tasks] {
