@@ -53,7 +53,7 @@ TEST(TaskRefTest, AHistoryIsInTheTasksAllocationOnlyWhenAskedFor) {
 
 // A thread that makes tasks keeps the blocks of those it frees for its next
 // ones (task_ref.cc), each kind (with a history or not) for its own; off
-// under ASan, where reuse would hide a use after free.
+// under the memory sanitizers, where reuse would hide a use after free.
 TEST(TaskRefTest, AThreadReusesTheBlocksOfItsFreedTasks) {
   if (!task_ref_internal::kKeepFreedTaskBlocks)
     GTEST_SKIP() << "not kept under the memory sanitizers";

@@ -1,5 +1,5 @@
-// SameBytes and HasBackslash against a byte-by-byte answer, for every size
-// around their word boundaries and every position of the byte that differs.
+// SameBytes and HasBackslash for every size around their word boundaries
+// and every position of the byte that differs.
 #include "runtime/json/short_bytes.h"
 
 #include <cstring>
@@ -11,7 +11,7 @@ namespace convey {
 namespace internal {
 namespace {
 
-constexpr size_t kLongest = 40;  // past the two 16-byte words
+constexpr size_t kLongest = 40;  // past 16 bytes, where two words stop
 
 TEST(ShortBytesTest, SameBytesFindsEveryDifferentByte) {
   for (size_t n = 0; n <= kLongest; ++n) {
