@@ -644,17 +644,24 @@ TEST(EngineTest, ApiCallbackWaitsForAModify) {
   EXPECT_EQ(task.data, R"j({"a":2,"paid":true})j");
 }
 
-TEST(EngineTest, BackPressureRefusesCreatesBeyondTheQueueLimit) {
-  absl::Notification release;
-  auto registry = RegistryWithHostLogics(&release);
+// One worker and at most 10 tasks queued; kConv holds each task in its
+// start node until the registry's `release` (the queue limit's tests).
+std::unique_ptr<Engine> OpenEngineWithQueueLimit(const LogicRegistry* registry) {
   EngineOptions options;
-  options.registry = registry.get();
+  options.registry = registry;
   options.worker_threads = 1;
   options.max_queued_tasks = 10;
   auto engine = OpenEngine(options);
   std::string block = R"j([{"type":"block"},{"type":"go","to_node_id":"end"}])j";
   MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart, block),
                                           NodeJson("end", Kind::kFinal, "[]")}));
+  return engine;
+}
+
+TEST(EngineTest, BackPressureRefusesCreatesBeyondTheQueueLimit) {
+  absl::Notification release;
+  auto registry = RegistryWithHostLogics(&release);
+  auto engine = OpenEngineWithQueueLimit(registry.get());
   int accepted = 0;
   absl::Status refused;
   for (int i = 0; i < 20; ++i) {
@@ -679,14 +686,7 @@ TEST(EngineTest, BackPressureRefusesCreatesBeyondTheQueueLimit) {
 TEST(EngineTest, ConcurrentCreatesStayWithinTheQueueLimit) {
   absl::Notification release;
   auto registry = RegistryWithHostLogics(&release);
-  EngineOptions options;
-  options.registry = registry.get();
-  options.worker_threads = 1;
-  options.max_queued_tasks = 10;
-  auto engine = OpenEngine(options);
-  std::string block = R"j([{"type":"block"},{"type":"go","to_node_id":"end"}])j";
-  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart, block),
-                                          NodeJson("end", Kind::kFinal, "[]")}));
+  auto engine = OpenEngineWithQueueLimit(registry.get());
   std::atomic<int> accepted{0};
   std::atomic<int> ready{0};
   std::vector<std::thread> creators;
