@@ -15,6 +15,7 @@
 #include "convey/scheme.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/engine_support.h"
 #include "tests/support/json_field.h"
 #include "tests/support/scheme_text.h"
 
@@ -26,20 +27,13 @@ using ::convey::testing::GoJson;
 using ::convey::testing::IfJson;
 using ::convey::testing::Kind;
 using ::convey::testing::NodeJson;
+using ::convey::testing::OpenEngine;
 using ::convey::testing::ProcessJson;
 using ::convey::testing::SemaphoreNodeJson;
 using ::convey::testing::TimeJson;
 using ::testing::HasSubstr;
 
 constexpr int64_t kConv = 100;
-
-// An engine with `options`, two workers unless they say otherwise.
-std::unique_ptr<Engine> OpenEngine(EngineOptions options = {}) {
-  if (options.worker_threads == 0) options.worker_threads = 2;
-  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(options);
-  EXPECT_TRUE(engine.ok()) << engine.status();
-  return *std::move(engine);
-}
 
 // start -> work (the given logics, then go to end; errors to "failed").
 std::string OneNodeScheme(const std::string& logics) {

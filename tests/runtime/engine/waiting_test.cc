@@ -9,10 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "convey/engine.h"
+#include "convey/logic.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "convey/logic.h"
 #include "simdjson.h"
+#include "tests/support/engine_support.h"
 #include "tests/support/json_field.h"
 #include "tests/support/scheme_text.h"
 
@@ -24,6 +25,7 @@ using ::convey::testing::Field;
 using ::convey::testing::GoJson;
 using ::convey::testing::IfJson;
 using ::convey::testing::Kind;
+using ::convey::testing::MustDeploy;
 using ::convey::testing::NodeJson;
 using ::convey::testing::ProcessJson;
 using ::convey::testing::SemaphoreNodeJson;
@@ -40,11 +42,6 @@ std::unique_ptr<Engine> OpenEngine(Clock* clock, const LogicRegistry* registry =
   absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(options);
   EXPECT_TRUE(engine.ok()) << engine.status();
   return *std::move(engine);
-}
-
-void MustDeploy(Engine& engine, const std::string& json) {
-  absl::StatusOr<DeployResult> deployed = engine.Deploy("test.json", json);
-  ASSERT_TRUE(deployed.ok()) << deployed.status();
 }
 
 TaskSnapshot Show(Engine& engine, const std::string& obj_id) {
