@@ -12,7 +12,7 @@ namespace convey {
 namespace testing {
 
 // Engine::Open(options), with two workers when `options` names none; a test
-// failure (and null) if it does not open.
+// failure, then a crash, if it does not open.
 std::unique_ptr<Engine> OpenEngine(EngineOptions options = {});
 
 // Deploys `json` as "test.json"; a test failure if it does not deploy.

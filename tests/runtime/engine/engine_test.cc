@@ -9,11 +9,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "convey/logic.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "simdjson.h"
 #include "tests/support/engine_support.h"
 #include "tests/support/json_field.h"
 #include "tests/support/scheme_text.h"

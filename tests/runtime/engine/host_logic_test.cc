@@ -110,29 +110,6 @@ TEST(HostLogicTest, ParkedTaskResumesOnModify) {
   EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "wait").callback, 0);
 }
 
-TEST(HostLogicTest, ApiCallbackWaitsForAModify) {
-  auto engine = OpenEngine();
-  std::string wait = R"j([{"type":"api_callback","is_sync":false,"obj_id_path":""},
-                          {"type":"go","to_node_id":"end"}])j";
-  MustDeploy(
-      *engine,
-      ProcessJson(kConv,
-                  {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("wait"), "]")),
-                   NodeJson("wait", Kind::kNormal, wait), NodeJson("end", Kind::kFinal, "[]")}));
-  absl::StatusOr<std::string> id = engine->CreateTask(kConv, "order-1", R"j({"a":1})j");
-  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
-  TaskSnapshot task = *engine->ShowTask(TaskKey::ByObjId(*id));
-  EXPECT_EQ(task.node_id, "wait");
-  EXPECT_EQ(task.park_reason, ParkReason::kCallback);
-  // A show does not release it; a modify does, with its data merged.
-  ASSERT_TRUE(
-      engine->ModifyTask(TaskKey::ByRef(kConv, "order-1"), R"j({"paid":true,"a":2})j").ok());
-  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
-  task = *engine->ShowTask(TaskKey::ByObjId(*id));
-  EXPECT_EQ(task.node_id, "end");
-  EXPECT_EQ(task.data, R"j({"a":2,"paid":true})j");
-}
-
 // One worker and at most 10 tasks queued; kConv holds each task in its
 // start node until the registry's `release` (the queue limit's tests).
 std::unique_ptr<Engine> OpenEngineWithQueueLimit(const LogicRegistry* registry) {

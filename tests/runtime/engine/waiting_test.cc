@@ -193,6 +193,30 @@ TEST(TimeSemaphoreTest, ParkReasonsAreCountedPerNode) {
   EXPECT_EQ(stats->nodes[1].timer, 0);
 }
 
+// api_callback parks its task until a modify, which merges its data.
+TEST(ApiCallbackTest, WaitsForAModify) {
+  auto engine = OpenEngine(nullptr);  // the real clock
+  std::string wait = R"j([{"type":"api_callback","is_sync":false,"obj_id_path":""},
+                          {"type":"go","to_node_id":"end"}])j";
+  MustDeploy(
+      *engine,
+      ProcessJson(kConv,
+                  {NodeJson("start", Kind::kStart, absl::StrCat("[", GoJson("wait"), "]")),
+                   NodeJson("wait", Kind::kNormal, wait), NodeJson("end", Kind::kFinal, "[]")}));
+  absl::StatusOr<std::string> id = engine->CreateTask(kConv, "order-1", R"j({"a":1})j");
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  TaskSnapshot task = *engine->ShowTask(TaskKey::ByObjId(*id));
+  EXPECT_EQ(task.node_id, "wait");
+  EXPECT_EQ(task.park_reason, ParkReason::kCallback);
+  // A show does not release it; a modify does, with its data merged.
+  ASSERT_TRUE(
+      engine->ModifyTask(TaskKey::ByRef(kConv, "order-1"), R"j({"paid":true,"a":2})j").ok());
+  ASSERT_TRUE(engine->WaitIdle(absl::Seconds(10)).ok());
+  task = *engine->ShowTask(TaskKey::ByObjId(*id));
+  EXPECT_EQ(task.node_id, "end");
+  EXPECT_EQ(task.data, R"j({"a":2,"paid":true})j");
+}
+
 // start -> hold [api_callback, go -> released]; time 100 s -> timeout.
 std::string CallbackWithTimeoutScheme() {
   return ProcessJson(
