@@ -2,6 +2,7 @@
 // parks its task until a modify, one that holds its worker until released;
 // with them, the queue limit (max_queued_tasks) and Close with tasks queued.
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -110,13 +111,14 @@ TEST(HostLogicTest, ParkedTaskResumesOnModify) {
   EXPECT_EQ(NodeNamed(*engine->StatsFor(kConv), "wait").callback, 0);
 }
 
-// One worker and at most 10 tasks queued; kConv holds each task in its
-// start node until the registry's `release` (the queue limit's tests).
-std::unique_ptr<Engine> OpenEngineWithQueueLimit(const LogicRegistry* registry) {
+// One worker and at most `max_queued_tasks` queued; kConv holds each task in
+// its start node until the registry's `release`.
+std::unique_ptr<Engine> OpenEngineThatHolds(const LogicRegistry* registry,
+                                            size_t max_queued_tasks) {
   EngineOptions options;
   options.registry = registry;
   options.worker_threads = 1;
-  options.max_queued_tasks = 10;
+  options.max_queued_tasks = max_queued_tasks;
   auto engine = OpenEngine(options);
   std::string block = R"j([{"type":"block"},{"type":"go","to_node_id":"end"}])j";
   MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart, block),
@@ -127,7 +129,7 @@ std::unique_ptr<Engine> OpenEngineWithQueueLimit(const LogicRegistry* registry) 
 TEST(HostLogicTest, BackPressureRefusesCreatesBeyondTheQueueLimit) {
   absl::Notification release;
   auto registry = RegistryWithHostLogics(&release);
-  auto engine = OpenEngineWithQueueLimit(registry.get());
+  auto engine = OpenEngineThatHolds(registry.get(), 10);
   int accepted = 0;
   absl::Status refused;
   for (int i = 0; i < 20; ++i) {
@@ -152,7 +154,7 @@ TEST(HostLogicTest, BackPressureRefusesCreatesBeyondTheQueueLimit) {
 TEST(HostLogicTest, ConcurrentCreatesStayWithinTheQueueLimit) {
   absl::Notification release;
   auto registry = RegistryWithHostLogics(&release);
-  auto engine = OpenEngineWithQueueLimit(registry.get());
+  auto engine = OpenEngineThatHolds(registry.get(), 10);
   std::atomic<int> accepted{0};
   std::atomic<int> ready{0};
   std::vector<std::thread> creators;
@@ -186,13 +188,7 @@ TEST(HostLogicTest, ConcurrentCreatesStayWithinTheQueueLimit) {
 TEST(HostLogicTest, CloseLeavesQueuedTasksWhereTheyAre) {
   absl::Notification release;
   auto registry = RegistryWithHostLogics(&release);
-  EngineOptions options;
-  options.registry = registry.get();
-  options.worker_threads = 1;
-  auto engine = OpenEngine(options);
-  std::string block = R"j([{"type":"block"},{"type":"go","to_node_id":"end"}])j";
-  MustDeploy(*engine, ProcessJson(kConv, {NodeJson("start", Kind::kStart, block),
-                                          NodeJson("end", Kind::kFinal, "[]")}));
+  auto engine = OpenEngineThatHolds(registry.get(), EngineOptions{}.max_queued_tasks);
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(engine->CreateTask(kConv, "", "{}").ok());
   std::thread closer([&engine] { engine->Close().IgnoreError(); });
   absl::SleepFor(absl::Milliseconds(20));
