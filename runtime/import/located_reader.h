@@ -15,7 +15,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
@@ -82,13 +81,6 @@ class PathScope {
   JsonPath& path_;
   size_t mark_;
 };
-
-// Key comparison on the hot path: most keys differ in length or first byte,
-// which spares a memcmp call.
-inline bool SameKey(absl::string_view a, absl::string_view b) {
-  return a.size() == b.size() &&
-         (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
-}
 
 // An object's fields in file order, each key once; objects in scheme files
 // are small, so a linear lookup beats hashing, and most fit without a heap

@@ -1,5 +1,6 @@
-// WriteElement of dom_writer.h, with the writers for numbers and containers
-// it inlines.
+// WriteElement and WriteElementAsSimdjson of dom_writer.h, with the writers
+// for numbers and containers they inline: one template, the two differ only
+// in how doubles are written.
 #include "runtime/json/dom_writer.h"
 
 #include <charconv>
@@ -12,8 +13,10 @@ namespace convey {
 namespace internal {
 namespace {
 
+enum class DoubleStyle { kShortestWithPoint, kSimdjson };
+
 template <typename Int>
-void WriteInteger(Sink& sink, Int value) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void WriteInteger(Sink& sink, Int value) {
   sink.Reserve(24);
   std::to_chars_result r = std::to_chars(sink.cursor(), sink.limit(), value);
   sink.Advance(r.ptr);
@@ -45,33 +48,45 @@ void WriteDouble(Sink& sink, double value) {
   sink.Advance(end);
 }
 
+// simdjson::minify's doubles: its own shortest form (Grisu2, decimal from
+// 1e-4 up to 1e15 with ".0" on integral values, exponent form past that).
+void WriteSimdjsonDouble(Sink& sink, double value) {
+  sink.Reserve(32);
+  // simdjson's to_chars writes at most 24 bytes and does not read `last`.
+  sink.Advance(simdjson::internal::to_chars(sink.cursor(), sink.limit(), value));
+}
+
+template <DoubleStyle kDoubles>
+void Write(Sink& sink, simdjson::dom::element element);
+
+template <DoubleStyle kDoubles>
 void WriteObject(Sink& sink, simdjson::dom::object object) {
   char comma = 0;
   sink.Put('{');
   for (simdjson::dom::key_value_pair field : object) {
     WriteQuoted(sink, comma, View(field.key), ':');
     comma = ',';
-    WriteElement(sink, field.value);
+    Write<kDoubles>(sink, field.value);
   }
   sink.Put('}');
 }
 
+template <DoubleStyle kDoubles>
 void WriteArray(Sink& sink, simdjson::dom::array array) {
   sink.Put('[');
   bool first = true;
   for (simdjson::dom::element item : array) {
     if (!first) sink.Put(',');
     first = false;
-    WriteElement(sink, item);
+    Write<kDoubles>(sink, item);
   }
   sink.Put(']');
 }
 
-}  // namespace
-
 // Scalars are written in the caller's loop; only containers recurse. The
 // element's type is known in each branch, so the unchecked getters are safe.
-void WriteElement(Sink& sink, simdjson::dom::element element) {
+template <DoubleStyle kDoubles>
+void Write(Sink& sink, simdjson::dom::element element) {
   switch (element.type()) {
     case simdjson::dom::element_type::STRING:
       WriteString(sink, View(element.get_string().value_unsafe()));
@@ -83,7 +98,11 @@ void WriteElement(Sink& sink, simdjson::dom::element element) {
       WriteInteger(sink, element.get_uint64().value_unsafe());
       return;
     case simdjson::dom::element_type::DOUBLE:
-      WriteDouble(sink, element.get_double().value_unsafe());
+      if (kDoubles == DoubleStyle::kSimdjson) {
+        WriteSimdjsonDouble(sink, element.get_double().value_unsafe());
+      } else {
+        WriteDouble(sink, element.get_double().value_unsafe());
+      }
       return;
     case simdjson::dom::element_type::BOOL:
       if (element.get_bool().value_unsafe()) {
@@ -96,12 +115,22 @@ void WriteElement(Sink& sink, simdjson::dom::element element) {
       sink.Put("null", 4);
       return;
     case simdjson::dom::element_type::OBJECT:
-      WriteObject(sink, element.get_object().value_unsafe());
+      WriteObject<kDoubles>(sink, element.get_object().value_unsafe());
       return;
     case simdjson::dom::element_type::ARRAY:
-      WriteArray(sink, element.get_array().value_unsafe());
+      WriteArray<kDoubles>(sink, element.get_array().value_unsafe());
       return;
   }
+}
+
+}  // namespace
+
+void WriteElement(Sink& sink, simdjson::dom::element element) {
+  Write<DoubleStyle::kShortestWithPoint>(sink, element);
+}
+
+void WriteElementAsSimdjson(Sink& sink, simdjson::dom::element element) {
+  Write<DoubleStyle::kSimdjson>(sink, element);
 }
 
 }  // namespace internal

@@ -2,7 +2,7 @@
 // that appends to a std::string through a raw pointer, with a byte limit,
 // and writers for quoted strings and whole simdjson DOM elements on top of
 // it. Strings without anything to escape (nearly all keys and values) are
-// copied in one piece; the rest go through AppendJsonString
+// copied in one piece; the rest go through WriteJsonString
 // (json_writer.h), the project's one escaper. Numbers and strings come out
 // as runtime/task/write_set.h documents (doubles round-trip, with ".0" on
 // integral values; only `"`, `\` and control characters are escaped).
@@ -19,6 +19,11 @@
 #include <cstring>
 #include <string>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "absl/base/attributes.h"
 #include "absl/strings/string_view.h"
 #include "runtime/json/json_writer.h"
 #include "runtime/json/utf8.h"
@@ -69,18 +74,6 @@ class Sink {
   char* cursor() { return p_; }
   char* limit() { return end_; }
   void Advance(char* to) { p_ = to; }
-
-  // Hands the string, trimmed to what was written, to a std::string-based
-  // writer; the Sink continues after what that writer appended.
-  template <typename F>
-  void AppendWith(F&& append) {
-    out_->resize(Used());
-    append(out_);
-    size_t used = out_->size();
-    out_->resize(std::max(used + 256, used * 2));
-    Rebase(used);
-    if (used - start_ > max_) Overflow(0);
-  }
 
  private:
   size_t Used() const { return static_cast<size_t>(p_ - begin_); }
@@ -145,18 +138,42 @@ inline uint64_t LoadShort(const char* p, size_t n) {
          (static_cast<uint64_t>(static_cast<unsigned char>(p[n - 1])) << 16);
 }
 
+#if defined(__SSE2__)
+// Whether any of the 16 bytes at p is a control character, '"' or '\\'.
+inline bool NeedsEscape16(const char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+  const __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+  const __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+  return _mm_movemask_epi8(_mm_or_si128(control, _mm_or_si128(quote, backslash))) != 0;
+}
+#endif
+
+inline uint64_t Load8(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+// Up to 16 bytes in one or two words (overlapping when n < 16); longer
+// strings 16 bytes a step where SSE2 is there (every x86-64), the last
+// step overlapping what was checked.
 inline bool StringNeedsEscape(const char* p, size_t n) {
   if (n <= 8) return n != 0 && NeedsEscape8(LoadShort(p, n));
+  if (n <= 16) return NeedsEscape8(Load8(p)) || NeedsEscape8(Load8(p + n - 8));
+#if defined(__SSE2__)
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    if (NeedsEscape16(p + i)) return true;
+  }
+  return i != n && NeedsEscape16(p + n - 16);
+#else
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    if (NeedsEscape8(w)) return true;
+    if (NeedsEscape8(Load8(p + i))) return true;
   }
-  if (i == n) return false;
-  uint64_t w;  // the last 8 bytes, overlapping what was checked
-  std::memcpy(&w, p + n - 8, 8);
-  return NeedsEscape8(w);
+  return i != n && NeedsEscape8(Load8(p + n - 8));
+#endif
 }
 
 // Whether any of the n bytes at p is 0x80 or above (not ASCII).
@@ -174,9 +191,18 @@ inline bool HasHighBytes(const char* p, size_t n) {
   return ((any | w) & kHighs) != 0;
 }
 
-// memcpy for the few bytes of a typical key or value, without the call.
-inline void CopyBytes(char* dst, const char* src, size_t n) {
-  if (n >= 8 && n <= 16) {
+// memcpy for the few bytes of a typical key or value, without the call
+// (forced inline: it is called from the writers' inner loops, and GCC
+// outlined it there once it had the 17-32 byte case).
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void CopyBytes(char* dst, const char* src, size_t n) {
+  if (n > 16 && n <= 32) {  // an id, a short URL: two overlapping 16-byte copies
+    char a[16];
+    char b[16];
+    std::memcpy(a, src, 16);
+    std::memcpy(b, src + n - 16, 16);
+    std::memcpy(dst, a, 16);
+    std::memcpy(dst + n - 16, b, 16);
+  } else if (n >= 8 && n <= 16) {
     uint64_t a;
     uint64_t b;
     std::memcpy(&a, src, 8);
@@ -220,9 +246,14 @@ inline void WriteQuoted(Sink& sink, char prefix, absl::string_view s, char suffi
     sink.Advance(p);
     return;
   }
-  if (prefix != 0) sink.Put(prefix);
-  sink.AppendWith([s](std::string* out) { AppendJsonString(out, s); });
-  if (suffix != 0) sink.Put(suffix);
+  sink.Reserve(JsonStringSize(s) + 2);
+  char* p = sink.cursor();
+  *p = prefix;
+  p += prefix != 0;
+  p = WriteJsonString(p, s);
+  *p = suffix;
+  p += suffix != 0;
+  sink.Advance(p);
 }
 
 inline void WriteString(Sink& sink, absl::string_view s) { WriteQuoted(sink, 0, s, 0); }
@@ -245,6 +276,12 @@ inline void WriteCheckedQuoted(Sink& sink, char prefix, absl::string_view s, cha
 // looks like an integer, containers recursively. Out of line: the
 // containers and doubles are inlined into this one recursive function.
 void WriteElement(Sink& sink, simdjson::dom::element element);
+
+// Writes `element` as compact JSON byte for byte as simdjson::minify(element)
+// does (its escapes are WriteString's; its doubles are its own shortest
+// form), at WriteElement's speed: simdjson's writer appends each token to a
+// std::vector, a fifth of an import's time (Minify, runtime/json/minify.h).
+void WriteElementAsSimdjson(Sink& sink, simdjson::dom::element element);
 
 }  // namespace internal
 }  // namespace convey

@@ -1,50 +1,89 @@
 #include "runtime/json/json_writer.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 
 namespace convey {
 namespace internal {
 
-void AppendJsonString(std::string* out, absl::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
+namespace {
+
+// What each byte becomes inside a JSON string: 0 for itself, else the
+// length of its escape (2 for a short one, 6 for \u00XX).
+constexpr uint8_t EscapeLength(unsigned char c) {
+  return c == '"' || c == '\\' || c == '\b' || c == '\t' || c == '\n' || c == '\f' || c == '\r' ? 2
+         : c < 0x20                                                                             ? 6
+                                                                                                : 0;
+}
+
+struct EscapeLengths {
+  uint8_t of[256];
+  constexpr EscapeLengths() : of() {
+    for (int c = 0; c < 256; ++c) of[c] = EscapeLength(static_cast<unsigned char>(c));
+  }
+};
+constexpr EscapeLengths kEscapeLengths;
+
+}  // namespace
+
+size_t JsonStringSize(absl::string_view text) {
+  size_t size = text.size() + 2;
   for (char c : text) {
+    const uint8_t escape = kEscapeLengths.of[static_cast<unsigned char>(c)];
+    size += escape == 0 ? 0 : escape - 1;
+  }
+  return size;
+}
+
+char* WriteJsonString(char* out, absl::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  *out++ = '"';
+  for (char c : text) {
+    const unsigned char byte = static_cast<unsigned char>(c);
+    if (kEscapeLengths.of[byte] == 0) {
+      *out++ = c;
+      continue;
+    }
+    *out++ = '\\';
     switch (c) {
       case '"':
-        out->append("\\\"");
-        break;
       case '\\':
-        out->append("\\\\");
+        *out++ = c;
         break;
       case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
+        *out++ = 'b';
         break;
       case '\t':
-        out->append("\\t");
+        *out++ = 't';
+        break;
+      case '\n':
+        *out++ = 'n';
+        break;
+      case '\f':
+        *out++ = 'f';
+        break;
+      case '\r':
+        *out++ = 'r';
         break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHex[(c >> 4) & 0xF]);
-          out->push_back(kHex[c & 0xF]);
-        } else {
-          out->push_back(c);
-        }
+        std::memcpy(out, "u00", 3);
+        out[3] = kHex[byte >> 4];
+        out[4] = kHex[byte & 0xF];
+        out += 5;
     }
   }
-  out->push_back('"');
+  *out++ = '"';
+  return out;
+}
+
+void AppendJsonString(std::string* out, absl::string_view text) {
+  const size_t start = out->size();
+  out->resize(start + JsonStringSize(text));
+  WriteJsonString(&(*out)[start], text);
 }
 
 void JsonWriter::BeforeValue() {

@@ -15,8 +15,15 @@
 namespace convey {
 namespace internal {
 
-// Appends `text` as a quoted JSON string.
+// Appends `text` as a quoted JSON string: `"`, `\` and control characters
+// escaped (\b \t \n \f \r, the rest \u00XX), as simdjson::minify writes them.
 void AppendJsonString(std::string* out, absl::string_view text);
+
+// The same in two steps, for writers that fill memory themselves: the size
+// of `text` quoted and escaped, and writing it at `out`, which has room for
+// that many bytes (returns the end of what was written).
+size_t JsonStringSize(absl::string_view text);
+char* WriteJsonString(char* out, absl::string_view text);
 
 // Appends the code point `c` (at most 0x10FFFF) as UTF-8.
 inline void AppendUtf8CodePoint(uint32_t c, std::string* out) {

@@ -1,6 +1,9 @@
 #include "runtime/json/minify.h"
 
+#include <limits>
 #include <string_view>
+
+#include "runtime/json/dom_writer.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -32,14 +35,19 @@ const simdjson::implementation& ChooseMinifier() {
 }  // namespace
 
 std::string Minify(simdjson::dom::element element) {
-  // simdjson's own builder (what simdjson::minify uses), kept per thread.
-  thread_local simdjson::internal::string_builder<> builder;
-  builder.clear();
-  builder.append(element);
-  const std::string_view view = builder.str();
-  std::string text(view.data(), view.size());
-  // A very large element (a long Code node source) would stay held.
-  if (text.size() > (size_t{1} << 20)) builder = simdjson::internal::string_builder<>();
+  // Written into a buffer each thread keeps, then copied out at its size:
+  // a text written straight into its own string would keep the spare
+  // capacity of its growth. Sink zero-fills the capacity it is given, so a
+  // buffer grown by a large element (a long Code node source) is dropped.
+  constexpr size_t kKeptCapacity = 1024;
+  thread_local std::string buffer;
+  buffer.clear();
+  {
+    Sink sink(&buffer, std::numeric_limits<size_t>::max());
+    WriteElementAsSimdjson(sink, element);
+  }
+  std::string text(buffer);
+  if (buffer.capacity() > kKeptCapacity) std::string().swap(buffer);
   return text;
 }
 

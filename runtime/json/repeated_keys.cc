@@ -25,11 +25,6 @@ constexpr size_t kLinearKeys = 16;
 // Deeper documents are refused by every parser convey configures.
 constexpr int kMaxDepth = 1024;
 
-inline bool SameKey(absl::string_view a, absl::string_view b) {
-  return a.size() == b.size() &&
-         (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
-}
-
 inline bool IsContainer(simdjson::dom::element element) {
   const simdjson::dom::element_type type = element.type();
   return type == simdjson::dom::element_type::OBJECT || type == simdjson::dom::element_type::ARRAY;

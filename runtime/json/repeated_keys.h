@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,13 @@ inline uint64_t KeyBit(absl::string_view key) {
                                     static_cast<unsigned char>(key[n - 1]) * 3u +
                                     static_cast<unsigned char>(key[n / 2]);
   return uint64_t{1} << (mix & 63);
+}
+
+// Key comparison on hot paths: most keys differ in length or first byte,
+// which spares a memcmp call.
+inline bool SameKey(absl::string_view a, absl::string_view b) {
+  return a.size() == b.size() &&
+         (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
 }
 
 // True when some object in `element`, at any depth, holds a key more than

@@ -35,6 +35,29 @@ TEST(JsonWriter, EscapesStrings) {
   EXPECT_EQ(out, "\"q\\\"b\\\\n\\n\\t\\u0001\\u001f/é\"");
 }
 
+// Every byte, alone and between others: the size announced is the size
+// written, and the escapes are the ones simdjson::minify writes.
+TEST(JsonWriter, WriteJsonStringWritesTheSizeItAnnouncesForEveryByte) {
+  for (int c = 0; c < 256; ++c) {
+    for (const std::string& text : {std::string(1, static_cast<char>(c)),
+                                    "ab" + std::string(1, static_cast<char>(c)) + "cd"}) {
+      const size_t size = JsonStringSize(text);
+      std::string out(size + 8, '#');
+      char* end = WriteJsonString(out.data(), text);
+      EXPECT_EQ(static_cast<size_t>(end - out.data()), size) << c;
+      EXPECT_EQ(out.substr(size), "########") << c;  // nothing written past it
+      out.resize(size);
+      std::string appended = "x";
+      AppendJsonString(&appended, text);
+      EXPECT_EQ(appended, "x" + out) << c;
+    }
+  }
+  std::string out;
+  AppendJsonString(&out, std::string("\x00\b\t\n\x0b\f\r\x1f \x7f\"\\", 12));
+  // DEL (0x7f) is no control character to JSON: written as it is.
+  EXPECT_EQ(out, std::string(R"("\u0000\b\t\n\u000b\f\r\u001f )") + "\x7f" + R"(\"\\")");
+}
+
 TEST(JsonWriter, EscapedStringsParseBack) {
   std::string raw;
   for (int c = 1; c < 128; ++c) raw.push_back(static_cast<char>(c));

@@ -59,6 +59,55 @@ TEST(MinifyTextTest, RefusesAnUnclosedString) {
   EXPECT_TRUE(compact.empty());
 }
 
+// Minify(element) writes what simdjson::minify(element) writes, byte for
+// byte: doubles in simdjson's own shortest form (where std::to_chars would
+// write 123456789012345680 it writes 1.2345678901234568e17), every escape,
+// strings of every length up to past four SSE2 blocks with an escaped byte at
+// each place (the writer checks 8 or 16 bytes at a time, the last step
+// overlapping) and integers at their limits.
+TEST(MinifyElementTest, WritesWhatSimdjsonWrites) {
+  std::vector<std::string> documents = Samples();
+  documents.push_back(
+      "[0.0,-0.0,1.0,-1.5,0.1,1e-4,1.5e-5,0.00012,1e15,1e16,123456789012345678.0,1e21,"
+      "1.7976931348623157e308,5e-324,2.2250738585072014e-308,123456.789e3,-9.5e-7,"
+      "9223372036854775807,-9223372036854775808,18446744073709551615]");
+  documents.push_back(
+      R"({"":"","k\u0000":"\u001f\b\t\n\f\r\"\\\/","é":"ü€😀","a":{"b":[{},[],null,true,false]}})");
+  for (size_t size = 0; size <= 70; ++size) {
+    for (size_t at = 0; at <= size; ++at) {
+      for (const char* escape : {"\\\"", "\\\\", "\\u0001", "\\n"}) {
+        std::string text(size, 'x');
+        if (at < size) text.replace(at, 1, escape);
+        documents.push_back("{\"" + text + "\":[\"" + text + "\"]}");
+      }
+    }
+  }
+  simdjson::dom::parser parser;
+  for (const std::string& document : documents) {
+    simdjson::dom::element element;
+    ASSERT_EQ(parser.parse(document).get(element), simdjson::SUCCESS) << document;
+    EXPECT_EQ(Minify(element), simdjson::minify(element)) << document;
+    if (element.is_array()) {  // and each element alone
+      for (simdjson::dom::element item : element.get_array().value_unsafe()) {
+        EXPECT_EQ(Minify(item), simdjson::minify(item)) << simdjson::minify(item);
+      }
+    }
+  }
+}
+
+// The buffer kept between calls: a large text, then small ones, then a
+// large one again, each whole and alone.
+TEST(MinifyElementTest, TextsOfEverySizeOneAfterAnother) {
+  simdjson::dom::parser parser;
+  for (size_t size : {size_t{10}, size_t{5000}, size_t{3}, size_t{900}, size_t{1100}, size_t{70000},
+                      size_t{0}, size_t{1023}, size_t{1024}}) {
+    const std::string document = "[\"" + std::string(size, 'y') + "\",1.5]";
+    simdjson::dom::element element;
+    ASSERT_EQ(parser.parse(document).get(element), simdjson::SUCCESS);
+    EXPECT_EQ(Minify(element), document) << size;
+  }
+}
+
 TEST(MinifyTextTest, ChoosesAKernelThisCpuRuns) {
   EXPECT_TRUE(MinifyImplementation().supported_by_runtime_system());
 }
