@@ -81,7 +81,7 @@ void Importer::ImportNode(const Fields& fields, schema::Node* node) {
         if (!logic_fields.FindSet("type")) Error("the logic has no type");
         continue;
       }
-      ImportLogic(logic_json, std::move(type), node->add_logics());
+      ImportLogic(logic_json, logic_fields, std::move(type), node->add_logics());
     }
   }
   ForEachObject(condition, "semaphors", [&](const Fields& semaphore) {
@@ -126,14 +126,32 @@ void Importer::CheckNodeRules(const schema::Node& node) {
 // ---------------------------------------------------------------------------
 // Logics
 
-void Importer::ImportLogic(element json, std::string type, schema::Logic* logic) {
+namespace {
+
+// Whether the object `json`, whose members AsObject put in `fields` (each
+// key once), holds a key twice at any depth. Its own keys were compared
+// there already: a repeat among them shows as fewer fields than members
+// (simdjson counts up to 2^24 - 1; past that the text is scanned for
+// nothing, which is only slower).
+bool HasRepeatedKeysIn(element json, const Fields& fields) {
+  if (fields.entries.size() != json.get_object().value_unsafe().size()) return true;
+  for (const auto& [key, value] : fields.entries) {
+    if ((value.is_object() || value.is_array()) && HasRepeatedKeys(value)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void Importer::ImportLogic(element json, const Fields& fields, std::string type,
+                           schema::Logic* logic) {
   logic->set_type(std::move(type));
   logic->set_location(path().raw());
   // AsObject reported the logic's own repeated keys; the ones nested in it
   // are reported here, where the file's byte offsets are known, and the
   // kept text has them collapsed, so its factory reads one value per key.
   std::string text = Minify(json);
-  if (HasRepeatedKeys(json)) {
+  if (HasRepeatedKeysIn(json, fields)) {
     ReportRepeatsUnder(path().raw());
     std::vector<RepeatedKey> repeats;
     std::string collapsed;
@@ -262,7 +280,7 @@ void Importer::ImportStub(const Fields& condition, schema::Node* node) {
       ReadString(step, "type", &type);
       if (type == "go_if_const" || type == "api_rpc_reply") {
         has_reply = has_reply || type == "api_rpc_reply";
-        ImportLogic(step_json, std::move(type), branch->add_logics());
+        ImportLogic(step_json, step, std::move(type), branch->add_logics());
       } else {
         Error(absl::StrCat("a stub branch holds ", Quote(type),
                            "; only go_if_const and api_rpc_reply belong "

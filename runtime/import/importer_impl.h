@@ -69,7 +69,9 @@ class Importer : private LocatedReader {
   void ImportNodeOptions(const Fields& fields, schema::Node* node);
   void CheckNodeRules(const schema::Node& node);
   // Keeps the logic object `json` whole, for its factory.
-  void ImportLogic(simdjson::dom::element json, std::string type, schema::Logic* logic);
+  // `fields`: the members of `json`, as AsObject read them.
+  void ImportLogic(simdjson::dom::element json, const Fields& fields, std::string type,
+                   schema::Logic* logic);
   void ImportSemaphore(const Fields& fields, schema::Semaphore* semaphore);
   void ImportStub(const Fields& condition, schema::Node* node);
 

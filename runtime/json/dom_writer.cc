@@ -125,6 +125,15 @@ void Write(Sink& sink, simdjson::dom::element element) {
 
 }  // namespace
 
+void WriteEscapedQuoted(Sink& sink, char prefix, absl::string_view s, char suffix) {
+  sink.Reserve(JsonStringSize(s) + (prefix != 0) + (suffix != 0));
+  char* p = sink.cursor();
+  if (prefix != 0) *p++ = prefix;
+  p = WriteJsonString(p, s);
+  if (suffix != 0) *p++ = suffix;
+  sink.Advance(p);
+}
+
 void WriteElement(Sink& sink, simdjson::dom::element element) {
   Write<DoubleStyle::kShortestWithPoint>(sink, element);
 }

@@ -5,7 +5,8 @@
 // copied in one piece; the rest go through WriteJsonString
 // (json_writer.h), the project's one escaper. Numbers and strings come out
 // as runtime/task/write_set.h documents (doubles round-trip, with ".0" on
-// integral values; only `"`, `\` and control characters are escaped).
+// integral values; only `"`, `\` and control characters are escaped), or
+// as simdjson::minify writes them (WriteElementAsSimdjson).
 // Separate from the write set, which decides what goes where, and from
 // JsonWriter, the call-by-call writer for everything else. Sink and
 // WriteQuoted are inline: they run for every key and value written.
@@ -40,7 +41,10 @@ class Sink {
  public:
   // Writing more than `max_bytes` sets overflowed(); what was written is then
   // discarded (the string is left as it was) and later writes are cheap
-  // no-ops as far as the output goes.
+  // no-ops as far as the output goes. The limit is on what was written, to
+  // the byte: a Reserve may ask for up to kReserveSlack bytes it does not
+  // use (a number's room), and only a Reserve past the limit by more than
+  // that overflows at once.
   Sink(std::string* out, size_t max_bytes) : out_(out), start_(out->size()), max_(max_bytes) {
     size_t target = start_ + 256;
     // Use capacity the caller already reserved (within reason: resize
@@ -56,6 +60,8 @@ class Sink {
   Sink& operator=(const Sink&) = delete;
 
   bool overflowed() const { return overflowed_ || Used() - start_ > max_; }
+
+  static constexpr size_t kReserveSlack = 32;
 
   void Reserve(size_t n) {
     if (static_cast<size_t>(end_ - p_) < n) Grow(n);
@@ -84,7 +90,8 @@ class Sink {
   }
   void Grow(size_t n) {
     size_t used = Used();
-    if (used - start_ + n > max_) {
+    const size_t wanted = used - start_ + n;
+    if (wanted > max_ && wanted - max_ > kReserveSlack) {  // (max_ may be SIZE_MAX)
       Overflow(n);
       return;
     }
@@ -229,31 +236,27 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void CopyBytes(char* dst, const char* src, s
 
 }  // namespace dom_writer_internal
 
+// WriteQuoted's path for strings with bytes to escape: rare, out of line.
+void WriteEscapedQuoted(Sink& sink, char prefix, absl::string_view s, char suffix);
+
 // Writes `prefix` (a byte or none), the quoted string and `suffix` (a byte
 // or none): an object's key comes with its comma and colon in one step.
-inline void WriteQuoted(Sink& sink, char prefix, absl::string_view s, char suffix) {
+// Forced inline: the call cost more than the copy of a typical key.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void WriteQuoted(Sink& sink, char prefix, absl::string_view s,
+                                                     char suffix) {
   if (!dom_writer_internal::StringNeedsEscape(s.data(), s.size())) {
-    sink.Reserve(s.size() + 4);
+    sink.Reserve(s.size() + 2 + (prefix != 0) + (suffix != 0));
     char* p = sink.cursor();
-    *p = prefix;
-    p += prefix != 0;
+    if (prefix != 0) *p++ = prefix;
     *p++ = '"';
     dom_writer_internal::CopyBytes(p, s.data(), s.size());
     p += s.size();
     *p++ = '"';
-    *p = suffix;
-    p += suffix != 0;
+    if (suffix != 0) *p++ = suffix;
     sink.Advance(p);
     return;
   }
-  sink.Reserve(JsonStringSize(s) + 2);
-  char* p = sink.cursor();
-  *p = prefix;
-  p += prefix != 0;
-  p = WriteJsonString(p, s);
-  *p = suffix;
-  p += suffix != 0;
-  sink.Advance(p);
+  WriteEscapedQuoted(sink, prefix, s, suffix);
 }
 
 inline void WriteString(Sink& sink, absl::string_view s) { WriteQuoted(sink, 0, s, 0); }

@@ -1,9 +1,11 @@
 #include "runtime/json/repeated_keys.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -396,7 +398,16 @@ void AppendQuotedPathKey(std::string* path, absl::string_view key) {
   }
 }
 
-void AppendPathIndex(std::string* path, size_t index) { absl::StrAppend(path, "[", index, "]"); }
+void AppendPathIndex(std::string* path, size_t index) {
+  // By hand: the importer appends one for every node and logic it reads, and
+  // StrAppend's general pieces cost ten times the work (callgrind: 2% of a
+  // 10 MB import).
+  char text[2 + std::numeric_limits<size_t>::digits10 + 1];
+  text[0] = '[';
+  char* end = std::to_chars(text + 1, text + sizeof(text) - 1, index).ptr;
+  *end++ = ']';
+  path->append(text, static_cast<size_t>(end - text));
+}
 
 bool HasRepeatedKeys(simdjson::dom::element element) { return HasRepeatedKeys(element, 0); }
 

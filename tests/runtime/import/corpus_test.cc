@@ -1,7 +1,8 @@
 // Every real export in ../shared/corpus/valid loads with no error (imported,
 // then each process compiled by the built-in logic factories, as a deploy
 // does), every one in ../shared/corpus/invalid fails with a located error,
-// and every import survives a round trip through its protobuf serialisation.
+// every import survives a round trip through its protobuf serialisation, and
+// the kept text of every element is simdjson's.
 #include <dirent.h>
 
 #include <algorithm>
@@ -14,11 +15,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "convey/logic.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "convey/logic.h"
 #include "runtime/engine/process.h"
 #include "runtime/import/importer.h"
+#include "runtime/json/minify.h"
+#include "simdjson.h"
 
 namespace convey {
 namespace internal {
@@ -102,6 +105,37 @@ TEST(Corpus, ImportSerialiseParseIsLossless) {
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(result.scheme(), again.scheme()))
         << file;
   }
+}
+
+// The importer keeps logics and options as the text Minify writes, which
+// must be simdjson::minify's to the byte: checked on every object, array and
+// scalar of every real export (their Code sources, escapes and numbers).
+void ExpectMinifiedAsSimdjsonDoes(simdjson::dom::element element, const std::string& file,
+                                  size_t* checked) {
+  ASSERT_EQ(Minify(element), simdjson::minify(element)) << file;
+  ++*checked;
+  if (element.is_object()) {
+    for (simdjson::dom::key_value_pair field : element.get_object().value_unsafe()) {
+      ExpectMinifiedAsSimdjsonDoes(field.value, file, checked);
+    }
+  } else if (element.is_array()) {
+    for (simdjson::dom::element item : element.get_array().value_unsafe()) {
+      ExpectMinifiedAsSimdjsonDoes(item, file, checked);
+    }
+  }
+}
+
+TEST(Corpus, EveryElementMinifiesAsSimdjsonDoes) {
+  simdjson::dom::parser parser;
+  size_t checked = 0;
+  for (const std::string& file : ListJson("valid")) {
+    std::string text = ReadFile(file);
+    if (absl::StartsWith(text, "\xEF\xBB\xBF")) text.erase(0, 3);
+    simdjson::dom::element root;
+    ASSERT_EQ(parser.parse(text).get(root), simdjson::SUCCESS) << file;
+    ExpectMinifiedAsSimdjsonDoes(root, file, &checked);
+  }
+  EXPECT_GT(checked, 10000u);
 }
 
 }  // namespace

@@ -1,8 +1,11 @@
 #include "runtime/json/dom_writer.h"
 
+#include <limits>
 #include <string>
+#include <utility>
 
 #include "gtest/gtest.h"
+#include "simdjson.h"
 
 namespace convey {
 namespace internal {
@@ -40,6 +43,42 @@ TEST(CopyBytesTest, CopiesEverySizeAndNothingPastIt) {
     CopyBytes(target.data(), source.data(), size);
     EXPECT_EQ(target.substr(0, size), source.substr(0, size)) << size;
     EXPECT_EQ(target.substr(size), std::string(80 - size, '#')) << size;
+  }
+}
+
+// The byte limit is on what was written, to the byte, whether the Sink had
+// to grow for the write or not: a quoted string, plain or escaped, with a
+// key's comma and colon or without, and a number after it. (A reservation
+// counted against the limit once refused an escaped string of exactly the
+// limit.)
+TEST(SinkTest, OutputOfExactlyTheLimitFitsAndOneByteLessDoesNot) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element number;
+  ASSERT_EQ(parser.parse(std::string("-12345.5")).get(number), simdjson::SUCCESS);
+  for (size_t size : {size_t{0}, size_t{5}, size_t{20}, size_t{300}, size_t{1000}}) {
+    for (char fill : {'a', '\n', '"'}) {
+      const std::string text(size, fill);
+      for (auto [prefix, suffix] : {std::pair<char, char>{0, 0}, {',', ':'}, {0, ':'}, {',', 0}}) {
+        for (size_t before : {size_t{0}, size_t{250}}) {  // the Sink grows mid-string or not
+          const auto write = [&](size_t max_bytes, std::string* out) {
+            out->clear();
+            Sink sink(out, max_bytes);
+            sink.Put(std::string(before, 'x'));
+            WriteQuoted(sink, prefix, text, suffix);
+            WriteElement(sink, number);
+            return !sink.overflowed();
+          };
+          std::string unlimited;
+          ASSERT_TRUE(write(std::numeric_limits<size_t>::max(), &unlimited));
+          const size_t exact = unlimited.size();
+          std::string out;
+          EXPECT_TRUE(write(exact, &out)) << size << " " << fill << " " << before;
+          EXPECT_EQ(out, unlimited);
+          EXPECT_FALSE(write(exact - 1, &out)) << size << " " << fill << " " << before;
+          EXPECT_EQ(out, "");
+        }
+      }
+    }
   }
 }
 
