@@ -130,11 +130,12 @@ namespace {
 
 // Whether the object `json`, whose members AsObject put in `fields` (each
 // key once), holds a key twice at any depth. Its own keys were compared
-// there already: a repeat among them shows as fewer fields than members
-// (simdjson counts up to 2^24 - 1; past that the text is scanned for
-// nothing, which is only slower).
+// there already: a repeat among them shows as fewer fields than members.
+// simdjson counts members up to 2^24 - 1 only: a count there is not trusted.
 bool HasRepeatedKeysIn(element json, const Fields& fields) {
-  if (fields.entries.size() != json.get_object().value_unsafe().size()) return true;
+  constexpr size_t kMaxCounted = 0xFFFFFF;
+  const size_t members = json.get_object().value_unsafe().size();
+  if (members == kMaxCounted || fields.entries.size() != members) return true;
   for (const auto& [key, value] : fields.entries) {
     if ((value.is_object() || value.is_array()) && HasRepeatedKeys(value)) return true;
   }

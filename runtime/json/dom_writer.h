@@ -282,8 +282,9 @@ void WriteElement(Sink& sink, simdjson::dom::element element);
 
 // Writes `element` as compact JSON byte for byte as simdjson::minify(element)
 // does (its escapes are WriteString's; its doubles are its own shortest
-// form), at WriteElement's speed: simdjson's writer appends each token to a
-// std::vector, a fifth of an import's time (Minify, runtime/json/minify.h).
+// form): the importer keeps logics as this text (Minify, minify.h), and
+// simdjson's own writer, one std::vector insert per token, took more
+// instructions (callgrind: 126 against 116 M for a 10 MB export).
 void WriteElementAsSimdjson(Sink& sink, simdjson::dom::element element);
 
 }  // namespace internal

@@ -6,6 +6,7 @@
 #ifndef CONVEY_RUNTIME_JSON_JSON_WRITER_H_
 #define CONVEY_RUNTIME_JSON_JSON_WRITER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>

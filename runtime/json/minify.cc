@@ -1,7 +1,7 @@
 #include "runtime/json/minify.h"
 
 #include <limits>
-#include <string_view>
+#include <string>
 
 #include "runtime/json/dom_writer.h"
 

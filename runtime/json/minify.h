@@ -1,9 +1,9 @@
 // Compact JSON text, exactly as simdjson::minify writes it.
 //
 // Minify(element): through dom_writer.h's writer, in a buffer each thread
-// keeps: simdjson::minify(element) grows a fresh std::vector from nothing,
-// one insert per token, and frees it on every call, which was a fifth of an
-// import's time (its logics and options are kept as text).
+// keeps (up to 1 KB): simdjson::minify(element) grows a fresh std::vector
+// from nothing, one insert per token, and frees it on every call (a fifth
+// of an import's time once; its logics and options are kept as text).
 //
 // MinifyText(text): through the fastest of simdjson's kernels for this CPU.
 // simdjson (before 3.12) picks its AVX-512 kernel on AMD Zen 4 and later,

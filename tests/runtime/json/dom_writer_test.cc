@@ -82,6 +82,26 @@ TEST(SinkTest, OutputOfExactlyTheLimitFitsAndOneByteLessDoesNot) {
   }
 }
 
+// Past the limit the Sink stops growing: a long run of writes, or one write
+// far larger than the limit, leaves the string at the size it had (and its
+// memory near the limit, not the size of everything written).
+TEST(SinkTest, StopsGrowingPastTheLimit) {
+  std::string out = "kept";
+  {
+    Sink sink(&out, 100);
+    for (int i = 0; i < 10000; ++i) WriteQuoted(sink, ',', "ten bytes!", 0);
+    EXPECT_TRUE(sink.overflowed());
+  }
+  EXPECT_EQ(out, "kept");
+  EXPECT_LT(out.capacity(), size_t{4096});
+  {
+    Sink sink(&out, 100);
+    WriteString(sink, std::string(1000, '\n'));  // 2 002 bytes escaped, reserved at once
+    EXPECT_TRUE(sink.overflowed());
+  }
+  EXPECT_EQ(out, "kept");
+}
+
 }  // namespace
 }  // namespace internal
 }  // namespace convey
