@@ -400,8 +400,8 @@ void AppendQuotedPathKey(std::string* path, absl::string_view key) {
 
 void AppendPathIndex(std::string* path, size_t index) {
   // By hand: the importer appends one for every node and logic it reads, and
-  // StrAppend's general pieces cost ten times the work (callgrind: 2% of a
-  // 10 MB import).
+  // StrAppend's general pieces cost three times as much (callgrind, a 10 MB
+  // import: 15 M against 4.8 M instructions).
   char text[2 + std::numeric_limits<size_t>::digits10 + 1];
   text[0] = '[';
   char* end = std::to_chars(text + 1, text + sizeof(text) - 1, index).ptr;
