@@ -61,8 +61,6 @@ class Sink {
 
   bool overflowed() const { return overflowed_ || Used() - start_ > max_; }
 
-  static constexpr size_t kReserveSlack = 32;
-
   void Reserve(size_t n) {
     if (static_cast<size_t>(end_ - p_) < n) Grow(n);
   }
@@ -82,6 +80,8 @@ class Sink {
   void Advance(char* to) { p_ = to; }
 
  private:
+  static constexpr size_t kReserveSlack = 32;
+
   size_t Used() const { return static_cast<size_t>(p_ - begin_); }
   void Rebase(size_t used) {
     begin_ = &(*out_)[0];
@@ -266,10 +266,13 @@ inline void WriteString(Sink& sink, absl::string_view s) { WriteQuoted(sink, 0, 
 // so the task's data stays JSON every reader, and recovery, can parse.
 // ASCII text (no byte from 0x80 up) is not looked at twice.
 inline void WriteCheckedQuoted(Sink& sink, char prefix, absl::string_view s, char suffix) {
+  // One call of WriteQuoted below (it is inlined): the repaired text, made
+  // only for text that is not UTF-8, takes the place of the original.
+  std::string repaired;
   if (dom_writer_internal::HasHighBytes(s.data(), s.size()) &&
       !simdjson::validate_utf8(s.data(), s.size())) {
-    WriteQuoted(sink, prefix, ValidUtf8(s), suffix);
-    return;
+    repaired = ValidUtf8(s);
+    s = repaired;
   }
   WriteQuoted(sink, prefix, s, suffix);
 }

@@ -12,30 +12,27 @@ namespace internal {
 
 namespace {
 
-// What each byte becomes inside a JSON string: 0 for itself, else the
-// length of its escape (2 for a short one, 6 for \u00XX).
-constexpr uint8_t EscapeLength(unsigned char c) {
-  return c == '"' || c == '\\' || c == '\b' || c == '\t' || c == '\n' || c == '\f' || c == '\r' ? 2
-         : c < 0x20                                                                             ? 6
+// The bytes each byte adds when written inside a JSON string: 0 for itself,
+// 1 for a short escape (\n), 5 for \u00XX.
+constexpr uint8_t EscapeExtra(unsigned char c) {
+  return c == '"' || c == '\\' || c == '\b' || c == '\t' || c == '\n' || c == '\f' || c == '\r' ? 1
+         : c < 0x20                                                                             ? 5
                                                                                                 : 0;
 }
 
-struct EscapeLengths {
-  uint8_t of[256];
-  constexpr EscapeLengths() : of() {
-    for (int c = 0; c < 256; ++c) of[c] = EscapeLength(static_cast<unsigned char>(c));
+struct EscapeTable {
+  uint8_t extra[256];
+  constexpr EscapeTable() : extra() {
+    for (int c = 0; c < 256; ++c) extra[c] = EscapeExtra(static_cast<unsigned char>(c));
   }
 };
-constexpr EscapeLengths kEscapeLengths;
+constexpr EscapeTable kEscapes;
 
 }  // namespace
 
 size_t JsonStringSize(absl::string_view text) {
   size_t size = text.size() + 2;
-  for (char c : text) {
-    const uint8_t escape = kEscapeLengths.of[static_cast<unsigned char>(c)];
-    size += escape == 0 ? 0 : escape - 1;
-  }
+  for (char c : text) size += kEscapes.extra[static_cast<unsigned char>(c)];
   return size;
 }
 
@@ -44,7 +41,7 @@ char* WriteJsonString(char* out, absl::string_view text) {
   *out++ = '"';
   for (char c : text) {
     const unsigned char byte = static_cast<unsigned char>(c);
-    if (kEscapeLengths.of[byte] == 0) {
+    if (kEscapes.extra[byte] == 0) {
       *out++ = c;
       continue;
     }
