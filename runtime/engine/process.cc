@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "runtime/import/located_reader.h"
 #include "runtime/import/logic_config.h"
+#include "runtime/import/scheme_locations.h"
 
 namespace convey {
 namespace internal {
@@ -83,8 +84,6 @@ class NotSupportedLogic : public Logic {
   std::string type_;
   NodeHandle err_node_;
 };
-
-std::string LocationOf(const std::string& path) { return path.empty() ? "$" : path; }
 
 // The LogicBuilder of one process being compiled. Every node it resolves is
 // an edge of the graph, for the unreachable-node check.
@@ -231,14 +230,15 @@ class NodeConfigs {
         max_diagnostics_(max_diagnostics),
         diagnostics_(diagnostics) {}
 
-  // Null when the kept text is not an object (reported).
-  LogicConfig* Add(const schema::Logic& logic) {
+  // Null when the kept text is not an object (reported). `location`: the
+  // logic's path (scheme_locations.h).
+  LogicConfig* Add(const schema::Logic& logic, const std::string& location) {
     absl::StatusOr<std::unique_ptr<LogicConfig>> config =
-        NewLogicConfig({file_name_, logic.type(), logic.json(), logic.location(), node_.id(),
+        NewLogicConfig({file_name_, logic.type(), logic.json(), location, node_.id(),
                         process_.conv_id(), max_diagnostics_},
                        &builder_, diagnostics_);
     if (!config.ok()) {
-      builder_.Report(Diagnostic::Severity::kError, LocationOf(logic.location()),
+      builder_.Report(Diagnostic::Severity::kError, location,
                       std::string(config.status().message()));
       return nullptr;
     }
@@ -300,7 +300,9 @@ absl::StatusOr<std::unique_ptr<CompiledProcess>> CompileProcess(
     compiled.id = node.id();
     compiled.title = node.title();
     compiled.kind = node.kind();
-    compiled.location = LocationOf(node.location());
+    // A node's and a logic's paths are never the root's "".
+    const std::string node_location = NodeLocation(source, i);
+    compiled.location = node_location;
     compiled.is_final = node.kind() == schema::NODE_KIND_FINAL;
     compiled.save_task = !node.options().has_save_task() || node.options().save_task();
     if (compiled.is_final) continue;  // a final node's logics never run
@@ -313,18 +315,21 @@ absl::StatusOr<std::unique_ptr<CompiledProcess>> CompileProcess(
                         first_diagnostic + options.max_diagnostics, diagnostics);
     std::vector<std::vector<LogicConfig*>> stub;
     if (node.kind() == schema::NODE_KIND_STUB) {
-      for (const schema::StubBranch& branch : node.stub()) {
+      for (int b = 0; b < node.stub_size(); ++b) {
+        const schema::StubBranch& branch = node.stub(b);
         stub.emplace_back();
-        for (const schema::Logic& step : branch.logics()) {
-          if (LogicConfig* config = configs.Add(step)) stub.back().push_back(config);
+        for (int s = 0; s < branch.logics_size(); ++s) {
+          LogicConfig* config =
+              configs.Add(branch.logics(s), StubLogicLocation(node_location, b, s));
+          if (config != nullptr) stub.back().push_back(config);
         }
       }
     }
     for (int j = 0; j < node.logics_size(); ++j) {
       const schema::Logic& logic = node.logics(j);
-      const std::string location = LocationOf(logic.location());
+      const std::string location = LogicLocation(node_location, j);
       builder.SetLogic(location);
-      LogicConfig* config = configs.Add(logic);
+      LogicConfig* config = configs.Add(logic, location);
       if (config == nullptr) continue;
       const LogicFactory* factory = registry.Find(logic.type());
       if (factory == nullptr) {

@@ -147,7 +147,6 @@ bool HasRepeatedKeysIn(element json, const Fields& fields) {
 void Importer::ImportLogic(element json, const Fields& fields, std::string type,
                            schema::Logic* logic) {
   logic->set_type(std::move(type));
-  logic->set_location(path().raw());
   // AsObject reported the logic's own repeated keys; the ones nested in it
   // are reported here, where the file's byte offsets are known, and the
   // kept text has them collapsed, so its factory reads one value per key.

@@ -215,6 +215,7 @@ void Importer::ImportFolder(const Fields& fields) {
 
 void Importer::ImportProcess(const Fields& fields, bool bare_scheme) {
   schema::Process* process = result_.mutable_scheme()->add_processes();
+  process->set_location(path().raw());
   links_.clear();
   locations_.clear();
   node_locations_.clear();
@@ -302,7 +303,6 @@ void Importer::ImportProcess(const Fields& fields, bool bare_scheme) {
     node_locations_.push_back(SaveLocation());
     node_index_ = process->nodes_size();
     schema::Node* node = process->add_nodes();
-    node->set_location(path().raw());
     Fields node_fields;
     if (AsObject(node_json, &node_fields)) {
       ImportNode(node_fields, node);

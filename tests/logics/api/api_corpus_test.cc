@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime/import/importer.h"
+#include "runtime/import/scheme_locations.h"
 #include "schema/process.pb.h"
 #include "tests/logics/fakes.h"
 #include "tests/support/status_matchers.h"
@@ -62,14 +63,18 @@ TEST(ApiCorpusTest, EveryApiCallDeploys) {
     internal::ImportResult imported = Import(file);
     if (!imported.ok()) continue;  // the importer's own tests cover these
     for (const schema::Process& process : imported.scheme().processes()) {
-      for (const schema::Node& node : process.nodes()) {
-        for (const schema::Logic& logic : node.logics()) {
+      for (int i = 0; i < process.nodes_size(); ++i) {
+        const schema::Node& node = process.nodes(i);
+        for (int j = 0; j < node.logics_size(); ++j) {
+          const schema::Logic& logic = node.logics(j);
           if (logic.type() != "api") continue;
           ++api_logics;
           testing::FakeBuilder builder = ProcessBuilderFor(process);
           absl::StatusOr<std::unique_ptr<Logic>> built = testing::Build(logic.json(), builder);
           EXPECT_THAT(built, IsOk())
-              << file << " node " << node.id() << " " << logic.location() << ": " << built.status();
+              << file << " node " << node.id() << " "
+              << internal::LogicLocation(internal::NodeLocation(process, i), j) << ": "
+              << built.status();
         }
       }
     }

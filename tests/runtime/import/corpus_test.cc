@@ -1,13 +1,15 @@
 // Every real export in ../shared/corpus/valid loads with no error (imported,
 // then each process compiled by the built-in logic factories, as a deploy
 // does), every one in ../shared/corpus/invalid fails with a located error,
-// every import survives a round trip through its protobuf serialisation, and
-// the kept text of every element is simdjson's.
+// every import survives a round trip through its protobuf serialisation, the
+// kept text of every element is simdjson's, and every node and logic is where
+// the path rendered for it says.
 #include <dirent.h>
 
 #include <algorithm>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -15,12 +17,16 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
 #include "convey/logic.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "runtime/engine/process.h"
 #include "runtime/import/importer.h"
+#include "runtime/import/scheme_locations.h"
 #include "runtime/json/minify.h"
+#include "runtime/json/repeated_keys.h"
 #include "simdjson.h"
 
 namespace convey {
@@ -141,6 +147,82 @@ TEST(Corpus, EveryElementMinifiesAsSimdjsonDoes) {
     ASSERT_TRUE(MinifiesAsSimdjsonDoes(root, file, &checked));
   }
   EXPECT_GT(checked, 10000u);
+}
+
+// The element at a raw path of the kind scheme_locations.h renders: keys
+// that are plain names, and [index]. An empty optional when it is not there.
+std::optional<simdjson::dom::element> At(simdjson::dom::element root, absl::string_view path) {
+  simdjson::dom::element here = root;
+  while (!path.empty()) {
+    if (absl::ConsumePrefix(&path, "[")) {
+      const size_t end = path.find(']');
+      size_t index = 0;
+      if (end == absl::string_view::npos || !absl::SimpleAtoi(path.substr(0, end), &index) ||
+          here.at(index).get(here) != simdjson::SUCCESS) {
+        return std::nullopt;
+      }
+      path.remove_prefix(end + 1);
+      continue;
+    }
+    absl::ConsumePrefix(&path, ".");
+    const size_t end = std::min(path.find('.'), path.find('['));
+    const absl::string_view key = path.substr(0, end);
+    if (here[std::string_view(key.data(), key.size())].get(here) != simdjson::SUCCESS) {
+      return std::nullopt;
+    }
+    path.remove_prefix(key.size());
+  }
+  return here;
+}
+
+// A logic's kept text is its element's, unless repeats were collapsed.
+void ExpectLogicAt(simdjson::dom::element root, const std::string& location,
+                   const schema::Logic& logic, const std::string& file) {
+  std::optional<simdjson::dom::element> element = At(root, location);
+  ASSERT_TRUE(element.has_value()) << file << ": " << location;
+  std::string_view type;
+  ASSERT_EQ((*element)["type"].get(type), simdjson::SUCCESS) << file << ": " << location;
+  EXPECT_EQ(type, logic.type()) << file << ": " << location;
+  if (!HasRepeatedKeys(*element)) {
+    EXPECT_EQ(Minify(*element), logic.json()) << file << ": " << location;
+  }
+}
+
+TEST(Corpus, EveryNodeAndLogicIsWhereItsLocationSays) {
+  simdjson::dom::parser parser;
+  size_t logics = 0;
+  size_t stub_logics = 0;
+  for (const std::string& file : ListJson("valid")) {
+    std::string text = ReadFile(file);
+    ImportResult imported = ImportScheme(file, text);
+    ASSERT_TRUE(imported.ok()) << Describe(imported);
+    if (absl::StartsWith(text, "\xEF\xBB\xBF")) text.erase(0, 3);
+    simdjson::dom::element root;
+    ASSERT_EQ(parser.parse(text).get(root), simdjson::SUCCESS) << file;
+    for (const schema::Process& process : imported.scheme().processes()) {
+      for (int i = 0; i < process.nodes_size(); ++i) {
+        const schema::Node& node = process.nodes(i);
+        const std::string node_location = NodeLocation(process, i);
+        std::optional<simdjson::dom::element> node_json = At(root, node_location);
+        ASSERT_TRUE(node_json.has_value()) << file << ": " << node_location;
+        std::string_view id;
+        if ((*node_json)["id"].get(id) == simdjson::SUCCESS && !id.empty()) {
+          EXPECT_EQ(id, node.id()) << file << ": " << node_location;
+        }
+        for (int j = 0; j < node.logics_size(); ++j, ++logics) {
+          ExpectLogicAt(root, LogicLocation(node_location, j), node.logics(j), file);
+        }
+        for (int b = 0; b < node.stub_size(); ++b) {
+          for (int s = 0; s < node.stub(b).logics_size(); ++s, ++stub_logics) {
+            ExpectLogicAt(root, StubLogicLocation(node_location, b, s), node.stub(b).logics(s),
+                          file);
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(logics, 500u);  // 606 in the 51 files
+  EXPECT_GT(stub_logics, 0u);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime/engine/process.h"
+#include "runtime/import/scheme_locations.h"
 
 namespace convey {
 namespace internal {
@@ -130,19 +131,21 @@ TEST(ImporterShapes, FolderExportWithNestedFoldersAndDashboard) {
   // Logics are kept whole (editor-only keys too) for their factories.
   const schema::Logic& route = orders.nodes(1).logics(0);
   EXPECT_EQ(route.type(), "go_if_const");
-  EXPECT_EQ(route.location(), "[0].scheme.nodes[1].condition.logics[0]");
+  EXPECT_EQ(LogicLocation(NodeLocation(orders, 1), 0), "[0].scheme.nodes[1].condition.logics[0]");
   EXPECT_THAT(route.json(), HasSubstr(R"("to_node_id":"a00000000000000000000003")"));
   EXPECT_THAT(route.json(),
               HasSubstr(R"("conditions":[{"param":"amount","const":"100","fun":"more",)"
                         R"("cast":"number"}])"));
-  EXPECT_EQ(orders.nodes(1).location(), "[0].scheme.nodes[1]");
+  EXPECT_EQ(orders.location(), "[0]");
+  EXPECT_EQ(NodeLocation(orders, 1), "[0].scheme.nodes[1]");
   EXPECT_TRUE(orders.nodes(2).options().save_task());
   EXPECT_TRUE(orders.nodes(3).options().has_save_task());
   EXPECT_FALSE(orders.nodes(3).options().save_task());
 
   const schema::Logic& copy = result.scheme().processes(1).nodes(1).logics(0);
   EXPECT_EQ(copy.type(), "api_copy");
-  EXPECT_EQ(copy.location(), "[1].scheme.nodes[1].condition.logics[0]");
+  EXPECT_EQ(LogicLocation(NodeLocation(result.scheme().processes(1), 1), 0),
+            "[1].scheme.nodes[1].condition.logics[0]");
   EXPECT_THAT(copy.json(), HasSubstr(R"("mode":"create","conv_id":2001,"ref":"{{root.ref}}")"));
   EXPECT_THAT(copy.json(), HasSubstr(R"("data":{"origin":"copy"})"));
   EXPECT_THAT(copy.json(), HasSubstr(R"("err_node_id":"b00000000000000000000004")"));
@@ -561,7 +564,6 @@ TEST(ImporterRepeatedKeys, NestedInALogicValueTenLevelsDown) {
   EXPECT_THAT(Warnings(imported), Contains(At(key_path, SameRepeat(same_json, "\"k\""))))
       << AllText(imported);
   const schema::Logic& logic = imported.scheme().processes(0).nodes(0).logics(0);
-  EXPECT_EQ(logic.location(), "[0].scheme.nodes[0].condition.logics[0]");
   EXPECT_THAT(logic.json(), HasSubstr(R"("extra":{"v":{"l1":{"l2":{"l3":{"l4":{"k":[1]}}}}}})"));
   ImportResult same = Import(same_json);
   ASSERT_TRUE(same.ok()) << AllText(same);
@@ -935,7 +937,9 @@ TEST(ImporterGraph, UnknownLogicTypeLoadsAsUnsupported) {
   ASSERT_TRUE(result.ok()) << AllText(result);
   const schema::Logic& logic = result.scheme().processes(0).nodes(0).logics(0);
   EXPECT_EQ(logic.type(), "teleport");
-  EXPECT_EQ(logic.location(), "scheme.nodes[0].condition.logics[0]");
+  EXPECT_EQ(result.scheme().processes(0).location(), "");
+  EXPECT_EQ(LogicLocation(NodeLocation(result.scheme().processes(0), 0), 0),
+            "scheme.nodes[0].condition.logics[0]");
   EXPECT_EQ(logic.json(), R"({"type":"teleport","where":"moon","err_node_id":"e"})");
   EXPECT_THAT(Warnings(result), Contains(At("scheme.nodes[0].condition.logics[0]",
                                             "logic type \"teleport\" is not supported")));
@@ -974,13 +978,15 @@ TEST(ImporterGraph, StubNodeBranches) {
   ASSERT_EQ(stub.stub_size(), 2);
   ASSERT_EQ(stub.stub(0).logics_size(), 2);
   EXPECT_EQ(stub.stub(0).logics(0).type(), "go_if_const");
-  EXPECT_EQ(stub.stub(0).logics(0).location(), "scheme.nodes[1].condition.stub.logics[0][0]");
+  EXPECT_EQ(StubLogicLocation(NodeLocation(result.scheme().processes(0), 1), 0, 0),
+            "scheme.nodes[1].condition.stub.logics[0][0]");
   EXPECT_THAT(stub.stub(0).logics(0).json(), HasSubstr(R"("param":"a","const":"1")"));
   EXPECT_EQ(stub.stub(0).logics(1).type(), "api_rpc_reply");
   EXPECT_THAT(stub.stub(0).logics(1).json(), HasSubstr(R"("res_data":{"r":"one"})"));
   ASSERT_EQ(stub.stub(1).logics_size(), 1);
   EXPECT_EQ(stub.stub(1).logics(0).type(), "api_rpc_reply");
-  EXPECT_EQ(stub.stub(1).logics(0).location(), "scheme.nodes[1].condition.stub.logics[1][0]");
+  EXPECT_EQ(StubLogicLocation(NodeLocation(result.scheme().processes(0), 1), 1, 0),
+            "scheme.nodes[1].condition.stub.logics[1][0]");
   EXPECT_THAT(stub.stub(1).logics(0).json(), HasSubstr(R"("throw_exception":true)"));
 }
 
