@@ -300,9 +300,9 @@ absl::StatusOr<std::unique_ptr<CompiledProcess>> CompileProcess(
     compiled.id = node.id();
     compiled.title = node.title();
     compiled.kind = node.kind();
-    // A node's and a logic's paths are never the root's "".
-    const std::string node_location = NodeLocation(source, i);
-    compiled.location = node_location;
+    // Never "" (a node is below its process), so never shown as "$".
+    compiled.location = NodeLocation(source, i);
+    const std::string& node_location = compiled.location;
     compiled.is_final = node.kind() == schema::NODE_KIND_FINAL;
     compiled.save_task = !node.options().has_save_task() || node.options().save_task();
     if (compiled.is_final) continue;  // a final node's logics never run

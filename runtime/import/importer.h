@@ -4,8 +4,9 @@
 // processes, folders and dashboards; a single process object; a bare
 // {"scheme":{...}} object. Legacy forms (string-encoded `extra`/`options`,
 // numbers as strings, editor-only keys) are normalised. Each logic is kept
-// as its JSON object with its location: its factory reads it at deploy
-// (convey/logic.h, runtime/engine/process.cc). Every problem is a located
+// as its JSON object, its path following from its place
+// (scheme_locations.h): its factory reads it at deploy (convey/logic.h,
+// runtime/engine/process.cc). Every problem is a located
 // Diagnostic; nothing throws.
 #ifndef CONVEY_RUNTIME_IMPORT_IMPORTER_H_
 #define CONVEY_RUNTIME_IMPORT_IMPORTER_H_

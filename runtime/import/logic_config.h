@@ -1,5 +1,5 @@
 // The LogicConfig the engine hands a logic factory: one logic object of the
-// scheme (kept by the importer as compact JSON with its JSON path), read
+// scheme (kept by the importer as compact JSON), read
 // through the located reader, so a factory's findings are diagnostics just
 // like the importer's.
 #ifndef CONVEY_RUNTIME_IMPORT_LOGIC_CONFIG_H_

@@ -990,6 +990,39 @@ TEST(ImporterGraph, StubNodeBranches) {
   EXPECT_THAT(stub.stub(1).logics(0).json(), HasSubstr(R"("throw_exception":true)"));
 }
 
+// Deploy renders a logic's path from its process's and its place
+// (scheme_locations.h): a factory's error names the logic where the file has
+// it, in the second process of an array, in a stub branch after another.
+TEST(ImporterGraph, CompileDiagnosticsAreAtTheirPlaceInTheFile) {
+  ImportResult result = Import(R"([
+    {"obj_type":1,"obj_id":1,"scheme":{"nodes":[
+      {"id":"s","obj_type":1,"condition":{"logics":[{"type":"go","to_node_id":"e"}]}},
+      {"id":"e","obj_type":2}]}},
+    {"obj_type":1,"obj_id":2,"scheme":{"nodes":[
+      {"id":"s","obj_type":1,"condition":{"logics":[{"type":"go","to_node_id":"c"}]}},
+      {"id":"c","obj_type":4,"condition":{"logics":[
+         {"type":"api_rpc","conv_id":5,"extra":{"a":"{{a}}"},"extra_type":{"a":"string"},"err_node_id":"e"},
+         {"type":"go","to_node_id":"gone"}],
+       "stub":{"logics":[
+         [{"type":"go_if_const","conditions":[{"param":"a","const":"1","fun":"eq","cast":"string"}]},
+          {"type":"api_rpc_reply","mode":"key_value","res_data":{"r":"one"},"res_data_type":{"r":"string"}}],
+         [{"type":"api_rpc_reply","mode":"key_value","res_data":{"r":"two"},"res_data_type":{"r":"bogus"}}]]}}},
+      {"id":"e","obj_type":2}]}},
+    {"obj_type":1,"obj_id":3,"scheme":{"nodes":[
+      {"id":"s","obj_type":1,"condition":{"logics":[{"type":"go","to_node_id":"e"}]}},
+      {"id":"e","obj_type":2},
+      {"id":"lonely","obj_type":2}]}}])");
+  EXPECT_THAT(Errors(result),
+              Contains(Field(&Diagnostic::location, "[1].scheme.nodes[1].condition.logics[1]")))
+      << AllText(result);
+  EXPECT_THAT(Errors(result),
+              Contains(Field(&Diagnostic::location,
+                             HasSubstr("[1].scheme.nodes[1].condition.stub.logics[1][0]"))))
+      << AllText(result);
+  EXPECT_THAT(Warnings(result), Contains(At("[2].scheme.nodes[2]", "no link leads to this node")))
+      << AllText(result);
+}
+
 TEST(ImporterGraph, UnreachableNodeIsWarnedAtCompile) {
   const std::string lonely = R"({"obj_id":9,"scheme":{"nodes":[
     {"id":"s","obj_type":1,"condition":{"logics":[{"type":"go","to_node_id":"e"}]}},
