@@ -1,8 +1,9 @@
 // The JSON paths of an imported scheme's parts, for diagnostics. The
 // importer keeps one per process; a node's and a logic's follow from their
 // places, which are the file's (schema/process.proto), so each is rendered
-// when its process is compiled (deploy, inspect), not kept by the import. Paths are raw, as
-// JsonPath::raw(): "" at the root, "[0].scheme.nodes[3]" below it.
+// when its process is compiled (deploy, inspect), not kept by the import.
+// Paths are raw, as JsonPath::raw(): "" at the root, "[0].scheme.nodes[3]"
+// below it.
 #ifndef CONVEY_RUNTIME_IMPORT_SCHEME_LOCATIONS_H_
 #define CONVEY_RUNTIME_IMPORT_SCHEME_LOCATIONS_H_
 
