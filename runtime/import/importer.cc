@@ -16,6 +16,7 @@
 #include "runtime/base/quote.h"
 #include "runtime/import/importer_impl.h"
 #include "runtime/import/located_reader.h"
+#include "runtime/import/scheme_locations.h"
 #include "runtime/json/json_errors.h"
 #include "runtime/json/json_types.h"
 #include "simdjson.h"
@@ -218,7 +219,6 @@ void Importer::ImportProcess(const Fields& fields, bool bare_scheme) {
   process->set_location(path().raw());
   links_.clear();
   locations_.clear();
-  node_locations_.clear();
   set_node_id("");
 
   int64_t conv_id = 0;
@@ -300,7 +300,6 @@ void Importer::ImportProcess(const Fields& fields, bool bare_scheme) {
   size_t index = 0;
   for (element node_json : nodes) {
     PathScope scope(path(), index++);
-    node_locations_.push_back(SaveLocation());
     node_index_ = process->nodes_size();
     schema::Node* node = process->add_nodes();
     Fields node_fields;
@@ -348,8 +347,8 @@ void Importer::FinishProcess(schema::Process* process) {
   set_node_id("");
   const std::string process_name = absl::StrCat("process ", process->conv_id());
   // Views of the nodes' own id strings, which outlive this function.
-  absl::flat_hash_map<absl::string_view, size_t> node_index;
-  std::vector<size_t> starts;
+  absl::flat_hash_map<absl::string_view, int> node_index;
+  std::vector<int> starts;
   for (int i = 0; i < process->nodes_size(); ++i) {
     const schema::Node& node = process->nodes(i);
     if (node.kind() == schema::NODE_KIND_START) starts.push_back(i);
@@ -357,9 +356,9 @@ void Importer::FinishProcess(schema::Process* process) {
     auto [it, inserted] = node_index.emplace(node.id(), i);
     if (!inserted) {
       set_node_id(node.id());
-      Report(Diagnostic::Severity::kError, Location(node_locations_[i]),
+      Report(Diagnostic::Severity::kError, NodeLocation(*process, i),
              absl::StrCat("duplicate node id ", Quote(node.id()), " (also at ",
-                          Location(node_locations_[it->second]), ")"));
+                          NodeLocation(*process, it->second), ")"));
       set_node_id("");
     }
   }
@@ -367,7 +366,7 @@ void Importer::FinishProcess(schema::Process* process) {
     Error(absl::StrCat(process_name, " has no start node (obj_type 1)"));
   } else if (starts.size() > 1) {
     std::vector<std::string> where;
-    for (size_t i : starts) where.push_back(Location(node_locations_[i]));
+    for (int i : starts) where.push_back(NodeLocation(*process, i));
     Error(absl::StrCat(process_name, " has ", starts.size(), " start nodes (obj_type 1), at ",
                        absl::StrJoin(where, ", "), "; it needs exactly one"));
   }

@@ -20,8 +20,9 @@
 namespace convey {
 namespace internal {
 
-// A span of Importer::locations_, the per-process buffer of JSON paths kept
-// for messages that can only be written once the process is complete.
+// A span of Importer::locations_, the per-process buffer of the node links'
+// JSON paths, kept for messages that can only be written once the process
+// is complete (a node's own path follows from its place: scheme_locations.h).
 struct LocationRef {
   uint32_t offset;
   uint32_t size;
@@ -81,7 +82,6 @@ class Importer : private LocatedReader {
   // Per process being imported.
   std::vector<PendingLink> links_;
   std::string locations_;
-  std::vector<LocationRef> node_locations_;
   int node_index_ = -1;
   absl::flat_hash_set<int64_t> conv_ids_;
   std::vector<schema::Process*> synthetic_;
