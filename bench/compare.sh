@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs benchmark binaries alternately, ROUNDS times each, and prints the
 # median (and the range) of one counter per benchmark and binary: the way
-# docs/performance.md compares a change with the code before it, since this
+# docs/performance-aims.md compares a change with the code before it, since this
 # machine kind is too noisy for one run of each.
 #
 #   bench/compare.sh ROUNDS FILTER COUNTER BINARY...

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole picture of issue 17's aims in one table (docs/performance.md,
-# "The whole picture"): builds the benchmarks with --config=opt, runs each
+# The whole picture of issue 17's aims in one table
+# (docs/performance-aims.md): builds the benchmarks with --config=opt, runs each
 # RUNS times back to back (default 3), and prints per row the aim, the
 # median result, and the floor measured in the same run with how far the
 # result is from it:

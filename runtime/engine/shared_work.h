@@ -5,7 +5,7 @@
 //
 // Why: creating a batch of tasks was bound by the one host thread that
 // parsed, validated and minified each task's data while the workers waited
-// for its tasks (B1, docs/performance.md). A worker asked to help that is
+// for its tasks (B1, docs/performance-aims.md). A worker asked to help that is
 // busy helps when it next looks at the run queue, or never: the caller
 // claims whatever is left itself, so nothing waits on a busy worker.
 #ifndef CONVEY_RUNTIME_ENGINE_SHARED_WORK_H_

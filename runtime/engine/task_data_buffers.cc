@@ -90,7 +90,7 @@ thread_local Kept kept;
 // jemalloc's thread caches already give a thread that makes tasks the
 // buffers it freed last (the host's input, of the same size), still in its
 // own cache; kept here, a task's data went into a buffer another core wrote
-// last, and the pipeline ran 1-11% slower (docs/performance.md, B1). Set
+// last, and the pipeline ran 1-11% slower (docs/performance-aims.md, B1). Set
 // when the library is loaded (false before: nothing kept).
 const bool recycling = kRecycleTaskData && mallctl == nullptr;
 

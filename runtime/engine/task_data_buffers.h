@@ -1,5 +1,5 @@
 // Task data buffers passed from the threads that drop tasks to the threads
-// that make them (B1 in docs/performance.md).
+// that make them (B1 in docs/performance-aims.md).
 //
 // A task's data is written on the thread that creates it and is usually
 // freed on a worker, when the task ends. With glibc's malloc such a free
